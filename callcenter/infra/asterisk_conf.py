@@ -1,0 +1,94 @@
+"""Render `asterisk_conf/` for one Asterisk instance from settings and the seat roster.
+
+One source of truth: seat ids come from the ACD roster, seat passwords are derived from
+`CALLCENTER_SIP_SECRET`, ports and ARI credentials from settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from callcenter.infra.settings import REPO_ROOT, Settings
+
+TEMPLATE_DIR = REPO_ROOT / "asterisk_conf"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+@dataclass(frozen=True)
+class SeatCredential:
+    seat_id: str
+    password: str
+
+
+def seat_password(secret: str, seat_id: str) -> str:
+    return hmac.new(secret.encode(), seat_id.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def seat_ids() -> list[str]:
+    from callcenter.acd.model import Roster
+
+    return [seat.id for seat in Roster.default().seats]
+
+
+def seat_credentials(settings: Settings) -> list[SeatCredential]:
+    return [SeatCredential(s, seat_password(settings.sip_secret, s)) for s in seat_ids()]
+
+
+def _pjsip_seats(creds: list[SeatCredential]) -> str:
+    blocks = []
+    for c in creds:
+        blocks.append(
+            f"[{c.seat_id}](seat-template)\nauth = {c.seat_id}-auth\naors = {c.seat_id}\n"
+            f"callerid = \"{c.seat_id}\" <{c.seat_id}>\n\n"
+            f"[{c.seat_id}-auth]\ntype = auth\nauth_type = userpass\n"
+            f"username = {c.seat_id}\npassword = {c.password}\n\n"
+            f"[{c.seat_id}](seat-aor-template)\n"
+        )
+    return "\n".join(blocks)
+
+
+def render_values(settings: Settings, inst_dir: str, *, simulated_pstn: bool = True) -> dict[str, str]:
+    creds = seat_credentials(settings)
+    return {
+        "instance": settings.asterisk_instance,
+        "inst_dir": inst_dir,
+        "ari_port": str(settings.ari_port),
+        "ari_user": settings.ari_user,
+        "ari_password": settings.ari_password,
+        "ari_app": settings.ari_app,
+        "http_port": str(settings.http_port),
+        "agi_port": str(settings.agi_port),
+        "sip_port": str(settings.sip_port),
+        "rtp_start": str(settings.rtp_start),
+        "rtp_end": str(settings.rtp_end),
+        "outbound_prefix": "Local/" if simulated_pstn else "PJSIP/",
+        "outbound_suffix": "@pstn-sim" if simulated_pstn else "@trunk",
+        "pjsip_seats": _pjsip_seats(creds),
+        "queue_members": "\n".join(f"member => PJSIP/{c.seat_id}" for c in creds),
+    }
+
+
+def render_text(text: str, values: dict[str, str], name: str = "<template>") -> str:
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in values:
+            raise KeyError(f"{name}: unknown placeholder {{{{{key}}}}}")
+        return values[key]
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def render_all(settings: Settings, target: Path, inst_dir: str, *, template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+    """Write every rendered `*.conf` into `target`; returns the files written."""
+    values = render_values(settings, inst_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for tpl in sorted(template_dir.glob("*.conf")):
+        out = target / tpl.name
+        out.write_text(render_text(tpl.read_text(encoding="utf-8"), values, tpl.name), encoding="utf-8")
+        written.append(out)
+    return written

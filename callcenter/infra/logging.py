@@ -1,0 +1,51 @@
+"""structlog set-up: JSON off a TTY, pretty on one; phone numbers are masked everywhere."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+import structlog
+
+_PHONE = re.compile(r"(?<!\d)(\d{3})\d{4,}(\d{4})(?!\d)")
+_PHONE_KEYS = {"caller", "phone", "callee", "number", "caller_phone"}
+
+
+def mask_phone(value: str) -> str:
+    """13812345678 -> 138****5678; short numbers (110, 12345) stay as they are."""
+    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", value)
+
+
+def _mask(_, __, event_dict):
+    for key, value in list(event_dict.items()):
+        if isinstance(value, str) and (key in _PHONE_KEYS or key == "event"):
+            event_dict[key] = mask_phone(value)
+    return event_dict
+
+
+def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    renderer = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _mask,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str = "callcenter"):
+    return structlog.get_logger(name)

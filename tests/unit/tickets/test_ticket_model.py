@@ -1,0 +1,77 @@
+from datetime import date
+
+import pytest
+
+from callcenter.tickets.model import (
+    FIVE_LEVEL,
+    KIND_LABELS,
+    THREE_LEVEL,
+    District,
+    Kind,
+    SatisfactionScale,
+    TicketError,
+    format_ticket_number,
+    mask_name,
+    mask_phone,
+    parse_ticket_number,
+)
+
+
+def test_format_and_parse_ticket_number():
+    number = format_ticket_number(date(2026, 11, 27), 123)
+    assert number == "PZH-20261127-000123"
+    assert format_ticket_number(prefix="DC", day=date(2026, 1, 2), seq=1) == "DC-20260102-000001"
+    parsed = parse_ticket_number(number)
+    assert (parsed.prefix, parsed.day, parsed.seq) == ("PZH", date(2026, 11, 27), 123)
+
+
+@pytest.mark.parametrize("bad", ["", "PZH-20261127-123", "pzh-20261127-000123", "PZH-20261131-000001",
+                                 "PZH-20261127-000000", "PZH_20261127_000123", "PZH-20261127-000123x"])
+def test_parse_rejects_malformed(bad):
+    with pytest.raises(TicketError, match="malformed"):
+        parse_ticket_number(bad)
+
+
+@pytest.mark.parametrize("kwargs", [{"seq": 0}, {"seq": 1_000_000}, {"seq": 1, "prefix": "p1"}])
+def test_format_rejects_bad_input(kwargs):
+    with pytest.raises(TicketError):
+        format_ticket_number(date(2026, 1, 1), **kwargs)
+
+
+@pytest.mark.parametrize("phone,masked", [("13812345678", "138****5678"), ("0812-3334444", "081****4444"),
+                                          ("12345", "***45"), ("", ""), (None, "")])
+def test_mask_phone(phone, masked):
+    assert mask_phone(phone) == masked
+
+
+@pytest.mark.parametrize("name,masked", [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "*"), ("", "")])
+def test_mask_name(name, masked):
+    assert mask_name(name) == masked
+
+
+def test_kind_labels_and_parse():
+    assert Kind.COMPLAINT.label == "投诉" and len(KIND_LABELS) == len(Kind)
+    assert Kind.parse("求助") is Kind.HELP and Kind.parse("report") is Kind.REPORT
+    with pytest.raises(TicketError):
+        Kind.parse("吐槽")
+
+
+def test_district_parse():
+    assert District.parse("钒钛高新区") is District.VTI_ZONE and District.parse("miyi") is District.MIYI
+    assert District.parse(None) is None and District.parse("未知") is None
+    with pytest.raises(TicketError, match="unknown district"):
+        District.parse("高新区")
+
+
+def test_satisfaction_scales():
+    assert FIVE_LEVEL.levels[0] == "非常满意"
+    assert [FIVE_LEVEL.is_bad(r) for r in FIVE_LEVEL.levels] == [False, False, False, True, True]
+    assert [THREE_LEVEL.is_bad(r) for r in THREE_LEVEL.levels] == [False, False, True]
+    with pytest.raises(TicketError, match="unknown rating"):
+        THREE_LEVEL.is_bad("非常不满意")
+    custom = SatisfactionScale.from_dict({"name": "two", "levels": ["好评", "差评"], "bad": ["差评"]})
+    assert custom.is_bad("差评")
+    with pytest.raises(TicketError, match="not in levels"):
+        SatisfactionScale.from_dict({"name": "x", "levels": ["好"], "bad": ["坏"]})
+    with pytest.raises(TicketError, match="missing field 'bad'"):
+        SatisfactionScale.from_dict({"name": "x", "levels": ["好"]})
