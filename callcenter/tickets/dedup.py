@@ -98,11 +98,14 @@ def duplicate_reason(new: TicketSummary, old: TicketSummary, *, radius_m: float 
 
 def find_duplicate(new: TicketSummary | Ticket, recent: Iterable[TicketSummary | Ticket], *,
                    window: timedelta = DEFAULT_WINDOW,
-                   radius_m: float = DEFAULT_RADIUS_M) -> TicketSummary | None:
-    """The earliest open ticket that ``new`` should be merged into, or ``None``."""
+                   radius_m: float = DEFAULT_RADIUS_M) -> TicketSummary | Ticket | None:
+    """The earliest open item of ``recent`` that ``new`` should be merged into, or ``None``.
+
+    Items may be :class:`Ticket` or :class:`TicketSummary`; the matching item itself is returned.
+    """
     new = new if isinstance(new, TicketSummary) else TicketSummary.of(new)
     require_aware(new.created_at, "created_at")
-    best: TicketSummary | None = None
+    best: tuple[datetime, str, TicketSummary | Ticket] | None = None
     for item in recent:
         old = item if isinstance(item, TicketSummary) else TicketSummary.of(item)
         if old.number == new.number or old.status not in OPEN_STATUSES:
@@ -110,7 +113,6 @@ def find_duplicate(new: TicketSummary | Ticket, recent: Iterable[TicketSummary |
         age = new.created_at - require_aware(old.created_at, "created_at")
         if not timedelta(0) <= age <= window:
             continue
-        if duplicate_reason(new, old, radius_m=radius_m) and (
-                best is None or (old.created_at, old.number) < (best.created_at, best.number)):
-            best = old
-    return best
+        if duplicate_reason(new, old, radius_m=radius_m) and (best is None or (old.created_at, old.number) < best[:2]):
+            best = (old.created_at, old.number, item)
+    return best[2] if best else None

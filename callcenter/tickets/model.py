@@ -7,7 +7,7 @@ here because ``sla`` itself imports this module).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -318,6 +318,8 @@ class Ticket:
         self.urgency = Urgency(self.urgency)
         self.status = TicketStatus(self.status)
         self.district = District.parse(self.district)
+        if self.location is not None and not isinstance(self.location, GeoPoint):
+            self.location = GeoPoint(*self.location)  # (lat, lon)
         self.topics = tuple(self.topics)
         self.call_ids = tuple(self.call_ids)
         self.assisting_departments = tuple(self.assisting_departments)
@@ -445,7 +447,7 @@ def _dispatch(c: _Call) -> _Outcome:
         from callcenter.tickets.sla import take_up_deadline
 
         take_up = take_up_deadline(c.t.kind, c.t.urgency, c.at, policy=c.policy)
-        changes |= {"objection": False, "deadlines": _replace(c.t.deadlines, take_up_due=take_up)}
+        changes |= {"objection": False, "deadlines": replace(c.t.deadlines, take_up_due=take_up)}
     return _S.DISPATCHED, changes, c.event(lead=lead, assisting=list(assisting))
 
 
@@ -543,12 +545,6 @@ def _merge(c: _Call) -> _Outcome:
     if target == c.t.number:
         raise c.fail("a ticket cannot be merged into itself")
     return _S.CLOSED, {"merged_into": target}, c.event(merged_into=target)
-
-
-def _replace(deadlines: Deadlines, **changes: Any) -> Deadlines:
-    from dataclasses import replace
-
-    return replace(deadlines, **changes)
 
 
 def _iso(value: datetime | None) -> str | None:

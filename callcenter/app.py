@@ -1,0 +1,108 @@
+"""Composition root: builds every part, starts it, stops it (aiohttp cleanup_ctx).
+
+Features plug in through a `plugin.py` module with two optional hooks:
+- `routes(app: web.Application) -> None` adds HTTP routes (called while building the app);
+- `async def start(ctx: Context) -> AsyncIterator[None]` (an async generator) starts the
+  feature's services once the shared parts exist and stops them after its `yield`.
+Handlers reach the shared parts through `request.app[CONTEXT]`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from callcenter.calls.records import CallRecords
+from callcenter.calls.selftest import SelfTest
+from callcenter.calls.stasis import StasisRouter
+from callcenter.infra import db
+from callcenter.infra.ari import AriClient
+from callcenter.infra.logging import get_logger
+from callcenter.infra.mqtt import OutboxRelay
+from callcenter.infra.redis import LiveState
+from callcenter.infra.settings import Settings
+
+log = get_logger("app")
+
+# feature packages wired into the app, in start order
+PLUGINS: list[str] = ["tickets", "ivr"]
+
+
+@dataclass
+class Context:
+    settings: Settings
+    pool: asyncpg.Pool
+    live: LiveState
+    relay: OutboxRelay
+    ari: AriClient
+    records: CallRecords
+    router: StasisRouter
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+SETTINGS = web.AppKey("settings", Settings)
+CONTEXT = web.AppKey("context", Context)
+STATE = web.AppKey("state", dict)  # name -> object, for tests and handlers
+
+
+async def health(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    return web.json_response({
+        "ari_connected": ctx.ari.connected.is_set(),
+        "mqtt_connected": ctx.relay.connected.is_set(),
+        "app": ctx.settings.ari_app,
+    })
+
+
+def _plugins() -> list[Any]:
+    return [importlib.import_module(f"callcenter.{name}.plugin") for name in PLUGINS]
+
+
+async def _services(app: web.Application):
+    settings = app[SETTINGS]
+    pool = await db.create_pool(settings.database_url)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn:
+            await db.migrate(conn)
+        live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)
+        stack.push_async_callback(live.close)
+        relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix)
+        await relay.start()
+        stack.push_async_callback(relay.stop)
+        ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
+        await ari.open()
+        stack.push_async_callback(ari.close)
+        records = CallRecords(pool)
+        router = StasisRouter()
+        router.register("selftest", SelfTest(ari, records))
+        ari.on_event(router.handle)
+        ctx = Context(settings, pool, live, relay, ari, records, router)
+        app[CONTEXT] = ctx
+        app[STATE].update(pool=pool, live=live, relay=relay, ari=ari, records=records, router=router,
+                          ctx=ctx)
+        for plugin in _plugins():
+            start = getattr(plugin, "start", None)
+            if start is not None:
+                await stack.enter_async_context(contextlib.asynccontextmanager(start)(ctx))
+        ari.start_events()
+        log.info("controller_started", http=f"http://{settings.http_host}:{settings.http_port}")
+        yield
+
+
+def build_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app[STATE] = {}
+    app.router.add_get("/health", health)
+    for plugin in _plugins():
+        routes = getattr(plugin, "routes", None)
+        if routes is not None:
+            routes(app)
+    app.cleanup_ctx.append(_services)
+    return app

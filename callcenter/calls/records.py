@@ -1,0 +1,61 @@
+"""Call detail records in PostgreSQL; each write also queues its MQTT event (outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from callcenter.infra.mqtt import enqueue
+
+
+class CallRecords:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def call_started(self, call_id: str, *, caller: str, dnis: str, at: datetime,
+                           vars: dict[str, Any] | None = None, line: str | None = None) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO calls(call_id, caller, dnis, line, entered_at, vars) VALUES ($1,$2,$3,$4,$5,$6)"
+                " ON CONFLICT (call_id) DO NOTHING",
+                call_id, caller, dnis, line, at, vars or {},
+            )
+            await enqueue(conn, f"calls/{call_id}/started",
+                          {"call_id": call_id, "dnis": dnis, "line": line, "at": at.isoformat()})
+
+    async def update(self, call_id: str, event: str, *, at: datetime, **fields: Any) -> None:
+        """Set columns of the call row and publish `calls/<id>/<event>`."""
+        allowed = {"queue", "skill", "priority", "queued_at", "answered_at", "ended_at", "agent_id",
+                   "seat_id", "disposition"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"unknown call fields: {sorted(bad)}")
+        async with self.pool.acquire() as conn, conn.transaction():
+            if fields:
+                cols = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(fields))
+                await conn.execute(f"UPDATE calls SET {cols} WHERE call_id = $1", call_id, *fields.values())
+            await enqueue(conn, f"calls/{call_id}/{event}",
+                          {"call_id": call_id, "event": event, "at": at.isoformat(),
+                           **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}})
+
+    async def leg(self, call_id: str, channel_id: str, kind: str, *, seat_id: str | None = None,
+                  at: datetime) -> None:
+        await self.pool.execute(
+            "INSERT INTO call_legs(call_id, channel_id, kind, seat_id, started_at) VALUES ($1,$2,$3,$4,$5)"
+            " ON CONFLICT (channel_id) DO NOTHING", call_id, channel_id, kind, seat_id, at)
+
+    async def leg_update(self, channel_id: str, *, answered_at: datetime | None = None,
+                         ended_at: datetime | None = None, cause: str | None = None) -> None:
+        await self.pool.execute(
+            "UPDATE call_legs SET answered_at = COALESCE($2, answered_at),"
+            " ended_at = COALESCE($3, ended_at), cause = COALESCE($4, cause) WHERE channel_id = $1",
+            channel_id, answered_at, ended_at, cause)
+
+    async def recent_calls(self, caller: str, since: datetime) -> int:
+        return await self.pool.fetchval(
+            "SELECT count(*) FROM calls WHERE caller = $1 AND entered_at >= $2", caller, since)
+
+    async def get(self, call_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow("SELECT * FROM calls WHERE call_id = $1", call_id)

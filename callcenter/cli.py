@@ -1,0 +1,176 @@
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from callcenter.infra.settings import Settings, SettingsError, load_settings
+
+
+class Fatal(Exception):
+    """A start-up problem reported as one clear line, never a traceback."""
+
+
+def _explain(exc: BaseException, settings: Settings | None) -> str:
+    import asyncpg
+    import redis.exceptions
+
+    from callcenter.infra.ari import AriError
+    from callcenter.infra.sandbox import SandboxError
+
+    if isinstance(exc, SettingsError | SandboxError | Fatal):
+        return str(exc)
+    if isinstance(exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+        return f"PostgreSQL refused the credentials in CALLCENTER_DATABASE_URL: {exc}"
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"PostgreSQL database missing ({exc}); run `make setup` or `callcenter migrate`"
+    if isinstance(exc, redis.exceptions.ConnectionError):
+        return f"Redis unreachable at {settings.redis_url if settings else '?'}: {exc}"
+    if isinstance(exc, AriError) and exc.status == 401:
+        return "ARI refused the user/password (CALLCENTER_ARI_USER / CALLCENTER_ARI_PASSWORD)"
+    if isinstance(exc, OSError) and "Address already in use" in str(exc):
+        return f"a port is taken by another process: {exc}; stop it or choose another port"
+    if isinstance(exc, OSError | asyncio.TimeoutError):
+        return f"cannot connect: {exc} (is PostgreSQL/Redis/Mosquitto running? try `callcenter doctor`)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def _migrate(settings: Settings) -> list[int]:
+    import asyncpg
+
+    from callcenter.infra import db
+
+    conn = await asyncpg.connect(settings.database_url, timeout=5)
+    try:
+        return await db.migrate(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_migrate(settings: Settings, args) -> int:
+    applied = asyncio.run(_migrate(settings))
+    print(f"migrations applied: {applied or 'none (up to date)'}")
+    return 0
+
+
+def cmd_seed(settings: Settings, args) -> int:
+    from callcenter.seed import seed
+
+    print(asyncio.run(seed(settings)))
+    return 0
+
+
+def cmd_seats(settings: Settings, args) -> int:
+    from callcenter.infra.asterisk_conf import seat_credentials
+
+    print(f"SIP registrar 127.0.0.1:{settings.sip_port} (UDP); user = seat id, password below")
+    for c in seat_credentials(settings):
+        print(f"  {c.seat_id}  {c.password}")
+    return 0
+
+
+def cmd_sandbox(settings: Settings, args) -> int:
+    from callcenter.infra.prompts import install_prompts
+    from callcenter.infra.sandbox import build_root
+
+    root = build_root(settings.asterisk_cache)
+    n = install_prompts(root)
+    print(f"sandbox ready at {root} ({n} prompts rendered)")
+    return 0
+
+
+def cmd_doctor(settings: Settings, args) -> int:
+    from callcenter.doctor import run_doctor
+
+    return asyncio.run(run_doctor(settings, call=args.call))
+
+
+def cmd_ivr_check(settings: Settings, args) -> int:
+    from callcenter.ivr.model import FlowError, load_flow
+
+    rc = 0
+    for path in args.files:
+        try:
+            load_flow(path)
+            print(f"{path}: ok")
+        except FlowError as exc:
+            print(str(exc), file=sys.stderr)
+            rc = 1
+        except OSError as exc:
+            print(f"{path}: {exc.strerror}", file=sys.stderr)
+            rc = 1
+    return rc
+
+
+def cmd_call(settings: Settings, args) -> int:
+    """Place a simulated citizen call (a Local channel into from-trunk) on the running stack."""
+    import uuid
+
+    from callcenter.infra.ari import AriClient
+
+    async def place() -> str:
+        cid = f"cli-{uuid.uuid4().hex[:10]}"
+        async with AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app) as ari:
+            await ari.post("/channels", endpoint=f"Local/{args.dnis}@from-trunk", context="citizen-sim",
+                           extension="s", priority=1, channelId=cid, callerId=args.caller,
+                           body={"variables": {"DTMF": args.dtmf, "WAIT_BEFORE": str(args.wait),
+                                               "HOLD_FOR": str(args.hold)}})
+        return cid
+
+    cid = asyncio.run(place())
+    print(f"placed citizen call {cid} to {args.dnis} (DTMF {args.dtmf or '-'}); watch the board and the log")
+    return 0
+
+
+def cmd_run(settings: Settings, args) -> int:
+    from callcenter.runner import run_stack
+
+    return asyncio.run(run_stack(settings, sandbox=args.sandbox))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="callcenter", description="12345 hotline contact-center backend")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("run", help="start the controller, IVR and web server")
+    p.add_argument("--sandbox", action="store_true", help="also start the Asterisk sandbox instance")
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("call", help="place a simulated citizen call on the running stack")
+    p.add_argument("dnis", help="dialled number, e.g. 12345 or 12315")
+    p.add_argument("--dtmf", default="", help="digits the citizen presses (w = 0.5 s pause)")
+    p.add_argument("--caller", default="13800000001")
+    p.add_argument("--wait", type=float, default=2.0, help="seconds before pressing")
+    p.add_argument("--hold", type=float, default=60.0, help="seconds the citizen stays on the line")
+    p.set_defaults(fn=cmd_call)
+    sub.add_parser("migrate", help="apply database migrations (idempotent)").set_defaults(fn=cmd_migrate)
+    sub.add_parser("seed", help="load departments, seats and agents").set_defaults(fn=cmd_seed)
+    sub.add_parser("seats", help="print seat SIP credentials").set_defaults(fn=cmd_seats)
+    sub.add_parser("sandbox", help="build the Asterisk sandbox and render prompts").set_defaults(fn=cmd_sandbox)
+    p = sub.add_parser("doctor", help="check every dependency and say how to fix what is wrong")
+    p.add_argument("--call", action="store_true", help="also place a self-test call through Stasis")
+    p.set_defaults(fn=cmd_doctor)
+    ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
+    p = ivr.add_parser("check", help="validate IVR flow files")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(fn=cmd_ivr_check)
+    args = parser.parse_args(argv)
+
+    from callcenter.infra.logging import configure_logging
+
+    settings = None
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_format, settings.log_level)
+        return args.fn(settings, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line for the operator, not a traceback
+        print(f"callcenter {args.cmd}: error: {_explain(exc, settings)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""MQTT: the transactional outbox relay (PostgreSQL -> broker) and a subscriber helper.
+
+Every event is first written to the `outbox` table in the same transaction as the state
+change it describes; the relay publishes pending rows in order and marks them. A broker
+outage delays events and loses none; the relay reconnects with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiomqtt
+import asyncpg
+
+from callcenter.infra.logging import get_logger
+
+log = get_logger("mqtt")
+
+
+async def enqueue(conn: asyncpg.Connection, topic: str, payload: dict[str, Any]) -> None:
+    """Add an event to the outbox; call inside the transaction that made the change."""
+    await conn.execute("INSERT INTO outbox(topic, payload) VALUES ($1, $2)", topic, payload)
+    await conn.execute("NOTIFY outbox")
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, host: str, port: int, prefix: str, *, batch: int = 200):
+        self.pool = pool
+        self.host, self.port, self.prefix = host, port, prefix
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._listen_conn: asyncpg.Connection | None = None
+        self.connected = asyncio.Event()
+        self.published = 0
+
+    def topic(self, suffix: str) -> str:
+        return f"{self.prefix}/{suffix}"
+
+    async def start(self) -> None:
+        self._listen_conn = await self.pool.acquire()
+        await self._listen_conn.add_listener("outbox", self._on_notify)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._listen_conn is not None:
+            await self._listen_conn.remove_listener("outbox", self._on_notify)
+            await self.pool.release(self._listen_conn)
+            self._listen_conn = None
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                async with aiomqtt.Client(self.host, self.port, identifier=None, timeout=5) as client:
+                    self.connected.set()
+                    backoff = 0.2
+                    log.info("mqtt_connected", host=self.host, port=self.port)
+                    while True:
+                        sent = await self._drain(client)
+                        if sent < self.batch:
+                            self._wake.clear()
+                            try:
+                                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                            except TimeoutError:
+                                pass
+            except asyncio.CancelledError:
+                raise
+            except (aiomqtt.MqttError, OSError) as exc:
+                self.connected.clear()
+                log.warning("mqtt_unavailable", error=str(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _drain(self, client: aiomqtt.Client) -> int:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, topic, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                self.batch,
+            )
+            done = []
+            try:
+                for row in rows:
+                    await client.publish(
+                        self.topic(row["topic"]),
+                        json.dumps(row["payload"], ensure_ascii=False, default=str),
+                        qos=1,
+                    )
+                    done.append(row["id"])
+            finally:
+                if done:
+                    await conn.execute(
+                        "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done
+                    )
+                    self.published += len(done)
+        return len(rows)
+
+
+async def subscribe_collect(settings, received: list, ready: asyncio.Event, pattern: str = "#") -> None:
+    """Append (topic-without-prefix, payload) for every message under the prefix (tests, tools)."""
+    async with aiomqtt.Client(settings.mqtt_host, settings.mqtt_port) as client:
+        await client.subscribe(f"{settings.mqtt_prefix}/{pattern}", qos=1)
+        ready.set()
+        async for msg in client.messages:
+            topic = str(msg.topic)[len(settings.mqtt_prefix) + 1:]
+            try:
+                payload = json.loads(msg.payload)
+            except (ValueError, TypeError):
+                payload = msg.payload
+            received.append((topic, payload))

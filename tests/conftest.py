@@ -1,0 +1,159 @@
+"""Shared fixtures. Tests own their database, Redis index, MQTT prefix and ports, so a running
+`make run` stack and a test run never collide; everything is loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import free_port  # noqa: E402
+
+from callcenter.infra import db  # noqa: E402
+from callcenter.infra.settings import Settings  # noqa: E402
+
+RUN_ID = f"{os.getpid()}"
+ADMIN_DSN = os.environ.get("CALLCENTER_TEST_ADMIN_DSN",
+                           "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres")
+TEST_DB = f"callcenter_test_{RUN_ID}"
+
+
+def _free_udp_pair_base() -> int:
+    for base in range(21000, 29000, 200):
+        try:
+            for port in (base, base + 1):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free UDP port range for RTP")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    rtp = _free_udp_pair_base()
+    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}"
+    return Settings(
+        env="test",
+        database_url=dsn,
+        redis_url="redis://127.0.0.1:6379/15",
+        mqtt_prefix=f"test-{RUN_ID}/callcenter",
+        ari_url=f"http://127.0.0.1:{free_port()}",
+        ari_password=f"test-{RUN_ID}",
+        ari_app=f"callcenter-test-{RUN_ID}",
+        agi_port=free_port(),
+        http_port=free_port(),
+        sip_port=free_port(socket.SOCK_DGRAM),
+        rtp_start=rtp,
+        rtp_end=rtp + 199,
+        asterisk_instance=f"test-{RUN_ID}",
+        log_format="console",
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+def database(settings: Settings):
+    """A fresh database for this test session, migrated; dropped at the end."""
+
+    async def create() -> None:
+        conn = await asyncpg.connect(ADMIN_DSN)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}"')
+            await conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            await db.migrate(conn)
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(ADMIN_DSN)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    yield settings.database_url
+    asyncio.run(drop())
+
+
+@pytest.fixture
+async def pool(database: str):
+    """A pool on the test database; every table is emptied before the test."""
+    p = await db.create_pool(database, min_size=1, max_size=8)
+    tables = await p.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'schema_migrations'"
+    )
+    if tables:
+        names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+        await p.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def live(settings: Settings):
+    from callcenter.infra.redis import LiveState
+
+    state = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)
+    await state.clear()
+    yield state
+    await state.clear()
+    await state.close()
+
+
+@pytest.fixture(scope="session")
+def asterisk(settings: Settings):
+    """A real Asterisk 22 from the sandbox, with its own ports and directories."""
+    from callcenter.infra.sandbox import start_instance
+
+    inst = start_instance(settings, echo=lambda *_: None)
+    yield inst
+    inst.stop()
+    shutil.rmtree(inst.host_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def mqtt_messages(settings: Settings):
+    """Collects every MQTT message under this session's prefix while the test runs."""
+    from callcenter.infra.mqtt import subscribe_collect
+
+    received: list[tuple[str, object]] = []
+    ready = asyncio.Event()
+    task = asyncio.create_task(subscribe_collect(settings, received, ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    yield received
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture
+async def stack(settings: Settings, database: str, asterisk, pool, live):
+    """The whole controller (aiohttp app with ARI, outbox relay, ...) against the sandbox."""
+    from aiohttp import web
+
+    from callcenter.app import STATE, build_app
+
+    app = build_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", settings.http_port)
+    await site.start()
+    state = app[STATE]
+    await asyncio.wait_for(state["ari"].connected.wait(), 10)
+    await asyncio.wait_for(state["relay"].connected.wait(), 10)
+    yield app
+    await runner.cleanup()
