@@ -30,7 +30,7 @@ from callcenter.infra.settings import Settings
 log = get_logger("app")
 
 # feature packages wired into the app, in start order
-PLUGINS: list[str] = ["tickets", "ivr"]
+PLUGINS: list[str] = ["tickets", "ivr", "acd"]
 
 
 @dataclass

@@ -28,7 +28,7 @@ class CallRecords:
     async def update(self, call_id: str, event: str, *, at: datetime, **fields: Any) -> None:
         """Set columns of the call row and publish `calls/<id>/<event>`."""
         allowed = {"queue", "skill", "priority", "queued_at", "answered_at", "ended_at", "agent_id",
-                   "seat_id", "disposition"}
+                   "seat_id", "disposition", "queue_seq", "callback_state", "attempts"}
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"unknown call fields: {sorted(bad)}")

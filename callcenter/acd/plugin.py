@@ -1,0 +1,42 @@
+"""Wiring of the ACD into the app: service, Stasis handlers, ticker, restart resync."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from callcenter.acd import http
+from callcenter.acd.callbacks import CallbackDialer
+from callcenter.acd.recovery import resync
+from callcenter.acd.repository import AgentRepository
+from callcenter.acd.service import AcdService
+from callcenter.acd.shifts import Roster
+from callcenter.acd.stasis import AcdStasis
+
+
+def routes(app: web.Application) -> None:
+    http.routes(app)
+
+
+async def start(ctx):
+    svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, Roster.default(),
+                     ctx.settings.ari_app)
+    stasis = AcdStasis(svc)
+    dialer = CallbackDialer(svc, stasis)
+    stasis.callbacks = dialer
+    svc.journal.start()
+    ctx.router.register("inbound", stasis)
+    ctx.router.register("agent", stasis)
+    ctx.router.register("cbagent", stasis)
+    ctx.router.register("citizen", stasis)
+    ctx.ari.on_connect(lambda: resync(svc, stasis))
+    ctx.services["acd"] = svc
+    ctx.services["acd_stasis"] = stasis
+    ticker = asyncio.create_task(dialer.run(), name="acd-ticker")
+    try:
+        yield
+    finally:
+        ticker.cancel()
+        await asyncio.gather(ticker, return_exceptions=True)
+        await svc.journal.stop()

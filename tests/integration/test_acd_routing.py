@@ -1,0 +1,123 @@
+"""Call routing over ARI against the real sandbox Asterisk: Local-channel citizens and agents."""
+
+from __future__ import annotations
+
+import pytest
+from acd_support import Phone
+from helpers import until
+
+from callcenter.acd.agents import AgentState
+
+
+@pytest.fixture
+async def phone(stack):
+    p = Phone(stack)
+    p.acd.ring_timeout_s = 3
+    yield p
+
+
+async def row(pool, call_id):
+    return await pool.fetchrow("SELECT * FROM calls WHERE call_id=$1", call_id)
+
+
+async def test_call_goes_to_longest_idle_agent_and_is_recorded(phone, pool, mqtt_messages):
+    await phone.login("1001", "seat01")
+    await phone.login("1002", "seat02")
+    call = await phone.call()
+    await until(lambda: phone.acd.calls.get(call) and phone.acd.calls[call].state == "bridged",
+                what="bridged call")
+    assert phone.acd.calls[call].agent_id == "1001"
+    assert phone.agent("1001").state is AgentState.ON_CALL
+    assert phone.agent("1002").state is AgentState.AVAILABLE
+    await phone.hangup(call)
+    await until(lambda: phone.agent("1001").state is AgentState.WRAP_UP, what="wrap-up")
+    await phone.acd.journal.flush()
+    r = await row(pool, call)
+    assert r["disposition"] == "answered" and r["agent_id"] == "1001" and r["seat_id"] == "seat01"
+    assert r["answered_at"] is not None and r["ended_at"] >= r["answered_at"]
+    states = [x["to_state"] for x in await pool.fetch(
+        "SELECT to_state FROM agent_states WHERE agent_id='1001' ORDER BY id")]
+    assert states == ["available", "ringing", "on_call", "wrap_up"]
+    await until(lambda: any(t == f"calls/{call}/ended" for t, _ in mqtt_messages), what="MQTT call ended")
+    assert any(t == "agents/1001/state" for t, _ in mqtt_messages)
+
+
+async def test_skill_routing_prefers_skilled_agent(phone):
+    await phone.login("1003", "seat03")  # general + dialect, idle longest
+    await phone.login("1001", "seat01")  # general + market
+    call = await phone.call(queue="market", skill="market")
+    await until(lambda: phone.acd.calls[call].state == "bridged", what="bridged")
+    assert phone.acd.calls[call].agent_id == "1001"
+
+
+async def test_higher_priority_waiting_call_is_served_first(phone):
+    first = await phone.call(priority=0)
+    urgent = await phone.call(priority=8)
+    assert phone.acd.book.position_of(urgent) == 1
+    await phone.login("1001", "seat01")
+    await until(lambda: phone.acd.calls[urgent].state == "bridged", what="urgent bridged")
+    assert phone.acd.calls[first].state == "queued"
+
+
+async def test_no_answer_requeues_at_front_and_pauses_the_agent(phone):
+    await phone.login("1001", "seat01", mode="noanswer")
+    await phone.login("1002", "seat02")
+    call = await phone.call()
+    await until(lambda: phone.acd.calls[call].state == "bridged", timeout=15, what="bridged after retry")
+    assert phone.acd.calls[call].agent_id == "1002"
+    assert phone.agent("1001").state is AgentState.PAUSED
+    assert phone.agent("1001").pause_reason.value == "missed_call"
+
+
+async def test_caller_hangs_up_while_queued_is_abandoned(phone, pool):
+    call = await phone.call(hold_for=1)
+    await until(lambda: call not in phone.acd.calls, what="call gone")
+    await phone.acd.journal.flush()
+    assert (await row(pool, call))["disposition"] == "abandoned"
+    assert len(phone.acd.book) == 0
+
+
+async def test_caller_hangs_up_while_agent_rings(phone, pool):
+    await phone.login("1001", "seat01", mode="noanswer")
+    phone.acd.ring_timeout_s = 30
+    call = await phone.call(hold_for=2)
+    await until(lambda: phone.agent("1001").state is AgentState.RINGING, what="ringing")
+    await until(lambda: call not in phone.acd.calls, what="caller gone")
+    assert phone.agent("1001").state is AgentState.AVAILABLE  # not the agent's fault: no missed call
+    await phone.acd.journal.flush()
+    assert (await row(pool, call))["disposition"] == "abandoned"
+
+
+async def test_wrap_up_is_respected_before_next_offer(phone):
+    from callcenter.acd.agents import AgentConfig
+
+    phone.acd.roster = phone.acd.roster.model_copy(update={"agents": AgentConfig(wrap_up_s=2)})
+    await phone.login("1001", "seat01")
+    c1 = await phone.call()
+    await until(lambda: phone.acd.calls[c1].state == "bridged", what="first bridged")
+    await phone.hangup(c1)
+    await until(lambda: phone.agent("1001").state is AgentState.WRAP_UP, what="wrap-up")
+    c2 = await phone.call()
+    assert phone.acd.calls[c2].state == "queued"
+    await until(lambda: phone.acd.calls[c2].state == "bridged", timeout=10, what="second after wrap-up")
+
+
+async def test_off_shift_login_needs_a_supervisor_override(phone, stack):
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    off = next(s for s in phone.acd.roster.seats if not phone.acd.roster.is_on_shift(s, now))
+    import aiohttp
+
+    url = f"http://127.0.0.1:{phone.ctx.settings.http_port}/api/agents/2001/login"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"seat": off.id, "interface": f"Local/{off.id}@agent-sim/n"}) as r:
+            assert r.status == 409
+            assert (await r.json())["error"] == "not_on_shift"
+        async with http.post(url, json={"seat": "seat99"}) as r:
+            assert r.status == 404 and "unknown seat" in (await r.json())["message"]
+        async with http.post(url, json={"seat": "bogus"}) as r:
+            assert r.status == 422 and "seat" in (await r.json())["fields"]
+        async with http.post(url, data=b"{nope") as r:
+            assert r.status == 400
+    assert "2001" not in phone.acd.slots
