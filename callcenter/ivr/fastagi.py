@@ -1,0 +1,185 @@
+"""FastAGI server of the IVR (asyncio); each session's flow runs in a worker thread via pyst2.
+
+Dialplan (``asterisk_conf/extensions.conf``, context ``from-trunk``)::
+
+    AGI(agi://127.0.0.1:4573/ivr,${EXTEN})   ; /<flow> instead of /ivr forces that flow
+    ; IVR_OUTCOME = transfer -> Dial(TRANSFER_NUMBER); hangup | ended -> Hangup()
+    Stasis(callcenter,inbound)                ; anything else, an empty IVR_OUTCOME included
+
+If the AGI server is down, busy (``agi_max_sessions`` reached) or fails mid-call, ``AGI()``
+returns with ``IVR_OUTCOME`` empty and the call reaches Stasis: the caller gets an agent,
+not silence.
+
+Channel variables set before the session returns. ``IVR_OUTCOME`` is set last, so a
+session cut short never leaves half a decision behind; the ACD reads them on StasisStart
+(``GET /channels/{id}/variable?variable=...``):
+
+=================  ==========================================================================
+IVR_OUTCOME        ``queue`` | ``transfer`` | ``hangup``; ``ended`` = the caller hung up (the
+                   channel is gone, so it is rarely seen); empty = no IVR decision -> agent
+IVR_QUEUE          ACD queue (queue outcome), else ""
+IVR_SKILL          skill wanted (queue outcome), else ""
+IVR_PRIORITY       0..10; a repeat caller (same number within 24 h) gets at least 5
+IVR_DEPARTMENT     department picked in the menu or owning the merged line, else ""
+IVR_LINE           dialled line, normalised: ``12345`` or a merged line such as ``12315``
+IVR_LANGUAGE       ``zh`` (Mandarin) or ``dialect``
+IVR_REPEAT         ``1`` if the same number called within 24 h, else ``0``
+TRANSFER_NUMBER    number the dialplan dials (transfer outcome), else ""
+IVR_EMERGENCY      ``1`` for a one-key transfer to 110/119/120/122, else ``0``
+IVR_CALL_ID        the channel's uniqueid (``agi_uniqueid``); also ``ivr_paths.call_id``
+IVR_FLOW           flow that ran (``main``, ``merged_line``, ``business_line``)
+IVR_TICKET         ticket number keyed in for a progress enquiry, else ""
+=================  ==========================================================================
+
+Lifecycle: the asyncio side accepts the socket, refuses calls beyond ``max_sessions``
+(closing at once sends them to Stasis), hands the socket, wrapped in text files, to a
+worker thread which reads the AGI environment; the service builds the session plan on
+the loop (flow, blacklist, repeat caller); the worker runs the flow
+(``fastagi_session.run_session``); the service records the path; the socket is closed.
+On hang-up Asterisk sends ``HANGUP``/``511`` and the worker ends at once. ``stop()``
+shuts every socket down, which wakes each worker with EOF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from callcenter.infra.logging import get_logger
+
+from .fastagi_session import PystAGI, SessionPlan, SessionResult, run_session
+
+log = get_logger("ivr.fastagi")
+
+__all__ = ["FastAgiServer", "SessionHandler", "SessionPlan", "SessionResult"]
+
+
+class SessionHandler(Protocol):
+    async def prepare(self, env: dict[str, str]) -> SessionPlan | None: ...
+
+    async def lookup_ticket(self, number: str) -> str: ...
+
+    async def finished(self, plan: SessionPlan, result: SessionResult) -> None: ...
+
+
+class FastAgiServer:
+    def __init__(self, handler: SessionHandler, host: str = "127.0.0.1", port: int = 4573, *,
+                 max_sessions: int = 64, reply_timeout: float = 300.0, lookup_timeout: float = 5.0):
+        self.handler = handler
+        self.host = host
+        self._port = port
+        self.max_sessions = max_sessions
+        self.reply_timeout = reply_timeout  # longest wait for one AGI reply (prompt + input)
+        self.lookup_timeout = lookup_timeout
+        self.rejected = 0
+        self._listener: socket.socket | None = None
+        self._accept_task: asyncio.Task | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._sessions: dict[asyncio.Task, socket.socket] = {}
+        self._stopping = False
+
+    @property
+    def port(self) -> int:
+        return self._listener.getsockname()[1] if self._listener is not None else self._port
+
+    @property
+    def active(self) -> int:
+        return len(self._sessions)
+
+    @property
+    def running(self) -> bool:
+        return self._accept_task is not None and not self._accept_task.done()
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        self._stopping = False
+        self._listener = socket.create_server((self.host, self._port), backlog=128)
+        self._listener.setblocking(False)
+        self._pool = ThreadPoolExecutor(self.max_sessions, thread_name_prefix="fastagi")
+        self._accept_task = asyncio.create_task(self._accept_loop(), name="fastagi-accept")
+        log.info("agi_listening", host=self.host, port=self.port, max_sessions=self.max_sessions)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, end running sessions (their sockets are shut down) and wait for them."""
+        self._stopping = True
+        if self._accept_task is not None:
+            self._accept_task.cancel()
+            await asyncio.gather(self._accept_task, return_exceptions=True)
+            self._accept_task = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        for conn in list(self._sessions.values()):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._sessions:
+            await asyncio.wait(list(self._sessions), timeout=timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    async def _accept_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._listener is not None
+        while True:
+            try:
+                conn, _addr = await loop.sock_accept(self._listener)
+            except OSError as exc:  # e.g. out of file descriptors: back off, keep serving
+                log.warning("agi_accept_failed", error=str(exc))
+                await asyncio.sleep(0.2)
+                continue
+            if len(self._sessions) >= self.max_sessions:
+                self.rejected += 1
+                log.warning("agi_busy_refused", active=len(self._sessions))
+                conn.close()  # AGI() fails, the dialplan goes on to Stasis: an agent, not silence
+                continue
+            task = asyncio.create_task(self._session(conn), name="fastagi-session")
+            self._sessions[task] = conn
+            task.add_done_callback(lambda t: self._sessions.pop(t, None))
+
+    async def _session(self, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        files: list[Any] = []
+        plan: SessionPlan | None = None
+        try:
+            conn.setblocking(True)
+            conn.settimeout(self.reply_timeout)
+            rfile = conn.makefile("r", encoding="utf-8", errors="replace", newline="\n")
+            wfile = conn.makefile("w", encoding="utf-8", errors="replace", newline="\n")
+            files = [rfile, wfile]
+            agi = await loop.run_in_executor(self._pool, PystAGI, rfile, wfile)
+            if not agi.env or self._stopping:
+                return
+            plan = await self.handler.prepare(agi.env)
+            if plan is None or self._stopping:
+                return
+            lookup = functools.partial(self._lookup, loop)
+            result = await loop.run_in_executor(self._pool, run_session, agi, plan, lookup)
+            if self._stopping and result.outcome == "ended":
+                result.outcome = "shutdown"  # not the caller's abandonment
+            await self.handler.finished(plan, result)
+        except Exception:
+            log.exception("agi_session_failed", call_id=plan.call_id if plan else None)
+        finally:
+            for f in files:
+                with contextlib.suppress(OSError, ValueError):
+                    f.close()
+            conn.close()
+
+    def _lookup(self, loop: asyncio.AbstractEventLoop, number: str) -> str:
+        """Ticket status from the worker thread, computed on the loop; "" on any failure."""
+        try:
+            fut = asyncio.run_coroutine_threadsafe(self.handler.lookup_ticket(number), loop)
+        except RuntimeError:  # loop closed
+            return ""
+        try:
+            value = fut.result(self.lookup_timeout)
+        except Exception:
+            fut.cancel()
+            return ""
+        return value if isinstance(value, str) else ""

@@ -1,0 +1,173 @@
+"""IVR HTTP API: flows (list, reload), caller blacklist, abandonment report.
+
+GET    /api/ivr/flows                      flows and merged lines being served, last reload error
+POST   /api/ivr/reload                     re-read settings.flows_dir; 422 + issues if broken
+                                           (the last good flows keep serving)
+GET    /api/ivr/blacklist[?all=1]          active entries (all=1: expired ones too)
+POST   /api/ivr/blacklist                  {number, reason?, created_by?, expires_at? | ttl_hours?}
+                                           (default expiry 7 days; naive times are Asia/Shanghai)
+DELETE /api/ivr/blacklist/{number}
+GET    /api/ivr/report/abandonment?since=&until=&flow=
+                                           calls that ended in the IVR, by flow and last node
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from callcenter.infra.logging import get_logger
+
+from .model import FlowError
+from .repository import normalize_number
+from .service import IvrService
+
+log = get_logger("ivr.http")
+
+DEFAULT_BLOCK = timedelta(days=7)
+MAX_BLOCK = timedelta(days=366)
+
+
+def _error(status: int, error: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": error, **extra}, status=status)
+
+
+def _service(request: web.Request) -> IvrService:
+    from callcenter.app import CONTEXT
+
+    ctx = request.app.get(CONTEXT)
+    service = ctx.services.get("ivr") if ctx is not None else None
+    if not isinstance(service, IvrService):
+        raise web.HTTPServiceUnavailable(text=json.dumps({"error": "ivr_not_running"}),
+                                         content_type="application/json")
+    return service
+
+
+def _tz(request: web.Request) -> ZoneInfo:
+    from callcenter.app import SETTINGS
+
+    return ZoneInfo(request.app[SETTINGS].timezone)
+
+
+def _aware(value: datetime, tz: ZoneInfo) -> datetime:
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+class BlacklistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    number: str
+    reason: str = Field("", max_length=200)
+    created_by: str = Field("", max_length=64)
+    expires_at: datetime | None = None
+    ttl_hours: float | None = Field(None, gt=0, le=MAX_BLOCK.total_seconds() / 3600)
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> str:
+        number = normalize_number(v) if isinstance(v, str) else ""
+        if not (3 <= len(number) <= 20):
+            raise ValueError("must be a phone number (3 to 20 digits)")
+        return number
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> BlacklistIn:
+        if self.expires_at is not None and self.ttl_hours is not None:
+            raise ValueError("give expires_at or ttl_hours, not both")
+        return self
+
+
+async def flows(request: web.Request) -> web.Response:
+    return web.json_response(_service(request).registry.describe())
+
+
+async def reload(request: web.Request) -> web.Response:
+    service = _service(request)
+    try:
+        await service.reload()
+    except FlowError as exc:
+        return _error(422, "flows_invalid", issues=[str(i) for i in exc.issues],
+                      serving=[f["name"] for f in service.registry.describe()["flows"]])
+    return web.json_response({"reloaded": True, **service.registry.describe()})
+
+
+async def list_blacklist(request: web.Request) -> web.Response:
+    service = _service(request)
+    now = datetime.now(UTC)
+    include_expired = request.query.get("all", "") in ("1", "true", "yes")
+    entries = await service.repo.list_blacklist(now, include_expired)
+    return web.json_response({"entries": [e.as_json(now) for e in entries]})
+
+
+async def add_blacklist(request: web.Request) -> web.Response:
+    service = _service(request)
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "body must be a JSON object")
+    try:
+        data = BlacklistIn.model_validate(body)
+    except ValidationError as exc:
+        details = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                   for e in exc.errors(include_url=False)]
+        return _error(400, "invalid blacklist entry", details=details)
+    now = datetime.now(UTC)
+    if data.expires_at is not None:
+        expires = _aware(data.expires_at, _tz(request))
+    else:
+        expires = now + (timedelta(hours=data.ttl_hours) if data.ttl_hours else DEFAULT_BLOCK)
+    if expires <= now:
+        return _error(400, "invalid blacklist entry", details=["expires_at: must be in the future"])
+    if expires - now > MAX_BLOCK:
+        return _error(400, "invalid blacklist entry", details=["expires_at: at most 366 days ahead"])
+    entry = await service.repo.add_blacklist(data.number, reason=data.reason, created_by=data.created_by,
+                                             expires_at=expires, now=now)
+    log.info("ivr_blacklist_added", number=entry.number, expires_at=entry.expires_at.isoformat(),
+             created_by=entry.created_by)
+    return web.json_response(entry.as_json(now), status=201)
+
+
+async def remove_blacklist(request: web.Request) -> web.Response:
+    service = _service(request)
+    number = request.match_info["number"]
+    if not await service.repo.remove_blacklist(number):
+        return _error(404, "number is not on the blacklist")
+    log.info("ivr_blacklist_removed", number=normalize_number(number))
+    return web.Response(status=204)
+
+
+def _time_param(request: web.Request, name: str, default: datetime) -> datetime:
+    raw = request.query.get(name)
+    if not raw:
+        return default
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"{name}: not an ISO 8601 date/time"}),
+                                 content_type="application/json") from None
+    return _aware(value, _tz(request))
+
+
+async def abandonment(request: web.Request) -> web.Response:
+    service = _service(request)
+    now = datetime.now(UTC)
+    since = _time_param(request, "since", now - timedelta(hours=24))
+    until = _time_param(request, "until", now)
+    if since >= until:
+        return _error(400, "since must be before until")
+    flow = request.query.get("flow") or None
+    return web.json_response(await service.repo.abandonment(since, until, flow))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/ivr/flows", flows)
+    app.router.add_post("/api/ivr/reload", reload)
+    app.router.add_get("/api/ivr/blacklist", list_blacklist)
+    app.router.add_post("/api/ivr/blacklist", add_blacklist)
+    app.router.add_delete("/api/ivr/blacklist/{number}", remove_blacklist)
+    app.router.add_get("/api/ivr/report/abandonment", abandonment)

@@ -1,0 +1,66 @@
+"""Agents on real SIP softphones (baresip): a seat that cannot ring is never offered a call,
+and an agent follows the phone's registration (unreachable within seconds, back on register)."""
+
+from __future__ import annotations
+
+import pytest
+from acd_support import Phone
+from helpers import until
+from softphone import Baresip
+
+from callcenter.acd.agents import AgentState
+from callcenter.infra.asterisk_conf import seat_password
+
+
+@pytest.fixture
+async def phone(stack):
+    yield Phone(stack)
+
+
+@pytest.fixture
+def softphones(settings):
+    phones: list[Baresip] = []
+
+    def make(seat: str) -> Baresip:
+        p = Baresip(seat, seat_password(settings.sip_secret, seat), settings.sip_port)
+        phones.append(p)
+        return p
+
+    yield make
+    for p in phones:
+        p.kill()
+
+
+async def test_call_rings_a_registered_softphone_and_agent_follows_registration(phone, softphones):
+    sp = softphones("seat05")
+    sp.start()
+    await until(lambda: phone.acd.endpoint_online("seat05"),
+                timeout=15, what="seat05 registered")
+    await phone.acd.login("1005", "seat05", override_by="pytest")
+    assert phone.agent("1005").state is AgentState.AVAILABLE
+    call = await phone.call()
+    await until(lambda: phone.acd.calls[call].state == "bridged", timeout=15,
+                what=f"softphone answered ({sp.output()[-1500:]})")
+    assert phone.acd.calls[call].agent_id == "1005"
+    await phone.hangup(call)
+    await until(lambda: phone.agent("1005").state is AgentState.WRAP_UP, what="wrap-up")
+
+    sp.kill()  # no unregister: only qualify (OPTIONS) notices
+    await until(lambda: phone.agent("1005").state is AgentState.UNREACHABLE, timeout=20,
+                what="agent unreachable after the phone died")
+    waiting = await phone.call()
+    await phone.acd.assign()
+    assert phone.acd.calls[waiting].state == "queued"  # never offered to a seat that cannot ring
+
+    sp.start()
+    await until(lambda: phone.agent("1005").state is not AgentState.UNREACHABLE, timeout=20,
+                what="agent back after re-register")
+    await phone.hangup(waiting)
+
+
+async def test_login_on_unregistered_seat_is_unreachable(phone):
+    agent = await phone.acd.login("1006", "seat06", override_by="pytest")
+    assert agent.state is AgentState.UNREACHABLE
+    call = await phone.call()
+    assert phone.acd.calls[call].state == "queued"
+    await phone.hangup(call)

@@ -1,0 +1,280 @@
+"""IVR over FastAGI against the real sandbox Asterisk: Local-channel citizens dial 12345 or a
+merged line and send DTMF (SendDTMF); a test feature on the "inbound" Stasis route reads the
+IVR channel variables and hangs up; a test-side ARI app "pstn" sees one-key transfers.
+
+Prompts are espeak Mandarin and long (greeting ~21 s, main menu ~34 s), so the citizens
+press early (typed-ahead digits interrupt prompts) and independent calls run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from helpers import until
+
+from callcenter.app import STATE
+from callcenter.infra.ari import AriClient, AriError, AriEvent
+
+pytestmark = pytest.mark.asterisk
+
+IVR_VARS = ("IVR_OUTCOME", "IVR_QUEUE", "IVR_SKILL", "IVR_PRIORITY", "IVR_DEPARTMENT", "IVR_LINE",
+            "IVR_LANGUAGE", "IVR_REPEAT", "TRANSFER_NUMBER", "IVR_EMERGENCY", "IVR_CALL_ID", "IVR_FLOW",
+            "IVR_TICKET")
+
+
+class Landing:
+    """Stands in for the ACD on the "inbound" route: reads the IVR variables, hangs up."""
+
+    def __init__(self, ari: AriClient):
+        self.ari = ari
+        self.calls: dict[str, dict[str, str]] = {}
+
+    async def on_event(self, event: AriEvent) -> None:
+        if event.type != "StasisStart" or event.args[:1] != ["inbound"] or not event.channel_id:
+            return
+        values: dict[str, str] = {}
+        for name in IVR_VARS:
+            try:
+                reply = await self.ari.get(f"/channels/{event.channel_id}/variable", variable=name)
+                values[name] = reply.get("value", "")
+            except AriError:
+                values[name] = ""
+        self.calls[event.channel_id] = values
+        await self.ari.safe(self.ari.delete(f"/channels/{event.channel_id}"))
+
+
+@dataclass
+class Pstn:
+    """The outside world ("pstn" Stasis app of the pstn-sim context): records who was dialled."""
+
+    client: AriClient
+    dialled: list[list[str]] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+
+    async def on_event(self, event: AriEvent) -> None:
+        if event.type == "StasisStart" and event.channel_id:  # left ringing: the IVR leg stays up
+            self.dialled.append(event.args)
+            self.channels.append(event.channel_id)
+
+
+@pytest.fixture
+async def landing(stack) -> Landing:
+    feature = Landing(stack[STATE]["ari"])
+    stack[STATE]["router"].register("inbound", feature)
+    return feature
+
+
+@pytest.fixture
+async def pstn(settings, stack):
+    client = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, "pstn")
+    sim = Pstn(client)
+    client.on_event(sim.on_event)
+    await client.open()
+    client.start_events()
+    await asyncio.wait_for(client.connected.wait(), 10)
+    yield sim
+    for channel in sim.channels:
+        await client.safe(client.delete(f"/channels/{channel}"))
+    await client.close()
+
+
+async def variables(stack, channel: str) -> dict[str, str]:
+    ari = stack[STATE]["ari"]
+    return {name: (await ari.get(f"/channels/{channel}/variable", variable=name)).get("value", "")
+            for name in IVR_VARS}
+
+
+async def dial(stack, dnis: str, *, caller: str | None = None, dtmf: str = "", wait_before: float = 1,
+               hold_for: float = 60) -> str:
+    """Originate a citizen dialling `dnis`; returns the id of the channel running the IVR."""
+    ari = stack[STATE]["ari"]
+    citizen, line = f"c-{uuid.uuid4().hex[:12]}", f"l-{uuid.uuid4().hex[:12]}"
+    await ari.post("/channels", endpoint=f"Local/{dnis}@from-trunk", context="citizen-sim", extension="s",
+                   priority=1, channelId=citizen, otherChannelId=line,
+                   callerId=caller or f"139{uuid.uuid4().int % 10**8:08d}",
+                   body={"variables": {"WAIT_BEFORE": str(wait_before), "DTMF": dtmf,
+                                       "HOLD_FOR": str(hold_for)}})
+    return line
+
+
+async def path_row(pool, call_id: str, timeout: float = 40):
+    return await until(lambda: pool.fetchrow("SELECT * FROM ivr_paths WHERE call_id=$1", call_id),
+                       timeout=timeout, what=f"ivr_paths row for {call_id}")
+
+
+def inputs(row) -> list[tuple[str, str | None]]:
+    return [(step["node"], step["input"]) for step in row["path"]]
+
+
+class FakeTickets:
+    async def ivr_status(self, number: str) -> str:
+        return {"20240001": "in_progress"}.get(number, "")
+
+
+async def test_main_menu_choices_invalid_input_ticket_status_and_repeat_caller(stack, landing, pool,
+                                                                               monkeypatch):
+    monkeypatch.setitem(stack[STATE]["ctx"].services, "tickets", FakeTickets())
+    repeat = "13800000001"
+    await stack[STATE]["records"].call_started("earlier-call", caller=repeat, dnis="12345",
+                                               at=datetime.now(UTC) - timedelta(hours=2))
+    # digits typed during the greeting interrupt it and answer the main menu
+    market = await dial(stack, "12345", caller=repeat, dtmf="2")
+    dialect = await dial(stack, "12345", dtmf="8")
+    # 7 is no option: typed ahead it is ignored, pressed in the menu it gets "invalid input"
+    # (4 s, not interruptible) and the menu again, where 2 is taken
+    invalid = await dial(stack, "12345", dtmf="7ww7" + "w" * 10 + "2")
+    # 5 = ticket progress: number + #, status is read out, then 0 for an agent
+    found = await dial(stack, "12345", dtmf="5ww20240001#" + "w" * 12 + "0")
+    unknown = await dial(stack, "12345", dtmf="5ww99999999#")
+    calls = (market, dialect, invalid, found, unknown)
+
+    await until(lambda: all(c in landing.calls for c in calls), timeout=40, what="all calls in Stasis")
+    got = landing.calls[market]
+    assert got["IVR_OUTCOME"] == "queue"
+    assert (got["IVR_QUEUE"], got["IVR_SKILL"], got["IVR_DEPARTMENT"]) == ("market", "market", "market")
+    assert got["IVR_REPEAT"] == "1" and int(got["IVR_PRIORITY"]) >= 5
+    assert got["IVR_CALL_ID"] == market and got["IVR_LINE"] == "12345" and got["IVR_EMERGENCY"] == "0"
+    assert (got["IVR_FLOW"], got["IVR_LANGUAGE"], got["TRANSFER_NUMBER"]) == ("main", "zh", "")
+    d = landing.calls[dialect]
+    assert (d["IVR_QUEUE"], d["IVR_LANGUAGE"], d["IVR_REPEAT"], d["IVR_PRIORITY"]) == ("dialect", "dialect", "0", "0")
+    assert landing.calls[invalid]["IVR_QUEUE"] == "market"
+    f = landing.calls[found]
+    assert (f["IVR_OUTCOME"], f["IVR_QUEUE"], f["IVR_TICKET"]) == ("queue", "general", "20240001")
+    assert (landing.calls[unknown]["IVR_QUEUE"], landing.calls[unknown]["IVR_TICKET"]) == ("general", "99999999")
+
+    row = await path_row(pool, market)
+    assert (row["outcome"], row["flow"], row["last_node"], row["dnis"]) == ("queue", "main", "queue_market", "12345")
+    assert row["caller"] == repeat and ("greeting", "2") in inputs(row)
+    steps = inputs(await path_row(pool, invalid))
+    assert steps.count(("main_menu", "7")) == 2 and ("main_menu", "2") in steps
+    steps = inputs(await path_row(pool, found))
+    assert ("ticket_number", "20240001") in steps and ("ticket_lookup", "in_progress") in steps
+    assert ("ticket_after", "0") in steps
+    steps = inputs(await path_row(pool, unknown))
+    assert ("ticket_lookup", "") in steps and steps[-2][0] == "ticket_not_found"
+
+
+async def test_one_key_transfers_emergency_and_business_line_are_dialled_never_queued(stack, landing,
+                                                                                     pstn, pool):
+    police = await dial(stack, "12345", dtmf="9w1")     # 9: emergency menu, 1: 110
+    traffic = await dial(stack, "12345", dtmf="9w4")    # 4: 122
+    customs = await dial(stack, "12360", dtmf="1")      # business-merged line: hand-over
+
+    await until(lambda: sorted(a[0] for a in pstn.dialled) == ["110", "122", "12360"], timeout=30,
+                what="the three transfers on the PSTN simulator")
+    assert all(len(a) == 1 for a in pstn.dialled)
+    for call, number, emergency, last in ((police, "110", "1", "transfer_110"),
+                                          (traffic, "122", "1", "transfer_122"),
+                                          (customs, "12360", "0", "handover")):
+        got = await variables(stack, call)  # the IVR leg is still up, dialling the number
+        assert (got["IVR_OUTCOME"], got["TRANSFER_NUMBER"], got["IVR_EMERGENCY"], got["IVR_QUEUE"]) == (
+            "transfer", number, emergency, "")
+        row = await path_row(pool, call)
+        assert (row["outcome"], row["last_node"]) == ("transfer", last)
+    row = await path_row(pool, customs)
+    assert (row["flow"], row["dnis"]) == ("business_line", "12360")
+    assert (await variables(stack, customs))["IVR_DEPARTMENT"] == "customs"
+    assert not landing.calls, "a transfer must never reach the queue"
+
+
+async def test_merged_lines_skip_the_menu_and_land_in_the_department_queue(stack, landing, pool):
+    platform = await dial(stack, "12315")        # 双号并行: market supervision's own skill queue
+    direct = await dial(stack, "0812-12316")     # 整体并入 (area code dialled): general queue
+
+    await until(lambda: platform in landing.calls and direct in landing.calls, timeout=30,
+                what="merged-line calls in Stasis")
+    p, d = landing.calls[platform], landing.calls[direct]
+    assert (p["IVR_OUTCOME"], p["IVR_QUEUE"], p["IVR_SKILL"], p["IVR_DEPARTMENT"], p["IVR_LINE"], p["IVR_FLOW"]) == (
+        "queue", "market", "market", "market", "12315", "merged_line")
+    assert (d["IVR_QUEUE"], d["IVR_DEPARTMENT"], d["IVR_LINE"]) == ("general", "agriculture", "12316")
+    row = await path_row(pool, platform)
+    assert [s[0] for s in inputs(row)] == ["greeting", "agent"]
+
+
+TIMEOUT_FLOW = """
+name: main
+start: menu
+require_zero_to_agent: true
+nodes:
+  menu:
+    type: menu
+    prompt: test_silent_menu      # no such sound: only the wait for a digit remains
+    interruptible: false
+    timeout_s: 2
+    retries: 1
+    options: {"1": market, "0": agent}
+    on_timeout: timed_out
+    on_invalid: agent
+  timed_out: {type: set, vars: {department: timed_out}, next: agent}
+  market: {type: queue, queue: market}
+  agent: {type: queue, queue: general}
+"""
+
+
+async def test_menu_timeouts_reach_an_agent(stack, landing, pool, tmp_path):
+    import shutil
+
+    from callcenter.infra.settings import REPO_ROOT
+
+    for name in ("merged_line.yaml", "business_line.yaml", "merged_lines.yaml"):
+        shutil.copy(REPO_ROOT / "ivr_flows" / name, tmp_path / name)
+    (tmp_path / "main.yaml").write_text(TIMEOUT_FLOW)
+    service = stack[STATE]["ctx"].services["ivr"]
+    service.registry.load(tmp_path)
+
+    silent = await dial(stack, "12345")
+    late = await dial(stack, "12345", dtmf="1", wait_before=2.8)  # misses the first wait, hits the replay
+
+    await until(lambda: silent in landing.calls and late in landing.calls, timeout=20, what="calls in Stasis")
+    assert (landing.calls[silent]["IVR_QUEUE"], landing.calls[silent]["IVR_DEPARTMENT"]) == ("general", "timed_out")
+    assert landing.calls[late]["IVR_QUEUE"] == "market"
+    assert inputs(await path_row(pool, silent))[:2] == [("menu", ""), ("menu", "")]
+    assert inputs(await path_row(pool, late)) == [("menu", ""), ("menu", "1"), ("market", "")]
+
+
+async def test_hang_up_mid_menu_ends_cleanly_and_the_path_is_recorded(stack, landing, pool, capsys):
+    in_menu = await dial(stack, "12345", dtmf="#", hold_for=1.5)   # '#' skips the greeting
+    in_greeting = await dial(stack, "12345", wait_before=0.5, hold_for=0.5)
+
+    menu_row = await path_row(pool, in_menu, timeout=15)
+    greeting_row = await path_row(pool, in_greeting, timeout=15)
+    assert (menu_row["outcome"], menu_row["last_node"]) == ("ended", "main_menu")
+    assert inputs(menu_row)[-1] == ("main_menu", None)
+    assert (greeting_row["outcome"], greeting_row["last_node"]) == ("ended", "greeting")
+    server = stack[STATE]["ctx"].services["ivr"].server
+    await until(lambda: server.active == 0, what="sessions closed")
+    assert not landing.calls
+    logged = capsys.readouterr()
+    assert "agi_session_failed" not in logged.out + logged.err and "Traceback" not in logged.out + logged.err
+    assert "ivr_path" in logged.out + logged.err  # the path is logged with the call id
+
+    report = await stack[STATE]["ctx"].services["ivr"].repo.abandonment(
+        datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC) + timedelta(minutes=1))
+    by_node = {(r["flow"], r["node"]): r["count"] for r in report["by_node"]}
+    assert by_node == {("main", "main_menu"): 1, ("main", "greeting"): 1}
+
+
+async def test_blacklisted_caller_gets_a_polite_message_and_no_queue(stack, landing, pool):
+    service = stack[STATE]["ctx"].services["ivr"]
+    now = datetime.now(UTC)
+    await service.repo.add_blacklist("+86 138 0000 0666", reason="harassment", created_by="lead01",
+                                     expires_at=now + timedelta(hours=1), now=now)
+    blocked = await dial(stack, "12345", caller="13800000666", dtmf="0")
+
+    row = await path_row(pool, blocked, timeout=20)
+    assert (row["outcome"], row["last_node"]) == ("hangup", "blacklist")
+    assert not landing.calls
+    [entry] = await service.repo.list_blacklist(datetime.now(UTC))
+    assert entry.hits == 1
+
+
+async def test_agi_server_down_the_call_still_reaches_stasis(stack, landing):
+    await stack[STATE]["ctx"].services["ivr"].server.stop()
+    call = await dial(stack, "12345", dtmf="9w1")
+
+    await until(lambda: call in landing.calls, timeout=15, what="the call in Stasis without IVR")
+    assert landing.calls[call]["IVR_OUTCOME"] == ""
