@@ -30,7 +30,7 @@ from callcenter.infra.settings import Settings
 log = get_logger("app")
 
 # feature packages wired into the app, in start order
-PLUGINS: list[str] = ["tickets", "ivr", "acd"]
+PLUGINS: list[str] = ["tickets", "ivr", "acd", "board"]
 
 
 @dataclass
@@ -55,6 +55,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({
         "ari_connected": ctx.ari.connected.is_set(),
         "mqtt_connected": ctx.relay.connected.is_set(),
+        "ari_errors": ctx.ari.errors,
         "app": ctx.settings.ari_app,
     })
 
@@ -81,7 +82,7 @@ async def _services(app: web.Application):
         records = CallRecords(pool)
         router = StasisRouter()
         router.register("selftest", SelfTest(ari, records))
-        ari.on_event(router.handle)
+        ari.on_event(router.submit)
         ctx = Context(settings, pool, live, relay, ari, records, router)
         app[CONTEXT] = ctx
         app[STATE].update(pool=pool, live=live, relay=relay, ari=ari, records=records, router=router,

@@ -20,8 +20,12 @@ def routes(app: web.Application) -> None:
 
 
 async def start(ctx):
-    svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, Roster.default(),
-                     ctx.settings.ari_app)
+    roster = Roster.default()
+    if ctx.settings.wrap_up_s is not None:
+        roster = roster.model_copy(update={"agents": roster.agents.model_copy(
+            update={"wrap_up_s": ctx.settings.wrap_up_s})})
+    svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
+                     ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
     stasis = AcdStasis(svc)
     dialer = CallbackDialer(svc, stasis)
     stasis.callbacks = dialer
@@ -30,6 +34,7 @@ async def start(ctx):
     ctx.router.register("agent", stasis)
     ctx.router.register("cbagent", stasis)
     ctx.router.register("citizen", stasis)
+    ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
     ctx.ari.on_connect(lambda: resync(svc, stasis))
     ctx.services["acd"] = svc
     ctx.services["acd_stasis"] = stasis
@@ -39,4 +44,5 @@ async def start(ctx):
     finally:
         ticker.cancel()
         await asyncio.gather(ticker, return_exceptions=True)
+        await ctx.router.drain()
         await svc.journal.stop()

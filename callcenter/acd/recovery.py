@@ -83,7 +83,7 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
             if leg["channel_id"] in live:
                 await svc.hangup(leg["channel_id"])
         svc.enqueue(session, entered_at=svc.entered_of[call_id], seq=svc.seq_of[call_id])
-        await svc.ari.safe(svc.ari.post(f"/channels/{call_id}/moh", mohClass="default"))
+        await svc.moh(session, True)
 
 
 async def _settle_agents(svc: AcdService) -> None:

@@ -50,7 +50,7 @@ class CallSession:
     attempts: int = 0
     callback: bool = False
     retry_at: datetime | None = None
-    parked: QueuedCall | None = None  # a callback waiting for its retry time
+    moh: bool = False  # music on hold is playing to the caller
 
 
 @dataclass
@@ -74,6 +74,9 @@ class AcdService:
     slots: dict[str, AgentSlot] = field(default_factory=dict)
     calls: dict[str, CallSession] = field(default_factory=dict)
     legs: dict[str, tuple[str, str]] = field(default_factory=dict)  # channel -> (call_id, role)
+    # a re-queued call gets its old place back: its arrival order and time
+    seq_of: dict[str, int] = field(default_factory=dict)
+    entered_of: dict[str, datetime] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ agents
     def agents(self) -> list[Agent]:
@@ -228,10 +231,6 @@ class AcdService:
         self.enqueue(session, entered_at=self.entered_of.get(call_id, now), seq=row_seq)
         await self.assign()
 
-    # bookkeeping to give a re-queued call its old place
-    seq_of: dict[str, int] = field(default_factory=dict)
-    entered_of: dict[str, datetime] = field(default_factory=dict)
-
     def publish_queues(self) -> None:
         docs = {}
         for q in self.book.ordered_all():
@@ -247,8 +246,16 @@ class AcdService:
     async def play(self, session: CallSession, prompt: str) -> None:
         """Play a prompt to a waiting caller (music on hold pauses, resumes after)."""
         pb_id = f"{session.call_id}-p{int(self.clock().timestamp() * 1000)}"
-        await self.ari.safe(self.ari.delete(f"/channels/{session.call_id}/moh"))
+        await self.moh(session, False)
         res = await self.ari.safe(self.ari.post(f"/channels/{session.call_id}/play",
                                                 media=f"sound:callcenter/{prompt}", playbackId=pb_id))
         if res is not None:
             session.playback_id = pb_id
+
+    async def moh(self, session: CallSession, on: bool) -> None:
+        if on and not session.moh:
+            session.moh = True
+            await self.ari.safe(self.ari.post(f"/channels/{session.call_id}/moh", mohClass="default"))
+        elif not on and session.moh:
+            session.moh = False
+            await self.ari.safe(self.ari.delete(f"/channels/{session.call_id}/moh"))

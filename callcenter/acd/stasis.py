@@ -42,7 +42,13 @@ class AcdStasis:
         elif kind == "citizen" and self.callbacks is not None:
             await self.callbacks.citizen_answered(event)
 
-    async def _vars(self, channel_id: str) -> dict[str, str]:
+    async def _vars(self, event: AriEvent) -> dict[str, str]:
+        """The IVR's choices: from the snapshot's channelvars (ari.conf), else one GET each."""
+        carried = (event.channel or {}).get("channelvars")
+        if isinstance(carried, dict):
+            return {n: str(carried.get(n) or "") for n in IVR_VARS}
+        channel_id = event.channel_id or ""
+
         async def one(name: str) -> tuple[str, str]:
             res = await self.svc.ari.safe(self.svc.ari.get(f"/channels/{channel_id}/variable", variable=name))
             return name, (res or {}).get("value", "") if isinstance(res, dict) else ""
@@ -54,7 +60,7 @@ class AcdStasis:
         ch = event.channel or {}
         call_id = ch["id"]
         caller = (ch.get("caller") or {}).get("number", "")
-        v = await self._vars(call_id)
+        v = await self._vars(event)
         queue = v["IVR_QUEUE"] if svc.roster.queue(v["IVR_QUEUE"] or "") else "general"
         qdef = svc.roster.queue(queue)
         skill = v["IVR_SKILL"] or (qdef.skill if qdef else "general")
@@ -75,7 +81,7 @@ class AcdStasis:
         await svc.assign()
         await svc.ari.safe(svc.ari.post(f"/channels/{call_id}/answer"))
         if session.state == "queued":
-            await svc.ari.safe(svc.ari.post(f"/channels/{call_id}/moh", mohClass="default"))
+            await svc.moh(session, True)
         svc.publish_queues()
 
     async def agent_answered(self, event: AriEvent, *, callback: bool) -> None:
@@ -99,7 +105,7 @@ class AcdStasis:
             await self.callbacks.dial_citizen(session)
             return
         session.state = "bridged"
-        await svc.ari.safe(svc.ari.delete(f"/channels/{call_id}/moh"))
+        await svc.moh(session, False)
         if session.playback_id:
             await svc.ari.safe(svc.ari.delete(f"/playbacks/{session.playback_id}"))
         await svc.ari.post(f"/bridges/{bridge}/addChannel", channel=f"{call_id},{leg}")
@@ -219,7 +225,7 @@ class AcdStasis:
         if self.callbacks is not None and await self.callbacks.after_playback(session):
             return
         if session.state == "queued":
-            await svc.ari.safe(svc.ari.post(f"/channels/{session.call_id}/moh", mohClass="default"))
+            await svc.moh(session, True)
 
     async def _on_EndpointStateChange(self, event: AriEvent) -> None:
         ep = event.raw.get("endpoint") or {}

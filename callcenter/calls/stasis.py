@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 from callcenter.infra.ari import AriEvent
@@ -16,11 +18,49 @@ class Feature(Protocol):
 
 class StasisRouter:
     """StasisStart is routed by its first argument (`inbound`, `selftest`, `feature`, ...);
-    every other event goes to every feature, which ignores what it does not own."""
+    every other event goes to every feature, which ignores what it does not own.
+
+    Events of one call are handled strictly in order; different calls are handled
+    concurrently, so a slow ARI request for one call never holds up the others. The call an
+    event belongs to comes from `keyer(channel_id)` (a feature maps its legs to a call id)."""
 
     def __init__(self) -> None:
         self.starters: dict[str, Feature] = {}
         self.features: list[Feature] = []
+        self.keyer: Callable[[str], str] = lambda channel_id: channel_id
+        self._tails: dict[str, asyncio.Task] = {}
+
+    def key_of(self, event: AriEvent) -> str:
+        args = event.args
+        if event.type == "StasisStart" and len(args) > 1 and args[0] in ("agent", "cbagent", "citizen"):
+            return args[1]
+        channel = event.channel_id
+        if channel is None:
+            target = str((event.raw.get("playback") or {}).get("target_uri", ""))
+            channel = target.partition(":")[2] if target.startswith("channel:") else None
+        return self.keyer(channel) if channel else f"~{event.type}"
+
+    async def submit(self, event: AriEvent) -> None:
+        """Queue the event behind earlier events of the same call; returns at once."""
+        key = self.key_of(event)
+        previous = self._tails.get(key)
+        task = asyncio.create_task(self._after(previous, event, key))
+        self._tails[key] = task
+
+    async def _after(self, previous: asyncio.Task | None, event: AriEvent, key: str) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        try:
+            await self.handle(event)
+        except Exception:
+            log.exception("stasis_handler_failed", event=event.type, key=key)
+        finally:
+            if self._tails.get(key) is asyncio.current_task():
+                del self._tails[key]
+
+    async def drain(self) -> None:
+        while self._tails:
+            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
 
     def register(self, kind: str | None, feature: Feature) -> None:
         if kind is not None:

@@ -70,7 +70,7 @@ class AriClient:
     RETRY_STATUSES = {502, 503, 504}
 
     def __init__(self, url: str, user: str, password: str, app: str, *, timeout: float = 5.0,
-                 retries: int = 2):
+                 retries: int = 2, subscribe_all: bool = False):
         self.url = url.rstrip("/")
         self.app = app
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -83,6 +83,8 @@ class AriClient:
         self._ws_task: asyncio.Task | None = None
         self.connected = asyncio.Event()
         self.replaced = False
+        self.subscribe_all = subscribe_all
+        self.errors = 0  # ARI calls that failed (any status >= 400 or unreachable)
 
     async def __aenter__(self) -> AriClient:
         await self.open()
@@ -121,10 +123,12 @@ class AriClient:
                         await asyncio.sleep(0.05 * 2**attempt)
                         continue
                     if resp.status >= 400:
+                        self.errors += 1
                         raise AriError(resp.status, _message(body), method, path)
                     return json.loads(body) if body else None
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 if attempt + 1 >= attempts:
+                    self.errors += 1
                     raise AriUnavailable(0, str(exc) or type(exc).__name__, method, path) from None
                 await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
@@ -165,7 +169,7 @@ class AriClient:
         while True:
             try:
                 async with self._session.ws_connect(
-                    ws_url, params={"app": self.app, "subscribeAll": "false"}, heartbeat=10,
+                    ws_url, params={"app": self.app, "subscribeAll": _param(self.subscribe_all)}, heartbeat=10,
                     timeout=aiohttp.ClientWSTimeout(ws_close=5),
                 ) as ws:
                     backoff = 0.2

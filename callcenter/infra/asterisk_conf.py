@@ -69,6 +69,8 @@ def render_values(settings: Settings, inst_dir: str, *, simulated_pstn: bool = T
         "outbound_suffix": "@pstn-sim" if simulated_pstn else "@trunk",
         "pjsip_seats": _pjsip_seats(creds),
         "queue_members": "\n".join(f"member => PJSIP/{c.seat_id}" for c in creds),
+        "bench_members": "\n".join(
+            f"member => Local/{c.seat_id}@agent-sim/n,0,{c.seat_id},Custom:{c.seat_id}" for c in creds),
     }
 
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     asterisk_cache: Path = Path("/var/cache/callcenter")
     asterisk_instance: str = "run"
     flows_dir: Path = REPO_ROOT / "ivr_flows"
+    wrap_up_s: int | None = Field(None, ge=0, le=3600)  # overrides the roster's after-call work
+    ring_timeout_s: int = Field(15, ge=3, le=120)
     vosk_model: Path | None = None
 
     log_format: Literal["auto", "json", "console"] = "auto"
