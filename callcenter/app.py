@@ -13,6 +13,7 @@ import contextlib
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiohttp import web
@@ -21,7 +22,8 @@ from callcenter.calls.records import CallRecords
 from callcenter.calls.selftest import SelfTest
 from callcenter.calls.stasis import StasisRouter
 from callcenter.infra import db
-from callcenter.infra.ari import AriClient
+from callcenter.infra.ari import AriClient, AriError, AriUnavailable
+from callcenter.infra.errors import StartupError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
@@ -66,19 +68,26 @@ def _plugins() -> list[Any]:
 
 async def _services(app: web.Application):
     settings = app[SETTINGS]
-    pool = await db.create_pool(settings.database_url)
+    try:
+        pool = await db.create_pool(settings.database_url)
+    except (TimeoutError, OSError) as exc:
+        where = urlsplit(settings.database_url)
+        raise StartupError(f"PostgreSQL unreachable at {where.hostname}:{where.port or 5432} "
+                           f"(CALLCENTER_DATABASE_URL): {exc}") from None
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(pool.close)
         async with pool.acquire() as conn:
             await db.migrate(conn)
         live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)
         stack.push_async_callback(live.close)
+        await live.ping()
         relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix)
         await relay.start()
         stack.push_async_callback(relay.stop)
         ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
         await ari.open()
         stack.push_async_callback(ari.close)
+        await _check_ari(ari, settings)
         records = CallRecords(pool)
         router = StasisRouter()
         router.register("selftest", SelfTest(ari, records))
@@ -94,6 +103,19 @@ async def _services(app: web.Application):
         ari.start_events()
         log.info("controller_started", http=f"http://{settings.http_host}:{settings.http_port}")
         yield
+
+
+async def _check_ari(ari: AriClient, settings: Settings) -> None:
+    """Wrong credentials stop the start; an Asterisk that is not up yet is waited for."""
+    try:
+        await ari.get("/asterisk/info")
+    except AriUnavailable:
+        log.warning("asterisk_not_reachable_yet", ari=settings.ari_url)
+    except AriError as exc:
+        if exc.status == 401:
+            raise StartupError(f"ARI at {settings.ari_url} refused user {settings.ari_user!r}: check "
+                               "CALLCENTER_ARI_USER / CALLCENTER_ARI_PASSWORD") from None
+        raise
 
 
 def build_app(settings: Settings) -> web.Application:

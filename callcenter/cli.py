@@ -19,20 +19,24 @@ def _explain(exc: BaseException, settings: Settings | None) -> str:
     import redis.exceptions
 
     from callcenter.infra.ari import AriError
+    from callcenter.infra.errors import StartupError
     from callcenter.infra.sandbox import SandboxError
 
-    if isinstance(exc, SettingsError | SandboxError | Fatal):
+    if isinstance(exc, SettingsError | SandboxError | Fatal | StartupError):
         return str(exc)
     if isinstance(exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
         return f"PostgreSQL refused the credentials in CALLCENTER_DATABASE_URL: {exc}"
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
         return f"PostgreSQL database missing ({exc}); run `make setup` or `callcenter migrate`"
+    if isinstance(exc, ConnectionRefusedError | OSError) and "5432" in str(exc):
+        return f"PostgreSQL unreachable: {exc} (CALLCENTER_DATABASE_URL)"
     if isinstance(exc, redis.exceptions.ConnectionError):
         return f"Redis unreachable at {settings.redis_url if settings else '?'}: {exc}"
     if isinstance(exc, AriError) and exc.status == 401:
         return "ARI refused the user/password (CALLCENTER_ARI_USER / CALLCENTER_ARI_PASSWORD)"
-    if isinstance(exc, OSError) and "Address already in use" in str(exc):
-        return f"a port is taken by another process: {exc}; stop it or choose another port"
+    if isinstance(exc, OSError) and "already in use" in str(exc).lower():
+        return (f"a port is taken by another process ({exc}); stop it or choose another port "
+                f"(CALLCENTER_HTTP_PORT is {settings.http_port if settings else '?'})")
     if isinstance(exc, OSError | asyncio.TimeoutError):
         return f"cannot connect: {exc} (is PostgreSQL/Redis/Mosquitto running? try `callcenter doctor`)"
     return f"{type(exc).__name__}: {exc}"
