@@ -24,6 +24,7 @@ from callcenter.calls.stasis import StasisRouter
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
+from callcenter.infra.lease import ControllerLease
 from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
@@ -58,6 +59,7 @@ async def health(request: web.Request) -> web.Response:
         "ari_connected": ctx.ari.connected.is_set(),
         "mqtt_connected": ctx.relay.connected.is_set(),
         "ari_errors": ctx.ari.errors,
+        "active": ctx.services["lease"].held.is_set() if "lease" in ctx.services else False,
         "app": ctx.settings.ari_app,
     })
 
@@ -93,6 +95,10 @@ async def _services(app: web.Application):
         router.register("selftest", SelfTest(ari, records))
         ari.on_event(router.submit)
         ctx = Context(settings, pool, live, relay, ari, records, router)
+        # released last on the way out, after the features stopped: the standby takes over then
+        lease = ControllerLease(live, f"controller:{settings.ari_app}", ttl_ms=settings.lease_ttl_ms)
+        ctx.services["lease"] = lease
+        stack.push_async_callback(lease.stop)
         app[CONTEXT] = ctx
         app[STATE].update(pool=pool, live=live, relay=relay, ari=ari, records=records, router=router,
                           ctx=ctx)
@@ -100,7 +106,12 @@ async def _services(app: web.Application):
             start = getattr(plugin, "start", None)
             if start is not None:
                 await stack.enter_async_context(contextlib.asynccontextmanager(start)(ctx))
-        ari.start_events()
+        lease.start(ari.start_events, ari.stop_events)
+
+        async def stop_events() -> None:  # first on the way out: no new events during shutdown
+            ari.stop_events()
+
+        stack.push_async_callback(stop_events)
         log.info("controller_started", http=f"http://{settings.http_host}:{settings.http_port}")
         yield
 

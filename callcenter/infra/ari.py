@@ -162,6 +162,12 @@ class AriClient:
         if self._ws_task is None:
             self._ws_task = asyncio.create_task(self._ws_loop(), name=f"ari-events-{self.app}")
 
+    def stop_events(self) -> None:
+        if self._ws_task is not None:
+            self._ws_task.cancel()
+            self._ws_task = None
+            self.connected.clear()
+
     async def _ws_loop(self) -> None:
         assert self._session is not None
         ws_url = self.url.replace("http", "ws", 1) + "/ari/events"
