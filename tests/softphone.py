@@ -34,7 +34,7 @@ class Baresip:
             "audio_player\taubridge,nil\n"
             "audio_alert\taubridge,nil\n"
             "module_path\t/usr/lib/baresip/modules\n"
-            "module\tg711.so\nmodule\taufile.so\nmodule\tausine.so\nmodule\taubridge.so\n"
+            "module\tstdio.so\nmodule\tg711.so\nmodule\taufile.so\nmodule\tausine.so\nmodule\taubridge.so\n"
             "module_app\taccount.so\nmodule_app\tmenu.so\n"
             "sip_trans_def\tudp\n"
         )
@@ -50,6 +50,12 @@ class Baresip:
         self.proc = subprocess.Popen(["baresip", "-f", str(self.dir), "-t", "600"], stdin=subprocess.PIPE,
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
+
+    def dial(self, number: str) -> None:
+        """Dial through baresip's menu on stdin (as a person typing on the phone)."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(f"/dial {number}\n".encode())
+        self.proc.stdin.flush()
 
     def kill(self) -> None:
         """Die without unregistering, as a crashed softphone or a pulled cable does."""

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from callcenter.acd import http
 from callcenter.acd.callbacks import CallbackDialer
+from callcenter.acd.features import SeatFeatures
 from callcenter.acd.recovery import resync
 from callcenter.acd.repository import AgentRepository
 from callcenter.acd.service import AcdService
@@ -34,6 +35,7 @@ async def start(ctx):
     ctx.router.register("agent", stasis)
     ctx.router.register("cbagent", stasis)
     ctx.router.register("citizen", stasis)
+    ctx.router.register("feature", SeatFeatures(svc))
     ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
     ctx.ari.on_connect(lambda: resync(svc, stasis))
     ctx.services["acd"] = svc

@@ -64,3 +64,16 @@ async def test_login_on_unregistered_seat_is_unreachable(phone):
     call = await phone.call()
     assert phone.acd.calls[call].state == "queued"
     await phone.hangup(call)
+
+
+async def test_feature_codes_from_the_softphone(phone, softphones, settings):
+    """*23 from seat07's phone pauses its agent, *24 makes it available again."""
+    sp = softphones("seat07")
+    sp.start()
+    await until(lambda: phone.acd.endpoint_online("seat07"), timeout=15, what="seat07 registered")
+    await phone.acd.login("1007", "seat07", override_by="pytest")
+    sp.dial("*23")
+    await until(lambda: phone.agent("1007").state is AgentState.PAUSED, timeout=15,
+                what=f"paused by *23 ({sp.output()[-400:]})")
+    sp.dial("*24")
+    await until(lambda: phone.agent("1007").state is AgentState.AVAILABLE, timeout=15, what="available by *24")
