@@ -121,3 +121,16 @@ async def test_off_shift_login_needs_a_supervisor_override(phone, stack):
         async with http.post(url, data=b"{nope") as r:
             assert r.status == 400
     assert "2001" not in phone.acd.slots
+
+
+async def test_overflow_to_general_agents_after_the_queue_wait(phone):
+    from callcenter.acd.policy import QueueDef
+
+    queues = [QueueDef(**{**q.model_dump(), "overflow_after_s": 1.5}) if q.name == "market" else q
+              for q in phone.acd.roster.queues]
+    phone.acd.roster = phone.acd.roster.model_copy(update={"queues": queues})
+    await phone.login("1003", "seat03")  # general + dialect: no market skill
+    call = await phone.call(queue="market", skill="market")
+    assert phone.acd.calls[call].state == "queued"  # not offered before the overflow time
+    await until(lambda: phone.acd.calls[call].state == "bridged", timeout=10, what="overflowed to general")
+    assert phone.acd.calls[call].agent_id == "1003"

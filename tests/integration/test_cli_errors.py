@@ -14,9 +14,12 @@ def run_cli(settings, *args: str, timeout: float = 30, **env_overrides: str) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
     env.update({f"CALLCENTER_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
     env.update({f"CALLCENTER_{k.upper()}": v for k, v in env_overrides.items()})
-    env["CALLCENTER_LOG_LEVEL"] = "ERROR"
-    return subprocess.run([sys.executable, "-m", "callcenter.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    env["CALLCENTER_LOG_LEVEL"] = "WARNING"
+    try:
+        return subprocess.run([sys.executable, "-m", "callcenter.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"`callcenter {' '.join(args)}` did not stop: {exc.stderr!r}") from None
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
