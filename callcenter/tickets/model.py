@@ -1,13 +1,14 @@
 """Ticket (工单) domain core: enums, the Ticket record, its state machine and small helpers.
 
-Pure code: no I/O. Deadline arithmetic lives in :mod:`callcenter.tickets.sla` (imported lazily
-here because ``sla`` itself imports this module).
+Pure code: no I/O. Transition handlers live in :mod:`callcenter.tickets.transitions` and deadline
+arithmetic in :mod:`callcenter.tickets.sla` (both imported lazily here because they import this
+module).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -364,8 +365,10 @@ class Ticket:
         extra = set(data) - ACTION_DATA[action] - {"note"}
         if extra:
             raise TicketError(f"action '{action.value}': unexpected data {sorted(extra)}")
-        call = _Call(self, action, actor, at, (reason or "").strip() or None, data, policy, scale)
-        to_status, changes, event_data = _HANDLERS[action](call)
+        from callcenter.tickets.transitions import HANDLERS, Call
+
+        call = Call(self, action, actor, at, (reason or "").strip() or None, data, policy, scale)
+        to_status, changes, event_data = HANDLERS[action](call)
         assert to_status in targets, (action, self.status, to_status)
         event = TicketEvent(self.number, action, self.status, to_status, actor, at, call.reason,
                             event_data, self.version + 1)
@@ -375,10 +378,9 @@ class Ticket:
         return event
 
 
-# --------------------------------------------------------------------------- transition handlers
+# --------------------------------------------------------------------------- transition data
 
 HALL = "hall"  # department code of the 12345 hall itself
-_Outcome = tuple[TicketStatus, dict[str, Any], dict[str, Any]]
 
 #: data keys accepted per action (besides ``note``); required ones are checked by the handler
 ACTION_DATA: dict[Action, frozenset[str]] = {a: frozenset() for a in Action} | {
@@ -391,181 +393,4 @@ ACTION_DATA: dict[Action, frozenset[str]] = {a: frozenset() for a in Action} | {
     Action.APPROVE_EXTENSION: frozenset({"days"}),
     Action.SURVEY: frozenset({"rating", "comment"}),
     Action.MERGE: frozenset({"merged_into"}),
-}
-
-
-@dataclass
-class _Call:
-    t: Ticket
-    action: Action
-    actor: str
-    at: datetime
-    reason: str | None
-    data: dict[str, Any]
-    policy_: SlaPolicy | None
-    scale_: SatisfactionScale | None
-
-    def fail(self, message: str) -> TicketError:
-        return TicketError(f"action '{self.action.value}' on {self.t.number}: {message}")
-
-    def need_reason(self) -> None:
-        if not self.reason:
-            raise self.fail("a reason is required")
-
-    @property
-    def policy(self) -> SlaPolicy:
-        from callcenter.tickets.sla import default_policy
-
-        return self.policy_ or default_policy()
-
-    def event(self, **values: Any) -> dict[str, Any]:
-        passthrough = {k: self.data[k] for k in ("note", "reply", "comment", "suggested") if k in self.data}
-        return passthrough | values
-
-    def days(self, default: int | None = None) -> int:
-        days = self.data.get("days", default)
-        if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
-            raise self.fail(f"data 'days' must be a positive integer, got {days!r}")
-        return days
-
-
-def _departments(c: _Call) -> tuple[str, tuple[str, ...]]:
-    lead = c.data.get("lead")
-    if not isinstance(lead, str) or not lead.strip():
-        raise c.fail("data 'lead' (department code) is required")
-    assisting = c.data.get("assisting") or ()
-    assisting = tuple(dict.fromkeys([assisting] if isinstance(assisting, str) else assisting))
-    if lead in assisting or not all(isinstance(a, str) and a for a in assisting):
-        raise c.fail(f"bad assisting departments {assisting!r} for lead {lead!r}")
-    return lead, assisting
-
-
-def _dispatch(c: _Call) -> _Outcome:
-    lead, assisting = _departments(c)
-    changes: dict[str, Any] = {"lead_department": lead, "assisting_departments": assisting}
-    if c.action is Action.REDISPATCH:
-        from callcenter.tickets.sla import take_up_deadline
-
-        take_up = take_up_deadline(c.t.kind, c.t.urgency, c.at, policy=c.policy)
-        changes |= {"objection": False, "deadlines": replace(c.t.deadlines, take_up_due=take_up)}
-    return _S.DISPATCHED, changes, c.event(lead=lead, assisting=list(assisting))
-
-
-def _plain(to: TicketStatus | None = None, **changes: Any) -> Any:
-    return lambda c: (to or c.t.status, dict(changes), c.event())
-
-
-def _answer_on_spot(c: _Call) -> _Outcome:
-    if c.t.kind not in ON_SPOT_KINDS:
-        raise c.fail(f"kind '{c.t.kind.value}' ({c.t.kind.label}) cannot be answered on the spot")
-    return _S.RESOLVED, {"lead_department": HALL}, c.event()
-
-
-def _return(c: _Call) -> _Outcome:
-    c.need_reason()
-    changes = {"lead_department": None, "assisting_departments": (), "pending_extension": None,
-               "objection": c.action is Action.OBJECT}
-    return _S.RETURNED, changes, c.event(returned_by=c.t.lead_department)
-
-
-def _request_extension(c: _Call) -> _Outcome:
-    c.need_reason()
-    if c.t.pending_extension is not None:
-        raise c.fail(f"an extension of {c.t.pending_extension} days is already pending")
-    days, limit = c.days(), c.policy.max_extension_working_days
-    if c.t.extension_days_granted + days > limit:
-        raise c.fail(f"{days} days would exceed the maximum extension of {limit} working days "
-                     f"({c.t.extension_days_granted} already granted)")
-    return c.t.status, {"pending_extension": days}, c.event(days=days)
-
-
-def _decide_extension(c: _Call) -> _Outcome:
-    pending = c.t.pending_extension
-    if pending is None:
-        raise c.fail("no extension request is pending")
-    if c.action is Action.DENY_EXTENSION:
-        return c.t.status, {"pending_extension": None}, c.event(days=pending)
-    from callcenter.tickets.sla import extend_deadlines
-
-    days = c.days(pending)
-    if days > pending:
-        raise c.fail(f"cannot grant {days} days, only {pending} requested")
-    deadlines = extend_deadlines(c.t.deadlines, days, policy=c.policy)
-    changes = {"pending_extension": None, "extension_days_granted": c.t.extension_days_granted + days,
-               "deadlines": deadlines}
-    return c.t.status, changes, c.event(days=days, resolve_due=_iso(deadlines.resolve_due))
-
-
-def _escalate(c: _Call) -> _Outcome:
-    level = c.t.escalation_level + 1
-    return c.t.status, {"escalation_level": level}, c.event(level=level)
-
-
-def _redo(c: _Call, **values: Any) -> _Outcome:
-    """重办: back to the same lead department (or to the hall when there is none)."""
-    from callcenter.tickets.sla import redo_deadlines
-
-    deadlines = redo_deadlines(c.t.kind, c.t.urgency, c.at, policy=c.policy)
-    to = _S.DISPATCHED if c.t.lead_department not in (None, HALL) else _S.RETURNED
-    changes = {"reopen_count": c.t.reopen_count + 1, "deadlines": deadlines, "pending_extension": None}
-    if to is _S.RETURNED:
-        changes["lead_department"] = None
-    return to, changes, c.event(redo="重办", lead=c.t.lead_department, resolve_due=_iso(deadlines.resolve_due),
-                                **values)
-
-
-def _survey(c: _Call) -> _Outcome:
-    rating = c.data.get("rating")
-    if not isinstance(rating, str):
-        raise c.fail("data 'rating' is required")
-    if (c.scale_ or FIVE_LEVEL).is_bad(rating):
-        to, changes, data = _redo(c, rating=rating, bad=True)
-        return to, changes | {"satisfaction": rating}, data
-    return _S.SURVEYED, {"satisfaction": rating}, c.event(rating=rating, bad=False)
-
-
-def _reopen(c: _Call) -> _Outcome:
-    c.need_reason()
-    if c.t.merged_into:
-        raise c.fail(f"ticket was merged into {c.t.merged_into}; reopen that one")
-    return _redo(c)
-
-
-def _close(c: _Call) -> _Outcome:
-    if c.t.status is _S.RESOLVED:
-        c.need_reason()  # closing without a survey needs a reason (e.g. caller unreachable)
-    return _S.CLOSED, {}, c.event(surveyed=c.t.status is _S.SURVEYED)
-
-
-def _merge(c: _Call) -> _Outcome:
-    target = c.data.get("merged_into")
-    if not isinstance(target, str):
-        raise c.fail("data 'merged_into' (ticket number) is required")
-    parse_ticket_number(target)
-    if target == c.t.number:
-        raise c.fail("a ticket cannot be merged into itself")
-    return _S.CLOSED, {"merged_into": target}, c.event(merged_into=target)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-_HANDLERS: dict[Action, Any] = {
-    Action.DISPATCH: _dispatch,
-    Action.REDISPATCH: _dispatch,
-    Action.ACKNOWLEDGE: _plain(_S.ACKNOWLEDGED),
-    Action.START: _plain(_S.IN_PROGRESS),
-    Action.RESOLVE: _plain(_S.RESOLVED, pending_extension=None),
-    Action.ANSWER_ON_SPOT: _answer_on_spot,
-    Action.RETURN: _return,
-    Action.OBJECT: _return,
-    Action.REQUEST_EXTENSION: _request_extension,
-    Action.APPROVE_EXTENSION: _decide_extension,
-    Action.DENY_EXTENSION: _decide_extension,
-    Action.ESCALATE: _escalate,
-    Action.SURVEY: _survey,
-    Action.REOPEN: _reopen,
-    Action.CLOSE: _close,
-    Action.MERGE: _merge,
 }

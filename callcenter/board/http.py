@@ -1,0 +1,113 @@
+"""HTTP of the board feature: the two pages, their static files, JSON snapshots, caller history
+and the two WebSocket endpoints (served by :class:`callcenter.board.websocket.BoardHub`).
+
+- ``GET /board``                      supervisor live queue board (static page)
+- ``GET /agent?agent=1001&seat=seat01`` agent desktop (static page)
+- ``GET /board/static/{file}``        the pages' JS and CSS (no CDN, no build step)
+- ``GET /api/board/snapshot``         the board snapshot as JSON
+- ``GET /api/board/agents/{agent_id}`` one agent desktop snapshot as JSON
+- ``GET /api/callers/{phone}/history`` previous calls and tickets of a number
+- ``GET /ws/board``, ``GET /ws/agent/{agent_id}`` live updates (snapshot first, then on change)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.board import history
+
+STATIC = Path(__file__).parent / "static"
+_AGENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def _error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": code, "message": message, "fields": fields or {}}, status=status)
+
+
+def _reply(doc: Any) -> web.Response:
+    return web.json_response(doc, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str),
+                             headers=_NO_CACHE)
+
+
+def hub(request: web.Request) -> Any:
+    from callcenter.app import CONTEXT
+
+    ctx = request.app.get(CONTEXT)
+    found = ctx.services.get("board") if ctx is not None else None
+    if found is None:
+        raise web.HTTPServiceUnavailable(text='{"error":"starting","message":"the board is not running yet"}',
+                                         content_type="application/json")
+    return found
+
+
+def _page(name: str):
+    async def handler(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / name, headers=_NO_CACHE)
+
+    return handler
+
+
+def _agent_id(request: web.Request) -> str:
+    agent_id = request.match_info["agent_id"]
+    if not _AGENT_ID.match(agent_id):
+        raise web.HTTPBadRequest(text='{"error":"bad_agent","message":"malformed agent id"}',
+                                 content_type="application/json")
+    return agent_id
+
+
+async def board_snapshot(request: web.Request) -> web.Response:
+    return _reply(await hub(request).snapshots.board())
+
+
+async def agent_snapshot(request: web.Request) -> web.Response:
+    agent_id = _agent_id(request)
+    return _reply(await hub(request).snapshots.agent(agent_id))
+
+
+async def caller_history(request: web.Request) -> web.Response:
+    from callcenter.app import CONTEXT
+
+    phone = history.normalise_phone(request.match_info["phone"])
+    if phone is None:
+        return _error(422, "invalid", "a phone number has 3 to 15 digits", {"phone": "3 to 15 digits"})
+    try:
+        limit = min(max(int(request.query.get("limit", history.HISTORY_LIMIT)), 1), 100)
+    except ValueError:
+        return _error(422, "invalid", "limit must be a number", {"limit": "1..100"})
+    return _reply(await history.caller_history(request.app[CONTEXT].pool, phone, limit=limit))
+
+
+async def ws_board(request: web.Request) -> web.WebSocketResponse:
+    return await hub(request).serve(request)
+
+
+async def ws_agent(request: web.Request) -> web.WebSocketResponse:
+    agent_id = _agent_id(request)
+    return await hub(request).serve(request, agent_id)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    from callcenter.app import CONTEXT
+
+    ctx = app.get(CONTEXT)
+    found = ctx.services.get("board") if ctx is not None else None
+    if found is not None:
+        await found.close_clients()
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/board", _page("board.html"))
+    app.router.add_get("/agent", _page("agent.html"))
+    app.router.add_static("/board/static/", STATIC, append_version=False)
+    app.router.add_get("/api/board/snapshot", board_snapshot)
+    app.router.add_get("/api/board/agents/{agent_id}", agent_snapshot)
+    app.router.add_get("/api/callers/{phone}/history", caller_history)
+    app.router.add_get("/ws/board", ws_board)
+    app.router.add_get("/ws/agent/{agent_id}", ws_agent)
+    app.on_shutdown.append(_close_sockets)

@@ -1,0 +1,129 @@
+"""Snapshots for the board and the agent desktop, with small caches invalidated by MQTT topics.
+
+The live part (queues, agents) is rebuilt on every request from the ACD's memory (or the
+Redis mirror); the PostgreSQL parts (today's KPIs, ticket figures, a call's IVR facts, a
+caller's history) are cached until an event says they changed, or at most ``max_age_s``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callcenter.board import history, kpi, views
+from callcenter.infra.logging import get_logger
+
+log = get_logger("board")
+
+
+class Snapshots:
+    def __init__(self, ctx: Any, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 max_age_s: float = 30.0) -> None:
+        self.ctx = ctx
+        self.clock = clock
+        self.max_age_s = max_age_s
+        self.tz = ZoneInfo(getattr(ctx.settings, "timezone", "Asia/Shanghai"))
+        self._cache: dict[str, tuple[float, Any]] = {}  # "kpi" | "tickets" -> (monotonic, value)
+        self._facts: dict[str, dict[str, Any]] = {}
+        self._history: dict[str, dict[str, Any]] = {}
+        self.live_connected: Callable[[], bool] = lambda: True
+
+    # ------------------------------------------------------------------ caches
+    def invalidate(self, topic: str) -> None:
+        """An MQTT topic (without prefix) arrived; ``"*"`` drops everything."""
+        head = topic.split("/", 1)[0]
+        if head in ("calls", "*"):
+            self._cache.pop("kpi", None)
+            if topic.endswith(("/ended", "/answered", "/queued")) or head == "*":
+                self._history.clear()
+            if topic.endswith("/answered"):
+                self._facts.pop(topic.split("/")[1] if topic.count("/") >= 2 else "", None)
+        if head in ("tickets", "*"):
+            self._cache.pop("tickets", None)
+            self._history.clear()
+        if head == "*":
+            self._facts.clear()
+
+    async def _cached(self, name: str, load: Callable[[], Any]) -> Any:
+        hit = self._cache.get(name)
+        if hit is not None and time.monotonic() - hit[0] < self.max_age_s:
+            return hit[1]
+        try:
+            value = await load()
+        except Exception as exc:  # noqa: BLE001 - a failing figure must not blank the board
+            log.warning("board_figure_failed", figure=name, error=str(exc))
+            return hit[1] if hit is not None else None
+        self._cache[name] = (time.monotonic(), value)
+        return value
+
+    # ------------------------------------------------------------------ board
+    @property
+    def acd(self) -> Any:
+        return self.ctx.services.get("acd")
+
+    async def board(self) -> dict[str, Any]:
+        now = self.clock()
+        acd = self.acd
+        if acd is not None:
+            live = views.acd_view(acd, now)
+        else:
+            live = views.live_view(await self.ctx.live.all("agents"), await self.ctx.live.all("queue"), now)
+        kpis = await self._cached("kpi", lambda: kpi.today_kpis(self.ctx.pool, now, self.tz))
+        tickets = await self._cached("tickets", self._tickets)
+        return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
+                "kpi": kpis, "tickets": tickets}
+
+    async def _tickets(self) -> dict[str, Any] | None:
+        svc = self.ctx.services.get("tickets")
+        board = getattr(svc, "board", None)
+        if board is None:
+            return None
+        stats = await board()
+        return {k: stats.get(k) for k in ("open", "overdue", "escalated", "by_status")}
+
+    # ------------------------------------------------------------------ agent desktop
+    def current_call_id(self, agent_id: str) -> str | None:
+        slot = (self.acd.slots if self.acd is not None else {}).get(agent_id)
+        return slot.agent.current_call_id if slot is not None else None
+
+    async def agent(self, agent_id: str) -> dict[str, Any]:
+        now = self.clock()
+        acd = self.acd
+        slot = acd.slots.get(agent_id) if acd is not None else None
+        if slot is not None:
+            entry = views.agent_entry(slot, acd.roster, acd.calls, now)
+        else:
+            doc = (await self.ctx.live.all("agents")).get(agent_id) if acd is None else None
+            entry = doc or {"agent_id": agent_id, "state": "logged_out", "call_id": None}
+        call = hist = None
+        call_id = entry.get("call_id")
+        if call_id:
+            session = acd.calls.get(call_id) if acd is not None else None
+            call = views.desk_call(session, await self._call_facts(call_id))
+            if call["caller"]:
+                hist = await self.history(call["caller"])
+        return {"type": "agent", "at": now.isoformat(), "live": self.live_connected(), "agent": entry,
+                "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS}
+
+    async def _call_facts(self, call_id: str) -> dict[str, Any] | None:
+        if call_id in self._facts:
+            return self._facts[call_id]
+        facts = await history.call_facts(self.ctx.pool, call_id)
+        if facts is not None:  # the row may not be written yet: ask again next time
+            if len(self._facts) > 500:
+                self._facts.clear()
+            self._facts[call_id] = facts
+        return facts
+
+    async def history(self, phone: str) -> dict[str, Any] | None:
+        digits = history.normalise_phone(phone)
+        if digits is None:
+            return None
+        if digits not in self._history:
+            if len(self._history) > 500:
+                self._history.clear()
+            self._history[digits] = await history.caller_history(self.ctx.pool, digits)
+        return self._history[digits]

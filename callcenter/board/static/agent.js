@@ -1,0 +1,159 @@
+/* Agent desktop: state buttons call the ACD REST API, the call panel and caller history come
+   from /ws/agent/{id}, the ticket form posts to /api/tickets prefilled with the call. */
+"use strict";
+
+const params = new URLSearchParams(location.search);
+const agentId = params.get("agent") || "";
+const seatId = params.get("seat") || "";
+const iface = params.get("interface") || "";
+const DISTRICTS = ["东区", "西区", "仁和区", "钒钛高新区", "米易县", "盐边县"];
+const PAUSE_CHOICES = ["break", "meal", "training", "ticket_work", "supervisor"];
+let socketUp = false, snap = null, lastCall = null, busy = false;
+
+const $ = (id) => document.getElementById(id);
+
+function say(el, text, ok) { el.textContent = text; el.className = `msg ${ok ? "ok" : "err"}`; }
+
+async function api(method, path, body, headers) {
+  const res = await fetch(path, {
+    method, headers: { "Content-Type": "application/json", ...(headers || {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) {
+    const fields = data && data.fields ? Object.entries(data.fields).map(([k, v]) => `${k}: ${v}`).join("；") : "";
+    throw new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
+  }
+  return data;
+}
+
+async function action(name, body) {
+  if (busy) return;
+  busy = true;
+  try {
+    const agent = await api("POST", `/api/agents/${encodeURIComponent(agentId)}/${name}`, body);
+    say($("msg"), `${{ login: "已签入", logout: "已签出", pause: "已小休", unpause: "已恢复接听" }[name]}：${label("state", agent.state)}`, true);
+  } catch (e) {
+    const text = String(e.message || e);
+    say($("msg"), text.includes("not on shift") ? `不在本班次，需班长授权后签入（${text}）` : `操作失败：${text}`, false);
+  } finally {
+    busy = false;
+    updateButtons();
+  }
+}
+
+function login() {
+  const body = { seat: seatId };
+  if (iface) body.interface = iface;
+  const ov = $("override").value.trim();
+  if (ov) body.override_by = ov;
+  return action("login", body);
+}
+
+function updateButtons() {
+  const st = snap && snap.agent ? snap.agent.state : "logged_out";
+  $("btn-login").disabled = busy || st !== "logged_out";
+  $("btn-logout").disabled = busy || !["available", "paused", "wrap_up", "unreachable"].includes(st);
+  $("btn-pause").disabled = busy || !["available", "wrap_up", "paused", "on_call", "ringing"].includes(st);
+  $("btn-unpause").disabled = busy || st !== "paused";
+}
+
+function renderState(a) {
+  const st = a ? a.state : "logged_out";
+  const reason = st === "paused" && a.pause_reason ? `（${label("pause", a.pause_reason)}）` : "";
+  const pending = a && a.pending_pause ? ` · 待小休（${label("pause", a.pending_pause)}）` : "";
+  $("state").textContent = label("state", st) + reason + pending;
+  $("state").className = `badge state-${st}`;
+  $("state").dataset.state = st;
+  if (a && a.since && st !== "logged_out") $("state-time").dataset.since = a.since;
+  else { delete $("state-time").dataset.since; $("state-time").textContent = ""; }
+}
+
+function renderCall(call, current) {
+  const box = $("call");
+  if (!call) { box.innerHTML = '<div class="empty">暂无来电</div>'; return; }
+  const ivr = Object.entries(call.ivr || {}).map(([k, v]) => `${esc(label("ivr", k))}：${esc(k === "queue" ? label("queue", v) : v)}`).join("；") || "—";
+  const path = (call.ivr_path || []).map((s) => `${esc(s.node)}${s.input ? `（${esc(s.input)}）` : ""}`).join(" → ");
+  const state = current ? label("callState", call.state) : "已结束（可继续建单）";
+  const since = call.answered_at || call.entered_at;
+  box.innerHTML = `<div class="call-number" id="caller" data-call-id="${esc(call.call_id)}">${esc(call.caller_masked || "未知号码")}</div>
+    <dl class="kv">
+      <dt>状态</dt><dd id="call-state">${esc(state)}</dd>
+      <dt>队列</dt><dd>${esc(label("queue", call.queue))}${call.priority ? ` · 优先 ${call.priority}` : ""}${call.callback ? " · 回拨" : ""}</dd>
+      <dt>拨入号码</dt><dd>${esc(call.dnis || "—")}${call.line ? `（${esc(call.line)}）` : ""}</dd>
+      <dt>IVR 选择</dt><dd>${ivr}</dd>
+      ${path ? `<dt>IVR 路径</dt><dd>${path}</dd>` : ""}
+      <dt>时长</dt><dd class="num" ${current && since ? `data-since="${esc(since)}"` : ""}>${current ? fmtDuration(secondsSince(since)) : "—"}</dd>
+      <dt>来电编号</dt><dd class="muted num">${esc(call.call_id)}</dd>
+    </dl>`;
+}
+
+function renderHistory(h) {
+  const box = $("history");
+  if (!h) { box.innerHTML = '<div class="empty">接通来电后显示该号码的历史来电与工单</div>'; return; }
+  const calls = h.calls.map((c) => `<tr><td>${fmtTime(c.entered_at)}</td><td>${esc(label("queue", c.queue))}</td>
+      <td>${c.disposition ? esc(label("disposition", c.disposition)) : "进行中"}</td><td>${esc(c.agent_id || "—")}</td></tr>`).join("");
+  const tickets = h.tickets.map((t) => `<tr data-ticket="${esc(t.number)}"><td class="num">${esc(t.number)}</td>
+      <td>${esc(label("kind", t.kind))}</td><td>${esc(label("status", t.status))}</td><td>${esc(t.category || "—")}</td>
+      <td>${fmtTime(t.created_at)}</td><td>${esc(t.description)}</td></tr>`).join("");
+  box.innerHTML = `<div class="muted">号码 ${esc(h.phone_masked)} · 来电 ${h.calls.length} 次 · 工单 ${h.tickets.length} 件</div>
+    <h3>历史来电</h3>${calls ? `<table><thead><tr><th>时间</th><th>队列</th><th>结果</th><th>坐席</th></tr></thead><tbody>${calls}</tbody></table>` : '<div class="empty">无</div>'}
+    <h3>历史工单</h3>${tickets ? `<table id="history-tickets"><thead><tr><th>工单号</th><th>类型</th><th>状态</th><th>分类</th><th>受理时间</th><th>描述</th></tr></thead><tbody>${tickets}</tbody></table>` : '<div class="empty">无</div>'}`;
+}
+
+function render(msg) {
+  snap = msg;
+  renderState(msg.agent);
+  if (msg.call) {
+    if (!lastCall || lastCall.call.call_id !== msg.call.call_id) $("t-msg").textContent = "";
+    lastCall = { call: msg.call, history: msg.history };
+  }
+  const call = msg.call || (lastCall && lastCall.call);
+  renderCall(call, Boolean(msg.call) && msg.call.state !== "ended");
+  renderHistory(msg.history || (lastCall && lastCall.history));
+  $("t-call").textContent = call ? `${call.caller_masked || "未知号码"}（${call.call_id}）` : "无（不关联来电）";
+  updateButtons();
+  setLive($("live"), socketUp, msg.live);
+}
+
+async function submitTicket(ev) {
+  ev.preventDefault();
+  const call = snap && snap.call ? snap.call : (lastCall && lastCall.call);
+  const body = { kind: $("t-kind").value, description: $("t-description").value.trim(), channel: "call",
+    category: $("t-category").value.trim(), address: $("t-address").value.trim() };
+  if ($("t-district").value) body.district = $("t-district").value;
+  if (call) { body.call_ids = [call.call_id]; if (call.caller) body.caller_phone = call.caller; }
+  const key = `desk-${agentId}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
+  $("t-submit").disabled = true;
+  try {
+    const t = await api("POST", "/api/tickets", body, { "X-Actor": `agent:${agentId}`, "Idempotency-Key": key });
+    say($("t-msg"), `已受理，工单号 ${t.number}${t.created === false ? "（已并入已有工单）" : ""}`, true);
+    $("t-msg").dataset.ticket = t.number;
+    $("ticket-form").reset();
+  } catch (e) {
+    say($("t-msg"), `建单失败：${e.message || e}`, false);
+  } finally {
+    $("t-submit").disabled = false;
+  }
+}
+
+function init() {
+  $("agent-id").textContent = agentId || "（未指定）";
+  $("seat-id").textContent = seatId || "（未指定）";
+  $("pause-reason").innerHTML = PAUSE_CHOICES.map((r) => `<option value="${r}">${label("pause", r)}</option>`).join("");
+  $("t-kind").innerHTML = Object.entries(LABELS.kind).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
+  $("t-district").innerHTML = '<option value="">（未知）</option>' + DISTRICTS.map((d) => `<option>${d}</option>`).join("");
+  $("btn-login").onclick = login;
+  $("btn-logout").onclick = () => action("logout");
+  $("btn-pause").onclick = () => action("pause", { reason: $("pause-reason").value });
+  $("btn-unpause").onclick = () => action("unpause");
+  $("ticket-form").addEventListener("submit", submitTicket);
+  updateButtons();
+  if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
+  liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => { if (msg.type === "agent") render(msg); },
+    (up) => { socketUp = up; setLive($("live"), up, snap ? snap.live : true); });
+  startTicker();
+}
+
+init();

@@ -1,0 +1,110 @@
+/* Supervisor live queue board: renders the snapshot pushed on /ws/board (see callcenter/board). */
+"use strict";
+
+const LONG_WAIT_S = 15; // GB/T 33358-2016: answer within 15 s
+let socketUp = false;
+let last = null;
+
+function kpiCard(id, name, value, target, met, extra) {
+  const cls = met === true ? "met" : met === false ? "miss" : "";
+  return `<div class="kpi ${cls}" data-kpi="${id}"><div class="label">${name}</div>
+    <div class="value">${value}</div><div class="target">${target}${extra ? ` · ${extra}` : ""}</div></div>`;
+}
+
+function renderKpis(k) {
+  const box = document.getElementById("kpis");
+  if (!k) { box.innerHTML = '<div class="empty">指标暂不可用</div>'; return; }
+  document.getElementById("kpi-day").textContent = k.day || "";
+  const pct = (x) => Math.round(x * 100);
+  box.innerHTML = [
+    kpiCard("answer_rate", "人工接通率", fmtPct(k.answer_rate), `目标 ≥${pct(k.answer_rate_target)}%`,
+      k.answer_rate_met, `${k.answered}/${k.inbound}`),
+    kpiCard("timely_rate", "应答及时率", fmtPct(k.timely_rate),
+      `目标 ≥${pct(k.timely_rate_target)}%（${k.timely_answer_s} 秒内）`, k.timely_rate_met,
+      `${k.timely_answered}/${k.answered}`),
+    kpiCard("abandon_rate", "放弃率", fmtPct(k.abandon_rate), "短时放弃不计",
+      null, `放弃 ${k.abandoned} · 短放 ${k.short_abandoned}`),
+    kpiCard("asa", "平均应答时长", fmtSecs(k.asa_s), "ASA", null, ""),
+    kpiCard("aht", "平均处理时长", fmtSecs(k.aht_s), "AHT（通话+整理）", null, ""),
+    kpiCard("occupancy", "坐席占用率", fmtPct(k.occupancy), "通话+整理 / 在线", null, ""),
+    kpiCard("inbound", "今日进线", String(k.inbound), "进入人工队列", null, `接通 ${k.answered}`),
+  ].join("");
+}
+
+function renderQueues(queues) {
+  const box = document.getElementById("queues");
+  let waiting = 0;
+  box.innerHTML = queues.map((q) => {
+    waiting += q.waiting.length;
+    const rows = q.waiting.map((w) => `<tr data-call-id="${esc(w.call_id)}">
+        <td class="num">${w.position ?? "—"}</td>
+        <td class="num">${esc(w.caller_masked || "—")}</td>
+        <td class="num wait" data-since="${esc(w.entered_at)}" data-warn="${LONG_WAIT_S}">${fmtDuration(w.wait_s)}</td>
+        <td>${w.priority > 0 ? `<span class="tag prio">优先 ${w.priority}</span>` : "普通"}</td>
+        <td>${w.callback ? '<span class="tag cb">回拨</span>' : (w.callback_offered ? "已提示" : "—")}</td>
+      </tr>`).join("");
+    const table = q.waiting.length
+      ? `<table><thead><tr><th>位置</th><th>来电</th><th>等待</th><th>优先级</th><th>回拨</th></tr></thead>
+         <tbody>${rows}</tbody></table>`
+      : '<div class="empty">无排队来电</div>';
+    return `<div class="queue" data-queue="${esc(q.name)}">
+      <h3><span>${esc(label("queue", q.name))}</span>
+        <span class="count ${q.waiting.length ? "" : "zero"}">${q.waiting.length}</span>
+        <span class="muted">振铃 ${q.offering} · 通话 ${q.talking}</span></h3>${table}</div>`;
+  }).join("");
+  return waiting;
+}
+
+function agentTile(a) {
+  const reason = a.state === "paused" && a.pause_reason ? `（${label("pause", a.pause_reason)}）` : "";
+  const call = a.call ? `<div class="small">${esc(label("callState", a.call.state))} ${esc(a.call.caller_masked)}
+      · ${esc(label("queue", a.call.queue))}</div>` : "";
+  const shift = a.on_shift === false ? '<div class="small">班外签入</div>' : "";
+  return `<div class="agent state-${esc(a.state)}" data-agent-id="${esc(a.agent_id)}" data-state="${esc(a.state)}">
+    <div><span class="id">${esc(a.agent_id)}</span> <span class="small">${esc(a.seat_id)}</span></div>
+    <div class="st">${esc(label("state", a.state))}${esc(reason)}</div>
+    <div class="small num" data-since="${esc(a.since || "")}">${fmtDuration(a.in_state_s)}</div>${call}${shift}</div>`;
+}
+
+function renderTeams(teams) {
+  const box = document.getElementById("teams");
+  let staffed = 0;
+  box.innerHTML = teams.map((t) => {
+    const on = t.agents.filter((a) => a.state !== "logged_out");
+    staffed += on.length;
+    const head = t.on_shift === null ? "" : (t.on_shift ? `当班 · ${esc(t.shift || "")}` : "休班");
+    const tiles = t.agents.length ? t.agents.map(agentTile).join("") : '<div class="empty">无坐席签入</div>';
+    return `<div class="team ${t.on_shift === false ? "off" : ""}" data-team="${esc(t.team)}">
+      <h3>${esc(t.team)} 班组 <span class="muted">${head} · 在线 ${on.length}/${t.seats}</span></h3>
+      <div class="agents">${tiles}</div></div>`;
+  }).join("");
+  return staffed;
+}
+
+function renderTickets(t) {
+  const box = document.getElementById("tickets");
+  if (!t) { box.innerHTML = '<div class="empty">工单服务未启用</div>'; return; }
+  box.innerHTML = `<div>在办工单 <span class="big num" data-figure="open">${t.open ?? 0}</span></div>
+    <div>超期工单 <span class="big num ${t.overdue ? "bad" : ""}" data-figure="overdue">${t.overdue ?? 0}</span></div>
+    <div>督办中 <span class="big num" data-figure="escalated">${t.escalated ?? 0}</span></div>`;
+}
+
+function render(snap) {
+  last = snap;
+  renderKpis(snap.kpi);
+  const waiting = renderQueues(snap.queues || []);
+  const staffed = renderTeams(snap.teams || []);
+  renderTickets(snap.tickets);
+  document.getElementById("summary").textContent = `排队 ${waiting} · 在线坐席 ${staffed}`;
+  setLive(document.getElementById("live"), socketUp, snap.live);
+}
+
+liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
+  socketUp = up;
+  setLive(document.getElementById("live"), up, last ? last.live : true);
+});
+startTicker();
+setInterval(() => {
+  document.getElementById("clock").textContent = new Date(serverNow()).toLocaleTimeString("zh-CN",
+    { timeZone: "Asia/Shanghai", hour12: false });
+}, 1000);

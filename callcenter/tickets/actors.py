@@ -1,0 +1,93 @@
+"""Who may do what to a ticket (pure).
+
+An actor is ``role:id[:name]``: ``agent:1001``, ``dept:market:zhang``, ``supervisor:li``,
+``collector:c07``, ``admin:root``, ``system:sla``. Department actions are open to the lead
+department's actors and to supervisors; hall decisions (dispatch, approve, escalate, ...) to
+supervisors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from callcenter.tickets.model import Action, TicketError
+
+
+class Forbidden(TicketError):
+    """The actor may not do this (HTTP 403)."""
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    DEPT = "dept"
+    SUPERVISOR = "supervisor"
+    COLLECTOR = "collector"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+_ACTOR = re.compile(r"^(agent|dept|supervisor|collector|admin|system):([\w.@-]{1,64})(?::([\w.@-]{1,64}))?$")
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    ident: str
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> Actor:
+        match = _ACTOR.match((text or "").strip())
+        if not match:
+            raise TicketError("actor must look like 'agent:1001', 'dept:market:zhang' or 'supervisor:li'")
+        return cls(Role(match[1]), match[2], match[3])
+
+    def __str__(self) -> str:
+        return f"{self.role.value}:{self.ident}" + (f":{self.name}" if self.name else "")
+
+    @property
+    def department(self) -> str | None:
+        return self.ident if self.role is Role.DEPT else None
+
+    @property
+    def sees_full_phone(self) -> bool:
+        return self.role in (Role.AGENT, Role.SUPERVISOR, Role.SYSTEM, Role.ADMIN)
+
+
+_HALL = frozenset({Role.SUPERVISOR, Role.SYSTEM})
+_DESK = frozenset({Role.AGENT, Role.SUPERVISOR, Role.SYSTEM})
+
+#: actions a department does on its own tickets (supervisors may act for it)
+DEPARTMENT_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.START, Action.RESOLVE, Action.RETURN,
+                                Action.OBJECT, Action.REQUEST_EXTENSION})
+_ROLES: dict[Action, frozenset[Role]] = {
+    Action.DISPATCH: _HALL, Action.REDISPATCH: _HALL, Action.APPROVE_EXTENSION: _HALL,
+    Action.DENY_EXTENSION: _HALL, Action.ESCALATE: _HALL, Action.CLOSE: _HALL | {Role.AGENT},
+    Action.MERGE: _HALL | {Role.AGENT}, Action.ANSWER_ON_SPOT: _DESK, Action.SURVEY: _DESK,
+    Action.REOPEN: _DESK,
+}
+
+
+def check_action(actor: Actor, action: Action, lead_department: str | None) -> None:
+    if action in DEPARTMENT_ACTIONS:
+        if actor.role in _HALL or (actor.role is Role.DEPT and actor.ident == lead_department):
+            return
+        raise Forbidden(f"only the lead department ({lead_department or 'none'}) or a supervisor may "
+                        f"{action.value} this ticket")
+    if actor.role not in _ROLES[action]:
+        allowed = ", ".join(sorted(r.value for r in _ROLES[action]))
+        raise Forbidden(f"'{action.value}' needs one of the roles: {allowed}")
+
+
+def check_roles(actor: Actor, what: str, *roles: Role) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"{what} needs one of the roles: {', '.join(r.value for r in roles)}")
+
+
+def check_department(actor: Actor, department: str) -> None:
+    """Reading or working a department queue: that department's actors or supervisors."""
+    if actor.role in _HALL or (actor.role is Role.DEPT and actor.ident == department):
+        return
+    raise Forbidden(f"only department {department!r} or a supervisor may do this")

@@ -1,0 +1,110 @@
+"""Shared state and helpers of the ticket service (see :mod:`callcenter.tickets.service`)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from callcenter.tickets import notifier
+from callcenter.tickets import repository as repo
+from callcenter.tickets.dedup import DEFAULT_RADIUS_M, DEFAULT_WINDOW
+from callcenter.tickets.errors import FieldError, NotFound
+from callcenter.tickets.model import FIVE_LEVEL, Action, SatisfactionScale, Ticket
+from callcenter.tickets.routing import RoutingDecision, RoutingRules
+from callcenter.tickets.sla import SlaPolicy, default_policy
+
+ROUTER = "system:router"  # actor of automatic dispatches
+SLA = "system:sla"  # actor of the sweeper's escalations and reminders
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def routing_doc(d: RoutingDecision) -> dict[str, Any]:
+    return {"lead": d.lead, "assisting": list(d.assisting), "confidence": d.confidence,
+            "matched_rules": list(d.matched_rules), "needs_human": d.needs_human, "suggested": d.suggested}
+
+
+@dataclass
+class Created:
+    stored: repo.Stored
+    created: bool  # False: an earlier request with the same idempotency key made it
+    routing: RoutingDecision | None = None
+
+    @property
+    def number(self) -> str:
+        return self.stored.ticket.number
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.stored.ticket
+
+
+class ServiceBase:
+    def __init__(self, pool: asyncpg.Pool, rules: RoutingRules, *, prefix: str = "PZH",
+                 policy: SlaPolicy | None = None, scale: SatisfactionScale = FIVE_LEVEL,
+                 dedup_window: timedelta = DEFAULT_WINDOW, radius_m: float = DEFAULT_RADIUS_M) -> None:
+        self.pool, self.rules, self.prefix = pool, rules, prefix
+        self.policy = policy or default_policy()
+        cal = self.policy.calendar
+        if not hasattr(cal.is_workday, "cache_info"):
+            # chinese_calendar validates every date it is asked about (slow); a day's answer never
+            # changes for a given calendar, so remember it (speeds up deadlines ~10x)
+            cal.is_workday = functools.lru_cache(maxsize=8192)(cal.is_workday)
+        self.scale = scale
+        self.dedup_window, self.radius_m = dedup_window, radius_m
+
+    def _department(self, field: str, code: str | None) -> None:
+        if code is not None and code not in self.rules.departments:
+            raise FieldError(field, f"unknown department {code!r}")
+
+    def _check_refs(self, body: Any) -> None:
+        """Topics and departments named in a request must exist (422 naming the field)."""
+        for code in getattr(body, "topics", ()) or ():
+            if code not in self.rules.topics:
+                raise FieldError("topics", f"unknown topic {code!r}")
+        self._department("lead", getattr(body, "lead", None))
+        for code in getattr(body, "assisting", ()) or ():
+            self._department("assisting", code)
+
+    def tokens_of_text(self, text: str) -> list[str]:
+        """Search words (jieba tokens, lower case, no punctuation)."""
+        return sorted({w.lower() for w in self.rules.segment(text) if w.isalnum()})
+
+    def tokens(self, t: Ticket) -> list[str]:
+        """Search words of a ticket, for the ``search_tsv`` column."""
+        return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)))
+
+    async def _locked(self, conn: asyncpg.Connection, number: str, version: int | None) -> repo.Stored:
+        s = await repo.get(conn, number, for_update=True)
+        if s is None:
+            raise NotFound(f"no ticket {number}")
+        if version is not None and s.ticket.version != version:
+            raise repo.ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
+        return s
+
+    async def _apply(self, conn: asyncpg.Connection, s: repo.Stored, action: Action, actor: str, at: datetime,
+                     reason: str | None = None, data: dict[str, Any] | None = None) -> None:
+        """Apply an action to a locked ticket and write row, audit event and outbox message."""
+        before = s.ticket.version
+        event = s.ticket.apply(action, actor=actor, at=at, reason=reason, policy=self.policy, scale=self.scale,
+                               **(data or {}))
+        await repo.save(conn, s.id, s.ticket, before)
+        await repo.add_events(conn, s.id, [event])
+        await notifier.transition(conn, s.ticket, event)
+
+    async def _link(self, conn: asyncpg.Connection, target: str, number: str, actor: str, at: datetime) -> None:
+        """Record on the earlier ticket that ``number`` was merged into it (its version is kept, so
+        handlers working on it see no conflict)."""
+        s = await repo.get(conn, target, for_update=True)
+        if s is None:
+            raise FieldError("into", f"no ticket {target}")
+        await repo.set_columns(conn, s.id, duplicate_count=s["duplicate_count"] + 1)
+        await repo.add_note(conn, s.id, "linked", actor=actor, at=at, status=s.ticket.status,
+                            version=s.ticket.version, data={"ticket": number})
+        await notifier.notice(conn, s.ticket, "linked", actor=actor, at=at, data={"ticket": number})

@@ -1,0 +1,130 @@
+"""Creating tickets: validation, number, deadlines, duplicate check (并单), routing, dispatch.
+
+A request with an ``idempotency_key`` is done at most once: a retry (same key, same body)
+returns the first ticket; the same key with another body is refused (409). Racing retries
+are settled by the unique key (``INSERT ... ON CONFLICT DO NOTHING``). The ticket, its audit
+events, attachments and outbox messages are written by one statement (three round trips per
+ticket in all: number, duplicate check, write).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from callcenter.infra.logging import get_logger
+from callcenter.tickets import notifier
+from callcenter.tickets import repository as repo
+from callcenter.tickets.actors import Actor, Role, check_roles
+from callcenter.tickets.core import ROUTER, Created, ServiceBase, routing_doc, utcnow
+from callcenter.tickets.dedup import find_duplicate
+from callcenter.tickets.errors import IdempotencyConflict
+from callcenter.tickets.model import HALL, Action, Channel, GeoPoint, Kind, Ticket, TicketStatus
+from callcenter.tickets.schemas import FieldReportCreate, TicketCreate
+from callcenter.tickets.sla import local_date
+
+log = get_logger("tickets")
+Body = TicketCreate | FieldReportCreate
+
+
+class CreateMixin(ServiceBase):
+    async def create_ticket(self, *, actor: str, at: datetime | None = None, **fields: Any) -> Created:
+        """Create from keyword fields (agent desktop: ``call_ids``, ``transcript``, ...), validated
+        like ``POST /api/tickets``; raises pydantic ``ValidationError`` or a ``TicketError``."""
+        return await self.create(actor, TicketCreate.model_validate(fields), at=at)
+
+    async def create(self, actor: str, body: Body, *, at: datetime | None = None) -> Created:
+        who = Actor.parse(actor)
+        if isinstance(body, FieldReportCreate):
+            check_roles(who, "filing a field report", Role.COLLECTOR, Role.SUPERVISOR, Role.SYSTEM)
+        else:
+            check_roles(who, "creating a ticket", Role.AGENT, Role.SUPERVISOR, Role.SYSTEM)
+        self._check_refs(body)
+        at = at or utcnow()
+        key = body.idempotency_key
+        digest = None
+        if key:
+            request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
+            digest = hashlib.sha256(request.encode()).hexdigest()
+        async with self.pool.acquire() as conn:
+            if key and (done := await self._replay(conn, key, digest)):
+                return done
+            # outside any transaction: the day counter row stays locked for one statement only
+            number = await repo.next_number(conn, local_date(at), self.prefix)
+            t = self._new_ticket(body, number, at)
+            created = await self._create_in(conn, who, body, t, at, key, digest)
+            if created is None:  # a concurrent request with the same key won the race
+                created = await self._replay(conn, key or "", digest)
+            assert created is not None
+            return created
+
+    async def _replay(self, conn: asyncpg.Connection, key: str, digest: str | None) -> Created | None:
+        s = await repo.by_idempotency_key(conn, key)
+        if s is None:
+            return None
+        if s["idempotency_hash"] != digest:
+            raise IdempotencyConflict(f"idempotency key already used for a different request "
+                                      f"(ticket {s.ticket.number})")
+        return Created(s, created=False)
+
+    def _new_ticket(self, body: Body, number: str, at: datetime) -> Ticket:
+        loc = GeoPoint(body.location.lat, body.location.lon) if body.location else None
+        common: dict[str, Any] = dict(number=number, created_at=at, description=body.description,
+                                      category=body.category, district=body.district, address=body.address,
+                                      location=loc, policy=self.policy)
+        if isinstance(body, FieldReportCreate):
+            return Ticket.create(kind=Kind.REPORT, channel=Channel.FIELD_REPORT, **common)
+        return Ticket.create(kind=body.kind, channel=body.channel, caller_phone=body.caller_phone,
+                             caller_name=body.caller_name, topics=tuple(body.topics), call_ids=tuple(body.call_ids),
+                             transcript=body.transcript, urgency=body.urgency, **common)
+
+    async def _create_in(self, conn: asyncpg.Connection, who: Actor, body: Body, t: Ticket, at: datetime,
+                         key: str | None, digest: str | None) -> Created | None:
+        actor, events, decision, duplicate = str(who), [], None, None
+        answer = getattr(body, "answer_on_spot", None)
+        opts: dict[str, Any] = {"at": at, "policy": self.policy}
+        if not answer:
+            candidates = await repo.dedup_candidates(conn, t, self.dedup_window, self.radius_m)
+            duplicate = find_duplicate(t, candidates, window=self.dedup_window, radius_m=self.radius_m)
+        if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
+            events.append(t.apply(Action.MERGE, actor=actor, reason="duplicate (并单)",
+                                  merged_into=duplicate.number, **opts))
+        elif answer:
+            events.append(t.apply(Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts))
+        elif isinstance(body, TicketCreate) and body.lead:
+            events.append(t.apply(Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
+        else:
+            decision = self.rules.route_ticket(t)
+            if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
+                events.append(t.apply(Action.DISPATCH, actor=ROUTER, lead=decision.lead,
+                                      assisting=list(decision.assisting), **opts))
+        routing = routing_doc(decision) if decision else None
+        info = {"channel": t.channel.value, "kind": t.kind.value, "category": t.category}
+        _, created_payload = notifier.notice_message(t, "created", actor=actor, at=at, data=info)
+        created_payload |= {"status": TicketStatus.ACCEPTED.value, "from_status": TicketStatus.ACCEPTED.value,
+                            "lead_department": None, "assisting_departments": [], "version": 0}
+        messages = [(f"tickets/{HALL}/created", created_payload)]
+        messages += [notifier.transition_message(t, e) for e in events]
+        rows = [repo.note_row("created", actor=actor, at=at, status=TicketStatus.ACCEPTED, version=0,
+                              data=info | ({"routing": routing} if routing else {}))]
+        rows += [repo.event_row(e) for e in events]
+        files = list(body.attachments) if isinstance(body, TicketCreate) else [body.photo] if body.photo else []
+        field_kind = getattr(body, "field_kind", None)
+        write = dict(created_by=actor, tokens=self.tokens(t), events=rows, messages=messages, attachments=files,
+                     routing=routing, idempotency_key=key, idempotency_hash=digest, field_kind=field_kind,
+                     collector=actor if field_kind else None)
+        if duplicate is None:  # one statement, atomic on its own
+            row = await repo.insert_created(conn, t, **write)
+        else:
+            async with conn.transaction():
+                row = await repo.insert_created(conn, t, **write)
+                if row is not None:
+                    await self._link(conn, duplicate.number, t.number, actor, at)
+        if row is None:
+            return None
+        log.info("ticket_created", ticket_id=t.number, status=t.status.value, lead=t.lead_department,
+                 merged_into=t.merged_into, channel=t.channel.value)
+        return Created(repo.Stored(row["id"], t, row), created=True, routing=decision)

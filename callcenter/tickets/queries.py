@@ -1,0 +1,195 @@
+"""Read queries for lists and the supervisor board, with keyset pagination.
+
+Cursors are opaque (base64 JSON of the last row's sort key); every list takes ``limit``
+(1..200) and returns ``next_cursor`` (None on the last page). Each query is shaped to use one
+of the indexes in migration 0002.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from callcenter.tickets.repository import OPEN, Stored, stored
+
+MAX_LIMIT = 200
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(*values: Any) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *types: type) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError
+        return [datetime.fromisoformat(v) if t is datetime else t(v) for v, t in zip(values, types, strict=True)]
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadCursor("cursor is not one this API returned") from None
+
+
+@dataclass
+class Page:
+    items: list[Stored]
+    next_cursor: str | None
+
+
+def tsquery(tokens: list[str]) -> str:
+    """AND of quoted lexemes (tsquery input syntax)."""
+    return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
+
+
+@dataclass
+class SearchFilter:
+    number: str | None = None
+    phone: str | None = None
+    tokens: list[str] = field(default_factory=list)  # text search, already segmented
+    statuses: list[str] = field(default_factory=list)
+    department: str | None = None
+    kind: str | None = None
+    channel: str | None = None
+    category: str | None = None
+    district: str | None = None
+    topic: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    overdue_at: datetime | None = None  # open and past resolve_due at this time
+    escalated: bool | None = None
+    unverified: bool = False  # field reports waiting for 立案
+
+
+def _where(f: SearchFilter) -> tuple[list[str], list[Any]]:
+    conds: list[str] = []
+    args: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        for v in values:
+            args.append(v)
+            sql = sql.replace("?", f"${len(args)}", 1)
+        conds.append(sql)
+
+    if f.number:
+        add("number = ?", f.number)
+    if f.phone:
+        add("caller_phone = ? AND caller_phone <> ''", f.phone)
+    if f.tokens:
+        add("search_tsv @@ ?::tsquery", tsquery(f.tokens))
+    if f.statuses:
+        add("status = ANY(?::text[])", f.statuses)
+    for column in ("kind", "channel", "category", "district"):
+        if (value := getattr(f, column)) is not None:
+            add(f"{column} = ?", value)
+    if f.department:
+        add("lead_department = ?", f.department)
+    if f.topic:
+        add("topics @> ARRAY[?]::text[]", f.topic)
+    if f.created_from:
+        add("created_at >= ?", f.created_from)
+    if f.created_to:
+        add("created_at < ?", f.created_to)
+    if f.overdue_at:
+        add(f"status IN ({', '.join(repr(s) for s in OPEN)}) AND resolve_due < ?", f.overdue_at)
+    if f.escalated is not None:
+        conds.append("escalation_level > 0" if f.escalated else "escalation_level = 0")
+    if f.unverified:
+        conds.append("channel = 'field_report' AND verified_at IS NULL AND status = 'accepted'")
+    return conds, args
+
+
+async def search(conn: asyncpg.Connection, f: SearchFilter, *, limit: int = 20, cursor: str | None = None,
+                 sort: str = "created") -> Page:
+    """Newest first (``sort="created"``) or most urgent deadline first (``sort="due"``)."""
+    conds, args = _where(f)
+    if sort == "due":
+        key, order = "resolve_due", "ASC"
+        types: tuple[type, ...] = (datetime, int)
+        cmp = ">"
+    else:
+        key, order, types, cmp = "created_at", "DESC", (datetime, int), "<"
+    if cursor:
+        at, last_id = decode_cursor(cursor, *types)
+        args += [at, last_id]
+        conds.append(f"({key}, id) {cmp} (${len(args) - 1}, ${len(args)})")
+    args.append(limit + 1)
+    sql = (f"SELECT * FROM tickets {'WHERE ' + ' AND '.join(conds) if conds else ''} "
+           f"ORDER BY {key} {order}, id {order} LIMIT ${len(args)}")
+    rows = await conn.fetch(sql, *args)
+    return _page(rows, limit, key)
+
+
+def _page(rows: list[asyncpg.Record], limit: int, key: str) -> Page:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor(rows[-1][key], rows[-1]["id"]) if more and rows else None
+    return Page([stored(r) for r in rows], nxt)
+
+
+_OPEN_SQL = f"status IN ({', '.join(repr(s) for s in OPEN)})"
+
+
+async def department_queue(conn: asyncpg.Connection, department: str, *, role: str = "all",
+                           statuses: list[str] | None = None, limit: int = 20,
+                           cursor: str | None = None) -> Page:
+    """Open tickets of a department, earliest resolve deadline first.
+
+    ``role``: "lead" (tickets it leads), "assisting" (tickets it assists) or "all".
+    """
+    who = {"lead": "lead_department = $1",
+           "assisting": "assisting_departments @> ARRAY[$1]::text[]",
+           "all": "(lead_department = $1 OR assisting_departments @> ARRAY[$1]::text[])"}[role]
+    conds, args = [_OPEN_SQL, who], [department]
+    if statuses:
+        args.append(statuses)
+        conds.append(f"status = ANY(${len(args)}::text[])")
+    if cursor:
+        due, last_id = decode_cursor(cursor, datetime, int)
+        args += [due, last_id]
+        conds.append(f"(resolve_due, id) > (${len(args) - 1}, ${len(args)})")
+    args.append(limit + 1)
+    rows = await conn.fetch(f"SELECT * FROM tickets WHERE {' AND '.join(conds)} "
+                            f"ORDER BY resolve_due, id LIMIT ${len(args)}", *args)
+    return _page(rows, limit, "resolve_due")
+
+
+async def board_stats(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
+    """Open tickets by status and by lead department, overdue and escalated counts."""
+    rows = await conn.fetch(
+        f"SELECT status, lead_department, count(*) AS n, count(*) FILTER (WHERE escalation_level > 0) AS esc "
+        f"FROM tickets WHERE {_OPEN_SQL} GROUP BY status, lead_department")
+    overdue = await conn.fetchval(f"SELECT count(*) FROM tickets WHERE {_OPEN_SQL} AND resolve_due < $1", now)
+    by_status: dict[str, int] = {}
+    by_department: dict[str, int] = {}
+    for r in rows:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + r["n"]
+        dep = r["lead_department"] or "hall"
+        by_department[dep] = by_department.get(dep, 0) + r["n"]
+    return {"open": sum(by_status.values()), "by_status": by_status, "by_department": by_department,
+            "overdue": overdue, "escalated": sum(r["esc"] for r in rows), "at": now.isoformat()}
+
+
+async def events(conn: asyncpg.Connection, ticket_id: int, *, limit: int = 50,
+                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_cursor(cursor, int)[0] if cursor else 0
+    rows = await conn.fetch("SELECT id, action, from_status, to_status, actor, at, reason, data, version "
+                            "FROM ticket_events WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                            ticket_id, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [dict(r) for r in rows], encode_cursor(rows[-1]["id"]) if more and rows else None
+
+
+async def open_counts_by_department(conn: asyncpg.Connection) -> dict[str, int]:
+    rows = await conn.fetch(f"SELECT lead_department, count(*) AS n FROM tickets WHERE {_OPEN_SQL} "
+                            "GROUP BY lead_department")
+    return {r["lead_department"] or "hall": r["n"] for r in rows}

@@ -1,0 +1,115 @@
+"""Supervisor live queue board in a real headless Chromium against the whole running app.
+
+A citizen call waits, shows up on the board with its masked number and a ticking wait, then
+an agent logs in, takes it, hangs up and pauses: each change must reach the page live over
+the WebSocket (MQTT event -> hub -> snapshot push), checked on the DOM, never with sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import aiohttp
+import pytest
+from acd_support import Phone
+from playwright.async_api import async_playwright, expect
+
+from callcenter.acd.agents import AgentState
+
+pytestmark = pytest.mark.asterisk
+
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT = "/tmp/callcenter-board.png"
+
+
+@pytest.fixture
+async def browser_page(stack):
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN",
+                                            timezone_id="Asia/Shanghai")
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            yield page
+        finally:
+            await context.close()
+            await browser.close()
+        assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def base(settings) -> str:
+    return f"http://127.0.0.1:{settings.http_port}"
+
+
+async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, browser_page):
+    page, phone = browser_page, Phone(stack)
+    await page.goto(f"{base(settings)}/board")
+    await expect(page.locator("#live")).to_have_text("实时")
+    kpis = page.locator("[data-testid=kpis]")
+    await expect(kpis.locator("[data-kpi=answer_rate]")).to_contain_text("人工接通率")
+    await expect(kpis.locator("[data-kpi=answer_rate]")).to_contain_text("目标 ≥95%")
+    await expect(kpis.locator("[data-kpi=timely_rate]")).to_contain_text("应答及时率")
+    await expect(kpis.locator("[data-kpi=timely_rate]")).to_contain_text("目标 ≥80%")
+    await expect(page.locator("[data-figure=overdue]")).to_have_text("0")
+
+    # a citizen waits: no agent is logged in
+    call = await phone.call(caller="13912345678")
+    row = page.locator(f"[data-queue=general] [data-call-id={call}]")
+    await expect(row).to_contain_text("139****5678")
+    await expect(row.locator("td").first).to_have_text("1")  # position in its queue
+    await expect(row.locator(".wait")).to_have_text(re.compile(r"^00:0[1-9]$"))  # the wait ticks
+    await expect(page.locator("body")).not_to_contain_text("13912345678")  # the board never shows it in full
+
+    # an agent logs in and takes it: the row leaves the queue, the agent tile shows the call
+    await phone.login("1001", "seat01")
+    tile = page.locator("[data-agent-id='1001']")
+    await expect(tile).to_have_attribute("data-state", "on_call")
+    await expect(tile).to_contain_text("通话中")
+    await expect(tile).to_contain_text("139****5678")
+    await expect(row).to_have_count(0)
+    team = phone.agent("1001").team
+    await expect(page.locator(f"[data-team={team}]")).to_contain_text("在线 1/5")
+
+    # the call ends: wrap-up, then the KPI figures count it
+    await phone.hangup(call)
+    await expect(tile).to_have_attribute("data-state", "wrap_up")
+    await expect(kpis.locator("[data-kpi=inbound] .value")).to_have_text("1")
+    await expect(kpis.locator("[data-kpi=answer_rate] .value")).to_have_text("100.0%")
+
+    # a state change reaches the page within a fraction of a second
+    started = time.monotonic()
+    await phone.acd.pause("1001", "meal")
+    await expect(tile).to_have_attribute("data-state", "paused", timeout=3000)
+    assert time.monotonic() - started < 1.5
+    await expect(tile).to_contain_text("小休（用餐）")
+    assert phone.agent("1001").state is AgentState.PAUSED
+
+    # a repeat caller waits with priority while the only agent is paused
+    second = await phone.call(caller="13600001111", priority=5)
+    row2 = page.locator(f"[data-call-id={second}]")
+    await expect(row2).to_contain_text("优先 5")
+    await expect(row2.locator(".wait")).to_have_text(re.compile(r"^00:0[1-9]$"))
+    await page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+async def test_board_snapshot_json(stack, settings):
+    phone = Phone(stack)
+    await phone.login("1002", "seat02")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base(settings)}/api/board/snapshot") as resp:
+            assert resp.status == 200
+            snap = await resp.json()
+        async with http.get(f"{base(settings)}/api/callers/abc/history") as resp:
+            assert resp.status == 422
+    assert snap["type"] == "board" and snap["source"] == "acd"
+    assert {q["name"] for q in snap["queues"]} >= {"general", "market"}
+    agents = {a["agent_id"]: a for t in snap["teams"] for a in t["agents"]}
+    assert agents["1002"]["state"] == "available" and agents["1002"]["seat_id"] == "seat02"
+    assert [t["team"] for t in snap["teams"]] == ["A", "B", "C", "D"]
+    assert snap["kpi"]["answer_rate_target"] == 0.95 and snap["kpi"]["timely_rate_target"] == 0.8
+    assert snap["kpi"]["inbound"] == 0 and snap["kpi"]["answer_rate"] is None
+    assert snap["tickets"]["overdue"] == 0

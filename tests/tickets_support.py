@@ -1,0 +1,118 @@
+"""Helpers for the tickets integration tests: a minimal aiohttp app with only the tickets
+plugin (real PostgreSQL and Mosquitto, no Asterisk) and a small JSON client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from callcenter.app import CONTEXT, STATE, Context
+from callcenter.infra.mqtt import OutboxRelay
+from callcenter.tickets import plugin
+
+AGENT = "agent:1001"
+SUPERVISOR = "supervisor:li"
+
+
+def dept(code: str, name: str = "zhang") -> str:
+    return f"dept:{code}:{name}"
+
+
+class NoAri:
+    """The tickets feature never talks to Asterisk; anything that tries fails loudly."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"tickets tests do not use ARI (tried {name})")
+
+
+@dataclass
+class Api:
+    client: TestClient
+    ctx: Context
+
+    @property
+    def svc(self) -> Any:
+        return self.ctx.services["tickets"]
+
+    @property
+    def relay(self) -> OutboxRelay:
+        return self.ctx.relay
+
+    async def call(self, method: str, path: str, body: Any = None, *, actor: str | None = AGENT,
+                   headers: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, Any]:
+        hdrs = dict(headers or {})
+        if actor:
+            hdrs["X-Actor"] = actor
+        kwargs: dict[str, Any] = {"headers": hdrs}
+        if raw is not None:
+            kwargs["data"] = raw
+        elif body is not None:
+            kwargs["json"] = body
+        async with self.client.request(method, path, **kwargs) as resp:
+            return resp.status, await resp.json()
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        return await self.call("GET", path, **kw)
+
+    async def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return await self.call("POST", path, body, **kw)
+
+    async def create(self, actor: str = AGENT, **fields: Any) -> dict[str, Any]:
+        body = {"kind": "complaint", "description": "商家卖假冒伪劣商品，要求退货"} | fields
+        status, doc = await self.post("/api/tickets", body, actor=actor)
+        assert status == 201, doc
+        return doc
+
+    async def act(self, number: str, action: str, actor: str, expect: int = 200, **body: Any) -> dict[str, Any]:
+        status, doc = await self.post(f"/api/tickets/{number}/{action}", body, actor=actor)
+        assert status == expect, doc
+        return doc
+
+
+async def stop_relay(relay: OutboxRelay) -> None:
+    """``relay.stop()``, robust to Python 3.11's ``asyncio.wait_for`` swallowing a cancellation
+    that races with the awaited event (OutboxRelay._run waits on its wake-up event that way, and
+    our NOTIFYs set it often): cancel until the task has really finished."""
+    task = relay._task
+    while task is not None and not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.5)
+    await relay.stop()
+
+
+@contextlib.asynccontextmanager
+async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None):
+    """The tickets plugin in an aiohttp test server; ``mqtt_port`` points the relay elsewhere
+    (e.g. a closed port, to simulate a broker outage)."""
+    relay = OutboxRelay(pool, settings.mqtt_host, mqtt_port or settings.mqtt_port, settings.mqtt_prefix)
+    ctx = Context(settings, pool, live=None, relay=relay, ari=NoAri(), records=None, router=None)
+    app = web.Application()
+    app[CONTEXT] = ctx
+    app[STATE] = {"ctx": ctx}
+    plugin.routes(app)
+
+    async def services(_app: web.Application):
+        await relay.start()
+        try:
+            async with contextlib.asynccontextmanager(plugin.start)(ctx):
+                yield
+        finally:
+            await stop_relay(relay)
+
+    app.cleanup_ctx.append(services)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield Api(client, ctx)
+    finally:
+        await client.close()
+
+
+async def counts(pool: Any) -> dict[str, int]:
+    return {t: await pool.fetchval(f"SELECT count(*) FROM {t}")
+            for t in ("tickets", "ticket_events", "ticket_attachments", "outbox")}
