@@ -278,3 +278,25 @@ async def test_agi_server_down_the_call_still_reaches_stasis(stack, landing):
 
     await until(lambda: call in landing.calls, timeout=15, what="the call in Stasis without IVR")
     assert landing.calls[call]["IVR_OUTCOME"] == ""
+
+
+async def test_emergency_line_that_fails_hands_the_caller_to_the_hall_at_top_priority(settings, stack,
+                                                                                       landing):
+    """If 110 does not answer (busy, down), the caller is never left in silence: the hall
+    takes the call at top priority."""
+    client = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, "pstn")
+
+    async def busy(event: AriEvent) -> None:
+        if event.type == "StasisStart" and event.channel_id:
+            await client.safe(client.delete(f"/channels/{event.channel_id}", reason="busy"))
+
+    client.on_event(busy)
+    await client.open()
+    client.start_events()
+    await asyncio.wait_for(client.connected.wait(), 10)
+    try:
+        police = await dial(stack, "12345", dtmf="9w1")
+        got = await until(lambda: landing.calls.get(police), timeout=40, what="caller at the hall")
+        assert got["IVR_PRIORITY"] == "9" and got["TRANSFER_NUMBER"] == "110"
+    finally:
+        await client.close()
