@@ -10,7 +10,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 APT_PKGS=(python3 python3-venv python3-dev gcc postgresql redis-server mosquitto debootstrap
-          espeak-ng sox baresip sip-tester chromium iproute2)
+          espeak-ng sox baresip sip-tester chromium fonts-wqy-microhei iproute2)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -34,7 +34,8 @@ class Journal:
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(self._queue.join(), 10)
+            async with asyncio.timeout(10):
+                await self._queue.join()
         except TimeoutError:
             log.error("journal_not_drained", pending=self._queue.qsize())
         self._task.cancel()

@@ -71,8 +71,11 @@ class OutboxRelay:
                         sent = await self._drain(client)
                         if sent < self.batch:
                             self._wake.clear()
+                            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                            # cancel that arrives as the event fires, hanging shutdown
                             try:
-                                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                                async with asyncio.timeout(1.0):
+                                    await self._wake.wait()
                             except TimeoutError:
                                 pass
             except asyncio.CancelledError:
