@@ -157,3 +157,20 @@ async def stack(settings: Settings, database: str, asterisk, pool, live):
     await asyncio.wait_for(state["relay"].connected.wait(), 10)
     yield app
     await runner.cleanup()
+
+
+@pytest.fixture(autouse=True)
+async def no_leftover_tasks():
+    """Every background task a test started must be gone at its end: a leftover task that
+    ignores cancellation would hang the event loop's shutdown, so name it and fail instead."""
+    yield
+    current = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    if not left:
+        return
+    for t in left:
+        t.cancel()
+    done, pending = await asyncio.wait(left, timeout=5)
+    if pending:
+        stacks = "; ".join(f"{t.get_name()}: {t.get_coro()!r}" for t in pending)
+        pytest.fail(f"tasks still running after the test and deaf to cancel: {stacks}")
