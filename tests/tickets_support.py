@@ -3,7 +3,6 @@ plugin (real PostgreSQL and Mosquitto, no Asterisk) and a small JSON client."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 from typing import Any
@@ -74,17 +73,6 @@ class Api:
         return doc
 
 
-async def stop_relay(relay: OutboxRelay) -> None:
-    """``relay.stop()``, robust to Python 3.11's ``asyncio.wait_for`` swallowing a cancellation
-    that races with the awaited event (OutboxRelay._run waits on its wake-up event that way, and
-    our NOTIFYs set it often): cancel until the task has really finished."""
-    task = relay._task
-    while task is not None and not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=0.5)
-    await relay.stop()
-
-
 @contextlib.asynccontextmanager
 async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None):
     """The tickets plugin in an aiohttp test server; ``mqtt_port`` points the relay elsewhere
@@ -102,7 +90,7 @@ async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None)
             async with contextlib.asynccontextmanager(plugin.start)(ctx):
                 yield
         finally:
-            await stop_relay(relay)
+            await relay.stop()
 
     app.cleanup_ctx.append(services)
     client = TestClient(TestServer(app))

@@ -91,3 +91,11 @@ def check_department(actor: Actor, department: str) -> None:
     if actor.role in _HALL or (actor.role is Role.DEPT and actor.ident == department):
         return
     raise Forbidden(f"only department {department!r} or a supervisor may do this")
+
+
+def check_view(actor: Actor, lead: str | None, assisting: tuple[str, ...], created_by: str) -> None:
+    """Departments see the tickets they lead or assist, collectors their own reports."""
+    if actor.role is Role.DEPT and actor.ident != lead and actor.ident not in assisting:
+        raise Forbidden(f"department {actor.ident!r} does not handle this ticket")
+    if actor.role is Role.COLLECTOR and created_by != str(actor):
+        raise Forbidden("collectors see only their own reports")

@@ -59,6 +59,18 @@ class ServiceBase:
         self.scale = scale
         self.dedup_window, self.radius_m = dedup_window, radius_m
 
+    def normalise_number(self, text: str) -> str | None:
+        """"PZH-20261127-000123" or the digits "20261127000123" -> full number; None if malformed."""
+        text = (text or "").strip().upper()
+        digits = text.replace("-", "")
+        if digits.isdigit() and len(digits) == 14:
+            return f"{self.prefix}-{digits[:8]}-{digits[8:]}"
+        parts = text.split("-")
+        if (len(parts) == 3 and parts[0].isalpha() and parts[1].isdigit() and len(parts[1]) == 8
+                and parts[2].isdigit() and len(parts[2]) == 6):
+            return text
+        return None
+
     def _department(self, field: str, code: str | None) -> None:
         if code is not None and code not in self.rules.departments:
             raise FieldError(field, f"unknown department {code!r}")
@@ -81,7 +93,8 @@ class ServiceBase:
         return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)))
 
     async def _locked(self, conn: asyncpg.Connection, number: str, version: int | None) -> repo.Stored:
-        s = await repo.get(conn, number, for_update=True)
+        full = self.normalise_number(number)
+        s = await repo.get(conn, full, for_update=True) if full else None
         if s is None:
             raise NotFound(f"no ticket {number}")
         if version is not None and s.ticket.version != version:

@@ -3,8 +3,8 @@
 A request with an ``idempotency_key`` is done at most once: a retry (same key, same body)
 returns the first ticket; the same key with another body is refused (409). Racing retries
 are settled by the unique key (``INSERT ... ON CONFLICT DO NOTHING``). The ticket, its audit
-events, attachments and outbox messages are written by one statement (three round trips per
-ticket in all: number, duplicate check, write).
+events, attachments and outbox messages are written by one statement (two round trips per
+ticket: number with duplicate candidates, then the write).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_roles
 from callcenter.tickets.core import ROUTER, Created, ServiceBase, routing_doc, utcnow
-from callcenter.tickets.dedup import find_duplicate
+from callcenter.tickets.dedup import TicketSummary, find_duplicate
 from callcenter.tickets.errors import IdempotencyConflict
 from callcenter.tickets.model import HALL, Action, Channel, GeoPoint, Kind, Ticket, TicketStatus
 from callcenter.tickets.schemas import FieldReportCreate, TicketCreate
@@ -53,9 +53,10 @@ class CreateMixin(ServiceBase):
             if key and (done := await self._replay(conn, key, digest)):
                 return done
             # outside any transaction: the day counter row stays locked for one statement only
-            number = await repo.next_number(conn, local_date(at), self.prefix)
+            number, candidates = await repo.number_and_candidates(
+                conn, local_date(at), self.prefix, self._probe(body, at), self.dedup_window, self.radius_m)
             t = self._new_ticket(body, number, at)
-            created = await self._create_in(conn, who, body, t, at, key, digest)
+            created = await self._create_in(conn, who, body, t, at, key, digest, candidates)
             if created is None:  # a concurrent request with the same key won the race
                 created = await self._replay(conn, key or "", digest)
             assert created is not None
@@ -81,14 +82,24 @@ class CreateMixin(ServiceBase):
                              caller_name=body.caller_name, topics=tuple(body.topics), call_ids=tuple(body.call_ids),
                              transcript=body.transcript, urgency=body.urgency, **common)
 
+    @staticmethod
+    def _probe(body: Body, at: datetime) -> TicketSummary | None:
+        """What the duplicate check needs, before the ticket has a number (None: no check)."""
+        if getattr(body, "answer_on_spot", None):
+            return None
+        loc = GeoPoint(body.location.lat, body.location.lon) if body.location else None
+        field_report = isinstance(body, FieldReportCreate)
+        return TicketSummary("", at, body.category, channel=Channel.FIELD_REPORT if field_report else body.channel,
+                             caller_phone="" if field_report else body.caller_phone, district=body.district,
+                             address=body.address, location=loc)
+
     async def _create_in(self, conn: asyncpg.Connection, who: Actor, body: Body, t: Ticket, at: datetime,
-                         key: str | None, digest: str | None) -> Created | None:
-        actor, events, decision, duplicate = str(who), [], None, None
+                         key: str | None, digest: str | None, candidates: list[TicketSummary]) -> Created | None:
+        actor, events, decision = str(who), [], None
         answer = getattr(body, "answer_on_spot", None)
         opts: dict[str, Any] = {"at": at, "policy": self.policy}
-        if not answer:
-            candidates = await repo.dedup_candidates(conn, t, self.dedup_window, self.radius_m)
-            duplicate = find_duplicate(t, candidates, window=self.dedup_window, radius_m=self.radius_m)
+        duplicate = None if answer else find_duplicate(t, candidates, window=self.dedup_window,
+                                                       radius_m=self.radius_m)
         if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
             events.append(t.apply(Action.MERGE, actor=actor, reason="duplicate (并单)",
                                   merged_into=duplicate.number, **opts))

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from callcenter.tickets import responses as out
 from callcenter.tickets import schemas as s
-from callcenter.tickets.actors import Role, check_roles
+from callcenter.tickets.actors import Role, check_roles, check_view
 from callcenter.tickets.catalog import topic_doc
 from callcenter.tickets.core import routing_doc, utcnow
 from callcenter.tickets.http import HttpError, actor, body, endpoint, page, query, reply, service
@@ -42,7 +42,10 @@ async def create_ticket(request: web.Request) -> web.Response:
           query=s.SearchQuery, response=out.TicketPage)
 async def search_tickets(request: web.Request) -> web.Response:
     who, svc = actor(request), service(request)
+    check_roles(who, "searching tickets", Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.DEPT)
     q = query(request, s.SearchQuery)
+    if who.role is Role.DEPT:  # a department searches its own tickets
+        q.department = who.ident
     number = svc.normalise_number(q.number) if q.number else None
     if q.number and number is None:
         raise HttpError(422, "invalid", "malformed ticket number", {"number": "e.g. PZH-20261127-000123"})
@@ -69,6 +72,7 @@ async def stats(request: web.Request) -> web.Response:
 async def get_ticket(request: web.Request) -> web.Response:
     who, svc = actor(request), service(request)
     st = await svc.get(request.match_info["number"])
+    check_view(who, st.ticket.lead_department, st.ticket.assisting_departments, st["created_by"])
     files = [a | {"created_at": a["created_at"].isoformat()} for a in await svc.attachments(st.ticket.number)]
     return reply(ticket_doc(st, who) | {"attachments": files, "routing": st["routing"]})
 
@@ -85,9 +89,11 @@ async def update_ticket(request: web.Request) -> web.Response:
 @endpoint("GET", "/api/tickets/{number}/events", "Audit trail of a ticket, oldest first", T,
           query=s.PageQuery, response=out.EventPage)
 async def ticket_events(request: web.Request) -> web.Response:
-    actor(request)
+    who, svc = actor(request), service(request)
     q = query(request, s.PageQuery)
-    items, nxt = await service(request).events(request.match_info["number"], limit=q.limit, cursor=q.cursor)
+    st = await svc.get(request.match_info["number"])
+    check_view(who, st.ticket.lead_department, st.ticket.assisting_departments, st["created_by"])
+    items, nxt = await svc.events(st.ticket.number, limit=q.limit, cursor=q.cursor)
     return reply(page([event_doc(e) for e in items], nxt))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -107,24 +107,36 @@ def _where(f: SearchFilter) -> tuple[list[str], list[Any]]:
     return conds, args
 
 
+#: text searches newest-first look at the last 30 days, then the last year, then everything,
+#: and stop as soon as a page is full: frequent words then cost a small index range, not a
+#: sort of every match
+TEXT_WINDOWS = (timedelta(days=30), timedelta(days=365), None)
+
+
 async def search(conn: asyncpg.Connection, f: SearchFilter, *, limit: int = 20, cursor: str | None = None,
                  sort: str = "created") -> Page:
     """Newest first (``sort="created"``) or most urgent deadline first (``sort="due"``)."""
     conds, args = _where(f)
     if sort == "due":
-        key, order = "resolve_due", "ASC"
-        types: tuple[type, ...] = (datetime, int)
-        cmp = ">"
+        key, order, cmp = "resolve_due", "ASC", ">"
     else:
-        key, order, types, cmp = "created_at", "DESC", (datetime, int), "<"
+        key, order, cmp = "created_at", "DESC", "<"
+    upper = datetime.now(UTC)
     if cursor:
-        at, last_id = decode_cursor(cursor, *types)
+        at, last_id = decode_cursor(cursor, datetime, int)
         args += [at, last_id]
         conds.append(f"({key}, id) {cmp} (${len(args) - 1}, ${len(args)})")
+        upper = at
     args.append(limit + 1)
-    sql = (f"SELECT * FROM tickets {'WHERE ' + ' AND '.join(conds) if conds else ''} "
-           f"ORDER BY {key} {order}, id {order} LIMIT ${len(args)}")
-    rows = await conn.fetch(sql, *args)
+    order_by = f"ORDER BY {key} {order}, id {order} LIMIT ${len(args)}"
+    windows = TEXT_WINDOWS if f.tokens and sort != "due" and f.created_from is None else (None,)
+    for window in windows:
+        extra = [] if window is None else [f"created_at >= ${len(args) + 1}"]
+        where = " AND ".join(conds + extra)
+        rows = await conn.fetch(f"SELECT * FROM tickets {'WHERE ' + where if where else ''} {order_by}",
+                                *args, *([] if window is None else [upper - window]))
+        if len(rows) > limit:
+            break
     return _page(rows, limit, key)
 
 

@@ -14,18 +14,6 @@ from callcenter.tickets.views import ivr_status_of
 
 
 class ReadMixin(ServiceBase):
-    def normalise_number(self, text: str) -> str | None:
-        """"PZH-20261127-000123" or the digits "20261127000123" -> full number; None if malformed."""
-        text = (text or "").strip().upper()
-        digits = text.replace("-", "")
-        if digits.isdigit() and len(digits) == 14:
-            return f"{self.prefix}-{digits[:8]}-{digits[8:]}"
-        parts = text.split("-")
-        if (len(parts) == 3 and parts[0].isalpha() and parts[1].isdigit() and len(parts[1]) == 8
-                and parts[2].isdigit() and len(parts[2]) == 6):
-            return text
-        return None
-
     async def get(self, number: str) -> repo.Stored:
         full = self.normalise_number(number)
         async with self.pool.acquire() as conn:

@@ -122,12 +122,6 @@ _NEXT_NUMBER_SQL = (
     "ON CONFLICT (day) DO UPDATE SET last = ticket_day_seq.last + 1 RETURNING last")
 
 
-async def next_number(conn: asyncpg.Connection, day: date, prefix: str) -> str:
-    """Next number of the local day (must not run inside a transaction; see above)."""
-    seq = await conn.fetchval(_NEXT_NUMBER_SQL, day)
-    return format_ticket_number(day, seq, prefix=prefix)
-
-
 _N = len(_INSERT_COLS)
 _CREATE_SQL = f"""
 WITH t AS (
@@ -255,13 +249,14 @@ _OPEN_SQL = f"status IN ({', '.join(repr(s) for s in OPEN)})"
 _DEDUP_COLS = "number, created_at, category, status, channel, caller_phone, district, address, lat, lon"
 
 
-async def dedup_candidates(conn: asyncpg.Connection, new: Ticket, window: timedelta,
-                           radius_m: float) -> list[TicketSummary]:
-    """Open tickets of the same category in the window that could duplicate ``new``: one
-    indexed branch per rule of :mod:`dedup` (same phone, same address, nearby field report)."""
+def _dedup_branches(new: TicketSummary, window: timedelta, radius_m: float,
+                    args: list[Any]) -> str | None:
+    """One indexed SELECT per rule of :mod:`dedup` (same phone, same address, nearby field
+    report), UNIONed; parameters are appended to ``args``. None when no rule can match."""
     if not new.category:
-        return []
-    args: list[Any] = [new.category, new.created_at - window, new.created_at]
+        return None
+    args += [new.category, new.created_at - window, new.created_at]
+    first = len(args) - 2
     branches: list[str] = []
 
     def branch(cond: str, *values: Any) -> None:
@@ -282,12 +277,28 @@ async def dedup_candidates(conn: asyncpg.Connection, new: Ticket, window: timede
         branch("channel = 'field_report' AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
                lat - dlat, lat + dlat, lon - dlon, lon + dlon)
     if not branches:
-        return []
-    sql = " UNION ".join(
-        f"(SELECT {_DEDUP_COLS} FROM tickets WHERE {cond} AND category = $1 AND created_at BETWEEN $2 AND $3 "
-        f"AND {_OPEN_SQL} AND merged_into IS NULL ORDER BY created_at LIMIT 20)" for cond in branches)
-    rows = await conn.fetch(sql, *args)
-    return [TicketSummary(r["number"], r["created_at"], r["category"], TicketStatus(r["status"]),
-                          Channel(r["channel"]), r["caller_phone"], District.parse(r["district"]), r["address"],
-                          GeoPoint(r["lat"], r["lon"]) if r["lat"] is not None else None)
-            for r in rows]
+        del args[first - 1:first + 2]
+        return None
+    return " UNION ".join(
+        f"(SELECT {_DEDUP_COLS} FROM tickets WHERE {cond} AND category = ${first} "
+        f"AND created_at BETWEEN ${first + 1} AND ${first + 2} AND {_OPEN_SQL} AND merged_into IS NULL "
+        "ORDER BY created_at LIMIT 20)" for cond in branches)
+
+
+async def number_and_candidates(conn: asyncpg.Connection, day: date, prefix: str, probe: TicketSummary | None,
+                                window: timedelta, radius_m: float) -> tuple[str, list[TicketSummary]]:
+    """The next number of the local day and the open tickets that ``probe`` may duplicate, in one
+    round trip. Must not run inside a transaction (see ``_NEXT_NUMBER_SQL``)."""
+    args: list[Any] = [day]
+    union = _dedup_branches(probe, window, radius_m, args) if probe is not None else None
+    if union is None:
+        rows = [await conn.fetchrow(_NEXT_NUMBER_SQL, day)]
+    else:
+        rows = await conn.fetch(f"WITH n AS ({_NEXT_NUMBER_SQL}) SELECT n.last, d.* FROM n "
+                                f"LEFT JOIN ({union}) AS d ON true", *args)
+    number = format_ticket_number(day, rows[0]["last"], prefix=prefix)
+    return number, [
+        TicketSummary(r["number"], r["created_at"], r["category"], TicketStatus(r["status"]), Channel(r["channel"]),
+                      r["caller_phone"], District.parse(r["district"]), r["address"],
+                      GeoPoint(r["lat"], r["lon"]) if r["lat"] is not None else None)
+        for r in rows if len(r) > 1 and r["number"] is not None]

@@ -172,8 +172,8 @@ async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, floa
         "search by number": lambda c: queries.search(c, queries.SearchFilter(number=some["number"]), limit=20),
         "search by phone": lambda c: queries.search(c, queries.SearchFilter(phone=some["caller_phone"]), limit=20),
         "search text 井盖 (newest)": lambda c: queries.search(c, queries.SearchFilter(tokens=["井盖"]), limit=20),
-        "search text 炳草岗+停水": lambda c: queries.search(
-            c, queries.SearchFilter(tokens=["炳草岗", "停水"]), limit=20),
+        "search text 炳草岗 停水": lambda c: queries.search(
+            c, queries.SearchFilter(tokens=svc.tokens_of_text("炳草岗 停水")), limit=20),
         "status=dispatched, last 7 days": lambda c: queries.search(
             c, queries.SearchFilter(statuses=["dispatched"], created_from=week), limit=20),
         "dept=water, last 7 days": lambda c: queries.search(
@@ -299,8 +299,8 @@ if __name__ == "__main__":
     p.add_argument("--rows", type=int, default=1_000_000, help="tickets bulk-loaded with COPY")
     p.add_argument("--creates", type=int, default=5000, help="tickets created through the service layer")
     p.add_argument("--http", type=int, default=2000, help="tickets created through HTTP")
-    p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--pool", type=int, default=20, help="PostgreSQL pool size")
+    p.add_argument("--concurrency", type=int, default=12)
+    p.add_argument("--pool", type=int, default=16, help="PostgreSQL pool size")
     p.add_argument("--repeat", type=int, default=30, help="runs per board query")
     p.add_argument("--db", default="callcenter_bench")
     p.add_argument("--admin-dsn", default=ADMIN_DSN)

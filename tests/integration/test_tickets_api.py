@@ -197,3 +197,54 @@ async def test_openapi_document(api):
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("TicketCreate")
     assert "422" in create["responses"]
     assert "description" in doc["components"]["schemas"]["TicketCreate"]["properties"]
+
+
+async def test_ivr_status_words_and_visibility(api):
+    svc = api.svc
+    held = await api.create(auto_dispatch=False, description="想咨询办事流程", kind="enquiry")
+    assert await svc.ivr_status(held["number"]) == "accepted"
+    t = await api.create()
+    number, digits = t["number"], t["number"][4:].replace("-", "")
+    await api.act(number, "acknowledge", dept("market"))
+    assert await svc.ivr_status(digits) == "acknowledged"
+    await api.act(number, "start", dept("market"))
+    assert await svc.ivr_status(number) == "in_progress"
+    await api.act(number, "reply", dept("market"), reply="已处理完毕")
+    assert await svc.ivr_status(number) == "resolved"
+    await svc.record_survey(number, "非常满意", "system:survey", None)
+    assert await svc.ivr_status(number) == "callback"
+    await api.act(number, "close", SUPERVISOR)
+    assert await svc.ivr_status(number) == "closed"
+    for unknown in ("", "12345", "PZH-20200101-000001", "20200101000001", "not a number"):
+        assert await svc.ivr_status(unknown) == ""
+    # departments see only their own tickets; their searches are limited to them
+    status, _ = await api.get(f"/api/tickets/{number}", actor=dept("water"))
+    assert status == 403
+    _, page = await api.get("/api/tickets", actor=dept("water"))
+    assert page["items"] == []
+    _, page = await api.get("/api/tickets", actor=dept("market"))
+    assert [x["number"] for x in page["items"]] == [number]
+
+
+async def test_routing_rules_document_can_be_replaced(api, pool):
+    status, rules = await api.get("/api/routing-rules", actor=SUPERVISOR)
+    assert status == 200 and rules["threshold"] == 0.6
+    status, err = await api.call("PUT", "/api/routing-rules", rules | {"threshold": 7}, actor=SUPERVISOR)
+    assert status == 422 and "threshold" in err["message"]
+    status, err = await api.call("PUT", "/api/routing-rules", rules, actor=AGENT)
+    assert status == 403
+    strict = rules | {"threshold": 0.99}
+    status, doc = await api.call("PUT", "/api/routing-rules", strict, actor=SUPERVISOR)
+    assert status == 200 and doc["threshold"] == 0.99
+    assert await pool.fetchval("SELECT count(*) FROM ticket_routing_rules") == 1
+    unsure = await api.create(description="小区停水三天了", kind="help")  # one keyword rule: 0.7 < 0.99
+    assert unsure["status"] == "accepted" and unsure["routing"]["suggested"] == "water"
+
+
+def test_the_real_app_serves_the_tickets_api(settings):
+    from callcenter.app import build_app
+
+    app = build_app(settings)
+    paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
+    assert {"/api/tickets", "/api/tickets/{number}/acknowledge", "/api/departments/{code}/queue",
+            "/api/field-reports", "/api/topics", "/api/openapi.json"} <= paths

@@ -6,7 +6,7 @@ import socket
 from collections import Counter
 
 from helpers import until
-from tickets_support import dept, stop_relay, tickets_app
+from tickets_support import dept, tickets_app
 
 from callcenter.infra.mqtt import OutboxRelay
 
@@ -28,7 +28,7 @@ async def test_events_written_during_an_outage_are_published_after(settings, poo
         assert not [t for t, p in mqtt_messages if isinstance(p, dict) and p.get("number") == number]
 
         # the broker is "back": stop the broken relay, start one pointed at the real broker
-        await stop_relay(api.relay)
+        await api.relay.stop()
         relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix)
         await relay.start()
         try:
@@ -44,4 +44,4 @@ async def test_events_written_during_an_outage_are_published_after(settings, poo
             order = [p["event"] for t, p in mqtt_messages if isinstance(p, dict) and p.get("number") == number]
             assert order == ["created", "dispatch", "acknowledge", "start"]
         finally:
-            await stop_relay(relay)
+            await relay.stop()
