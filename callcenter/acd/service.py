@@ -207,14 +207,16 @@ class AcdService:
                                 callerId=session.caller or "12345", timeout=self.ring_timeout_s,
                                 idempotent=False)
         except AriError as exc:
+            # Asterisk refused or did not answer in time: not the agent's fault, no missed call
             log.warning("agent_originate_failed", agent=slot.agent.agent_id, error=str(exc))
-            await self.agent_leg_failed(session.call_id, leg, cause="originate failed")
+            await self.ari.safe(self.ari.delete(f"/channels/{leg}"))  # in case it was made late
+            await self.agent_leg_failed(session.call_id, leg, cause="originate failed", missed=False)
             return
         now = self.clock()
         self.journal.write("leg", lambda: self.records.leg(session.call_id, leg, "agent",
                                                             seat_id=slot.agent.seat_id, at=now))
 
-    async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str) -> None:
+    async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str, missed: bool = True) -> None:
         """The agent's phone did not answer (or could not ring): agent per missed-call policy,
         call back at the front of its queue (same place in line)."""
         self.legs.pop(leg, None)
@@ -223,7 +225,7 @@ class AcdService:
             return
         slot = self.slots.get(session.agent_id or "")
         if slot is not None and slot.agent.state is AgentState.RINGING:
-            self.transition(slot, "no_answer")
+            self.transition(slot, "no_answer" if missed else "offer_cancelled")
         session.agent_id = session.agent_leg = None
         now = self.clock()
         self.journal.write("leg end", lambda: self.records.leg_update(leg, ended_at=now, cause=cause))
