@@ -206,8 +206,28 @@ class AsteriskInstance:
         self.proc = None
 
 
+def reap_orphans(root: Path, prefix: str = "test-") -> list[str]:
+    """Stop Asterisks left behind by test or bench runs that were killed (their pid is gone)."""
+    reaped = []
+    base = root / "srv" / "callcenter"
+    for inst in base.glob(f"{prefix}*") if base.exists() else []:
+        owner = inst.name.rsplit("-", 1)[-1]
+        if owner.isdigit() and Path(f"/proc/{owner}").exists():
+            continue
+        pidfile = inst / "run" / "asterisk.pid"
+        try:
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(inst, ignore_errors=True)
+        reaped.append(inst.name)
+    return reaped
+
+
 def start_instance(settings: Settings, *, echo=print) -> AsteriskInstance:
     root = build_root(settings.asterisk_cache, echo=echo)
+    for prefix in ("test-", "bench-"):
+        reap_orphans(root, prefix)
     inst = AsteriskInstance(settings, root)
     inst.start()
     return inst
