@@ -9,6 +9,7 @@ Handlers reach the shared parts through `request.app[CONTEXT]`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ async def _services(app: web.Application):
         raise StartupError(f"PostgreSQL unreachable at {where.hostname}:{where.port or 5432} "
                            f"(CALLCENTER_DATABASE_URL): {exc}") from None
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(pool.close)
+        stack.push_async_callback(_close_pool, pool)
         async with pool.acquire() as conn:
             await db.migrate(conn)
         live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)
@@ -114,6 +115,17 @@ async def _services(app: web.Application):
         stack.push_async_callback(stop_events)
         log.info("controller_started", http=f"http://{settings.http_host}:{settings.http_port}")
         yield
+
+
+async def _close_pool(pool: asyncpg.Pool) -> None:
+    """Close gracefully, but never hang shutdown on a connection some stuck task still holds
+    (asyncpg's close waits for every acquired connection to come back)."""
+    try:
+        async with asyncio.timeout(10):
+            await pool.close()
+    except TimeoutError:
+        log.error("db_pool_close_timeout", note="terminating connections still in use")
+        pool.terminate()
 
 
 async def _check_ari(ari: AriClient, settings: Settings) -> None:

@@ -156,7 +156,23 @@ async def stack(settings: Settings, database: str, asterisk, pool, live):
     await asyncio.wait_for(state["ari"].connected.wait(), 10)
     await asyncio.wait_for(state["relay"].connected.wait(), 10)
     yield app
-    await runner.cleanup()
+    await _cleanup_or_explain(runner)
+
+
+async def _cleanup_or_explain(runner) -> None:
+    """Stop the app; if that takes unreasonably long, print every task's stack (a hang in
+    shutdown is a bug worth seeing) and keep waiting."""
+    task = asyncio.ensure_future(runner.cleanup())
+    done, _ = await asyncio.wait({task}, timeout=20)
+    if not done:
+        import io
+
+        out = io.StringIO()
+        for t in asyncio.all_tasks():
+            t.print_stack(file=out)
+        sys.stderr.write(f"app shutdown is taking over 20 s; tasks:\n{out.getvalue()}\n")
+        sys.stderr.flush()
+    await task
 
 
 @pytest.fixture(autouse=True)
