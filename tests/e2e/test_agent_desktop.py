@@ -8,33 +8,15 @@ import aiohttp
 import pytest
 from acd_support import Phone
 from helpers import until
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from callcenter.acd.agents import AgentState
 
 pytestmark = pytest.mark.asterisk
 
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1100}
 SCREENSHOT = "/tmp/callcenter-agent-desktop.png"
 CALLER = "13812345678"
-
-
-@pytest.fixture
-async def browser_page(stack):
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN",
-                                            timezone_id="Asia/Shanghai")
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            yield page
-        finally:
-            await context.close()
-            await browser.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 async def earlier_ticket(base: str) -> str:
