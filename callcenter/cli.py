@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 
@@ -172,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # one clear line for the operator, not a traceback
         print(f"callcenter {args.cmd}: error: {_explain(exc, settings)}", file=sys.stderr)
-        return 2
+        sys.stderr.flush()
+        sys.stdout.flush()
+        # everything was closed by the async context managers; skip interpreter teardown, where
+        # third-party finalizers (paho's socket close) print noise about the closed event loop
+        os._exit(2)
 
 
 if __name__ == "__main__":
