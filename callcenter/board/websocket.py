@@ -44,6 +44,7 @@ class BoardHub:
         self.events = 0  # MQTT messages received (tests, health)
         self.pushes = 0
         self._wake = asyncio.Event()
+        self._stopping = False  # loops also end on this flag: 3.11 can swallow a cancel
         self._tasks: list[asyncio.Task] = []
         snapshots.live_connected = self.connected.is_set
 
@@ -53,6 +54,8 @@ class BoardHub:
                        asyncio.create_task(self._pusher(), name="board-pusher")]
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         for t in self._tasks:
             t.cancel()
         if self._tasks:
@@ -72,7 +75,7 @@ class BoardHub:
     # ------------------------------------------------------------------ MQTT in
     async def _subscribe(self) -> None:
         prefix, backoff = self.settings.mqtt_prefix, 0.2
-        while True:
+        while not self._stopping:
             try:
                 async with aiomqtt.Client(self.settings.mqtt_host, self.settings.mqtt_port, timeout=5) as client:
                     await client.subscribe(f"{prefix}/#", qos=1)
@@ -80,6 +83,8 @@ class BoardHub:
                     backoff = 0.2
                     self.changed("*")  # events may have been missed while we were away
                     async for msg in client.messages:
+                        if self._stopping:
+                            return
                         await self.on_message(str(msg.topic)[len(prefix) + 1:], msg.payload)
             except asyncio.CancelledError:
                 raise
@@ -112,7 +117,7 @@ class BoardHub:
 
     # ------------------------------------------------------------------ push out
     async def _pusher(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands as
                 # the event is set, and the task would never stop
@@ -121,6 +126,8 @@ class BoardHub:
                 await asyncio.sleep(self.debounce_s)
             except TimeoutError:
                 self.snapshots.invalidate("*")
+            if self._stopping:
+                return
             self._wake.clear()
             try:
                 await self.push_all()
