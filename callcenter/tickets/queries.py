@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.tickets.repository import OPEN, Stored, stored
+from callcenter.tickets.repository import OPEN, Stored, bind, stored
 
 MAX_LIMIT = 200
 
@@ -74,10 +74,7 @@ def _where(f: SearchFilter) -> tuple[list[str], list[Any]]:
     args: list[Any] = []
 
     def add(sql: str, *values: Any) -> None:
-        for v in values:
-            args.append(v)
-            sql = sql.replace("?", f"${len(args)}", 1)
-        conds.append(sql)
+        conds.append(bind(sql, args, *values))
 
     if f.number:
         add("number = ?", f.number)

@@ -111,6 +111,14 @@ def stored(r: asyncpg.Record) -> Stored:
     return Stored(r["id"], to_ticket(r), r)
 
 
+def bind(sql: str, args: list[Any], *values: Any) -> str:
+    """Append ``values`` to ``args`` and number the ``?`` marks of ``sql`` to match ($n)."""
+    for v in values:
+        args.append(v)
+        sql = sql.replace("?", f"${len(args)}", 1)
+    return sql
+
+
 # One statement, run outside the creating transaction, so the day's counter row is locked only
 # while the statement runs. Its commit is asynchronous (no WAL flush wait while holding the row
 # lock, which would serialise all creations at the disk's flush rate). That is safe: the ticket
@@ -260,10 +268,7 @@ def _dedup_branches(new: TicketSummary, window: timedelta, radius_m: float,
     branches: list[str] = []
 
     def branch(cond: str, *values: Any) -> None:
-        for v in values:
-            args.append(v)
-            cond = cond.replace("?", f"${len(args)}", 1)
-        branches.append(cond)
+        branches.append(bind(cond, args, *values))
 
     if new.caller_phone:
         branch("caller_phone = ? AND caller_phone <> ''", new.caller_phone)
