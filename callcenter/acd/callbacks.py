@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from callcenter.acd.agents import AgentState
 from callcenter.acd.policy import announcement_due, should_offer_callback
 from callcenter.acd.service import AcdService, CallSession
 from callcenter.infra.ari import AriError, AriEvent
@@ -149,5 +148,3 @@ class CallbackDialer:
             except Exception:
                 log.exception("acd_tick_failed")
 
-
-__all__ = ["AgentState", "CallbackDialer", "position_prompt"]

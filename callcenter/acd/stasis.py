@@ -144,7 +144,8 @@ class AcdStasis:
         if session.state == "callback_wait":
             return  # the citizen hung up after accepting a callback: keeps the place in line
         if session.state == "queued":
-            svc.book.remove(session.call_id) if session.call_id in svc.book else None
+            if session.call_id in svc.book:
+                svc.book.remove(session.call_id)
             disposition = "abandoned"
         elif session.state == "offering":
             slot = svc.slots.get(session.agent_id or "")
@@ -165,9 +166,9 @@ class AcdStasis:
         svc = self.svc
         if session.agent_leg != leg:
             return
-        if session.state in ("offering", "callback_agent") and session.state != "bridged" \
-                and (svc.slots.get(session.agent_id or "") is None
-                     or svc.slots[session.agent_id or ""].agent.state is AgentState.RINGING):
+        slot = svc.slots.get(session.agent_id or "")
+        if session.state in ("offering", "callback_agent") and (
+                slot is None or slot.agent.state is AgentState.RINGING):
             log.info("agent_no_answer", call_id=session.call_id, agent=session.agent_id, cause=cause)
             await svc.agent_leg_failed(session.call_id, leg, cause=cause or "no answer")
             return
@@ -183,10 +184,9 @@ class AcdStasis:
             svc.transition(slot, "hangup")
         elif slot is not None and slot.agent.state is AgentState.RINGING:
             svc.transition(slot, "offer_cancelled")
-        for leg in (hang_up,):
-            if leg:
-                svc.legs.pop(leg, None)
-                await svc.hangup(leg)
+        if hang_up:
+            svc.legs.pop(hang_up, None)
+            await svc.hangup(hang_up)
         if session.bridge_id:
             await svc.ari.safe(svc.ari.delete(f"/bridges/{session.bridge_id}"))
         now = svc.clock()
