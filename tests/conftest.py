@@ -10,7 +10,6 @@ import socket
 import sys
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -64,30 +63,9 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def database(settings: Settings):
     """A fresh database for this test session, migrated; dropped at the end."""
-
-    async def create() -> None:
-        conn = await asyncpg.connect(ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}"')
-            await conn.execute(f'CREATE DATABASE "{TEST_DB}"')
-        finally:
-            await conn.close()
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            await db.migrate(conn)
-        finally:
-            await conn.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(ADMIN_DSN)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
+    asyncio.run(db.fresh_database(ADMIN_DSN, TEST_DB))
     yield settings.database_url
-    asyncio.run(drop())
+    asyncio.run(db.drop_database(ADMIN_DSN, TEST_DB))
 
 
 @pytest.fixture

@@ -78,3 +78,29 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
             )
             applied.append(mig.version)
     return applied
+
+
+async def fresh_database(admin_dsn: str, name: str) -> str:
+    """(Re)create database `name` on the server of `admin_dsn`, migrate it, return its DSN.
+    For tests and benchmarks, which each own a throw-away database."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    dsn = admin_dsn.rsplit("/", 1)[0] + f"/{name}"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+async def drop_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -26,7 +26,6 @@ from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -138,11 +137,7 @@ async def run(args) -> None:
         agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=30000, rtp_end=30999,
         asterisk_instance=f"bench-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json",
     )
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{dbname}"')
-    conn = await asyncpg.connect(settings.database_url)
-    await db.migrate(conn)
-    await conn.close()
+    await db.fresh_database(ADMIN_DSN, dbname)
     inst = await asyncio.to_thread(start_instance, settings, echo=lambda *_: None)
     env = {**os.environ, **{f"CALLCENTER_{k.upper()}": str(v) for k, v in settings.model_dump().items()
                             if v is not None}}
@@ -219,8 +214,7 @@ async def run(args) -> None:
         await gen.close()
         await asyncio.to_thread(inst.stop)
         shutil.rmtree(inst.host_dir, ignore_errors=True)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        await admin.close()
+        await db.drop_database(ADMIN_DSN, dbname)
 
 
 def main() -> None:

@@ -61,30 +61,6 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def fresh_database(admin: str, name: str) -> str:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    dsn = admin.rsplit("/", 1)[0] + f"/{name}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await db.migrate(conn)
-    finally:
-        await conn.close()
-    return dsn
-
-
-async def drop_database(admin: str, name: str) -> None:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 def tsv(tokens: list[str]) -> str:
     return " ".join("'" + t.replace("'", "''") + "'" for t in tokens)
 
@@ -267,7 +243,7 @@ async def main(args: argparse.Namespace) -> None:
 
     configure_logging("console", "WARNING")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    dsn = await fresh_database(args.admin_dsn, args.db)
+    dsn = await db.fresh_database(args.admin_dsn, args.db)
     pool = await db.create_pool(dsn, min_size=4, max_size=args.pool)
     try:
         svc = await TicketService.open(pool)
@@ -291,7 +267,7 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await pool.close()
         if not args.keep:
-            await drop_database(args.admin_dsn, args.db)
+            await db.drop_database(args.admin_dsn, args.db)
 
 
 if __name__ == "__main__":
