@@ -53,7 +53,7 @@ class StasisRouter:
         try:
             await self.handle(event)
         except Exception:
-            log.exception("stasis_handler_failed", event=event.type, key=key)
+            log.exception("stasis_handler_failed", event_type=event.type, key=key)
         finally:
             if self._tails.get(key) is asyncio.current_task():
                 del self._tails[key]
