@@ -114,13 +114,13 @@ def cmd_call(settings: Settings, args) -> int:
     """Place a simulated citizen call (a Local channel into from-trunk) on the running stack."""
     import uuid
 
-    from callcenter.infra.ari import AriClient
+    from callcenter.infra.ari import TRUNK_FORMATS, AriClient
 
     async def place() -> str:
         cid = f"cli-{uuid.uuid4().hex[:10]}"
         async with AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app) as ari:
             await ari.post("/channels", endpoint=f"Local/{args.dnis}@from-trunk", context="citizen-sim",
-                           extension="s", priority=1, channelId=cid, callerId=args.caller,
+                           extension="s", priority=1, formats=TRUNK_FORMATS, channelId=cid, callerId=args.caller,
                            body={"variables": {"DTMF": args.dtmf, "WAIT_BEFORE": str(args.wait),
                                                "HOLD_FOR": str(args.hold)}})
         return cid

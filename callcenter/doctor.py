@@ -114,12 +114,12 @@ async def _flows(s: Settings) -> str:
 async def _selftest_call(s: Settings) -> str:
     import asyncpg
 
-    from callcenter.infra.ari import AriClient
+    from callcenter.infra.ari import TRUNK_FORMATS, AriClient
 
     leg, other = f"doctor-{uuid.uuid4().hex[:8]}", f"doctor-{uuid.uuid4().hex[:8]}"
     async with AriClient(s.ari_url, s.ari_user, s.ari_password, s.ari_app) as ari:
         await ari.post("/channels", endpoint="Local/s@selftest", context="citizen-sim", extension="s",
-                       priority=1, channelId=leg, otherChannelId=other)
+                       priority=1, channelId=leg, otherChannelId=other, formats=TRUNK_FORMATS)
     conn = await asyncpg.connect(s.database_url, timeout=3)
     try:
         for _ in range(100):

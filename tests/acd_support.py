@@ -7,6 +7,7 @@ import uuid
 from helpers import until
 
 from callcenter.app import STATE
+from callcenter.infra.ari import TRUNK_FORMATS
 
 
 class Phone:
@@ -37,7 +38,7 @@ class Phone:
         variables = {"__IVR_QUEUE": queue, "__IVR_SKILL": skill, "__IVR_PRIORITY": str(priority),
                      "DTMF": dtmf, "WAIT_BEFORE": str(wait_before), "HOLD_FOR": str(hold_for)}
         await self.ari.post("/channels", endpoint=f"Local/{dnis}@queue-direct/n", context="citizen-sim",
-                            extension="s", priority=1, channelId=f"x-{call_id}", otherChannelId=call_id,
+                            extension="s", priority=1, formats=TRUNK_FORMATS, channelId=f"x-{call_id}", otherChannelId=call_id,
                             callerId=caller, body={"variables": variables})
         await until(lambda: call_id in self.acd.calls or self._ended(call_id), what=f"{call_id} in the ACD")
         return call_id

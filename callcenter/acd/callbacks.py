@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from callcenter.acd.policy import announcement_due, should_offer_callback
 from callcenter.acd.service import AcdService, CallSession
-from callcenter.infra.ari import AriError, AriEvent
+from callcenter.infra.ari import TRUNK_FORMATS, AriError, AriEvent
 from callcenter.infra.logging import get_logger
 
 log = get_logger("acd.callbacks")
@@ -70,7 +70,7 @@ class CallbackDialer:
         svc.legs[leg] = (session.call_id, "citizen")
         try:
             await svc.ari.post("/channels", endpoint=f"Local/{session.caller}@outbound/n", app=svc.app,
-                               appArgs=f"citizen,{session.call_id}", channelId=leg, callerId="12345",
+                               appArgs=f"citizen,{session.call_id}", channelId=leg, callerId="12345", formats=TRUNK_FORMATS,
                                timeout=30, idempotent=False)
         except AriError as exc:
             log.warning("callback_dial_failed", call_id=session.call_id, error=str(exc))

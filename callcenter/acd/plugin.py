@@ -46,5 +46,6 @@ async def start(ctx):
     finally:
         ticker.cancel()
         await asyncio.gather(ticker, return_exceptions=True)
+        await svc.close()
         await ctx.router.drain()
         await svc.journal.stop()

@@ -18,7 +18,7 @@ from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
 from callcenter.acd.shifts import Roster
 from callcenter.calls.records import CallRecords
-from callcenter.infra.ari import AriClient, AriError
+from callcenter.infra.ari import TRUNK_FORMATS, AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 
@@ -77,6 +77,8 @@ class AcdService:
     # a re-queued call gets its old place back: its arrival order and time
     seq_of: dict[str, int] = field(default_factory=dict)
     entered_of: dict[str, datetime] = field(default_factory=dict)
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # agent -> wrap-up end
+    background: set[asyncio.Task] = field(default_factory=set)
 
     # ------------------------------------------------------------------ agents
     def agents(self) -> list[Agent]:
@@ -99,7 +101,42 @@ class AcdService:
     def transition(self, slot: AgentSlot, name: str, *args) -> AgentEvent:
         event = getattr(slot.agent, name)(*args, self.clock()) if args else getattr(slot.agent, name)(self.clock())
         self.record_agent(slot, event)
+        if slot.agent.state is AgentState.WRAP_UP:
+            self.end_wrap_up_on_time(slot)
         return event
+
+    def end_wrap_up_on_time(self, slot: AgentSlot) -> None:
+        """Wrap-up ends at its due time, not at the next tick: a zero wrap-up frees the agent
+        at once, a longer one on a timer (the ticker stays as a back-stop)."""
+        agent_id = slot.agent.agent_id
+        until = slot.agent.wrap_up_until
+        delay = (until - self.clock()).total_seconds() if until else 0.0
+        if delay <= 0:
+            self.record_agent(slot, slot.agent.wrap_up_done(self.clock()))
+            return
+        old = self.timers.pop(agent_id, None)
+        if old is not None:
+            old.cancel()
+        self.timers[agent_id] = asyncio.get_running_loop().call_later(delay, self._wrap_up_due, agent_id)
+
+    def _wrap_up_due(self, agent_id: str) -> None:
+        self.timers.pop(agent_id, None)
+        slot = self.slots.get(agent_id)
+        if slot is None:
+            return
+        event = slot.agent.tick(self.clock())
+        if event is not None:
+            self.record_agent(slot, event)
+            task = asyncio.create_task(self.assign(), name=f"acd-assign-after-wrap-up-{agent_id}")
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    async def close(self) -> None:
+        """Stop the wrap-up timers and wait for assignments they started."""
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+        await asyncio.gather(*self.background, return_exceptions=True)
 
     async def login(self, agent_id: str, seat_id: str, *, interface: str | None = None,
                     override_by: str | None = None) -> Agent:
@@ -201,8 +238,10 @@ class AcdService:
 
     async def originate_agent(self, session: CallSession, slot: AgentSlot, qc: QueuedCall, leg: str) -> None:
         kind = "cbagent" if session.callback else "agent"
+        # the agent leg speaks what the caller speaks (as Dial does); a callback has no caller yet
+        media = {"formats": TRUNK_FORMATS} if session.callback else {"originator": session.call_id}
         try:
-            await self.ari.post("/channels", endpoint=slot.interface, app=self.app,
+            await self.ari.post("/channels", endpoint=slot.interface, app=self.app, **media,
                                 appArgs=f"{kind},{session.call_id}", channelId=leg,
                                 callerId=session.caller or "12345", timeout=self.ring_timeout_s,
                                 idempotent=False)

@@ -79,7 +79,8 @@ class AcdStasis:
             call_id, "queued", at=now, queue=queue, skill=skill, priority=session.priority, queued_at=now,
             queue_seq=qc.seq))
         await svc.assign()
-        await svc.ari.safe(svc.ari.post(f"/channels/{call_id}/answer"))
+        if ch.get("state") != "Up":  # the IVR has normally answered already
+            await svc.ari.safe(svc.ari.post(f"/channels/{call_id}/answer"))
         if session.state == "queued":
             await svc.moh(session, True)
         svc.publish_queues()

@@ -22,6 +22,12 @@ log = get_logger("ari")
 Handler = Callable[["AriEvent"], Awaitable[None]]
 
 
+# What a call from the carrier speaks: G.711, A-law first as on China's PSTN. A Local channel
+# originated without formats takes slin192, and every prompt and second of music on hold is
+# then resampled to 192 kHz (most of Asterisk's CPU under load, measured with perf).
+TRUNK_FORMATS = "alaw,ulaw"
+
+
 class AriError(Exception):
     def __init__(self, status: int, message: str, method: str = "", path: str = ""):
         super().__init__(f"ARI {method} {path} -> {status}: {message}")
@@ -84,7 +90,8 @@ class AriClient:
         self.connected = asyncio.Event()
         self.replaced = False
         self.subscribe_all = subscribe_all
-        self.errors = 0  # ARI calls that failed (any status >= 400 or unreachable)
+        self.failures = 0  # ARI calls that failed (any status >= 400 or unreachable)
+        self.tolerated = 0  # ... of which `safe()` expected (the channel or bridge was already gone)
 
     async def __aenter__(self) -> AriClient:
         await self.open()
@@ -123,12 +130,15 @@ class AriClient:
                         await asyncio.sleep(0.05 * 2**attempt)
                         continue
                     if resp.status >= 400:
-                        self.errors += 1
+                        self.failures += 1
+                        if resp.status not in (404, 409, 422):  # those mean "already gone" or a caller's mistake
+                            log.warning("ari_request_failed", method=method, path=path, status=resp.status,
+                                        message=_message(body))
                         raise AriError(resp.status, _message(body), method, path)
                     return json.loads(body) if body else None
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 if attempt + 1 >= attempts:
-                    self.errors += 1
+                    self.failures += 1
                     raise AriUnavailable(0, str(exc) or type(exc).__name__, method, path) from None
                 await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
@@ -142,12 +152,18 @@ class AriClient:
     async def delete(self, path: str, **params) -> Any:
         return await self.request("DELETE", path, params=params)
 
+    @property
+    def errors(self) -> int:
+        """ARI calls that failed unexpectedly."""
+        return self.failures - self.tolerated
+
     async def safe(self, coro: Awaitable[Any]) -> Any:
         """Run a call whose 404 (channel or bridge already gone) is expected and harmless."""
         try:
             return await coro
         except AriError as exc:
             if exc.status in (404, 409, 422):
+                self.tolerated += 1
                 return None
             raise
 

@@ -57,7 +57,7 @@ async def test_no_controller_falls_back_to_app_queue(settings, database, asteris
     try:
         leg = f"fb-{uuid.uuid4().hex[:8]}"
         await observer.post("/channels", endpoint="Local/12345@from-trunk/n", context="citizen-sim",
-                            extension="s", priority=1, otherChannelId=leg, channelId=f"x-{leg}",
+                            extension="s", priority=1, otherChannelId=leg, channelId=f"x-{leg}", formats="alaw",
                             body={"variables": {"HOLD_FOR": "30"}})
 
         async def in_queue():

@@ -16,7 +16,7 @@ async def test_selftest_call_goes_through_stasis_postgres_and_mqtt(stack, pool, 
     ari = stack[STATE]["ari"]
     caller_leg, app_leg = f"t-{uuid.uuid4().hex[:12]}", f"s-{uuid.uuid4().hex[:12]}"
     await ari.post("/channels", endpoint="Local/s@selftest", context="citizen-sim", extension="s",
-                   priority=1, channelId=caller_leg, otherChannelId=app_leg, callerId="13812345678",
+                   priority=1, channelId=caller_leg, otherChannelId=app_leg, callerId="13812345678", formats="alaw",
                    body={"variables": {"HOLD_FOR": "30"}})
 
     row = await until(lambda: pool.fetchrow("SELECT * FROM calls WHERE call_id=$1 AND disposition IS NOT NULL",

@@ -94,7 +94,7 @@ async def dial(stack, dnis: str, *, caller: str | None = None, dtmf: str = "", w
     ari = stack[STATE]["ari"]
     citizen, line = f"c-{uuid.uuid4().hex[:12]}", f"l-{uuid.uuid4().hex[:12]}"
     await ari.post("/channels", endpoint=f"Local/{dnis}@from-trunk", context="citizen-sim", extension="s",
-                   priority=1, channelId=citizen, otherChannelId=line,
+                   priority=1, channelId=citizen, otherChannelId=line, formats="alaw",
                    callerId=caller or f"139{uuid.uuid4().int % 10**8:08d}",
                    body={"variables": {"WAIT_BEFORE": str(wait_before), "DTMF": dtmf,
                                        "HOLD_FOR": str(hold_for)}})
