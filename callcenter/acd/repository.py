@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentState, PauseReason
-from callcenter.infra.mqtt import enqueue
+from callcenter.infra.mqtt import write_with_event
 
 
 def agent_doc(agent: Agent, interface: str) -> dict[str, Any]:
@@ -28,28 +28,24 @@ class AgentRepository:
 
     async def save(self, agent: Agent, interface: str, event: AgentEvent | None) -> None:
         """Upsert the agent's current state, append the transition, queue its MQTT event."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """INSERT INTO agents(agent_id, seat_id, interface, state, since, idle_since, pause_reason,
-                                      pending_pause, override_by, return_state, call_id, updated_at)
-                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, now())
-                   ON CONFLICT (agent_id) DO UPDATE SET seat_id=$2, interface=$3, state=$4, since=$5,
-                     idle_since=$6, pause_reason=$7, pending_pause=$8, override_by=$9, return_state=$10,
-                     call_id=$11, updated_at=now()""",
-                agent.agent_id, agent.seat_id, interface, agent.state.value, agent.since, agent.idle_since,
-                agent.pause_reason.value if agent.pause_reason else None,
-                agent.pending_pause.value if agent.pending_pause else None, agent.override_by,
-                agent.return_state.value if agent.return_state else None, agent.current_call_id,
-            )
-            if event is not None and event.from_state != event.to_state:
-                await conn.execute(
-                    "INSERT INTO agent_states(agent_id, seat_id, from_state, to_state, reason, at)"
-                    " VALUES ($1,$2,$3,$4,$5,$6)",
-                    agent.agent_id, agent.seat_id, event.from_state.value, event.to_state.value,
-                    event.reason, event.at,
-                )
-            await enqueue(conn, f"agents/{agent.agent_id}/state",
-                          {**agent_doc(agent, interface), "reason": event.reason if event else None})
+        changed = event is not None and event.from_state != event.to_state
+        await write_with_event(self.pool, [
+            """INSERT INTO agents(agent_id, seat_id, interface, state, since, idle_since, pause_reason,
+                                  pending_pause, override_by, return_state, call_id, updated_at)
+               VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, now())
+               ON CONFLICT (agent_id) DO UPDATE SET seat_id=$2, interface=$3, state=$4, since=$5,
+                 idle_since=$6, pause_reason=$7, pending_pause=$8, override_by=$9, return_state=$10,
+                 call_id=$11, updated_at=now()""",
+            """INSERT INTO agent_states(agent_id, seat_id, from_state, to_state, reason, at)
+               SELECT $1, $2, $12, $4, $13, $14 WHERE $15""",
+        ], [
+            agent.agent_id, agent.seat_id, interface, agent.state.value, agent.since, agent.idle_since,
+            agent.pause_reason.value if agent.pause_reason else None,
+            agent.pending_pause.value if agent.pending_pause else None, agent.override_by,
+            agent.return_state.value if agent.return_state else None, agent.current_call_id,
+            event.from_state.value if changed else None, event.reason if changed else None,
+            event.at if changed else None, changed,
+        ], f"agents/{agent.agent_id}/state", {**agent_doc(agent, interface), "reason": event.reason if event else None})
 
     async def load_logged_in(self) -> list[asyncpg.Record]:
         return await self.pool.fetch("SELECT * FROM agents WHERE state <> 'logged_out' ORDER BY agent_id")

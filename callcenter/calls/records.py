@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.infra.mqtt import enqueue
+from callcenter.infra.mqtt import write_with_event
 
 
 class CallRecords:
@@ -16,14 +16,10 @@ class CallRecords:
 
     async def call_started(self, call_id: str, *, caller: str, dnis: str, at: datetime,
                            vars: dict[str, Any] | None = None, line: str | None = None) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO calls(call_id, caller, dnis, line, entered_at, vars) VALUES ($1,$2,$3,$4,$5,$6)"
-                " ON CONFLICT (call_id) DO NOTHING",
-                call_id, caller, dnis, line, at, vars or {},
-            )
-            await enqueue(conn, f"calls/{call_id}/started",
-                          {"call_id": call_id, "dnis": dnis, "line": line, "at": at.isoformat()})
+        await write_with_event(self.pool, [
+            "INSERT INTO calls(call_id, caller, dnis, line, entered_at, vars) VALUES ($1,$2,$3,$4,$5,$6)"
+            " ON CONFLICT (call_id) DO NOTHING"], [call_id, caller, dnis, line, at, vars or {}],
+            f"calls/{call_id}/started", {"call_id": call_id, "dnis": dnis, "line": line, "at": at.isoformat()})
 
     async def update(self, call_id: str, event: str, *, at: datetime, **fields: Any) -> None:
         """Set columns of the call row and publish `calls/<id>/<event>`."""
@@ -32,13 +28,13 @@ class CallRecords:
         bad = set(fields) - allowed
         if bad:
             raise ValueError(f"unknown call fields: {sorted(bad)}")
-        async with self.pool.acquire() as conn, conn.transaction():
-            if fields:
-                cols = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(fields))
-                await conn.execute(f"UPDATE calls SET {cols} WHERE call_id = $1", call_id, *fields.values())
-            await enqueue(conn, f"calls/{call_id}/{event}",
-                          {"call_id": call_id, "event": event, "at": at.isoformat(),
-                           **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}})
+        cols = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(fields))
+        await write_with_event(
+            self.pool, [f"UPDATE calls SET {cols} WHERE call_id = $1"] if fields else [],
+            [call_id, *fields.values()] if fields else [],
+            f"calls/{call_id}/{event}",
+            {"call_id": call_id, "event": event, "at": at.isoformat(),
+             **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}})
 
     async def leg(self, call_id: str, channel_id: str, kind: str, *, seat_id: str | None = None,
                   at: datetime) -> None:

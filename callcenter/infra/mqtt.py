@@ -19,15 +19,23 @@ from callcenter.infra.logging import get_logger
 log = get_logger("mqtt")
 
 
-async def enqueue(conn: asyncpg.Connection, topic: str, payload: dict[str, Any]) -> None:
-    """Add an event to the outbox; call inside the transaction that made the change."""
-    await conn.execute("INSERT INTO outbox(topic, payload) VALUES ($1, $2)", topic, payload)
-    await conn.execute("NOTIFY outbox")
+async def write_with_event(db: asyncpg.Pool | asyncpg.Connection, changes: list[str], args: list[Any],
+                           topic: str, payload: dict[str, Any]) -> None:
+    """Apply `changes` (data-modifying SQL sharing the parameters `args`) and add their event to
+    the outbox in ONE statement: atomic without BEGIN/COMMIT, one round trip instead of five.
+    Hot paths (every agent state, every call step) write this way."""
+    n = len(args)
+    ctes = "".join(f"change{i} AS ({sql}), " for i, sql in enumerate(changes))
+    await db.execute(
+        f"WITH {ctes}event AS (INSERT INTO outbox(topic, payload) VALUES (${n + 1}, ${n + 2}))"
+        " SELECT pg_notify('outbox', '')", *args, topic, payload)
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, host: str, port: int, prefix: str, *, batch: int = 200):
+    def __init__(self, pool: asyncpg.Pool, host: str, port: int, prefix: str, *, batch: int = 200,
+                 coalesce_s: float = 0.02):
         self.pool = pool
+        self.coalesce_s = coalesce_s
         self.host, self.port, self.prefix = host, port, prefix
         self.batch = batch
         self._wake = asyncio.Event()
@@ -84,6 +92,8 @@ class OutboxRelay:
                             try:
                                 async with asyncio.timeout(1.0):
                                     await self._wake.wait()
+                                # one call step writes several events: take them in one drain
+                                await asyncio.sleep(self.coalesce_s)
                             except TimeoutError:
                                 pass
             except asyncio.CancelledError:
