@@ -79,6 +79,8 @@ class AcdService:
     entered_of: dict[str, datetime] = field(default_factory=dict)
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # agent -> wrap-up end
     background: set[asyncio.Task] = field(default_factory=set)
+    queue_publish_s: float = 0.1
+    _queue_flush: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ agents
     def agents(self) -> list[Agent]:
@@ -136,6 +138,8 @@ class AcdService:
         for handle in self.timers.values():
             handle.cancel()
         self.timers.clear()
+        if self._queue_flush is not None:
+            self.flush_queues()
         await asyncio.gather(*self.background, return_exceptions=True)
 
     async def login(self, agent_id: str, seat_id: str, *, interface: str | None = None,
@@ -273,11 +277,20 @@ class AcdService:
         await self.assign()
 
     def publish_queues(self) -> None:
-        docs = {}
-        for q in self.book.ordered_all():
-            docs[q.call_id] = {"queue": q.queue, "skill": q.skill, "priority": q.priority,
-                               "entered_at": q.entered_at.isoformat(), "seq": q.seq, "callback": q.callback,
-                               "position": self.book.position_of(q.call_id)}
+        """Queue snapshot to Redis for the board: the latest state, at most every `queue_publish_s`
+        (a full snapshot per call step cost O(queue length) each time, quadratic under load)."""
+        if self._queue_flush is None:
+            self._queue_flush = asyncio.get_running_loop().call_later(self.queue_publish_s, self.flush_queues)
+
+    def flush_queues(self) -> None:
+        if self._queue_flush is not None:
+            self._queue_flush.cancel()
+            self._queue_flush = None
+        positions = self.book.positions()
+        docs = {q.call_id: {"queue": q.queue, "skill": q.skill, "priority": q.priority,
+                            "entered_at": q.entered_at.isoformat(), "seq": q.seq, "callback": q.callback,
+                            "position": positions[q.call_id]}
+                for q in self.book.ordered_all()}
         self.journal.write("live queue", lambda: self.live.replace_all("queue", docs))
 
     async def hangup(self, channel_id: str | None) -> None:

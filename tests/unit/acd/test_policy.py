@@ -92,6 +92,7 @@ def test_priority_and_fifo_ordering() -> None:
     assert [c.call_id for c in book.ordered("general")] == ["e1", "old", "n1", "n2"]
     assert [c.call_id for c in book.ordered_all()] == ["e1", "old", "m1", "n1", "n2"]
     assert [book.position_of(x) for x in ("e1", "old", "n1", "n2", "m1")] == [1, 2, 3, 4, 1]
+    assert book.positions() == {x: book.position_of(x) for x in ("e1", "old", "n1", "n2", "m1")}
     assert announce_position(book, "n2") == 4
     agents = [ready(s, -i) for i, s in enumerate(["seat04", "seat03", "seat02"])]  # seat02 idle longest
     pairs = next_assignments(book, agents, t(5), ROSTER)
@@ -189,3 +190,12 @@ def test_assignment_properties(calls: list, agents_spec: list, now: int) -> None
     for c in book.ordered_all():
         if c.call_id not in assigned:
             assert not any(a.skills & eligible_skills(c, t(now), ROSTER.queue(c.queue)) for a in free_left)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["general", "market"]), st.integers(0, 9)), max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_positions_agree_with_position_of(calls) -> None:
+    book = QueueBook()
+    for i, (queue, priority) in enumerate(calls):
+        call(book, f"c{i}", queue, i, priority=priority)
+    assert book.positions() == {f"c{i}": book.position_of(f"c{i}") for i in range(len(calls))}
