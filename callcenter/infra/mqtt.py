@@ -112,13 +112,14 @@ class OutboxRelay:
             )
             done = []
             try:
-                for row in rows:
-                    await client.publish(
-                        self.topic(row["topic"]),
-                        json.dumps(row["payload"], ensure_ascii=False, default=str),
-                        qos=1,
-                    )
-                    done.append(row["id"])
+                # all at once: paho sends them in order and the acknowledgements overlap
+                results = await asyncio.gather(*(client.publish(
+                    self.topic(row["topic"]), json.dumps(row["payload"], ensure_ascii=False, default=str), qos=1,
+                ) for row in rows), return_exceptions=True)
+                done = [row["id"] for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+                failed = next((r for r in results if isinstance(r, BaseException)), None)
+                if failed is not None:
+                    raise failed
             finally:
                 if done:
                     await conn.execute(
