@@ -60,6 +60,8 @@ async def health(request: web.Request) -> web.Response:
         "ari_connected": ctx.ari.connected.is_set(),
         "mqtt_connected": ctx.relay.connected.is_set(),
         "ari_errors": ctx.ari.errors,
+        "ari_requests": ctx.ari.requests,
+        "ari_events": ctx.ari.events,
         "active": ctx.services["lease"].held.is_set() if "lease" in ctx.services else False,
         "app": ctx.settings.ari_app,
     })
@@ -95,6 +97,8 @@ async def _services(app: web.Application):
         router = StasisRouter()
         router.register("selftest", SelfTest(ari, records))
         ari.on_event(router.submit)
+        # first thing on every (re)connect, once the plugins have registered their features
+        ari.on_connect(lambda: ari.filter_events(router.event_types()))
         ctx = Context(settings, pool, live, relay, ari, records, router)
         # released last on the way out, after the features stopped: the standby takes over then
         lease = ControllerLease(live, f"controller:{settings.ari_app}", ttl_ms=settings.lease_ttl_ms)

@@ -21,6 +21,8 @@ CONFIRM = {"login": "agent_logged_in", "logout": "agent_logged_out", "pause": "a
 
 
 class SeatFeatures:
+    EVENTS = frozenset({"StasisStart", "PlaybackFinished"})
+
     def __init__(self, svc: AcdService):
         self.svc = svc
         self._ending: set[str] = set()

@@ -23,6 +23,10 @@ def _int(value: str | None, default: int = 0) -> int:
 
 
 class AcdStasis:
+    # ChannelDestroyed: an agent leg that never answered never enters Stasis, so no StasisEnd
+    EVENTS = frozenset({"StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelDtmfReceived",
+                        "PlaybackFinished", "EndpointStateChange"})
+
     def __init__(self, svc: AcdService, callbacks=None):
         self.svc = svc
         self.callbacks = callbacks  # callcenter.acd.callbacks.CallbackDialer, set by the plugin

@@ -16,6 +16,8 @@ log = get_logger("selftest")
 
 
 class SelfTest:
+    EVENTS = frozenset({"StasisStart", "PlaybackFinished"})
+
     def __init__(self, ari: AriClient, records: CallRecords):
         self.ari = ari
         self.records = records

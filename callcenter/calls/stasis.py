@@ -13,6 +13,8 @@ log = get_logger("stasis")
 
 
 class Feature(Protocol):
+    """`EVENTS` (optional): the event types the feature handles; see `StasisRouter.event_types`."""
+
     async def on_event(self, event: AriEvent) -> None: ...
 
 
@@ -61,6 +63,18 @@ class StasisRouter:
     async def drain(self) -> None:
         while self._tails:
             await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+
+    def event_types(self) -> list[str] | None:
+        """The event types some feature handles, for Asterisk's per-app event filter: most events
+        (ChannelVarset, ChannelDialplan, ...) are not needed and were ~80% of the stream. None
+        (no filter) if a feature does not say what it handles."""
+        wanted = {"StasisStart", "StasisEnd", "ApplicationReplaced"}
+        for f in self.features:
+            events = getattr(f, "EVENTS", None)
+            if events is None:
+                return None
+            wanted |= events
+        return sorted(wanted)
 
     def register(self, kind: str | None, feature: Feature) -> None:
         if kind is not None:

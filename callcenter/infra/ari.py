@@ -92,6 +92,8 @@ class AriClient:
         self.subscribe_all = subscribe_all
         self.failures = 0  # ARI calls that failed (any status >= 400 or unreachable)
         self.tolerated = 0  # ... of which `safe()` expected (the channel or bridge was already gone)
+        self.requests = 0  # REST calls made
+        self.events = 0  # events received
 
     async def __aenter__(self) -> AriClient:
         await self.open()
@@ -122,6 +124,7 @@ class AriClient:
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
         attempts = self._retries + 1 if retry else 1
         for attempt in range(attempts):
+            self.requests += 1
             try:
                 async with self._session.request(method, f"{self.url}/ari{path}", params=clean,
                                                  json=json_body) as resp:
@@ -148,6 +151,14 @@ class AriClient:
 
     async def post(self, path: str, *, body: Any = None, idempotent: bool | None = None, **params) -> Any:
         return await self.request("POST", path, params=params, json_body=body, idempotent=idempotent)
+
+    async def put(self, path: str, *, body: Any = None, **params) -> Any:
+        return await self.request("PUT", path, params=params, json_body=body, idempotent=True)
+
+    async def filter_events(self, types: list[str] | None) -> None:
+        """Have Asterisk send this app only these event types (None: all)."""
+        body = {"allowed": [{"type": t} for t in types]} if types is not None else {"allowed": [], "disallowed": []}
+        await self.put(f"/applications/{self.app}/eventFilter", body=body)
 
     async def delete(self, path: str, **params) -> Any:
         return await self.request("DELETE", path, params=params)
@@ -218,6 +229,7 @@ class AriClient:
             backoff = min(backoff * 2, 5.0)
 
     async def _dispatch(self, text: str) -> None:
+        self.events += 1
         try:
             event = parse_event(text)
         except (ValueError, TypeError) as exc:

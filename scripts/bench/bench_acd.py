@@ -161,9 +161,12 @@ async def run(args) -> None:
                         "seat": seat, "interface": f"Local/{seat}@agent-sim/n", "override_by": "bench"}) as r:
                     assert r.status == 200, await r.text()
 
-            async def controller_errors() -> int:
+            async def controller_health() -> dict:
                 async with http.get(f"{base}/health") as r:
-                    return int((await r.json()).get("ari_errors", 0))
+                    return await r.json()
+
+            async def controller_errors() -> int:
+                return int((await controller_health()).get("ari_errors", 0))
 
             rates = [float(r) for r in args.rates.split(",")]
             systems = [s for s in (("app_queue", "bench-queue"), ("acd", "queue-direct"))
@@ -173,6 +176,7 @@ async def run(args) -> None:
             for rate in rates:
                 for system, context in systems:
                     cpu0 = cpu_seconds(inst.proc.pid), cpu_seconds(controller.pid)
+                    h0 = await controller_health()
                     nums = await drive(gen, context, rate, args.seconds, base_num)
                     base_num += len(nums)
                     await asyncio.sleep(3)
@@ -182,11 +186,13 @@ async def run(args) -> None:
                     r = summarize(obs, nums)
                     r["ast_cpu"] = (cpu1[0] - cpu0[0]) * 1000 / max(1, r["routed"])
                     r["ctl_cpu"] = (cpu1[1] - cpu0[1]) * 1000 / max(1, r["routed"])
+                    h1 = await controller_health()
+                    r["ari"] = tuple((h1[k] - h0[k]) / max(1, r["routed"]) for k in ("ari_requests", "ari_events"))
                     results[system].append((rate, r))
             print(f"\n20 Local-channel agents ({args.talk} s talk), callers give up after 2 s, {args.seconds:.0f} s per rate;"
                   "\nentry->ring from Asterisk's own dialplan clock; CPU per routed call (Asterisk / controller)")
             print(f"{'rate/s':>7} | {'system':<9} | {'routed':>12} | {'p50 ms':>7} | {'p99 ms':>7} | "
-                  f"{'ast CPU ms':>10} | {'ctl CPU ms':>10}")
+                  f"{'ast CPU ms':>10} | {'ctl CPU ms':>10} | ARI req/ev per call")
             best = {name: 0.0 for name in results}
             for i, rate in enumerate(rates):
                 for system in results:
@@ -195,8 +201,9 @@ async def run(args) -> None:
                     if ok:
                         best[system] = max(best[system], rate)
                     ctl = f"{r['ctl_cpu']:10.2f}" if system == "acd" else f"{'-':>10}"
+                    ari = f"{r['ari'][0]:.1f} / {r['ari'][1]:.1f}" if system == "acd" else "-"
                     print(f"{rate:7.0f} | {system:<9} | {r['routed']:5d}/{r['offered']:<5d}{' ' if ok else '!'} | "
-                          f"{r['p50']:7.1f} | {r['p99']:7.1f} | {r['ast_cpu']:10.2f} | {ctl}")
+                          f"{r['p50']:7.1f} | {r['p99']:7.1f} | {r['ast_cpu']:10.2f} | {ctl} | {ari}")
             capacity = len(SEATS) / args.talk
             print(f"agent capacity: {len(SEATS)} agents / {args.talk} s = {capacity:.0f} calls/s at most; above it"
                   " callers wait for an agent, so entry->ring is queueing time, not routing time")

@@ -44,3 +44,12 @@ async def test_bad_ari_event_is_ignored_and_loop_survives(stack):
     await ari._dispatch('{"type": "StasisStart", "channel": "oops"}')
     info = await ari.get("/asterisk/info")
     assert "system" in info or "build" in info
+
+
+async def test_asterisk_sends_the_app_only_the_events_its_features_handle(stack):
+    ari, router = stack[STATE]["ari"], stack[STATE]["router"]
+    app = await ari.get(f"/applications/{ari.app}")
+    allowed = {e["type"] for e in app["events_allowed"]}
+    assert allowed == set(router.event_types())
+    assert {"StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelDtmfReceived", "EndpointStateChange"} <= allowed
+    assert "ChannelVarset" not in allowed and "ChannelDialplan" not in allowed
