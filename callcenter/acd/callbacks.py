@@ -11,7 +11,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from callcenter.acd.policy import announcement_due, should_offer_callback
+from callcenter.acd.policy import (
+    announced_wait_minutes,
+    announcement_due,
+    estimated_wait,
+    should_offer_callback,
+)
 from callcenter.acd.service import AcdService, CallSession
 from callcenter.infra.ari import TRUNK_FORMATS, AriError, AriEvent
 from callcenter.infra.logging import get_logger
@@ -24,6 +29,23 @@ def position_prompt(position: int) -> str:
     if ahead <= 0:
         return "queue_next"
     return f"queue_position_{ahead}" if ahead <= 10 else "queue_position_more"
+
+
+def wait_prompt(minutes: int | None) -> str | None:
+    if minutes is None:
+        return None
+    return f"wait_minutes_{minutes}" if minutes <= 10 else "wait_minutes_more"
+
+
+def announcement(position: int, recent_aht_s: float | None, agents_serving: int) -> list[str]:
+    """What a waiting caller hears: the callers ahead, then the expected wait when it can be
+    estimated (position x recent handle time / agents serving the skill)."""
+    prompts = [position_prompt(position)]
+    if position > 1:
+        wait = wait_prompt(announced_wait_minutes(estimated_wait(position, recent_aht_s, agents_serving)))
+        if wait is not None:
+            prompts.append(wait)
+    return prompts
 
 
 class CallbackDialer:
@@ -130,7 +152,8 @@ class CallbackDialer:
                 await self.offer(session)
             elif announcement_due(qc, now, qdef, session.last_announced):
                 session.last_announced = now
-                await svc.play(session, position_prompt(svc.book.position_of(qc.call_id)))
+                await svc.play(session, *announcement(svc.book.position_of(qc.call_id), svc.recent_aht_s(),
+                                                      svc.agents_serving(qc.skill)))
         for session in list(svc.calls.values()):
             if session.state == "callback_parked" and session.retry_at and session.retry_at <= now:
                 session.retry_at = None

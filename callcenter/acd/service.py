@@ -8,6 +8,7 @@ PostgreSQL: writes go through the `Journal` in order.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ class CallSession:
     attempts: int = 0
     callback: bool = False
     retry_at: datetime | None = None
+    answered_at: datetime | None = None
     moh: bool = False  # music on hold is playing to the caller
 
 
@@ -80,6 +82,8 @@ class AcdService:
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # agent -> wrap-up end
     background: set[asyncio.Task] = field(default_factory=set)
     queue_publish_s: float = 0.1
+    # talk + wrap-up of the last calls, for the expected wait announced to callers
+    handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     _queue_flush: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ agents
@@ -297,12 +301,20 @@ class AcdService:
         if channel_id:
             await self.ari.safe(self.ari.delete(f"/channels/{channel_id}"))
 
-    async def play(self, session: CallSession, prompt: str) -> None:
-        """Play a prompt to a waiting caller (music on hold pauses, resumes after)."""
+    def recent_aht_s(self) -> float | None:
+        return sum(self.handle_times) / len(self.handle_times) if self.handle_times else None
+
+    def agents_serving(self, skill: str) -> int:
+        """Logged-in agents with the skill who are taking calls (not paused, reachable)."""
+        working = {AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP}
+        return sum(1 for s in self.slots.values() if skill in s.agent.skills and s.agent.state in working)
+
+    async def play(self, session: CallSession, *prompts: str) -> None:
+        """Play prompts, one after the other, to a waiting caller (music on hold pauses, resumes after)."""
         pb_id = f"{session.call_id}-p{int(self.clock().timestamp() * 1000)}"
         await self.moh(session, False)
-        res = await self.ari.safe(self.ari.post(f"/channels/{session.call_id}/play",
-                                                media=f"sound:callcenter/{prompt}", playbackId=pb_id))
+        media = ",".join(f"sound:callcenter/{p}" for p in prompts)
+        res = await self.ari.safe(self.ari.post(f"/channels/{session.call_id}/play", media=media, playbackId=pb_id))
         if res is not None:
             session.playback_id = pb_id
 

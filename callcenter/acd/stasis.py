@@ -110,6 +110,7 @@ class AcdStasis:
             await self.callbacks.dial_citizen(session)
             return
         session.state = "bridged"
+        session.answered_at = now
         await svc.moh(session, False)
         if session.playback_id:
             await svc.ari.safe(svc.ari.delete(f"/playbacks/{session.playback_id}"))
@@ -186,6 +187,9 @@ class AcdStasis:
         svc = self.svc
         slot = svc.slots.get(session.agent_id or "")
         if slot is not None and slot.agent.state is AgentState.ON_CALL:
+            if session.answered_at is not None:
+                talk = (svc.clock() - session.answered_at).total_seconds()
+                svc.handle_times.append(talk + slot.agent.config.wrap_up_s)
             svc.transition(slot, "hangup")
         elif slot is not None and slot.agent.state is AgentState.RINGING:
             svc.transition(slot, "offer_cancelled")

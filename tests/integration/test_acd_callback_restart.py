@@ -92,3 +92,27 @@ async def test_controller_restart_keeps_bridged_and_waiting_calls(restartable, p
     assert r["disposition"] == "answered"
     for c in (first, second):
         await phone.hangup(c)
+
+
+async def test_waiting_caller_hears_position_then_expected_wait(stack):
+    phone = Phone(stack)
+    queues = [QueueDef(**{**q.model_dump(), "max_wait_s": None, "announce_every_s": 1})
+              if q.name == "general" else q for q in phone.acd.roster.queues]
+    phone.acd.roster = phone.acd.roster.model_copy(update={"queues": queues})
+    phone.acd.handle_times.extend([90.0, 90.0])  # recent calls took 1.5 minutes each
+    await phone.login("1001", "seat01")  # one agent, busy with the first caller
+    first = await phone.call(hold_for=60)
+    await until(lambda: phone.acd.calls[first].state == "bridged", what="first caller with the agent")
+    second, third = await phone.call(hold_for=60), await phone.call(hold_for=60)
+    ari = stack[STATE]["ari"]
+
+    async def heard() -> dict | None:
+        pb = phone.acd.calls[third].playback_id
+        return await ari.safe(ari.get(f"/playbacks/{pb}")) if pb else None
+
+    playback = await until(heard, timeout=10, what="announcement to the third caller")
+    # one caller ahead; 2 in line x 90 s / 1 agent = 3 minutes
+    assert playback["media_uri"] == "sound:callcenter/queue_position_1"
+    assert playback["next_media_uri"] == "sound:callcenter/wait_minutes_3"
+    for c in (first, second, third):
+        await phone.hangup(c)
