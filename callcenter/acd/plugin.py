@@ -37,6 +37,7 @@ async def start(ctx):
     ctx.router.register("citizen", stasis)
     ctx.router.register("feature", SeatFeatures(svc))
     ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
+    svc.in_order = ctx.router.in_order
     ctx.ari.on_connect(lambda: resync(svc, stasis))
     ctx.services["acd"] = svc
     ctx.services["acd_stasis"] = stasis

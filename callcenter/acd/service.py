@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -79,9 +79,12 @@ class AcdService:
     # a re-queued call gets its old place back: its arrival order and time
     seq_of: dict[str, int] = field(default_factory=dict)
     entered_of: dict[str, datetime] = field(default_factory=dict)
-    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # agent -> wrap-up end
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # agent -> wrap-up end; ringback
     background: set[asyncio.Task] = field(default_factory=set)
     queue_publish_s: float = 0.1
+    ringback_after_s: float = 1.0
+    # runs a job in order with the call's events (the Stasis router's `in_order`, set by the plugin)
+    in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None = None
     # talk + wrap-up of the last calls, for the expected wait announced to callers
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     _queue_flush: asyncio.TimerHandle | None = None
@@ -138,7 +141,7 @@ class AcdService:
             task.add_done_callback(self.background.discard)
 
     async def close(self) -> None:
-        """Stop the wrap-up timers and wait for assignments they started."""
+        """Stop the wrap-up and ringback timers and wait for assignments they started."""
         for handle in self.timers.values():
             handle.cancel()
         self.timers.clear()
@@ -262,6 +265,24 @@ class AcdService:
         now = self.clock()
         self.journal.write("leg", lambda: self.records.leg(session.call_id, leg, "agent",
                                                             seat_id=slot.agent.seat_id, at=now))
+        if not session.callback and not session.moh:
+            self.music_if_still_ringing(session, leg)
+
+    def music_if_still_ringing(self, session: CallSession, leg: str) -> None:
+        """A caller routed at once hears nothing while the agent's phone rings: music on hold
+        if the agent has not answered within `ringback_after_s` (agents who answer at once cost
+        no extra ARI requests)."""
+        async def check() -> None:
+            if self.calls.get(session.call_id) is session and session.state == "offering" \
+                    and session.agent_leg == leg:
+                await self.moh(session, True)
+
+        def due() -> None:
+            self.timers.pop(f"ringback {leg}", None)
+            if self.in_order is not None:
+                self.in_order(session.call_id, check, "ringback")
+
+        self.timers[f"ringback {leg}"] = asyncio.get_running_loop().call_later(self.ringback_after_s, due)
 
     async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str, missed: bool = True) -> None:
         """The agent's phone did not answer (or could not ring): agent per missed-call policy,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from callcenter.infra.ari import AriEvent
@@ -44,18 +44,23 @@ class StasisRouter:
 
     async def submit(self, event: AriEvent) -> None:
         """Queue the event behind earlier events of the same call; returns at once."""
-        key = self.key_of(event)
+        self.in_order(self.key_of(event), lambda: self.handle(event), event.type)
+
+    def in_order(self, key: str, job: Callable[[], Awaitable[None]], what: str = "job") -> None:
+        """Run `job` after everything already queued for call `key` (timers use this too, so
+        they never race the call's events)."""
         previous = self._tails.get(key)
-        task = asyncio.create_task(self._after(previous, event, key))
+        task = asyncio.create_task(self._after(previous, job, key, what))
         self._tails[key] = task
 
-    async def _after(self, previous: asyncio.Task | None, event: AriEvent, key: str) -> None:
+    async def _after(self, previous: asyncio.Task | None, job: Callable[[], Awaitable[None]], key: str,
+                     what: str) -> None:
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
         try:
-            await self.handle(event)
+            await job()
         except Exception:
-            log.exception("stasis_handler_failed", event_type=event.type, key=key)
+            log.exception("stasis_handler_failed", event_type=what, key=key)
         finally:
             if self._tails.get(key) is asyncio.current_task():
                 del self._tails[key]

@@ -69,6 +69,19 @@ async def test_no_answer_requeues_at_front_and_pauses_the_agent(phone):
     assert phone.agent("1001").pause_reason.value == "missed_call"
 
 
+async def test_caller_hears_music_while_a_slow_agent_rings_and_not_after(phone):
+    await phone.login("1001", "seat01", ring=2)  # rings 2 s of the 3 s this module allows
+    call = await phone.call()
+    session = phone.acd.calls[call]
+    assert session.state == "offering" and not session.moh  # routed at once: no music yet
+    await until(lambda: session.moh, timeout=5, what="music after a second of ringing")
+    assert session.state == "offering"
+    await until(lambda: session.state == "bridged", timeout=10, what="agent answered")
+    assert not session.moh
+    channel = await phone.ari.get(f"/channels/{call}")
+    assert channel["state"] == "Up"
+
+
 async def test_caller_hangs_up_while_queued_is_abandoned(phone, pool):
     call = await phone.call(hold_for=1)
     await until(lambda: call not in phone.acd.calls, what="call gone")
