@@ -216,6 +216,12 @@ async def run(args) -> None:
                 ratio = best["acd"] / best["app_queue"] if best["app_queue"] else float("inf")
                 print(f"sustained (>=99% routed): acd {best['acd']:.0f}/s, app_queue {best['app_queue']:.0f}/s, "
                       f"ratio {ratio:.2f}x")
+                for i, rate in enumerate(rates):
+                    a, q = results["acd"][i][1], results["app_queue"][i][1]
+                    if min(a["routed"], q["routed"]) < 0.99 * rate * args.seconds:
+                        per_s = {k: r["routed"] / args.seconds for k, r in (("acd", a), ("app_queue", q))}
+                        print(f"offered {rate:.0f}/s: routed acd {per_s['acd']:.1f}/s, app_queue "
+                              f"{per_s['app_queue']:.1f}/s, ratio {per_s['acd'] / max(per_s['app_queue'], 0.1):.1f}x")
             # burst: 100 simultaneous arrivals, into each system
             for system, context in systems:
                 errors_before, ctl_before = gen.errors, await controller_errors()
