@@ -123,10 +123,13 @@ class AcdService:
         if delay <= 0:
             self.record_agent(slot, slot.agent.wrap_up_done(self.clock()))
             return
-        old = self.timers.pop(agent_id, None)
-        if old is not None:
-            old.cancel()
+        self.cancel_timer(agent_id)
         self.timers[agent_id] = asyncio.get_running_loop().call_later(delay, self._wrap_up_due, agent_id)
+
+    def cancel_timer(self, key: str) -> None:
+        handle = self.timers.pop(key, None)
+        if handle is not None:
+            handle.cancel()
 
     def _wrap_up_due(self, agent_id: str) -> None:
         self.timers.pop(agent_id, None)
