@@ -147,3 +147,23 @@ async def test_overflow_to_general_agents_after_the_queue_wait(phone):
     assert phone.acd.calls[call].state == "queued"  # not offered before the overflow time
     await until(lambda: phone.acd.calls[call].state == "bridged", timeout=10, what="overflowed to general")
     assert phone.acd.calls[call].agent_id == "1003"
+
+
+async def test_a_call_stays_g711_and_costs_few_ari_round_trips(phone):
+    """Guards the per-call cost: no slin192 legs (resampling was most of Asterisk's CPU) and
+    only the events the features handle (the app's event filter)."""
+    ari = phone.ari
+    await phone.login("1001", "seat01")
+    requests, events = ari.requests, ari.events
+    call = await phone.call()
+    await until(lambda: phone.acd.calls[call].state == "bridged", what="bridged")
+    leg = phone.acd.calls[call].agent_leg
+    for channel in (call, leg):
+        fmt = await ari.get(f"/channels/{channel}/variable", variable="CHANNEL(audionativeformat)")
+        assert fmt["value"].strip("()") == "alaw", (channel, fmt)
+    used_requests, used_events = ari.requests - requests, ari.events - events
+    await phone.hangup(call)
+    await until(lambda: call not in phone.acd.calls, what="call over")
+    # the test's own originate and two format reads, then the controller's three: originate the
+    # agent, create the bridge, add both (its dialplan answered the caller); two StasisStarts
+    assert used_requests <= 6 and used_events <= 3, (used_requests, used_events)
