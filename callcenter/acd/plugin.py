@@ -9,7 +9,7 @@ from aiohttp import web
 from callcenter.acd import http
 from callcenter.acd.callbacks import CallbackDialer
 from callcenter.acd.features import SeatFeatures
-from callcenter.acd.recovery import resync
+from callcenter.acd.recovery import LegAudit, resync
 from callcenter.acd.repository import AgentRepository
 from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
@@ -42,11 +42,15 @@ async def start(ctx):
     ctx.services["acd"] = svc
     ctx.services["acd_stasis"] = stasis
     ticker = asyncio.create_task(dialer.run(), name="acd-ticker")
+    audit = LegAudit(svc, stasis)
+    ctx.services["acd_audit"] = audit
+    auditor = asyncio.create_task(audit.run(), name="acd-leg-audit")
     try:
         yield
     finally:
         ticker.cancel()
-        await asyncio.gather(ticker, return_exceptions=True)
+        auditor.cancel()
+        await asyncio.gather(ticker, auditor, return_exceptions=True)
         await svc.close()
         await ctx.router.drain()
         await svc.journal.stop()

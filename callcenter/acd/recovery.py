@@ -8,6 +8,8 @@ closed, and agents are put back in the state their calls say they are in.
 
 from __future__ import annotations
 
+import asyncio
+
 from callcenter.acd.agents import AgentState
 from callcenter.acd.repository import restore_agent
 from callcenter.acd.service import AcdService, AgentSlot, CallSession
@@ -99,6 +101,49 @@ async def _settle_agents(svc: AcdService) -> None:
             svc.transition(slot, "offer_cancelled")
         elif a.state is AgentState.ON_CALL:
             svc.transition(slot, "hangup")
+
+
+class LegAudit:
+    """Catches what a lost event would leave behind: a stuck agent is the most reported defect
+    of contact centers. Every `interval` seconds the channels the ACD tracks are checked
+    against the app's channels in Asterisk; a leg missing twice in a row (so never one that is
+    still being originated) is ended as if its hang-up event had come, and agents left ringing
+    or on a call that no longer exists are freed."""
+
+    def __init__(self, svc: AcdService, stasis) -> None:
+        self.svc, self.stasis = svc, stasis
+        self._missing: set[str] = set()
+        self.repaired = 0
+
+    async def run_once(self) -> None:
+        svc = self.svc
+        app = await svc.ari.get(f"/applications/{svc.app}")
+        live = set(app.get("channel_ids") or [])
+        missing = {leg for leg in svc.legs if leg not in live}
+        gone, self._missing = missing & self._missing, missing - self._missing
+        for leg in gone:
+            if leg in svc.legs:
+                log.warning("lost_leg_repaired", leg=leg, call_id=svc.legs[leg][0], role=svc.legs[leg][1])
+                self.repaired += 1
+                await self.stasis.on_event(_destroyed(leg, svc.app))
+        stuck = [s.agent.agent_id for s in svc.slots.values()
+                 if s.agent.state in (AgentState.RINGING, AgentState.ON_CALL)]
+        _settle_agents(svc)
+        freed = [a for a in stuck if svc.slots[a].agent.state not in (AgentState.RINGING, AgentState.ON_CALL)]
+        if freed:
+            log.warning("stuck_agents_freed", agents=freed)
+            self.repaired += len(freed)
+            await svc.assign()
+
+    async def run(self, interval: float = 15.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Asterisk away: the resync on reconnect covers it
+                log.warning("leg_audit_failed", error=str(exc) or type(exc).__name__)
 
 
 def _destroyed(channel_id: str, app: str):

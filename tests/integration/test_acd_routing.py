@@ -7,6 +7,7 @@ from acd_support import Phone
 from helpers import until
 
 from callcenter.acd.agents import AgentState
+from callcenter.app import STATE
 
 
 @pytest.fixture
@@ -167,3 +168,31 @@ async def test_a_call_stays_g711_and_costs_few_ari_round_trips(phone):
     # the test's own originate and two format reads, then the controller's three: originate the
     # agent, create the bridge, add both (its dialplan answered the caller); two StasisStarts
     assert used_requests <= 6 and used_events <= 3, (used_requests, used_events)
+
+
+async def test_a_lost_hangup_event_does_not_leave_the_agent_stuck(phone, stack, pool):
+    """Simulates a lost ChannelDestroyed: the controller forgets the agent leg, then the agent
+    hangs up. The audit ends the call and frees the agent on its second look."""
+    await phone.login("1001", "seat01")
+    call = await phone.call()
+    await until(lambda: phone.acd.calls[call].state == "bridged", what="bridged")
+    leg = phone.acd.calls[call].agent_leg
+    phone.acd.legs.pop(leg)  # its hang-up event will now be ignored, as if it never came
+    await phone.ari.delete(f"/channels/{leg}")
+
+    async def gone() -> bool:
+        return leg not in set((await phone.ari.get(f"/applications/{phone.ari.app}"))["channel_ids"])
+
+    await until(gone, what="agent leg gone in Asterisk")
+    await stack[STATE]["router"].drain()  # its events came and were ignored
+    assert phone.agent("1001").state is AgentState.ON_CALL  # stuck
+    phone.acd.legs[leg] = (call, "agent")  # what a lost event leaves: a leg tracked, gone in Asterisk
+    audit = stack[STATE]["ctx"].services["acd_audit"]
+    await audit.run_once()
+    assert phone.agent("1001").state is AgentState.ON_CALL  # one look is not enough (could be new)
+    await audit.run_once()
+    assert phone.agent("1001").state is not AgentState.ON_CALL
+    await until(lambda: call not in phone.acd.calls, what="call ended")
+    await phone.acd.journal.flush()
+    assert (await row(pool, call))["disposition"] == "answered"
+    assert audit.repaired >= 1
