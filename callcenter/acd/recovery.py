@@ -108,7 +108,7 @@ class LegAudit:
     of contact centers. Every `interval` seconds the channels the ACD tracks are checked
     against the app's channels in Asterisk; a leg missing twice in a row (so never one that is
     still being originated) is ended as if its hang-up event had come, and agents left ringing
-    or on a call that no longer exists are freed."""
+    or on a call that no longer exists are freed. The live view in Redis is rewritten too."""
 
     def __init__(self, svc: AcdService, stasis) -> None:
         self.svc, self.stasis = svc, stasis
@@ -134,6 +134,7 @@ class LegAudit:
             log.warning("stuck_agents_freed", agents=freed)
             self.repaired += len(freed)
             await svc.assign()
+        svc.republish_live()  # a Redis restart empties the live view; this refills it
 
     async def run(self, interval: float = 15.0) -> None:
         while True:

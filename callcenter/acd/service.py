@@ -304,6 +304,12 @@ class AcdService:
         self.enqueue(session, entered_at=self.entered_of.get(call_id, now), seq=row_seq)
         await self.assign()
 
+    def republish_live(self) -> None:
+        """Write all agents and the queue to Redis again (it keeps nothing across a restart)."""
+        docs = {s.agent.agent_id: agent_doc(s.agent, s.interface) for s in self.slots.values()}
+        self.journal.write("live agents", lambda: self.live.replace_all("agents", docs))
+        self.flush_queues()
+
     def publish_queues(self) -> None:
         """Queue snapshot to Redis for the board: the latest state, at most every `queue_publish_s`
         (a full snapshot per call step cost O(queue length) each time, quadratic under load)."""

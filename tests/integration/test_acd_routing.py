@@ -196,3 +196,14 @@ async def test_a_lost_hangup_event_does_not_leave_the_agent_stuck(phone, stack, 
     await phone.acd.journal.flush()
     assert (await row(pool, call))["disposition"] == "answered"
     assert audit.repaired >= 1
+
+
+async def test_the_audit_refills_the_live_view_after_redis_lost_it(phone, stack, live):
+    await phone.login("1001", "seat01")
+    await phone.acd.journal.flush()
+    await live.redis.delete(live.key("agents"))  # what a Redis restart does to it (nothing kept on disk)
+    assert not await live.all("agents")
+    await stack[STATE]["ctx"].services["acd_audit"].run_once()
+    await phone.acd.journal.flush()
+    agents = await live.all("agents")
+    assert agents["1001"]["state"] == "available" and agents["1001"]["seat_id"] == "seat01"
