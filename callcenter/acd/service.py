@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentState, IllegalAgentTransition
+from callcenter.acd.caller_media import CallerMedia
 from callcenter.acd.journal import Journal
+from callcenter.acd.liveview import LiveView
 from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
 from callcenter.acd.shifts import Roster
@@ -62,7 +64,7 @@ class AgentSlot:
 
 
 @dataclass
-class AcdService:
+class AcdService(LiveView, CallerMedia):
     ari: AriClient
     records: CallRecords
     repo: AgentRepository
@@ -271,22 +273,6 @@ class AcdService:
         if not session.callback and not session.moh:
             self.music_if_still_ringing(session, leg)
 
-    def music_if_still_ringing(self, session: CallSession, leg: str) -> None:
-        """A caller routed at once hears nothing while the agent's phone rings: music on hold
-        if the agent has not answered within `ringback_after_s` (agents who answer at once cost
-        no extra ARI requests)."""
-        async def check() -> None:
-            if self.calls.get(session.call_id) is session and session.state == "offering" \
-                    and session.agent_leg == leg:
-                await self.moh(session, True)
-
-        def due() -> None:
-            self.timers.pop(f"ringback {leg}", None)
-            if self.in_order is not None:
-                self.in_order(session.call_id, check, "ringback")
-
-        self.timers[f"ringback {leg}"] = asyncio.get_running_loop().call_later(self.ringback_after_s, due)
-
     async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str, missed: bool = True) -> None:
         """The agent's phone did not answer (or could not ring): agent per missed-call policy,
         call back at the front of its queue (same place in line)."""
@@ -304,54 +290,7 @@ class AcdService:
         self.enqueue(session, entered_at=self.entered_of.get(call_id, now), seq=row_seq)
         await self.assign()
 
-    def republish_live(self) -> None:
-        """Write all agents and the queue to Redis again (it keeps nothing across a restart)."""
-        docs = {s.agent.agent_id: agent_doc(s.agent, s.interface) for s in self.slots.values()}
-        self.journal.write("live agents", lambda: self.live.replace_all("agents", docs))
-        self.flush_queues()
-
-    def publish_queues(self) -> None:
-        """Queue snapshot to Redis for the board: the latest state, at most every `queue_publish_s`
-        (a full snapshot per call step cost O(queue length) each time, quadratic under load)."""
-        if self._queue_flush is None:
-            self._queue_flush = asyncio.get_running_loop().call_later(self.queue_publish_s, self.flush_queues)
-
-    def flush_queues(self) -> None:
-        if self._queue_flush is not None:
-            self._queue_flush.cancel()
-            self._queue_flush = None
-        positions = self.book.positions()
-        docs = {q.call_id: {"queue": q.queue, "skill": q.skill, "priority": q.priority,
-                            "entered_at": q.entered_at.isoformat(), "seq": q.seq, "callback": q.callback,
-                            "position": positions[q.call_id]}
-                for q in self.book.ordered_all()}
-        self.journal.write("live queue", lambda: self.live.replace_all("queue", docs))
-
     async def hangup(self, channel_id: str | None) -> None:
         if channel_id:
             await self.ari.safe(self.ari.delete(f"/channels/{channel_id}"))
 
-    def recent_aht_s(self) -> float | None:
-        return sum(self.handle_times) / len(self.handle_times) if self.handle_times else None
-
-    def agents_serving(self, skill: str) -> int:
-        """Logged-in agents with the skill who are taking calls (not paused, reachable)."""
-        working = {AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP}
-        return sum(1 for s in self.slots.values() if skill in s.agent.skills and s.agent.state in working)
-
-    async def play(self, session: CallSession, *prompts: str) -> None:
-        """Play prompts, one after the other, to a waiting caller (music on hold pauses, resumes after)."""
-        pb_id = f"{session.call_id}-p{int(self.clock().timestamp() * 1000)}"
-        await self.moh(session, False)
-        media = ",".join(f"sound:callcenter/{p}" for p in prompts)
-        res = await self.ari.safe(self.ari.post(f"/channels/{session.call_id}/play", media=media, playbackId=pb_id))
-        if res is not None:
-            session.playback_id = pb_id
-
-    async def moh(self, session: CallSession, on: bool) -> None:
-        if on and not session.moh:
-            session.moh = True
-            await self.ari.safe(self.ari.post(f"/channels/{session.call_id}/moh", mohClass="default"))
-        elif not on and session.moh:
-            session.moh = False
-            await self.ari.safe(self.ari.delete(f"/channels/{session.call_id}/moh"))
