@@ -10,7 +10,7 @@ stream, and the CPU time Asterisk and the controller spent per routed call.
 Then a burst of 100 simultaneous arrivals into our ACD, counting ARI errors.
 
 Loopback only: its own Asterisk instance, database, Redis index and ports.
-    .venv/bin/python scripts/bench/bench_acd.py [--rates 40,80,100,120] [--seconds 8] [--talk 0.2]
+    .venv/bin/python scripts/bench/bench_acd.py [--rates 40,80,90,100,120] [--seconds 8] [--talk 0.2]
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ async def run(args) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rates", default="40,80,100,120")
+    p.add_argument("--rates", default="40,80,90,100,120")
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--talk", type=float, default=0.2, help="seconds each simulated agent talks")
     p.add_argument("--systems", default="app_queue,acd", help="comma-separated: app_queue, acd")
