@@ -128,7 +128,7 @@ class LegAudit:
                 await self.stasis.on_event(_destroyed(leg, svc.app))
         stuck = [s.agent.agent_id for s in svc.slots.values()
                  if s.agent.state in (AgentState.RINGING, AgentState.ON_CALL)]
-        _settle_agents(svc)
+        await _settle_agents(svc)
         freed = [a for a in stuck if svc.slots[a].agent.state not in (AgentState.RINGING, AgentState.ON_CALL)]
         if freed:
             log.warning("stuck_agents_freed", agents=freed)

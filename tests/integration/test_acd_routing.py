@@ -207,3 +207,16 @@ async def test_the_audit_refills_the_live_view_after_redis_lost_it(phone, stack,
     await phone.acd.journal.flush()
     agents = await live.all("agents")
     assert agents["1001"]["state"] == "available" and agents["1001"]["seat_id"] == "seat01"
+
+
+async def test_the_audit_frees_an_agent_whose_call_the_controller_forgot(phone, stack):
+    await phone.login("1001", "seat01")
+    call = await phone.call()
+    await until(lambda: phone.acd.calls[call].state == "bridged", what="bridged")
+    session = phone.acd.calls.pop(call)  # the controller lost track of the call altogether
+    for leg in (call, session.agent_leg):
+        phone.acd.legs.pop(leg, None)
+    await phone.hangup(call)
+    assert phone.agent("1001").state is AgentState.ON_CALL  # stuck
+    await stack[STATE]["ctx"].services["acd_audit"].run_once()
+    assert phone.agent("1001").state is AgentState.WRAP_UP
