@@ -62,6 +62,8 @@ class Baresip:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
+        if self.proc and self.proc.stdin:
+            self.proc.stdin.close()
         self.proc = None
 
     def output(self) -> str:
