@@ -37,14 +37,14 @@ class AgentRepository:
                  idle_since=$6, pause_reason=$7, pending_pause=$8, override_by=$9, return_state=$10,
                  call_id=$11, updated_at=now()""",
             """INSERT INTO agent_states(agent_id, seat_id, from_state, to_state, reason, at)
-               SELECT $1, $2, $12, $4, $13, $14 WHERE $15""",
+               SELECT $1, $2, $12, $16, $13, $14 WHERE $15""",
         ], [
             agent.agent_id, agent.seat_id, interface, agent.state.value, agent.since, agent.idle_since,
             agent.pause_reason.value if agent.pause_reason else None,
             agent.pending_pause.value if agent.pending_pause else None, agent.override_by,
             agent.return_state.value if agent.return_state else None, agent.current_call_id,
             event.from_state.value if changed else None, event.reason if changed else None,
-            event.at if changed else None, changed,
+            event.at if changed else None, changed, event.to_state.value if changed else None,
         ], f"agents/{agent.agent_id}/state", {**agent_doc(agent, interface), "reason": event.reason if event else None})
 
     async def load_logged_in(self) -> list[asyncpg.Record]:
