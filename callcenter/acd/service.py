@@ -8,6 +8,7 @@ PostgreSQL: writes go through the `Journal` in order.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -102,9 +103,11 @@ class AcdService(LiveView, CallerMedia):
             raise AcdError(f"unknown agent {agent_id!r}", 404) from None
 
     def record_agent(self, slot: AgentSlot, event: AgentEvent | None) -> None:
-        doc = agent_doc(slot.agent, slot.interface)
-        self.journal.write(f"agent {slot.agent.agent_id}", lambda: self.repo.save(slot.agent, slot.interface, event))
-        self.journal.write("live agent", lambda: self.live.put("agents", slot.agent.agent_id, doc))
+        # the journal writes later: give it the agent as it is now, not as it will be by then
+        agent, interface = copy.copy(slot.agent), slot.interface
+        doc = agent_doc(agent, interface)
+        self.journal.write(f"agent {agent.agent_id}", lambda: self.repo.save(agent, interface, event))
+        self.journal.write("live agent", lambda: self.live.put("agents", agent.agent_id, doc))
         if event is not None and event.from_state != event.to_state:
             log.info("agent_state", agent=slot.agent.agent_id, seat=slot.agent.seat_id,
                      frm=event.from_state.value, to=event.to_state.value, reason=event.reason)
@@ -265,7 +268,11 @@ class AcdService(LiveView, CallerMedia):
             # Asterisk refused or did not answer in time: not the agent's fault, no missed call
             log.warning("agent_originate_failed", agent=slot.agent.agent_id, error=str(exc))
             await self.ari.safe(self.ari.delete(f"/channels/{leg}"))  # in case it was made late
-            await self.agent_leg_failed(session.call_id, leg, cause="originate failed", missed=False)
+            # no new offer from here: if the caller is gone (its channel was the originator), its
+            # hang-up event is queued behind this handler, and offering again at once would spin
+            # until it ran; the ticker offers again within half a second otherwise
+            await self.agent_leg_failed(session.call_id, leg, cause="originate failed", missed=False,
+                                        reassign=False)
             return
         now = self.clock()
         self.journal.write("leg", lambda: self.records.leg(session.call_id, leg, "agent",
@@ -273,7 +280,8 @@ class AcdService(LiveView, CallerMedia):
         if not session.callback and not session.moh:
             self.music_if_still_ringing(session, leg)
 
-    async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str, missed: bool = True) -> None:
+    async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str, missed: bool = True,
+                               reassign: bool = True) -> None:
         """The agent's phone did not answer (or could not ring): agent per missed-call policy,
         call back at the front of its queue (same place in line)."""
         self.legs.pop(leg, None)
@@ -288,7 +296,8 @@ class AcdService(LiveView, CallerMedia):
         self.journal.write("leg end", lambda: self.records.leg_update(leg, ended_at=now, cause=cause))
         row_seq = self.seq_of.get(call_id)
         self.enqueue(session, entered_at=self.entered_of.get(call_id, now), seq=row_seq)
-        await self.assign()
+        if reassign:
+            await self.assign()
 
     async def hangup(self, channel_id: str | None) -> None:
         if channel_id:
