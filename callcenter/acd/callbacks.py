@@ -8,7 +8,6 @@ call id is the key, and a callback is one `QueuedCall` in the book until it is f
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from callcenter.acd.policy import (
@@ -20,6 +19,7 @@ from callcenter.acd.policy import (
 from callcenter.acd.service import AcdService, CallSession
 from callcenter.infra.ari import TRUNK_FORMATS, AriError, AriEvent
 from callcenter.infra.logging import get_logger
+from callcenter.infra.periodic import every
 
 log = get_logger("acd.callbacks")
 
@@ -162,12 +162,5 @@ class CallbackDialer:
         await svc.assign()
 
     async def run(self, interval: float = 0.5) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("acd_tick_failed")
+        await every(interval, self.tick, log=log, failed="acd_tick_failed")
 

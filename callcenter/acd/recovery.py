@@ -8,12 +8,11 @@ closed, and agents are put back in the state their calls say they are in.
 
 from __future__ import annotations
 
-import asyncio
-
 from callcenter.acd.agents import AgentState
 from callcenter.acd.repository import restore_agent
 from callcenter.acd.service import AcdService, AgentSlot, CallSession
 from callcenter.infra.logging import get_logger
+from callcenter.infra.periodic import every
 
 log = get_logger("acd.recovery")
 
@@ -137,14 +136,8 @@ class LegAudit:
         svc.republish_live()  # a Redis restart empties the live view; this refills it
 
     async def run(self, interval: float = 15.0) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Asterisk away: the resync on reconnect covers it
-                log.warning("leg_audit_failed", error=str(exc) or type(exc).__name__)
+        # a failure here is Asterisk away: the resync on reconnect covers it
+        await every(interval, self.run_once, log=log, failed="leg_audit_failed", traceback=False)
 
 
 def _destroyed(channel_id: str, app: str):

@@ -8,7 +8,6 @@ with ``FOR UPDATE SKIP LOCKED``: two sweepers (or a sweeper and a handler) never
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.periodic import every
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.core import SLA, utcnow
@@ -105,13 +105,9 @@ class SlaSweeper:
 
     async def run(self, interval: float = 60.0, *, refresh: Any = None) -> None:
         """Sweep forever (the plugin's background task); errors are logged, never fatal."""
-        while True:
-            try:
-                await self.sweep(utcnow())
-                if refresh is not None:
-                    await refresh()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - keep sweeping after a bad row or a DB hiccup
-                log.exception("sla_sweep_failed")
-            await asyncio.sleep(interval)
+        async def once() -> None:
+            await self.sweep(utcnow())
+            if refresh is not None:
+                await refresh()
+
+        await every(interval, once, log=log, failed="sla_sweep_failed", at_once=True)
