@@ -26,8 +26,9 @@ class AgentRepository:
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
 
-    async def save(self, agent: Agent, interface: str, event: AgentEvent | None) -> None:
-        """Upsert the agent's current state, append the transition, queue its MQTT event."""
+    async def save(self, agent: Agent, interface: str, event: AgentEvent | None, doc: dict[str, Any]) -> None:
+        """Upsert the agent's current state, append the transition, queue its MQTT event
+        (`doc`: the agent's `agent_doc`, which the caller has already built for Redis)."""
         changed = event is not None and event.from_state != event.to_state
         await write_with_event(self.pool, [
             """INSERT INTO agents(agent_id, seat_id, interface, state, since, idle_since, pause_reason,
@@ -45,7 +46,8 @@ class AgentRepository:
             agent.return_state.value if agent.return_state else None, agent.current_call_id,
             event.from_state.value if changed else None, event.reason if changed else None,
             event.at if changed else None, changed, event.to_state.value if changed else None,
-        ], f"agents/{agent.agent_id}/state", {**agent_doc(agent, interface), "reason": event.reason if event else None})
+        ], f"agents/{agent.agent_id}/state",
+            {**doc, "reason": event.reason if event else None})
 
     async def load_logged_in(self) -> list[asyncpg.Record]:
         return await self.pool.fetch("SELECT * FROM agents WHERE state <> 'logged_out' ORDER BY agent_id")

@@ -106,7 +106,7 @@ class AcdService(LiveView, CallerMedia):
         # the journal writes later: give it the agent as it is now, not as it will be by then
         agent, interface = copy.copy(slot.agent), slot.interface
         doc = agent_doc(agent, interface)
-        self.journal.write(f"agent {agent.agent_id}", lambda: self.repo.save(agent, interface, event))
+        self.journal.write(f"agent {agent.agent_id}", lambda: self.repo.save(agent, interface, event, doc))
         self.journal.write("live agent", lambda: self.live.put("agents", agent.agent_id, doc))
         if event is not None and event.from_state != event.to_state:
             log.info("agent_state", agent=slot.agent.agent_id, seat=slot.agent.seat_id,
