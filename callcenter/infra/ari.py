@@ -28,6 +28,11 @@ Handler = Callable[["AriEvent"], Awaitable[None]]
 TRUNK_FORMATS = "alaw,ulaw"
 
 
+# statuses that mean the channel, bridge or playback is already gone (or never was): `safe()`
+# expects them, and they are not logged as failures
+GONE = (404, 409, 422)
+
+
 class AriError(Exception):
     def __init__(self, status: int, message: str, method: str = "", path: str = ""):
         super().__init__(f"ARI {method} {path} -> {status}: {message}")
@@ -134,7 +139,7 @@ class AriClient:
                         continue
                     if resp.status >= 400:
                         self.failures += 1
-                        if resp.status not in (404, 409, 422):  # those mean "already gone" or a caller's mistake
+                        if resp.status not in GONE:
                             log.warning("ari_request_failed", method=method, path=path, status=resp.status,
                                         message=_message(body))
                         raise AriError(resp.status, _message(body), method, path)
@@ -173,7 +178,7 @@ class AriClient:
         try:
             return await coro
         except AriError as exc:
-            if exc.status in (404, 409, 422):
+            if exc.status in GONE:
                 self.tolerated += 1
                 return None
             raise
