@@ -87,8 +87,11 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
         await svc.moh(session, True)
 
 
-async def _settle_agents(svc: AcdService) -> None:
+async def _settle_agents(svc: AcdService) -> list[str]:
+    """Put agents in the state their calls say they are in; returns the agents freed (ringing or
+    on a call that no longer exists)."""
     busy = {s.agent_id for s in svc.calls.values() if s.state in ("bridged", "offering", "callback_agent")}
+    freed = []
     for slot in svc.slots.values():
         a = slot.agent
         if a.agent_id in busy:
@@ -98,8 +101,11 @@ async def _settle_agents(svc: AcdService) -> None:
             continue
         if a.state is AgentState.RINGING:
             svc.transition(slot, "offer_cancelled")
+            freed.append(a.agent_id)
         elif a.state is AgentState.ON_CALL:
             svc.transition(slot, "hangup")
+            freed.append(a.agent_id)
+    return freed
 
 
 class LegAudit:
@@ -125,10 +131,7 @@ class LegAudit:
                 log.warning("lost_leg_repaired", leg=leg, call_id=svc.legs[leg][0], role=svc.legs[leg][1])
                 self.repaired += 1
                 await self.stasis.on_event(_destroyed(leg, svc.app))
-        stuck = [s.agent.agent_id for s in svc.slots.values()
-                 if s.agent.state in (AgentState.RINGING, AgentState.ON_CALL)]
-        await _settle_agents(svc)
-        freed = [a for a in stuck if svc.slots[a].agent.state not in (AgentState.RINGING, AgentState.ON_CALL)]
+        freed = await _settle_agents(svc)
         if freed:
             log.warning("stuck_agents_freed", agents=freed)
             self.repaired += len(freed)
