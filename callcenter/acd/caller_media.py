@@ -27,6 +27,7 @@ class CallerMedia:
     ringback_after_s: float
     in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None
     clock: Callable[[], datetime]
+    cancel_timer: Callable[[str], None]
 
     def music_if_still_ringing(self, session: CallSession, leg: str) -> None:
         """A caller routed at once hears nothing while the agent's phone rings: music on hold
@@ -38,11 +39,15 @@ class CallerMedia:
                 await self.moh(session, True)
 
         def due() -> None:
-            self.timers.pop(f"ringback {leg}", None)
+            self.timers.pop(_ringback(leg), None)
             if self.in_order is not None:
                 self.in_order(session.call_id, check, "ringback")
 
-        self.timers[f"ringback {leg}"] = asyncio.get_running_loop().call_later(self.ringback_after_s, due)
+        self.timers[_ringback(leg)] = asyncio.get_running_loop().call_later(self.ringback_after_s, due)
+
+    def cancel_ringback(self, leg: str) -> None:
+        """The agent answered: no music needed."""
+        self.cancel_timer(_ringback(leg))
 
     def recent_aht_s(self) -> float | None:
         return sum(self.handle_times) / len(self.handle_times) if self.handle_times else None
@@ -68,3 +73,7 @@ class CallerMedia:
         elif not on and session.moh:
             session.moh = False
             await self.ari.safe(self.ari.delete(f"/channels/{session.call_id}/moh"))
+
+
+def _ringback(leg: str) -> str:
+    return f"ringback {leg}"

@@ -100,7 +100,7 @@ class AcdStasis:
             return
         slot = svc.slots.get(session.agent_id or "")
         now = svc.clock()
-        svc.cancel_timer(f"ringback {leg}")
+        svc.cancel_ringback(leg)
         if slot is not None and slot.agent.state is AgentState.RINGING:
             svc.transition(slot, "answer")
         bridge = f"{call_id}-b"
