@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 from aiohttp import web
+from helpers import free_port
 
 from callcenter.dispatch import http as dispatch_http
 from callcenter.dispatch.corpus import Corpus, load_corpus
 from callcenter.dispatch.incidents import IncidentDetector
 from callcenter.dispatch.service import DispatchError, DispatchService
 from callcenter.infra.web import Provided, http_errors
-from helpers import free_port
 
 UNITS = {"civil_affairs", "health", "medical_insurance", "commerce", "market", "water"}
 NEW_THING = ["我的阳光康养卡刷不了了", "阳光康养卡在哪里办", "阳光康养卡丢了咋个补", "阳光康养卡的钱咋个没到",
