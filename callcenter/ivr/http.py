@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callcenter.infra.logging import get_logger
 
-from .model import FlowError
+from .issues import FlowError
 from .repository import normalize_number
 from .service import IvrService
 
