@@ -13,6 +13,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from callcenter.infra.masking import mask_phone  # noqa: F401 - re-exported for board/views.py
+
 if TYPE_CHECKING:
     from callcenter.tickets.sla import SlaPolicy
 
@@ -196,20 +198,6 @@ def parse_ticket_number(text: str) -> TicketNumber:
     if seq == 0:
         raise TicketError(f"malformed ticket number {text!r}: sequence 0")
     return TicketNumber(match.group(1), day, seq)
-
-
-def mask_phone(phone: str | None) -> str:
-    """``13812345678 -> 138****5678``; short numbers keep only the last two digits."""
-    digits = re.sub(r"[\s-]", "", phone or "")
-    if len(digits) >= 8:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * max(len(digits) - 2, 0) + digits[-2:] if digits else ""
-
-
-def mask_name(name: str | None) -> str:
-    """Keep the surname (first character): ``张三 -> 张*``, ``欧阳娜娜 -> 欧***``."""
-    name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else ("*" if name else "")
 
 
 @dataclass(frozen=True)

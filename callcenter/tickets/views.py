@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from callcenter.infra.masking import mask_phone
 from callcenter.tickets.actors import Actor
-from callcenter.tickets.model import Ticket, TicketStatus, mask_phone
+from callcenter.tickets.model import Ticket, TicketStatus
 from callcenter.tickets.repository import Stored
 
 _S = TicketStatus
