@@ -11,16 +11,11 @@ from callcenter.tickets import catalog, notifier, queries
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_roles
 from callcenter.tickets.core import ROUTER, ServiceBase, routing_doc, utcnow
-from callcenter.tickets.errors import FieldError
-from callcenter.tickets.model import Action, Channel, IllegalTransition, TicketStatus
-from callcenter.tickets.routing import RuleError
+from callcenter.tickets.errors import FieldError, IllegalTransition, TopicExists
+from callcenter.tickets.model import Action, Channel, TicketStatus
 from callcenter.tickets.schemas import TopicCreate
 
 log = get_logger("tickets")
-
-
-class TopicExists(RuleError):
-    """A topic with this code exists already (HTTP 409)."""
 
 
 class AdminMixin(ServiceBase):

@@ -14,11 +14,11 @@ from typing import Any
 import asyncpg
 import yaml
 
+from callcenter.tickets.errors import RuleError
 from callcenter.tickets.routing import (
     DATA_DIR,
     Department,
     RoutingRules,
-    RuleError,
     default_departments,
 )
 

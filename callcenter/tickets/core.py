@@ -12,10 +12,11 @@ import asyncpg
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.dedup import DEFAULT_RADIUS_M, DEFAULT_WINDOW
-from callcenter.tickets.errors import FieldError, NotFound
+from callcenter.tickets.errors import ConcurrentUpdate, FieldError, NotFound
 from callcenter.tickets.model import FIVE_LEVEL, Action, SatisfactionScale, Ticket
 from callcenter.tickets.routing import RoutingDecision, RoutingRules
 from callcenter.tickets.sla import SlaPolicy, default_policy
+from callcenter.tickets.transitions import apply
 
 ROUTER = "system:router"  # actor of automatic dispatches
 SLA = "system:sla"  # actor of the sweeper's escalations and reminders
@@ -98,15 +99,15 @@ class ServiceBase:
         if s is None:
             raise NotFound(f"no ticket {number}")
         if version is not None and s.ticket.version != version:
-            raise repo.ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
+            raise ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
         return s
 
     async def _apply(self, conn: asyncpg.Connection, s: repo.Stored, action: Action, actor: str, at: datetime,
                      reason: str | None = None, data: dict[str, Any] | None = None) -> None:
         """Apply an action to a locked ticket and write row, audit event and outbox message."""
         before = s.ticket.version
-        event = s.ticket.apply(action, actor=actor, at=at, reason=reason, policy=self.policy, scale=self.scale,
-                               **(data or {}))
+        event = apply(s.ticket, action, actor=actor, at=at, reason=reason, policy=self.policy, scale=self.scale,
+                      **(data or {}))
         await repo.save(conn, s.id, s.ticket, before)
         await repo.add_events(conn, s.id, [event])
         await notifier.transition(conn, s.ticket, event)

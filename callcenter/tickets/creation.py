@@ -25,6 +25,7 @@ from callcenter.tickets.errors import IdempotencyConflict
 from callcenter.tickets.model import HALL, Action, Channel, GeoPoint, Kind, Ticket, TicketStatus
 from callcenter.tickets.schemas import FieldReportCreate, TicketCreate
 from callcenter.tickets.sla import local_date
+from callcenter.tickets.transitions import apply, new_ticket
 
 log = get_logger("tickets")
 Body = TicketCreate | FieldReportCreate
@@ -77,8 +78,8 @@ class CreateMixin(ServiceBase):
                                       category=body.category, district=body.district, address=body.address,
                                       location=loc, policy=self.policy)
         if isinstance(body, FieldReportCreate):
-            return Ticket.create(kind=Kind.REPORT, channel=Channel.FIELD_REPORT, **common)
-        return Ticket.create(kind=body.kind, channel=body.channel, caller_phone=body.caller_phone,
+            return new_ticket(kind=Kind.REPORT, channel=Channel.FIELD_REPORT, **common)
+        return new_ticket(kind=body.kind, channel=body.channel, caller_phone=body.caller_phone,
                              caller_name=body.caller_name, topics=tuple(body.topics), call_ids=tuple(body.call_ids),
                              transcript=body.transcript, urgency=body.urgency, **common)
 
@@ -101,16 +102,16 @@ class CreateMixin(ServiceBase):
         duplicate = None if answer else find_duplicate(t, candidates, window=self.dedup_window,
                                                        radius_m=self.radius_m)
         if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
-            events.append(t.apply(Action.MERGE, actor=actor, reason="duplicate (并单)",
+            events.append(apply(t, Action.MERGE, actor=actor, reason="duplicate (并单)",
                                   merged_into=duplicate.number, **opts))
         elif answer:
-            events.append(t.apply(Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts))
+            events.append(apply(t, Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts))
         elif isinstance(body, TicketCreate) and body.lead:
-            events.append(t.apply(Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
+            events.append(apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
         else:
             decision = self.rules.route_ticket(t)
             if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
-                events.append(t.apply(Action.DISPATCH, actor=ROUTER, lead=decision.lead,
+                events.append(apply(t, Action.DISPATCH, actor=ROUTER, lead=decision.lead,
                                       assisting=list(decision.assisting), **opts))
         routing = routing_doc(decision) if decision else None
         info = {"channel": t.channel.value, "kind": t.kind.value, "category": t.category}

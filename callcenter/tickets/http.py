@@ -20,12 +20,19 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from callcenter.tickets import responses as out
-from callcenter.tickets.actors import Actor, Forbidden
-from callcenter.tickets.admin import TopicExists
-from callcenter.tickets.errors import ConcurrentUpdate, FieldError, IdempotencyConflict, NotFound
-from callcenter.tickets.model import IllegalTransition, TicketError
-from callcenter.tickets.queries import BadCursor
-from callcenter.tickets.routing import RuleError
+from callcenter.tickets.actors import Actor
+from callcenter.tickets.errors import (
+    BadCursor,
+    ConcurrentUpdate,
+    FieldError,
+    Forbidden,
+    IdempotencyConflict,
+    IllegalTransition,
+    NotFound,
+    RuleError,
+    TicketError,
+    TopicExists,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 

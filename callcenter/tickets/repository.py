@@ -17,6 +17,7 @@ import asyncpg
 
 from callcenter.infra import outbox
 from callcenter.tickets.dedup import TicketSummary, normalise_address
+from callcenter.tickets.errors import ConcurrentUpdate
 from callcenter.tickets.model import (
     OPEN_STATUSES,
     Channel,
@@ -54,10 +55,6 @@ _SAVE_SQL = (
 )
 _EVENT_SQL = ("INSERT INTO ticket_events (ticket_id, action, from_status, to_status, actor, at, reason, data, "
               "version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-
-
-class ConcurrentUpdate(Exception):
-    """The ticket changed since it was read (version mismatch): HTTP 409."""
 
 
 @dataclass

@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from callcenter.tickets.model import HALL, District, Kind, Ticket, TicketError, require_aware
+from callcenter.tickets.errors import RuleError, TicketError
+from callcenter.tickets.model import HALL, District, Kind, Ticket, require_aware
 from callcenter.tickets.sla import SHANGHAI, describe_errors
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -30,10 +31,6 @@ DISTRICT_DEPARTMENTS: dict[District, str] = {
     District.EAST: "east_district", District.WEST: "west_district", District.RENHE: "renhe_district",
     District.VTI_ZONE: "vti_zone", District.MIYI: "miyi_county", District.YANBIAN: "yanbian_county",
 }
-
-
-class RuleError(ValueError):
-    """Invalid department catalogue or routing rules; the message names index and field."""
 
 
 class MergeMode(StrEnum):

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callcenter.tickets.dedup import normalise_phone
-from callcenter.tickets.model import Channel, District, Kind, TicketError, TicketStatus, Urgency
+from callcenter.tickets.errors import TicketError
+from callcenter.tickets.model import Channel, District, Kind, TicketStatus, Urgency
 
 _CODE = r"^[a-z][a-z0-9_]*$"
 _NUMBER = r"^[A-Z]{2,8}-\d{8}-\d{6}$"

@@ -24,8 +24,8 @@ from callcenter.tickets.actors import Actor, Role, check_action, check_roles
 from callcenter.tickets.admin import AdminMixin
 from callcenter.tickets.core import Created, utcnow
 from callcenter.tickets.creation import CreateMixin
-from callcenter.tickets.errors import FieldError
-from callcenter.tickets.model import Action, Channel, GeoPoint, IllegalTransition, TicketStatus
+from callcenter.tickets.errors import FieldError, IllegalTransition
+from callcenter.tickets.model import Action, Channel, GeoPoint, TicketStatus
 from callcenter.tickets.reads import ReadMixin
 from callcenter.tickets.schemas import TicketUpdate
 from callcenter.tickets.sla import compute_deadlines

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from callcenter.tickets.errors import TicketError
 from callcenter.tickets.model import (
     FIVE_LEVEL,
     KIND_LABELS,
@@ -9,7 +10,6 @@ from callcenter.tickets.model import (
     District,
     Kind,
     SatisfactionScale,
-    TicketError,
     format_ticket_number,
     parse_ticket_number,
 )
