@@ -1,27 +1,29 @@
 """Composition root: builds every part, starts it, stops it (aiohttp cleanup_ctx).
 
-Features plug in through a `plugin.py` module with two optional hooks:
-- `routes(app: web.Application) -> None` adds HTTP routes (called while building the app);
-- `async def start(ctx: Context) -> AsyncIterator[None]` (an async generator) starts the
-  feature's services once the shared parts exist and stops them after its `yield`.
-Handlers reach the shared parts through `request.app[CONTEXT]`.
+Each feature is a plugin class (`callcenter/<feature>/plugin.py`, shaped by
+`callcenter.context.Plugin`). `build_plugins` constructs them in start order and hands each the
+typed services of the features it reads (the board gets the ACD's view and the ticket service;
+the IVR gets the ticket service). A plugin adds its routes while the app is built and fills its
+`Provided` services in `start()`. Nothing looks a service up by name, and no feature imports
+this module.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import asyncpg
 from aiohttp import web
 
+from callcenter.acd.plugin import AcdPlugin
+from callcenter.board.plugin import BoardPlugin
 from callcenter.calls.records import CallRecords
 from callcenter.calls.selftest import SelfTest
 from callcenter.calls.stasis import StasisRouter
+from callcenter.context import CONTEXT, SETTINGS, Context, Plugin
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
@@ -30,28 +32,35 @@ from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
 from callcenter.infra.settings import Settings
+from callcenter.infra.web import http_errors
+from callcenter.ivr.plugin import IvrPlugin
+from callcenter.tickets.plugin import TicketsPlugin
 
 log = get_logger("app")
 
-# feature packages wired into the app, in start order
-PLUGINS: list[str] = ["tickets", "ivr", "acd", "board"]
-
 
 @dataclass
-class Context:
-    settings: Settings
-    pool: asyncpg.Pool
-    live: LiveState
-    relay: OutboxRelay
-    ari: AriClient
-    records: CallRecords
-    router: StasisRouter
-    services: dict[str, Any] = field(default_factory=dict)
+class Plugins:
+    """The features, typed; `ordered()` is the start order."""
+
+    tickets: TicketsPlugin
+    ivr: IvrPlugin
+    acd: AcdPlugin
+    board: BoardPlugin
+
+    def ordered(self) -> list[Plugin]:
+        return [self.tickets, self.ivr, self.acd, self.board]
 
 
-SETTINGS = web.AppKey("settings", Settings)
-CONTEXT = web.AppKey("context", Context)
-STATE = web.AppKey("state", dict)  # name -> object, for tests and handlers
+def build_plugins() -> Plugins:
+    tickets = TicketsPlugin()
+    acd = AcdPlugin()
+    return Plugins(tickets=tickets, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
+                   board=BoardPlugin(acd=acd.service, tickets=tickets.service))
+
+
+PLUGINS = web.AppKey("plugins", Plugins)
+STATE = web.AppKey("state", dict)  # name -> shared part, for tests
 
 
 async def health(request: web.Request) -> web.Response:
@@ -62,13 +71,9 @@ async def health(request: web.Request) -> web.Response:
         "ari_errors": ctx.ari.errors,
         "ari_requests": ctx.ari.requests,
         "ari_events": ctx.ari.events,
-        "active": ctx.services["lease"].held.is_set() if "lease" in ctx.services else False,
+        "active": ctx.lease.held.is_set(),
         "app": ctx.settings.ari_app,
     })
-
-
-def _plugins() -> list[Any]:
-    return [importlib.import_module(f"callcenter.{name}.plugin") for name in PLUGINS]
 
 
 async def _services(app: web.Application):
@@ -99,18 +104,15 @@ async def _services(app: web.Application):
         ari.on_event(router.submit)
         # first thing on every (re)connect, once the plugins have registered their features
         ari.on_connect(lambda: ari.filter_events(router.event_types()))
-        ctx = Context(settings, pool, live, relay, ari, records, router)
         # released last on the way out, after the features stopped: the standby takes over then
         lease = ControllerLease(live, f"controller:{settings.ari_app}", ttl_ms=settings.lease_ttl_ms)
-        ctx.services["lease"] = lease
+        ctx = Context(settings, pool, live, relay, ari, records, router, lease)
         stack.push_async_callback(lease.stop)
         app[CONTEXT] = ctx
         app[STATE].update(pool=pool, live=live, relay=relay, ari=ari, records=records, router=router,
                           ctx=ctx)
-        for plugin in _plugins():
-            start = getattr(plugin, "start", None)
-            if start is not None:
-                await stack.enter_async_context(contextlib.asynccontextmanager(start)(ctx))
+        for plugin in app[PLUGINS].ordered():
+            await stack.enter_async_context(contextlib.asynccontextmanager(plugin.start)(ctx))
         lease.start(ari.start_events, ari.stop_events)
 
         async def stop_events() -> None:  # first on the way out: no new events during shutdown
@@ -146,13 +148,12 @@ async def _check_ari(ari: AriClient, settings: Settings) -> None:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[http_errors])
     app[SETTINGS] = settings
     app[STATE] = {}
+    app[PLUGINS] = plugins = build_plugins()
     app.router.add_get("/health", health)
-    for plugin in _plugins():
-        routes = getattr(plugin, "routes", None)
-        if routes is not None:
-            routes(app)
+    for plugin in plugins.ordered():
+        plugin.routes(app)
     app.cleanup_ctx.append(_services)
     return app

@@ -37,6 +37,10 @@ class Context:
     lease: ControllerLease
 
 
+SETTINGS = web.AppKey("settings", Settings)
+CONTEXT = web.AppKey("context", Context)
+
+
 class Plugin(Protocol):
     name: str
 

@@ -5,11 +5,9 @@ Each feature's plugin may define `async def seed(conn) -> str`; it must be idemp
 
 from __future__ import annotations
 
-import importlib
-
 import asyncpg
 
-from callcenter.app import PLUGINS
+from callcenter.app import build_plugins
 from callcenter.infra import db
 from callcenter.infra.settings import Settings
 
@@ -19,12 +17,11 @@ async def seed(settings: Settings) -> str:
     try:
         await db.migrate(conn)
         done = []
-        for name in PLUGINS:
-            plugin = importlib.import_module(f"callcenter.{name}.plugin")
+        for plugin in build_plugins().ordered():
             fn = getattr(plugin, "seed", None)
             if fn is not None:
                 async with conn.transaction():
-                    done.append(f"{name}: {await fn(conn)}")
+                    done.append(f"{plugin.name}: {await fn(conn)}")
         return "seeded: " + ("; ".join(done) if done else "nothing to seed")
     finally:
         await conn.close()

@@ -6,7 +6,7 @@ import uuid
 
 from helpers import until
 
-from callcenter.app import STATE
+from callcenter.app import PLUGINS, STATE
 from callcenter.infra.ari import TRUNK_FORMATS
 
 
@@ -17,7 +17,7 @@ class Phone:
         self.app = app
         self.ctx = app[STATE]["ctx"]
         self.ari = self.ctx.ari
-        self.acd = self.ctx.services["acd"]
+        self.acd = app[PLUGINS].acd.service.get()
 
     async def agent_mode(self, seat: str, mode: str = "answer", ring: float = 0.2, talk: float = 3600) -> None:
         for name, value in ((f"AGENT_MODE_{seat}", mode), (f"AGENT_RING_{seat}", str(ring)),

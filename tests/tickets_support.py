@@ -10,9 +10,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from callcenter.app import CONTEXT, STATE, Context
+from callcenter.context import CONTEXT, Context
 from callcenter.infra.mqtt import OutboxRelay
-from callcenter.tickets import plugin
+from callcenter.infra.web import http_errors
+from callcenter.tickets.plugin import TicketsPlugin
+from callcenter.tickets.service import TicketService
 
 AGENT = "agent:1001"
 SUPERVISOR = "supervisor:li"
@@ -33,10 +35,11 @@ class NoAri:
 class Api:
     client: TestClient
     ctx: Context
+    plugin: TicketsPlugin
 
     @property
-    def svc(self) -> Any:
-        return self.ctx.services["tickets"]
+    def svc(self) -> TicketService:
+        return self.plugin.service.get()
 
     @property
     def relay(self) -> OutboxRelay:
@@ -78,10 +81,10 @@ async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None)
     """The tickets plugin in an aiohttp test server; ``mqtt_port`` points the relay elsewhere
     (e.g. a closed port, to simulate a broker outage)."""
     relay = OutboxRelay(pool, settings.mqtt_host, mqtt_port or settings.mqtt_port, settings.mqtt_prefix)
-    ctx = Context(settings, pool, live=None, relay=relay, ari=NoAri(), records=None, router=None)
-    app = web.Application()
+    ctx = Context(settings, pool, live=None, relay=relay, ari=NoAri(), records=None, router=None, lease=None)
+    app = web.Application(middlewares=[http_errors])
     app[CONTEXT] = ctx
-    app[STATE] = {"ctx": ctx}
+    plugin = TicketsPlugin()
     plugin.routes(app)
 
     async def services(_app: web.Application):
@@ -96,7 +99,7 @@ async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None)
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        yield Api(client, ctx)
+        yield Api(client, ctx, plugin)
     finally:
         await client.close()
 

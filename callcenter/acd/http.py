@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, ValidationError
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
 from callcenter.acd.repository import agent_doc
 from callcenter.acd.service import AcdError, AcdService
+from callcenter.infra.web import HttpError, Provided, json_error, read_json, validation_fields
 
 
 class LoginBody(BaseModel):
@@ -20,43 +21,21 @@ class PauseBody(BaseModel):
     reason: str = Field(min_length=1, max_length=32)
 
 
-def error(status: int, code: str, message: str, fields: dict | None = None) -> web.Response:
-    return web.json_response({"error": code, "message": message, "fields": fields or {}}, status=status)
-
-
-async def _body(request: web.Request, model: type[BaseModel]):
-    try:
-        data = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text='{"error":"bad_json","message":"body is not JSON"}',
-                                 content_type="application/json") from None
-    return model.model_validate(data)
-
-
-def _svc(request: web.Request) -> AcdService:
-    from callcenter.app import CONTEXT
-
-    ctx = request.app.get(CONTEXT)
-    svc = ctx.services.get("acd") if ctx is not None else None
-    if svc is None:
-        raise web.HTTPServiceUnavailable(text='{"error":"starting"}', content_type="application/json")
-    return svc
-
-
 async def _guarded(fn):
     try:
         return await fn()
+    except HttpError as exc:
+        return exc.response()
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-        return error(422, "invalid", "request body is invalid", fields)
+        return json_error(422, "invalid", "request body is invalid", validation_fields(exc))
     except NotOnShift as exc:
-        return error(409, "not_on_shift", f"{exc}; a supervisor may log in with override_by")
+        return json_error(409, "not_on_shift", f"{exc}; a supervisor may log in with override_by")
     except IllegalAgentTransition as exc:
-        return error(409, "illegal_transition", str(exc))
+        return json_error(409, "illegal_transition", str(exc))
     except AcdError as exc:
-        return error(exc.status, "refused", str(exc))
+        return json_error(exc.status, "refused", str(exc))
     except ValueError as exc:
-        return error(400, "bad_request", str(exc))
+        return json_error(400, "bad_request", str(exc))
 
 
 def _agent_json(svc: AcdService, agent_id: str) -> web.Response:
@@ -64,54 +43,64 @@ def _agent_json(svc: AcdService, agent_id: str) -> web.Response:
     return web.json_response(agent_doc(slot.agent, slot.interface))
 
 
-async def login(request: web.Request) -> web.Response:
-    svc, agent_id = _svc(request), request.match_info["agent_id"]
+class AcdRoutes:
+    def __init__(self, acd: Provided[AcdService]) -> None:
+        self.acd = acd
 
-    async def go():
-        body = await _body(request, LoginBody)
-        await svc.login(agent_id, body.seat, interface=body.interface, override_by=body.override_by)
-        return _agent_json(svc, agent_id)
-
-    return await _guarded(go)
-
-
-def _simple(action: str):
-    async def handler(request: web.Request) -> web.Response:
-        svc, agent_id = _svc(request), request.match_info["agent_id"]
+    async def login(self, request: web.Request) -> web.Response:
+        agent_id = request.match_info["agent_id"]
 
         async def go():
-            if action == "pause":
-                body = await _body(request, PauseBody)
-                await svc.pause(agent_id, body.reason)
-            else:
-                await getattr(svc, action)(agent_id)
+            svc = self.acd.get()
+            body = await read_json(request, LoginBody)
+            await svc.login(agent_id, body.seat, interface=body.interface, override_by=body.override_by)
             return _agent_json(svc, agent_id)
 
         return await _guarded(go)
 
-    return handler
+    def simple(self, action: str):
+        async def handler(request: web.Request) -> web.Response:
+            agent_id = request.match_info["agent_id"]
+
+            async def go():
+                svc = self.acd.get()
+                if action == "pause":
+                    body = await read_json(request, PauseBody)
+                    await svc.pause(agent_id, body.reason)
+                else:
+                    await getattr(svc, action)(agent_id)
+                return _agent_json(svc, agent_id)
+
+            return await _guarded(go)
+
+        return handler
+
+    async def list_agents(self, request: web.Request) -> web.Response:
+        async def go():
+            svc = self.acd.get()
+            return web.json_response([agent_doc(s.agent, s.interface) for s in svc.slots.values()])
+
+        return await _guarded(go)
+
+    async def list_queues(self, request: web.Request) -> web.Response:
+        async def go():
+            svc = self.acd.get()
+            out: dict[str, list] = {q.name: [] for q in svc.roster.queues}
+            for qc in svc.book.ordered_all():
+                out.setdefault(qc.queue, []).append({
+                    "call_id": qc.call_id, "position": svc.book.position_of(qc.call_id),
+                    "priority": qc.priority, "entered_at": qc.entered_at.isoformat(), "callback": qc.callback})
+            active = [{"call_id": s.call_id, "state": s.state, "agent_id": s.agent_id, "queue": s.queue}
+                      for s in svc.calls.values() if s.state not in ("queued", "callback_wait")]
+            return web.json_response({"queues": out, "active": active})
+
+        return await _guarded(go)
 
 
-async def list_agents(request: web.Request) -> web.Response:
-    svc = _svc(request)
-    return web.json_response([agent_doc(s.agent, s.interface) for s in svc.slots.values()])
-
-
-async def list_queues(request: web.Request) -> web.Response:
-    svc = _svc(request)
-    out: dict[str, list] = {q.name: [] for q in svc.roster.queues}
-    for qc in svc.book.ordered_all():
-        out.setdefault(qc.queue, []).append({
-            "call_id": qc.call_id, "position": svc.book.position_of(qc.call_id), "priority": qc.priority,
-            "entered_at": qc.entered_at.isoformat(), "callback": qc.callback})
-    active = [{"call_id": s.call_id, "state": s.state, "agent_id": s.agent_id, "queue": s.queue}
-              for s in svc.calls.values() if s.state not in ("queued", "callback_wait")]
-    return web.json_response({"queues": out, "active": active})
-
-
-def routes(app: web.Application) -> None:
-    app.router.add_get("/api/agents", list_agents)
-    app.router.add_post("/api/agents/{agent_id}/login", login)
+def routes(app: web.Application, acd: Provided[AcdService]) -> None:
+    r = AcdRoutes(acd)
+    app.router.add_get("/api/agents", r.list_agents)
+    app.router.add_post("/api/agents/{agent_id}/login", r.login)
     for action in ("logout", "pause", "unpause"):
-        app.router.add_post(f"/api/agents/{{agent_id}}/{action}", _simple(action))
-    app.router.add_get("/api/queues", list_queues)
+        app.router.add_post(f"/api/agents/{{agent_id}}/{action}", r.simple(action))
+    app.router.add_get("/api/queues", r.list_queues)

@@ -1,8 +1,13 @@
-"""Wiring of the ACD into the app: service, Stasis handlers, ticker, restart resync."""
+"""Wiring of the ACD into the app: service, Stasis handlers, ticker, leg audit, restart resync.
+
+`self.service` provides the `AcdService` to the ACD's routes and to the features that read it
+(the board); `self.audit` is the leg audit (tests run it on demand).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -14,43 +19,50 @@ from callcenter.acd.repository import AgentRepository
 from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
+from callcenter.context import Context
+from callcenter.infra.web import Provided
 
 
-def routes(app: web.Application) -> None:
-    http.routes(app)
+class AcdPlugin:
+    name = "acd"
 
+    def __init__(self) -> None:
+        self.service: Provided[AcdService] = Provided("ACD")
+        self.audit: Provided[LegAudit] = Provided("leg audit")
 
-async def start(ctx):
-    roster = Roster.default()
-    if ctx.settings.wrap_up_s is not None:
-        roster = roster.model_copy(update={"agents": roster.agents.model_copy(
-            update={"wrap_up_s": ctx.settings.wrap_up_s})})
-    svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
-                     ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
-    stasis = AcdStasis(svc)
-    dialer = CallbackDialer(svc, stasis)
-    stasis.callbacks = dialer
-    svc.journal.start()
-    ctx.router.register("inbound", stasis)
-    ctx.router.register("agent", stasis)
-    ctx.router.register("cbagent", stasis)
-    ctx.router.register("citizen", stasis)
-    ctx.router.register("feature", SeatFeatures(svc))
-    ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
-    svc.in_order = ctx.router.in_order
-    ctx.ari.on_connect(lambda: resync(svc, stasis))
-    ctx.services["acd"] = svc
-    ctx.services["acd_stasis"] = stasis
-    ticker = asyncio.create_task(dialer.run(), name="acd-ticker")
-    audit = LegAudit(svc, stasis)
-    ctx.services["acd_audit"] = audit
-    auditor = asyncio.create_task(audit.run(), name="acd-leg-audit")
-    try:
-        yield
-    finally:
-        ticker.cancel()
-        auditor.cancel()
-        await asyncio.gather(ticker, auditor, return_exceptions=True)
-        await svc.close()
-        await ctx.router.drain()
-        await svc.journal.stop()
+    def routes(self, app: web.Application) -> None:
+        http.routes(app, self.service)
+
+    async def start(self, ctx: Context) -> AsyncIterator[None]:
+        roster = Roster.default()
+        if ctx.settings.wrap_up_s is not None:
+            roster = roster.model_copy(update={"agents": roster.agents.model_copy(
+                update={"wrap_up_s": ctx.settings.wrap_up_s})})
+        svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
+                         ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
+        stasis = AcdStasis(svc)
+        dialer = CallbackDialer(svc, stasis)
+        stasis.callbacks = dialer
+        svc.journal.start()
+        for kind in ("inbound", "agent", "cbagent", "citizen"):
+            ctx.router.register(kind, stasis)
+        ctx.router.register("feature", SeatFeatures(svc))
+        ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
+        svc.in_order = ctx.router.in_order
+        ctx.ari.on_connect(lambda: resync(svc, stasis))
+        audit = LegAudit(svc, stasis)
+        self.service.set(svc)
+        self.audit.set(audit)
+        ticker = asyncio.create_task(dialer.run(), name="acd-ticker")
+        auditor = asyncio.create_task(audit.run(), name="acd-leg-audit")
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            auditor.cancel()
+            await asyncio.gather(ticker, auditor, return_exceptions=True)
+            self.service.set(None)
+            self.audit.set(None)
+            await svc.close()
+            await ctx.router.drain()
+            await svc.journal.stop()

@@ -12,7 +12,6 @@ and the two WebSocket endpoints (served by :class:`callcenter.board.websocket.Bo
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -20,30 +19,23 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.board import history
+from callcenter.board.websocket import BoardHub
+from callcenter.infra.web import HttpError, Provided, json_error, reply
 
 STATIC = Path(__file__).parent / "static"
 _AGENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _NO_CACHE = {"Cache-Control": "no-cache"}
 
 
-def _error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": code, "message": message, "fields": fields or {}}, status=status)
+BOARD = web.AppKey("board", Provided)
 
 
 def _reply(doc: Any) -> web.Response:
-    return web.json_response(doc, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str),
-                             headers=_NO_CACHE)
+    return reply(doc, headers=_NO_CACHE)
 
 
-def hub(request: web.Request) -> Any:
-    from callcenter.app import CONTEXT
-
-    ctx = request.app.get(CONTEXT)
-    found = ctx.services.get("board") if ctx is not None else None
-    if found is None:
-        raise web.HTTPServiceUnavailable(text='{"error":"starting","message":"the board is not running yet"}',
-                                         content_type="application/json")
-    return found
+def hub(request: web.Request) -> BoardHub:
+    return request.app[BOARD].get()
 
 
 def _page(name: str):
@@ -56,8 +48,7 @@ def _page(name: str):
 def _agent_id(request: web.Request) -> str:
     agent_id = request.match_info["agent_id"]
     if not _AGENT_ID.match(agent_id):
-        raise web.HTTPBadRequest(text='{"error":"bad_agent","message":"malformed agent id"}',
-                                 content_type="application/json")
+        raise HttpError(400, "bad_agent", "malformed agent id", {"agent_id": "malformed"})
     return agent_id
 
 
@@ -71,16 +62,14 @@ async def agent_snapshot(request: web.Request) -> web.Response:
 
 
 async def caller_history(request: web.Request) -> web.Response:
-    from callcenter.app import CONTEXT
-
     phone = history.normalise_phone(request.match_info["phone"])
     if phone is None:
-        return _error(422, "invalid", "a phone number has 3 to 15 digits", {"phone": "3 to 15 digits"})
+        return json_error(422, "invalid", "a phone number has 3 to 15 digits", {"phone": "3 to 15 digits"})
     try:
         limit = min(max(int(request.query.get("limit", history.HISTORY_LIMIT)), 1), 100)
     except ValueError:
-        return _error(422, "invalid", "limit must be a number", {"limit": "1..100"})
-    return _reply(await history.caller_history(request.app[CONTEXT].pool, phone, limit=limit))
+        return json_error(422, "invalid", "limit must be a number", {"limit": "1..100"})
+    return _reply(await history.caller_history(hub(request).snapshots.pool, phone, limit=limit))
 
 
 async def ws_board(request: web.Request) -> web.WebSocketResponse:
@@ -93,15 +82,13 @@ async def ws_agent(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    from callcenter.app import CONTEXT
-
-    ctx = app.get(CONTEXT)
-    found = ctx.services.get("board") if ctx is not None else None
+    found = app[BOARD].maybe()
     if found is not None:
         await found.close_clients()
 
 
-def routes(app: web.Application) -> None:
+def routes(app: web.Application, board: Provided[BoardHub]) -> None:
+    app[BOARD] = board
     app.router.add_get("/board", _page("board.html"))
     app.router.add_get("/agent", _page("agent.html"))
     app.router.add_static("/board/static/", STATIC, append_version=False)

@@ -1,31 +1,45 @@
-"""Wiring of the supervisor board and agent desktop (see callcenter/app.py for the hooks).
+"""Wiring of the supervisor board and agent desktop (see callcenter/context.py for the contract).
 
-``routes(app)`` adds the pages, JSON snapshots, caller history and WebSockets
-(:mod:`callcenter.board.http`); ``start(ctx)`` runs the live hub (MQTT in, WebSocket out) as
-``ctx.services["board"]`` until the app stops.
+`routes(app)` adds the pages, JSON snapshots, caller history and WebSockets
+(:mod:`callcenter.board.http`); `start(ctx)` runs the live hub (MQTT in, WebSocket out) until
+the app stops. The board reads the ACD and the ticket service it is given; it changes neither.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from callcenter.board import http
 from callcenter.board.snapshot import Snapshots
 from callcenter.board.websocket import BoardHub
+from callcenter.context import Context
+from callcenter.infra.web import Provided
+
+if TYPE_CHECKING:
+    from callcenter.acd.service import AcdService
+    from callcenter.tickets.service import TicketService
 
 
-def routes(app: web.Application) -> None:
-    http.routes(app)
+class BoardPlugin:
+    name = "board"
 
+    def __init__(self, *, acd: Provided[AcdService], tickets: Provided[TicketService]) -> None:
+        self.acd, self.tickets = acd, tickets
+        self.hub: Provided[BoardHub] = Provided("board")
 
-async def start(ctx: Any):
-    hub = BoardHub(ctx.settings, Snapshots(ctx))
-    await hub.start()
-    ctx.services["board"] = hub
-    try:
-        yield
-    finally:
-        ctx.services.pop("board", None)
-        await hub.stop()
+    def routes(self, app: web.Application) -> None:
+        http.routes(app, self.hub)
+
+    async def start(self, ctx: Context) -> AsyncIterator[None]:
+        hub = BoardHub(ctx.settings, Snapshots(ctx.pool, ctx.live, self.acd, self.tickets,
+                                               timezone=ctx.settings.timezone))
+        await hub.start()
+        self.hub.set(hub)
+        try:
+            yield
+        finally:
+            self.hub.set(None)
+            await hub.stop()

@@ -10,22 +10,31 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import asyncpg
 
 from callcenter.board import history, kpi, views
 from callcenter.infra.logging import get_logger
+from callcenter.infra.redis import LiveState
+from callcenter.infra.web import Provided
+
+if TYPE_CHECKING:
+    from callcenter.acd.service import AcdService
+    from callcenter.tickets.service import TicketService
 
 log = get_logger("board")
 
 
 class Snapshots:
-    def __init__(self, ctx: Any, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 max_age_s: float = 30.0) -> None:
-        self.ctx = ctx
+    def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdService],
+                 tickets: Provided[TicketService], *, timezone: str = "Asia/Shanghai",
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0) -> None:
+        self.pool, self.live, self._acd, self._tickets_svc = pool, live, acd, tickets
         self.clock = clock
         self.max_age_s = max_age_s
-        self.tz = ZoneInfo(getattr(ctx.settings, "timezone", "Asia/Shanghai"))
+        self.tz = ZoneInfo(timezone)
         self._cache: dict[str, tuple[float, Any]] = {}  # "kpi" | "tickets" -> (monotonic, value)
         self._facts: dict[str, dict[str, Any]] = {}
         self._history: dict[str, dict[str, Any]] = {}
@@ -61,8 +70,9 @@ class Snapshots:
 
     # ------------------------------------------------------------------ board
     @property
-    def acd(self) -> Any:
-        return self.ctx.services.get("acd")
+    def acd(self) -> AcdService | None:
+        """The ACD in this process, or None (then the Redis mirror is read)."""
+        return self._acd.maybe()
 
     async def board(self) -> dict[str, Any]:
         now = self.clock()
@@ -70,18 +80,17 @@ class Snapshots:
         if acd is not None:
             live = views.acd_view(acd, now)
         else:
-            live = views.live_view(await self.ctx.live.all("agents"), await self.ctx.live.all("queue"), now)
-        kpis = await self._cached("kpi", lambda: kpi.today_kpis(self.ctx.pool, now, self.tz))
+            live = views.live_view(await self.live.all("agents"), await self.live.all("queue"), now)
+        kpis = await self._cached("kpi", lambda: kpi.today_kpis(self.pool, now, self.tz))
         tickets = await self._cached("tickets", self._tickets)
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
                 "kpi": kpis, "tickets": tickets}
 
     async def _tickets(self) -> dict[str, Any] | None:
-        svc = self.ctx.services.get("tickets")
-        board = getattr(svc, "board", None)
-        if board is None:
+        svc = self._tickets_svc.maybe()
+        if svc is None:
             return None
-        stats = await board()
+        stats = await svc.board()
         return {k: stats.get(k) for k in ("open", "overdue", "escalated", "by_status")}
 
     # ------------------------------------------------------------------ agent desktop
@@ -96,7 +105,7 @@ class Snapshots:
         if slot is not None:
             entry = views.agent_entry(slot, acd.roster, acd.calls, now)
         else:
-            doc = (await self.ctx.live.all("agents")).get(agent_id) if acd is None else None
+            doc = (await self.live.all("agents")).get(agent_id) if acd is None else None
             entry = doc or {"agent_id": agent_id, "state": "logged_out", "call_id": None}
         call = hist = None
         call_id = entry.get("call_id")
@@ -111,7 +120,7 @@ class Snapshots:
     async def _call_facts(self, call_id: str) -> dict[str, Any] | None:
         if call_id in self._facts:
             return self._facts[call_id]
-        facts = await history.call_facts(self.ctx.pool, call_id)
+        facts = await history.call_facts(self.pool, call_id)
         if facts is not None:  # the row may not be written yet: ask again next time
             if len(self._facts) > 500:
                 self._facts.clear()
@@ -125,5 +134,5 @@ class Snapshots:
         if digits not in self._history:
             if len(self._history) > 500:
                 self._history.clear()
-            self._history[digits] = await history.caller_history(self.ctx.pool, digits)
+            self._history[digits] = await history.caller_history(self.pool, digits)
         return self._history[digits]

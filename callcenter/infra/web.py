@@ -29,9 +29,11 @@ def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.json_response(data, status=status, dumps=dumps, headers=headers)
 
 
-def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": code, "message": message, "fields": fields or {}}, status=status,
-                             dumps=dumps)
+def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None,
+               **extra: Any) -> web.Response:
+    """The API's one error shape; `extra` adds context keys (e.g. the issues of a broken flow)."""
+    return web.json_response({"error": code, "message": message, "fields": fields or {}, **extra},
+                             status=status, dumps=dumps)
 
 
 class HttpError(Exception):
@@ -71,6 +73,15 @@ async def read_json(request: web.Request, model: type[M], *, optional: bool = Fa
         return model.model_validate(data | (extra or {}))
     except ValidationError as exc:
         raise HttpError(422, "invalid", "the request is invalid", validation_fields(exc)) from None
+
+
+@web.middleware
+async def http_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Installed once by the app: an `HttpError` raised anywhere in a handler becomes its JSON."""
+    try:
+        return await handler(request)
+    except HttpError as exc:
+        return exc.response()
 
 
 class Provided(Generic[T]):

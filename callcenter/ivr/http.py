@@ -13,15 +13,16 @@ GET    /api/ivr/report/abandonment?since=&until=&flow=
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from callcenter.context import SETTINGS
 from callcenter.infra.logging import get_logger
+from callcenter.infra.web import HttpError, Provided, json_error, read_json
 
 from .issues import FlowError
 from .repository import normalize_number
@@ -33,24 +34,14 @@ DEFAULT_BLOCK = timedelta(days=7)
 MAX_BLOCK = timedelta(days=366)
 
 
-def _error(status: int, error: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": error, **extra}, status=status)
+IVR = web.AppKey("ivr", Provided)
 
 
 def _service(request: web.Request) -> IvrService:
-    from callcenter.app import CONTEXT
-
-    ctx = request.app.get(CONTEXT)
-    service = ctx.services.get("ivr") if ctx is not None else None
-    if not isinstance(service, IvrService):
-        raise web.HTTPServiceUnavailable(text=json.dumps({"error": "ivr_not_running"}),
-                                         content_type="application/json")
-    return service
+    return request.app[IVR].get()
 
 
 def _tz(request: web.Request) -> ZoneInfo:
-    from callcenter.app import SETTINGS
-
     return ZoneInfo(request.app[SETTINGS].timezone)
 
 
@@ -91,8 +82,9 @@ async def reload(request: web.Request) -> web.Response:
     try:
         await service.reload()
     except FlowError as exc:
-        return _error(422, "flows_invalid", issues=[str(i) for i in exc.issues],
-                      serving=[f["name"] for f in service.registry.describe()["flows"]])
+        return json_error(422, "flows_invalid", "the flows are invalid; the last good flows keep serving",
+                          issues=[str(i) for i in exc.issues],
+                          serving=[f["name"] for f in service.registry.describe()["flows"]])
     return web.json_response({"reloaded": True, **service.registry.describe()})
 
 
@@ -106,25 +98,16 @@ async def list_blacklist(request: web.Request) -> web.Response:
 
 async def add_blacklist(request: web.Request) -> web.Response:
     service = _service(request)
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "body must be a JSON object")
-    try:
-        data = BlacklistIn.model_validate(body)
-    except ValidationError as exc:
-        details = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                   for e in exc.errors(include_url=False)]
-        return _error(400, "invalid blacklist entry", details=details)
+    data = await read_json(request, BlacklistIn)
     now = datetime.now(UTC)
     if data.expires_at is not None:
         expires = _aware(data.expires_at, _tz(request))
     else:
         expires = now + (timedelta(hours=data.ttl_hours) if data.ttl_hours else DEFAULT_BLOCK)
     if expires <= now:
-        return _error(400, "invalid blacklist entry", details=["expires_at: must be in the future"])
+        return json_error(422, "invalid", "invalid blacklist entry", {"expires_at": "must be in the future"})
     if expires - now > MAX_BLOCK:
-        return _error(400, "invalid blacklist entry", details=["expires_at: at most 366 days ahead"])
+        return json_error(422, "invalid", "invalid blacklist entry", {"expires_at": "at most 366 days ahead"})
     entry = await service.repo.add_blacklist(data.number, reason=data.reason, created_by=data.created_by,
                                              expires_at=expires, now=now)
     log.info("ivr_blacklist_added", number=entry.number, expires_at=entry.expires_at.isoformat(),
@@ -136,7 +119,7 @@ async def remove_blacklist(request: web.Request) -> web.Response:
     service = _service(request)
     number = request.match_info["number"]
     if not await service.repo.remove_blacklist(number):
-        return _error(404, "number is not on the blacklist")
+        return json_error(404, "not_found", "number is not on the blacklist")
     log.info("ivr_blacklist_removed", number=normalize_number(number))
     return web.Response(status=204)
 
@@ -148,8 +131,8 @@ def _time_param(request: web.Request, name: str, default: datetime) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise web.HTTPBadRequest(text=json.dumps({"error": f"{name}: not an ISO 8601 date/time"}),
-                                 content_type="application/json") from None
+        raise HttpError(400, "bad_request", f"{name}: not an ISO 8601 date/time",
+                        {name: "not an ISO 8601 date/time"}) from None
     return _aware(value, _tz(request))
 
 
@@ -159,12 +142,13 @@ async def abandonment(request: web.Request) -> web.Response:
     since = _time_param(request, "since", now - timedelta(hours=24))
     until = _time_param(request, "until", now)
     if since >= until:
-        return _error(400, "since must be before until")
+        return json_error(400, "bad_request", "since must be before until", {"since": "must be before until"})
     flow = request.query.get("flow") or None
     return web.json_response(await service.repo.abandonment(since, until, flow))
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, service: Provided[IvrService]) -> None:
+    app[IVR] = service
     app.router.add_get("/api/ivr/flows", flows)
     app.router.add_post("/api/ivr/reload", reload)
     app.router.add_get("/api/ivr/blacklist", list_blacklist)

@@ -1,9 +1,9 @@
-"""Wiring of the ivr feature into the app (see callcenter/app.py for the hooks).
+"""Wiring of the ivr feature into the app (see callcenter/context.py for the contract).
 
-``start`` validates the flows (a broken flow set stops the app with the list of issues),
-starts the FastAGI server on ``settings.agi_host:agi_port`` and registers the service as
-``ctx.services["ivr"]`` (its ``server`` attribute is the FastAgiServer); after ``yield``
-the server stops, ending running sessions.
+`start` validates the flows (a broken flow set stops the app with the list of issues),
+starts the FastAGI server on ``settings.agi_host:agi_port`` and provides the service
+(`self.service`; its ``server`` attribute is the FastAgiServer); after ``yield`` the server
+stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given.
 """
 
 from __future__ import annotations
@@ -13,31 +13,40 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from callcenter.context import Context
+from callcenter.infra.web import Provided
+
 from . import http
 from .fastagi import FastAgiServer
 from .repository import IvrRepository
 from .service import FlowRegistry, IvrService
 
 if TYPE_CHECKING:
-    from callcenter.app import Context
+    from callcenter.tickets.service import TicketService
 
 
-def routes(app: web.Application) -> None:
-    http.add_routes(app)
+class IvrPlugin:
+    name = "ivr"
 
+    def __init__(self, *, tickets: Provided[TicketService]) -> None:
+        self.tickets = tickets
+        self.service: Provided[IvrService] = Provided("IVR")
 
-async def start(ctx: Context) -> AsyncIterator[None]:
-    settings = ctx.settings
-    registry = FlowRegistry(settings.flows_dir)
-    registry.load()
-    service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, ctx.services)
-    server = FastAgiServer(service, settings.agi_host, settings.agi_port,
-                           max_sessions=settings.agi_max_sessions)
-    service.server = server
-    await server.start()
-    ctx.services["ivr"] = service
-    try:
-        yield
-    finally:
-        ctx.services.pop("ivr", None)
-        await server.stop()
+    def routes(self, app: web.Application) -> None:
+        http.add_routes(app, self.service)
+
+    async def start(self, ctx: Context) -> AsyncIterator[None]:
+        settings = ctx.settings
+        registry = FlowRegistry(settings.flows_dir)
+        registry.load()
+        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets)
+        server = FastAgiServer(service, settings.agi_host, settings.agi_port,
+                               max_sessions=settings.agi_max_sessions)
+        service.server = server
+        await server.start()
+        self.service.set(service)
+        try:
+            yield
+        finally:
+            self.service.set(None)
+            await server.stop()

@@ -8,7 +8,6 @@ on reload the last good set keeps serving and the issues are returned.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.web import Provided
 
 from .actions import CallContext
 from .fastagi import SessionPlan, SessionResult
@@ -112,6 +112,12 @@ class RecentCalls(Protocol):
     async def recent_calls(self, caller: str, since: datetime) -> int: ...
 
 
+class TicketStatus(Protocol):
+    """What the IVR reads of the ticket service: a ticket's status as a caller hears it."""
+
+    async def ivr_status(self, number: str) -> str: ...
+
+
 def caller_number(raw: str | None) -> str:
     value = (raw or "").strip()
     return "" if value.lower() in _ANONYMOUS else value[:64]
@@ -121,11 +127,11 @@ class IvrService:
     """The FastAGI session handler, plus what the HTTP API needs."""
 
     def __init__(self, registry: FlowRegistry, repo: IvrRepository, records: RecentCalls,
-                 services: dict[str, Any], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 tickets: Provided[TicketStatus], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.registry = registry
         self.repo = repo
         self.records = records
-        self.services = services
+        self.tickets = tickets
         self.clock = clock
         self.server: Any = None  # the FastAgiServer, set by the plugin
 
@@ -161,14 +167,11 @@ class IvrService:
 
     async def lookup_ticket(self, number: str) -> str:
         """Ticket status for the caller ("" = not found) from the tickets service, if present."""
-        tickets = self.services.get("tickets")
-        fn = getattr(tickets, "ivr_status", None)
-        if fn is None:
+        tickets = self.tickets.maybe()
+        if tickets is None:
             return ""
         try:
-            value = fn(number)
-            if inspect.isawaitable(value):
-                value = await asyncio.wait_for(value, 3.0)
+            value = await asyncio.wait_for(tickets.ivr_status(number), 3.0)
         except Exception as exc:
             log.warning("ivr_ticket_lookup_failed", error=str(exc)[:200])
             return ""

@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from callcenter.infra.web import HttpError, Provided
 from callcenter.tickets import responses as out
 from callcenter.tickets.actors import Actor
 from callcenter.tickets.errors import (
@@ -34,6 +35,10 @@ from callcenter.tickets.errors import (
     TopicExists,
 )
 
+if TYPE_CHECKING:
+    from callcenter.tickets.service import TicketService
+
+TICKETS = web.AppKey("tickets", Provided)
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -51,12 +56,6 @@ class Endpoint:
 
 
 ENDPOINTS: list[Endpoint] = []
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
 def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> web.Response:
@@ -135,14 +134,8 @@ def endpoint(method: str, path: str, summary: str, tag: str, *, body: type[BaseM
 
 # --------------------------------------------------------------------------- request helpers
 
-def service(request: web.Request) -> Any:
-    from callcenter.app import CONTEXT
-
-    ctx = request.app.get(CONTEXT)
-    svc = ctx.services.get("tickets") if ctx is not None else None
-    if svc is None:
-        raise HttpError(503, "starting", "the tickets service is not running yet")
-    return svc
+def service(request: web.Request) -> TicketService:
+    return request.app[TICKETS].get()
 
 
 def actor(request: web.Request) -> Actor:
@@ -179,8 +172,9 @@ def page(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": items, "next_cursor": next_cursor}
 
 
-def routes(app: web.Application) -> None:
+def routes(app: web.Application, tickets: Provided[TicketService]) -> None:
     """Add every endpoint (importing the handler modules registers them)."""
+    app[TICKETS] = tickets
     from callcenter.tickets import handlers  # noqa: F401 - registers ENDPOINTS
     from callcenter.tickets.openapi import openapi_document
 

@@ -35,7 +35,7 @@ async def test_standby_takes_over_when_the_active_controller_stops(settings, dat
         await phone.acd.journal.flush()
         # the standby holds no WebSocket while the active one renews its lease
         assert not standby_app[STATE]["ari"].connected.is_set()
-        assert not standby_app[STATE]["ctx"].services["lease"].held.is_set()
+        assert not standby_app[STATE]["ctx"].lease.held.is_set()
         await active.cleanup()
         active = None
         await asyncio.wait_for(standby_app[STATE]["ari"].connected.wait(), 10)

@@ -7,7 +7,7 @@ from acd_support import Phone
 from helpers import until
 
 from callcenter.acd.agents import AgentState
-from callcenter.app import STATE
+from callcenter.app import PLUGINS, STATE
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ async def test_a_lost_hangup_event_does_not_leave_the_agent_stuck(phone, stack, 
     await stack[STATE]["router"].drain()  # its events came and were ignored
     assert phone.agent("1001").state is AgentState.ON_CALL  # stuck
     phone.acd.legs[leg] = (call, "agent")  # what a lost event leaves: a leg tracked, gone in Asterisk
-    audit = stack[STATE]["ctx"].services["acd_audit"]
+    audit = stack[PLUGINS].acd.audit.get()
     await audit.run_once()
     assert phone.agent("1001").state is AgentState.ON_CALL  # one look is not enough (could be new)
     await audit.run_once()
@@ -203,7 +203,7 @@ async def test_the_audit_refills_the_live_view_after_redis_lost_it(phone, stack,
     await phone.acd.journal.flush()
     await live.redis.delete(live.key("agents"))  # what a Redis restart does to it (nothing kept on disk)
     assert not await live.all("agents")
-    await stack[STATE]["ctx"].services["acd_audit"].run_once()
+    await stack[PLUGINS].acd.audit.get().run_once()
     await phone.acd.journal.flush()
     agents = await live.all("agents")
     assert agents["1001"]["state"] == "available" and agents["1001"]["seat_id"] == "seat01"
@@ -218,5 +218,5 @@ async def test_the_audit_frees_an_agent_whose_call_the_controller_forgot(phone, 
         phone.acd.legs.pop(leg, None)
     await phone.hangup(call)
     assert phone.agent("1001").state is AgentState.ON_CALL  # stuck
-    await stack[STATE]["ctx"].services["acd_audit"].run_once()
+    await stack[PLUGINS].acd.audit.get().run_once()
     assert phone.agent("1001").state is AgentState.WRAP_UP

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from helpers import until
 
-from callcenter.app import STATE
+from callcenter.app import PLUGINS, STATE
 from callcenter.infra.ari import AriClient, AriError, AriEvent
+from callcenter.infra.web import Provided
 
 pytestmark = pytest.mark.asterisk
 
@@ -117,7 +118,8 @@ class FakeTickets:
 
 async def test_main_menu_choices_invalid_input_ticket_status_and_repeat_caller(stack, landing, pool,
                                                                                monkeypatch):
-    monkeypatch.setitem(stack[STATE]["ctx"].services, "tickets", FakeTickets())
+    monkeypatch.setattr(stack[PLUGINS].ivr.service.get(), "tickets", Provided("tickets"))
+    stack[PLUGINS].ivr.service.get().tickets.set(FakeTickets())
     repeat = "13800000001"
     await stack[STATE]["records"].call_started("earlier-call", caller=repeat, dnis="12345",
                                                at=datetime.now(UTC) - timedelta(hours=2))
@@ -223,7 +225,7 @@ async def test_menu_timeouts_reach_an_agent(stack, landing, pool, tmp_path):
     for name in ("merged_line.yaml", "business_line.yaml", "merged_lines.yaml"):
         shutil.copy(REPO_ROOT / "ivr_flows" / name, tmp_path / name)
     (tmp_path / "main.yaml").write_text(TIMEOUT_FLOW)
-    service = stack[STATE]["ctx"].services["ivr"]
+    service = stack[PLUGINS].ivr.service.get()
     service.registry.load(tmp_path)
 
     silent = await dial(stack, "12345")
@@ -245,21 +247,21 @@ async def test_hang_up_mid_menu_ends_cleanly_and_the_path_is_recorded(stack, lan
     assert (menu_row["outcome"], menu_row["last_node"]) == ("ended", "main_menu")
     assert inputs(menu_row)[-1] == ("main_menu", None)
     assert (greeting_row["outcome"], greeting_row["last_node"]) == ("ended", "greeting")
-    server = stack[STATE]["ctx"].services["ivr"].server
+    server = stack[PLUGINS].ivr.service.get().server
     await until(lambda: server.active == 0, what="sessions closed")
     assert not landing.calls
     logged = capsys.readouterr()
     assert "agi_session_failed" not in logged.out + logged.err and "Traceback" not in logged.out + logged.err
     assert "ivr_path" in logged.out + logged.err  # the path is logged with the call id
 
-    report = await stack[STATE]["ctx"].services["ivr"].repo.abandonment(
+    report = await stack[PLUGINS].ivr.service.get().repo.abandonment(
         datetime.now(UTC) - timedelta(minutes=5), datetime.now(UTC) + timedelta(minutes=1))
     by_node = {(r["flow"], r["node"]): r["count"] for r in report["by_node"]}
     assert by_node == {("main", "main_menu"): 1, ("main", "greeting"): 1}
 
 
 async def test_blacklisted_caller_gets_a_polite_message_and_no_queue(stack, landing, pool):
-    service = stack[STATE]["ctx"].services["ivr"]
+    service = stack[PLUGINS].ivr.service.get()
     now = datetime.now(UTC)
     await service.repo.add_blacklist("+86 138 0000 0666", reason="harassment", created_by="lead01",
                                      expires_at=now + timedelta(hours=1), now=now)
@@ -273,7 +275,7 @@ async def test_blacklisted_caller_gets_a_polite_message_and_no_queue(stack, land
 
 
 async def test_agi_server_down_the_call_still_reaches_stasis(stack, landing):
-    await stack[STATE]["ctx"].services["ivr"].server.stop()
+    await stack[PLUGINS].ivr.service.get().server.stop()
     call = await dial(stack, "12345", dtmf="9w1")
 
     await until(lambda: call in landing.calls, timeout=15, what="the call in Stasis without IVR")

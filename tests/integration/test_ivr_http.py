@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from callcenter.app import STATE
+from callcenter.app import PLUGINS
 from callcenter.infra.settings import REPO_ROOT
 
 
@@ -27,7 +27,7 @@ async def test_flows_are_listed_and_a_broken_reload_keeps_the_last_good_flows(st
 
     flows_dir = tmp_path / "flows"
     shutil.copytree(REPO_ROOT / "ivr_flows", flows_dir)
-    service = stack[STATE]["ctx"].services["ivr"]
+    service = stack[PLUGINS].ivr.service.get()
     service.registry.directory = flows_dir
     main = flows_dir / "main.yaml"
     good = main.read_text()
@@ -67,12 +67,13 @@ async def test_blacklist_is_managed_over_rest(stack, http):
                 {"number": "13800000777", "expires_at": "2001-01-01T00:00:00"},
                 {"number": "13800000777", "colour": "red"}, [1, 2]):
         async with http.post("/api/ivr/blacklist", json=bad) as resp:
-            assert resp.status == 400, bad
+            doc = await resp.json()
+            assert resp.status == 422 and doc["error"] == "invalid" and doc["fields"], (bad, doc)
     async with http.post("/api/ivr/blacklist", data=b"{not json") as resp:
         assert resp.status == 400
 
     # an expired entry is kept for the record but no longer blocks
-    repo = stack[STATE]["ctx"].services["ivr"].repo
+    repo = stack[PLUGINS].ivr.service.get().repo
     past = datetime.now(UTC) - timedelta(days=2)
     await repo.add_blacklist("13800000888", reason="", created_by="", expires_at=past + timedelta(days=1),
                              now=past)
@@ -91,7 +92,7 @@ async def test_blacklist_is_managed_over_rest(stack, http):
 
 
 async def test_abandonment_report_counts_ended_calls_by_last_node(stack, http):
-    repo = stack[STATE]["ctx"].services["ivr"].repo
+    repo = stack[PLUGINS].ivr.service.get().repo
     now = datetime.now(UTC)
     rows = [("main", "ended", "main_menu"), ("main", "ended", "main_menu"), ("main", "ended", "greeting"),
             ("main", "queue", "agent_general"), ("merged_line", "ended", "greeting")]

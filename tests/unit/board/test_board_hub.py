@@ -11,6 +11,7 @@ from helpers import free_port, until
 
 from callcenter.board.snapshot import Snapshots
 from callcenter.board.websocket import BoardHub
+from callcenter.infra.web import Provided
 
 
 class FakeSnapshots:
@@ -76,7 +77,7 @@ async def test_burst_of_events_gives_one_push_and_dead_clients_are_dropped() -> 
 
 
 def test_topics_invalidate_the_right_caches() -> None:
-    snaps = Snapshots(SimpleNamespace(settings=SimpleNamespace(timezone="Asia/Shanghai"), services={}))
+    snaps = Snapshots(None, None, Provided("ACD"), Provided("tickets"))
     snaps._cache = {"kpi": (0.0, 1), "tickets": (0.0, 2)}
     snaps._facts = {"c1": {}, "c2": {}}
     snaps._history = {"138": {}}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.infra.web import Provided
 from callcenter.ivr.fastagi import SessionResult
 from callcenter.ivr.issues import FlowError
 from callcenter.ivr.service import FlowRegistry, IvrService, load_flow_set
@@ -47,10 +48,10 @@ class FakeRecords:
         return self.recent
 
 
-def service(repo: FakeRepo | None = None, records: FakeRecords | None = None, services=None) -> IvrService:
+def service(repo: FakeRepo | None = None, records: FakeRecords | None = None, tickets=None) -> IvrService:
     registry = FlowRegistry(FLOWS_DIR)
     registry.load()
-    return IvrService(registry, repo or FakeRepo(), records or FakeRecords(), services or {},
+    return IvrService(registry, repo or FakeRepo(), records or FakeRecords(), _provided(tickets),
                       clock=lambda: NOW)
 
 
@@ -124,9 +125,10 @@ async def test_database_trouble_degrades_to_a_normal_call():
     await svc.finished(plan, SessionResult("queue", [], "agent_general"))  # logged, not raised
 
 
-class SyncTickets:
-    def ivr_status(self, number: str) -> str:
-        return "closed" if number == "1" else ""
+def _provided(tickets) -> Provided:
+    provided = Provided("tickets")
+    provided.set(tickets)
+    return provided
 
 
 class AsyncTickets:
@@ -138,9 +140,7 @@ class AsyncTickets:
 
 async def test_ticket_status_comes_from_the_tickets_service_if_there_is_one():
     assert await service().lookup_ticket("20240001") == ""  # no tickets service: not found
-    assert await service(services={"tickets": object()}).lookup_ticket("1") == ""
-    assert await service(services={"tickets": SyncTickets()}).lookup_ticket("1") == "closed"
-    svc = service(services={"tickets": AsyncTickets()})
+    svc = service(tickets=AsyncTickets())
     assert await svc.lookup_ticket("7") == "in_progress"
     assert await svc.lookup_ticket("boom") == ""
 
