@@ -168,6 +168,12 @@ class RoutingDecision:
     suggested: str | None = None  # best candidate, also when a human must decide
     candidates: tuple[tuple[str, float], ...] = ()  # (department, score), best first
 
+    def doc(self) -> dict[str, Any]:
+        """The decision as stored with the ticket (``routing`` column) and shown by the API."""
+        return {"lead": self.lead, "assisting": list(self.assisting), "confidence": self.confidence,
+                "matched_rules": list(self.matched_rules), "needs_human": self.needs_human,
+                "suggested": self.suggested}
+
 
 def _load_yaml(text: str, what: str) -> Any:
     try:
