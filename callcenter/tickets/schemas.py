@@ -1,7 +1,8 @@
-"""Request bodies (validated input) and response shapes of the tickets API (pydantic).
+"""Request bodies, action bodies and query strings of the tickets API (pydantic, validated input).
 
-The same models validate input for the service layer (``TicketService.create_ticket``) and
-build the OpenAPI document (:mod:`callcenter.tickets.openapi`).
+The same models validate input for the service layer (``TicketIntake.create_ticket``) and
+build the OpenAPI document (:mod:`callcenter.tickets.endpoints`); the responses are in
+:mod:`callcenter.tickets.responses`.
 """
 
 from __future__ import annotations
