@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 
+import asyncpg
 from aiohttp import web
 
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided
+from callcenter.tickets import catalog
 from callcenter.tickets.endpoints import add_routes
 from callcenter.tickets.routes import TicketRoutes
 from callcenter.tickets.service import TicketService
@@ -32,6 +35,17 @@ class TicketsPlugin:
 
     def routes(self, app: web.Application) -> None:
         add_routes(app, TicketRoutes(self.service).endpoints())
+
+    async def seed(self, conn: asyncpg.Connection, today: date) -> str:
+        """The department catalogue (upserted) and, when none is stored yet, the bundled dispatch
+        rules as their first stored version."""
+        await catalog.sync_departments(conn)
+        stored = await catalog.stored_rules_spec(conn) is not None
+        if not stored:
+            await catalog.save_rules(conn, catalog.bundled_rules_spec(), "seed")
+        rules = await catalog.load_rules(conn)
+        return (f"{len(rules.departments)} departments, dispatch rules "
+                f"{'kept as stored' if stored else 'stored from the bundled file'}, {len(rules.topics)} topics")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = await TicketService.open(ctx.pool, prefix=ctx.settings.ticket_prefix)
