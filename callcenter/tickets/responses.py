@@ -11,15 +11,16 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from callcenter.infra.masking import mask_phone
 from callcenter.tickets.actors import Actor
-from callcenter.tickets.model import Channel, District, Kind, Ticket, TicketStatus, Urgency
+from callcenter.tickets.model import Channel, Kind, Ticket, TicketStatus, Urgency
 from callcenter.tickets.repository import Stored
 from callcenter.tickets.schemas import Location
 
-Time = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str)]
+Time = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str),
+                 WithJsonSchema({"type": "string", "format": "date-time"})]
 
 _S = TicketStatus
 _WORKING = (_S.ACKNOWLEDGED, _S.IN_PROGRESS)
@@ -73,7 +74,7 @@ class TicketOut(Doc):
     caller_name: str
     category: str
     topics: list[str]
-    district: District | None
+    district: str | None
     address: str
     location: Location | None
     description: str
@@ -106,13 +107,14 @@ class TicketOut(Doc):
         return cls.model_validate(same | {
             "ivr_status": ivr_status_of(t), "kind_label": t.kind.label,
             "caller_phone": t.caller_phone if viewer is None or viewer.sees_full_phone else mask_phone(t.caller_phone),
+            "district": t.district.value if t.district else None,
             "location": {"lat": loc.lat, "lon": loc.lon} if loc else None,
             **dataclasses.asdict(t.deadlines),
             **{name: s[name] for name in _ROW_FIELDS}} | extra)
 
 
 #: fields of the document that are the Ticket's own attributes, and those kept on the row only
-_TICKET_FIELDS = sorted(set(TicketOut.model_fields) & {f.name for f in dataclasses.fields(Ticket)} - {"location"})
+_TICKET_FIELDS = sorted(set(TicketOut.model_fields) & {f.name for f in dataclasses.fields(Ticket)} - {"district", "location"})
 _ROW_FIELDS = ("duplicate_count", "field_kind", "verified_at", "created_by")
 
 
