@@ -110,14 +110,16 @@ class IncidentDetector:
         self.min_count, self.window, self.similarity, self.quiet = min_count, window, similarity, quiet
         self._clusters: dict[tuple[str, str | None], list[_Cluster]] = {}
         self.incidents: dict[int, Incident] = {}
-        self._seen: set[str] = set()
+        self._seen: dict[str, datetime] = {}  # ref -> when, forgotten after the window
+        self._seen_order: deque[tuple[datetime, str]] = deque()
         self._next_id = 1
 
     def observe(self, sig: Signal) -> Opened | Joined | None:
         """Feed one request; says whether it opened an incident or joined an open one."""
         if not sig.district or sig.ref in self._seen:
             return None
-        self._seen.add(sig.ref)
+        self._seen[sig.ref] = sig.at
+        self._seen_order.append((sig.at, sig.ref))
         vec = bigrams(sig.text)
         if not vec:
             return None
@@ -160,6 +162,10 @@ class IncidentDetector:
     def expire(self, now: datetime) -> list[Incident]:
         """Forget requests older than the window and incidents quiet for longer than `quiet`."""
         since = now - self.window
+        while self._seen_order and self._seen_order[0][0] < since:
+            at, ref = self._seen_order.popleft()
+            if self._seen.get(ref) == at:
+                del self._seen[ref]
         for key, clusters in list(self._clusters.items()):
             for cl in clusters:
                 cl.prune(since)

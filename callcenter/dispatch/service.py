@@ -56,6 +56,11 @@ class DispatchService:
 
     # ---- proposing ----------------------------------------------------------------------
 
+    @property
+    def ready(self) -> bool:
+        """A model is in force (until then the ticket feature's rules decide alone)."""
+        return self.model is not None
+
     def predict(self, text: str, kind: str | None = None, district: str | None = None) -> Prediction | None:
         return self.model.predict(text, kind, district) if self.model and text.strip() else None
 

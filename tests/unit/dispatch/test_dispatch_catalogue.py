@@ -31,18 +31,12 @@ def test_bundled_catalogue_is_complete():
     assert HALL not in cat.dispatchable and len(cat.dispatchable) >= 39
 
 
-def test_catalogue_keeps_every_code_and_category_of_the_ticket_departments():
-    import yaml
+def test_the_ticket_feature_reads_this_catalogue():
+    from callcenter.tickets.routing import default_departments
 
-    from callcenter.dispatch.catalogue import DATA_DIR
-
-    old = yaml.safe_load((DATA_DIR.parents[1] / "tickets" / "data" / "departments.yaml").read_text("utf-8"))
-    cat = default_catalogue()
-    for dep in old["departments"]:
-        unit = cat.units[dep["code"]]
-        assert set(dep.get("categories", [])) <= set(unit.categories), dep["code"]
-        if dep.get("hotline"):  # merged lines keep their number and mode; new ones may be added
-            assert (unit.hotline, unit.merge_mode) == (dep["hotline"], dep.get("merge_mode")), dep["code"]
+    tickets, cat = default_departments(), default_catalogue()
+    assert list(tickets) == list(cat.units)
+    assert all(tickets[c].categories == cat.units[c].categories for c in cat.units)
 
 
 @pytest.mark.parametrize("text, message", [
