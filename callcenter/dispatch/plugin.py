@@ -2,7 +2,8 @@
 
 `routes(app)` adds ``/api/dispatch/...``; `start(ctx)` loads the model in force and runs one
 background job: every minute it picks up a model another process trained or rolled back, and
-every `RETRAIN_EVERY` it retrains when the hall recorded new decisions. `seed()` trains and
+every `RETRAIN_EVERY` it retrains when the hall recorded new decisions; every `FLUSH` seconds
+the incident detector's queued links are written. `seed()` trains and
 stores the first model when none is stored (``callcenter seed``)."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from callcenter.infra.web import Provided
 
 log = get_logger("dispatch")
 TICK = 60.0  # seconds between checks for a model changed elsewhere
+FLUSH = 0.5  # seconds between writes of the incident detector's queued links
 RETRAIN_EVERY = 6 * 3600.0  # seconds between retrains (only when the hall taught it something)
 
 
@@ -60,11 +62,15 @@ class DispatchPlugin:
                 last_retrain = time.monotonic()
                 await svc.retrain_if_due()
 
-        job = asyncio.create_task(every(TICK, tick, log=log, failed="dispatch_tick_failed"), name="dispatch-tick")
+        jobs = [asyncio.create_task(every(TICK, tick, log=log, failed="dispatch_tick_failed"), name="dispatch-tick"),
+                asyncio.create_task(every(FLUSH, svc.flush, log=log, failed="dispatch_flush_failed"),
+                                    name="dispatch-flush")]
         log.info("dispatch_started", model_version=svc.version)
         try:
             yield
         finally:
-            job.cancel()
-            await asyncio.gather(job, return_exceptions=True)
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            await svc.flush()
             self.service.set(None)

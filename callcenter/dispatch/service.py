@@ -35,7 +35,8 @@ class DispatchService:
         self.detector = detector or IncidentDetector()
         self.model: LinearModel | None = None
         self.version: int | None = None
-        self._incident_ids: dict[int, int] = {}  # detector id -> stored id
+        self._incident_ids: dict[int, asyncio.Future[int]] = {}  # detector id -> stored id
+        self._pending_links: list[tuple[int, str]] = []
         self._train_lock = asyncio.Lock()
 
     @property
@@ -126,23 +127,42 @@ class DispatchService:
 
     async def observe(self, ref: str, at: datetime, district: str | None, text: str,
                       department: str | None = None, source: str = "ticket") -> dict[str, Any] | None:
-        """Feed a new ticket or a live transcript to the detector; store what it finds."""
+        """Feed a new ticket or a live transcript to the detector. An opened incident is stored at
+        once; a request joining one is queued and written in batches (`flush`, every half second
+        from the plugin), so a burst of tickets for one incident costs no round trip each."""
         event = self.detector.observe(Signal(ref, at, district, text, department, source))
         if event is None:
             return None
         inc = event.incident
-        async with self.pool.acquire() as conn:
-            if isinstance(event, Opened):
-                iid = await store.open_incident(conn, district=inc.district, department=inc.department,
-                                                title=inc.title, keywords=list(inc.keywords), master_ref=inc.master,
-                                                opened_at=inc.opened_at, refs=inc.refs)
-                self._incident_ids[inc.id] = iid
-                log.info("dispatch_incident_opened", incident=iid, title=inc.title)
-                return {"event": "opened", "incident": iid, "title": inc.title, "master": inc.master}
-            assert isinstance(event, Joined)
-            iid = self._incident_ids[inc.id]
-            await store.link(conn, iid, event.ref, "detector")
-            return {"event": "joined", "incident": iid, "master": inc.master, "ref": event.ref}
+        if isinstance(event, Opened):
+            stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._incident_ids[inc.id] = stored
+            try:
+                async with self.pool.acquire() as conn:
+                    iid = await store.open_incident(conn, district=inc.district, department=inc.department,
+                                                    title=inc.title, keywords=list(inc.keywords),
+                                                    master_ref=inc.master, opened_at=inc.opened_at, refs=inc.refs)
+            except BaseException as exc:
+                stored.set_exception(exc)
+                self.detector.close(inc.id)
+                raise
+            stored.set_result(iid)
+            log.info("dispatch_incident_opened", incident=iid, title=inc.title)
+            return {"event": "opened", "incident": iid, "title": inc.title, "master": inc.master}
+        assert isinstance(event, Joined)
+        iid = await asyncio.shield(self._incident_ids[inc.id])
+        self._pending_links.append((iid, event.ref))
+        if len(self._pending_links) >= 500:
+            await self.flush()
+        return {"event": "joined", "incident": iid, "master": inc.master, "ref": event.ref}
+
+    async def flush(self) -> int:
+        """Write the queued detector links; returns how many."""
+        batch, self._pending_links = self._pending_links, []
+        if batch:
+            async with self.pool.acquire() as conn:
+                await store.add_links(conn, batch)
+        return len(batch)
 
     async def confirm_link(self, incident_id: int, ref: str, via: str = "agent") -> None:
         """并单: an agent (or the IVR for its caller) confirms a request belongs to the incident."""
@@ -154,13 +174,15 @@ class DispatchService:
 
     async def close_incident(self, incident_id: int) -> list[str]:
         """The master ticket was resolved: close; the returned requests each get the callback."""
-        for det_id, iid in list(self._incident_ids.items()):
-            if iid == incident_id:
+        await self.flush()
+        for det_id, stored in list(self._incident_ids.items()):
+            if stored.done() and not stored.exception() and stored.result() == incident_id:
                 self.detector.close(det_id)
                 del self._incident_ids[det_id]
         async with self.pool.acquire() as conn:
             return await store.close_incident(conn, incident_id)
 
     async def incidents(self, open_only: bool = True) -> list[dict[str, Any]]:
+        await self.flush()
         async with self.pool.acquire() as conn:
             return await store.list_incidents(conn, open_only=open_only)

@@ -130,6 +130,12 @@ async def link(conn: asyncpg.Connection, incident_id: int, ref: str, via: str, *
         "OR EXCLUDED.confirmed", incident_id, ref, via, confirmed)
 
 
+async def add_links(conn: asyncpg.Connection, links: list[tuple[int, str]]) -> None:
+    """The detector's links, in one batch (a request already linked keeps its row)."""
+    await conn.executemany("INSERT INTO dispatch_incident_links (incident_id, ref, via) VALUES ($1, $2, 'detector') "
+                           "ON CONFLICT DO NOTHING", links)
+
+
 async def close_incident(conn: asyncpg.Connection, incident_id: int) -> list[str]:
     """Close it; returns every linked request (each citizen gets the callback)."""
     await conn.execute("UPDATE dispatch_incidents SET status = 'closed', closed_at = now(), announce = false "
