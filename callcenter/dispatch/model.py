@@ -215,8 +215,10 @@ def train(examples: Sequence[Example], *, analyzer: str = "char", c: float = 20.
     clf = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
     clf.fit(x, [e.department for e in examples])
     vocab = {str(t): int(i) for t, i in vec.vocabulary_.items()}
-    return LinearModel([str(k) for k in clf.classes_], vocab, vec.idf_.astype(np.float64),
-                       clf.coef_.astype(np.float64), clf.intercept_.astype(np.float64), analyzer,
+    coef, intercept = clf.coef_.astype(np.float64), clf.intercept_.astype(np.float64)
+    if len(labels) == 2:  # one row (the second class's log-odds): softmax over [0, z] is the same
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    return LinearModel([str(k) for k in clf.classes_], vocab, vec.idf_.astype(np.float64), coef, intercept, analyzer,
                        meta={"c": c, "examples": len(examples), "features": len(vocab)})
 
 

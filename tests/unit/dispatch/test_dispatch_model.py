@@ -74,6 +74,14 @@ def test_stored_model_is_data_and_loads_back(model):
         LinearModel.from_bytes(b"not a model")
 
 
+def test_two_units_are_a_proper_two_class_model():
+    two = train(TRAIN[:8], c=10.0)
+    p = two.predict("停水了没来水")
+    assert two.coef.shape[0] == 2 and p.best.department == "water"
+    assert sum(c.probability for c in p.candidates) == pytest.approx(1.0, abs=1e-3)
+    assert two.predict("又停电了").best.department == "power"
+
+
 def test_training_needs_two_units():
     with pytest.raises(ModelError):
         train(TRAIN[:4])
