@@ -182,6 +182,16 @@ class DispatchService:
         async with self.pool.acquire() as conn:
             return await store.close_incident(conn, incident_id)
 
+    async def master_resolved(self, master_ref: str) -> list[str]:
+        """The ticket `master_ref` was resolved: close the open incidents it is the master of;
+        returns every request linked to them (each citizen is owed the callback)."""
+        async with self.pool.acquire() as conn:
+            ids = await store.open_incidents_of(conn, master_ref)
+        refs: list[str] = []
+        for iid in ids:
+            refs += await self.close_incident(iid)
+        return refs
+
     async def incidents(self, open_only: bool = True) -> list[dict[str, Any]]:
         await self.flush()
         async with self.pool.acquire() as conn:

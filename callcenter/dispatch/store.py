@@ -136,6 +136,11 @@ async def add_links(conn: asyncpg.Connection, links: list[tuple[int, str]]) -> N
                            "ON CONFLICT DO NOTHING", links)
 
 
+async def open_incidents_of(conn: asyncpg.Connection, master_ref: str) -> list[int]:
+    return [r["id"] for r in await conn.fetch(
+        "SELECT id FROM dispatch_incidents WHERE master_ref = $1 AND status = 'open'", master_ref)]
+
+
 async def close_incident(conn: asyncpg.Connection, incident_id: int) -> list[str]:
     """Close it; returns every linked request (each citizen gets the callback)."""
     await conn.execute("UPDATE dispatch_incidents SET status = 'closed', closed_at = now(), announce = false "

@@ -31,6 +31,8 @@ class LearnedDispatch(Protocol):
     async def observe(self, ref: str, at: datetime, district: str | None, text: str,
                       department: str | None = None, source: str = "ticket") -> dict[str, Any] | None: ...
 
+    async def master_resolved(self, master_ref: str) -> list[str]: ...
+
 
 Lookup = Callable[[], LearnedDispatch | None]  # e.g. the dispatch plugin's Provided.maybe
 
@@ -91,3 +93,18 @@ async def observe(lookup: Lookup | None, t: Ticket, decision: RoutingDecision | 
         await learned.observe(t.number, t.created_at, t.district.value if t.district else None, _text(t), unit)
     except Exception:
         log.warning("dispatch_observe_failed", ticket_id=t.number, exc_info=True)
+
+
+async def resolved(lookup: Lookup | None, t: Ticket) -> list[str]:
+    """A resolved ticket closes the incidents it is the master of; returns their linked requests."""
+    learned = lookup() if lookup else None
+    if learned is None:
+        return []
+    try:
+        refs = await learned.master_resolved(t.number)
+    except Exception:
+        log.warning("dispatch_incident_close_failed", ticket_id=t.number, exc_info=True)
+        return []
+    if refs:
+        log.info("dispatch_incident_closed", ticket_id=t.number, linked=len(refs))
+    return refs

@@ -78,6 +78,8 @@ class TicketService:
             log.info("ticket_transition", action=action.value, status=s.ticket.status.value, actor=str(who))
         if teaches:  # a person chose the unit: a training example for the dispatch classifier
             await learned.learn(store.dispatch, s.ticket, teaches, str(who))
+        if action is Action.RESOLVE:  # a master ticket's incident (热点诉求) closes with it
+            await learned.resolved(store.dispatch, s.ticket)
         return s
 
     async def _check_merge_target(self, conn: asyncpg.Connection, number: str, target: Any) -> None:

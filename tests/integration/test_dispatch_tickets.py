@@ -86,3 +86,12 @@ async def test_new_tickets_feed_the_incident_detector(pool, wired):
                                                         "西区清香坪停水了也没通知"][i % 3])
     (inc,) = await learned.incidents()
     assert inc["district"] == "西区" and inc["department"] == "water" and inc["linked"] >= 5
+    assert inc["master_ref"] == "PZH-" + inc["master_ref"].split("-", 1)[1]
+
+    # the department resolves the master ticket: the incident closes, its requests are listed
+    master = inc["master_ref"]
+    await tickets.act(master, "acknowledge", actor="dept:water:zhang")
+    await tickets.act(master, "resolve", actor="dept:water:zhang", reply="管道已抢修，恢复供水")
+    assert await learned.incidents() == []
+    linked = await pool.fetchval("SELECT count(*) FROM dispatch_incident_links WHERE incident_id = $1", inc["id"])
+    assert linked == inc["linked"]
