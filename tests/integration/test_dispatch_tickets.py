@@ -86,7 +86,6 @@ async def test_new_tickets_feed_the_incident_detector(pool, wired):
                                                         "西区清香坪停水了也没通知"][i % 3])
     (inc,) = await learned.incidents()
     assert inc["district"] == "西区" and inc["department"] == "water" and inc["linked"] >= 5
-    assert inc["master_ref"] == "PZH-" + inc["master_ref"].split("-", 1)[1]
 
     # the department resolves the master ticket: the incident closes, its requests are listed
     master = inc["master_ref"]
