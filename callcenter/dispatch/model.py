@@ -145,8 +145,8 @@ class LinearModel:
         cands = []
         for c in order:
             contrib = self.coef[c, idx] * w
-            best = [names[idx[j]] for j in np.argsort(-contrib) if contrib[j] > 0]
-            cands.append(Candidate(self.classes[c], round(float(p[c]), 4), _distinct(best, words)))
+            pushed = [(names[idx[j]], float(contrib[j])) for j in np.argsort(-contrib) if contrib[j] > 0]
+            cands.append(Candidate(self.classes[c], round(float(p[c]), 4), highlights(text, pushed, words)))
         return Prediction(tuple(cands), self.threshold)
 
     def _names(self) -> list[str]:
@@ -183,21 +183,39 @@ class LinearModel:
                    float(header["threshold"]), header.get("meta", {}))
 
 
-def _distinct(tokens: list[str], n: int) -> tuple[str, ...]:
-    """Top tokens for display, skipping one that is part of (or contains) one already shown."""
-    shown: list[str] = []
-    for t in tokens:
-        if len(shown) == n:
-            break
-        if t.startswith(("k:", "d:")):
-            label = KIND_LABELS.get(t[2:], t[2:]) if t.startswith("k:") else t[2:]
-            t = f"[{label}]"
-        elif t.startswith("w:"):
-            t = t[2:]
-        t = t.replace("_", "")
-        if len(t) > 1 and not any(t in s or s in t for s in shown):
-            shown.append(t)
-    return tuple(shown)
+def highlights(text: str, pushed: list[tuple[str, float]], n: int = 5) -> tuple[str, ...]:
+    """The phrases of the request's own text that pushed a unit up, strongest first: the
+    strongest features are found in the text and overlapping ones joined (停水 + 水了 ->
+    停水了); a single character is shown with its strongest neighbour n-gram; phrases weighing
+    under a fifth of the best are left out. The kind and the district show as [投诉], [西区]
+    when they weigh as much as a phrase shown."""
+    norm = normalise(text)
+    shown = text if len(norm) == len(text) else norm
+    spans: list[tuple[int, int, float]] = []
+    labels: list[tuple[float, str]] = []
+    for tok, c in pushed[:12]:
+        if tok.startswith(("k:", "d:")):
+            labels.append((c, f"[{KIND_LABELS.get(tok[2:], tok[2:])}]"))
+            continue
+        tok = tok.removeprefix("w:").replace("_", "")
+        if len(tok) == 1:  # widen to the strongest pushed n-gram around it
+            tok = next((t for t, _ in pushed if len(t) > 1 and tok in t and t in norm), tok)
+        at = norm.find(tok)
+        if at >= 0:
+            spans.append((at, at + len(tok), c))
+    phrases: list[tuple[float, str]] = []
+    for a, b, c in sorted(spans):
+        if phrases and a <= phrases[-1][2]:  # overlaps or touches the previous phrase
+            score, start, end = phrases[-1][0] + c, phrases[-1][1], max(phrases[-1][2], b)
+            phrases[-1] = (score, start, end)
+        else:
+            phrases.append((c, a, b))
+    out = [(score, shown[a:b]) for score, a, b in phrases if b - a > 1]
+    top = max((sc for sc, _ in out), default=0.0)
+    out = [(sc, p) for sc, p in out if sc >= top / 5]  # what is left weighs little next to the best
+    floor = min((sc for sc, _ in sorted(out, reverse=True)[:n]), default=0.0)
+    out += [lb for lb in labels if lb[0] >= floor]
+    return tuple(dict.fromkeys(label for _, label in sorted(out, key=lambda r: -r[0])))[:n]
 
 
 def train(examples: Sequence[Example], *, analyzer: str = "char", c: float = 20.0,
