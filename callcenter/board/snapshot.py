@@ -21,14 +21,14 @@ from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
-    from callcenter.acd.service import AcdService
+    from callcenter.acd.view import AcdView
     from callcenter.tickets.service import TicketService
 
 log = get_logger("board")
 
 
 class Snapshots:
-    def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdService],
+    def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdView],
                  tickets: Provided[TicketService], *, timezone: str = "Asia/Shanghai",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0) -> None:
         self.pool, self.live, self._acd, self._tickets_svc = pool, live, acd, tickets
@@ -70,7 +70,7 @@ class Snapshots:
 
     # ------------------------------------------------------------------ board
     @property
-    def acd(self) -> AcdService | None:
+    def acd(self) -> AcdView | None:
         """The ACD in this process, or None (then the Redis mirror is read)."""
         return self._acd.maybe()
 
