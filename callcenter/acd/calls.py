@@ -223,6 +223,8 @@ class Call:
     def originate_failed(self, leg: str, now: datetime) -> Step:
         """Asterisk refused the agent's leg (or made it late): not the agent's fault. No new
         offer from here: the ticker offers again within half a second (one attempt a round)."""
+        if leg == self.agent_leg and self.state not in RINGING:
+            return self._step()  # made after all (a time-out), and answered: the call goes on
         self._do(fx.Hangup(leg), fx.ForgetLeg(leg))
         self._leg_failed(leg, "originate failed", AgentAction.OFFER_CANCELLED, now)
         return self._step()
