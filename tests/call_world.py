@@ -41,6 +41,11 @@ class World:
         self.now += timedelta(seconds=seconds)
         return self.now
 
+    def free_agent(self) -> tuple[str, str]:
+        """An available agent and its seat (routing offers only to those)."""
+        free = [a for a in self.agents.values() if a.state is AgentState.AVAILABLE] or list(self.agents.values())
+        return free[0].agent_id, free[0].seat_id
+
     def arrive(self, call_id: str = "c1") -> Call:
         call, step = Call.arrive(Arrival(call_id, CALLER, "general", "general", up=False),
                                  self.book.next_seq(), self.now)

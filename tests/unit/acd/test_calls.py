@@ -32,89 +32,13 @@ def facts() -> LineFacts:
     return LineFacts(2, 90.0, 1)
 
 
-# ------------------------------------------------------------------ scenarios: one per state
-def queued(w: World) -> Call:
-    c = w.arrive()
-    w.run(c, c.first_round_done())  # no agent free: music
-    return c
-
-
-def queued_offered(w: World) -> Call:
-    c = queued(w)
-    w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts))  # max_wait 0: callback offer
-    w.run(c, c.playback_finished(c.playback_id or ""))
-    return c
-
-
-def offering(w: World) -> Call:
-    c = w.arrive()
-    w.run(c, c.offer("1001", "seat01", w.now))  # routed at once
-    w.run(c, c.agent_leg_created(c.agent_leg or "", "seat01", w.now))
-    w.run(c, c.first_round_done())
-    return c
-
-
-def bridged(w: World) -> Call:
-    c = offering(w)
-    w.run(c, c.agent_answered(c.agent_leg or "", w.tick()))
-    return c
-
-
-def callback_wait(w: World) -> Call:
-    c = queued_offered(w)
-    w.run(c, c.dtmf("1", w.tick()))
-    w.run(c, c.playback_finished(c.playback_id or ""))  # "we will call you back": hang up
-    w.run(c, c.caller_gone(w.tick()))
-    return c
-
-
-def callback_agent(w: World) -> Call:
-    c = callback_wait(w)
-    w.run(c, c.offer("1001", "seat01", w.tick()))
-    w.run(c, c.agent_leg_created(c.agent_leg or "", "seat01", w.now))
-    return c
-
-
-def callback_dialing(w: World) -> Call:
-    c = callback_agent(w)
-    w.run(c, c.agent_answered(c.agent_leg or "", w.tick()))
-    return c
-
-
-def callback_bridged(w: World) -> Call:
-    c = callback_dialing(w)
-    w.run(c, c.citizen_answered(c.citizen_leg or "", w.tick()))
-    return c
-
-
-def callback_parked(w: World) -> Call:
-    c = callback_dialing(w)
-    w.run(c, c.citizen_leg_gone(c.citizen_leg or "", "no answer", w.tick(), POLICY))
-    return c
-
-
-def ended(w: World) -> Call:
-    c = queued(w)
-    w.run(c, c.caller_gone(w.tick()))
-    return c
-
-
-SCENARIOS: dict[str, tuple[Callable[[World], Call], CallState]] = {
-    "queued": (queued, S.QUEUED), "queued_offered": (queued_offered, S.QUEUED), "offering": (offering, S.OFFERING),
-    "bridged": (bridged, S.BRIDGED), "callback_wait": (callback_wait, S.CALLBACK_WAIT),
-    "callback_agent": (callback_agent, S.CALLBACK_AGENT), "callback_dialing": (callback_dialing, S.CALLBACK_DIALING),
-    "callback_bridged": (callback_bridged, S.BRIDGED), "callback_parked": (callback_parked, S.CALLBACK_PARKED),
-    "ended": (ended, S.ENDED),
-}
-
-
 # ------------------------------------------------------------------ events
 def _entry(w: World, c: Call):
     return w.book.get(c.call_id) or c.entry()
 
 
 EVENTS: dict[str, Callable[[World, Call], Step]] = {
-    "offer": lambda w, c: c.offer("1002", "seat02", w.tick()),
+    "offer": lambda w, c: c.offer(*w.free_agent(), w.tick()),
     "originate ok": lambda w, c: c.agent_leg_created(c.agent_leg or STALE_AGENT, "seat01", w.tick()),
     "originate refused": lambda w, c: c.originate_failed(c.agent_leg or STALE_AGENT, w.tick()),
     "ringback due": lambda w, c: c.ringback_due(c.agent_leg or STALE_AGENT),
@@ -136,6 +60,31 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "playback refused": lambda w, c: c.play_failed(c.playback_id or "p-none"),
     "first round done": lambda w, c: c.first_round_done(),
 }
+
+# ------------------------------------------------------------------ scenarios: one per state
+# each scenario is the path of events (below) that brings a new call to its state
+QUEUED = ["first round done"]  # no agent free: music
+QUEUED_OFFERED = [*QUEUED, "ticker", "playback finished"]  # max_wait 0: the callback offer played
+OFFERING = ["offer", "originate ok", "first round done"]  # routed at once
+CALLBACK_WAIT = [*QUEUED_OFFERED, "caller presses 1", "playback finished", "caller hangs up"]
+CALLBACK_AGENT = [*CALLBACK_WAIT, "offer", "originate ok"]
+CALLBACK_DIALING = [*CALLBACK_AGENT, "agent answers"]
+SCENARIOS: dict[str, tuple[list[str], CallState]] = {
+    "queued": (QUEUED, S.QUEUED), "queued_offered": (QUEUED_OFFERED, S.QUEUED), "offering": (OFFERING, S.OFFERING),
+    "bridged": ([*OFFERING, "agent answers"], S.BRIDGED), "callback_wait": (CALLBACK_WAIT, S.CALLBACK_WAIT),
+    "callback_agent": (CALLBACK_AGENT, S.CALLBACK_AGENT), "callback_dialing": (CALLBACK_DIALING, S.CALLBACK_DIALING),
+    "callback_bridged": ([*CALLBACK_DIALING, "citizen answers"], S.BRIDGED),
+    "callback_parked": ([*CALLBACK_DIALING, "citizen leg hangs up"], S.CALLBACK_PARKED),
+    "ended": ([*QUEUED, "caller hangs up"], S.ENDED),
+}
+
+
+def build(w: World, scenario: str) -> Call:
+    c = w.arrive()
+    for event in SCENARIOS[scenario][0]:
+        w.run(c, EVENTS[event](w, c))
+    return c
+
 
 # where each event takes a call (scenario -> state); every other pair leaves the state as it is
 MOVES: dict[str, dict[str, CallState]] = {
@@ -159,10 +108,9 @@ def test_the_scenarios_cover_every_state() -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_each_scenario_reaches_its_state(scenario: str) -> None:
-    build, state = SCENARIOS[scenario]
     w = World()
-    c = build(w)
-    assert c.state is state
+    c = build(w, scenario)
+    assert c.state is SCENARIOS[scenario][1]
     w.check(c)
 
 
@@ -170,7 +118,7 @@ def test_each_scenario_reaches_its_state(scenario: str) -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_state_against_every_event(scenario: str, event: str) -> None:
     w = World()
-    c = SCENARIOS[scenario][0](w)
+    c = build(w, scenario)
     before = (len(w.requests), c.seq, c.entered_at)
     step = w.run(c, EVENTS[event](w, c))
     expected = MOVES.get(event, {}).get(scenario, SCENARIOS[scenario][1])
@@ -216,7 +164,7 @@ def test_arrival_is_recorded_in_order_and_answered_when_needed() -> None:
 
 def test_caller_hangs_up_while_the_agent_rings_frees_the_agent_without_a_missed_call() -> None:
     w = World()
-    c = offering(w)
+    c = build(w, "offering")
     step = w.run(c, c.caller_gone(w.tick()))
     assert fx.Hangup("a1-c1") in step.effects and w.agents["1001"].state is AgentState.AVAILABLE
     [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
@@ -226,7 +174,7 @@ def test_caller_hangs_up_while_the_agent_rings_frees_the_agent_without_a_missed_
 def test_no_answer_pauses_the_agent_and_puts_the_call_back_in_its_place() -> None:
     w = World()
     w.arrive("c0")  # an earlier caller: c1 must come back behind it, not at the end
-    c = offering(w)
+    c = build(w, "offering")
     later = w.arrive("c2")
     step = w.run(c, c.agent_leg_gone("a1-c1", "", w.tick(15)))
     agent = w.agents["1001"]
@@ -259,7 +207,7 @@ def test_the_caller_hears_music_only_when_the_agent_rings_for_long() -> None:
 
 def test_bridged_call_ends_with_wrap_up_and_the_talk_time_for_the_estimate() -> None:
     w = World()
-    c = bridged(w)
+    c = build(w, "bridged")
     step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(90)))
     [hangup] = [e for e in step.effects if isinstance(e, fx.AgentTransition)]
     assert hangup.action is fx.AgentAction.HANGUP and hangup.talk_s == 90.0
@@ -270,7 +218,7 @@ def test_bridged_call_ends_with_wrap_up_and_the_talk_time_for_the_estimate() -> 
 
 def test_stale_and_duplicate_leg_events_change_nothing() -> None:
     w = World()
-    c = bridged(w)
+    c = build(w, "bridged")
     assert w.run(c, c.agent_answered(STALE_AGENT, w.tick())).effects[-1] == fx.Hangup(STALE_AGENT)
     w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick()))
     assert requests_of(w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick()))) == []  # its StasisEnd too
@@ -280,7 +228,7 @@ def test_stale_and_duplicate_leg_events_change_nothing() -> None:
 
 def test_callback_accepted_keeps_the_place_and_hangs_the_caller_up_after_the_prompt() -> None:
     w = World()
-    c = queued_offered(w)
+    c = build(w, "queued_offered")
     step = w.run(c, c.dtmf("1", w.tick()))
     assert fx.MarkQueued("c1", callback_offered=True, callback=True) in step.effects
     assert any(isinstance(e, fx.Play) and e.prompts == ("callback_accepted",) for e in step.effects)
@@ -291,7 +239,7 @@ def test_callback_accepted_keeps_the_place_and_hangs_the_caller_up_after_the_pro
 
 def test_callback_rings_the_agent_first_then_dials_the_citizen() -> None:
     w = World()
-    c = callback_agent(w)
+    c = build(w, "callback_agent")
     assert w.last.effects == (fx.RecordLeg("c1", "a1-c1", "seat01", w.now),)  # no music: nobody listens
     step = w.run(c, c.agent_answered("a1-c1", w.tick()))
     assert requests_of(step)[-3:] == [fx.CreateBridge("c1-b"), fx.AddToBridge("c1-b", ("a1-c1",)),
@@ -303,7 +251,7 @@ def test_callback_rings_the_agent_first_then_dials_the_citizen() -> None:
 
 def test_a_callback_not_answered_is_parked_then_retried_then_given_up() -> None:
     w = World()
-    c = callback_parked(w)
+    c = build(w, "callback_parked")
     assert c.retry_at == w.now + POLICY_RETRY and w.agents["1001"].state is AgentState.WRAP_UP
     assert w.run(c, c.retry_due(w.tick(30))).effects == ()  # not yet
     for attempt in (2, 3):
@@ -321,7 +269,7 @@ def test_a_callback_not_answered_is_parked_then_retried_then_given_up() -> None:
 
 def test_waiting_callers_hear_the_offer_once_then_their_position() -> None:
     w = World()
-    c = queued(w)
+    c = build(w, "queued")
     offer = w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts))
     assert offer.effects[0] == fx.MarkQueued("c1") and fx.Moh("c1", False) in offer.effects
     assert w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts)).effects == ()  # still playing
