@@ -169,14 +169,15 @@ class Call:
                  fx.RecordCall(self.call_id, RecordEvent.ENDED, now, {"ended_at": now, "disposition": disposition}),
                  fx.PublishQueues())
 
-    def _leg_failed(self, leg: str, cause: str, action: AgentAction, now: datetime) -> bool:
+    def _leg_failed(self, leg: str, cause: str, action: AgentAction, now: datetime) -> None:
+        """The agent's leg ended before it answered: the agent as `action` says, the call back
+        to its place in line."""
         if leg != self.agent_leg or self.state not in RINGING:
-            return False
+            return
         if self.agent_id:
             self._do(fx.AgentTransition(self.agent_id, action, self.call_id))
         self._do(fx.RecordLegUpdate(leg, ended_at=now, cause=cause))
         self._requeue()
-        return True
 
     # ------------------------------------------------------------ arrival and routing
     @classmethod

@@ -110,8 +110,8 @@ class Snapshots:
         call = hist = None
         call_id = entry.get("call_id")
         if call_id:
-            session = acd.calls.get(call_id) if acd is not None else None
-            call = views.desk_call(session, await self._call_facts(call_id))
+            live_call = acd.calls.get(call_id) if acd is not None else None
+            call = views.desk_call(live_call, await self._call_facts(call_id))
             if call["caller"]:
                 hist = await self.history(call["caller"])
         return {"type": "agent", "at": now.isoformat(), "live": self.live_connected(), "agent": entry,

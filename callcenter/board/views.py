@@ -47,7 +47,7 @@ def waiting_entry(qc: QueuedCall, position: int | None, now: datetime) -> dict[s
 
 def agent_entry(slot: AgentSlot, roster: Roster, calls: Mapping[str, Call], now: datetime) -> dict[str, Any]:
     a = slot.agent
-    session = calls.get(a.current_call_id or "")
+    call = calls.get(a.current_call_id or "")
     try:
         on_shift = bool(roster.is_on_shift(a, now))
     except (KeyError, TypeError, ValueError):
@@ -58,9 +58,9 @@ def agent_entry(slot: AgentSlot, roster: Roster, calls: Mapping[str, Call], now:
             "pending_pause": a.pending_pause.value if a.pending_pause else None,
             "override_by": a.override_by, "on_shift": on_shift, "interface": slot.interface,
             "call_id": a.current_call_id,
-            "call": None if session is None else {
-                "call_id": session.call_id, "state": session.state, "queue": session.queue,
-                "caller_masked": mask_phone(session.caller), "callback": session.callback}}
+            "call": None if call is None else {
+                "call_id": call.call_id, "state": call.state, "queue": call.queue,
+                "caller_masked": mask_phone(call.caller), "callback": call.callback}}
 
 
 def acd_view(acd: AcdView, now: datetime) -> dict[str, Any]:
@@ -131,17 +131,17 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def desk_call(session: Call | None, facts: dict[str, Any] | None) -> dict[str, Any]:
-    """The agent desktop's call panel: live session facts over the stored IVR facts."""
+def desk_call(call: Call | None, facts: dict[str, Any] | None) -> dict[str, Any]:
+    """The agent desktop's call panel: live call facts over the stored IVR facts."""
     f = facts or {}
-    caller = (session.caller if session is not None else None) or f.get("caller") or ""
-    return {"call_id": session.call_id if session is not None else f.get("call_id"),
-            "state": session.state if session is not None else CallState.ENDED,
+    caller = (call.caller if call is not None else None) or f.get("caller") or ""
+    return {"call_id": call.call_id if call is not None else f.get("call_id"),
+            "state": call.state if call is not None else CallState.ENDED,
             "caller": caller, "caller_masked": mask_phone(caller),
-            "queue": (session.queue if session is not None else None) or f.get("queue"),
-            "skill": (session.skill if session is not None else None) or f.get("skill"),
-            "priority": session.priority if session is not None else f.get("priority", 0),
-            "callback": bool(session.callback) if session is not None else False,
+            "queue": (call.queue if call is not None else None) or f.get("queue"),
+            "skill": (call.skill if call is not None else None) or f.get("skill"),
+            "priority": call.priority if call is not None else f.get("priority", 0),
+            "callback": bool(call.callback) if call is not None else False,
             "dnis": f.get("dnis"), "line": f.get("line"), "entered_at": f.get("entered_at"),
             "answered_at": f.get("answered_at"), "ivr": f.get("ivr", {}), "ivr_flow": f.get("ivr_flow"),
             "ivr_path": f.get("ivr_path", [])}
