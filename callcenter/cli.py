@@ -70,9 +70,10 @@ def cmd_seed(settings: Settings, args) -> int:
 
 def cmd_seats(settings: Settings, args) -> int:
     from callcenter.infra.asterisk_conf import seat_credentials
+    from callcenter.runner import roster_seat_ids
 
     print(f"SIP registrar 127.0.0.1:{settings.sip_port} (UDP); user = seat id, password below")
-    for c in seat_credentials(settings):
+    for c in seat_credentials(settings, roster_seat_ids()):
         print(f"  {c.seat_id}  {c.password}")
     return 0
 

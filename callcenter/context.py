@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import date
+from typing import Protocol, runtime_checkable
 
 import asyncpg
 from aiohttp import web
@@ -49,3 +50,13 @@ class Plugin(Protocol):
 
     def start(self, ctx: Context) -> AsyncIterator[None]:
         """An async generator: start the feature's services, `yield` while the app runs, stop them."""
+
+
+@runtime_checkable
+class Seeds(Protocol):
+    """A plugin with reference data that `callcenter seed` writes to PostgreSQL (idempotently)."""
+
+    name: str
+
+    async def seed(self, conn: asyncpg.Connection, today: date) -> str:
+        """Write the data; return one line saying what was written."""

@@ -8,6 +8,7 @@ import signal
 
 from aiohttp import web
 
+from callcenter.acd.shifts import Roster
 from callcenter.app import build_app
 from callcenter.infra.asterisk_conf import seat_credentials
 from callcenter.infra.logging import get_logger
@@ -16,9 +17,14 @@ from callcenter.infra.settings import Settings
 log = get_logger("run")
 
 
+def roster_seat_ids() -> list[str]:
+    """The seat ids of the ACD roster: what Asterisk's PJSIP config is rendered for."""
+    return [seat.id for seat in Roster.default().seats]
+
+
 def banner(settings: Settings) -> str:
     web_url = f"http://{settings.http_host}:{settings.http_port}"
-    creds = seat_credentials(settings)
+    creds = seat_credentials(settings, roster_seat_ids())
     seats = "  ".join(f"{c.seat_id}:{c.password}" for c in creds[:4])
     return f"""
 ================ 12345 contact center is up ================
@@ -44,7 +50,7 @@ async def run_stack(settings: Settings, *, sandbox: bool) -> int:
     if sandbox:
         from callcenter.infra.sandbox import start_instance
 
-        inst = await asyncio.to_thread(start_instance, settings)
+        inst = await asyncio.to_thread(start_instance, settings, roster_seat_ids())
     runner = web.AppRunner(build_app(settings), handle_signals=False)
     try:
         await runner.setup()

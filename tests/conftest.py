@@ -97,8 +97,9 @@ async def live(settings: Settings):
 def asterisk(settings: Settings):
     """A real Asterisk 22 from the sandbox, with its own ports and directories."""
     from callcenter.infra.sandbox import start_instance
+    from callcenter.runner import roster_seat_ids
 
-    inst = start_instance(settings, echo=lambda *_: None)
+    inst = start_instance(settings, roster_seat_ids(), echo=lambda *_: None)
     yield inst
     inst.stop()
     shutil.rmtree(inst.host_dir, ignore_errors=True)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 
+import asyncpg
 from aiohttp import web
 
 from callcenter.acd import http
 from callcenter.acd.features import SeatFeatures
 from callcenter.acd.recovery import LegAudit, resync
 from callcenter.acd.repository import AgentRepository
+from callcenter.acd.seeding import seed_roster
 from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
@@ -38,6 +41,9 @@ class AcdPlugin:
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+
+    async def seed(self, conn: asyncpg.Connection, today: date) -> str:
+        return await seed_roster(conn, Roster.default(), today)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         roster = Roster.default()

@@ -1,7 +1,8 @@
 """Render `asterisk_conf/` for one Asterisk instance from settings and the seat roster.
 
-One source of truth: seat ids come from the ACD roster, seat passwords are derived from
-`CALLCENTER_SIP_SECRET`, ports and ARI credentials from settings.
+One source of truth: the seat ids are given by the caller (they come from the ACD roster;
+infra knows no feature), seat passwords are derived from `CALLCENTER_SIP_SECRET`, ports and
+ARI credentials from settings.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,14 +30,8 @@ def seat_password(secret: str, seat_id: str) -> str:
     return hmac.new(secret.encode(), seat_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 
-def seat_ids() -> list[str]:
-    from callcenter.acd.model import Roster
-
-    return [seat.id for seat in Roster.default().seats]
-
-
-def seat_credentials(settings: Settings) -> list[SeatCredential]:
-    return [SeatCredential(s, seat_password(settings.sip_secret, s)) for s in seat_ids()]
+def seat_credentials(settings: Settings, seats: Sequence[str]) -> list[SeatCredential]:
+    return [SeatCredential(s, seat_password(settings.sip_secret, s)) for s in seats]
 
 
 def _pjsip_seats(creds: list[SeatCredential]) -> str:
@@ -51,8 +47,9 @@ def _pjsip_seats(creds: list[SeatCredential]) -> str:
     return "\n".join(blocks)
 
 
-def render_values(settings: Settings, inst_dir: str, *, simulated_pstn: bool = True) -> dict[str, str]:
-    creds = seat_credentials(settings)
+def render_values(settings: Settings, inst_dir: str, seats: Sequence[str], *,
+                  simulated_pstn: bool = True) -> dict[str, str]:
+    creds = seat_credentials(settings, seats)
     return {
         "instance": settings.asterisk_instance,
         "inst_dir": inst_dir,
@@ -84,9 +81,10 @@ def render_text(text: str, values: dict[str, str], name: str = "<template>") -> 
     return _PLACEHOLDER.sub(sub, text)
 
 
-def render_all(settings: Settings, target: Path, inst_dir: str, *, template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+def render_all(settings: Settings, target: Path, inst_dir: str, seats: Sequence[str], *,
+               template_dir: Path = TEMPLATE_DIR) -> list[Path]:
     """Write every rendered `*.conf` into `target`; returns the files written."""
-    values = render_values(settings, inst_dir)
+    values = render_values(settings, inst_dir, seats)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for tpl in sorted(template_dir.glob("*.conf")):

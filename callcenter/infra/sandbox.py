@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,7 @@ def port_free(port: int, kind: int = socket.SOCK_STREAM) -> bool:
 class AsteriskInstance:
     settings: Settings
     root: Path
+    seats: tuple[str, ...]  # the seat ids the PJSIP config and the fallback queue get
     proc: subprocess.Popen | None = None
 
     @property
@@ -123,7 +125,7 @@ class AsteriskInstance:
     def install_config(self) -> None:
         for sub in ("etc", "run", "spool", "log", "db"):
             (self.host_dir / sub).mkdir(parents=True, exist_ok=True)
-        render_all(self.settings, self.host_dir / "etc", self.inst_dir)
+        render_all(self.settings, self.host_dir / "etc", self.inst_dir, self.seats)
 
     def _kill_stale(self) -> None:
         pidfile = self.host_dir / "run" / "asterisk.pid"
@@ -224,10 +226,10 @@ def reap_orphans(root: Path, prefix: str = "test-") -> list[str]:
     return reaped
 
 
-def start_instance(settings: Settings, *, echo=print) -> AsteriskInstance:
+def start_instance(settings: Settings, seats: Sequence[str], *, echo=print) -> AsteriskInstance:
     root = build_root(settings.asterisk_cache, echo=echo)
     for prefix in ("test-", "bench-"):
         reap_orphans(root, prefix)
-    inst = AsteriskInstance(settings, root)
+    inst = AsteriskInstance(settings, root, tuple(seats))
     inst.start()
     return inst

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 
+import asyncpg
 from aiohttp import web
 
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided
-from callcenter.tickets import http
+from callcenter.tickets import catalog, http
 from callcenter.tickets.service import TicketService
 
 log = get_logger("tickets")
@@ -31,6 +33,17 @@ class TicketsPlugin:
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+
+    async def seed(self, conn: asyncpg.Connection, today: date) -> str:
+        """The department catalogue (upserted) and, when none is stored yet, the bundled dispatch
+        rules as their first stored version."""
+        await catalog.sync_departments(conn)
+        stored = await catalog.stored_rules_spec(conn) is not None
+        if not stored:
+            await catalog.save_rules(conn, catalog.bundled_rules_spec(), "seed")
+        rules = await catalog.load_rules(conn)
+        return (f"{len(rules.departments)} departments, dispatch rules "
+                f"{'kept as stored' if stored else 'stored from the bundled file'}, {len(rules.topics)} topics")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = await TicketService.open(ctx.pool, prefix=ctx.settings.ticket_prefix)

@@ -34,6 +34,7 @@ from callcenter.infra import db  # noqa: E402
 from callcenter.infra.ari import TRUNK_FORMATS, AriClient  # noqa: E402
 from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
+from callcenter.runner import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres"
 SEATS = [f"seat{i:02d}" for i in range(1, 21)]
@@ -134,7 +135,7 @@ async def run(args) -> None:
         asterisk_instance=f"bench-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json",
     )
     await db.fresh_database(ADMIN_DSN, dbname)
-    inst = await asyncio.to_thread(start_instance, settings, echo=lambda *_: None)
+    inst = await asyncio.to_thread(start_instance, settings, roster_seat_ids(), echo=lambda *_: None)
     env = {**os.environ, **{f"CALLCENTER_{k.upper()}": str(v) for k, v in settings.model_dump().items()
                             if v is not None}}
     log_path = Path(f"/tmp/bench-acd-controller-{pid}.log")
