@@ -72,7 +72,7 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
         call, step = restore(stored, live, svc.clock())
         if call.state is not CallState.ENDED:
             svc.calls[call_id] = call
-        await svc.effects.run(call, step)
+        await svc.executor.run(call, step)
 
 
 def _settle_agents(svc: AcdService) -> list[str]:
@@ -81,7 +81,7 @@ def _settle_agents(svc: AcdService) -> list[str]:
     freed = []
     for transition in settle_agents(((s.agent.agent_id, s.agent.state) for s in svc.slots.values()),
                                     svc.calls.values()):
-        svc.effects.agent(transition)
+        svc.executor.agent(transition)
         if transition.action is not AgentAction.ANSWER:
             freed.append(transition.agent_id)
     return freed

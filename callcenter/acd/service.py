@@ -71,7 +71,7 @@ class AcdService:
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
 
     def __post_init__(self) -> None:
-        self.effects = Executor(self)
+        self.executor = Executor(self)
         self.live_view = LiveView(self.journal, self.live, self.book, self.slots)
 
     # ------------------------------------------------------------------ agents
@@ -221,7 +221,7 @@ class AcdService:
             if call is None:
                 self.book.remove(qc.call_id)
                 continue
-            rest = self.effects.start(call, call.offer(agent.agent_id, agent.seat_id, now).effects)
+            rest = self.executor.start(call, call.offer(agent.agent_id, agent.seat_id, now).effects)
             if rest is not None:
                 pending.append(rest)
         if pending:
@@ -245,9 +245,9 @@ class AcdService:
                 return LineFacts(self.book.position_of(qc.call_id), self.recent_aht_s(),
                                  self.agents_serving(qc.skill))
 
-            await self.effects.run(call, call.waiting_tick(now, qc, qdef, facts))
+            await self.executor.run(call, call.waiting_tick(now, qc, qdef, facts))
         for call in list(self.calls.values()):
-            await self.effects.run(call, call.retry_due(now))
+            await self.executor.run(call, call.retry_due(now))
         await self.assign()
 
     async def hangup(self, channel_id: str | None) -> None:

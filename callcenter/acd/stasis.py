@@ -39,7 +39,7 @@ class AcdStasis:
             await handler(event)
 
     async def _run(self, call: Call, step) -> None:
-        await self.svc.effects.run(call, step)
+        await self.svc.executor.run(call, step)
 
     # ------------------------------------------------------------ StasisStart
     async def _on_StasisStart(self, event: AriEvent) -> None:
