@@ -102,7 +102,7 @@ class Snapshots:
         now = self.clock()
         acd = self.acd
         slot = acd.slots.get(agent_id) if acd is not None else None
-        if slot is not None:
+        if acd is not None and slot is not None:
             entry = views.agent_entry(slot, acd.roster, acd.calls, now)
         else:
             doc = (await self.live.all("agents")).get(agent_id) if acd is None else None

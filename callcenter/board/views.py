@@ -86,7 +86,7 @@ def acd_view(acd: AcdView, now: datetime) -> dict[str, Any]:
         q["longest_wait_s"] = max((w["wait_s"] or 0 for w in q["waiting"]), default=None)
 
     on_shift = roster.on_shift_teams(now)
-    teams = {t: {"team": t, "on_shift": t in on_shift, "shift": _shift_name(roster, t, now),
+    teams: dict[str, dict[str, Any]] = {t: {"team": t, "on_shift": t in on_shift, "shift": _shift_name(roster, t, now),
                  "seats": len(roster.seats_of(t)), "agents": []} for t in roster.teams}
     for slot in sorted(acd.slots.values(), key=lambda s: (s.agent.seat_id, s.agent.agent_id)):
         entry = agent_entry(slot, roster, acd.calls, now)
