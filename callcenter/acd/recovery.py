@@ -3,7 +3,9 @@
 Asterisk keeps channels in Stasis while no WebSocket holds the app, but queues no events for
 it. On connect: bridged calls stay up and are tracked again, waiting callers are re-queued in
 their original order, accepted callbacks keep their place, calls whose channels vanished are
-closed, and agents are put back in the state their calls say they are in.
+closed, and agents are put back in the state their calls say they are in. What to do with
+each call and agent is decided in `callcenter.acd.restart` (pure); this module reads
+PostgreSQL and ARI, and the leg audit turns a leg gone missing into its hang-up event.
 """
 
 from __future__ import annotations
