@@ -130,3 +130,29 @@ async def test_a_parked_callback_comes_back_on_the_ticker_when_due() -> None:
     await svc.tick()
     assert call.state is CallState.CALLBACK_AGENT and call.attempts == 2
     await svc.close()
+
+
+async def test_every_agent_offered_a_call_rings_before_any_originate_goes_out() -> None:
+    """`assign` applies the offers at once and sends the originates together: no other handler
+    can offer a ringing agent a second call while the first originates are on their way."""
+    svc, stasis, ari = await service()
+    await svc.login("1002", "seat02", interface="Local/seat02@agent-sim/n", override_by="test")
+    for agent_id in ("1001", "1002"):
+        await svc.pause(agent_id, "break")
+    for call_id in ("c1", "c2"):
+        await stasis.on_event(inbound(call_id))
+    seen: list[set[AgentState]] = []
+    post = ari.post
+
+    async def watching(path: str, **params):
+        if path == "/channels":
+            seen.append({s.agent.state for s in svc.slots.values()})
+        return await post(path, **params)
+
+    ari.post = watching  # type: ignore[method-assign]
+    for slot in svc.slots.values():  # both free for the same routing round
+        slot.agent.unpause(svc.clock())
+    await svc.assign()
+    assert seen == [{AgentState.RINGING}, {AgentState.RINGING}]
+    assert {c.state for c in svc.calls.values()} == {CallState.OFFERING}
+    await svc.close()
