@@ -124,3 +124,12 @@ def test_a_callback_waiting_to_retry_shows_in_its_queue() -> None:
     assert waiting["callback"] is True and waiting["caller_masked"] == "139****5678"
     assert waiting["retry_at"] == (T0 + timedelta(seconds=90)).isoformat() and waiting["priority"] == 5
     assert waiting["wait_s"] == 60.0  # waiting since it first entered, like any call in line
+
+
+def test_calls_with_an_agent_count_as_ringing_or_talking_in_their_queue() -> None:
+    acd = FakeAcd()
+    for i, state in enumerate((CallState.OFFERING, CallState.CALLBACK_AGENT, CallState.CALLBACK_DIALING,
+                               CallState.BRIDGED, CallState.CALLBACK_WAIT)):
+        acd.calls[f"c{i}"] = call(f"c{i}", "13800000001", "general", state)
+    general = {q["name"]: q for q in view_of(acd, T0)["queues"]}["general"]
+    assert (general["offering"], general["talking"], general["waiting"]) == (3, 1, [])
