@@ -9,20 +9,22 @@ and returns a `Step`: that state plus the effects to carry out, in order
 stale agent leg answering, a leg's hang-up after the call moved on, a duplicate destroy, a
 callback due for a call no longer parked) changes nothing, or only hangs the stray leg up.
 
-States::
+States, and the events that move a call on (any other event leaves it where it is)::
 
-    QUEUED ──offer──▶ OFFERING ──agent answered──▶ BRIDGED ──any hang-up──▶ ENDED
-      ▲  │              │ no answer / refused: back to its place in line
-      │  └ caller pressed 1 (callback offered) ─▶ CALLBACK_WAIT ──offer──▶ CALLBACK_AGENT
-      │                                              ▲              agent answered │
-      └──────────────────────────────────────────────│──── no answer ◀────────────┤
-                                      CALLBACK_PARKED ◀── citizen did not answer ─ CALLBACK_DIALING
-                                      (retry_due: back to CALLBACK_WAIT; last try: ENDED)  │
-                                                                  citizen answered ──▶ BRIDGED
+    QUEUED            offer -> OFFERING; caller hangs up -> ENDED (abandoned);
+                      1 pressed after the callback offer -> CALLBACK_WAIT
+    OFFERING          agent answers -> BRIDGED; rang out or refused -> QUEUED (same place in
+                      line); caller hangs up -> ENDED (abandoned)
+    BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered)
+    CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
+    CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
+    CALLBACK_DIALING  citizen answers -> BRIDGED; citizen does not -> CALLBACK_PARKED, or
+                      ENDED (callback_failed) after the last attempt; agent hangs up -> ENDED
+    CALLBACK_PARKED   retry due -> CALLBACK_WAIT
 
-A call keeps its place in line (`seq`, `entered_at`) for its whole life: every requeue (`_requeue`)
-puts it back where it was. The record of the call in PostgreSQL (its events, dispositions,
-callback state) is named here too (`RecordEvent`, `Disposition`, `CallbackRecord`).
+A call keeps its place in line (`seq`, `entered_at`) for its whole life: every requeue
+(`_requeue`) puts it back where it was. The names the call's record in PostgreSQL uses (its
+events, dispositions, callback states) are in `callcenter.acd.effects`.
 """
 
 from __future__ import annotations
