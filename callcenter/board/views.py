@@ -17,7 +17,7 @@ from callcenter.acd.calls import RINGING, Call, CallState
 from callcenter.acd.policy import QueuedCall
 from callcenter.acd.shifts import Roster
 from callcenter.acd.view import AcdView
-from callcenter.tickets.model import mask_phone
+from callcenter.infra.masking import mask_phone
 
 # reasons an agent may pick (missed_call is set by the ACD, not chosen)
 PAUSE_REASONS = [r.value for r in PauseReason if r is not PauseReason.MISSED_CALL]
