@@ -97,8 +97,10 @@ def pjsip_trunk(s: Settings) -> str:
     register = s.trunk_mode == "register"
     blocks = [
         f"; carrier trunk, mode {s.trunk_mode}\n[trunk](trunk-template)\n"
+        # no `callerid` here: on an endpoint it would replace the citizen's number on inbound
+        # calls; outbound caller ID is set by [outbound] in the dialplan (OUTBOUND_CID)
         f"allow = {s.trunk_codecs}\naors = trunk\nfrom_user = {user if register else cid}\n"
-        f"callerid = {cid} <{cid}>\nsend_pai = yes\n"
+        "send_pai = yes\n"
         + ("outbound_auth = trunk-auth\n" if register else ""),
         f"[trunk]\ntype = aor\ncontact = sip:{host}\nqualify_frequency = 30\n",
         "[trunk]\ntype = identify\nendpoint = trunk\n" + "".join(f"match = {m}\n" for m in _matches(s)),

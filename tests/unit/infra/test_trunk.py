@@ -54,7 +54,7 @@ def test_ip_trunk_renders_identify_alaw_and_caller_id(tmp_path):
     pj, ext = conf["pjsip.conf"], conf["extensions.conf"]
     assert "bind = 0.0.0.0:5060" in pj and "external_media_address = 198.51.100.7" in pj
     assert "local_net = 10.0.0.0/8" in pj
-    assert "match = 203.0.113.5" in pj and "allow = alaw" in pj and "callerid = 12345 <12345>" in pj
+    assert "match = 203.0.113.5" in pj and "allow = alaw" in pj and "from_user = 12345" in pj
     assert "contact = sip:203.0.113.5:5060" in pj and "type = registration" not in pj
     assert "OUTBOUND_PREFIX = PJSIP/" in ext and "OUTBOUND_SUFFIX = @trunk" in ext
     assert "OUTBOUND_CID = 12345" in ext
