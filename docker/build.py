@@ -144,8 +144,7 @@ def requirements() -> list[str]:
     import tomllib
 
     data = tomllib.loads((REPO / "pyproject.toml").read_text())
-    return list(data["project"]["dependencies"]) + ["prometheus-client>=0.20"] * (
-        not any(d.startswith("prometheus-client") for d in data["project"]["dependencies"]))
+    return list(data["project"]["dependencies"])
 
 
 # wheels the container's interpreter needs although the host's does not: redis wants
