@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.infra.settings import REPO_ROOT, Settings
-from callcenter.infra.trunk import carrier_dids, pjsip_trunk, transport_nat
+from callcenter.infra.trunk import carrier_dids, pjsip_trunk, seat_media, transport_nat, transport_tls
 
 TEMPLATE_DIR = REPO_ROOT / "asterisk_conf"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -71,6 +71,8 @@ def render_values(settings: Settings, inst_dir: str, *, simulated_pstn: bool | N
         "sip_bind": settings.sip_bind,
         "sip_port": str(settings.sip_port),
         "transport_nat": transport_nat(settings),
+        "transport_tls": transport_tls(settings),
+        "seat_media": seat_media(settings),
         "pjsip_trunk": pjsip_trunk(settings),
         "carrier_dids": carrier_dids(settings),
         "outbound_cid": settings.trunk_caller_id,

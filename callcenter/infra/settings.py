@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     agi_connect_host: str | None = None  # default: agi_host (127.0.0.1 when that is a wildcard)
     sip_external_address: str | None = None  # public address behind NAT (softphones elsewhere)
     sip_local_net: str = ""  # comma-separated CIDRs that are *not* behind the NAT
+    sip_tls_port: int = Field(0, ge=0, le=65535)  # 0: no TLS transport
+    sip_tls_cert: str = ""  # certificate and key files as Asterisk sees them
+    sip_tls_key: str = ""
+    seat_srtp: bool = False  # seats must use SRTP (SDES keys, so only over TLS)
 
     # the carrier trunk (see callcenter/infra/trunk.py and docker/README.md)
     trunk_mode: Literal["none", "ip", "register"] = "none"

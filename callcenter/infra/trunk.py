@@ -66,6 +66,10 @@ def check_trunk(s: Settings) -> list[str]:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             problems.append(f"CALLCENTER_SIP_LOCAL_NET: {cidr!r} is not a network (e.g. 10.0.0.0/8)")
+    if s.sip_tls_port and not (s.sip_tls_cert and s.sip_tls_key):
+        problems.append("CALLCENTER_SIP_TLS_CERT / CALLCENTER_SIP_TLS_KEY: needed with CALLCENTER_SIP_TLS_PORT")
+    if s.seat_srtp and not s.sip_tls_port:
+        problems.append("CALLCENTER_SEAT_SRTP: SRTP keys travel in the SIP messages; set CALLCENTER_SIP_TLS_PORT too")
     if s.trunk_mode == "none":
         return problems
     if not _HOST.match(s.trunk_host or ""):
@@ -87,6 +91,21 @@ def transport_nat(s: Settings) -> str:
                   f"external_signaling_address = {s.sip_external_address}"]
     lines += [f"local_net = {c.strip()}" for c in s.sip_local_net.split(",") if c.strip()]
     return "\n".join(lines)
+
+
+def transport_tls(s: Settings) -> str:
+    """A TLS transport for softphones on other networks (CALLCENTER_SIP_TLS_PORT), or nothing."""
+    if not s.sip_tls_port:
+        return "; no TLS transport (CALLCENTER_SIP_TLS_PORT=0)"
+    nat = transport_nat(s)
+    return (f"[transport-tls]\ntype = transport\nprotocol = tls\nbind = {s.sip_bind}:{s.sip_tls_port}\n"
+            f"cert_file = {s.sip_tls_cert}\npriv_key_file = {s.sip_tls_key}\nmethod = tlsv1_2\n"
+            + (nat + "\n" if nat else ""))
+
+
+def seat_media(s: Settings) -> str:
+    """Seat endpoint lines for SRTP (CALLCENTER_SEAT_SRTP), or nothing."""
+    return "media_encryption = sdes\nmedia_encryption_optimistic = no" if s.seat_srtp else ""
 
 
 def pjsip_trunk(s: Settings) -> str:

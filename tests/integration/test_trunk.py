@@ -116,3 +116,34 @@ async def test_outbound_call_goes_out_on_the_trunk_as_12345(trunk_asterisk, ari_
     media = next(line for line in invite_msg.splitlines() if line.startswith("m=audio"))
     assert media.split()[3:4] == ["8"]  # A-law (PCMA) first in the offer
     assert "PCMU" not in invite_msg
+
+
+def test_tls_transport_and_seat_srtp_load_in_asterisk(settings: Settings, tmp_path):
+    """Softphones on other networks: a TLS transport and SRTP-only seats, as Asterisk loads them."""
+    import subprocess
+
+    from callcenter.infra.sandbox import AsteriskInstance, build_root
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is missing")
+    root = build_root(settings.asterisk_cache, echo=lambda *_: None)
+    name = f"test-tls-{os.getpid()}"
+    keys = root / "srv" / "callcenter" / name / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=hall",
+                    "-keyout", str(keys / "hall.key"), "-out", str(keys / "hall.crt")],
+                   check=True, capture_output=True)
+    inside = f"/srv/callcenter/{name}/keys"
+    s = settings.model_copy(update=dict(
+        ari_url=f"http://127.0.0.1:{free_port()}", sip_port=free_port(socket.SOCK_DGRAM),
+        sip_tls_port=free_port(), sip_tls_cert=f"{inside}/hall.crt", sip_tls_key=f"{inside}/hall.key",
+        seat_srtp=True, asterisk_instance=name))
+    inst = AsteriskInstance(s, root)
+    try:
+        inst.start()
+        transports = inst.cli("pjsip show transports")
+        assert "transport-tls" in transports and f":{s.sip_tls_port}" in transports
+        assert "sdes" in inst.cli("pjsip show endpoint seat01").lower()
+    finally:
+        inst.stop()
+        shutil.rmtree(inst.host_dir, ignore_errors=True)

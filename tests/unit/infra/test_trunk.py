@@ -68,3 +68,17 @@ def test_register_trunk_renders_registration_and_outbound_auth(tmp_path):
     pj = conf["pjsip.conf"]
     assert "type = registration" in pj and "client_uri = sip:0812123@sbc.example.net" in pj
     assert "outbound_auth = trunk-auth" in pj and "password = pw" in pj
+
+
+def test_tls_transport_and_seat_srtp(tmp_path):
+    with pytest.raises(SettingsError, match="CALLCENTER_SIP_TLS_CERT"):
+        load_settings(sip_tls_port=5061)
+    with pytest.raises(SettingsError, match="CALLCENTER_SEAT_SRTP"):
+        load_settings(seat_srtp=True)
+    conf = _render(tmp_path, sip_tls_port=5061, sip_tls_cert="/etc/asterisk/keys/hall.crt",
+                   sip_tls_key="/etc/asterisk/keys/hall.key", seat_srtp=True)
+    pj = conf["pjsip.conf"]
+    assert "protocol = tls" in pj and "bind = 127.0.0.1:5061" in pj and "cert_file = /etc/asterisk/keys/hall.crt" in pj
+    seat_template = pj[pj.index("[seat-template](!)"):pj.index("[seat-aor-template](!)")]
+    assert "media_encryption = sdes" in seat_template
+    assert "media_encryption" not in _render(tmp_path / "plain")["pjsip.conf"]
