@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 from carrier import Carrier
-from helpers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker" / "compose.yaml"
@@ -61,25 +60,31 @@ def poll(check, timeout: float, what: str, interval: float = 0.5):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-def _udp_range(size: int) -> int:
-    for base in range(33000, 40000, 250):
+def _port_block(size: int = 128) -> list[int]:
+    """`size` ports free for TCP and UDP, above the kernel's ephemeral range (32768-60999 here):
+    a port picked from the ephemeral range can be taken by some client's source port before the
+    container binds it; the test suite's other ports are ephemeral or 21000-29199 (RTP)."""
+    blocks = list(range(61000, 65535 - size, size))
+    start = os.getpid() % len(blocks)
+    for base in blocks[start:] + blocks[:start]:
         try:
-            for port in (base, base + size - 1):
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind(("127.0.0.1", port))
-            return base
+            for port in range(base, base + size):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(socket.AF_INET, kind) as sock:
+                        sock.bind(("127.0.0.1", port))
+            return list(range(base, base + size))
         except OSError:
             continue
-    raise RuntimeError("no free UDP range for RTP")
+    raise RuntimeError("no free block of ports above the ephemeral range")
 
 
 class Stack:
     def __init__(self, tmp: Path, tags: dict[str, str]):
         self.project = f"cctest{os.getpid()}"
-        self.http, self.standby_http = free_port(), free_port()
-        self.sip, self.carrier_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
-        self.pg, self.redis = free_port(), free_port()
-        rtp = _udp_range(100)
+        ports = iter(_port_block())
+        self.http, self.standby_http, self.sip, self.carrier_port, self.carrier_media, self.pg, self.redis, \
+            mqtt, ari, agi, standby_agi = (next(ports) for _ in range(11))
+        rtp = next(ports)  # and the next 99
         self.env_file = tmp / "callcenter.env"
         self.env_file.write_text("\n".join([
             "CALLCENTER_ENV=prod",
@@ -87,9 +92,9 @@ class Stack:
             f"CALLCENTER_SESSION_SECRET=sess-{os.getpid()}", f"CALLCENTER_METRICS_TOKEN=m-{os.getpid()}",
             f"CALLCENTER_DATABASE_URL=postgresql://callcenter:db-{os.getpid()}@127.0.0.1:{self.pg}/callcenter",
             f"CALLCENTER_REDIS_URL=redis://127.0.0.1:{self.redis}/0",
-            "CALLCENTER_MQTT_HOST=127.0.0.1", f"CALLCENTER_MQTT_PORT={free_port()}",
-            f"CALLCENTER_ARI_URL=http://127.0.0.1:{free_port()}",
-            f"CALLCENTER_HTTP_PORT={self.http}", f"CALLCENTER_AGI_PORT={free_port()}",
+            "CALLCENTER_MQTT_HOST=127.0.0.1", f"CALLCENTER_MQTT_PORT={mqtt}",
+            f"CALLCENTER_ARI_URL=http://127.0.0.1:{ari}",
+            f"CALLCENTER_HTTP_PORT={self.http}", f"CALLCENTER_AGI_PORT={agi}",
             f"CALLCENTER_SIP_PORT={self.sip}", f"CALLCENTER_RTP_START={rtp}", f"CALLCENTER_RTP_END={rtp + 99}",
             "CALLCENTER_TRUNK_MODE=ip", f"CALLCENTER_TRUNK_HOST=127.0.0.1:{self.carrier_port}",
             "CALLCENTER_TRUNK_MATCH=127.0.0.1", "CALLCENTER_TRUNK_DIDS=12345,12315",
@@ -99,7 +104,7 @@ class Stack:
                     "CALLCENTER_IMAGE_TAG": tags["callcenter-app"].split(":")[1],
                     "CALLCENTER_ASTERISK_TAG": tags["callcenter-asterisk"].split(":")[1],
                     "CALLCENTER_SERVICES_TAG": tags["callcenter-services"].split(":")[1],
-                    "STANDBY_HTTP_PORT": str(self.standby_http), "STANDBY_AGI_PORT": str(free_port())}
+                    "STANDBY_HTTP_PORT": str(self.standby_http), "STANDBY_AGI_PORT": str(standby_agi)}
 
     def compose(self, *args: str, timeout: float = 300) -> str:
         res = subprocess.run([*COMPOSE, "-f", str(COMPOSE_FILE), "-p", self.project, *args], env=self.env,
@@ -149,7 +154,7 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
     tags = _build()
     figures["build"] = time.monotonic() - t0
     stack = Stack(tmp_path, tags)
-    carrier = Carrier(stack.carrier_port, free_port(socket.SOCK_DGRAM))
+    carrier = Carrier(stack.carrier_port, stack.carrier_media)
     try:
         t1 = time.monotonic()
         stack.compose("up", "-d")
