@@ -71,7 +71,9 @@ def cmd_seed(settings: Settings, args) -> int:
 def cmd_seats(settings: Settings, args) -> int:
     from callcenter.infra.asterisk_conf import seat_credentials
 
-    print(f"SIP registrar 127.0.0.1:{settings.sip_port} (UDP); user = seat id, password below")
+    host = settings.sip_external_address or ("<this host>" if settings.sip_bind == "0.0.0.0" else settings.sip_bind)
+    tls = f", TLS {host}:{settings.sip_tls_port}" if settings.sip_tls_port else ""
+    print(f"SIP registrar {host}:{settings.sip_port} (UDP{tls}); user = seat id, password below")
     for c in seat_credentials(settings):
         print(f"  {c.seat_id}  {c.password}")
     return 0
