@@ -67,6 +67,7 @@ def render_values(settings: Settings, inst_dir: str, *, simulated_pstn: bool | N
         "http_port": str(settings.http_port),
         "agi_port": str(settings.agi_port),
         "agi_host": settings.agi_dial_host,
+        "agi_url2": f"agi://{settings.agi_dial_host}:{settings.agi_standby_port}" if settings.agi_standby_port else "",
         "ari_bind": settings.ari_bind,
         "sip_bind": settings.sip_bind,
         "sip_port": str(settings.sip_port),

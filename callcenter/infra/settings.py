@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     sip_bind: str = "127.0.0.1"
     ari_bind: str = "127.0.0.1"
     agi_connect_host: str | None = None  # default: agi_host (127.0.0.1 when that is a wildcard)
+    agi_standby_port: int | None = Field(None, ge=1, le=65535)  # the standby controller's FastAGI
     sip_external_address: str | None = None  # public address behind NAT (softphones elsewhere)
     sip_local_net: str = ""  # comma-separated CIDRs that are *not* behind the NAT
     sip_tls_port: int = Field(0, ge=0, le=65535)  # 0: no TLS transport
