@@ -212,7 +212,16 @@ def build_images(*, only_print: bool = False) -> dict[str, str]:
         say(f"{tag} built in {time.monotonic() - started:.0f}s")
     for name, tag in tags.items():  # compose refers to :latest
         run([docker(), "tag", tag, f"{name}:latest"])
+        prune_superseded(name, keep={tag.split(":")[1], "latest"})
     return tags
+
+
+def prune_superseded(name: str, keep: set[str]) -> None:
+    """Drop the tags older sources built (their unique layers go with them)."""
+    out = subprocess.run([docker(), "images", name, "--format", "{{.Tag}}"], capture_output=True, text=True)
+    old = [f"{name}:{t}" for t in out.stdout.split() if t not in keep and t != "<none>"]
+    if old:
+        subprocess.run([docker(), "rmi", *old], capture_output=True)
 
 
 def main() -> int:
