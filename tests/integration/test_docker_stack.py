@@ -1,7 +1,8 @@
 """The deployment as a hall's IT team runs it: images built offline, `compose up` (host network,
 own ports), a call from the carrier (sipp) through the trunk queued in the controller, a ticket
-filed over the API that survives restarts of the controller, PostgreSQL and Redis, a backup
-taken and restored with the compose job, then `compose down -v`.
+filed over the API that survives restarts of the controller, PostgreSQL and Redis, the standby
+taking calls (IVR included) while the controller is stopped, a backup taken and restored with
+the compose job, then `compose down -v`.
 
 Skipped where no Docker daemon answers (scripts/setup.sh installs docker.io and starts dockerd
 as root). Images are reused when their content hash is unchanged (docker/build.py), so only
@@ -64,7 +65,7 @@ def _port_block(size: int = 128) -> list[int]:
     """`size` ports free for TCP and UDP, above the kernel's ephemeral range (32768-60999 here):
     a port picked from the ephemeral range can be taken by some client's source port before the
     container binds it; the test suite's other ports are ephemeral or 21000-29199 (RTP)."""
-    blocks = list(range(61000, 65535 - size, size))
+    blocks = list(range(61000, 64800, size))  # RTP must start at or below 65000 (settings)
     start = os.getpid() % len(blocks)
     for base in blocks[start:] + blocks[:start]:
         try:
@@ -85,6 +86,7 @@ class Stack:
         self.http, self.standby_http, self.sip, self.carrier_port, self.carrier_media, self.pg, self.redis, \
             mqtt, ari, agi, standby_agi = (next(ports) for _ in range(11))
         rtp = next(ports)  # and the next 99
+        self.carrier2, self.carrier2_media = rtp + 100, rtp + 101
         self.env_file = tmp / "callcenter.env"
         self.env_file.write_text("\n".join([
             "CALLCENTER_ENV=prod",
@@ -155,6 +157,7 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
     figures["build"] = time.monotonic() - t0
     stack = Stack(tmp_path, tags)
     carrier = Carrier(stack.carrier_port, stack.carrier_media)
+    carrier2 = Carrier(stack.carrier2, stack.carrier2_media)
     try:
         t1 = time.monotonic()
         stack.compose("up", "-d")
@@ -170,6 +173,7 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
             return status == 200 and any(doc["queues"].values()) and doc
         doc = poll(queued, 90, "the trunk call queued in the controller")
         assert sum(len(v) for v in doc["queues"].values()) == 1
+        first_calls = {c["call_id"] for v in doc["queues"].values() for c in v}
 
         status, ticket = stack.api("POST", "/api/tickets", {"kind": "complaint",
                                                             "description": "小区路灯不亮，已经一周了"})
@@ -192,6 +196,19 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
             return out if "callcenter:lease:" in out else None
         poll(redis_keys, 60, "the controller lease in the emptied Redis")
 
+        # the controller goes away: the standby takes the lease, and a new call goes through the
+        # IVR (the dialplan's second FastAGI address) into the standby's queue
+        stack.compose("stop", "controller")
+        poll(lambda: stack.api("GET", "/health", port=stack.standby_http)[1]["active"], 30, "the standby active")
+        carrier2.call(f"127.0.0.1:{stack.sip}", "12315", caller="13987654321", dtmf="0", hold_ms=60000)
+
+        def queued_on_standby():
+            status, doc = stack.api("GET", "/api/queues", port=stack.standby_http)
+            return status == 200 and {c["call_id"] for v in doc["queues"].values() for c in v} - first_calls
+        poll(queued_on_standby, 90, "the second call queued by the standby")
+        stack.compose("start", "controller")
+        stack.wait_healthy("controller")
+
         # backup, a ticket filed after it, restore: the ticket from before is there, the later one gone
         out = stack.compose("run", "--rm", "backup")
         dump = out.split("backup: wrote ", 1)[1].split()[0]
@@ -211,4 +228,5 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
         raise
     finally:
         carrier.stop()
+        carrier2.stop()
         stack.compose("down", "-v", "--remove-orphans", timeout=180)
