@@ -31,7 +31,7 @@ async def test_metrics_report_the_queue_and_need_the_token(stack, settings):
     state = stack[STATE]
     parts = state["ctx"]
     ctx = Context(settings.model_copy(update={"metrics_token": "scrape-me"}), parts.pool, parts.live,
-                  parts.relay, parts.ari, parts.records, parts.router, parts.services["lease"])
+                  parts.relay, parts.ari, parts.records, parts.router, parts.lease)
     plugin = MetricsPlugin(backlogs={"example": lambda: 3})
     app = web.Application()
     plugin.routes(app)
