@@ -1,5 +1,7 @@
 """Dispatch data in PostgreSQL: model versions (activate = roll back or forward), the hall's
-decisions as training examples, and incidents with their linked requests. Translation only."""
+decisions as training examples, and incidents with their linked requests. An incident opened
+or closed is also an MQTT event (``incidents/opened``, ``incidents/closed``) through the
+transactional outbox, for the board. Translation only."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.dispatch.model import Example, LinearModel
+from callcenter.infra import outbox
 
 SOURCES = ("human_dispatch", "objection", "reassignment", "correction")
 
@@ -120,6 +123,9 @@ async def open_incident(conn: asyncpg.Connection, *, district: str, department: 
             opened_at)
         await conn.executemany("INSERT INTO dispatch_incident_links (incident_id, ref, via) VALUES ($1, $2, 'detector') "
                                "ON CONFLICT DO NOTHING", [(iid, r) for r in refs])
+        await outbox.write(conn, [("incidents/opened", {
+            "id": iid, "district": district, "department": department, "title": title, "keywords": keywords,
+            "master_ref": master_ref, "opened_at": opened_at.isoformat(), "linked": len(refs)})])
     return iid
 
 
@@ -143,10 +149,14 @@ async def open_incidents_of(conn: asyncpg.Connection, master_ref: str) -> list[i
 
 async def close_incident(conn: asyncpg.Connection, incident_id: int) -> list[str]:
     """Close it; returns every linked request (each citizen gets the callback)."""
-    await conn.execute("UPDATE dispatch_incidents SET status = 'closed', closed_at = now(), announce = false "
-                       "WHERE id = $1 AND status = 'open'", incident_id)
-    return [r["ref"] for r in await conn.fetch(
-        "SELECT ref FROM dispatch_incident_links WHERE incident_id = $1 ORDER BY linked_at, ref", incident_id)]
+    async with conn.transaction():
+        closed = await conn.fetchval("UPDATE dispatch_incidents SET status = 'closed', closed_at = now(), "
+                                     "announce = false WHERE id = $1 AND status = 'open' RETURNING id", incident_id)
+        refs = [r["ref"] for r in await conn.fetch(
+            "SELECT ref FROM dispatch_incident_links WHERE incident_id = $1 ORDER BY linked_at, ref", incident_id)]
+        if closed:
+            await outbox.write(conn, [("incidents/closed", {"id": incident_id, "linked": len(refs)})])
+    return refs
 
 
 async def list_incidents(conn: asyncpg.Connection, *, open_only: bool = True) -> list[dict[str, Any]]:

@@ -83,6 +83,9 @@ async def test_incident_is_stored_with_its_requests_and_closing_returns_them(poo
     with pytest.raises(DispatchError):
         await svc.confirm_link(row["id"] + 1, "call-x")
     refs = await svc.close_incident(row["id"])
+    events = [tuple(r) for r in await pool.fetch("SELECT topic, payload->>'id' FROM outbox "
+                                                 "WHERE topic LIKE 'incidents/%' ORDER BY id")]
+    assert events == [("incidents/opened", str(row["id"])), ("incidents/closed", str(row["id"]))]
     assert set(refs) == {f"PZH-{i}" for i in range(7)} | {"call-abc"}
     assert await svc.incidents() == []
     assert await svc.observe("PZH-9", t0 + timedelta(minutes=9), "西区", "清香坪停水了", "water") is None
