@@ -71,6 +71,10 @@ class Incident:
         words = [k for k, _ in self.centroid.most_common(8) if k not in self.district]
         return tuple(words[:3])
 
+    def signature(self, size: int = 200) -> dict[str, int]:
+        """Its most frequent bigrams, stored so that a restarted detector can take it back."""
+        return dict(self.centroid.most_common(size))
+
     @property
     def title(self) -> str:
         return f"{self.district}：{'/'.join(self.keywords)}（{len(self.refs)}件）"
@@ -154,6 +158,15 @@ class IncidentDetector:
         self._next_id += 1
         self.incidents[inc.id] = inc
         return Opened(inc)
+
+    def restore(self, *, district: str, department: str | None, master: str, refs: list[str],
+                opened_at: datetime, last_at: datetime, signature: dict[str, int]) -> Incident:
+        """Take back an incident that was open before a restart (later requests join it again)."""
+        inc = Incident(self._next_id, district, department, master, list(refs), opened_at, last_at,
+                       Counter(signature))
+        self._next_id += 1
+        self.incidents[inc.id] = inc
+        return inc
 
     def close(self, incident_id: int) -> Incident | None:
         """The master ticket was resolved: later requests start afresh."""

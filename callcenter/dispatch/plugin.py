@@ -52,6 +52,7 @@ class DispatchPlugin:
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = DispatchService(ctx.pool)
         await svc.refresh()
+        await svc.restore_incidents()
         self.service.set(svc)
         last_retrain = time.monotonic()
 

@@ -125,6 +125,21 @@ class DispatchService:
 
     # ---- mass incidents -----------------------------------------------------------------
 
+    async def restore_incidents(self) -> int:
+        """At start: the incidents still open go back into the detector, so that requests after a
+        restart join them instead of opening a second one."""
+        async with self.pool.acquire() as conn:
+            rows = await store.open_incidents(conn)
+        loop = asyncio.get_running_loop()
+        for r in rows:
+            inc = self.detector.restore(district=r["district"], department=r["department"], master=r["master_ref"],
+                                        refs=list(r["refs"]), opened_at=r["opened_at"],
+                                        last_at=max(r["last_at"], r["opened_at"]), signature=r["signature"])
+            stored: asyncio.Future[int] = loop.create_future()
+            stored.set_result(r["id"])
+            self._incident_ids[inc.id] = stored
+        return len(rows)
+
     async def observe(self, ref: str, at: datetime, district: str | None, text: str,
                       department: str | None = None, source: str = "ticket") -> dict[str, Any] | None:
         """Feed a new ticket or a live transcript to the detector. An opened incident is stored at
@@ -141,7 +156,8 @@ class DispatchService:
                 async with self.pool.acquire() as conn:
                     iid = await store.open_incident(conn, district=inc.district, department=inc.department,
                                                     title=inc.title, keywords=list(inc.keywords),
-                                                    master_ref=inc.master, opened_at=inc.opened_at, refs=inc.refs)
+                                                    master_ref=inc.master, opened_at=inc.opened_at, refs=inc.refs,
+                                                    signature=inc.signature())
             except BaseException as exc:
                 stored.set_exception(exc)
                 self.detector.close(inc.id)

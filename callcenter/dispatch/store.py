@@ -115,12 +115,13 @@ async def examples_since_active(conn: asyncpg.Connection) -> int:
 # ---- incidents ---------------------------------------------------------------------------
 
 async def open_incident(conn: asyncpg.Connection, *, district: str, department: str | None, title: str,
-                        keywords: list[str], master_ref: str, opened_at: datetime, refs: list[str]) -> int:
+                        keywords: list[str], master_ref: str, opened_at: datetime, refs: list[str],
+                        signature: dict[str, int]) -> int:
     async with conn.transaction():
         iid = await conn.fetchval(
-            "INSERT INTO dispatch_incidents (district, department, title, keywords, master_ref, opened_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", district, department, title, keywords, master_ref,
-            opened_at)
+            "INSERT INTO dispatch_incidents (district, department, title, keywords, signature, master_ref, opened_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", district, department, title, keywords, signature,
+            master_ref, opened_at)
         await conn.executemany("INSERT INTO dispatch_incident_links (incident_id, ref, via) VALUES ($1, $2, 'detector') "
                                "ON CONFLICT DO NOTHING", [(iid, r) for r in refs])
         await outbox.write(conn, [("incidents/opened", {
@@ -134,6 +135,16 @@ async def link(conn: asyncpg.Connection, incident_id: int, ref: str, via: str, *
         "INSERT INTO dispatch_incident_links (incident_id, ref, via, confirmed) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (incident_id, ref) DO UPDATE SET confirmed = dispatch_incident_links.confirmed "
         "OR EXCLUDED.confirmed", incident_id, ref, via, confirmed)
+
+
+async def open_incidents(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """Open incidents with their links and the time of the latest one (to restore the detector)."""
+    rows = await conn.fetch(
+        "SELECT i.id, i.district, i.department, i.master_ref, i.opened_at, i.signature, "
+        "array_agg(l.ref ORDER BY l.linked_at, l.ref) AS refs, max(l.linked_at) AS last_at "
+        "FROM dispatch_incidents i JOIN dispatch_incident_links l ON l.incident_id = i.id "
+        "WHERE i.status = 'open' GROUP BY i.id ORDER BY i.id")
+    return [dict(r) for r in rows]
 
 
 async def add_links(conn: asyncpg.Connection, links: list[tuple[int, str]]) -> None:

@@ -37,6 +37,7 @@ CREATE TABLE dispatch_incidents (
     department     text,
     title          text NOT NULL,
     keywords       text[] NOT NULL DEFAULT '{}',
+    signature      jsonb NOT NULL DEFAULT '{}',     -- bigram counts of its requests (rebuilds the detector)
     master_ref     text NOT NULL,               -- the first request's ticket number (master ticket)
     status         text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
     announce       boolean NOT NULL DEFAULT false,  -- the IVR offers it to callers from the district

@@ -79,6 +79,12 @@ async def test_incident_is_stored_with_its_requests_and_closing_returns_them(poo
     (row,) = await svc.incidents()
     assert row["district"] == "西区" and row["master_ref"] == "PZH-0" and row["linked"] == 7
     assert "停水" in row["keywords"]
+    # after a restart the open incident is taken back: a new request joins it, none is opened
+    again = DispatchService(pool, corpus=small_corpus, detector=IncidentDetector(min_count=5))
+    assert await again.restore_incidents() == 1
+    joined = await again.observe("PZH-8", t0 + timedelta(minutes=8), "西区", "清香坪停水了，一直没来水", "water")
+    assert joined == {"event": "joined", "incident": row["id"], "master": "PZH-0", "ref": "PZH-8"}
+    await again.flush()
     await svc.confirm_link(row["id"], "call-abc", via="ivr")
     with pytest.raises(DispatchError):
         await svc.confirm_link(row["id"] + 1, "call-x")
@@ -86,7 +92,7 @@ async def test_incident_is_stored_with_its_requests_and_closing_returns_them(poo
     events = [tuple(r) for r in await pool.fetch("SELECT topic, payload->>'id' FROM outbox "
                                                  "WHERE topic LIKE 'incidents/%' ORDER BY id")]
     assert events == [("incidents/opened", str(row["id"])), ("incidents/closed", str(row["id"]))]
-    assert set(refs) == {f"PZH-{i}" for i in range(7)} | {"call-abc"}
+    assert set(refs) == {f"PZH-{i}" for i in range(7)} | {"PZH-8", "call-abc"}
     assert await svc.incidents() == []
     assert await svc.observe("PZH-9", t0 + timedelta(minutes=9), "西区", "清香坪停水了", "water") is None
 

@@ -74,3 +74,15 @@ def test_a_request_is_counted_once_and_needs_a_district():
 def test_min_count_must_make_sense():
     with pytest.raises(ValueError):
         IncidentDetector(min_count=1)
+
+
+def test_a_restored_incident_is_joined_after_a_restart():
+    det = IncidentDetector(min_count=3, window=timedelta(minutes=10))
+    for i in range(3):
+        det.observe(outage(i, T0 + timedelta(minutes=i), texts=OUTAGE[:2]))
+    (inc,) = det.incidents.values()
+    again = IncidentDetector(min_count=3, window=timedelta(minutes=10))
+    back = again.restore(district=inc.district, department=inc.department, master=inc.master, refs=inc.refs,
+                         opened_at=inc.opened_at, last_at=inc.last_at, signature=inc.signature())
+    event = again.observe(outage(9, T0 + timedelta(minutes=20), texts=OUTAGE[:2]))
+    assert isinstance(event, Joined) and event.incident is back and back.refs[-1] == "PZH-0009"
