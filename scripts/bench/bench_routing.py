@@ -11,7 +11,7 @@ On the corpus's held-out split (paraphrase groups never trained on) it prints:
   - the precision/automation trade-off curve as a PNG;
   - dispatch time per ticket (classifier; rules + classifier), p50 and p99.
 
-    .venv/bin/python scripts/bench/bench_routing.py [--plot FILE.png] [--no-compare]
+    .venv/bin/python scripts/bench/bench_routing.py [--plot FILE.png] [--no-compare] [--learning-curve]
 Goals: >= 95 % correct among auto-dispatched with <= 20 % sent to humans; p99 <= 5 ms.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import random
 import statistics
 import sys
 import time
@@ -115,6 +116,8 @@ def main() -> int:
     ap.add_argument("--plot", type=Path, default=Path("/tmp/bench_routing_tradeoff.png"))
     ap.add_argument("--no-compare", action="store_true", help="skip the jieba / rules comparison")
     ap.add_argument("--rounds", type=int, default=5, help="passes over the held-out split for the timings")
+    ap.add_argument("--learning-curve", action="store_true",
+                    help="also train on 40/60/80 % of the training groups (how much more data would help)")
     args = ap.parse_args()
     corpus, cat = load_corpus(), default_catalogue()
     print(f"corpus: {len(corpus.train)} training requests, {len(corpus.heldout)} held out "
@@ -156,6 +159,17 @@ def main() -> int:
     print(f"\ntrade-off curve: {args.plot}")
     for t, a, p in curve[::10]:
         print(f"  threshold {t:.2f}: {pct(a)} auto at {pct(p)}")
+
+    if args.learning_curve:
+        print("\nlearning curve (training groups kept, same held-out split):")
+        groups = sorted({e.group for e in corpus.train})
+        order = random.Random(1).sample(groups, len(groups))
+        for frac in (0.4, 0.6, 0.8, 1.0):
+            keep = set(order[:int(len(order) * frac)])
+            part = [e for e in corpus.train if e.group in keep]
+            met = metrics if frac == 1.0 else fit(part, corpus.heldout)[1]
+            print(f"  {len(part):5d} requests: top-1 {pct(met['top1'])}  auto {pct(met['auto_share'])} "
+                  f"at {pct(met['auto_precision'])}")
 
     times = timings(model, corpus.heldout, base["rules"] if base else None, args.rounds)
     print("\ndispatch time per ticket:")
