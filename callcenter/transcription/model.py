@@ -366,6 +366,8 @@ class Counters:
     segments_deferred: int = 0
     segments_untranscribed: int = 0
     partials_skipped: int = 0
+    packets_lost: int = 0  # by sequence gaps, over ended streams
+    packets_late: int = 0
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1

@@ -162,7 +162,7 @@ class Lane:
     worker thread at a time; it returns the utterances (partials and finals) it produced."""
 
     def __init__(self, call_id: str, leg: Leg, model: Any, rate: int, spool: Spool, *,
-                 max_segment_s: float = 15.0, end_ms: int = 300, partial_every_s: float = 0.4):
+                 max_segment_s: float = 15.0, end_ms: int = 500, partial_every_s: float = 0.4):
         self.call_id, self.leg, self.rate = call_id, leg, rate
         self.model, self.spool = model, spool
         self.partial_every_s = partial_every_s

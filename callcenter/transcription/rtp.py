@@ -65,6 +65,8 @@ class RtpReceiver(asyncio.DatagramProtocol):
             now = time.monotonic()
             for payload in stream.reorder.flush():
                 self._deliver(stream, payload, now)
+            self.counters.packets_lost += stream.reorder.stats.lost
+            self.counters.packets_late += stream.reorder.stats.late
 
     # ------------------------------------------------------------------- asyncio
     def datagram_received(self, data: bytes, addr: tuple) -> None:  # type: ignore[override]
@@ -112,4 +114,4 @@ class RtpReceiver(asyncio.DatagramProtocol):
     def stats(self) -> dict:
         lost = sum(s.reorder.stats.lost for s in self.streams.values())
         return {"packets": self.packets, "dropped": dict(self.counters.dropped), "streams": len(self.streams),
-                "lost_open_streams": lost}
+                "lost": self.counters.packets_lost + lost, "late": self.counters.packets_late}

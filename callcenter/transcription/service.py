@@ -52,6 +52,7 @@ class Config:
     spool_max_bytes: int = 256 * 1024 * 1024
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     max_backlog_s: float = 20.0  # per lane: beyond this, audio is dropped and counted ("overflow")
+    policy: LoadPolicy = field(default_factory=LoadPolicy)
 
 
 class LaneRunner:
@@ -131,7 +132,7 @@ class TranscriptionService:
         self.ari = ari
         self.publisher = publisher
         self.counters = Counters()
-        self.policy = LoadPolicy()
+        self.policy = config.policy
         self.receiver = RtpReceiver(config.rtp_host, config.rtp_port, self.counters)
         self.tap: MediaTap | None = None
         self.executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="vosk")

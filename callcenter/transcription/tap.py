@@ -10,6 +10,7 @@ app: the Stasis router must skip them (`is_tap_channel`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ log = get_logger("transcription.tap")
 PREFIX = "tap-"
 SNOOP_ARG = "transcription-tap"
 Addr = tuple[str, int]
+ORDER = {"snoop": 0, "rtp": 1, "bridge": 2}  # teardown order
 # called once the externalMedia channel's source address is known, before media can flow
 OnStream = Callable[[str, Leg, Addr], Awaitable[None] | None]
 
@@ -77,7 +79,7 @@ class MediaTap:
             try:
                 await self._tap_leg(call_id, channel, tap, on_stream)
             except AriError as exc:
-                log.warning("tap_failed", call_id=call_id, leg=leg.value, status=exc.status, error=exc.message)
+                log.warning("tap_failed", call_id=call_id, leg=leg.value, status=exc.status, error=str(exc))
                 await self._remove(tap)
                 tap.source = None
         return [t for t in legs if t.source is not None]
@@ -101,7 +103,19 @@ class MediaTap:
         await self.ari.post(f"/channels/{channel}/snoop", spy="in", whisper="none", app=self.ari.app,
                             appArgs=SNOOP_ARG, snoopId=snoop)
         tap.ids.append(("channel", snoop))
-        await self.ari.post(f"/bridges/{bridge}/addChannel", channel=f"{snoop},{rtp}")
+        await self._add(bridge, f"{snoop},{rtp}")
+
+    async def _add(self, bridge: str, channels: str) -> None:
+        """A new snoop/externalMedia channel enters the Stasis app just after its creation
+        returns: until then addChannel answers 422 'not in Stasis'; retry briefly."""
+        for attempt in range(40):
+            try:
+                await self.ari.post(f"/bridges/{bridge}/addChannel", channel=channels)
+                return
+            except AriError as exc:
+                if exc.status != 422 or attempt == 39:
+                    raise
+                await asyncio.sleep(0.025)
 
     async def _source(self, rtp: str, ch: Any) -> Addr:
         vars_ = (ch or {}).get("channelvars") or {}
@@ -131,15 +145,18 @@ class MediaTap:
         """Delete every tap channel and bridge in Asterisk whose call is not in `live_call_ids`
         (after a restart: the calls the leg audit still knows). Returns the removed ids."""
         live = set(live_call_ids)
-        removed: list[str] = []
+        found: list[tuple[int, str, str]] = []
         for kind, items in (("channel", await self.ari.get("/channels")), ("bridge", await self.ari.get("/bridges"))):
             for item in items or []:
                 ident = str(item.get("id", ""))
                 parsed = parse_tap_id(ident)
-                if parsed is None or parsed[2] in live:
-                    continue
-                await self.ari.safe(self.ari.delete(f"/{kind}s/{ident}"))
-                removed.append(ident)
+                if parsed is not None and parsed[2] not in live:
+                    found.append((ORDER[parsed[1]], kind, ident))
+        # snoops first: a snoop whose externalMedia partner went first can stay up (Asterisk 22)
+        removed: list[str] = []
+        for _, kind, ident in sorted(found):
+            await self.ari.safe(self.ari.delete(f"/{kind}s/{ident}"))
+            removed.append(ident)
         for call_id in [c for c in self.taps if c not in live]:
             self.taps.pop(call_id, None)
         return removed
