@@ -14,7 +14,6 @@ import functools
 import os
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +31,7 @@ from callcenter.transcription.recognizer import (
 )
 from callcenter.transcription.rtp import Addr, RtpReceiver
 from callcenter.transcription.tap import MediaTap, parse_tap_id
+from callcenter.transcription.workers import AGENT, BACKLOG, CITIZEN, PriorityPool
 
 log = get_logger("transcription")
 
@@ -82,7 +82,7 @@ class LaneRunner:
 
     async def _run(self) -> None:
         svc = self.service
-        loop = asyncio.get_running_loop()
+        prio = CITIZEN if self.lane.leg is Leg.CITIZEN else AGENT
         limit = svc.config.rate * 2  # at most one second of audio per batch
         while True:
             if not self.queue:
@@ -103,7 +103,7 @@ class LaneRunner:
             live = functools.partial(policy.live, self.lane.leg, self.backlog_s)
             job = functools.partial(self.lane.process, batch, partials=policy.partials(), live=live)
             try:
-                utts = await loop.run_in_executor(svc.executor, job)
+                utts = await svc.run(prio, job)
             except Exception:
                 log.exception("lane_failed", call_id=self.lane.call_id, leg=self.lane.leg.value)
                 utts = []
@@ -113,7 +113,7 @@ class LaneRunner:
                 svc.counters.partials_skipped += 1
             for u in utts:
                 await svc.emit(u)
-        utts = await loop.run_in_executor(svc.executor, self.lane.close)
+        utts = await svc.run(prio, self.lane.close)
         for u in utts:
             await svc.emit(u)
 
@@ -135,7 +135,7 @@ class TranscriptionService:
         self.policy = config.policy
         self.receiver = RtpReceiver(config.rtp_host, config.rtp_port, self.counters)
         self.tap: MediaTap | None = None
-        self.executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="vosk")
+        self.workers = PriorityPool(config.workers)
         self.model: Any = None
         self.available = False
         self.reason = "not started"
@@ -143,17 +143,18 @@ class TranscriptionService:
         self.calls: dict[str, dict[Leg, tuple[Addr, LaneRunner]]] = {}
         self.deferred: deque[Deferred] = deque()
         self._deferred_wake = asyncio.Event()
+        self.drained = asyncio.Event()  # set while no deferred segment waits or is being decoded
+        self.drained.set()
         self._tasks: set[asyncio.Task] = set()
         self._drainer: asyncio.Task | None = None
-        self.latencies: deque[float] = deque(maxlen=10000)  # speech end → final published, seconds
+        self.latencies: deque[tuple[Leg, float]] = deque(maxlen=10000)  # speech end → final published (s)
         self.finals = 0
         self.partials = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            self.model = await loop.run_in_executor(self.executor, load_model, self.config.model_path)
+            self.model = await self.run(CITIZEN, load_model, self.config.model_path)
         except ModelUnavailable as exc:
             self.available, self.reason = False, str(exc)
             log.warning("transcription_unavailable", reason=self.reason)
@@ -173,7 +174,7 @@ class TranscriptionService:
             self._drainer.cancel()
             await asyncio.gather(self._drainer, return_exceptions=True)
         self.receiver.stop()
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        await asyncio.to_thread(self.workers.shutdown)
 
     # ------------------------------------------------------- what the ACD calls
     def call_bridged(self, call_id: str, caller_channel: str, agent_channel: str) -> None:
@@ -226,6 +227,7 @@ class TranscriptionService:
             await runner.close()
             if runner.lane.deferred:
                 self.deferred.extend(runner.lane.deferred)
+                self.drained.clear()
                 self.counters.segments_deferred += len(runner.lane.deferred)
                 runner.lane.deferred = []
                 self._deferred_wake.set()
@@ -256,7 +258,7 @@ class TranscriptionService:
         if u.final:
             self.finals += 1
             if u.spoken_end_at is not None:
-                self.latencies.append(time.monotonic() - u.spoken_end_at)
+                self.latencies.append((u.leg, time.monotonic() - u.spoken_end_at))
             if u.status != "ok":
                 self.counters.segments_untranscribed += 1
             elif not u.deferred:
@@ -264,14 +266,18 @@ class TranscriptionService:
         else:
             self.partials += 1
 
+    async def run(self, priority: int, fn: Any, *args: Any) -> Any:
+        """`fn(*args)` on a worker thread, most urgent first (never on the event loop)."""
+        return await asyncio.wrap_future(self.workers.submit(priority, fn, *args))
+
     def backlog_s(self) -> float:
         return max((r.backlog_s for legs in self.calls.values() for _, r in legs.values()), default=0.0)
 
     async def _drain(self) -> None:
         """Decode deferred segments, one at a time, only while live decoding keeps up."""
-        loop = asyncio.get_running_loop()
         while True:
             if not self.deferred:
+                self.drained.set()
                 self._deferred_wake.clear()
                 await self._deferred_wake.wait()
                 continue
@@ -280,14 +286,14 @@ class TranscriptionService:
                 self.policy.update(self.backlog_s())
                 continue
             item = self.deferred.popleft()
-            u = await loop.run_in_executor(self.executor, decode_file, self.model, self.config.rate, item,
-                                           self.spool)
+            u = await self.run(BACKLOG, decode_file, self.model, self.config.rate, item, self.spool)
             await self.emit(u)
 
     def _requeue_spool(self) -> None:
         """Segments spooled before a restart are still owed their text."""
         self.deferred.extend(self.spool.leftovers())
         if self.deferred:
+            self.drained.clear()
             self._deferred_wake.set()
 
     def stats(self) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callcenter.transcription.model import (
@@ -47,6 +47,7 @@ def test_malformed_packets_raise_bad_packet_with_a_reason(data, reason):
     assert exc.value.reason == reason
 
 
+@settings(deadline=None)  # the machine is shared: no per-example deadline
 @given(st.binary(max_size=200))
 def test_any_bytes_parse_or_raise_bad_packet(data):
     try:
@@ -109,6 +110,7 @@ def test_a_big_jump_resyncs_instead_of_counting_thousands_lost():
     assert r.stats.resyncs == 1 and r.stats.lost == 0
 
 
+@settings(deadline=None)  # the machine is shared: no per-example deadline
 @given(st.permutations(list(range(30))))
 def test_any_local_shuffle_within_depth_loses_nothing_when_flushed(order):
     r = Reorderer(depth=64)
@@ -122,6 +124,7 @@ def test_any_local_shuffle_within_depth_loses_nothing_when_flushed(order):
     assert len(out) == 30 - r.stats.late + r.stats.lost
 
 
+@settings(deadline=None)  # the machine is shared: no per-example deadline
 @given(st.lists(st.tuples(st.integers(0, 65535), st.binary(min_size=2, max_size=8)), max_size=200))
 def test_memory_stays_bounded_whatever_arrives(packets):
     r = Reorderer(depth=4)
