@@ -75,3 +75,20 @@ class TranscriptionPlugin:
         finally:
             self.service.set(None)
             await svc.stop()
+
+
+async def doctor_check(settings: Settings) -> str:
+    """For `callcenter doctor`: the model, its language (first line of its README) and load time.
+    Raises when transcription would be unavailable."""
+    import asyncio
+    import time
+
+    from callcenter.transcription.recognizer import load_model
+
+    path = model_path(settings)
+    t0 = time.perf_counter()
+    await asyncio.to_thread(load_model, path)  # ModelUnavailable says what is wrong
+    assert path is not None
+    readme = path / "README"
+    language = readme.read_text(errors="replace").splitlines()[0].strip() if readme.exists() else "unknown"
+    return f"{path} ({language}), loaded in {time.perf_counter() - t0:.1f} s"

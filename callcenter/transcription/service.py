@@ -168,8 +168,7 @@ class TranscriptionService:
     async def stop(self) -> None:
         for call_id in list(self.calls):
             await self.end(call_id)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.stop_tasks()
         if self._drainer is not None:
             self._drainer.cancel()
             await asyncio.gather(self._drainer, return_exceptions=True)
@@ -183,6 +182,11 @@ class TranscriptionService:
 
     def call_ended(self, call_id: str) -> None:
         self._spawn(self.end(call_id))
+
+    async def stop_tasks(self) -> None:
+        """Wait for the `call_bridged` / `call_ended` work already started (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
