@@ -8,6 +8,7 @@ service is *unavailable*: it still exists, taps nothing and tells each call's de
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,14 +16,18 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from callcenter.infra.logging import get_logger
+from callcenter.infra.periodic import every
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided, reply
-from callcenter.transcription.publisher import OutboxPublisher, segments
+from callcenter.transcription.publisher import OutboxPublisher, segments, sweep
 from callcenter.transcription.service import Config, TranscriptionService
 from callcenter.transcription.tap import SNOOP_ARG
 
 if TYPE_CHECKING:
     from callcenter.context import Context
+
+log = get_logger("transcription")
 
 
 def model_path(settings: Settings) -> Path | None:
@@ -70,9 +75,14 @@ class TranscriptionPlugin:
         # the snoop channels' StasisStart comes here (and is ignored), not to the ACD
         ctx.router.register(SNOOP_ARG, svc)
         self.service.set(svc)
+        days = ctx.settings.transcription_retention_days
+        sweeper = asyncio.create_task(every(3600, lambda: sweep(ctx.pool, days), log=log,
+                                            failed="transcript_sweep_failed", at_once=True))
         try:
             yield
         finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
             self.service.set(None)
             await svc.stop()
 
@@ -80,7 +90,6 @@ class TranscriptionPlugin:
 async def doctor_check(settings: Settings) -> str:
     """For `callcenter doctor`: the model, its language (first line of its README) and load time.
     Raises when transcription would be unavailable."""
-    import asyncio
     import time
 
     from callcenter.transcription.recognizer import load_model

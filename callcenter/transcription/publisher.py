@@ -43,3 +43,10 @@ async def segments(pool: asyncpg.Pool | asyncpg.Connection, call_id: str) -> lis
         "SELECT leg, seq, start_s, end_s, text, words, status, deferred FROM transcript_segments"
         " WHERE call_id = $1 ORDER BY start_s, leg, seq", call_id)
     return [dict(r) for r in rows]
+
+
+async def sweep(pool: asyncpg.Pool, retention_days: int) -> int:
+    """Delete stored segments older than the retention period; returns how many."""
+    status = await pool.execute(
+        "DELETE FROM transcript_segments WHERE created_at < now() - make_interval(days => $1)", retention_days)
+    return int(status.split()[-1])

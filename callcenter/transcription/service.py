@@ -31,7 +31,7 @@ from callcenter.transcription.recognizer import (
 )
 from callcenter.transcription.rtp import Addr, RtpReceiver
 from callcenter.transcription.tap import MediaTap, parse_tap_id
-from callcenter.transcription.workers import AGENT, BACKLOG, CITIZEN, PriorityPool
+from callcenter.transcription.workers import AGENT, BACKLOG, CHEAP, CITIZEN, PriorityPool
 
 log = get_logger("transcription")
 
@@ -64,6 +64,7 @@ class LaneRunner:
         self.queued_bytes = 0
         self.inflight_bytes = 0
         self.max_bytes = int(service.config.max_backlog_s * service.config.rate * 2)
+        self.min_bytes = service.config.rate * 2 // 10
         self.wake = asyncio.Event()
         self.closing = False
         self.task = asyncio.create_task(self._run(), name=f"lane-{lane.call_id}-{lane.leg.value}")
@@ -78,14 +79,14 @@ class LaneRunner:
             return
         self.queue.append((pcm, arrived))
         self.queued_bytes += len(pcm)
-        self.wake.set()
+        if self.queued_bytes >= self.min_bytes:  # 100 ms a hand-over to a worker, not 20 ms
+            self.wake.set()
 
     async def _run(self) -> None:
         svc = self.service
-        prio = CITIZEN if self.lane.leg is Leg.CITIZEN else AGENT
         limit = svc.config.rate * 2  # at most one second of audio per batch
         while True:
-            if not self.queue:
+            if not self.queue or (self.queued_bytes < self.min_bytes and not self.closing):
                 if self.closing:
                     break
                 self.wake.clear()
@@ -100,10 +101,11 @@ class LaneRunner:
             self.inflight_bytes = size
             policy = svc.policy
             policy.update(svc.backlog_s())
+            live_now = policy.live(self.lane.leg, self.backlog_s)
             live = functools.partial(policy.live, self.lane.leg, self.backlog_s)
             job = functools.partial(self.lane.process, batch, partials=policy.partials(), live=live)
             try:
-                utts = await svc.run(prio, job)
+                utts = await svc.run(self._priority(live_now), job)
             except Exception:
                 log.exception("lane_failed", call_id=self.lane.call_id, leg=self.lane.leg.value)
                 utts = []
@@ -113,9 +115,16 @@ class LaneRunner:
                 svc.counters.partials_skipped += 1
             for u in utts:
                 await svc.emit(u)
-        utts = await svc.run(prio, self.lane.close)
+        utts = await svc.run(self._priority(True), self.lane.close)
         for u in utts:
             await svc.emit(u)
+
+    def _priority(self, live_now: bool) -> int:
+        """Audio that will only be gated and spooled costs microseconds a frame: it goes first, so
+        a deferred leg never starves behind live decoding (and never overflows its queue)."""
+        if self.lane.mode in ("spool", "lost") or (self.lane.mode == "" and not live_now):
+            return CHEAP
+        return CITIZEN if self.lane.leg is Leg.CITIZEN else AGENT
 
     async def close(self) -> None:
         self.closing = True

@@ -1,5 +1,5 @@
-"""Worker threads with priorities: citizen lanes first, then agent lanes, then the deferred
-backlog. With a plain thread pool, a citizen's final could wait behind agent audio that is
+"""Worker threads with priorities: audio that is only gated and spooled first (cheap), then
+citizen lanes, then agent lanes, then the deferred backlog. With a plain thread pool, a citizen's final could wait behind agent audio that is
 allowed to be late; here a free worker always takes the most urgent job. Jobs are Vosk calls,
 which release the GIL, so the threads really run side by side (scripts/bench/gil_vosk.py)."""
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-CITIZEN, AGENT, BACKLOG = 0, 1, 2
+CHEAP, CITIZEN, AGENT, BACKLOG = 0, 1, 2, 3  # CHEAP: VAD and spooling only, microseconds a frame
 
 
 class PriorityPool:

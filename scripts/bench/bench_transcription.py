@@ -27,6 +27,7 @@ import json
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +110,13 @@ class Counting:
         pass
 
 
+def _machine_busy() -> float:
+    """CPU-seconds all processes of the machine have spent (user+nice+system+irq), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -157,6 +165,7 @@ async def capacity(calls: int, seconds: float, files: dict, model, spool: Path) 
     for c, leg, port in ports:
         svc._on_stream(f"b-{c}", Leg(leg), ("127.0.0.1", port))
     cpu0, t0 = time.process_time(), time.monotonic()
+    busy0 = _machine_busy()
     gen.stdin.write(b"go\n")
     await gen.stdin.drain()
     worst = 0.0
@@ -168,6 +177,8 @@ async def capacity(calls: int, seconds: float, files: dict, model, spool: Path) 
         except TimeoutError:
             pass
     load_end = time.monotonic()
+    cpu_load = time.process_time() - cpu0
+    busy = _machine_busy() - busy0
     for call_id in list(svc.calls):
         await svc.end(call_id)
     try:
@@ -180,8 +191,11 @@ async def capacity(calls: int, seconds: float, files: dict, model, spool: Path) 
     st = svc.stats()
     cit = [lat for leg, lat in svc.latencies if leg is Leg.CITIZEN]
     await svc.stop()
-    return {"calls": calls, "worst_citizen_backlog_s": round(worst, 2), "cpu_per_audio_s":
-            round(cpu / (2 * calls * (load_end - t0)), 3), "drain_s": round(drained, 1),
+    call_s = calls * (load_end - t0)
+    return {"calls": calls, "worst_citizen_backlog_s": round(worst, 2),
+            "cpu_per_call_s": round(cpu / call_s, 3), "cpu_per_call_s_during_load": round(cpu_load / call_s, 3),
+            "machine_cores_busy_during_load": round(busy / (load_end - t0), 2),
+            "our_cores_during_load": round(cpu_load / (load_end - t0), 2), "drain_s": round(drained, 1),
             "left": len(svc.deferred), "live": st["segments_live"], "deferred": st["segments_deferred"],
             "untranscribed": st["segments_untranscribed"], "overflow": st["dropped"].get("overflow", 0),
             "mode_changes": svc.policy.changes, "citizen_final_p50_ms": round(1000 * pct(cit, 0.5)),
@@ -196,6 +210,7 @@ def main() -> None:
     ap.add_argument("--calls", default="6,10,14,20")
     ap.add_argument("--seconds", type=float, default=40)
     ap.add_argument("--skip-asterisk", action="store_true")
+    ap.add_argument("--pipeline-calls", type=int, default=2)
     args = ap.parse_args()
     model = load_model(model_path())
     citizen, agent, speech = conversation()
@@ -207,23 +222,30 @@ def main() -> None:
     if not args.skip_asterisk:
         from pipeline_asterisk import run_pipeline
 
-        res = asyncio.run(run_pipeline(citizen, agent, model_path()))
-        print(f"(b) pipeline through Asterisk: {res['cpu'] / audio_s:.3f} CPU-s per audio-s in the controller "
-              f"(ratio to the floor {res['cpu'] / raw:.2f}), Asterisk beside it {res['asterisk_cpu'] / audio_s:.3f}; "
+        res = asyncio.run(run_pipeline(citizen, agent, model_path(), args.pipeline_calls))
+        n = args.pipeline_calls
+        print(f"(b) pipeline through Asterisk, {n} calls at once: {res['cpu'] / audio_s / n:.3f} CPU-s per audio-s "
+              f"in the controller (ratio to the floor {res['cpu'] / raw / n:.2f}), Asterisk beside it "
+              f"{res['asterisk_cpu'] / audio_s / n:.3f}; "
               f"utterance end -> final p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} ms "
               f"({res['finals']} finals, {res['partials']} partials, dropped {res['dropped']})")
     with tempfile.TemporaryDirectory() as d:
         files = {"citizen": f"{d}/citizen.raw", "agent": f"{d}/agent.raw"}
         Path(files["citizen"]).write_bytes(citizen)
         Path(files["agent"]).write_bytes(agent)
-        best = 0
+        best, per_call = 0, []
         for n in (int(x) for x in args.calls.split(",")):
             r = asyncio.run(capacity(n, args.seconds, files, model, Path(d) / f"spool-{n}"))
             ok = r["worst_citizen_backlog_s"] < 3 and r["untranscribed"] == 0 and r["overflow"] == 0 \
                 and r["left"] == 0 and r["drain_s"] <= 300
             print(f"(c) {n} calls: {'OK' if ok else 'FELL BEHIND'} {json.dumps(r)}")
             best = n if ok else best
-        print(f"(c) most concurrent two-leg calls at real time (VAD + deferral, 2 worker threads): {best}")
+            per_call.append(r["cpu_per_call_s"])
+        print(f"(c) most concurrent two-leg calls at real time here (VAD + deferral, 2 worker threads, a SHARED "
+              f"machine): {best}")
+        x = statistics.median(per_call)
+        print(f"(c) all work (live + deferred + RTP) costs {x:.3f} CPU-s per call-second: sustained on 2 "
+              f"dedicated cores about {2 / x:.1f} calls, both legs; citizen legs alone live: about {2 / (x / 2):.0f}")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ async def _wait(pred, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run_pipeline(citizen: bytes, agent: bytes, model: Path, rate: int = 16000) -> dict:
+async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 2, rate: int = 16000) -> dict:
     pid = os.getpid()
     settings = Settings(env="test", ari_url=f"http://127.0.0.1:{_free_port()}", ari_password=f"bench-{pid}",
                         ari_app=f"bench-tr-{pid}", agi_port=_free_port(), http_port=_free_port(),
@@ -87,20 +87,26 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, rate: int = 16
                                           workers=2, policy=policy), ari, pub)
         ari.on_event(svc.on_event)
         await svc.start()
-        call_id = f"c-{uuid.uuid4().hex[:8]}"
-        legs = {leg: f"bt{leg[0]}-{call_id}" for leg in ("citizen", "agent")}
-        for ch in legs.values():
-            await ari.post("/channels", endpoint="Local/12345@queue-direct/n", app=ari.app, appArgs="bench",
-                           formats="slin16", channelId=ch, otherChannelId=f"{ch}-m")
-        await _wait(lambda: all(c in started and f"{c}-m" in started for c in legs.values()), 20)
-        await ari.post("/bridges", type="mixing", bridgeId=f"bb-{call_id}")
-        await ari.post(f"/bridges/bb-{call_id}/addChannel", channel=",".join(legs.values()))
-        await svc.begin(call_id, legs["citizen"], legs["agent"])
+        calls = {}
+        for _ in range(ncalls):
+            call_id = f"c-{uuid.uuid4().hex[:8]}"
+            legs = calls[call_id] = {leg: f"bt{leg[0]}-{call_id}" for leg in ("citizen", "agent")}
+            for ch in legs.values():
+                await ari.post("/channels", endpoint="Local/12345@queue-direct/n", app=ari.app, appArgs="bench",
+                               formats="slin16", channelId=ch, otherChannelId=f"{ch}-m")
+        await _wait(lambda: all(c in started and f"{c}-m" in started for legs in calls.values()
+                                for c in legs.values()), 20)
+        for call_id, legs in calls.items():
+            await ari.post("/bridges", type="mixing", bridgeId=f"bb-{call_id}")
+            await ari.post(f"/bridges/bb-{call_id}/addChannel", channel=",".join(legs.values()))
+            await svc.begin(call_id, legs["citizen"], legs["agent"])
         cpu0, ast0 = time.process_time(), _cpu(inst.proc.pid)
-        for leg, ch in legs.items():
-            await ari.post(f"/channels/{ch}-m/play", media=f"sound:callcenter/{names[leg]}")
+        for legs in calls.values():
+            for leg, ch in legs.items():
+                await ari.post(f"/channels/{ch}-m/play", media=f"sound:callcenter/{names[leg]}")
         await asyncio.sleep(len(citizen) / (2 * rate) + 1.5)
-        await svc.end(call_id)
+        for call_id in calls:
+            await svc.end(call_id)
         await asyncio.wait_for(svc.drained.wait(), 300)
         cpu, ast = time.process_time() - cpu0, _cpu(inst.proc.pid) - ast0
         lat = sorted(x for _, x in svc.latencies)
@@ -109,8 +115,9 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, rate: int = 16
                "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan"),
                "dropped": svc.receiver.stats()["dropped"], "citizen_finals": sum(1 for leg, _ in svc.latencies
                                                                               if leg is Leg.CITIZEN)}
-        for ch in legs.values():
-            await ari.safe(ari.delete(f"/channels/{ch}"))
+        for legs in calls.values():
+            for ch in legs.values():
+                await ari.safe(ari.delete(f"/channels/{ch}"))
         await svc.stop()
         shutil.rmtree(f"/tmp/bench-tr-spool-{pid}", ignore_errors=True)
         return res

@@ -53,3 +53,14 @@ async def test_wrong_model_path_makes_transcription_unavailable_and_the_app_runs
             pass
         await runner.cleanup()
     assert not plugin.service.ready
+
+
+async def test_retention_sweeper_deletes_old_segments_only(pool):
+    from callcenter.transcription.publisher import sweep
+
+    await pool.execute(
+        "INSERT INTO transcript_segments(call_id, leg, seq, start_s, end_s, text, created_at) VALUES"
+        " ('c-old', 'citizen', 1, 0, 1, 'old', now() - interval '200 days'),"
+        " ('c-new', 'citizen', 1, 0, 1, 'new', now() - interval '10 days')")
+    assert await sweep(pool, 180) == 1
+    assert [r["call_id"] for r in await pool.fetch("SELECT call_id FROM transcript_segments")] == ["c-new"]
