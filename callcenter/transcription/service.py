@@ -246,12 +246,16 @@ class TranscriptionService:
                 self._deferred_wake.set()
 
     async def audit(self, live_call_ids: list[str]) -> list[str]:
-        """After a restart: remove taps of calls that are gone (ids from the leg audit)."""
+        """After a (re)connect, with the call ids the leg audit found live: end this process's taps
+        of calls that are gone, and remove every tap in Asterisk that this process does not own
+        (left by a previous controller: its RTP would come to nobody). The caller then calls
+        `call_bridged` again for the calls still bridged. Returns the removed ids."""
         if self.tap is None:
             return []
-        for call_id in [c for c in self.calls if c not in set(live_call_ids)]:
+        live = set(live_call_ids)
+        for call_id in [c for c in self.calls if c not in live]:
             await self.end(call_id)
-        return await self.tap.audit(live_call_ids)
+        return await self.tap.audit(self.calls)
 
     async def on_event(self, event: AriEvent) -> None:
         """A tap's snoop channel went away (the tapped party hung up): end that call's taps."""

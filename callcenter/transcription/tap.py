@@ -141,10 +141,10 @@ class MediaTap:
                 log.warning("tap_remove_failed", id=ident, status=exc.status)
         tap.ids.clear()
 
-    async def audit(self, live_call_ids: Iterable[str]) -> list[str]:
-        """Delete every tap channel and bridge in Asterisk whose call is not in `live_call_ids`
-        (after a restart: the calls the leg audit still knows). Returns the removed ids."""
-        live = set(live_call_ids)
+    async def audit(self, keep_call_ids: Iterable[str]) -> list[str]:
+        """Delete every tap channel and bridge in Asterisk whose call is not in `keep_call_ids`
+        (the calls this process taps now). Returns the removed ids."""
+        live = set(keep_call_ids)
         found: list[tuple[int, str, str]] = []
         for kind, items in (("channel", await self.ari.get("/channels")), ("bridge", await self.ari.get("/bridges"))):
             for item in items or []:

@@ -22,7 +22,6 @@ from callcenter.transcription.model import LoadPolicy
 from callcenter.transcription.publisher import OutboxPublisher, segments
 from callcenter.transcription.recognizer import load_model
 from callcenter.transcription.service import Config, TranscriptionService
-from callcenter.transcription.tap import MediaTap
 from callcenter.transcription.text import word_overlap
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(240)]
@@ -128,24 +127,37 @@ async def _no_leftovers(ari) -> bool:
     return await tap_leftovers(ari) == []
 
 
-async def test_restart_audit_removes_every_tap_left_behind(ari, service, speech, settings):
+async def test_restart_mid_call_leaves_no_tap_behind_and_the_new_controller_taps_again(
+        ari, service, speech, pool, tmp_path):
     call = TwoParty(ari)
     await call.setup()
+    rec2 = Recorder()
+    fresh = TranscriptionService(Config(model_dir(), rtp_port=0, spool_dir=tmp_path / "spool2", workers=2),
+                                 ari, rec2)
     try:
         assert await service.begin(call.call_id, call.citizen, call.agent)
         await call.say(call.citizen, "tr-ko-long")
-        assert len(await tap_leftovers(ari)) == 6  # per leg: snoop, externalMedia, bridge
-        # a restarted controller knows nothing of these taps; the leg audit says the call is live
-        fresh = MediaTap(ari, "127.0.0.1", service.receiver.port)
-        assert await fresh.audit([call.call_id]) == []
-        assert len(await tap_leftovers(ari)) == 6
-        # ... and once the call is gone, the audit sweeps them all
-        removed = await fresh.audit([])
-        assert len(removed) == 6
+        old = await tap_leftovers(ari)
+        assert len(old) == 6  # per leg: snoop, externalMedia, bridge
+        # the controller dies: its taps stay in Asterisk, its streams and lanes are gone with it
+        for _source, runner in service.calls.pop(call.call_id).values():
+            runner.task.cancel()
+        service.tap.taps.clear()
+        service.receiver.streams.clear()
+        # the new controller's leg audit says the call is still live: the old taps go, new ones come
+        await fresh.start()
+        removed = await fresh.audit([call.call_id])
+        assert sorted(removed) == sorted(old)
+        await until(lambda: _no_leftovers(ari), timeout=15, what="old taps removed")
+        assert await fresh.begin(call.call_id, call.citizen, call.agent)
+        await until(lambda: rec2.finals(call.call_id, "citizen"), timeout=60, what="text through the new taps")
+        # the call ends: the audit with no live call leaves nothing behind
+        await call.teardown()
+        await fresh.audit([])
+        assert fresh.calls == {} and fresh.receiver.streams == {}
         await until(lambda: _no_leftovers(ari), timeout=15, what="no tap left")
-        await service.end(call.call_id)  # the old taps are already gone: 404s are fine
-        assert service.calls == {} and service.receiver.streams == {}
     finally:
+        await fresh.stop()
         await call.teardown()
 
 
