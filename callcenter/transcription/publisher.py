@@ -50,3 +50,13 @@ async def sweep(pool: asyncpg.Pool, retention_days: int) -> int:
     status = await pool.execute(
         "DELETE FROM transcript_segments WHERE created_at < now() - make_interval(days => $1)", retention_days)
     return int(status.split()[-1])
+
+
+async def ticket_texts(pool: asyncpg.Pool | asyncpg.Connection, call_id: str) -> tuple[str, str]:
+    """(description, transcript) for the ticket filed from the call: the citizen's finals (the
+    form's description prefill) and the whole dialogue as '市民：…\\n坐席：…' (the ticket's
+    `transcript`, which routing already reads). Already masked."""
+    rows = await segments(pool, call_id)
+    citizen = " ".join(r["text"] for r in rows if r["leg"] == "citizen" and r["text"])
+    lines = [f"{'市民' if r['leg'] == 'citizen' else '坐席'}：{r['text'] or '（未转写）'}" for r in rows]
+    return citizen, "\n".join(lines)

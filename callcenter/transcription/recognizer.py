@@ -27,7 +27,7 @@ from callcenter.transcription.model import (
     energy_voiced,
     words_from_vosk,
 )
-from callcenter.transcription.text import mask_sensitive
+from callcenter.transcription.text import mask_sensitive, mask_words
 
 try:  # webrtcvad-wheels; the energy gate is the fallback
     import webrtcvad
@@ -99,7 +99,9 @@ class Decoder:
             words += words_from_vosk(p, shift)
         text = " ".join(t for t in (p.get("text", "") for p in self.parts) if t)
         self.parts = []
-        return text, words
+        masked = mask_words([w.word for w in words])
+        words = tuple(Word(m, w.start, w.end, w.conf) for m, w in zip(masked, words, strict=True))
+        return mask_sensitive(text), words
 
 
 @dataclass
@@ -259,7 +261,7 @@ class Lane:
         if mode == "live":
             assert self.decoder is not None
             text, words = self.decoder.finish(self.seg_start)
-            return [Utterance(self.call_id, self.leg, self.seq, self.seg_start, end, mask_sensitive(text), words,
+            return [Utterance(self.call_id, self.leg, self.seq, self.seg_start, end, text, words,
                               spoken_end_at=self.spoken_end_at)]
         if mode == "spool":
             self.spool_file.close()
@@ -284,7 +286,7 @@ def decode_file(model: Any, rate: int, item: Deferred, spool: Spool) -> Utteranc
             while chunk := f.read(rate * 2 // 5):
                 dec.feed(chunk)
         text, words = dec.finish(item.start)
-        return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, mask_sensitive(text), words,
+        return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, text, words,
                          deferred=True)
     except OSError:
         return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, "", deferred=True,

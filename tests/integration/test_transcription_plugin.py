@@ -64,3 +64,15 @@ async def test_retention_sweeper_deletes_old_segments_only(pool):
         " ('c-new', 'citizen', 1, 0, 1, 'new', now() - interval '10 days')")
     assert await sweep(pool, 180) == 1
     assert [r["call_id"] for r in await pool.fetch("SELECT call_id FROM transcript_segments")] == ["c-new"]
+
+
+async def test_ticket_texts_prefill_from_the_citizen_and_the_whole_dialogue(pool):
+    from callcenter.transcription.publisher import ticket_texts
+
+    await pool.execute(
+        "INSERT INTO transcript_segments(call_id, leg, seq, start_s, end_s, text, status) VALUES"
+        " ('c-7', 'citizen', 1, 0.5, 3, '路上有个大坑', 'ok'), ('c-7', 'agent', 1, 3.5, 5, '好的 请说地址', 'ok'),"
+        " ('c-7', 'citizen', 2, 6, 8, '', '未转写')")
+    description, transcript = await ticket_texts(pool, "c-7")
+    assert description == "路上有个大坑"
+    assert transcript == "市民：路上有个大坑\n坐席：好的 请说地址\n市民：（未转写）"

@@ -114,6 +114,15 @@ def test_document_names_the_speaker():
     assert Utterance("c-1", Leg.AGENT, 1, 0, 1, "", final=False).document()["speaker"] == "坐席"
 
 
+def test_digits_said_one_by_one_are_masked_in_text_and_words():
+    from callcenter.transcription.text import mask_words
+
+    assert mask_sensitive("幺 三 八 一 二 三 四 五 六 七 八") == "幺三八******七八"
+    assert mask_sensitive("身份证 51040219900101123X") == "身份证 510*************3X"
+    assert mask_words(["电话", "幺", "三", "八", "一二三四", "五六", "好"]) == ["电话", "*", "*", "*", "****", "**", "好"]
+    assert mask_words(["一", "个", "人"]) == ["一", "个", "人"]
+
+
 def test_phone_and_id_numbers_are_masked():
     assert mask_sensitive("我的电话 13812345678 谢谢") == "我的电话 138******78 谢谢"
     assert "1990010112" not in mask_sensitive("身份证 510402199001011234")
