@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     transcription_spool_max_mb: int = Field(512, ge=1)
     transcription_workers: int = Field(0, ge=0, le=64)  # 0: one per CPU
     transcription_retention_days: int = Field(180, ge=1)  # stored segments older than this are deleted
+    transcription_off_lines: list[str] = []  # dialled numbers (lines) never transcribed, JSON list
 
     @field_validator("transcription_rtp_host")
     @classmethod

@@ -46,7 +46,8 @@ def config(settings: Settings) -> Config:
                   rate=settings.transcription_sample_rate, rtp_host=settings.transcription_rtp_host,
                   rtp_port=settings.transcription_rtp_port, spool_dir=settings.transcription_spool_dir,
                   spool_max_bytes=settings.transcription_spool_max_mb * 1024 * 1024,
-                  workers=settings.transcription_workers or os.cpu_count() or 2)
+                  workers=settings.transcription_workers or os.cpu_count() or 2,
+                  off_lines=frozenset(settings.transcription_off_lines))
 
 
 class TranscriptionPlugin:

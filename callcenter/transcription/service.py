@@ -53,6 +53,7 @@ class Config:
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     max_backlog_s: float = 20.0  # per lane: beyond this, audio is dropped and counted ("overflow")
     policy: LoadPolicy = field(default_factory=LoadPolicy)
+    off_lines: frozenset[str] = frozenset()  # lines (dialled numbers) never transcribed
 
 
 class LaneRunner:
@@ -185,9 +186,10 @@ class TranscriptionService:
         await asyncio.to_thread(self.workers.shutdown)
 
     # ------------------------------------------------------- what the ACD calls
-    def call_bridged(self, call_id: str, caller_channel: str, agent_channel: str) -> None:
-        """Start transcribing (returns at once; the call never waits on transcription)."""
-        self._spawn(self.begin(call_id, caller_channel, agent_channel))
+    def call_bridged(self, call_id: str, caller_channel: str, agent_channel: str, *, line: str = "") -> None:
+        """Start transcribing (returns at once; the call never waits on transcription). `line`: the
+        dialled number; a line in `off_lines` is never transcribed."""
+        self._spawn(self.begin(call_id, caller_channel, agent_channel, line=line))
 
     def call_ended(self, call_id: str) -> None:
         self._spawn(self.end(call_id))
@@ -202,8 +204,11 @@ class TranscriptionService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def begin(self, call_id: str, caller_channel: str, agent_channel: str) -> bool:
+    async def begin(self, call_id: str, caller_channel: str, agent_channel: str, *, line: str = "") -> bool:
         try:
+            if line and line in self.config.off_lines:
+                await self.publisher.status(call_id, False, f"transcription is off for line {line}")
+                return False
             if not self.available or self.tap is None:
                 await self.publisher.status(call_id, False, self.reason)
                 return False

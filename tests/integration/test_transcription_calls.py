@@ -161,6 +161,18 @@ async def test_restart_mid_call_leaves_no_tap_behind_and_the_new_controller_taps
         await call.teardown()
 
 
+async def test_a_line_with_transcription_off_is_never_tapped(ari, service, speech):
+    service.config.off_lines = frozenset({"12329"})
+    call = TwoParty(ari)
+    await call.setup()
+    try:
+        assert await service.begin(call.call_id, call.citizen, call.agent, line="12329") is False
+        assert await tap_leftovers(ari) == []
+        assert service.recorder.statuses[-1] == (call.call_id, False, "transcription is off for line 12329")
+    finally:
+        await call.teardown()
+
+
 async def test_wrong_model_path_means_unavailable_and_the_call_is_untouched(ari, pool, tmp_path, asterisk):
     rec = Recorder(OutboxPublisher(pool))
     svc = TranscriptionService(Config(tmp_path / "no-model", rtp_port=0, spool_dir=tmp_path / "s"), ari, rec)

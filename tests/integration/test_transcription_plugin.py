@@ -19,6 +19,7 @@ from callcenter.transcription.tap import SNOOP_ARG
 
 async def test_wrong_model_path_makes_transcription_unavailable_and_the_app_runs(settings, pool, live, tmp_path):
     s = settings.model_copy(update={"vosk_model": tmp_path / "missing", "transcription_rtp_port": 0,
+                                    "transcription_off_lines": ["12329"],
                                     "transcription_spool_dir": tmp_path / "spool"})
     ari = AriClient(s.ari_url, s.ari_user, s.ari_password, s.ari_app)
     router = StasisRouter()
@@ -44,6 +45,7 @@ async def test_wrong_model_path_makes_transcription_unavailable_and_the_app_runs
         svc = plugin.service.get()
         svc.call_bridged("c-1", "chan-a", "chan-b")  # returns at once, taps nothing
         await svc.stop_tasks()
+        assert svc.config.off_lines == {"12329"}
         row = await pool.fetchrow("SELECT payload FROM outbox WHERE topic = 'calls/c-1/transcript'")
         assert row["payload"]["text"] == "转写不可用" and row["payload"]["available"] is False
     finally:
