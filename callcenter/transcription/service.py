@@ -227,9 +227,12 @@ class TranscriptionService:
 
     def _on_stream(self, call_id: str, leg: Leg, source: Addr) -> None:
         assert self.model is not None
+        legs = self.calls.get(call_id)
+        if legs is None:  # the call ended while it was being tapped: `begin` removes the tap
+            return
         lane = Lane(call_id, leg, self.model, self.config.rate, self.spool)
         runner = LaneRunner(self, lane)
-        self.calls.setdefault(call_id, {})[leg] = (source, runner)
+        legs[leg] = (source, runner)
         self.receiver.register(source, f"{call_id}/{leg.value}", runner.feed)
 
     async def end(self, call_id: str) -> None:
