@@ -162,7 +162,8 @@ async def capacity(calls: int, seconds: float, files: dict, model, spool: Path) 
     gen = await asyncio.create_subprocess_exec(sys.executable, __file__, "--generate", json.dumps(spec),
                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     ports = json.loads(await gen.stdout.readline())
-    for c, leg, port in ports:
+    for c, leg, port in ports:  # what `begin` does once the tap reports each leg's RTP source
+        svc.calls.setdefault(f"b-{c}", {})
         svc._on_stream(f"b-{c}", Leg(leg), ("127.0.0.1", port))
     cpu0, t0 = time.process_time(), time.monotonic()
     busy0 = _machine_busy()
