@@ -3,7 +3,18 @@
 `start` loads the model (off the loop) and starts the RTP receiver; with no usable model the
 service is *unavailable*: it still exists, taps nothing and tells each call's desktop
 转写不可用, and nothing else in the app is affected. The ACD gets `plugin.service` (a
-`Provided[TranscriptionService]`) and calls `call_bridged` / `call_ended` on it.
+`Provided[TranscriptionService]`) and calls, never awaiting anything:
+
+- `call_bridged(call_id, caller_channel_id, agent_channel_id, line=dnis)` once both legs are in
+  the call's bridge (and again after a transfer to another seat, after `call_ended`);
+- `call_ended(call_id)` on every way the call ends or leaves the seat (either side hangs up,
+  transfer, controller shutdown); a snoop dying with its channel also ends the taps by itself;
+- after a (re)connect, once the leg audit knows the live calls: `await audit(live_call_ids)`,
+  then `call_bridged` again for the calls still bridged.
+
+The Stasis router must not hand `Snoop/…` and `UnicastRTP/…` channels (ids `tap-…`) to the ACD:
+`tap.is_tap_channel(event.channel)` says which; the snoops' StasisStart (argument
+`transcription-tap`) is already routed here by `start`.
 """
 
 from __future__ import annotations
