@@ -194,6 +194,11 @@ class Lane:
     def process(self, chunks: list[tuple[bytes, float]], *, partials: bool,
                 live: Callable[[], bool]) -> list[Utterance]:
         out: list[Utterance] = []
+        if self.mode == "live" and not live():
+            # fallen too far behind mid-utterance: what is decoded becomes a final, the rest of
+            # the utterance goes to the spool as a segment of its own
+            out += self._close(self.seg.offset)
+            self._open(SegmentStart(self.seg.offset, ()), False)
         for pcm, arrived in chunks:
             data = self.rest + pcm
             n = len(data) - len(data) % self.frame_bytes

@@ -79,3 +79,22 @@ def test_spooled_segments_survive_a_restart(speech, tmp_path):
     assert [(d.call_id, d.leg, d.seq, d.start) for d in left] == [(d.call_id, d.leg, d.seq, d.start)
                                                                     for d in lane.deferred]
     assert not (tmp_path / "c-9__agent__1.part").exists()
+
+
+def test_a_lane_far_behind_mid_utterance_spools_the_rest_and_loses_nothing(speech, tmp_path):
+    model = load_model(model_dir())
+    spool = Spool(tmp_path, 10**8)
+    lane = Lane("c-5", Leg.CITIZEN, model, 16000, spool)
+    pcm = silence(0.5) + speech
+    half = len(pcm) // 2 // 640 * 640
+    live = [True]
+    first = lane.process([(pcm[i:i + 640], 0.0) for i in range(0, half, 640)], partials=False,
+                         live=lambda: live[0])
+    live[0] = False  # the policy now says: behind, spool
+    rest = lane.process([(pcm[i:i + 640], 0.0) for i in range(half, len(pcm), 640)], partials=False,
+                        live=lambda: live[0]) + lane.close()
+    finals = [u for u in first + rest if u.final]
+    assert finals and finals[0].text  # the decoded part is a final at once
+    assert lane.deferred and lane.deferred[0].start == finals[-1].end  # the rest continues on disk
+    later = [decode_file(model, 16000, d, spool) for d in lane.deferred]
+    assert any(u.text for u in later)
