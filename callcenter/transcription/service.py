@@ -169,7 +169,13 @@ class TranscriptionService:
             self.available, self.reason = False, str(exc)
             log.warning("transcription_unavailable", reason=self.reason)
             return
-        await self.receiver.start()
+        try:
+            await self.receiver.start()
+        except OSError as exc:  # the port is taken: no transcription, the calls go on
+            self.available = False
+            self.reason = f"cannot receive RTP on {self.config.rtp_host}:{self.config.rtp_port}: {exc.strerror}"
+            log.warning("transcription_unavailable", reason=self.reason)
+            return
         self.tap = MediaTap(self.ari, self.config.rtp_host, self.receiver.port, rate=self.config.rate)
         self.available, self.reason = True, ""
         self._requeue_spool()

@@ -44,3 +44,19 @@ async def test_bad_and_foreign_packets_are_dropped_and_counted_and_the_stream_fl
     assert got == [struct.pack("=160h", *([i] * 160)) for i in (1, 2, 3, 4)]
     assert rx.counters.dropped == {"unknown_source": 1, "short": 1, "version": 1, "rtcp": 1,
                                    "payload_type": 2, "odd_payload": 1}
+
+
+async def test_a_taken_rtp_port_makes_transcription_unavailable_not_the_app_fail(tmp_path):
+    from transcription_support import Recorder, model_dir
+
+    from callcenter.transcription.service import Config, TranscriptionService
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.1", 0))
+        port = other.getsockname()[1]
+        svc = TranscriptionService(Config(model_dir(), rtp_port=port, spool_dir=tmp_path), None, Recorder())
+        await svc.start()
+        try:
+            assert not svc.available and f"127.0.0.1:{port}" in svc.reason
+        finally:
+            await svc.stop()
