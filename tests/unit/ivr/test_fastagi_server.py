@@ -85,7 +85,7 @@ async def test_a_session_runs_the_flow_sets_variables_and_closes_the_socket():
     handler = Handler()
     server = await started(handler)
     try:
-        commands = await asyncio.wait_for(fake_asterisk(server.port, answers(["5", "20240001", "0"])), 10)
+        commands = await asyncio.wait_for(fake_asterisk(server.port, answers(["1", "20240001", "0"])), 10)
         await asyncio.wait_for(handler.finished_event.wait(), 5)
     finally:
         await server.stop()
@@ -109,7 +109,7 @@ async def test_inline_hangup_closes_the_session_at_once():
         await asyncio.wait_for(handler.finished_event.wait(), 5)
     finally:
         await server.stop()
-    assert commands == ["ANSWER", 'STREAM FILE callcenter/greeting "0123456789*#" 0']
+    assert commands == ["ANSWER", 'STREAM FILE callcenter/welcome "0123456789*#" 0']
     assert handler.results[0].outcome == "ended" and handler.results[0].last_node == "greeting"
 
 
@@ -124,7 +124,7 @@ async def test_busy_server_refuses_at_once_and_stop_ends_running_sessions():
 
     await asyncio.wait_for(server.stop(), 10)
     commands = await asyncio.wait_for(first, 5)
-    assert commands[:2] == ["ANSWER", 'STREAM FILE callcenter/greeting "0123456789*#" 0']
+    assert commands[:2] == ["ANSWER", 'STREAM FILE callcenter/welcome "0123456789*#" 0']
     assert handler.results[0].outcome == "shutdown"  # not counted as the caller's abandonment
     assert not server.running and server.active == 0
 
