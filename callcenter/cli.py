@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import sys
 
@@ -36,11 +37,22 @@ def _explain(exc: BaseException, settings: Settings | None) -> str:
     if isinstance(exc, AriError) and exc.status == 401:
         return "ARI refused the user/password (CALLCENTER_ARI_USER / CALLCENTER_ARI_PASSWORD)"
     if isinstance(exc, OSError) and "already in use" in str(exc).lower():
-        return (f"a port is taken by another process ({exc}); stop it or choose another port "
-                f"(CALLCENTER_HTTP_PORT is {settings.http_port if settings else '?'})")
+        return _port_taken(exc, settings)
     if isinstance(exc, OSError | asyncio.TimeoutError):
         return f"cannot connect: {exc} (is PostgreSQL/Redis/Mosquitto running? try `callcenter doctor`)"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _port_taken(exc: OSError, settings: Settings | None) -> str:
+    """Name the setting of the port that is taken (asyncio's message carries the address)."""
+    m = re.search(r"\(\s*'[^']*',\s*(\d+)\s*\)|:(\d+)\b", str(exc))
+    port = int(m.group(1) or m.group(2)) if m else None
+    names = {settings.http_port: "CALLCENTER_HTTP_PORT (the web server)",
+             settings.agi_port: "CALLCENTER_AGI_PORT (the FastAGI IVR)"} if settings else {}
+    what = names.get(port) if port is not None else None
+    where = f"port {port}" if port is not None else "a port"
+    fix = f"set {what}" if what else "choose another port"
+    return f"{where} is taken by another process (another `callcenter run`?): stop it or {fix}"
 
 
 async def _migrate(settings: Settings) -> list[int]:
