@@ -74,18 +74,29 @@ async def landing(stack) -> Landing:
     return feature
 
 
+async def holding_pstn(client: AriClient) -> None:
+    """Hold the "pstn" app and tell the pstn-sim dialplan to enter it (global PSTN_APP)."""
+    await client.open()
+    client.start_events()
+    await asyncio.wait_for(client.connected.wait(), 10)
+    await client.post("/asterisk/variable", variable="PSTN_APP", value="pstn")
+
+
+async def released_pstn(client: AriClient) -> None:
+    await client.post("/asterisk/variable", variable="PSTN_APP", value="")
+    await client.close()
+
+
 @pytest.fixture
 async def pstn(settings, stack):
     client = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, "pstn")
     sim = Pstn(client)
     client.on_event(sim.on_event)
-    await client.open()
-    client.start_events()
-    await asyncio.wait_for(client.connected.wait(), 10)
+    await holding_pstn(client)
     yield sim
     for channel in sim.channels:
         await client.safe(client.delete(f"/channels/{channel}"))
-    await client.close()
+    await released_pstn(client)
 
 
 async def variables(stack, channel: str) -> dict[str, str]:
@@ -299,15 +310,38 @@ async def test_emergency_line_that_fails_hands_the_caller_to_the_hall_at_top_pri
             await client.safe(client.delete(f"/channels/{event.channel_id}", reason="busy"))
 
     client.on_event(busy)
-    await client.open()
-    client.start_events()
-    await asyncio.wait_for(client.connected.wait(), 10)
+    await holding_pstn(client)
     try:
         police = await dial(stack, "12345", dtmf="9w1")
         got = await until(lambda: landing.calls.get(police), timeout=40, what="caller at the hall")
         assert got["IVR_PRIORITY"] == "9" and got["TRANSFER_NUMBER"] == "110"
     finally:
-        await client.close()
+        await released_pstn(client)
+
+
+async def test_transfers_leave_no_warnings_in_the_asterisk_log(stack, landing, asterisk, pool):
+    """No Stasis app for the simulated outside world, no vm / A.ROOT-SERVERS.NET lookups: an
+    emergency transfer and a sub-centre hand-over log nothing at warning level."""
+    log = asterisk.host_dir / "log" / "messages.log"
+    before = log.read_text(errors="replace") if log.exists() else ""
+    police = await dial(stack, "12345", dtmf="9w1", hold_for=16)
+    customs = await dial(stack, "12360", dtmf="1", hold_for=16)
+    ari = stack[STATE]["ari"]
+
+    async def gone(channel: str) -> bool:
+        try:
+            await ari.get(f"/channels/{channel}")
+        except AriError as exc:
+            return exc.status == 404
+        return False
+
+    for call in (police, customs):
+        assert (await path_row(pool, call))["outcome"] == "transfer"
+        await until(lambda c=call: gone(c), timeout=30, what="the transfer dialled, answered and ended")
+    new = (log.read_text(errors="replace") if log.exists() else "")[len(before):]
+    noise = [line for line in new.splitlines()
+             if "doesn't exist" in line or "Unable to lookup" in line or "getaddrinfo" in line]
+    assert noise == []
 
 
 async def test_a_silent_caller_hears_the_menu_twice_and_is_queued_within_the_limit(stack, landing, pool,
