@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model import (
+from .schema import (
     CollectNode,
     Flow,
     HangupNode,

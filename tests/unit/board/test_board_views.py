@@ -35,7 +35,7 @@ def test_waiting_calls_are_ordered_masked_and_timed() -> None:
     assert [(w["call_id"], w["position"], w["wait_s"]) for w in general] == [("c2", 1, 15.0), ("c1", 2, 20.0)]
     assert general[1]["caller_masked"] == "139****5678" and general[0]["priority"] == 8
     assert queues["general"]["longest_wait_s"] == 20.0 and queues["dialect"]["longest_wait_s"] is None
-    assert queues["market"]["waiting"][0]["caller_masked"] == "*10"
+    assert queues["market"]["waiting"][0]["caller_masked"] == "110"
 
 
 def test_agents_grouped_by_team_with_shift_state_and_call() -> None:
