@@ -107,20 +107,14 @@ def cmd_doctor(settings: Settings, args) -> int:
 
 
 def cmd_ivr_check(settings: Settings, args) -> int:
-    from callcenter.ivr.validator import FlowError, load_flow
+    """Flows by the flow validator plus the prompt-length limits, the line map by its schema."""
+    from pathlib import Path
 
-    rc = 0
-    for path in args.files:
-        try:
-            load_flow(path)
-            print(f"{path}: ok")
-        except FlowError as exc:
-            print(str(exc), file=sys.stderr)
-            rc = 1
-        except OSError as exc:
-            print(f"{path}: {exc.strerror}", file=sys.stderr)
-            rc = 1
-    return rc
+    from callcenter.ivr.check import check_files
+
+    return check_files(args.files, settings, measure=not args.no_audio,
+                       sounds=Path(args.sounds) if args.sounds else None,
+                       complain=lambda line: print(line, file=sys.stderr))
 
 
 def cmd_call(settings: Settings, args) -> int:
@@ -170,8 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--call", action="store_true", help="also place a self-test call through Stasis")
     p.set_defaults(fn=cmd_doctor)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
-    p = ivr.add_parser("check", help="validate IVR flow files")
-    p.add_argument("files", nargs="+")
+    p = ivr.add_parser("check", help="validate IVR flows (and their prompt lengths) and the merged-line map")
+    p.add_argument("files", nargs="+", help="flow files and merged_lines.yaml, e.g. ivr_flows/*.yaml")
+    p.add_argument("--sounds", help="directory of recorded prompts (<name>.wav) to measure instead of the texts")
+    p.add_argument("--no-audio", action="store_true", help="skip rendering and measuring the prompts")
     p.set_defaults(fn=cmd_ivr_check)
     args = parser.parse_args(argv)
 
