@@ -76,11 +76,12 @@ class TicketIntake:
             digest = hashlib.sha256(request.encode()).hexdigest()
         async with self.store.pool.acquire() as conn:
             if not key:
-                return await self._number_and_write(conn, who, body, at, None, None)
-            async with repo.idempotency_lock(conn, key):  # retries wait here, then replay
-                if done := await self._replay(conn, key, digest):
-                    return done
-                return await self._number_and_write(conn, who, body, at, key, digest)
+                created = await self._number_and_write(conn, who, body, at, None, None)
+            else:
+                async with repo.idempotency_lock(conn, key):  # retries wait here, then replay
+                    created = (await self._replay(conn, key, digest)
+                               or await self._number_and_write(conn, who, body, at, key, digest))
+        return created
 
     async def _number_and_write(self, conn: asyncpg.Connection, who: Actor, body: Body, at: datetime,
                                 key: str | None, digest: str | None) -> Created:
