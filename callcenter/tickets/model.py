@@ -13,7 +13,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from callcenter.infra.masking import mask_phone  # noqa: F401 - re-exported for board/views.py (ACD rewrite)
 from callcenter.tickets.errors import TicketError
 
 
