@@ -1,4 +1,4 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, dispatch."""
 
 from __future__ import annotations
 
@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sounds", help="directory of recorded prompts (<name>.wav) to measure instead of the texts")
     p.add_argument("--no-audio", action="store_true", help="skip rendering and measuring the prompts")
     p.set_defaults(fn=cmd_ivr_check)
+    from callcenter.dispatch.cli import add_parser as add_dispatch
+
+    add_dispatch(sub)
     args = parser.parse_args(argv)
 
     from callcenter.infra.logging import configure_logging

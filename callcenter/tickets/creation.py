@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.infra.logging import get_logger
-from callcenter.tickets import notifier
+from callcenter.tickets import learned, notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_roles
 from callcenter.tickets.dedup import TicketSummary, find_duplicate
@@ -81,6 +81,10 @@ class TicketIntake:
                 async with repo.idempotency_lock(conn, key):  # retries wait here, then replay
                     created = (await self._replay(conn, key, digest)
                                or await self._number_and_write(conn, who, body, at, key, digest))
+        if created.created:  # after the write, on another connection: the dispatch feature's part
+            if isinstance(body, TicketCreate) and body.lead:
+                await learned.learn(self.store.dispatch, created.ticket, "human_dispatch", str(who))
+            await learned.observe(self.store.dispatch, created.ticket, created.routing)
         return created
 
     async def _number_and_write(self, conn: asyncpg.Connection, who: Actor, body: Body, at: datetime,
@@ -143,7 +147,7 @@ class TicketIntake:
         elif isinstance(body, TicketCreate) and body.lead:
             events.append(apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
         else:
-            decision = store.rules.route_ticket(t)
+            decision = learned.route(store.rules.route_ticket(t), t, store.dispatch)
             if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
                 events.append(apply(t, Action.DISPATCH, actor=ROUTER, lead=decision.lead,
                                       assisting=list(decision.assisting), **opts))
