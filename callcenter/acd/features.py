@@ -18,6 +18,7 @@ log = get_logger("acd.features")
 _SEAT = re.compile(r"^PJSIP/(seat\d{2})-")
 CONFIRM = {"login": "agent_logged_in", "logout": "agent_logged_out", "pause": "agent_paused",
            "unpause": "agent_available"}
+OFF_SHIFT = "agent_off_shift"
 
 
 class SeatFeatures:
@@ -46,7 +47,10 @@ class SeatFeatures:
             try:
                 await self.apply(m.group(1), action)
                 prompt = CONFIRM[action]
-            except (AcdError, NotOnShift, IllegalAgentTransition, ValueError) as exc:
+            except NotOnShift as exc:  # the phone says why: off shift, a shift lead can authorise
+                prompt = OFF_SHIFT
+                log.warning("feature_refused", seat=m.group(1), action=action, error=str(exc))
+            except (AcdError, IllegalAgentTransition, ValueError) as exc:
                 log.warning("feature_refused", seat=m.group(1), action=action, error=str(exc))
         await self.svc.ari.safe(self.svc.ari.post(f"/channels/{ch['id']}/answer"))
         self._ending.add(ch["id"])

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     ring_timeout_s: int = Field(15, ge=3, le=120)
     vosk_model: Path | None = None
 
+    # IVR limits (GB/T 33358: short menus, a key to a person said first); `callcenter ivr check`
+    # measures the rendered prompts against them (callcenter/ivr/limits.py)
+    ivr_max_greeting_s: float = Field(8.0, gt=0)
+    ivr_max_menu_s: float = Field(15.0, gt=0)
+    ivr_max_no_input_s: float = Field(30.0, gt=0)  # a caller who presses nothing is queued by then
+    ivr_max_menu_repeats: int = Field(1, ge=0)
+    ivr_max_menu_levels: int = Field(3, ge=1)
+    ivr_max_menu_options: int = Field(5, ge=1, le=12)
+    ivr_agent_phrase: str = "转人工请按0"  # every menu with a 0 says this first ("" = not checked)
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     timezone: str = "Asia/Shanghai"
