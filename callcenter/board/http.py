@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from callcenter.accounts.identity import current_user
+from callcenter.accounts.model import sees_full_number
 from callcenter.board import history
 from callcenter.board.websocket import BoardHub
 from callcenter.infra.web import HttpError, Provided, json_error, reply
@@ -58,7 +60,10 @@ async def board_snapshot(request: web.Request) -> web.Response:
 
 async def agent_snapshot(request: web.Request) -> web.Response:
     agent_id = _agent_id(request)
-    return _reply(await hub(request).snapshots.agent(agent_id))
+    doc = await hub(request).snapshots.agent(agent_id)
+    if doc.get("call") and not sees_full_number(current_user(request), agent_id):  # a supervisor looking on
+        doc = doc | {"call": doc["call"] | {"caller": doc["call"]["caller_masked"]}}
+    return _reply(doc)
 
 
 async def caller_history(request: web.Request) -> web.Response:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     rtp_start: int = Field(10000, ge=1024, le=65000)
     rtp_end: int = Field(10999, ge=1024, le=65535)
     sip_secret: str = "dev-seat-secret"
+    admin_secret: str | None = None  # the bootstrap admin's password derives from it
+    session_idle_s: int = Field(1800, ge=60, le=86400)
+    seat_interface: str = "PJSIP/{seat}"  # what a seat's phone is dialled as (never from a request)
 
     asterisk_cache: Path = Path("/var/cache/callcenter")
     asterisk_instance: str = "run"
@@ -59,6 +62,13 @@ class Settings(BaseSettings):
     def _pg_url(cls, v: str) -> str:
         if urlsplit(v).scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
+        return v
+
+    @field_validator("seat_interface")
+    @classmethod
+    def _seat_interface(cls, v: str) -> str:
+        if "{seat}" not in v or not v.startswith(("PJSIP/", "Local/")):
+            raise ValueError("must be PJSIP/{seat} or a Local/...{seat}... dial string")
         return v
 
     @field_validator("redis_url")

@@ -1,7 +1,7 @@
 """REST adapter of the tickets feature (aiohttp): translate HTTP <-> service calls, nothing more.
 
-The acting user is the ``X-Actor`` header (``agent:1001``, ``dept:market:zhang``,
-``supervisor:li``, ``collector:c07``, ``admin:root``). Errors are JSON
+The acting user is the logged-in user of the session (``agent:1001``, ``dept:market:zhang``,
+``supervisor:li``, ``collector:c07``, ``admin:root``; see callcenter/accounts). Errors are JSON
 ``{"error", "message", "fields"}``: 400 bad JSON/actor/cursor, 403 role, 404 unknown,
 409 illegal transition or concurrent change, 422 invalid input. Every handler is listed in
 ``ENDPOINTS`` with its schemas, from which :mod:`.openapi` builds ``/api/openapi.json``.
@@ -19,6 +19,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from callcenter.accounts.identity import actor_of
 from callcenter.infra.web import HttpError, Provided
 from callcenter.tickets import responses as out
 from callcenter.tickets.actors import Actor, Forbidden
@@ -132,10 +133,11 @@ def service(request: web.Request) -> TicketService:
 
 
 def actor(request: web.Request) -> Actor:
+    """The logged-in user (the accounts guard authenticated the session); no header decides it."""
     try:
-        return Actor.parse(request.headers.get("X-Actor"))
-    except TicketError as exc:
-        raise HttpError(400, "actor_required", str(exc), {"X-Actor": str(exc)}) from None
+        return Actor.parse(actor_of(request))
+    except TicketError:
+        raise HttpError(401, "login_required", "log in first") from None
 
 
 async def body(request: web.Request, model: type[BaseModel], *, optional: bool = False,

@@ -38,9 +38,8 @@ def _parameters(e: Any) -> list[dict[str, Any]]:
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required,
                            "description": prop.pop("description", ""), "schema": prop})
-    params.append({"name": "X-Actor", "in": "header", "required": True,
-                   "description": "acting user: agent:1001, dept:market:zhang, supervisor:li, collector:c07",
-                   "schema": {"type": "string"}})
+    if e.method not in ("GET", "HEAD"):  # the session's CSRF token (GET /api/session)
+        params.append({"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}})
     if e.method == "POST" and e.path in ("/api/tickets", "/api/field-reports"):
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "a retried request with the same key returns the same ticket",
