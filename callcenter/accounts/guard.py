@@ -16,7 +16,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from callcenter.accounts.identity import USER
-from callcenter.accounts.model import SAFE_METHODS, decide, rule_for
+from callcenter.accounts.model import SAFE_METHODS, audited, decide, rule_for
 from callcenter.accounts.service import AccountsService
 from callcenter.accounts.sessions import COOKIE, CSRF_HEADER, Session
 from callcenter.infra.web import Provided, json_error
@@ -69,4 +69,7 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         return json_error(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
     request[USER] = user
     request[SESSION] = session
-    return await handler(request)
+    response = await handler(request)
+    if (action := audited(rule, user)) and response.status < 400:
+        await service.audit.write(user.username, action, target=request.path, address=request.remote)
+    return response

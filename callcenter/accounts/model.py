@@ -83,10 +83,12 @@ class Rule:
     roles: frozenset[Role] | None   # None: public (no session needed)
     own: str | None = None          # match_info key an AGENT must own (their agent id)
     page: bool = False              # an HTML page: anonymous users are sent to /login
+    audit: str | None = None        # audited when a supervisor does it to someone else's desk
 
 
-def _r(method: str, path: str, *roles: Role, own: str | None = None, page: bool = False) -> Rule:
-    return Rule(method, path, frozenset(roles), own, page)
+def _r(method: str, path: str, *roles: Role, own: str | None = None, page: bool = False,
+       audit: str | None = None) -> Rule:
+    return Rule(method, path, frozenset(roles), own, page, audit)
 
 
 def _public(method: str, path: str, page: bool = False) -> Rule:
@@ -107,7 +109,6 @@ POLICY: tuple[Rule, ...] = (
     _r("PATCH", "/api/users/{username}", AD),
     _r("GET", "/api/audit", AD, S),
     _r("POST", "/api/calls/{call_id}/show-number", S),
-    _r("POST", "/api/agents/{agent_id}/force-logout", S),
     # pages
     _r("GET", "/board", S, AD, page=True),
     _r("GET", "/agent", A, S, page=True),
@@ -120,9 +121,9 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/ws/agent/{agent_id}", A, own="agent_id"),
     # ACD
     _r("GET", "/api/agents", S, AD),
-    _r("POST", "/api/agents/{agent_id}/login", A, S, own="agent_id"),
-    _r("POST", "/api/agents/{agent_id}/logout", A, S, own="agent_id"),
-    _r("POST", "/api/agents/{agent_id}/pause", A, S, own="agent_id"),
+    _r("POST", "/api/agents/{agent_id}/login", A, S, own="agent_id", audit="sign_in_by_supervisor"),
+    _r("POST", "/api/agents/{agent_id}/logout", A, S, own="agent_id", audit="force_logout"),
+    _r("POST", "/api/agents/{agent_id}/pause", A, S, own="agent_id", audit="force_pause"),
     _r("POST", "/api/agents/{agent_id}/unpause", A, S, own="agent_id"),
     _r("GET", "/api/queues", S, AD),
     # IVR: cutting a citizen off the hotline is an admin decision
@@ -204,6 +205,11 @@ def decide(rule: Rule | None, user: User | None, match_info: dict[str, str]) -> 
     if rule.own and user.role is Role.AGENT and match_info.get(rule.own) != user.agent_id:
         return Decision(403, "forbidden", "an agent acts on its own desk only")
     return ALLOW
+
+
+def audited(rule: Rule | None, user: User) -> str | None:
+    """The audit action of a privileged call (a supervisor acting on an agent's desk), or None."""
+    return rule.audit if rule is not None and rule.audit and user.role is not Role.AGENT else None
 
 
 def sees_full_number(user: User | None, handling_agent: str | None) -> bool:

@@ -96,6 +96,7 @@ def routes(app: web.Application, board: Provided[BoardHub]) -> None:
     app[BOARD] = board
     app.router.add_get("/board", _page("board.html"))
     app.router.add_get("/agent", _page("agent.html"))
+    app.router.add_get("/dept", _page("dept.html"))  # department workbench (accounts issue 11)
     app.router.add_static("/board/static/", STATIC, append_version=False)
     app.router.add_get("/api/board/snapshot", board_snapshot)
     app.router.add_get("/api/board/agents/{agent_id}", agent_snapshot)

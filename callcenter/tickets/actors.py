@@ -19,6 +19,10 @@ class Forbidden(TicketError):
     """The actor may not do this (HTTP 403)."""
 
 
+class Hidden(Forbidden):
+    """Another department's ticket: answered as if it did not exist (HTTP 404)."""
+
+
 class Role(StrEnum):
     AGENT = "agent"
     DEPT = "dept"
@@ -96,6 +100,6 @@ def check_department(actor: Actor, department: str) -> None:
 def check_view(actor: Actor, lead: str | None, assisting: tuple[str, ...], created_by: str) -> None:
     """Departments see the tickets they lead or assist, collectors their own reports."""
     if actor.role is Role.DEPT and actor.ident != lead and actor.ident not in assisting:
-        raise Forbidden(f"department {actor.ident!r} does not handle this ticket")
+        raise Hidden("no such ticket")  # another department's ticket: not even its existence leaks
     if actor.role is Role.COLLECTOR and created_by != str(actor):
         raise Forbidden("collectors see only their own reports")

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from callcenter.accounts.identity import actor_of
 from callcenter.infra.web import HttpError, Provided
 from callcenter.tickets import responses as out
-from callcenter.tickets.actors import Actor, Forbidden
+from callcenter.tickets.actors import Actor, Forbidden, Hidden
 from callcenter.tickets.admin import TopicExists
 from callcenter.tickets.errors import ConcurrentUpdate, FieldError, IdempotencyConflict, NotFound
 from callcenter.tickets.model import IllegalTransition, TicketError
@@ -92,6 +92,8 @@ def _translate(exc: Exception) -> web.Response:
         case FieldError():
             return error(422, "invalid", str(exc), {exc.field: str(exc)})
         case NotFound():
+            return error(404, "not_found", str(exc))
+        case Hidden():
             return error(404, "not_found", str(exc))
         case Forbidden():
             return error(403, "forbidden", str(exc))

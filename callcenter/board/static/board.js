@@ -63,8 +63,27 @@ function agentTile(a) {
   return `<div class="agent state-${esc(a.state)}" data-agent-id="${esc(a.agent_id)}" data-state="${esc(a.state)}">
     <div><span class="id">${esc(a.agent_id)}</span> <span class="small">${esc(a.seat_id)}</span></div>
     <div class="st">${esc(label("state", a.state))}${esc(reason)}</div>
-    <div class="small num" data-since="${esc(a.since || "")}">${fmtDuration(a.in_state_s)}</div>${call}${shift}</div>`;
+    <div class="small num" data-since="${esc(a.since || "")}">${fmtDuration(a.in_state_s)}</div>${call}${shift}
+    ${a.state !== "logged_out" ? `<div class="sv-actions"><button data-act="pause" title="班长安排小休">小休</button>
+      <button data-act="logout" class="danger" title="强制签出">签出</button></div>` : ""}</div>`;
 }
+
+/* Supervisor actions on an agent tile (audited on the server). */
+document.getElementById("teams").addEventListener("click", async (ev) => {
+  const btn = ev.target.closest("button[data-act]");
+  const tile = ev.target.closest("[data-agent-id]");
+  if (!btn || !tile) return;
+  const id = encodeURIComponent(tile.dataset.agentId);
+  btn.disabled = true;
+  try {
+    await apiCall("POST", `/api/agents/${id}/${btn.dataset.act}`,
+      btn.dataset.act === "pause" ? { reason: "supervisor" } : undefined);
+  } catch (e) {
+    alert(`操作失败：${e.message || e}`);
+  } finally {
+    btn.disabled = false;
+  }
+});
 
 function renderTeams(teams) {
   const box = document.getElementById("teams");
@@ -99,9 +118,14 @@ function render(snap) {
   setLive(document.getElementById("live"), socketUp, snap.live);
 }
 
-liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
-  socketUp = up;
-  setLive(document.getElementById("live"), up, last ? last.live : true);
+loadSession().then((me) => {
+  if (!me) return;
+  // every (re)connect starts with a full snapshot: the page never keeps stale state as live
+  liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
+    socketUp = up;
+    setLive(document.getElementById("live"), up, last ? last.live : true);
+    if (!up) fetch("/api/session").then((r) => { if (r.status === 401) toLogin(); });
+  });
 });
 startTicker();
 setInterval(() => {
