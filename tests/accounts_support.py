@@ -4,6 +4,7 @@ for a real server-side session; requests then carry the session cookie and its C
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp
@@ -66,3 +67,14 @@ class Sessions:
         """A session whose every request is made as ``actor`` (close it after use)."""
         return aiohttp.ClientSession(self.base, headers=await self.headers(actor),
                                      cookie_jar=aiohttp.DummyCookieJar())
+
+
+async def browser_login(page: Any, base: str, pool: Any, actor: str, then: str) -> None:
+    """Log in through the real login page as the user of ``actor`` and land on ``then``."""
+    user = await ensure_user(pool, actor)
+    await page.goto(f"{base}{then}")  # no session: the page sends the browser to /login
+    await page.wait_for_url(re.compile(r"/login\?next="))
+    await page.fill("#username", user.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#btn-login")
+    await page.wait_for_url(f"{base}{then}")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import time
 
-import aiohttp
 import pytest
+from accounts_support import browser_login
 from acd_support import Phone
 from playwright.async_api import expect
 
@@ -27,9 +27,9 @@ def base(settings) -> str:
     return f"http://127.0.0.1:{settings.http_port}"
 
 
-async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, browser_page):
+async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, pool, browser_page):
     page, phone = browser_page, Phone(stack)
-    await page.goto(f"{base(settings)}/board")
+    await browser_login(page, base(settings), pool, "supervisor:li", "/board")
     await expect(page.locator("#live")).to_have_text("实时")
     kpis = page.locator("[data-testid=kpis]")
     await expect(kpis.locator("[data-kpi=answer_rate]")).to_contain_text("人工接通率")
@@ -78,14 +78,14 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     await page.screenshot(path=SCREENSHOT, full_page=True)
 
 
-async def test_board_snapshot_json(stack, settings):
+async def test_board_snapshot_json(stack, settings, logins):
     phone = Phone(stack)
     await phone.login("1002", "seat02")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base(settings)}/api/board/snapshot") as resp:
+    async with await logins.client("supervisor:li") as http:
+        async with http.get("/api/board/snapshot") as resp:
             assert resp.status == 200
             snap = await resp.json()
-        async with http.get(f"{base(settings)}/api/callers/abc/history") as resp:
+        async with http.get("/api/callers/abc/history") as resp:
             assert resp.status == 422
     assert snap["type"] == "board" and snap["source"] == "acd"
     assert {q["name"] for q in snap["queues"]} >= {"general", "market"}
