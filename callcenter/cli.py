@@ -1,4 +1,4 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, users, ivr check."""
 
 from __future__ import annotations
 
@@ -131,6 +131,16 @@ def cmd_call(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_users(settings: Settings, args) -> int:
+    from callcenter.accounts.cli import UsersCliError, run
+
+    try:
+        print(asyncio.run(run(settings, args)))
+    except UsersCliError as exc:
+        raise Fatal(str(exc)) from None
+    return 0
+
+
 def cmd_run(settings: Settings, args) -> int:
     from callcenter.runner import run_stack
 
@@ -157,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("doctor", help="check every dependency and say how to fix what is wrong")
     p.add_argument("--call", action="store_true", help="also place a self-test call through Stasis")
     p.set_defaults(fn=cmd_doctor)
+    from callcenter.accounts.cli import add_parser as add_users_parser
+
+    add_users_parser(sub).set_defaults(fn=cmd_users)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
     p = ivr.add_parser("check", help="validate IVR flow files")
     p.add_argument("files", nargs="+")
