@@ -109,6 +109,9 @@ POLICY: tuple[Rule, ...] = (
     _r("PATCH", "/api/users/{username}", AD),
     _r("GET", "/api/audit", AD, S),
     _r("POST", "/api/calls/{call_id}/show-number", S),
+    _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
+    _r("GET", "/api/supervisions", S),
+    _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),
     # pages
     _r("GET", "/board", S, AD, page=True),
     _r("GET", "/agent", A, S, page=True),

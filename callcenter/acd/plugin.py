@@ -22,6 +22,9 @@ from callcenter.acd.seeding import seed_roster
 from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
+from callcenter.acd.supervise import KIND as SUPERVISE
+from callcenter.acd.supervise import Supervision
+from callcenter.acd.supervise import routes as supervise_routes
 from callcenter.context import Context
 from callcenter.infra.web import Provided
 
@@ -32,9 +35,11 @@ class AcdPlugin:
     def __init__(self) -> None:
         self.service: Provided[AcdService] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
+        self.supervision: Provided[Supervision] = Provided("supervision")  # listen/whisper/barge
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+        supervise_routes(app, self.supervision)
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         return await seed_roster(conn, Roster.default(), today)
@@ -53,6 +58,9 @@ class AcdPlugin:
         for kind in ("inbound", "agent", "cbagent", "citizen"):
             ctx.router.register(kind, stasis)
         ctx.router.register("feature", SeatFeatures(svc))
+        supervision = Supervision(svc, ctx.settings.seat_interface)
+        ctx.router.register(SUPERVISE, supervision)
+        self.supervision.set(supervision)
         ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
         svc.in_order = ctx.router.in_order
         ctx.ari.on_connect(lambda: resync(svc, stasis))
@@ -69,6 +77,8 @@ class AcdPlugin:
             await asyncio.gather(ticker, auditor, return_exceptions=True)
             self.service.set(None)
             self.audit.set(None)
+            self.supervision.set(None)
+            await supervision.close()
             await svc.close()
             await ctx.router.drain()
             await svc.journal.stop()
