@@ -65,11 +65,47 @@ function agentTile(a) {
     <div class="st">${esc(label("state", a.state))}${esc(reason)}</div>
     <div class="small num" data-since="${esc(a.since || "")}">${fmtDuration(a.in_state_s)}</div>${call}${shift}
     ${a.state !== "logged_out" ? `<div class="sv-actions"><button data-act="pause" title="班长安排小休">小休</button>
-      <button data-act="logout" class="danger" title="强制签出">签出</button></div>` : ""}</div>`;
+      <button data-act="logout" class="danger" title="强制签出">签出</button>
+      ${a.call && a.call.state === "bridged" ? `<button data-sv="listen" data-call="${esc(a.call.call_id)}" title="监听：双方都听不到班长">监听</button>
+      <button data-sv="whisper" data-call="${esc(a.call.call_id)}" title="耳语：只有坐席听到班长">耳语</button>
+      <button data-sv="barge" data-call="${esc(a.call.call_id)}" title="强插：坐席和来电人都听到班长">强插</button>` : ""}</div>` : ""}</div>`;
 }
+
+/* Listen / whisper / barge: the supervisor's own seat phone rings and joins through a snoop. */
+const SV_LABEL = { listen: "监听", whisper: "耳语", barge: "强插" };
+async function supervise(btn) {
+  const seat = document.getElementById("my-seat").value;
+  const msg = document.getElementById("sv-msg");
+  if (!seat) { msg.textContent = "请先选择本人席位"; return; }
+  localStorage.setItem("supervisorSeat", seat);
+  try {
+    const w = await apiCall("POST", `/api/calls/${encodeURIComponent(btn.dataset.call)}/supervise`,
+      { mode: btn.dataset.sv, seat });
+    msg.innerHTML = `${SV_LABEL[w.mode]}中：坐席 ${esc(w.agent_id)}，请接听 ${esc(w.seat)} 话机
+      <button id="sv-stop" data-sid="${esc(w.sid)}">结束</button>`;
+    msg.dataset.sid = w.sid;
+    msg.dataset.mode = w.mode;
+  } catch (e) {
+    msg.textContent = `${SV_LABEL[btn.dataset.sv]}失败：${e.message || e}`;
+  }
+}
+document.getElementById("sv-msg").addEventListener("click", async (ev) => {
+  const stop = ev.target.closest("#sv-stop");
+  if (!stop) return;
+  try { await apiCall("DELETE", `/api/supervisions/${encodeURIComponent(stop.dataset.sid)}`); } catch (e) { /* ended */ }
+  ev.currentTarget.textContent = "";
+});
+(() => {
+  const sel = document.getElementById("my-seat");
+  sel.innerHTML = '<option value="">本人席位…</option>' + Array.from({ length: 20 }, (_, i) =>
+    `seat${String(i + 1).padStart(2, "0")}`).map((s) => `<option>${s}</option>`).join("");
+  sel.value = localStorage.getItem("supervisorSeat") || "";
+})();
 
 /* Supervisor actions on an agent tile (audited on the server). */
 document.getElementById("teams").addEventListener("click", async (ev) => {
+  const sv = ev.target.closest("button[data-sv]");
+  if (sv) { supervise(sv); return; }
   const btn = ev.target.closest("button[data-act]");
   const tile = ev.target.closest("[data-agent-id]");
   if (!btn || !tile) return;
