@@ -129,6 +129,7 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/agents/{agent_id}/pause", A, S, own="agent_id", audit="force_pause"),
     _r("POST", "/api/agents/{agent_id}/unpause", A, S, own="agent_id"),
     _r("GET", "/api/queues", S, AD),
+    _r("GET", "/api/seats", A, S, AD),  # the agent desktop offers the registered softphones
     # IVR: cutting a citizen off the hotline is an admin decision
     _r("GET", "/api/ivr/flows", S, AD),
     _r("POST", "/api/ivr/reload", AD),

@@ -11,6 +11,7 @@ from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
 from callcenter.acd.repository import agent_doc
 from callcenter.acd.service import AcdError, AcdService
 from callcenter.context import SETTINGS
+from callcenter.infra.ari import AriError
 from callcenter.infra.web import HttpError, Provided, json_error, read_json, validation_fields
 
 
@@ -88,6 +89,20 @@ class AcdRoutes:
 
         return await _guarded(go)
 
+    async def list_seats(self, request: web.Request) -> web.Response:
+        """The roster's seats, whether their softphone is registered, and who sits there."""
+        async def go():
+            svc = self.acd.get()
+            try:
+                online = {e["resource"] for e in await svc.ari.get("/endpoints/PJSIP") if e.get("state") == "online"}
+            except AriError:
+                online = set()
+            taken = {s.agent.seat_id: s.agent.agent_id for s in svc.slots.values() if s.agent.logged_in}
+            return web.json_response([{"seat_id": seat.id, "team": seat.team, "registered": seat.id in online,
+                                       "agent_id": taken.get(seat.id)} for seat in svc.roster.seats])
+
+        return await _guarded(go)
+
     async def list_queues(self, request: web.Request) -> web.Response:
         async def go():
             svc = self.acd.get()
@@ -110,3 +125,4 @@ def routes(app: web.Application, acd: Provided[AcdService]) -> None:
     for action in ("logout", "pause", "unpause"):
         app.router.add_post(f"/api/agents/{{agent_id}}/{action}", r.simple(action))
     app.router.add_get("/api/queues", r.list_queues)
+    app.router.add_get("/api/seats", r.list_seats)

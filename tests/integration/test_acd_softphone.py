@@ -77,3 +77,15 @@ async def test_feature_codes_from_the_softphone(phone, softphones, settings):
                 what=f"paused by *23 ({sp.output()[-400:]})")
     sp.dial("*24")
     await until(lambda: phone.agent("1007").state is AgentState.AVAILABLE, timeout=15, what="available by *24")
+
+
+async def test_the_desktop_offers_the_seats_whose_softphone_is_registered(phone, softphones, logins):
+    sp = softphones("seat08")
+    sp.start()
+    await until(lambda: phone.acd.endpoint_online("seat08"), timeout=15, what="seat08 registered")
+    await phone.login("1002", "seat02")
+    async with await logins.client("agent:1001") as http:
+        async with http.get("/api/seats") as r:
+            seats = {s["seat_id"]: s for s in await r.json()}
+    assert len(seats) == 20 and seats["seat08"]["registered"] and not seats["seat01"]["registered"]
+    assert seats["seat02"]["agent_id"] == "1002" and seats["seat08"]["agent_id"] is None

@@ -4,7 +4,7 @@
 
 const params = new URLSearchParams(location.search);
 let agentId = "";  // from the session (a supervisor may look at ?agent=)
-const seatId = params.get("seat") || "";
+let seatId = params.get("seat") || "";  // else chosen from the registered softphones
 const DISTRICTS = ["东区", "西区", "仁和区", "钒钛高新区", "米易县", "盐边县"];
 const PAUSE_CHOICES = ["break", "meal", "training", "ticket_work", "supervisor"];
 let socketUp = false, snap = null, lastCall = null, busy = false;
@@ -121,12 +121,25 @@ async function submitTicket(ev) {
   }
 }
 
+/* No ?seat=: offer the seats whose softphone is registered and free. */
+async function chooseSeat() {
+  let seats = [];
+  try { seats = await apiCall("GET", "/api/seats"); } catch (e) { return; }
+  const free = seats.filter((s) => s.registered && (!s.agent_id || s.agent_id === agentId));
+  const box = $("seat-id");
+  box.innerHTML = `<select id="seat-choice"><option value="">选择已注册话机…</option>${
+    free.map((s) => `<option value="${esc(s.seat_id)}">${esc(s.seat_id)}（${esc(s.team)} 班组）</option>`).join("")}</select>`;
+  $("seat-choice").onchange = (ev) => { seatId = ev.target.value; };
+  if (free.length === 1) { seatId = free[0].seat_id; $("seat-choice").value = seatId; }
+}
+
 async function init() {
   const me = await loadSession();
   if (!me) return;
   agentId = me.role === "agent" ? me.agent_id : (params.get("agent") || "");
   $("agent-id").textContent = agentId || "（未指定）";
   $("seat-id").textContent = seatId || "（未指定）";
+  if (!seatId) await chooseSeat();
   $("pause-reason").innerHTML = PAUSE_CHOICES.map((r) => `<option value="${r}">${label("pause", r)}</option>`).join("");
   $("t-kind").innerHTML = Object.entries(LABELS.kind).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
   $("t-district").innerHTML = '<option value="">（未知）</option>' + DISTRICTS.map((d) => `<option>${d}</option>`).join("");
