@@ -114,6 +114,8 @@ async def add_user(request: web.Request) -> web.Response:
 async def change_user(request: web.Request) -> web.Response:
     body = await read_json(request, UserPatch)
     username = request.match_info["username"]
+    if username == request[USER].username and (body.disabled or body.role not in (None, request[USER].role)):
+        raise HttpError(422, "invalid", "an admin does not disable or demote itself", {"username": "yourself"})
     try:
         user = await _svc(request).change(username, request[USER].username, **body.model_dump(exclude_unset=True))
     except KeyError:

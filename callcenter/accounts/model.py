@@ -116,6 +116,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/board", S, AD, page=True),
     _r("GET", "/agent", A, S, page=True),
     _r("GET", "/dept", D, S, page=True),
+    _r("GET", "/admin", AD, page=True),
     # board and agent desktop
     _r("GET", "/api/board/snapshot", S, AD),
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),

@@ -97,6 +97,7 @@ def routes(app: web.Application, board: Provided[BoardHub]) -> None:
     app.router.add_get("/board", _page("board.html"))
     app.router.add_get("/agent", _page("agent.html"))
     app.router.add_get("/dept", _page("dept.html"))  # department workbench (accounts issue 11)
+    app.router.add_get("/admin", _page("admin.html"))  # users and roles
     app.router.add_static("/board/static/", STATIC, append_version=False)
     app.router.add_get("/api/board/snapshot", board_snapshot)
     app.router.add_get("/api/board/agents/{agent_id}", agent_snapshot)
