@@ -20,6 +20,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from callcenter.accounts.identity import actor_of
+from callcenter.accounts.openapi import with_roles
 from callcenter.infra.web import HttpError, Provided
 from callcenter.tickets import responses as out
 from callcenter.tickets.actors import Actor, Forbidden, Hidden
@@ -176,7 +177,7 @@ def routes(app: web.Application, tickets: Provided[TicketService]) -> None:
     from callcenter.tickets.openapi import openapi_document
 
     async def openapi(_request: web.Request) -> web.Response:
-        return reply(openapi_document(ENDPOINTS))
+        return reply(with_roles(openapi_document(ENDPOINTS)))  # + every other route, with its roles
 
     seen = set()
     for e in ENDPOINTS:

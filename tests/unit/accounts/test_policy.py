@@ -113,3 +113,20 @@ def test_throttle_per_account_and_per_address():
     t = Throttle(per_account=5, per_address=20)
     assert not t.blocked(4, 19)
     assert t.blocked(5, 0) and t.blocked(0, 20)
+
+
+def test_the_openapi_document_lists_every_api_route_with_its_roles():
+    from callcenter.accounts.openapi import with_roles
+    from callcenter.tickets.http import ENDPOINTS, routes  # noqa: F401 - ENDPOINTS filled by the app
+    from callcenter.tickets.openapi import openapi_document
+
+    build_app(Settings(env="test"))
+    doc = with_roles(openapi_document(ENDPOINTS))
+    api = {(m, p) for m, p in app_routes() if p.startswith(("/api/", "/ws/"))}
+    listed = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    assert api <= listed, sorted(api - listed)
+    for p, ops in doc["paths"].items():
+        for m, op in ops.items():
+            assert "x-roles" in op, f"{m} {p}"
+    assert doc["paths"]["/api/ivr/blacklist"]["post"]["x-roles"] == ["admin"]
+    assert doc["paths"]["/api/session"]["post"]["security"] == []
