@@ -151,7 +151,7 @@ async function init() {
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
   liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => { if (msg.type === "agent") render(msg); },
-    (up) => { socketUp = up; setLive($("live"), up, snap ? snap.live : true); });
+    (up) => { socketUp = up; setLive($("live"), up, snap ? snap.live : true); document.body.classList.toggle("stale", !up); });
   startTicker();
 }
 

@@ -160,6 +160,7 @@ loadSession().then((me) => {
   liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
     socketUp = up;
     setLive(document.getElementById("live"), up, last ? last.live : true);
+    document.body.classList.toggle("stale", !up);  // until the fresh snapshot after a reconnect
     if (!up) fetch("/api/session").then((r) => { if (r.status === 401) toLogin(); });
   });
 });
