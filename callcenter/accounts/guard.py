@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import quote
 
@@ -65,7 +66,7 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
             raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
         return json_error(decision.status, decision.code, decision.message)
     assert session is not None and user is not None
-    if unsafe and request.headers.get(CSRF_HEADER) != session.csrf:
+    if unsafe and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf):
         return json_error(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
     request[USER] = user
     request[SESSION] = session

@@ -120,7 +120,7 @@ POLICY: tuple[Rule, ...] = (
     # board and agent desktop
     _r("GET", "/api/board/snapshot", S, AD),
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
-    _r("GET", "/api/callers/{phone}/history", A, S),
+    _r("GET", "/api/callers/{phone}/history", S),  # agents get their caller's history on the desk socket
     _r("GET", "/ws/board", S, AD),
     _r("GET", "/ws/agent/{agent_id}", A, own="agent_id"),
     # ACD

@@ -47,12 +47,12 @@ class AccountsService:
             return None
         user = await self.users.user(session.username)
         if user is None or user.disabled:
-            await self.sessions.close(session.token)
+            await self.sessions.close(session)
             return None
         return user, session
 
     async def logout(self, session: Session) -> None:
-        await self.sessions.close(session.token)
+        await self.sessions.close(session)
         await self.audit.write(session.username, "logout")
 
     async def add(self, user: User, password: str, by: str) -> User:

@@ -37,9 +37,11 @@ class Sessions:
 
     async def open(self, username: str) -> Session:
         session = Session(secrets.token_urlsafe(32), username, secrets.token_urlsafe(24))
-        await self.redis.set(self._key("s", session.token), json.dumps({"u": username, "c": session.csrf}),
-                             ex=self.idle_s)
-        await self.redis.sadd(self._key("u", username), session.token)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self._key("s", session.token), json.dumps({"u": username, "c": session.csrf}), ex=self.idle_s)
+        pipe.sadd(self._key("u", username), session.token)  # to end them all (disable, new password)
+        pipe.expire(self._key("u", username), 7 * 86400)
+        await pipe.execute()
         return session
 
     async def get(self, token: str | None) -> Session | None:
@@ -56,8 +58,11 @@ class Sessions:
         doc = json.loads(raw)
         return Session(token, doc["u"], doc["c"])
 
-    async def close(self, token: str) -> None:
-        await self.redis.delete(self._key("s", token))
+    async def close(self, session: Session) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(self._key("s", session.token))
+        pipe.srem(self._key("u", session.username), session.token)
+        await pipe.execute()
 
     async def close_all(self, username: str) -> int:
         """Every session of a user (disabled, password changed, force logout)."""

@@ -73,6 +73,8 @@ def _problem(value: Any, depth: int = 0) -> str | None:
 
 @web.middleware
 async def clean_input(request: web.Request, handler: Any) -> web.StreamResponse:
+    if "\x00" in request.path:
+        return json_error(422, "invalid", "the path contains a NUL character", {"path": "NUL character"})
     if "\x00" in request.query_string or "%00" in request.query_string:
         return json_error(422, "invalid", "the query contains a NUL character", {"query": "NUL character"})
     if request.method in _BODY_METHODS and request.can_read_body:

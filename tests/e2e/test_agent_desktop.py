@@ -100,10 +100,13 @@ async def test_caller_history_api(stack, settings, pool, logins):
     number = await earlier_ticket(logins)
     await pool.execute("INSERT INTO calls(call_id, caller, queue, disposition) VALUES ('h-1', $1, 'general',"
                        " 'abandoned')", CALLER)
-    async with await logins.client("agent:1001") as http:
+    async with await logins.client("supervisor:li") as http:
         async with http.get("/api/callers/138-1234-5678/history") as resp:
             assert resp.status == 200
             doc = await resp.json()
+    async with await logins.client("agent:1001") as http:
+        async with http.get("/api/callers/138-1234-5678/history") as resp:
+            assert resp.status == 403  # an agent cannot look any citizen up
         async with http.get("/api/board/agents/1001") as resp:
             desk = await resp.json()
     assert doc["phone_masked"] == "138****5678"

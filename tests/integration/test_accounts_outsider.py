@@ -95,7 +95,7 @@ async def test_numbers_are_masked_for_everyone_but_the_agent_on_the_call(stack, 
         async with http.get("/api/board/agents/1001") as r:
             assert (await r.json())["call"]["caller"] == CALLER  # the agent handling the call
     caplog.set_level(logging.INFO, logger="aiohttp.access")
-    async with await logins.client("agent:1001") as http:
+    async with await logins.client("supervisor:li") as http:
         async with http.get(f"/api/callers/{CALLER}/history") as r:
             assert r.status == 200
         async with http.get("/api/callers/138-1234-5678/history") as r:
@@ -134,6 +134,11 @@ async def test_bad_input_is_a_clear_4xx_never_a_500(stack, settings, logins, poo
             assert r.status == 422 and "since" in (await r.json())["fields"]
     async with await logins.client("admin:root") as http:
         async with http.post("/api/ivr/blacklist", json={"number": CALLER, "reason": NUL}) as r:
+            assert r.status == 422
+        async with http.patch("/api/users/a%00b", json={"name": "x"}) as r:
+            assert r.status == 422 and "path" in (await r.json())["fields"]
+        async with http.post("/api/users", json={"username": "x1", "role": "supervisor", "password": "p" * 12,
+                                                 "name": NUL}) as r:
             assert r.status == 422
     async with await logins.client("collector:c07") as http:
         async with http.post("/api/field-reports", json={"description": NUL}) as r:
