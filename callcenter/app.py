@@ -60,7 +60,7 @@ def build_plugins() -> Plugins:
     tickets = TicketsPlugin()
     acd = AcdPlugin()
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
-                   board=BoardPlugin(acd=acd.service, tickets=tickets.service))
+                   board=BoardPlugin(acd=acd.view, tickets=tickets.service))
 
 
 PLUGINS = web.AppKey("plugins", Plugins)

@@ -95,7 +95,7 @@ def cmd_doctor(settings: Settings, args) -> int:
 
 
 def cmd_ivr_check(settings: Settings, args) -> int:
-    from callcenter.ivr.model import FlowError, load_flow
+    from callcenter.ivr.validator import FlowError, load_flow
 
     rc = 0
     for path in args.files:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from callcenter.accounts.identity import USER
 from callcenter.accounts.model import off_shift_approver
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
+from callcenter.acd.calls import WAITING
 from callcenter.acd.repository import agent_doc
 from callcenter.acd.service import AcdError, AcdService
 from callcenter.context import SETTINGS
@@ -112,7 +113,7 @@ class AcdRoutes:
                     "call_id": qc.call_id, "position": svc.book.position_of(qc.call_id),
                     "priority": qc.priority, "entered_at": qc.entered_at.isoformat(), "callback": qc.callback})
             active = [{"call_id": s.call_id, "state": s.state, "agent_id": s.agent_id, "queue": s.queue}
-                      for s in svc.calls.values() if s.state not in ("queued", "callback_wait")]
+                      for s in svc.calls.values() if s.state not in WAITING]
             return web.json_response({"queues": out, "active": active})
 
         return await _guarded(go)

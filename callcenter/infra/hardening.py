@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.masking import mask_phone
 from callcenter.infra.web import json_error
 
 log = get_logger("web")
@@ -102,7 +103,7 @@ def mask_loose(text: str) -> str:
     """Phone numbers as they appear in URLs (138-1234-5678, 138%2012345678) -> 138****5678."""
     def one(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0).replace("%20", ""))
-        return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 7 else m.group(0)
+        return mask_phone(digits) if len(digits) >= 7 else m.group(0)  # the project's one masking rule
 
     return _LOOSE_PHONE.sub(one, text)
 

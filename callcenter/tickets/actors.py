@@ -12,15 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from callcenter.tickets.model import Action, TicketError
-
-
-class Forbidden(TicketError):
-    """The actor may not do this (HTTP 403)."""
-
-
-class Hidden(Forbidden):
-    """Another department's ticket: answered as if it did not exist (HTTP 404)."""
+from callcenter.tickets.errors import Forbidden, NotFound, TicketError
+from callcenter.tickets.model import Action
 
 
 class Role(StrEnum):
@@ -101,6 +94,6 @@ def check_department(actor: Actor, department: str) -> None:
 def check_view(actor: Actor, lead: str | None, assisting: tuple[str, ...], created_by: str) -> None:
     """Departments see the tickets they lead or assist, collectors their own reports."""
     if actor.role is Role.DEPT and actor.ident != lead and actor.ident not in assisting:
-        raise Hidden("no such ticket")  # another department's ticket: not even its existence leaks
+        raise NotFound("no such ticket")  # another department's ticket: not even its existence leaks
     if actor.role is Role.COLLECTOR and created_by != str(actor):
         raise Forbidden("collectors see only their own reports")
