@@ -26,7 +26,8 @@ def _minimal(rule: Rule) -> dict[str, Any]:
     params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
               for n in re.findall(r"{(\w+)}", rule.path)]
     op: dict[str, Any] = {"summary": f"{rule.method} {rule.path}", "tags": [rule.path.split("/")[2]],
-                          "parameters": params, "responses": {"200": {"description": "ok"}}}
+                          "parameters": params,
+                          "responses": {"200": {"description": "ok"}, "default": _ERROR | {"description": "other"}}}
     if rule.method not in SAFE_METHODS:
         op["requestBody"] = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
     return op
@@ -52,6 +53,10 @@ def with_roles(doc: dict[str, Any]) -> dict[str, Any]:
 def _secure(op: dict[str, Any], rule: Rule) -> None:
     op["x-roles"] = sorted(rule.roles) if rule.roles is not None else []
     responses = op.setdefault("responses", {})
+    responses.setdefault("422", _ERROR)  # a NUL character in the path or query (infra/hardening)
+    if rule.method not in SAFE_METHODS:  # the body checks of infra/hardening
+        for code in ("400", "413", "415"):
+            responses.setdefault(code, _ERROR)
     if rule.roles is None:
         op["security"] = []
         return

@@ -198,7 +198,8 @@ def openapi_document(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
                 "application/json": {"schema": refs[(e.body, "validation")]}}}
         schema = refs[(e.response, "serialization")] if e.response is not None else {"type": "object"}
         ok: dict[str, Any] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-        op["responses"] = {str(e.status): ok} | {
+        created = {"200": ok | {"description": "an idempotent retry or a merged duplicate"}} if e.status == 201 else {}
+        op["responses"] = {str(e.status): ok} | created | {
             code: {"description": text, "content": {"application/json": {"schema": error_ref}}}
             for code, text in _ERRORS.items()}
         paths.setdefault(e.path, {})[e.method.lower()] = op
