@@ -5,11 +5,13 @@
 - the session cookie names the user (server-side session in Redis, idle timeout);
 - anonymous on a page -> 302 to ``/login``; anonymous elsewhere -> 401; wrong role -> 403;
 - every state-changing request needs the session's CSRF token in ``X-CSRF-Token`` and, when the
-  browser sends an ``Origin``, our own origin; a WebSocket upgrade needs our own ``Origin``.
+  browser sends an ``Origin``, our own origin; a WebSocket upgrade needs our own ``Origin``, and
+  the socket is closed once its session ends (checked every ``ws_recheck_s``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Any
 from urllib.parse import quote
@@ -20,8 +22,10 @@ from callcenter.accounts.identity import USER
 from callcenter.accounts.model import SAFE_METHODS, audited, decide, rule_for
 from callcenter.accounts.service import AccountsService
 from callcenter.accounts.sessions import COOKIE, CSRF_HEADER, Session
+from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided, json_error
 
+log = get_logger("accounts.guard")
 ACCOUNTS = web.AppKey("accounts", Provided)
 SESSION = web.RequestKey("session", Session)
 
@@ -39,6 +43,17 @@ def _same_origin(request: web.Request, *, required: bool) -> bool:
 
 def _is_websocket(request: web.Request) -> bool:
     return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+async def _end_with_session(service: AccountsService, token: str, request: web.Request) -> None:
+    """Close the socket's connection once its session ends (log out, disabled user, expiry)."""
+    while True:
+        await asyncio.sleep(service.ws_recheck_s)
+        if await service.current(token) is None:
+            log.info("websocket_session_ended", path=request.path)
+            if request.transport is not None:
+                request.transport.close()
+            return
 
 
 @web.middleware
@@ -70,6 +85,13 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         return json_error(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
     request[USER] = user
     request[SESSION] = session
+    if _is_websocket(request):  # a socket lives only as long as its session
+        watcher = asyncio.create_task(_end_with_session(service, session.token, request), name="ws-session")
+        try:
+            return await handler(request)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
     response = await handler(request)
     if (action := audited(rule, user)) and response.status < 400:
         await service.audit.write(user.username, action, target=request.path, address=request.remote)

@@ -23,6 +23,7 @@ class LoginRefused(Exception):
 class AccountsService:
     def __init__(self, users: Users, sessions: Sessions, audit: Audit, passwords: Passwords) -> None:
         self.users, self.sessions, self.audit, self.passwords = users, sessions, audit, passwords
+        self.ws_recheck_s = 5.0  # an open WebSocket re-checks its session this often
 
     async def login(self, username: str, password: str, address: str) -> tuple[User, Session]:
         if await self.sessions.blocked(username, address):

@@ -146,3 +146,21 @@ async def test_session_cookie_is_httponly_and_strict(stack, settings, pool):
         async with http.post("/api/session", json={"username": user.username, "password": PASSWORD}) as r:
             cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+
+
+async def test_an_open_socket_closes_when_its_session_ends(stack, settings, logins):
+    base = f"http://127.0.0.1:{settings.http_port}"
+    stack[PLUGINS].accounts.service.get().ws_recheck_s = 0.2
+    headers = await logins.headers("supervisor:li")
+    async with aiohttp.ClientSession(base, cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with http.ws_connect("/ws/board", headers={"Cookie": headers["Cookie"], "Origin": base}) as ws:
+            assert (await ws.receive_json(timeout=10))["type"] == "board"
+            async with http.delete("/api/session", headers=headers) as r:  # log out elsewhere
+                assert r.status == 204
+
+            async def closed() -> bool:
+                msg = await ws.receive(timeout=10)
+                return msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
+                                    aiohttp.WSMsgType.ERROR)
+
+            await until(closed, what="the socket closed with its session")
