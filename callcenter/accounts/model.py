@@ -6,7 +6,8 @@ canonical path; a route that is not in the table is refused (closed by default),
 fails for any route the app has that the table does not declare.
 
 Rules carry ``own``: for agents, the route's ``{agent_id}`` must be the agent's own id (an agent
-acts on its own desk only; supervisors act on any).
+acts on its own desk only; supervisors act on any); for department handlers, the route's
+``{code}`` must be their own department.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Rule:
     method: str
     path: str                       # aiohttp canonical path, e.g. /api/agents/{agent_id}/login
     roles: frozenset[Role] | None   # None: public (no session needed)
-    own: str | None = None          # match_info key an AGENT must own (their agent id)
+    own: str | None = None          # match_info key an agent (agent id) or handler (department) must own
     page: bool = False              # an HTML page: anonymous users are sent to /login
     audit: str | None = None        # audited when a supervisor does it to someone else's desk
 
@@ -123,6 +124,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/callers/{phone}/history", S),  # agents get their caller's history on the desk socket
     _r("GET", "/ws/board", S, AD),
     _r("GET", "/ws/agent/{agent_id}", A, own="agent_id"),
+    _r("GET", "/ws/dept/{code}", D, S, own="code"),
     # ACD
     _r("GET", "/api/agents", S, AD),
     _r("POST", "/api/agents/{agent_id}/login", A, S, own="agent_id", audit="sign_in_by_supervisor"),
@@ -148,7 +150,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/tickets/{number}/events", *TICKET_USERS),
     _r("POST", "/api/tickets/{number}/{action}", A, S, D, SY),
     _r("GET", "/api/departments", *TICKET_USERS),
-    _r("GET", "/api/departments/{code}/queue", S, D, AD),
+    _r("GET", "/api/departments/{code}/queue", S, D, AD, own="code"),
     _r("POST", "/api/field-reports", C, S, SY),
     _r("GET", "/api/field-reports", A, S),
     _r("POST", "/api/field-reports/{number}/verify", A, S),
@@ -209,6 +211,8 @@ def decide(rule: Rule | None, user: User | None, match_info: dict[str, str]) -> 
         return Decision(403, "forbidden", f"this needs one of the roles: {', '.join(sorted(rule.roles))}")
     if rule.own and user.role is Role.AGENT and match_info.get(rule.own) != user.agent_id:
         return Decision(403, "forbidden", "an agent acts on its own desk only")
+    if rule.own and user.role is Role.DEPT and match_info.get(rule.own) != user.department:
+        return Decision(403, "forbidden", "a department handler works its own department only")
     return ALLOW
 
 

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from callcenter.accounts.identity import current_user
 from callcenter.accounts.model import sees_full_number
-from callcenter.board import history
+from callcenter.board import deptfeed, history
 from callcenter.board.websocket import BoardHub
 from callcenter.infra.web import HttpError, Provided, json_error, reply
 
@@ -98,6 +98,7 @@ def routes(app: web.Application, board: Provided[BoardHub]) -> None:
     app.router.add_get("/agent", _page("agent.html"))
     app.router.add_get("/dept", _page("dept.html"))  # department workbench (accounts issue 11)
     app.router.add_get("/admin", _page("admin.html"))  # users and roles
+    deptfeed.routes(app)  # /ws/dept/{code}: the department workbench's live ticket events
     app.router.add_static("/board/static/", STATIC, append_version=False)
     app.router.add_get("/api/board/snapshot", board_snapshot)
     app.router.add_get("/api/board/agents/{agent_id}", agent_snapshot)

@@ -90,7 +90,8 @@ async def test_agent_department_and_supervisor_pages(stack, settings, pool):
 
         # it arrives on the department's workbench; the handler accepts it and replies
         row = dept.locator(f"tr[data-ticket='{number}']")
-        await expect(row).to_be_visible(timeout=10_000)
+        await expect(dept.locator("#notice")).to_contain_text(number)  # pushed over /ws/dept/market
+        await expect(row).to_be_visible()
         await expect(row.locator("[data-status]")).to_have_text("已派单")
         await row.locator("button[data-open]").click()
         await dept.select_option("#act-kind", "acknowledge")

@@ -90,6 +90,13 @@ async def test_websockets_need_a_session_the_right_agent_and_our_origin(stack, s
             assert (await ws.receive_json(timeout=10))["type"] == "board"
         async with http.ws_connect(f"{base}/ws/agent/1001", headers={"Cookie": agent["Cookie"]} | own) as ws:
             assert (await ws.receive_json(timeout=10))["type"] == "agent"
+        market = await logins.headers("dept:market:zhang")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as other_dept:
+            await http.ws_connect(f"{base}/ws/dept/water", headers={"Cookie": market["Cookie"]} | own)
+        assert other_dept.value.status == 403
+        async with http.ws_connect(f"{base}/ws/dept/market", headers={"Cookie": market["Cookie"]} | own) as ws:
+            assert (await ws.receive_json(timeout=10)) == {"type": "hello", "department": "market"}
+            assert (await ws.receive_json(timeout=10)) == {"type": "live", "live": True}
 
 
 async def test_cross_site_posts_are_refused(stack, settings, logins):

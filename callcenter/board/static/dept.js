@@ -1,9 +1,11 @@
 /* Department workbench (处置通): the department's open tickets, earliest deadline first, with
-   acknowledge / start / reply / return (派单异议) / extension (延期). New tickets appear within a
-   few seconds (the queue is re-read every POLL_MS; the ticket events are not on a socket yet). */
+   acknowledge / start / reply / return (派单异议) / extension (延期). New tickets arrive live: the
+   department's ticket events come over /ws/dept/{code} and the queue is re-read at once (and
+   every POLL_MS anyway, for deadlines turning due). */
 "use strict";
 
-const POLL_MS = 3000;
+const POLL_MS = 30000;
+let socketUp = false;
 let department = "", current = null, known = new Set(), first = true;
 
 const $ = (id) => document.getElementById(id);
@@ -42,7 +44,7 @@ async function refresh() {
     $("summary").textContent = `待办 ${page.items.length} 件 · 超期 ${page.items.filter((t) => dueClass(t) === "overdue").length} 件`;
     known = new Set(page.items.map((t) => t.number));
     first = false;
-    setLive($("live"), true, true);
+    setLive($("live"), socketUp, true);
   } catch (e) {
     setLive($("live"), false, false);
   }
@@ -88,6 +90,12 @@ async function init() {
   $("act-form").addEventListener("submit", submit);
   if (!department) return;
   await refresh();
+  liveSocket(`/ws/dept/${encodeURIComponent(department)}`, (msg) => {
+    if (msg.type === "ticket") {
+      $("notice").textContent = `新消息：工单 ${msg.payload && msg.payload.number ? msg.payload.number : ""}`;
+      refresh();
+    }
+  }, (up) => { socketUp = up; setLive($("live"), up, true); if (up) refresh(); });
   setInterval(refresh, POLL_MS);
 }
 
