@@ -149,6 +149,8 @@ POLICY: tuple[Rule, ...] = (
     _r("PATCH", "/api/tickets/{number}", A, S),
     _r("GET", "/api/tickets/{number}/events", *TICKET_USERS),
     _r("POST", "/api/tickets/{number}/{action}", A, S, D, SY),
+    _r("POST", "/api/tickets/{number}/dispatch", S, SY, audit="ticket_dispatched"),
+    _r("POST", "/api/tickets/{number}/redispatch", S, SY, audit="ticket_reassigned"),  # 改派
     _r("GET", "/api/departments", *TICKET_USERS),
     _r("GET", "/api/departments/{code}/queue", S, D, AD, own="code"),
     _r("POST", "/api/field-reports", C, S, SY),
