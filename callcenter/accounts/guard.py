@@ -68,7 +68,7 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     if _is_websocket(request) and not _same_origin(request, required=True):
         return json_error(403, "bad_origin", "a WebSocket must come from this site's own pages")
     if rule is not None and rule.roles is None:
-        return await handler(request)
+        return _headers(await handler(request))
     found = None
     service: AccountsService | None = request.app[ACCOUNTS].maybe()
     if service is None:
@@ -95,4 +95,16 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     response = await handler(request)
     if (action := audited(rule, user)) and response.status < 400:
         await service.audit.write(user.username, action, target=request.path, address=request.remote)
+    return _headers(response)
+
+
+_SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
+                     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+
+def _headers(response: web.StreamResponse) -> web.StreamResponse:
+    """No page of the hall in another site's frame (clickjacking the supervisor's buttons)."""
+    if not response.prepared:
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
     return response

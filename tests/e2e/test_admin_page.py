@@ -48,3 +48,17 @@ async def test_admin_adds_and_disables_a_user(stack, settings, pool, browser_pag
     await expect(page.locator("#audit")).to_contain_text("user_disabled")
     await expect(page.locator("#audit")).to_contain_text("user_added")
     await page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+@pytest.mark.parametrize("evil", ["//evil.example/x", "/%5Cevil.example", "https://evil.example/"])
+async def test_login_never_sends_the_browser_off_site(stack, settings, pool, browser_page, evil):
+    from accounts_support import PASSWORD, ensure_user
+
+    page = browser_page
+    base = f"http://127.0.0.1:{settings.http_port}"
+    user = await ensure_user(pool, "admin:root")
+    await page.goto(f"{base}/login?next={evil}")
+    await page.fill("#username", user.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#btn-login")
+    await page.wait_for_url(f"{base}/admin")  # the role's own page instead

@@ -171,3 +171,10 @@ async def test_an_open_socket_closes_when_its_session_ends(stack, settings, logi
                                     aiohttp.WSMsgType.ERROR)
 
             await until(closed, what="the socket closed with its session")
+
+
+async def test_pages_refuse_to_be_framed(stack, settings):
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{settings.http_port}") as http:
+        async with http.get("/login") as r:
+            assert r.headers["X-Frame-Options"] == "DENY"
+            assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]

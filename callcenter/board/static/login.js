@@ -5,8 +5,8 @@ const HOME = { agent: "/agent", supervisor: "/board", admin: "/admin", dept: "/d
 
 function safeNext(role) {
   const next = new URLSearchParams(location.search).get("next") || "";
-  // only a path on this site, never another origin
-  return next.startsWith("/") && !next.startsWith("//") ? next : (HOME[role] || "/login");
+  // only a path on this site, never another origin ("//host", "/\host" and the like)
+  return /^\/[A-Za-z0-9]/.test(next) && !next.includes("\\") ? next : (HOME[role] || "/login");
 }
 
 document.getElementById("login-form").addEventListener("submit", async (ev) => {
