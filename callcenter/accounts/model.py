@@ -132,6 +132,7 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/agents/{agent_id}/pause", A, S, own="agent_id", audit="force_pause"),
     _r("POST", "/api/agents/{agent_id}/unpause", A, S, own="agent_id"),
     _r("GET", "/api/queues", S, AD),
+    _r("POST", "/api/queues/calls/{call_id}/move", S, audit="call_moved"),  # another queue or priority
     _r("GET", "/api/seats", A, S, AD),  # the agent desktop offers the registered softphones
     # IVR: cutting a citizen off the hotline is an admin decision
     _r("GET", "/api/ivr/flows", S, AD),

@@ -14,7 +14,7 @@ from datetime import date
 import asyncpg
 from aiohttp import web
 
-from callcenter.acd import http
+from callcenter.acd import http, moves
 from callcenter.acd.features import SeatFeatures
 from callcenter.acd.recovery import LegAudit, resync
 from callcenter.acd.repository import AgentRepository
@@ -46,6 +46,7 @@ class AcdPlugin:
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
         supervise_routes(app, self.supervision)
+        moves.routes(app, self.service)  # a supervisor moves a waiting call
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         return await seed_roster(conn, Roster.default(), today)

@@ -46,6 +46,16 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     await expect(row.locator(".wait")).to_have_text(re.compile(r"^00:0[1-9]$"))  # the wait ticks
     await expect(page.locator("body")).not_to_contain_text("13912345678")  # the board never shows it in full
 
+    # the supervisor moves it to the market queue with priority 3: it keeps its wait
+    await row.locator("button[data-move]").click()
+    form = page.locator("[data-queue=general] .move-form")
+    await form.locator(".mv-queue").select_option("market")
+    await form.locator(".mv-prio").select_option("3")
+    await form.locator(".mv-ok").click()
+    row = page.locator(f"[data-queue=market] [data-call-id={call}]")
+    await expect(row).to_contain_text("优先 3")
+    assert (phone.acd.book.get(call).queue, phone.acd.book.get(call).priority) == ("market", 3)
+
     # an agent logs in and takes it: the row leaves the queue, the agent tile shows the call
     await phone.login("1001", "seat01")
     tile = page.locator("[data-agent-id='1001']")

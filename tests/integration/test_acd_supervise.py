@@ -93,3 +93,31 @@ async def test_only_a_bridged_call_can_be_supervised(stack, logins):
             assert r.status == 409
         async with sup.post("/api/calls/nope/supervise", json={"mode": "spy", "seat": "seat20"}) as r:
             assert r.status == 422
+
+
+async def test_a_supervisor_moves_a_waiting_call_to_another_queue_and_priority(stack, logins, pool):
+    phone = Phone(stack)
+    first = await phone.call(caller="13800000001", queue="general")
+    second = await phone.call(caller="13800000002", queue="general")
+    async with await logins.client("agent:1001") as agent:
+        async with agent.post(f"/api/queues/calls/{second}/move", json={"queue": "market", "priority": 5}) as r:
+            assert r.status == 403
+    async with await logins.client("supervisor:li") as sup:
+        async with sup.post(f"/api/queues/calls/{second}/move", json={"queue": "nowhere"}) as r:
+            assert r.status == 422
+        async with sup.post(f"/api/queues/calls/{second}/move", json={"queue": "market", "priority": 5}) as r:
+            assert r.status == 200, await r.text()
+            assert await r.json() == {"call_id": second, "queue": "market", "priority": 5, "position": 1}
+        async with sup.post("/api/queues/calls/nope/move", json={"queue": "market"}) as r:
+            assert r.status == 409
+    entry = phone.acd.book.get(second)
+    assert (entry.queue, entry.skill, entry.priority) == ("market", "market", 5)
+    assert phone.acd.book.get(first).queue == "general"
+    row = await pool.fetchrow("SELECT queue, priority FROM calls WHERE call_id = $1", second)
+    assert (row["queue"], row["priority"]) == ("market", 5)
+    # a market agent signs in: the moved call is the one offered
+    await phone.login("1001", "seat01")  # seat01 has the market skill
+    await until(lambda: phone.acd.calls[second].state == "bridged", what="the moved call answered")
+    assert phone.acd.calls[first].state == "queued"
+    audit = await pool.fetch("SELECT actor, target FROM audit_log WHERE action = 'call_moved'")
+    assert [(a["actor"], a["target"]) for a in audit] == [("li", f"/api/queues/calls/{second}/move")]

@@ -34,6 +34,9 @@ function renderKpis(k) {
 function renderQueues(queues) {
   const box = document.getElementById("queues");
   let waiting = 0;
+  if (box.querySelector(".move-form")) {  // the supervisor is choosing: keep the rows still meanwhile
+    return queues.reduce((n, q) => n + q.waiting.length, 0);
+  }
   box.innerHTML = queues.map((q) => {
     waiting += q.waiting.length;
     const rows = q.waiting.map((w) => `<tr data-call-id="${esc(w.call_id)}">
@@ -42,9 +45,10 @@ function renderQueues(queues) {
         <td class="num wait" data-since="${esc(w.entered_at)}" data-warn="${LONG_WAIT_S}">${fmtDuration(w.wait_s)}</td>
         <td>${w.priority > 0 ? `<span class="tag prio">优先 ${w.priority}</span>` : "普通"}</td>
         <td>${w.callback ? '<span class="tag cb">回拨</span>' : (w.callback_offered ? "已提示" : "—")}</td>
+        <td><button class="move" data-move="${esc(w.call_id)}" title="调整队列或优先级">调整</button></td>
       </tr>`).join("");
     const table = q.waiting.length
-      ? `<table><thead><tr><th>位置</th><th>来电</th><th>等待</th><th>优先级</th><th>回拨</th></tr></thead>
+      ? `<table><thead><tr><th>位置</th><th>来电</th><th>等待</th><th>优先级</th><th>回拨</th><th></th></tr></thead>
          <tbody>${rows}</tbody></table>`
       : '<div class="empty">无排队来电</div>';
     return `<div class="queue" data-queue="${esc(q.name)}">
@@ -101,6 +105,32 @@ document.getElementById("sv-msg").addEventListener("click", async (ev) => {
     `seat${String(i + 1).padStart(2, "0")}`).map((s) => `<option>${s}</option>`).join("");
   sel.value = localStorage.getItem("supervisorSeat") || "";
 })();
+
+/* Move a waiting call to another queue or priority (it keeps its arrival time). */
+document.getElementById("queues").addEventListener("click", async (ev) => {
+  const btn = ev.target.closest("button[data-move]");
+  if (!btn) return;
+  const row = btn.closest("tr");
+  if (row.nextElementSibling && row.nextElementSibling.classList.contains("move-row")) return;
+  const queues = Object.keys(LABELS.queue);
+  row.insertAdjacentHTML("afterend", `<tr class="move-row"><td colspan="6"></td></tr>`);
+  const cell = row.nextElementSibling.firstElementChild;
+  cell.innerHTML = `<span class="move-form"><select class="mv-queue">${queues.map((q) =>
+    `<option value="${q}">${esc(label("queue", q))}</option>`).join("")}</select>
+    <select class="mv-prio">${[0, 1, 3, 5, 9].map((p) => `<option value="${p}">${p ? `优先 ${p}` : "普通"}</option>`).join("")}</select>
+    <button class="mv-ok">确定</button></span>`;
+  cell.querySelector(".mv-queue").value = row.closest("[data-queue]").dataset.queue;
+  cell.querySelector(".mv-ok").onclick = async () => {
+    const body = { queue: cell.querySelector(".mv-queue").value, priority: Number(cell.querySelector(".mv-prio").value) };
+    cell.parentElement.remove();
+    try {
+      await apiCall("POST", `/api/queues/calls/${encodeURIComponent(btn.dataset.move)}/move`, body);
+    } catch (e) {
+      alert(`调整失败：${e.message || e}`);
+    }
+    if (last) render(last);
+  };
+});
 
 /* Supervisor actions on an agent tile (audited on the server). */
 document.getElementById("teams").addEventListener("click", async (ev) => {
