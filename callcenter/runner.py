@@ -28,9 +28,9 @@ def banner(settings: Settings) -> str:
     creds = seat_credentials(settings, roster_seat_ids())
     seats = "  ".join(f"{c.seat_id}:{c.password}" for c in creds[:4])
     password = bootstrap_password(settings)
-    admin = (f"user {BOOTSTRAP_ADMIN}  password {password}   (from CALLCENTER_ADMIN_SECRET"
-             f"{'' if settings.admin_secret else ' / the dev SIP secret'})") if password else \
-        "none: set CALLCENTER_ADMIN_SECRET or run `callcenter seed` / `callcenter users add`"
+    admin = (f"user {BOOTSTRAP_ADMIN}  password {password}   (from CALLCENTER_"
+             f"{'ADMIN' if settings.admin_secret else 'SESSION'}_SECRET)") if password else \
+        "none: set CALLCENTER_SESSION_SECRET or run `callcenter seed` / `callcenter users add`"
     return f"""
 ================ 12345 contact center is up ================
  log in             {web_url}/login   bootstrap admin: {admin}

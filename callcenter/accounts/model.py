@@ -99,6 +99,7 @@ def _public(method: str, path: str, page: bool = False) -> Rule:
 POLICY: tuple[Rule, ...] = (
     # open: health, the login page and the pages' static assets (no data in them), the session
     _public("GET", "/health"),
+    _public("GET", "/metrics"),  # Prometheus: its own bearer token (CALLCENTER_METRICS_TOKEN), no session
     _public("GET", "/login", page=True),
     _public("GET", "/board/static"),
     _public("POST", "/api/session"),      # log in (throttled)

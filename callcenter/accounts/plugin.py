@@ -3,7 +3,7 @@
 `routes(app)` adds the login page and the session/user/audit API; the guard middleware that
 checks every route is installed by `callcenter.app`. `start(ctx)` opens the service on the
 shared PostgreSQL pool and Redis, and creates the bootstrap admin (``admin``, password derived
-from ``CALLCENTER_ADMIN_SECRET``; outside production the SIP secret stands in) when missing.
+from ``CALLCENTER_ADMIN_SECRET`` or else ``CALLCENTER_SESSION_SECRET``) when missing.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ BOOTSTRAP_ADMIN = "admin"
 
 
 def bootstrap_password(settings: Settings) -> str | None:
-    """The bootstrap admin's password, or None in production without an admin secret."""
-    secret = settings.admin_secret or (settings.sip_secret if settings.env != "prod" else None)
+    """The bootstrap admin's password, derived from CALLCENTER_ADMIN_SECRET or else
+    CALLCENTER_SESSION_SECRET (whose public default production refuses to start with)."""
+    secret = settings.admin_secret or settings.session_secret
     return derived_password(secret, BOOTSTRAP_ADMIN) if secret else None
 
 

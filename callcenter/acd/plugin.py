@@ -43,6 +43,10 @@ class AcdPlugin:
         self.audit: Provided[LegAudit] = Provided("leg audit")
         self.supervision: Provided[Supervision] = Provided("supervision")  # listen/whisper/barge
 
+    def journal_backlog(self) -> int:
+        svc = self.service.maybe()
+        return svc.journal.pending if svc is not None else 0
+
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
         supervise_routes(app, self.supervision)
