@@ -26,6 +26,7 @@ from callcenter.calls.records import CallRecords
 from callcenter.calls.selftest import SelfTest
 from callcenter.calls.stasis import StasisRouter
 from callcenter.context import CONTEXT, SETTINGS, Context, Plugin
+from callcenter.dispatch.plugin import DispatchPlugin
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
@@ -49,19 +50,22 @@ class Plugins:
 
     accounts: AccountsPlugin
     tickets: TicketsPlugin
+    dispatch: DispatchPlugin
     ivr: IvrPlugin
     acd: AcdPlugin
     board: BoardPlugin
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.accounts, self.tickets, self.ivr, self.acd, self.board, self.metrics]
+        return [self.accounts, self.tickets, self.dispatch, self.ivr, self.acd, self.board, self.metrics]
 
 
 def build_plugins() -> Plugins:
-    tickets = TicketsPlugin()
+    dispatch = DispatchPlugin()
+    tickets = TicketsPlugin(dispatch=dispatch.service)
     acd = AcdPlugin()
-    return Plugins(accounts=AccountsPlugin(), tickets=tickets, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
+    return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
+                   ivr=IvrPlugin(tickets=tickets.service), acd=acd,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 

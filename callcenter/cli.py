@@ -1,4 +1,5 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, users, ivr check."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, users, ivr check,
+dispatch."""
 
 from __future__ import annotations
 
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     p = ivr.add_parser("check", help="validate IVR flow files")
     p.add_argument("files", nargs="+")
     p.set_defaults(fn=cmd_ivr_check)
+    from callcenter.dispatch.cli import add_parser as add_dispatch
+
+    add_dispatch(sub)
     args = parser.parse_args(argv)
 
     from callcenter.infra.logging import configure_logging

@@ -160,6 +160,14 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/field-reports/{number}/verify", A, S),
     _r("GET", "/api/topics", *TICKET_USERS),
     _r("POST", "/api/topics", AD),
+    # learned dispatch: proposals for the desk, training data and models for the hall and admin
+    _r("POST", "/api/dispatch/propose", A, S, SY),
+    _r("POST", "/api/dispatch/examples", S, SY),
+    _r("GET", "/api/dispatch/models", S, AD),
+    _r("POST", "/api/dispatch/models", AD, audit="dispatch_model_trained"),
+    _r("POST", "/api/dispatch/models/{version}/activate", AD, audit="dispatch_model_activated"),
+    _r("GET", "/api/dispatch/incidents", A, S, AD),
+    _r("POST", "/api/dispatch/incidents/{id}/links", A, S, SY),
     _r("GET", "/api/routing-rules", S, AD),
     _r("PUT", "/api/routing-rules", AD),  # where new tickets go: admin only
 )
