@@ -27,7 +27,8 @@ def _minimal(rule: Rule) -> dict[str, Any]:
               for n in re.findall(r"{(\w+)}", rule.path)]
     op: dict[str, Any] = {"summary": f"{rule.method} {rule.path}", "tags": [rule.path.split("/")[2]],
                           "parameters": params,
-                          "responses": {"200": {"description": "ok"}, "default": _ERROR | {"description": "other"}}}
+                          "responses": {"200": {"description": "ok"}, "201": {"description": "created"},
+                                        "204": {"description": "done"}, "default": _ERROR | {"description": "other"}}}
     if rule.method not in SAFE_METHODS:
         op["requestBody"] = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
     return op

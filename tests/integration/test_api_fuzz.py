@@ -15,6 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.asterisk
 
+EXPENSIVE = {("post", "/api/dispatch/models")}  # retraining the dispatch model per generated case
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
@@ -29,7 +30,8 @@ async def test_openapi_fuzz_finds_no_5xx_and_no_schema_violation(stack, settings
             doc = await r.json()
     doc["paths"] = {p: kept for p, ops in doc["paths"].items()
                     if not p.startswith(("/ws/", "/api/session"))
-                    and (kept := {m: op for m, op in ops.items() if role in op.get("x-roles", [])})}
+                    and (kept := {m: op for m, op in ops.items() if role in op.get("x-roles", [])
+                                  and (m, p) not in EXPENSIVE})}
     assert len(doc["paths"]) >= 3
     (tmp_path / "openapi.json").write_text(json.dumps(doc, ensure_ascii=False))
     proc = await asyncio.create_subprocess_exec(
