@@ -69,7 +69,6 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
         return json_error(403, "bad_origin", "a WebSocket must come from this site's own pages")
     if rule is not None and rule.roles is None:
         return _headers(await handler(request))
-    found = None
     service: AccountsService | None = request.app[ACCOUNTS].maybe()
     if service is None:
         return json_error(503, "starting", "the accounts service is not running yet")
@@ -81,7 +80,7 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
             raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
         return json_error(decision.status, decision.code, decision.message)
     assert session is not None and user is not None
-    if unsafe and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf):
+    if unsafe and not hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), session.csrf.encode()):
         return json_error(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
     request[USER] = user
     request[SESSION] = session

@@ -109,6 +109,9 @@ async def test_cross_site_posts_are_refused(stack, settings, logins):
             assert r.status == 403 and (await r.json())["error"] == "bad_origin"
         async with http.post("/api/ivr/blacklist", data=body, headers=form) as r:  # no Origin, no token
             assert r.status == 403 and (await r.json())["error"] == "csrf"
+        async with http.post("/api/ivr/blacklist", json={"number": "13800000777"},
+                             headers={"Cookie": cookie, "X-CSRF-Token": "令牌"}) as r:  # not even ASCII
+            assert r.status == 403 and (await r.json())["error"] == "csrf"
         async with http.post("/api/session", data='{"username":"root","password":"x"}',
                              headers={"Content-Type": "text/plain"}) as r:  # login CSRF
             assert r.status == 415
