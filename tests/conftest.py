@@ -60,6 +60,10 @@ def settings() -> Settings:
         # seats are dialled from the roster, never from a request; in tests the roster's phones
         # are the agent simulator (tests that need a real SIP phone log in through the service)
         seat_interface="Local/{seat}@agent-sim/n",
+        # transcription taps every bridged call; the tests that want it turn it on
+        transcription_enabled=False,
+        transcription_rtp_port=0,
+        transcription_spool_dir=Path(f"/tmp/callcenter-test-spool-{RUN_ID}"),
     )
 
 

@@ -111,6 +111,8 @@ POLICY: tuple[Rule, ...] = (
     _r("PATCH", "/api/users/{username}", AD),
     _r("GET", "/api/audit", AD, S),
     _r("POST", "/api/calls/{call_id}/show-number", S),
+    _r("GET", "/api/calls/{call_id}/transcript", A, S),  # what the citizen said: the desk and the hall
+    _r("GET", "/api/transcription", S, AD),
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),
     _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),
