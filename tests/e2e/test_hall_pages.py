@@ -105,6 +105,9 @@ async def test_agent_department_and_supervisor_pages(stack, settings, pool):
         await expect(dept.locator("#act-msg")).to_have_attribute("data-status", "resolved")
         await expect(row).to_have_count(0)  # resolved: off the department's open queue
         await browser.close()
+    # the citizen hangs up: the supervision ends with the call (no snoop left on the shared Asterisk)
+    await phone.hangup(call)
+    await until(lambda: gone(phone.ari, watch.snoop, watch.phone), what="the supervision gone with the call")
     row = await pool.fetchrow("SELECT status, created_by, caller_phone FROM tickets WHERE number = $1", number)
     assert (row["status"], row["created_by"], row["caller_phone"]) == ("resolved", "agent:1001", CALLER)
     events = await pool.fetch("SELECT e.actor FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
@@ -121,3 +124,8 @@ def stack_watch(stack, sid):
 
 async def bridged(ari, bridge: str, channels: set[str]) -> bool:
     return channels <= set((await ari.get(f"/bridges/{bridge}"))["channels"])
+
+
+async def gone(ari, *channels: str) -> bool:
+    names = {c["id"] for c in await ari.get("/channels")}
+    return not names & set(channels)
