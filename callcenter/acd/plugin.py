@@ -63,8 +63,8 @@ class AcdPlugin:
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
                          ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
-        if self.transcriber is not None:
-            svc.transcriber = self.transcriber.maybe
+        if self.transcriber is not None and ctx.settings.transcription_enabled:
+            svc.transcriber = self.transcriber.maybe  # switched off: no tap, no status per call
         stasis = AcdStasis(svc)
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):
