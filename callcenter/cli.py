@@ -1,4 +1,5 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, dispatch."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, users, ivr check,
+dispatch."""
 
 from __future__ import annotations
 
@@ -158,6 +159,16 @@ def cmd_call(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_users(settings: Settings, args) -> int:
+    from callcenter.accounts.cli import UsersCliError, run
+
+    try:
+        print(asyncio.run(run(settings, args)))
+    except UsersCliError as exc:
+        raise Fatal(str(exc)) from None
+    return 0
+
+
 def cmd_run(settings: Settings, args) -> int:
     from callcenter.runner import run_stack
 
@@ -189,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("asterisk-config", help="render Asterisk's config and prompts into DIR (containers)")
     p.add_argument("dir", help="absolute directory Asterisk uses, e.g. /srv/callcenter/docker")
     p.set_defaults(fn=cmd_asterisk_config)
+
+    from callcenter.accounts.cli import add_parser as add_users_parser
+
+    add_users_parser(sub).set_defaults(fn=cmd_users)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
     p = ivr.add_parser("check", help="validate IVR flows (and their prompt lengths) and the merged-line map")
     p.add_argument("files", nargs="+", help="flow files and merged_lines.yaml, e.g. ivr_flows/*.yaml")

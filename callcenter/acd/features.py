@@ -8,6 +8,7 @@ login needs a supervisor through the REST API. The agent hears a confirmation an
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
 from callcenter.acd.service import AcdError, AcdService
@@ -64,8 +65,9 @@ class SeatFeatures:
         svc = self.svc
         at_seat = [s.agent for s in svc.slots.values() if s.agent.seat_id == seat and s.agent.logged_in]
         if action == "login":
-            known = [s.agent.agent_id for s in svc.slots.values() if s.agent.seat_id == seat]
-            await svc.login(known[0] if known else seat, seat)
+            known = [s.agent for s in svc.slots.values() if s.agent.seat_id == seat]
+            last = max(known, key=lambda a: a.since or datetime.min.replace(tzinfo=UTC), default=None)
+            await svc.login(last.agent_id if last else seat, seat)  # the LAST agent seen at the seat
             return
         if not at_seat:
             raise AcdError(f"nobody is logged in at {seat}")

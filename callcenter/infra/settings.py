@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     rtp_start: int = Field(10000, ge=1024, le=65000)
     rtp_end: int = Field(10999, ge=1024, le=65535)
     sip_secret: str = DEV_SECRETS["sip_secret"]
-    session_secret: str = DEV_SECRETS["session_secret"]  # signs browser sessions (accounts)
+    session_secret: str = DEV_SECRETS["session_secret"]  # the bootstrap admin's password derives from it
+    admin_secret: str | None = None  # overrides session_secret for the bootstrap admin's password
+    session_idle_s: int = Field(1800, ge=60, le=86400)
+    seat_interface: str = "PJSIP/{seat}"  # what a seat's phone is dialled as (never from a request)
     metrics_token: str = ""  # bearer token for /metrics; empty = open (dev only)
 
     # where Asterisk listens (rendered into pjsip.conf / http.conf) and where its dialplan
@@ -159,6 +162,13 @@ class Settings(BaseSettings):
     def _pg_url(cls, v: str) -> str:
         if urlsplit(v).scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
+        return v
+
+    @field_validator("seat_interface")
+    @classmethod
+    def _seat_interface(cls, v: str) -> str:
+        if "{seat}" not in v or not v.startswith(("PJSIP/", "Local/")):
+            raise ValueError("must be PJSIP/{seat} or a Local/...{seat}... dial string")
         return v
 
     @field_validator("redis_url")

@@ -113,3 +113,15 @@ async def test_an_off_shift_sign_in_from_the_phone_is_refused_and_the_phone_says
     # no failed lookups of the host name or A.ROOT-SERVERS.NET are logged
     log = (asterisk.host_dir / "log" / "messages.log").read_text(errors="replace")
     assert "Unable to lookup" not in log and "getaddrinfo" not in log
+
+
+async def test_the_desktop_offers_the_seats_whose_softphone_is_registered(phone, softphones, logins):
+    sp = softphones("seat08")
+    sp.start()
+    await until(lambda: phone.acd.endpoint_online("seat08"), timeout=15, what="seat08 registered")
+    await phone.login("1002", "seat02")
+    async with await logins.client("agent:1001") as http:
+        async with http.get("/api/seats") as r:
+            seats = {s["seat_id"]: s for s in await r.json()}
+    assert len(seats) == 20 and seats["seat08"]["registered"] and not seats["seat01"]["registered"]
+    assert seats["seat02"]["agent_id"] == "1002" and seats["seat08"]["agent_id"] is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 
 from callcenter.app import PLUGINS
@@ -13,8 +12,8 @@ from callcenter.infra.settings import REPO_ROOT
 
 
 @pytest.fixture
-async def http(settings, stack):
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{settings.http_port}") as session:
+async def http(settings, stack, logins):
+    async with await logins.client("admin:root") as session:  # the blacklist is an admin's tool
         yield session
 
 
