@@ -1,0 +1,84 @@
+"""The survey call's state machine: events in, effects out; no Asterisk."""
+
+from __future__ import annotations
+
+from callcenter.surveys.model import FIVE, THREE
+from callcenter.surveys.script import (
+    Hangup,
+    Phase,
+    Play,
+    Question,
+    StartTimer,
+    StopPlayback,
+    SurveyScript,
+    digits_prompts,
+)
+
+INTRO = ("survey_intro", "digit_1", "survey_dept_market")
+
+
+def test_happy_path_resolved_and_rated():
+    s = SurveyScript(FIVE, INTRO)
+    assert s.start() == [Play(INTRO)]
+    assert s.prompt_done() == [Play(("survey_ask_resolved",))]
+    assert s.prompt_done() == [StartTimer(1, 6.0)]
+    assert s.digit("1") == [Play(("survey_ask_rating_five",))]
+    assert s.digit("2") == [StopPlayback(), Play(("survey_thanks",))]
+    assert s.prompt_done() == [Hangup()]
+    assert s.phase is Phase.ENDED
+    assert s.answers.as_dict() == {"resolved": True, "rating": "满意", "digit": "2", "invalid": 0,
+                                   "no_valid": []}
+
+
+def test_type_ahead_digits_answer_the_next_questions():
+    s = SurveyScript(FIVE, INTRO)
+    s.start()
+    assert s.digit("2") == []
+    assert s.digit("5") == []
+    assert s.prompt_done() == [Play(("survey_thanks",))]
+    assert s.answers.resolved is False and s.answers.level.label == "非常不满意"
+
+
+def test_invalid_key_repeats_once_then_no_valid_answer():
+    s = SurveyScript(FIVE, (), questions=(Question.RATING,))
+    assert s.start() == [Play(("survey_ask_rating_five",))]
+    s.prompt_done()
+    assert s.digit("9") == [Play(("survey_invalid", "survey_ask_rating_five"))]
+    s.prompt_done()
+    assert s.digit("0") == [Play(("survey_no_valid", "survey_thanks"))]
+    assert s.finished
+    assert s.answers.level is None and s.answers.no_valid == ["rating"] and s.answers.invalid == 2
+
+
+def test_silence_repeats_and_a_stale_timer_is_ignored():
+    s = SurveyScript(THREE, (), questions=(Question.RATING,), input_timeout_s=3)
+    s.start()
+    assert s.prompt_done() == [StartTimer(1, 3)]
+    assert s.timeout(1) == [Play(("survey_no_input", "survey_ask_rating_three"))]
+    assert s.timeout(1) == []  # the question is playing again: no timer runs
+    assert s.prompt_done() == [StartTimer(2, 3)]
+    assert s.digit("3") == [Play(("survey_thanks",))]
+    assert s.timeout(2) == []
+    assert s.answers.level.label == "不满意"
+
+
+def test_no_valid_answer_to_the_first_question_still_asks_the_rating():
+    s = SurveyScript(FIVE, ())
+    s.start()
+    s.prompt_done()
+    s.timeout(1)
+    s.prompt_done()
+    assert s.timeout(2) == [Play(("survey_no_input", "survey_ask_rating_five"))]
+    assert s.answers.no_valid == ["resolved"]
+
+
+def test_hangup_ends_and_ignores_later_events():
+    s = SurveyScript(FIVE, INTRO)
+    s.start()
+    s.hangup()
+    assert s.prompt_done() == [] and s.digit("1") == []
+
+
+def test_ticket_number_read_digit_by_digit():
+    assert digits_prompts("PZH-20261127-000123")[:3] == ("digit_2", "digit_0", "digit_2")
+    assert len(digits_prompts("PZH-20261127-000123")) == 14
