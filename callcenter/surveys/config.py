@@ -16,7 +16,8 @@ class SurveySettings(BaseSettings):
     enabled: bool = True
     scale: str = "five"  # five (national 5 levels) | three
     window_working_days: int = Field(3, ge=0, le=30)
-    hours: str = "09:00-12:00,14:00-20:00"  # Asia/Shanghai, working days only
+    hours: str = "09:00-12:00,14:00-20:00"  # Asia/Shanghai
+    rest_days: bool = False  # also call on weekends and public holidays
     max_attempts: int = Field(3, ge=1, le=10)
     retry_minutes: int = Field(60, ge=0)
     delay_minutes: int = Field(0, ge=0)
@@ -50,7 +51,8 @@ class SurveySettings(BaseSettings):
         return v
 
     def survey_policy(self) -> SurveyPolicy:
-        return SurveyPolicy(self.window_working_days, CallingHours.parse(self.hours), self.max_attempts,
+        return SurveyPolicy(self.window_working_days, CallingHours.parse(self.hours, self.rest_days),
+                            self.max_attempts,
                             self.retry_minutes, self.delay_minutes)
 
     def missed_policy(self) -> MissedCallPolicy:

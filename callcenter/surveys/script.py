@@ -7,6 +7,7 @@ the configured scale -> thanks. The post-call rating asks only the rating. Digit
 early are kept (type-ahead) and answer the next question; a digit pressed during a question
 stops its prompt. An invalid key or no key repeats the question once; a second failure is
 "no valid answer" for it (the next question is still asked; the last one ends the call).
+A key pressed during the intro stops it (barge-in) and answers the first question.
 """
 
 from __future__ import annotations
@@ -117,9 +118,9 @@ class SurveyScript:
         return []
 
     def digit(self, d: str) -> list[Effect]:
-        if self.phase is Phase.INTRO:
+        if self.phase is Phase.INTRO:  # barge-in: the key answers the first question
             self.pending.append(d)
-            return []
+            return [StopPlayback(), *self._ask(())]
         if self.phase in (Phase.PROMPT, Phase.WAITING):
             stop: list[Effect] = [StopPlayback()] if self.phase is Phase.PROMPT else []
             self.timer += 1  # any running input timer is stale now

@@ -119,7 +119,7 @@ class SurveyStore:
             return []
         cols = [[r.get(c) for r in rows] for c, _ in JOB_COLUMNS]
         sql = (f"INSERT INTO survey_jobs ({', '.join(c for c, _ in JOB_COLUMNS)}, created_at, updated_at,"
-               " finished_at) SELECT *, $13, $13, CASE WHEN u.state = 'pending' THEN NULL ELSE $13 END FROM unnest("
+               " finished_at) SELECT *, $13::timestamptz, $13::timestamptz, CASE WHEN u.state = 'pending' THEN NULL ELSE $13::timestamptz END FROM unnest("
                + ", ".join(f"${i + 1}::{t}[]" for i, (_, t) in enumerate(JOB_COLUMNS))
                + f") AS u({', '.join(c for c, _ in JOB_COLUMNS)}) ON CONFLICT DO NOTHING"
                " RETURNING id, kind, ticket_number, state, reason")

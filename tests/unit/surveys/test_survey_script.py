@@ -30,13 +30,20 @@ def test_happy_path_resolved_and_rated():
                                    "no_valid": []}
 
 
-def test_type_ahead_digits_answer_the_next_questions():
+def test_a_key_during_the_intro_barges_in_and_answers():
     s = SurveyScript(FIVE, INTRO)
     s.start()
-    assert s.digit("2") == []
-    assert s.digit("5") == []
-    assert s.prompt_done() == [Play(("survey_thanks",))]
+    assert s.digit("2") == [StopPlayback(), Play(("survey_ask_rating_five",))]
+    assert s.digit("5") == [StopPlayback(), Play(("survey_thanks",))]
+    assert s.prompt_done() == [Hangup()]
     assert s.answers.resolved is False and s.answers.level.label == "非常不满意"
+
+
+def test_type_ahead_keys_answer_the_next_questions_at_once():
+    s = SurveyScript(FIVE, ())
+    s.pending.extend(["1", "3"])
+    assert s.start() == [Play(("survey_thanks",))]
+    assert s.answers.resolved is True and s.answers.level.label == "基本满意"
 
 
 def test_invalid_key_repeats_once_then_no_valid_answer():
