@@ -80,6 +80,7 @@ class SurveyScript:
     intro: tuple[str, ...]
     questions: tuple[Question, ...] = (Question.RESOLVED, Question.RATING)
     input_timeout_s: float = 6.0
+    closing: tuple[str, ...] = ("survey_thanks",)
     phase: Phase = Phase.INTRO
     index: int = 0
     tries: int = 0
@@ -138,6 +139,8 @@ class SurveyScript:
     # ------------------------------------------------------------------ steps
 
     def _ask(self, before: tuple[str, ...]) -> list[Effect]:
+        if self.index >= len(self.questions):  # nothing to ask (a missed-call callback's message)
+            return self._close(before)
         if self.pending:
             return self._answer(self.pending.pop(0), before)
         self.phase = Phase.PROMPT
@@ -171,9 +174,13 @@ class SurveyScript:
         return self._ask(before)
 
     def _close(self, before: tuple[str, ...]) -> list[Effect]:
-        self.phase = Phase.CLOSING
         self.pending.clear()
-        return [Play(before + ("survey_thanks",))]
+        prompts = before + self.closing
+        if not prompts:
+            self.phase = Phase.ENDED
+            return [Hangup()]
+        self.phase = Phase.CLOSING
+        return [Play(prompts)]
 
 
 def digits_prompts(text: str) -> tuple[str, ...]:

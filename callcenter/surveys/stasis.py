@@ -108,7 +108,10 @@ class SurveyCalls:
     # ------------------------------------------------------------------ steps
 
     async def _answered(self, leg: Leg) -> None:
-        leg.script = SurveyScript(self.scale, leg.intro, input_timeout_s=self.input_timeout_s)
+        if leg.facts.get("kind") == "missed":  # 漏话回拨 without an agent: the message, then hang up
+            leg.script = SurveyScript(self.scale, leg.intro, questions=(), closing=())
+        else:
+            leg.script = SurveyScript(self.scale, leg.intro, input_timeout_s=self.input_timeout_s)
         await self.store.answered(leg.channel, self.clock())
         log.info("survey_answered", channel=leg.channel)
         await self._apply(leg, leg.script.start())
@@ -176,7 +179,8 @@ class SurveyCalls:
             outcome = unanswered_outcome(cause if isinstance(cause, int) else None)
             answers: dict[str, Any] = {}
         else:
-            outcome = Outcome.COMPLETED if script.finished else Outcome.HUNG_UP
+            reached = script.finished or leg.facts.get("kind") == "missed"  # a missed caller: answering is it
+            outcome = Outcome.COMPLETED if reached else Outcome.HUNG_UP
             answers = script.answers.as_dict()
             script.hangup()
         log.info("survey_leg_ended", channel=leg.channel, kind=leg.kind, outcome=outcome.value, cause=cause)

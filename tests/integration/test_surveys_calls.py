@@ -115,12 +115,12 @@ async def test_busy_then_hang_up_mid_survey_then_reached(stack, pool):
 
 async def test_invalid_keys_end_with_no_valid_answer(stack, pool):
     number = await resolved_ticket(stack, "13800000016")
-    await citizen(stack, "13800000016", dtmf="1")  # then silence on the rating: asked twice, no answer
+    await citizen(stack, "13800000016", dtmf="190")  # resolved, then two invalid keys for the rating
     async with running(await surveys_on(stack)):
         job = await job_of_ticket(pool, number)
         done = await job_state(pool, job["id"], "done", timeout=40)
         await until(lambda: _is(stack, number, "closed"), what="ticket closed without a rating")
-    assert done["rating"] is None and done["result"]["no_valid"] == ["rating"]
+    assert done["rating"] is None and done["result"]["no_valid"] == ["rating"] and done["result"]["invalid"] == 2
 
 
 async def test_post_call_rating_is_stored_per_call_and_agent(stack, pool):

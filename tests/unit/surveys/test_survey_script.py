@@ -89,3 +89,10 @@ def test_hangup_ends_and_ignores_later_events():
 def test_ticket_number_read_digit_by_digit():
     assert digits_prompts("PZH-20261127-000123")[:3] == ("digit_2", "digit_0", "digit_2")
     assert len(digits_prompts("PZH-20261127-000123")) == 14
+
+
+def test_a_message_without_questions_plays_and_hangs_up():
+    s = SurveyScript(FIVE, ("missed_intro",), questions=(), closing=())
+    assert s.start() == [Play(("missed_intro",))]
+    assert s.prompt_done() == [Hangup()]
+    assert s.finished
