@@ -82,7 +82,7 @@ class Scheduler:
             call = MissedCall(r["call_id"], r["caller"] or "", r["entered_at"], r["ended_at"], r["disposition"])
             if not policy.eligible(call, blacklisted=r["blacklisted"], opted_out=r["opted_out"]):
                 continue
-            job = {"kind": "missed", "call_id": call.call_id, "phone": call.caller,
+            job = {"kind": "missed", "call_id": call.call_id, "round": 0, "phone": call.caller,
                    "max_attempts": policy.max_attempts}
             if policy.cancelled_by(call, r["later_call"]):
                 jobs.append(job | {"state": "cancelled", "reason": Reason.SERVED.value})
