@@ -18,7 +18,6 @@ from surveys_support import (
     resolved_ticket,
     survey_config,
     surveys_on,
-    ticket_service,
 )
 
 from callcenter.surveys.model import SHANGHAI
