@@ -1,4 +1,4 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, report."""
 
 from __future__ import annotations
 
@@ -131,6 +131,22 @@ def cmd_call(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args) -> int:
+    """The daily report (日报): figures, trend and per-department bars as one PNG/PDF."""
+    from datetime import date, datetime, timedelta
+    from pathlib import Path
+
+    from callcenter.surveys.config import load_survey_settings
+    from callcenter.surveys.model import SHANGHAI
+    from callcenter.surveys.report import daily_report
+
+    day = date.fromisoformat(args.day) if args.day else datetime.now(SHANGHAI).date() - timedelta(days=1)
+    out = Path(args.out or f"12345-日报-{day:%Y-%m-%d}.png")
+    scale = load_survey_settings().scale_()
+    print(f"daily report written to {asyncio.run(daily_report(settings.database_url, day, out, scale, args.days))}")
+    return 0
+
+
 def cmd_run(settings: Settings, args) -> int:
     from callcenter.runner import run_stack
 
@@ -157,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("doctor", help="check every dependency and say how to fix what is wrong")
     p.add_argument("--call", action="store_true", help="also place a self-test call through Stasis")
     p.set_defaults(fn=cmd_doctor)
+    p = sub.add_parser("report", help="the daily report (日报) of callbacks and satisfaction as PNG/PDF")
+    p.add_argument("--day", help="local date, default yesterday")
+    p.add_argument("--days", type=int, default=14, help="days in the trend plot")
+    p.add_argument("--out", help="file (.png or .pdf), default 12345-日报-<day>.png")
+    p.set_defaults(fn=cmd_report)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
     p = ivr.add_parser("check", help="validate IVR flow files")
     p.add_argument("files", nargs="+")

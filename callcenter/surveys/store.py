@@ -43,10 +43,10 @@ MISSED_CANDIDATES = """
 SELECT c.call_id, c.caller, c.entered_at, c.ended_at, c.disposition,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.caller) AS opted_out,
        EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.caller AND b.expires_at > $1) AS blacklisted,
-       (SELECT max(c2.entered_at) FROM calls c2 WHERE c2.caller = c.caller AND c2.entered_at > c.entered_at)
-           AS later_call
+       (SELECT max(c2.entered_at) FROM calls c2 WHERE c2.caller = c.caller AND c2.entered_at > c.entered_at
+        AND c2.entered_at <= $1) AS later_call
 FROM calls c
-WHERE c.entered_at >= $2 AND c.disposition = ANY($3::text[]) AND c.ended_at IS NOT NULL
+WHERE c.entered_at >= $2 AND c.disposition = ANY($3::text[]) AND c.ended_at <= $1
   AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'missed' AND j.call_id = c.call_id)
 ORDER BY c.entered_at LIMIT $4
 """
@@ -70,7 +70,8 @@ CANCEL_SERVED = """
 UPDATE survey_jobs j SET state = 'cancelled', reason = $2, updated_at = $1, finished_at = $1
 FROM calls m
 WHERE j.kind = 'missed' AND j.state = 'pending' AND m.call_id = j.call_id
-  AND EXISTS (SELECT 1 FROM calls c WHERE c.caller = m.caller AND c.entered_at > m.entered_at)
+  AND EXISTS (SELECT 1 FROM calls c WHERE c.caller = m.caller AND c.entered_at > m.entered_at
+              AND c.entered_at <= $1)
 RETURNING j.id, j.call_id
 """
 
