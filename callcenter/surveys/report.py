@@ -102,10 +102,10 @@ def render(data: dict[str, Any], out: Path) -> Path:
         ax.text(i, 103, str(v["revisits_due"]), ha="center", fontsize=8, color="#555")
     ax.axhline(TARGET_SATISFACTION * 100, color="red", linewidth=0.8, linestyle="--")
     ax.set_xticks(list(idx), names, rotation=30, ha="right", fontsize=9)
-    ax.set_ylim(0, 112)
+    ax.set_ylim(0, 125)
     ax.set_ylabel("%")
     ax.set_title("各承办单位当日回访结果（柱上数字：应回访件数）", fontsize=12)
-    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncols=3)
+    ax.legend(fontsize=9, loc="upper right", ncols=3)
     ax.grid(axis="y", alpha=0.3)
     fig.text(0.01, 0.01, f"满意率 = (非常满意+满意+基本满意)/有效评价；严格满意率 = (非常满意+满意)/有效评价；回访率 = 回访成功/应回访；量表: {data['scale']}；"
              "生成于 " + datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M"), fontsize=8, color="#666")

@@ -50,6 +50,10 @@ DISTRICTS = ["东区", "西区", "仁和区", "钒钛高新区"]
 RATINGS = [("1", 0.55), ("2", 0.25), ("3", 0.12), ("4", 0.05), ("5", 0.03)]
 
 
+def args_ratings(n_tickets: int) -> int:
+    return n_tickets // 2
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -104,6 +108,15 @@ async def load_day(pool, day: date, n_tickets: int, n_missed: int, rng: random.R
         if rng.random() < 0.1:  # calls again 5-20 min later (and is served)
             again = entered + timedelta(minutes=rng.uniform(5, 20))
             calls.append((f"bench-a{i}", caller, "12345", again, again + timedelta(minutes=3), "answered"))
+    ratings = []  # post-call service ratings (坐席服务评价) of the day, 20 seats in 4 teams
+    for i in range(args_ratings(n_tickets)):
+        seat = rng.randrange(1, 21)
+        digit = rng.choices([d for d, _ in RATINGS], [w for _, w in RATINGS])[0] if rng.random() < 0.9 else None
+        ratings.append((f"bench-r{i}", str(1000 + seat), f"seat{seat:02d}", "ABCD"[(seat - 1) // 5],
+                        FIVE.by_digit(digit).label if digit else None, digit,
+                        start + timedelta(seconds=rng.uniform(0, 86400 * 2))))
+    await pool.copy_records_to_table("survey_ratings", records=ratings, columns=[
+        "call_id", "agent_id", "seat_id", "team", "rating", "digit", "at"])
     await pool.copy_records_to_table("calls", records=calls, columns=[
         "call_id", "caller", "dnis", "entered_at", "ended_at", "disposition"])
 
@@ -203,7 +216,8 @@ async def main(args) -> None:
             print(f"  {key:26s} {f[key]}")
         print(f"  revisits reached/due {f['revisits_reached']}/{f['revisits_due']}, no callback {f['no_callback']},"
               f" bad reviews {f['bad_reviews']}, missed reached/eligible {f['missed_reached']}/"
-              f"{f['missed_eligible']}, already served {f['missed_already_served']}")
+              f"{f['missed_eligible']}, already served {f['missed_already_served']}, agent rating "
+              f"{f['agent_rating']} of {f['agent_ratings']}")
         if args.report:
             from callcenter.surveys.report import gather, render
 
