@@ -108,7 +108,7 @@ def asterisk(settings: Settings):
 @pytest.fixture
 async def mqtt_messages(settings: Settings):
     """Collects every MQTT message under this session's prefix while the test runs."""
-    from callcenter.infra.mqtt import subscribe_collect
+    from helpers import subscribe_collect
 
     received: list[tuple[str, object]] = []
     ready = asyncio.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -32,3 +33,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def subscribe_collect(settings: Any, received: list, ready: asyncio.Event, pattern: str = "#") -> None:
+    """Append (topic-without-prefix, payload) for every MQTT message under the prefix."""
+    import aiomqtt
+
+    async with aiomqtt.Client(settings.mqtt_host, settings.mqtt_port) as client:
+        await client.subscribe(f"{settings.mqtt_prefix}/{pattern}", qos=1)
+        ready.set()
+        async for msg in client.messages:
+            topic = str(msg.topic)[len(settings.mqtt_prefix) + 1:]
+            try:
+                payload = json.loads(msg.payload)
+            except (ValueError, TypeError):
+                payload = msg.payload
+            received.append((topic, payload))

@@ -240,3 +240,11 @@ class Agent:
                             return_state=None, current_call_id=None, wrap_up_until=None)
         return self._go(_S.AVAILABLE, at, "reachable", return_state=None, current_call_id=None,
                         wrap_up_until=None)
+
+
+@dataclass
+class AgentSlot:
+    """A logged-in (or once logged-in) agent and the interface its seat rings."""
+
+    agent: Agent
+    interface: str

@@ -6,6 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
+from callcenter.acd.calls import WAITING
 from callcenter.acd.repository import agent_doc
 from callcenter.acd.service import AcdError, AcdService
 from callcenter.infra.web import HttpError, Provided, json_error, read_json, validation_fields
@@ -91,7 +92,7 @@ class AcdRoutes:
                     "call_id": qc.call_id, "position": svc.book.position_of(qc.call_id),
                     "priority": qc.priority, "entered_at": qc.entered_at.isoformat(), "callback": qc.callback})
             active = [{"call_id": s.call_id, "state": s.state, "agent_id": s.agent_id, "queue": s.queue}
-                      for s in svc.calls.values() if s.state not in ("queued", "callback_wait")]
+                      for s in svc.calls.values() if s.state not in WAITING]
             return web.json_response({"queues": out, "active": active})
 
         return await _guarded(go)

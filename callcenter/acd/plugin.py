@@ -1,7 +1,8 @@
 """Wiring of the ACD into the app: service, Stasis handlers, ticker, leg audit, restart resync.
 
-`self.service` provides the `AcdService` to the ACD's routes and to the features that read it
-(the board); `self.audit` is the leg audit (tests run it on demand).
+`self.service` provides the `AcdService` to the ACD's routes; `self.view` provides the same
+service typed as the read-only `AcdView`, for the features that only read it (the board);
+`self.audit` is the leg audit (tests run it on demand).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncpg
 from aiohttp import web
 
 from callcenter.acd import http
-from callcenter.acd.callbacks import CallbackDialer
 from callcenter.acd.features import SeatFeatures
 from callcenter.acd.recovery import LegAudit, resync
 from callcenter.acd.repository import AgentRepository
@@ -22,8 +22,13 @@ from callcenter.acd.seeding import seed_roster
 from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
+from callcenter.acd.view import AcdView
 from callcenter.context import Context
+from callcenter.infra.logging import get_logger
+from callcenter.infra.periodic import every
 from callcenter.infra.web import Provided
+
+log = get_logger("acd")
 
 
 class AcdPlugin:
@@ -31,7 +36,12 @@ class AcdPlugin:
 
     def __init__(self) -> None:
         self.service: Provided[AcdService] = Provided("ACD")
+        self.view: Provided[AcdView] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
+
+    def journal_backlog(self) -> int:
+        svc = self.service.maybe()
+        return svc.journal.pending if svc is not None else 0
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
@@ -47,8 +57,6 @@ class AcdPlugin:
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
                          ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
         stasis = AcdStasis(svc)
-        dialer = CallbackDialer(svc, stasis)
-        stasis.callbacks = dialer
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):
             ctx.router.register(kind, stasis)
@@ -58,8 +66,9 @@ class AcdPlugin:
         ctx.ari.on_connect(lambda: resync(svc, stasis))
         audit = LegAudit(svc, stasis)
         self.service.set(svc)
+        self.view.set(svc)
         self.audit.set(audit)
-        ticker = asyncio.create_task(dialer.run(), name="acd-ticker")
+        ticker = asyncio.create_task(every(0.5, svc.tick, log=log, failed="acd_tick_failed"), name="acd-ticker")
         auditor = asyncio.create_task(audit.run(), name="acd-leg-audit")
         try:
             yield
@@ -68,6 +77,7 @@ class AcdPlugin:
             auditor.cancel()
             await asyncio.gather(ticker, auditor, return_exceptions=True)
             self.service.set(None)
+            self.view.set(None)
             self.audit.set(None)
             await svc.close()
             await ctx.router.drain()

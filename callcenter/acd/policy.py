@@ -232,3 +232,27 @@ def announcement_due(call: QueuedCall, at: datetime, queue_def: QueueDef,
 def announced_wait_minutes(seconds: float | None) -> int | None:
     """Rounded-up whole minutes for an IVR prompt (at least 1)."""
     return None if seconds is None else max(1, math.ceil(seconds / 60))
+
+
+def position_prompt(position: int) -> str:
+    ahead = position - 1
+    if ahead <= 0:
+        return "queue_next"
+    return f"queue_position_{ahead}" if ahead <= 10 else "queue_position_more"
+
+
+def wait_prompt(minutes: int | None) -> str | None:
+    if minutes is None:
+        return None
+    return f"wait_minutes_{minutes}" if minutes <= 10 else "wait_minutes_more"
+
+
+def announcement(position: int, recent_aht_s: float | None, agents_serving: int) -> list[str]:
+    """What a waiting caller hears: the callers ahead, then the expected wait when it can be
+    estimated (position x recent handle time / agents serving the skill)."""
+    prompts = [position_prompt(position)]
+    if position > 1:
+        wait = wait_prompt(announced_wait_minutes(estimated_wait(position, recent_aht_s, agents_serving)))
+        if wait is not None:
+            prompts.append(wait)
+    return prompts

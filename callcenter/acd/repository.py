@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentState, PauseReason
-from callcenter.infra.mqtt import write_with_event
+from callcenter.infra.outbox import write_with_event
 
 
 def agent_doc(agent: Agent, interface: str) -> dict[str, Any]:

@@ -1,8 +1,11 @@
 """The ACD service: agents, the queue book and the calls the controller owns.
 
-Decisions come from the pure model (`policy.next_assignments`, the `Agent` state machine);
-this module turns them into ARI requests and journal writes. Call control never waits on
-PostgreSQL: writes go through the `Journal` in order.
+Decisions come from the pure core: the call aggregate (`callcenter.acd.calls`: a call's
+states and what each event means for it), the routing policy (`policy.next_assignments`) and
+the `Agent` state machine. This module holds them together: it offers waiting calls to free
+agents, runs the ticker, and changes agents on request (login, pause, SIP reachability). The
+`Executor` carries out what a call decided. Call control never waits on PostgreSQL: writes go
+through the `Journal` in order.
 """
 
 from __future__ import annotations
@@ -14,19 +17,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from callcenter.acd.agents import Agent, AgentEvent, AgentState, IllegalAgentTransition
-from callcenter.acd.caller_media import CallerMedia
+from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
+from callcenter.acd.calls import Call, CallbackPolicy, LineFacts
+from callcenter.acd.executor import Executor
 from callcenter.acd.journal import Journal
 from callcenter.acd.liveview import LiveView
 from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
 from callcenter.acd.shifts import Roster
 from callcenter.calls.records import CallRecords
-from callcenter.infra.ari import TRUNK_FORMATS, AriClient, AriError
+from callcenter.infra.ari import AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 
+__all__ = ["AcdError", "AcdService", "AgentSlot"]
+
 log = get_logger("acd")
+
+# agents taking calls (not paused, reachable): who serves a skill, for the expected wait
+WORKING = frozenset({AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
 
 
 class AcdError(ValueError):
@@ -38,34 +47,7 @@ class AcdError(ValueError):
 
 
 @dataclass
-class CallSession:
-    call_id: str  # the caller's channel id
-    caller: str
-    queue: str
-    skill: str
-    priority: int = 0
-    state: str = "queued"  # queued | offering | bridged | callback_wait | callback_agent | ended
-    agent_id: str | None = None
-    agent_leg: str | None = None
-    citizen_leg: str | None = None  # callback: the leg that calls the citizen back
-    bridge_id: str | None = None
-    playback_id: str | None = None
-    last_announced: datetime | None = None
-    attempts: int = 0
-    callback: bool = False
-    retry_at: datetime | None = None
-    answered_at: datetime | None = None
-    moh: bool = False  # music on hold is playing to the caller
-
-
-@dataclass
-class AgentSlot:
-    agent: Agent
-    interface: str
-
-
-@dataclass
-class AcdService(LiveView, CallerMedia):
+class AcdService:
     ari: AriClient
     records: CallRecords
     repo: AgentRepository
@@ -77,20 +59,20 @@ class AcdService(LiveView, CallerMedia):
     journal: Journal = field(default_factory=Journal)
     book: QueueBook = field(default_factory=QueueBook)
     slots: dict[str, AgentSlot] = field(default_factory=dict)
-    calls: dict[str, CallSession] = field(default_factory=dict)
-    legs: dict[str, tuple[str, str]] = field(default_factory=dict)  # channel -> (call_id, role)
-    # a re-queued call gets its old place back: its arrival order and time
-    seq_of: dict[str, int] = field(default_factory=dict)
-    entered_of: dict[str, datetime] = field(default_factory=dict)
+    calls: dict[str, Call] = field(default_factory=dict)
+    legs: dict[str, tuple[str, str]] = field(default_factory=dict)  # channel -> (call_id, LegRole)
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # agent -> wrap-up end; ringback
     background: set[asyncio.Task] = field(default_factory=set)
-    queue_publish_s: float = 0.1
     ringback_after_s: float = 1.0
+    callback_policy: CallbackPolicy = field(default_factory=CallbackPolicy)
     # runs a job in order with the call's events (the Stasis router's `in_order`, set by the plugin)
     in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None = None
     # talk + wrap-up of the last calls, for the expected wait announced to callers
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
-    _queue_flush: asyncio.TimerHandle | None = None
+
+    def __post_init__(self) -> None:
+        self.executor = Executor(self)
+        self.live_view = LiveView(self.journal, self.live, self.book, self.slots)
 
     # ------------------------------------------------------------------ agents
     def agents(self) -> list[Agent]:
@@ -153,8 +135,7 @@ class AcdService(LiveView, CallerMedia):
         for handle in self.timers.values():
             handle.cancel()
         self.timers.clear()
-        if self._queue_flush is not None:
-            self.flush_queues()
+        self.live_view.close()
         await asyncio.gather(*self.background, return_exceptions=True)
 
     async def login(self, agent_id: str, seat_id: str, *, interface: str | None = None,
@@ -219,87 +200,56 @@ class AcdService(LiveView, CallerMedia):
         if online:
             await self.assign()
 
-    # ------------------------------------------------------------------- queue
-    def enqueue(self, session: CallSession, *, entered_at: datetime, seq: int | None = None) -> QueuedCall:
-        if seq is None:
-            qc = self.book.enqueue(session.call_id, session.queue, session.skill, entered_at,
-                                   priority=session.priority, caller=session.caller)
-        else:
-            qc = self.book.add(QueuedCall(session.call_id, session.queue, session.skill, entered_at, seq,
-                                          priority=session.priority, callback=session.callback,
-                                          caller=session.caller))
-        session.state = "callback_wait" if session.callback else "queued"
-        self.calls[session.call_id] = session
-        self.legs.setdefault(session.call_id, (session.call_id, "caller"))
-        return qc
+    # ------------------------------------------------------------------- calls
+    def waiting(self) -> list[tuple[QueuedCall, int]]:
+        """The calls in the book, in global order, each with its position in its own queue."""
+        positions = self.book.positions()
+        return [(qc, positions[qc.call_id]) for qc in self.book.ordered_all()]
+
+    def recent_aht_s(self) -> float | None:
+        return sum(self.handle_times) / len(self.handle_times) if self.handle_times else None
+
+    def agents_serving(self, skill: str) -> int:
+        return sum(1 for s in self.slots.values() if skill in s.agent.skills and s.agent.state in WORKING)
 
     async def assign(self) -> None:
         """Offer every call that can be offered now (longest-idle eligible agent first)."""
         now = self.clock()
         pending = []
         for qc, agent in next_assignments(self.book, self.agents(), now, self.roster):
-            session = self.calls.get(qc.call_id)
-            if session is None:
+            call = self.calls.get(qc.call_id)
+            if call is None:
                 self.book.remove(qc.call_id)
                 continue
-            self.book.remove(qc.call_id)
-            slot = self.slots[agent.agent_id]
-            session.attempts += 1
-            leg = f"a{session.attempts}-{qc.call_id}"
-            session.agent_id, session.agent_leg = agent.agent_id, leg
-            session.state = "callback_agent" if session.callback else "offering"
-            self.legs[leg] = (qc.call_id, "agent")
-            self.transition(slot, "offer", qc.call_id)
-            pending.append(self.originate_agent(session, slot, qc, leg))
+            rest = self.executor.start(call, call.offer(agent.agent_id, agent.seat_id, now).effects)
+            if rest is not None:
+                pending.append(rest)
         if pending:
             await asyncio.gather(*pending)
-            self.publish_queues()
+            self.live_view.publish_queues()
 
-    async def originate_agent(self, session: CallSession, slot: AgentSlot, qc: QueuedCall, leg: str) -> None:
-        kind = "cbagent" if session.callback else "agent"
-        # the agent leg speaks what the caller speaks (as Dial does); a callback has no caller yet
-        media = {"formats": TRUNK_FORMATS} if session.callback else {"originator": session.call_id}
-        try:
-            await self.ari.post("/channels", endpoint=slot.interface, app=self.app, **media,
-                                appArgs=f"{kind},{session.call_id}", channelId=leg,
-                                callerId=session.caller or "12345", timeout=self.ring_timeout_s,
-                                idempotent=False)
-        except AriError as exc:
-            # Asterisk refused or did not answer in time: not the agent's fault, no missed call
-            log.warning("agent_originate_failed", agent=slot.agent.agent_id, error=str(exc))
-            await self.ari.safe(self.ari.delete(f"/channels/{leg}"))  # in case it was made late
-            # no new offer from here: if the caller is gone (its channel was the originator), its
-            # hang-up event is queued behind this handler, and offering again at once would spin
-            # until it ran; the ticker offers again within half a second otherwise
-            await self.agent_leg_failed(session.call_id, leg, cause="originate failed", missed=False,
-                                        reassign=False)
-            return
+    async def tick(self) -> None:
+        """Every half second: wrap-ups due, callback offers and announcements to waiting
+        callers, parked callbacks due again, then a routing round."""
         now = self.clock()
-        self.journal.write("leg", lambda: self.records.leg(session.call_id, leg, "agent",
-                                                            seat_id=slot.agent.seat_id, at=now))
-        if not session.callback and not session.moh:
-            self.music_if_still_ringing(session, leg)
+        for slot in list(self.slots.values()):
+            event = slot.agent.tick(now)
+            if event is not None:
+                self.record_agent(slot, event)
+        for qc in self.book.ordered_all():
+            call, qdef = self.calls.get(qc.call_id), self.roster.queue(qc.queue)
+            if call is None or qdef is None:
+                continue
 
-    async def agent_leg_failed(self, call_id: str, leg: str, *, cause: str, missed: bool = True,
-                               reassign: bool = True) -> None:
-        """The agent's phone did not answer (or could not ring): agent per missed-call policy,
-        call back at the front of its queue (same place in line)."""
-        self.legs.pop(leg, None)
-        session = self.calls.get(call_id)
-        if session is None or session.agent_leg != leg:
-            return
-        slot = self.slots.get(session.agent_id or "")
-        if slot is not None and slot.agent.state is AgentState.RINGING:
-            self.transition(slot, "no_answer" if missed else "offer_cancelled")
-        session.agent_id = session.agent_leg = None
-        now = self.clock()
-        self.journal.write("leg end", lambda: self.records.leg_update(leg, ended_at=now, cause=cause))
-        row_seq = self.seq_of.get(call_id)
-        self.enqueue(session, entered_at=self.entered_of.get(call_id, now), seq=row_seq)
-        if reassign:
-            await self.assign()
+            def facts(qc: QueuedCall = qc) -> LineFacts:
+                return LineFacts(self.book.position_of(qc.call_id), self.recent_aht_s(),
+                                 self.agents_serving(qc.skill))
+
+            await self.executor.run(call, call.waiting_tick(now, qc, qdef, facts))
+        for call in list(self.calls.values()):
+            await self.executor.run(call, call.retry_due(now))
+        await self.assign()
 
     async def hangup(self, channel_id: str | None) -> None:
         if channel_id:
             await self.ari.safe(self.ari.delete(f"/channels/{channel_id}"))
-

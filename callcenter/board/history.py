@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.tickets.model import mask_phone
+from callcenter.infra.masking import mask_phone
 
 HISTORY_LIMIT = 20
 _IVR_LABELS = {"IVR_QUEUE": "queue", "IVR_SKILL": "skill", "IVR_PRIORITY": "priority",

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from callcenter.acd.agents import AgentEvent, AgentState
+from callcenter.acd.effects import Disposition
 from callcenter.acd.kpi import (
     CallRecord,
     KpiConfig,
@@ -70,7 +71,7 @@ def call_records(rows: Iterable[Mapping[str, Any]], intervals: Iterable[StateInt
         end = ended or max(now, answered)
         wrap = _wrap_up_s(r["agent_id"], end, wraps) if answered is not None and ended is not None else 0.0
         out.append(CallRecord(r["call_id"], r["queue"], entered, answered, max(end, entered),
-                              abandoned=answered is None and r["disposition"] == "abandoned",
+                              abandoned=answered is None and r["disposition"] == Disposition.ABANDONED,
                               agent_id=r["agent_id"], wrap_up_s=wrap))
     return out
 

@@ -19,14 +19,14 @@ from callcenter.context import Context
 from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
-    from callcenter.acd.service import AcdService
+    from callcenter.acd.view import AcdView
     from callcenter.tickets.service import TicketService
 
 
 class BoardPlugin:
     name = "board"
 
-    def __init__(self, *, acd: Provided[AcdService], tickets: Provided[TicketService]) -> None:
+    def __init__(self, *, acd: Provided[AcdView], tickets: Provided[TicketService]) -> None:
         self.acd, self.tickets = acd, tickets
         self.hub: Provided[BoardHub] = Provided("board")
 

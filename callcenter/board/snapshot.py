@@ -21,14 +21,14 @@ from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
-    from callcenter.acd.service import AcdService
+    from callcenter.acd.view import AcdView
     from callcenter.tickets.service import TicketService
 
 log = get_logger("board")
 
 
 class Snapshots:
-    def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdService],
+    def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdView],
                  tickets: Provided[TicketService], *, timezone: str = "Asia/Shanghai",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0) -> None:
         self.pool, self.live, self._acd, self._tickets_svc = pool, live, acd, tickets
@@ -70,7 +70,7 @@ class Snapshots:
 
     # ------------------------------------------------------------------ board
     @property
-    def acd(self) -> AcdService | None:
+    def acd(self) -> AcdView | None:
         """The ACD in this process, or None (then the Redis mirror is read)."""
         return self._acd.maybe()
 
@@ -102,7 +102,7 @@ class Snapshots:
         now = self.clock()
         acd = self.acd
         slot = acd.slots.get(agent_id) if acd is not None else None
-        if slot is not None:
+        if acd is not None and slot is not None:
             entry = views.agent_entry(slot, acd.roster, acd.calls, now)
         else:
             doc = (await self.live.all("agents")).get(agent_id) if acd is None else None
@@ -110,8 +110,8 @@ class Snapshots:
         call = hist = None
         call_id = entry.get("call_id")
         if call_id:
-            session = acd.calls.get(call_id) if acd is not None else None
-            call = views.desk_call(session, await self._call_facts(call_id))
+            live_call = acd.calls.get(call_id) if acd is not None else None
+            call = views.desk_call(live_call, await self._call_facts(call_id))
             if call["caller"]:
                 hist = await self.history(call["caller"])
         return {"type": "agent", "at": now.isoformat(), "live": self.live_connected(), "agent": entry,

@@ -1,22 +1,26 @@
 """Pure views of the live ACD state for the board and the agent desktop (no I/O).
 
-``acd_view`` reads an :class:`~callcenter.acd.service.AcdService` (or anything with the same
-``slots``, ``book``, ``calls`` and ``roster``); ``live_view`` does the same from the Redis
-mirror (``LiveState``) when the ACD runs in another process. Callers' numbers are masked
+``acd_view`` reads the ACD's read-only view (:class:`~callcenter.acd.view.AcdView`);
+``live_view`` does the same from the Redis mirror (``LiveState``) when the ACD runs in
+another process. Callers' numbers are masked
 here: the board never shows a full number.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from callcenter.acd.agents import PauseReason
-from callcenter.tickets.model import mask_phone
+from callcenter.acd.agents import AgentSlot, PauseReason
+from callcenter.acd.calls import RINGING, Call, CallState
+from callcenter.acd.policy import QueuedCall
+from callcenter.acd.shifts import Roster
+from callcenter.acd.view import AcdView
+from callcenter.infra.masking import mask_phone
 
 # reasons an agent may pick (missed_call is set by the ACD, not chosen)
 PAUSE_REASONS = [r.value for r in PauseReason if r is not PauseReason.MISSED_CALL]
-ACTIVE_CALL_STATES = ("offering", "bridged", "callback_agent")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -27,7 +31,7 @@ def _seconds(now: datetime, since: datetime | None) -> float | None:
     return None if since is None else max(0.0, (now - since).total_seconds())
 
 
-def _shift_name(roster: Any, team: str, now: datetime) -> str | None:
+def _shift_name(roster: Roster, team: str, now: datetime) -> str | None:
     try:
         sd = roster.rotation.shift_of(team, now)
     except (AttributeError, KeyError):
@@ -35,15 +39,15 @@ def _shift_name(roster: Any, team: str, now: datetime) -> str | None:
     return sd.name if sd is not None else None
 
 
-def waiting_entry(qc: Any, position: int | None, now: datetime) -> dict[str, Any]:
+def waiting_entry(qc: QueuedCall, position: int | None, now: datetime) -> dict[str, Any]:
     return {"call_id": qc.call_id, "position": position, "priority": qc.priority, "callback": qc.callback,
-            "callback_offered": getattr(qc, "callback_offered", False), "entered_at": _iso(qc.entered_at),
+            "callback_offered": qc.callback_offered, "entered_at": _iso(qc.entered_at),
             "wait_s": _seconds(now, qc.entered_at), "caller_masked": mask_phone(qc.caller or "")}
 
 
-def agent_entry(slot: Any, roster: Any, calls: dict[str, Any], now: datetime) -> dict[str, Any]:
+def agent_entry(slot: AgentSlot, roster: Roster, calls: Mapping[str, Call], now: datetime) -> dict[str, Any]:
     a = slot.agent
-    session = calls.get(a.current_call_id or "")
+    call = calls.get(a.current_call_id or "")
     try:
         on_shift = bool(roster.is_on_shift(a, now))
     except (KeyError, TypeError, ValueError):
@@ -54,13 +58,13 @@ def agent_entry(slot: Any, roster: Any, calls: dict[str, Any], now: datetime) ->
             "pending_pause": a.pending_pause.value if a.pending_pause else None,
             "override_by": a.override_by, "on_shift": on_shift, "interface": slot.interface,
             "call_id": a.current_call_id,
-            "call": None if session is None else {
-                "call_id": session.call_id, "state": session.state, "queue": session.queue,
-                "caller_masked": mask_phone(session.caller), "callback": session.callback}}
+            "call": None if call is None else {
+                "call_id": call.call_id, "state": call.state, "queue": call.queue,
+                "caller_masked": mask_phone(call.caller), "callback": call.callback}}
 
 
-def acd_view(acd: Any, now: datetime) -> dict[str, Any]:
-    roster, book = acd.roster, acd.book
+def acd_view(acd: AcdView, now: datetime) -> dict[str, Any]:
+    roster = acd.roster
     queues: dict[str, dict[str, Any]] = {}
 
     def queue(name: str) -> dict[str, Any]:
@@ -68,21 +72,21 @@ def acd_view(acd: Any, now: datetime) -> dict[str, Any]:
 
     for qdef in roster.queues:
         queue(qdef.name)
-    for qc in book.ordered_all():
-        queue(qc.queue)["waiting"].append(waiting_entry(qc, book.position_of(qc.call_id), now))
-    for s in acd.calls.values():
-        if s.state == "callback_parked" and s.parked is not None:
-            entry = waiting_entry(s.parked, None, now) | {"callback": True, "retry_at": _iso(s.retry_at)}
-            queue(s.queue)["waiting"].append(entry)
-        elif s.state in ("offering", "callback_agent"):
-            queue(s.queue)["offering"] += 1
-        elif s.state == "bridged":
-            queue(s.queue)["talking"] += 1
+    for qc, position in acd.waiting():
+        queue(qc.queue)["waiting"].append(waiting_entry(qc, position, now))
+    for call in acd.calls.values():
+        if call.state is CallState.CALLBACK_PARKED:  # out of the book until it is due again
+            entry = waiting_entry(call.entry(), None, now) | {"retry_at": _iso(call.retry_at)}
+            queue(call.queue)["waiting"].append(entry)
+        elif call.state in RINGING or call.state is CallState.CALLBACK_DIALING:
+            queue(call.queue)["offering"] += 1
+        elif call.state is CallState.BRIDGED:
+            queue(call.queue)["talking"] += 1
     for q in queues.values():
         q["longest_wait_s"] = max((w["wait_s"] or 0 for w in q["waiting"]), default=None)
 
     on_shift = roster.on_shift_teams(now)
-    teams = {t: {"team": t, "on_shift": t in on_shift, "shift": _shift_name(roster, t, now),
+    teams: dict[str, dict[str, Any]] = {t: {"team": t, "on_shift": t in on_shift, "shift": _shift_name(roster, t, now),
                  "seats": len(roster.seats_of(t)), "agents": []} for t in roster.teams}
     for slot in sorted(acd.slots.values(), key=lambda s: (s.agent.seat_id, s.agent.agent_id)):
         entry = agent_entry(slot, roster, acd.calls, now)
@@ -127,17 +131,17 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def desk_call(session: Any, facts: dict[str, Any] | None) -> dict[str, Any]:
-    """The agent desktop's call panel: live session facts over the stored IVR facts."""
+def desk_call(call: Call | None, facts: dict[str, Any] | None) -> dict[str, Any]:
+    """The agent desktop's call panel: live call facts over the stored IVR facts."""
     f = facts or {}
-    caller = (session.caller if session is not None else None) or f.get("caller") or ""
-    return {"call_id": session.call_id if session is not None else f.get("call_id"),
-            "state": session.state if session is not None else "ended",
+    caller = (call.caller if call is not None else None) or f.get("caller") or ""
+    return {"call_id": call.call_id if call is not None else f.get("call_id"),
+            "state": call.state if call is not None else CallState.ENDED,
             "caller": caller, "caller_masked": mask_phone(caller),
-            "queue": (session.queue if session is not None else None) or f.get("queue"),
-            "skill": (session.skill if session is not None else None) or f.get("skill"),
-            "priority": session.priority if session is not None else f.get("priority", 0),
-            "callback": bool(session.callback) if session is not None else False,
+            "queue": (call.queue if call is not None else None) or f.get("queue"),
+            "skill": (call.skill if call is not None else None) or f.get("skill"),
+            "priority": call.priority if call is not None else f.get("priority", 0),
+            "callback": bool(call.callback) if call is not None else False,
             "dnis": f.get("dnis"), "line": f.get("line"), "entered_at": f.get("entered_at"),
             "answered_at": f.get("answered_at"), "ivr": f.get("ivr", {}), "ivr_flow": f.get("ivr_flow"),
             "ivr_path": f.get("ivr_path", [])}

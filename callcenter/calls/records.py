@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.infra.mqtt import write_with_event
+from callcenter.infra.outbox import write_with_event
 
 
 class CallRecords:

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 
 import structlog
 
-_PHONE = re.compile(r"(?<!\d)(\d{3})\d{4,}(\d{4})(?!\d)")
+from callcenter.infra.masking import mask_phone, mask_phones_in
+
 _PHONE_KEYS = {"caller", "phone", "callee", "number", "caller_phone"}
 
 
-def mask_phone(value: str) -> str:
-    """13812345678 -> 138****5678; short numbers (110, 12345) stay as they are."""
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", value)
-
-
 def _mask(_, __, event_dict):
+    """Phone-number fields are masked whole; the message text has its digit runs masked."""
     for key, value in list(event_dict.items()):
-        if isinstance(value, str) and (key in _PHONE_KEYS or key == "event"):
-            event_dict[key] = mask_phone(value)
+        if isinstance(value, str):
+            if key in _PHONE_KEYS:
+                event_dict[key] = mask_phone(value)
+            elif key == "event":
+                event_dict[key] = mask_phones_in(value)
     return event_dict
 
 

@@ -1,7 +1,8 @@
-"""MQTT: the transactional outbox relay (PostgreSQL -> broker) and a subscriber helper.
+"""MQTT: the transactional outbox relay (PostgreSQL -> broker).
 
 Every event is first written to the `outbox` table in the same transaction as the state
-change it describes; the relay publishes pending rows in order and marks them. A broker
+change it describes (by `callcenter.infra.outbox`, the one writer); the relay publishes
+pending rows in order and marks them. A broker
 outage delays events and loses none; the relay reconnects with back-off.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import aiomqtt
 import asyncpg
@@ -17,18 +17,6 @@ import asyncpg
 from callcenter.infra.logging import get_logger
 
 log = get_logger("mqtt")
-
-
-async def write_with_event(db: asyncpg.Pool | asyncpg.Connection, changes: list[str], args: list[Any],
-                           topic: str, payload: dict[str, Any]) -> None:
-    """Apply `changes` (data-modifying SQL sharing the parameters `args`) and add their event to
-    the outbox in ONE statement: atomic without BEGIN/COMMIT, one round trip instead of five.
-    Hot paths (every agent state, every call step) write this way."""
-    n = len(args)
-    ctes = "".join(f"change{i} AS ({sql}), " for i, sql in enumerate(changes))
-    await db.execute(
-        f"WITH {ctes}event AS (INSERT INTO outbox(topic, payload) VALUES (${n + 1}, ${n + 2}))"
-        " SELECT pg_notify('outbox', '')", *args, topic, payload)
 
 
 class OutboxRelay:
@@ -128,16 +116,3 @@ class OutboxRelay:
                     self.published += len(done)
         return len(rows)
 
-
-async def subscribe_collect(settings, received: list, ready: asyncio.Event, pattern: str = "#") -> None:
-    """Append (topic-without-prefix, payload) for every message under the prefix (tests, tools)."""
-    async with aiomqtt.Client(settings.mqtt_host, settings.mqtt_port) as client:
-        await client.subscribe(f"{settings.mqtt_prefix}/{pattern}", qos=1)
-        ready.set()
-        async for msg in client.messages:
-            topic = str(msg.topic)[len(settings.mqtt_prefix) + 1:]
-            try:
-                payload = json.loads(msg.payload)
-            except (ValueError, TypeError):
-                payload = msg.payload
-            received.append((topic, payload))

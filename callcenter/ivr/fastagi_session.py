@@ -6,7 +6,7 @@ in text files); it expects neither the inline ``HANGUP`` line FastAGI sends when
 caller hangs up nor ``511`` (dead channel); a garbage reply crashes its parser
 (``int('')``) and a ``520-`` usage block loops forever at EOF.
 
-:class:`ActionExecutor` performs the pure runner's actions (``runner.py``) and sets the
+:class:`ActionExecutor` performs the pure runner's actions (``actions.py``, ``runner.py``) and sets the
 channel variables documented in ``fastagi.py``; :func:`run_session` drives one call.
 """
 
@@ -31,11 +31,9 @@ from asterisk.agi import (
 
 from callcenter.infra.logging import get_logger
 
-from .model import Flow
-from .runner import (
+from .actions import (
     Action,
     CallContext,
-    FlowRunner,
     GetDigits,
     Hangup,
     LookupTicket,
@@ -43,6 +41,8 @@ from .runner import (
     Queue,
     Transfer,
 )
+from .runner import FlowRunner
+from .schema import Flow
 
 log = get_logger("ivr.agi")
 

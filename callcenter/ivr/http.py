@@ -24,7 +24,7 @@ from callcenter.context import SETTINGS
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import HttpError, Provided, json_error, read_json
 
-from .model import FlowError
+from .issues import FlowError
 from .repository import normalize_number
 from .service import IvrService
 

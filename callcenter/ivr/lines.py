@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .model import EMERGENCY_NUMBERS
+from .schema import EMERGENCY_NUMBERS
 
 HOTLINE_NUMBER = "12345"
 AREA_CODE = "0812"  # Panzhihua

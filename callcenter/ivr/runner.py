@@ -29,14 +29,29 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-import chinese_calendar
-
-from .model import (
+from .actions import (
+    ALL_DIGITS,
+    CN_TZ,
+    MAX_RESULT_LEN,
+    Action,
+    CallContext,
+    Ended,
+    GetDigits,
+    Hangup,
+    LookupTicket,
+    Play,
+    Queue,
+    SetVars,
+    Transfer,
+    clip,
+    digit_input,
+    is_open,
+    var_str,
+)
+from .schema import (
     DIAL_RE,
-    VALID_DIGITS,
     CollectNode,
     Flow,
     HangupNode,
@@ -53,123 +68,6 @@ from .model import (
 
 GENERAL_QUEUE = "general"
 REPEAT_PRIORITY = 5
-ALL_DIGITS = "0123456789*#"
-_MAX_RESULT_LEN = 64
-_CN_TZ = _dt.timezone(_dt.timedelta(hours=8))
-
-
-# --------------------------------------------------------------------------- actions
-
-
-@dataclass(frozen=True)
-class Action:
-    terminal: ClassVar[bool] = False
-
-
-@dataclass(frozen=True)
-class Play(Action):
-    prompt: str
-    escape_digits: str = ""
-
-
-@dataclass(frozen=True)
-class GetDigits(Action):
-    prompt: str | None
-    timeout_ms: int
-    max_digits: int
-
-
-@dataclass(frozen=True)
-class LookupTicket(Action):
-    number: str
-
-
-@dataclass(frozen=True)
-class SetVars(Action):
-    vars: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Transfer(Action):
-    terminal: ClassVar[bool] = True
-    number: str
-    emergency: bool = False
-
-
-@dataclass(frozen=True)
-class Hangup(Action):
-    terminal: ClassVar[bool] = True
-    prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class Queue(Action):
-    terminal: ClassVar[bool] = True
-    queue: str
-    skill: str
-    priority: int = 0
-    vars: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Ended(Action):
-    terminal: ClassVar[bool] = True
-    reason: str = "hangup"
-
-
-TERMINAL_ACTIONS = (Transfer, Hangup, Queue, Ended)
-
-
-@dataclass
-class CallContext:
-    caller: str
-    dnis: str
-    now: _dt.datetime
-    vars: dict[str, Any] = field(default_factory=dict)
-    recent_calls_24h: int = 0
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _clip(result: Any) -> str:
-    """A safe, short string form of a fed result for the path record."""
-    if isinstance(result, str):
-        return result[:_MAX_RESULT_LEN]
-    return f"<{type(result).__name__}>"
-
-
-def _var_str(v: Any) -> str:
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, str | int | float):
-        return str(v)
-    return _clip(v)
-
-
-def _digit_input(result: Any, max_len: int) -> str | None:
-    """The result if it is a string of DTMF digits no longer than max_len, else None."""
-    if not isinstance(result, str) or len(result) > max_len:
-        return None
-    if all(c in VALID_DIGITS for c in result):
-        return result
-    return None
-
-
-def is_open(node: HoursNode, now: _dt.datetime) -> bool:
-    """Business-hours test on the Chinese official calendar (swapped weekends included)."""
-    if now.tzinfo is not None:
-        now = now.astimezone(_CN_TZ)
-    if node.days == "workdays":
-        try:
-            workday = bool(chinese_calendar.is_workday(now.date()))
-        except (NotImplementedError, ValueError):
-            workday = now.weekday() < 5
-        if not workday:
-            return False
-    hhmm = now.strftime("%H:%M")
-    return any(a <= hhmm < b for a, b in node.open)
-
 
 _Cont = Callable[[Any], "Action"]
 
@@ -179,7 +77,7 @@ class FlowRunner:
         self.flow = flow
         self.ctx = ctx
         self.max_steps = max_steps
-        self.vars: dict[str, str] = {str(k): _var_str(v) for k, v in dict(ctx.vars or {}).items()}
+        self.vars: dict[str, str] = {str(k): var_str(v) for k, v in dict(ctx.vars or {}).items()}
         self.path: list[tuple[str, str | None]] = []
         self.steps = 0
         self.node_id: str | None = None  # node the call is at now
@@ -298,9 +196,9 @@ class FlowRunner:
 
         def done(result: Any) -> Action:
             self._typeahead = ""
-            if escape and _digit_input(result, 1) and result:
+            if escape and digit_input(result, 1) and result:
                 self._typeahead = result
-            self.path.append((nid, _clip(result)))
+            self.path.append((nid, clip(result)))
             return self._goto(node.next)
 
         return self._wait(Play(node.prompt, escape), done)
@@ -310,7 +208,7 @@ class FlowRunner:
         prompt = node.prompts.get(value, node.default_prompt)
 
         def done(result: Any) -> Action:
-            self.path.append((nid, _clip(result)))
+            self.path.append((nid, clip(result)))
             return self._goto(node.next)
 
         return self._wait(Play(prompt, ""), done)
@@ -326,7 +224,7 @@ class FlowRunner:
         return self._wait(SetVars(dict(new)), done)
 
     def _do_hours(self, nid: str, node: HoursNode) -> Action:
-        now = self.ctx.now if isinstance(self.ctx.now, _dt.datetime) else _dt.datetime.now(_CN_TZ)
+        now = self.ctx.now if isinstance(self.ctx.now, _dt.datetime) else _dt.datetime.now(CN_TZ)
         opened = is_open(node, now)
         self.path.append((nid, "open" if opened else "closed"))
         return self._goto(node.next_open if opened else node.next_closed)
@@ -338,7 +236,7 @@ class FlowRunner:
             return self._goto(node.next_not_found)
 
         def done(result: Any) -> Action:
-            status = result.strip()[:_MAX_RESULT_LEN] if isinstance(result, str) else ""
+            status = result.strip()[:MAX_RESULT_LEN] if isinstance(result, str) else ""
             self.path.append((nid, status))
             if status:
                 self.vars[node.result_var] = status
@@ -363,8 +261,8 @@ class FlowRunner:
 
         def answer(result: Any) -> Action:
             nonlocal failures
-            self.path.append((nid, _clip(result)))
-            digit = _digit_input(result, 1)
+            self.path.append((nid, clip(result)))
+            digit = digit_input(result, 1)
             if digit and digit in node.options:
                 return self._goto(node.options[digit])
             timeout = digit == ""
@@ -393,8 +291,8 @@ class FlowRunner:
 
         def answer(result: Any) -> Action:
             nonlocal failures
-            self.path.append((nid, _clip(result)))
-            digits = _digit_input(result, node.max_digits + 1)
+            self.path.append((nid, clip(result)))
+            digits = digit_input(result, node.max_digits + 1)
             if digits is not None and node.terminator and digits.endswith(node.terminator):
                 digits = digits[: -len(node.terminator)]
             ok = (

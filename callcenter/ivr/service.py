@@ -18,7 +18,9 @@ from typing import Any, Protocol
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided
 
+from .actions import CallContext
 from .fastagi import SessionPlan, SessionResult
+from .issues import FlowError, Issue
 from .lines import (
     BUSINESS_LINE_FLOW,
     MAIN_FLOW,
@@ -27,9 +29,9 @@ from .lines import (
     load_merged_lines,
     normalize_dnis,
 )
-from .model import Flow, FlowError, Issue, load_flows
 from .repository import IvrRepository
-from .runner import CallContext
+from .schema import Flow
+from .validator import load_flows
 
 log = get_logger("ivr")
 

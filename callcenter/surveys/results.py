@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from callcenter.infra.logging import get_logger
-from callcenter.infra.mqtt import write_with_event
+from callcenter.infra.outbox import write_with_event
 from callcenter.surveys.model import Done, GiveUp, Outcome, Retry, Scale, is_bad_review
 from callcenter.surveys.store import Claimed
 

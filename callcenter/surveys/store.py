@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.infra.mqtt import write_with_event
+from callcenter.infra.outbox import write_with_event
 from callcenter.surveys.figures import Record
 from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry
 

@@ -12,11 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from callcenter.tickets.model import Action, TicketError
-
-
-class Forbidden(TicketError):
-    """The actor may not do this (HTTP 403)."""
+from callcenter.tickets.errors import Forbidden, TicketError
+from callcenter.tickets.model import Action
 
 
 class Role(StrEnum):

@@ -8,17 +8,16 @@ topics are stored too, so ``GET /api/topics`` lists them all.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 import yaml
 
+from callcenter.tickets.errors import RuleError
 from callcenter.tickets.routing import (
     DATA_DIR,
     Department,
     RoutingRules,
-    RuleError,
     default_departments,
 )
 
@@ -97,7 +96,3 @@ async def insert_topic(conn: asyncpg.Connection, *, code: str, name: str, depart
 async def list_topics(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(f"SELECT {_TOPIC_COLS} FROM ticket_topics ORDER BY code")]
 
-
-def topic_doc(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "keywords": list(row["keywords"]),
-            "created_at": row["created_at"].isoformat() if isinstance(row["created_at"], datetime) else None}

@@ -10,6 +10,7 @@ ticket: number with duplicate candidates, then the write).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,18 +20,41 @@ from callcenter.infra.logging import get_logger
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_roles
-from callcenter.tickets.core import ROUTER, Created, ServiceBase, routing_doc, utcnow
 from callcenter.tickets.dedup import TicketSummary, find_duplicate
 from callcenter.tickets.errors import IdempotencyConflict
 from callcenter.tickets.model import HALL, Action, Channel, GeoPoint, Kind, Ticket, TicketStatus
+from callcenter.tickets.routing import RoutingDecision
 from callcenter.tickets.schemas import FieldReportCreate, TicketCreate
 from callcenter.tickets.sla import local_date
+from callcenter.tickets.store import ROUTER, TicketStore, utcnow
+from callcenter.tickets.transitions import apply, new_ticket
 
 log = get_logger("tickets")
 Body = TicketCreate | FieldReportCreate
 
 
-class CreateMixin(ServiceBase):
+@dataclass
+class Created:
+    stored: repo.Stored
+    created: bool  # False: an earlier request with the same idempotency key made it
+    routing: RoutingDecision | None = None
+
+    @property
+    def number(self) -> str:
+        return self.stored.ticket.number
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.stored.ticket
+
+
+class TicketIntake:
+    """Filing tickets: an agent's (``POST /api/tickets``, the agent desktop) or a field
+    collector's report (``POST /api/field-reports``)."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.store = store
+
     async def create_ticket(self, *, actor: str, at: datetime | None = None, **fields: Any) -> Created:
         """Create from keyword fields (agent desktop: ``call_ids``, ``transcript``, ...), validated
         like ``POST /api/tickets``; raises pydantic ``ValidationError`` or a ``TicketError``."""
@@ -42,19 +66,20 @@ class CreateMixin(ServiceBase):
             check_roles(who, "filing a field report", Role.COLLECTOR, Role.SUPERVISOR, Role.SYSTEM)
         else:
             check_roles(who, "creating a ticket", Role.AGENT, Role.SUPERVISOR, Role.SYSTEM)
-        self._check_refs(body)
+        self.store.check_refs(body)
         at = at or utcnow()
         key = body.idempotency_key
         digest = None
         if key:
             request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
             digest = hashlib.sha256(request.encode()).hexdigest()
-        async with self.pool.acquire() as conn:
+        store = self.store
+        async with store.pool.acquire() as conn:
             if key and (done := await self._replay(conn, key, digest)):
                 return done
             # outside any transaction: the day counter row stays locked for one statement only
             number, candidates = await repo.number_and_candidates(
-                conn, local_date(at), self.prefix, self._probe(body, at), self.dedup_window, self.radius_m)
+                conn, local_date(at), store.prefix, self._probe(body, at), store.dedup_window, store.radius_m)
             t = self._new_ticket(body, number, at)
             created = await self._create_in(conn, who, body, t, at, key, digest, candidates)
             if created is None:  # a concurrent request with the same key won the race
@@ -75,10 +100,10 @@ class CreateMixin(ServiceBase):
         loc = GeoPoint(body.location.lat, body.location.lon) if body.location else None
         common: dict[str, Any] = dict(number=number, created_at=at, description=body.description,
                                       category=body.category, district=body.district, address=body.address,
-                                      location=loc, policy=self.policy)
+                                      location=loc, policy=self.store.policy)
         if isinstance(body, FieldReportCreate):
-            return Ticket.create(kind=Kind.REPORT, channel=Channel.FIELD_REPORT, **common)
-        return Ticket.create(kind=body.kind, channel=body.channel, caller_phone=body.caller_phone,
+            return new_ticket(kind=Kind.REPORT, channel=Channel.FIELD_REPORT, **common)
+        return new_ticket(kind=body.kind, channel=body.channel, caller_phone=body.caller_phone,
                              caller_name=body.caller_name, topics=tuple(body.topics), call_ids=tuple(body.call_ids),
                              transcript=body.transcript, urgency=body.urgency, **common)
 
@@ -97,22 +122,23 @@ class CreateMixin(ServiceBase):
                          key: str | None, digest: str | None, candidates: list[TicketSummary]) -> Created | None:
         actor, events, decision = str(who), [], None
         answer = getattr(body, "answer_on_spot", None)
-        opts: dict[str, Any] = {"at": at, "policy": self.policy}
-        duplicate = None if answer else find_duplicate(t, candidates, window=self.dedup_window,
-                                                       radius_m=self.radius_m)
+        store = self.store
+        opts: dict[str, Any] = {"at": at, "policy": store.policy}
+        duplicate = None if answer else find_duplicate(t, candidates, window=store.dedup_window,
+                                                       radius_m=store.radius_m)
         if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
-            events.append(t.apply(Action.MERGE, actor=actor, reason="duplicate (并单)",
+            events.append(apply(t, Action.MERGE, actor=actor, reason="duplicate (并单)",
                                   merged_into=duplicate.number, **opts))
         elif answer:
-            events.append(t.apply(Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts))
+            events.append(apply(t, Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts))
         elif isinstance(body, TicketCreate) and body.lead:
-            events.append(t.apply(Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
+            events.append(apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
         else:
-            decision = self.rules.route_ticket(t)
+            decision = store.rules.route_ticket(t)
             if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
-                events.append(t.apply(Action.DISPATCH, actor=ROUTER, lead=decision.lead,
+                events.append(apply(t, Action.DISPATCH, actor=ROUTER, lead=decision.lead,
                                       assisting=list(decision.assisting), **opts))
-        routing = routing_doc(decision) if decision else None
+        routing = decision.doc() if decision else None
         info = {"channel": t.channel.value, "kind": t.kind.value, "category": t.category}
         _, created_payload = notifier.notice_message(t, "created", actor=actor, at=at, data=info)
         created_payload |= {"status": TicketStatus.ACCEPTED.value, "from_status": TicketStatus.ACCEPTED.value,
@@ -124,7 +150,7 @@ class CreateMixin(ServiceBase):
         rows += [repo.event_row(e) for e in events]
         files = list(body.attachments) if isinstance(body, TicketCreate) else [body.photo] if body.photo else []
         field_kind = getattr(body, "field_kind", None)
-        write = dict(created_by=actor, tokens=self.tokens(t), events=rows, messages=messages, attachments=files,
+        write = dict(created_by=actor, tokens=store.tokens(t), events=rows, messages=messages, attachments=files,
                      routing=routing, idempotency_key=key, idempotency_hash=digest, field_kind=field_kind,
                      collector=actor if field_kind else None)
         if duplicate is None:  # one statement, atomic on its own
@@ -133,7 +159,7 @@ class CreateMixin(ServiceBase):
             async with conn.transaction():
                 row = await repo.insert_created(conn, t, **write)
                 if row is not None:
-                    await self._link(conn, duplicate.number, t.number, actor, at)
+                    await store.link(conn, duplicate.number, t.number, actor, at)
         if row is None:
             return None
         log.info("ticket_created", ticket_id=t.number, status=t.status.value, lead=t.lead_department,

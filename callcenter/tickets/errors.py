@@ -1,10 +1,20 @@
-"""Errors of the tickets feature and the HTTP status each maps to (see :mod:`http`)."""
+"""Every error of the tickets feature, in one place (a leaf: it imports nothing of the feature).
+
+The REST layer (:mod:`.endpoints`) answers each with one JSON error: 400 ``bad_cursor``
+(:class:`BadCursor`), 403 ``forbidden``, 404 ``not_found``, 409 ``illegal_transition`` /
+``conflict`` / ``idempotency_conflict`` / ``exists``, 422 ``invalid`` (:class:`FieldError`,
+:class:`RuleError`) or ``rejected`` (any other :class:`TicketError`).
+"""
 
 from __future__ import annotations
 
-from callcenter.tickets.actors import Forbidden
-from callcenter.tickets.model import IllegalTransition, TicketError
-from callcenter.tickets.repository import ConcurrentUpdate
+
+class TicketError(ValueError):
+    """Invalid ticket data or an action that cannot be applied (HTTP 422)."""
+
+
+class IllegalTransition(TicketError):
+    """The action is not allowed in the ticket's current status (HTTP 409)."""
 
 
 class NotFound(TicketError):
@@ -23,5 +33,25 @@ class IdempotencyConflict(TicketError):
     """The idempotency key was used before with a different request (HTTP 409)."""
 
 
-__all__ = ["ConcurrentUpdate", "FieldError", "Forbidden", "IdempotencyConflict", "IllegalTransition", "NotFound",
-           "TicketError"]
+class Forbidden(TicketError):
+    """The actor may not do this (HTTP 403)."""
+
+
+class ConcurrentUpdate(Exception):
+    """The ticket changed since it was read (version mismatch): HTTP 409."""
+
+
+class RuleError(ValueError):
+    """Invalid department catalogue or routing rules; the message names index and field (HTTP 422)."""
+
+
+class TopicExists(RuleError):
+    """A topic with this code exists already (HTTP 409)."""
+
+
+class SlaConfigError(ValueError):
+    """The SLA configuration is invalid; the message names the offending field."""
+
+
+class BadCursor(ValueError):
+    """A page cursor this API did not hand out (HTTP 400)."""

@@ -1,8 +1,8 @@
-"""Ticket (工单) domain core: enums, the Ticket record, its state machine and small helpers.
+"""Ticket (工单) vocabulary: enums, the Ticket record, the transition table and small value types.
 
-Pure code: no I/O. Transition handlers live in :mod:`callcenter.tickets.transitions` and deadline
-arithmetic in :mod:`callcenter.tickets.sla` (both imported lazily here because they import this
-module).
+Pure and a leaf of the feature: it imports only :mod:`.errors`. Deadline arithmetic is in
+:mod:`.sla`, creating a ticket and applying an action (the transition handlers) in
+:mod:`.transitions`; both build on this module, never the other way round.
 """
 
 from __future__ import annotations
@@ -11,18 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    from callcenter.tickets.sla import SlaPolicy
-
-
-class TicketError(ValueError):
-    """Invalid ticket data or an action that cannot be applied."""
-
-
-class IllegalTransition(TicketError):
-    """The action is not allowed in the ticket's current status."""
+from callcenter.tickets.errors import TicketError
 
 
 class TicketStatus(StrEnum):
@@ -198,20 +189,6 @@ def parse_ticket_number(text: str) -> TicketNumber:
     return TicketNumber(match.group(1), day, seq)
 
 
-def mask_phone(phone: str | None) -> str:
-    """``13812345678 -> 138****5678``; short numbers keep only the last two digits."""
-    digits = re.sub(r"[\s-]", "", phone or "")
-    if len(digits) >= 8:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * max(len(digits) - 2, 0) + digits[-2:] if digits else ""
-
-
-def mask_name(name: str | None) -> str:
-    """Keep the surname (first character): ``张三 -> 张*``, ``欧阳娜娜 -> 欧***``."""
-    name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else ("*" if name else "")
-
-
 @dataclass(frozen=True)
 class SatisfactionScale:
     """Rating levels (best first) and which of them count as a bad review (差评)."""
@@ -325,15 +302,6 @@ class Ticket:
         self.call_ids = tuple(self.call_ids)
         self.assisting_departments = tuple(self.assisting_departments)
 
-    @classmethod
-    def create(cls, *, policy: SlaPolicy | None = None, **fields: Any) -> Ticket:
-        """New accepted ticket with deadlines computed from the SLA policy."""
-        from callcenter.tickets import sla
-
-        ticket = cls(**fields)
-        ticket.deadlines = sla.compute_deadlines(ticket.kind, ticket.urgency, ticket.created_at, policy=policy)
-        return ticket
-
     @property
     def escalated(self) -> bool:
         return self.escalation_level > 0
@@ -341,41 +309,6 @@ class Ticket:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-    def apply(self, action: Action | str, *, actor: str, at: datetime, reason: str | None = None,
-              policy: SlaPolicy | None = None, scale: SatisfactionScale | None = None,
-              **data: Any) -> TicketEvent:
-        """Apply ``action``; mutate the ticket only on success and return the event.
-
-        ``policy`` (default: bundled sla.yaml) and ``scale`` (default: five levels) are
-        configuration, never recorded in the event. ``ACTION_DATA`` lists the data keys
-        each action accepts (``note`` is accepted by all).
-        """
-        try:
-            action = Action(action)
-        except ValueError:
-            raise TicketError(f"unknown action {action!r}") from None
-        targets = TRANSITIONS[action].get(self.status)
-        if targets is None:
-            raise IllegalTransition(
-                f"action '{action.value}' is not allowed in status '{self.status.value}' (ticket {self.number})")
-        if not (actor or "").strip():
-            raise TicketError(f"action '{action.value}': actor is required")
-        require_aware(at, "at")
-        extra = set(data) - ACTION_DATA[action] - {"note"}
-        if extra:
-            raise TicketError(f"action '{action.value}': unexpected data {sorted(extra)}")
-        from callcenter.tickets.transitions import HANDLERS, Call
-
-        call = Call(self, action, actor, at, (reason or "").strip() or None, data, policy, scale)
-        to_status, changes, event_data = HANDLERS[action](call)
-        assert to_status in targets, (action, self.status, to_status)
-        event = TicketEvent(self.number, action, self.status, to_status, actor, at, call.reason,
-                            event_data, self.version + 1)
-        for name, value in changes.items():
-            setattr(self, name, value)
-        self.status, self.version, self.updated_at = to_status, self.version + 1, at
-        return event
 
 
 # --------------------------------------------------------------------------- transition data

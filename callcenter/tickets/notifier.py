@@ -8,26 +8,20 @@ e.g. accepted or returned) and ``<event>`` is the state-machine action (``dispat
 (a field report was registered, 立案). Subscribe to ``<prefix>/tickets/<dept>/#`` for one
 queue or ``<prefix>/tickets/#`` for the board. Payloads never hold a phone number.
 
-Messages go into the same ``outbox`` table as :func:`callcenter.infra.mqtt.enqueue` writes
-(and the same ``NOTIFY outbox``), several rows in one statement, inside the caller's
-transaction.
+Messages are written by the one outbox writer (:mod:`callcenter.infra.outbox`), several
+rows in one statement, inside the caller's transaction.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from callcenter.infra import outbox
+from callcenter.infra.outbox import Message
 from callcenter.tickets.model import HALL, Ticket, TicketEvent
-
-Message = tuple[str, dict[str, Any]]
-PUBLISH_SQL = (
-    "WITH o AS (INSERT INTO outbox (topic, payload) SELECT m.topic, m.payload::jsonb "
-    "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(topic, payload, n) ORDER BY m.n RETURNING 1) "
-    "SELECT pg_notify('outbox', '') FROM (SELECT 1 FROM o LIMIT 1) AS any_row")
 
 
 def topic(ticket: Ticket, event: str) -> str:
@@ -62,20 +56,10 @@ def notice_message(ticket: Ticket, event: str, *, actor: str, at: datetime, reas
     return topic(ticket, event), payload(ticket, event, actor=actor, at=at, reason=reason, data=data)
 
 
-def encode(messages: list[Message]) -> tuple[list[str], list[str]]:
-    return ([t for t, _ in messages],
-            [json.dumps(p, ensure_ascii=False, default=str) for _, p in messages])
-
-
-async def publish(conn: asyncpg.Connection, messages: list[Message]) -> None:
-    if messages:
-        await conn.execute(PUBLISH_SQL, *encode(messages))
-
-
 async def transition(conn: asyncpg.Connection, ticket: Ticket, event: TicketEvent) -> None:
-    await publish(conn, [transition_message(ticket, event)])
+    await outbox.write(conn, [transition_message(ticket, event)])
 
 
 async def notice(conn: asyncpg.Connection, ticket: Ticket, event: str, *, actor: str, at: datetime,
                  reason: str | None = None, data: dict[str, Any] | None = None) -> None:
-    await publish(conn, [notice_message(ticket, event, actor=actor, at=at, reason=reason, data=data)])
+    await outbox.write(conn, [notice_message(ticket, event, actor=actor, at=at, reason=reason, data=data)])

@@ -1,7 +1,7 @@
 """Wiring of the tickets feature into the app (see callcenter/context.py for the contract).
 
 `routes(app)` adds the REST API (``/api/tickets...``, ``/api/departments...``,
-``/api/field-reports...``, ``/api/topics``, ``/api/openapi.json``); `start(ctx)` builds the
+``/api/field-reports...``, ``/api/topics``, ``/api/openapi.json``: :mod:`.routes`); `start(ctx)` builds the
 :class:`~callcenter.tickets.service.TicketService`, provides it to the routes and to the
 features that read it (`self.service`), and runs the SLA sweeper until the app stops.
 """
@@ -18,7 +18,9 @@ from aiohttp import web
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided
-from callcenter.tickets import catalog, http
+from callcenter.tickets import catalog
+from callcenter.tickets.endpoints import add_routes
+from callcenter.tickets.routes import TicketRoutes
 from callcenter.tickets.service import TicketService
 
 log = get_logger("tickets")
@@ -32,7 +34,7 @@ class TicketsPlugin:
         self.service: Provided[TicketService] = Provided("tickets service")
 
     def routes(self, app: web.Application) -> None:
-        http.routes(app, self.service)
+        add_routes(app, TicketRoutes(self.service).endpoints())
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         """The department catalogue (upserted) and, when none is stored yet, the bundled dispatch
@@ -48,8 +50,10 @@ class TicketsPlugin:
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = await TicketService.open(ctx.pool, prefix=ctx.settings.ticket_prefix)
         self.service.set(svc)
-        sweeper = asyncio.create_task(svc.run_sweeper(SWEEP_INTERVAL), name="tickets-sla-sweeper")
-        log.info("tickets_started", departments=len(svc.rules.departments), topics=len(svc.rules.topics))
+        sweeper = asyncio.create_task(svc.sweeper.run(SWEEP_INTERVAL, refresh=svc.admin.refresh_topics),
+                                      name="tickets-sla-sweeper")
+        rules = svc.store.rules
+        log.info("tickets_started", departments=len(rules.departments), topics=len(rules.topics))
         try:
             yield
         finally:

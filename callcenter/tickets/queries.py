@@ -15,13 +15,10 @@ from typing import Any
 
 import asyncpg
 
+from callcenter.tickets.errors import BadCursor
 from callcenter.tickets.repository import OPEN, Stored, bind, stored
 
 MAX_LIMIT = 200
-
-
-class BadCursor(ValueError):
-    pass
 
 
 def encode_cursor(*values: Any) -> str:

@@ -15,7 +15,9 @@ from typing import Any
 
 import asyncpg
 
+from callcenter.infra import outbox
 from callcenter.tickets.dedup import TicketSummary, normalise_address
+from callcenter.tickets.errors import ConcurrentUpdate
 from callcenter.tickets.model import (
     OPEN_STATUSES,
     Channel,
@@ -53,10 +55,6 @@ _SAVE_SQL = (
 )
 _EVENT_SQL = ("INSERT INTO ticket_events (ticket_id, action, from_status, to_status, actor, at, reason, data, "
               "version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-
-
-class ConcurrentUpdate(Exception):
-    """The ticket changed since it was read (version mismatch): HTTP 409."""
 
 
 @dataclass
@@ -150,12 +148,9 @@ WITH t AS (
                    ${_N + 14}::text[]) WITH ORDINALITY AS x(kind, ref, content_type, size_bytes, sha256, n)
     ORDER BY x.n
 ), o AS (
-    INSERT INTO outbox (topic, payload)
-    SELECT x.topic, x.payload::jsonb FROM t, unnest(${_N + 15}::text[], ${_N + 16}::text[])
-         WITH ORDINALITY AS x(topic, payload, n)
-    ORDER BY x.n
+    {outbox.insert_sql(_N + 15, source="t")}
 )
-SELECT t.*, pg_notify('outbox', '') FROM t
+SELECT t.*, {outbox.NOTIFY} FROM t
 """
 
 
@@ -182,12 +177,11 @@ async def insert_created(conn: asyncpg.Connection, t: Ticket, *, created_by: str
     ev = list(zip(*events, strict=True)) if events else [()] * 8
     files = [(a.kind, a.ref, a.content_type, a.size_bytes, a.sha256) for a in attachments]
     fl = list(zip(*files, strict=True)) if files else [()] * 5
-    topics, payloads = zip(*messages, strict=True) if messages else ((), ())
     return await conn.fetchrow(
         _CREATE_SQL, *(cols[c] for c in _INSERT_COLS), list(tokens),
         list(ev[0]), list(ev[1]), list(ev[2]), list(ev[3]), list(ev[4]), list(ev[5]),
         [json.dumps(d, ensure_ascii=False, default=str) for d in ev[6]], list(ev[7]),
-        *(list(col) for col in fl), list(topics), [json.dumps(p, ensure_ascii=False, default=str) for p in payloads])
+        *(list(col) for col in fl), *outbox.encode(messages))
 
 
 async def get(conn: asyncpg.Connection, number: str, *, for_update: bool = False) -> Stored | None:

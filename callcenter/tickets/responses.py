@@ -1,14 +1,59 @@
-"""Response shapes of the tickets API (pydantic), used to build the OpenAPI document."""
+"""What the tickets API answers, spelled once: pydantic models that build the OpenAPI document
+and render the JSON documents (``TicketOut.of(stored, viewer).doc()``), and the IVR's status word.
+
+Times are ISO-8601 as Python writes them (``2026-11-27T02:00:00+00:00``). Phone numbers are
+masked for viewers who may not see them (departments, collectors).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
-from callcenter.tickets.model import Channel, Kind, TicketStatus, Urgency
+from callcenter.infra.masking import mask_phone
+from callcenter.tickets.actors import Actor
+from callcenter.tickets.model import Channel, Kind, Ticket, TicketStatus, Urgency
+from callcenter.tickets.repository import Stored
 from callcenter.tickets.schemas import Location
+
+Time = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str),
+                 WithJsonSchema({"type": "string", "format": "date-time"})]
+
+_S = TicketStatus
+_WORKING = (_S.ACKNOWLEDGED, _S.IN_PROGRESS)
+
+
+def ivr_status_of(t: Ticket) -> str:
+    """One word for the IVR "check my ticket" prompt.
+
+    accepted, dispatched, acknowledged, in_progress, extended, escalated, returned, resolved,
+    callback (surveyed), reopened, closed. Flags win over the plain status while the ticket is
+    open: escalated (督办) > reopened (重办) > extended (延期).
+    """
+    if t.status is _S.CLOSED:
+        return "closed"
+    if t.status is _S.SURVEYED:
+        return "callback"
+    if t.status is _S.RESOLVED:
+        return "resolved"
+    if t.escalation_level > 0:
+        return "escalated"
+    if t.reopen_count > 0 and t.status in (_S.DISPATCHED, _S.RETURNED):
+        return "reopened"
+    if t.status is _S.RETURNED:
+        return "returned"
+    if t.extension_days_granted > 0 and t.status in _WORKING:
+        return "extended"
+    return t.status.value
+
+
+class Doc(BaseModel):
+    def doc(self) -> dict[str, Any]:
+        """The JSON document (plain values, ready for :func:`callcenter.infra.web.reply`)."""
+        return self.model_dump(mode="json")
 
 
 class Error(BaseModel):
@@ -17,7 +62,7 @@ class Error(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
 
 
-class TicketOut(BaseModel):
+class TicketOut(Doc):
     number: str
     status: TicketStatus
     ivr_status: str
@@ -35,9 +80,9 @@ class TicketOut(BaseModel):
     description: str
     lead_department: str | None
     assisting_departments: list[str]
-    take_up_due: datetime | None
-    resolve_due: datetime | None
-    remind_at: datetime | None
+    take_up_due: Time | None
+    resolve_due: Time | None
+    remind_at: Time | None
     extension_days_granted: int
     pending_extension: int | None
     escalation_level: int
@@ -47,11 +92,30 @@ class TicketOut(BaseModel):
     merged_into: str | None
     duplicate_count: int
     field_kind: str | None
-    verified_at: datetime | None
+    verified_at: Time | None
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Time
+    updated_at: Time | None
     version: int
+
+    @classmethod
+    def of(cls, s: Stored, viewer: Actor | None = None, **extra: Any) -> Self:
+        """The document of a stored ticket as ``viewer`` may see it; ``extra``: a subclass's fields."""
+        t = s.ticket
+        same = {name: getattr(t, name) for name in _TICKET_FIELDS}
+        loc = t.location
+        return cls.model_validate(same | {
+            "ivr_status": ivr_status_of(t), "kind_label": t.kind.label,
+            "caller_phone": t.caller_phone if viewer is None or viewer.sees_full_phone else mask_phone(t.caller_phone),
+            "district": t.district.value if t.district else None,
+            "location": {"lat": loc.lat, "lon": loc.lon} if loc else None,
+            **dataclasses.asdict(t.deadlines),
+            **{name: s[name] for name in _ROW_FIELDS}} | extra)
+
+
+#: fields of the document that are the Ticket's own attributes, and those kept on the row only
+_TICKET_FIELDS = sorted(set(TicketOut.model_fields) & {f.name for f in dataclasses.fields(Ticket)} - {"district", "location"})
+_ROW_FIELDS = ("duplicate_count", "field_kind", "verified_at", "created_by")
 
 
 class CreatedOut(TicketOut):
@@ -64,13 +128,13 @@ class TicketPage(BaseModel):
     next_cursor: str | None
 
 
-class EventOut(BaseModel):
+class EventOut(Doc):
     id: int
     action: str
     from_status: str | None
     to_status: str | None
     actor: str
-    at: datetime
+    at: Time
     reason: str | None
     data: dict[str, Any]
     version: int
@@ -81,13 +145,13 @@ class EventPage(BaseModel):
     next_cursor: str | None
 
 
-class TopicOut(BaseModel):
+class TopicOut(Doc):
     code: str
     name: str
     department: str
     keywords: list[str]
     created_by: str
-    created_at: datetime
+    created_at: Time
 
 
 class DepartmentOut(BaseModel):
@@ -100,14 +164,14 @@ class DepartmentOut(BaseModel):
     open_tickets: int
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(Doc):
     kind: str
     ref: str
     content_type: str | None
     size_bytes: int | None
     sha256: str | None
     created_by: str
-    created_at: datetime
+    created_at: Time
 
 
 class TicketDetail(TicketOut):

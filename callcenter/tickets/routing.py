@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from callcenter.tickets.model import HALL, District, Kind, Ticket, TicketError, require_aware
+from callcenter.tickets.errors import RuleError, TicketError
+from callcenter.tickets.model import HALL, District, Kind, Ticket, require_aware
 from callcenter.tickets.sla import SHANGHAI, describe_errors
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -30,10 +31,6 @@ DISTRICT_DEPARTMENTS: dict[District, str] = {
     District.EAST: "east_district", District.WEST: "west_district", District.RENHE: "renhe_district",
     District.VTI_ZONE: "vti_zone", District.MIYI: "miyi_county", District.YANBIAN: "yanbian_county",
 }
-
-
-class RuleError(ValueError):
-    """Invalid department catalogue or routing rules; the message names index and field."""
 
 
 class MergeMode(StrEnum):
@@ -170,6 +167,12 @@ class RoutingDecision:
     needs_human: bool
     suggested: str | None = None  # best candidate, also when a human must decide
     candidates: tuple[tuple[str, float], ...] = ()  # (department, score), best first
+
+    def doc(self) -> dict[str, Any]:
+        """The decision as stored with the ticket (``routing`` column) and shown by the API."""
+        return {"lead": self.lead, "assisting": list(self.assisting), "confidence": self.confidence,
+                "matched_rules": list(self.matched_rules), "needs_human": self.needs_human,
+                "suggested": self.suggested}
 
 
 def _load_yaml(text: str, what: str) -> Any:

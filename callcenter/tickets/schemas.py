@@ -1,7 +1,8 @@
-"""Request bodies (validated input) and response shapes of the tickets API (pydantic).
+"""Request bodies, action bodies and query strings of the tickets API (pydantic, validated input).
 
-The same models validate input for the service layer (``TicketService.create_ticket``) and
-build the OpenAPI document (:mod:`callcenter.tickets.openapi`).
+The same models validate input for the service layer (``TicketIntake.create_ticket``) and
+build the OpenAPI document (:mod:`callcenter.tickets.endpoints`); the responses are in
+:mod:`callcenter.tickets.responses`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callcenter.tickets.dedup import normalise_phone
-from callcenter.tickets.model import Channel, District, Kind, TicketError, TicketStatus, Urgency
+from callcenter.tickets.errors import TicketError
+from callcenter.tickets.model import Channel, District, Kind, TicketStatus, Urgency
 
 _CODE = r"^[a-z][a-z0-9_]*$"
 _NUMBER = r"^[A-Z]{2,8}-\d{8}-\d{6}$"

@@ -19,6 +19,7 @@ import chinese_calendar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from callcenter.tickets.errors import SlaConfigError
 from callcenter.tickets.model import (
     OPEN_STATUSES,
     Deadlines,
@@ -32,10 +33,6 @@ from callcenter.tickets.model import (
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
 DEFAULT_SLA_FILE = Path(__file__).parent / "data" / "sla.yaml"
-
-
-class SlaConfigError(ValueError):
-    """The SLA configuration is invalid; the message names the offending field."""
 
 
 class WorkingCalendar:

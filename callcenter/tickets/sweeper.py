@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 
@@ -18,12 +18,9 @@ from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
-from callcenter.tickets.core import SLA, utcnow
 from callcenter.tickets.model import Action, require_aware
 from callcenter.tickets.sla import Overdue, due_for_reminder, overdue
-
-if TYPE_CHECKING:
-    from callcenter.tickets.core import ServiceBase
+from callcenter.tickets.store import SLA, TicketStore, utcnow
 
 log = get_logger("tickets.sla")
 _OPEN = ", ".join(f"'{s}'" for s in repo.OPEN)
@@ -49,13 +46,13 @@ class SweepResult:
 
 
 class SlaSweeper:
-    def __init__(self, service: ServiceBase, *, batch: int = 200) -> None:
-        self.service, self.batch = service, batch
+    def __init__(self, store: TicketStore, *, batch: int = 200) -> None:
+        self.store, self.batch = store, batch
 
     async def sweep(self, now: datetime) -> SweepResult:
         require_aware(now, "now")
         result = SweepResult()
-        async with self.service.pool.acquire() as conn:
+        async with self.store.pool.acquire() as conn:
             result.reminded = await self._all(conn, _REMIND_SQL, "remind_at", now, self._remind)
             # a ticket late on both deadlines is escalated once, in the first pass that finds it
             result.escalated = await self._all(conn, _TAKE_UP_SQL, "take_up_due", now, self._escalate)
@@ -98,8 +95,8 @@ class SlaSweeper:
         if not marks:
             return 0
         what = " and ".join(k for k in ("take_up", "resolve") if f"escalated_{k}_due" in marks)
-        await self.service._apply(conn, s, Action.ESCALATE, SLA, now, reason=f"督办: {what} deadline passed",
-                                  data={"note": f"overdue: {what}"})
+        await self.store.apply(conn, s, Action.ESCALATE, SLA, now, reason=f"督办: {what} deadline passed",
+                                data={"note": f"overdue: {what}"})
         await repo.set_columns(conn, s.id, **marks)
         return 1
 

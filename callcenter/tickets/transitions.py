@@ -1,30 +1,40 @@
-"""Ticket state-machine transition handlers (pure): one function per :class:`Action`.
+"""The ticket state machine (pure): :func:`new_ticket` and :func:`apply`, with one transition
+handler per :class:`Action`.
 
 Each handler takes a :class:`Call` and returns ``(to_status, changes, event_data)``;
-:meth:`callcenter.tickets.model.Ticket.apply` checks the transition table, runs the handler
-and applies the changes only when it succeeds.
+:func:`apply` checks the transition table (:data:`.model.TRANSITIONS`), runs the handler and
+applies the changes only when it succeeds. Deadlines come from :mod:`.sla`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from callcenter.tickets.errors import IllegalTransition, TicketError
 from callcenter.tickets.model import (
+    ACTION_DATA,
     FIVE_LEVEL,
     HALL,
     ON_SPOT_KINDS,
+    TRANSITIONS,
     Action,
     SatisfactionScale,
     Ticket,
-    TicketError,
+    TicketEvent,
     TicketStatus,
     parse_ticket_number,
+    require_aware,
 )
-
-if TYPE_CHECKING:
-    from callcenter.tickets.sla import SlaPolicy
+from callcenter.tickets.sla import (
+    SlaPolicy,
+    compute_deadlines,
+    default_policy,
+    extend_deadlines,
+    redo_deadlines,
+    take_up_deadline,
+)
 
 _S = TicketStatus
 _Outcome = tuple[TicketStatus, dict[str, Any], dict[str, Any]]
@@ -50,8 +60,6 @@ class Call:
 
     @property
     def policy(self) -> SlaPolicy:
-        from callcenter.tickets.sla import default_policy
-
         return self.policy_ or default_policy()
 
     def event(self, **values: Any) -> dict[str, Any]:
@@ -80,8 +88,6 @@ def _dispatch(c: Call) -> _Outcome:
     lead, assisting = _departments(c)
     changes: dict[str, Any] = {"lead_department": lead, "assisting_departments": assisting}
     if c.action is Action.REDISPATCH:
-        from callcenter.tickets.sla import take_up_deadline
-
         take_up = take_up_deadline(c.t.kind, c.t.urgency, c.at, policy=c.policy)
         changes |= {"objection": False, "deadlines": replace(c.t.deadlines, take_up_due=take_up)}
     return _S.DISPATCHED, changes, c.event(lead=lead, assisting=list(assisting))
@@ -121,8 +127,6 @@ def _decide_extension(c: Call) -> _Outcome:
         raise c.fail("no extension request is pending")
     if c.action is Action.DENY_EXTENSION:
         return c.t.status, {"pending_extension": None}, c.event(days=pending)
-    from callcenter.tickets.sla import extend_deadlines
-
     days = c.days(pending)
     if days > pending:
         raise c.fail(f"cannot grant {days} days, only {pending} requested")
@@ -139,8 +143,6 @@ def _escalate(c: Call) -> _Outcome:
 
 def _redo(c: Call, **values: Any) -> _Outcome:
     """重办: back to the same lead department (or to the hall when there is none)."""
-    from callcenter.tickets.sla import redo_deadlines
-
     deadlines = redo_deadlines(c.t.kind, c.t.urgency, c.at, policy=c.policy)
     to = _S.DISPATCHED if c.t.lead_department not in (None, HALL) else _S.RETURNED
     changes = {"reopen_count": c.t.reopen_count + 1, "deadlines": deadlines, "pending_extension": None}
@@ -205,3 +207,43 @@ HANDLERS: dict[Action, Any] = {
     Action.CLOSE: _close,
     Action.MERGE: _merge,
 }
+
+
+def new_ticket(*, policy: SlaPolicy | None = None, **fields: Any) -> Ticket:
+    """A new accepted ticket with deadlines computed from the SLA policy (default: bundled)."""
+    ticket = Ticket(**fields)
+    ticket.deadlines = compute_deadlines(ticket.kind, ticket.urgency, ticket.created_at, policy=policy)
+    return ticket
+
+
+def apply(ticket: Ticket, action: Action | str, *, actor: str, at: datetime, reason: str | None = None,
+          policy: SlaPolicy | None = None, scale: SatisfactionScale | None = None, **data: Any) -> TicketEvent:
+    """Apply ``action`` to ``ticket``; mutate the ticket only on success and return the event.
+
+    ``policy`` (default: bundled sla.yaml) and ``scale`` (default: five levels) are
+    configuration, never recorded in the event. ``ACTION_DATA`` lists the data keys
+    each action accepts (``note`` is accepted by all).
+    """
+    try:
+        action = Action(action)
+    except ValueError:
+        raise TicketError(f"unknown action {action!r}") from None
+    targets = TRANSITIONS[action].get(ticket.status)
+    if targets is None:
+        raise IllegalTransition(
+            f"action '{action.value}' is not allowed in status '{ticket.status.value}' (ticket {ticket.number})")
+    if not (actor or "").strip():
+        raise TicketError(f"action '{action.value}': actor is required")
+    require_aware(at, "at")
+    extra = set(data) - ACTION_DATA[action] - {"note"}
+    if extra:
+        raise TicketError(f"action '{action.value}': unexpected data {sorted(extra)}")
+    call = Call(ticket, action, actor, at, (reason or "").strip() or None, data, policy, scale)
+    to_status, changes, event_data = HANDLERS[action](call)
+    assert to_status in targets, (action, ticket.status, to_status)
+    event = TicketEvent(ticket.number, action, ticket.status, to_status, actor, at, call.reason,
+                        event_data, ticket.version + 1)
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.status, ticket.version, ticket.updated_at = to_status, ticket.version + 1, at
+    return event

@@ -5,7 +5,7 @@
    migrates it, and bulk-loads ``--rows`` tickets (default 1,000,000) spread over the last
    365 days with COPY (secondary indexes are dropped for the load and rebuilt after it).
 2. Times the board's main queries on that data (median and p95 of ``--repeat`` runs).
-3. Creates tickets through ``TicketService.create`` (validated, numbered, duplicate check,
+3. Creates tickets through ``TicketService.intake.create`` (validated, numbered, duplicate check,
    routed with jieba, dispatched, audited, outboxed: one transaction each) with
    ``--concurrency`` workers, then the same through ``POST /api/tickets`` on a local aiohttp
    server (the HTTP client runs in the same process and its cost is included).
@@ -78,7 +78,7 @@ def generate(rows: int, svc: TicketService, now: datetime, seed: int = 12345):
         place = rnd.choice(PLACES)
         text = f"{place}{desc}"
         if text not in tokens:
-            tokens[text] = tsv(svc.tokens_of_text(f"{category} {text}"))
+            tokens[text] = tsv(svc.store.tokens_of_text(f"{category} {text}"))
         day = local_date(at).strftime("%Y%m%d")
         per_day[day] = per_day.get(day, 0) + 1
         age = (now - at).days
@@ -133,7 +133,7 @@ async def bulk_load(pool: asyncpg.Pool, rows: int, svc: TicketService) -> float:
 
 async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, float, float, int]]:
     now = datetime.now(UTC)
-    async with svc.pool.acquire() as conn:
+    async with svc.store.pool.acquire() as conn:
         some = await conn.fetchrow("SELECT number, caller_phone FROM tickets ORDER BY id DESC OFFSET 5000 LIMIT 1")
         first = await queries.department_queue(conn, "market", limit=20)
     week = now - timedelta(days=7)
@@ -149,7 +149,7 @@ async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, floa
         "search by phone": lambda c: queries.search(c, queries.SearchFilter(phone=some["caller_phone"]), limit=20),
         "search text 井盖 (newest)": lambda c: queries.search(c, queries.SearchFilter(tokens=["井盖"]), limit=20),
         "search text 炳草岗 停水": lambda c: queries.search(
-            c, queries.SearchFilter(tokens=svc.tokens_of_text("炳草岗 停水")), limit=20),
+            c, queries.SearchFilter(tokens=svc.store.tokens_of_text("炳草岗 停水")), limit=20),
         "status=dispatched, last 7 days": lambda c: queries.search(
             c, queries.SearchFilter(statuses=["dispatched"], created_from=week), limit=20),
         "dept=water, last 7 days": lambda c: queries.search(
@@ -162,9 +162,9 @@ async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, floa
         for _ in range(repeat):
             t0 = time.perf_counter()
             if fn is None:
-                n = (await svc.sweep(now)).escalated
+                n = (await svc.sweeper.sweep(now)).escalated
             else:
-                async with svc.pool.acquire() as conn:
+                async with svc.store.pool.acquire() as conn:
                     res = await fn(conn)
                 n = len(res.items) if isinstance(res, queries.Page) else res.get("open", 0)
             times.append((time.perf_counter() - t0) * 1000)
@@ -198,7 +198,7 @@ async def service_throughput(svc: TicketService, n: int, concurrency: int) -> fl
 
     async def one(i: int) -> None:
         nonlocal dispatched
-        created = await svc.create("agent:bench", bodies[i])
+        created = await svc.intake.create("agent:bench", bodies[i])
         dispatched += created.ticket.lead_department is not None
 
     elapsed = await run_workers(n, concurrency, one)
@@ -207,13 +207,11 @@ async def service_throughput(svc: TicketService, n: int, concurrency: int) -> fl
 
 
 async def http_throughput(svc: TicketService, n: int, concurrency: int) -> float:
-    from types import SimpleNamespace
+    from callcenter.tickets.plugin import TicketsPlugin
 
-    from callcenter.app import CONTEXT
-    from callcenter.tickets import plugin
-
+    plugin = TicketsPlugin()
+    plugin.service.set(svc)  # the service is running already: only the routes are needed
     app = web.Application()
-    app[CONTEXT] = SimpleNamespace(services={"tickets": svc})
     plugin.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -89,4 +89,4 @@ async def test_topics_added_at_run_time_route_and_persist(api, pool, settings):
     assert by_words["routing"]["matched_rules"] and "topic:flood_control" in by_words["routing"]["matched_rules"][0]
 
     restarted = await TicketService.open(pool)  # another process / after a restart
-    assert "flood_control" in restarted.rules.topics
+    assert "flood_control" in restarted.store.rules.topics

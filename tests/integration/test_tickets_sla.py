@@ -28,23 +28,23 @@ async def actions(pool, number):
 async def test_take_up_overdue_then_reminder_then_resolve_overdue(api, pool, mqtt_messages):
     t = await api.create()
     number, svc = t["number"], api.svc
-    assert (await svc.sweep(at(t["created_at"], 1))).__dict__ == {"reminded": 0, "escalated": 0}
+    assert (await svc.sweeper.sweep(at(t["created_at"], 1))).__dict__ == {"reminded": 0, "escalated": 0}
 
     # not acknowledged (签收) in time -> 督办 level 1, once
     late_take_up = at(t["take_up_due"], 1)
-    assert (await svc.sweep(late_take_up)).escalated == 1
-    assert (await svc.sweep(late_take_up)).escalated == 0
+    assert (await svc.sweeper.sweep(late_take_up)).escalated == 1
+    assert (await svc.sweeper.sweep(late_take_up)).escalated == 0
     assert await svc.ivr_status(number) == "escalated"
 
     await api.act(number, "acknowledge", dept("market"))
     reminder = at(t["remind_at"], 1)
-    result = await svc.sweep(reminder)
+    result = await svc.sweeper.sweep(reminder)
     assert (result.reminded, result.escalated) == (1, 0)
-    assert (await svc.sweep(reminder)).reminded == 0
+    assert (await svc.sweeper.sweep(reminder)).reminded == 0
 
     late = at(t["resolve_due"], 1)
-    assert (await svc.sweep(late)).escalated == 1
-    assert (await svc.sweep(late + timedelta(days=1))).escalated == 0
+    assert (await svc.sweeper.sweep(late)).escalated == 1
+    assert (await svc.sweeper.sweep(late + timedelta(days=1))).escalated == 0
     row = await pool.fetchrow("SELECT escalation_level, status FROM tickets WHERE number=$1", number)
     assert (row["escalation_level"], row["status"]) == (2, "acknowledged")
     assert await actions(pool, number) == ["created", "dispatch", "escalate", "acknowledge", "remind", "escalate"]
@@ -64,10 +64,10 @@ async def test_extension_moves_the_deadline_and_resets_the_watch(api, pool):
     await api.act(number, "start", dept("market"))
     await api.act(number, "extension-request", dept("market"), days=2, reason="等待检测报告")
     extended = await api.act(number, "extension-approve", SUPERVISOR)
-    assert (await svc.sweep(at(t["resolve_due"], 1))).escalated == 0  # the old deadline no longer counts
-    assert (await svc.sweep(at(extended["resolve_due"], 1))).escalated == 1
+    assert (await svc.sweeper.sweep(at(t["resolve_due"], 1))).escalated == 0  # the old deadline no longer counts
+    assert (await svc.sweeper.sweep(at(extended["resolve_due"], 1))).escalated == 1
     await api.act(number, "reply", dept("market"), reply="检测合格，已答复")
-    assert (await svc.sweep(at(extended["resolve_due"], 60 * 24 * 30))).__dict__ == {"reminded": 0, "escalated": 0}
+    assert (await svc.sweeper.sweep(at(extended["resolve_due"], 60 * 24 * 30))).__dict__ == {"reminded": 0, "escalated": 0}
 
 
 async def test_sweep_skips_closed_and_handles_many(api, pool):
@@ -76,6 +76,6 @@ async def test_sweep_skips_closed_and_handles_many(api, pool):
     await api.act(made[0]["number"], "reply", dept("market"), reply="已处理")
     svc = api.svc
     svc.sweeper.batch = 5  # several batches
-    result = await svc.sweep(at(made[-1]["resolve_due"], 1))
+    result = await svc.sweeper.sweep(at(made[-1]["resolve_due"], 1))
     assert result.escalated == 11
     assert await pool.fetchval("SELECT count(*) FROM tickets WHERE escalation_level > 0") == 11

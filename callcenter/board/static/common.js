@@ -17,7 +17,7 @@ const LABELS = {
   },
   callState: {
     queued: "排队中", offering: "振铃中", bridged: "通话中", callback_wait: "等待回拨",
-    callback_agent: "回拨振铃", callback_parked: "回拨待重试", ended: "已结束",
+    callback_agent: "回拨振铃", callback_dialing: "回拨呼叫市民", callback_parked: "回拨待重试", ended: "已结束",
   },
   ivr: { queue: "队列", skill: "技能", priority: "优先级", department: "部门", line: "热线", language: "语言",
     dnis: "拨入号码" },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callcenter.acd.callbacks import announcement
+from callcenter.acd.policy import announcement
 
 
 def test_next_in_line_hears_only_that() -> None:

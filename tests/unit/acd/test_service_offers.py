@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from callcenter.acd.agents import AgentState
-from callcenter.acd.service import AcdService, CallSession
+from callcenter.acd.calls import Call, CallState
+from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.infra.ari import AriError
 
@@ -37,12 +38,13 @@ async def test_a_refused_originate_is_not_offered_again_in_the_same_breath() -> 
     svc = AcdService(ari, None, None, None, Roster.default(), "test")  # type: ignore[arg-type]
     for agent_id, seat in (("1001", "seat01"), ("1002", "seat02")):
         await svc.login(agent_id, seat, interface=f"Local/{seat}@agent-sim/n", override_by="test")
-    session = CallSession("c1", "13800000001", "general", "general")
-    svc.enqueue(session, entered_at=datetime.now(UTC))
+    session = Call("c1", "13800000001", "general", "general", datetime.now(UTC), svc.book.next_seq())
+    svc.calls["c1"] = session
+    svc.book.add(session.entry())
     await svc.assign()
     # one attempt; the call waits in its place for its hang-up event or the next tick
     assert ari.originates == 1
-    assert session.state == "queued" and "c1" in svc.book
+    assert session.state is CallState.QUEUED and "c1" in svc.book
     assert {s.agent.state for s in svc.slots.values()} == {AgentState.AVAILABLE}
     await svc.assign()  # the ticker's next round tries again, once
     assert ari.originates == 2

@@ -13,6 +13,7 @@ from asterisk.agi import AGI, AGIHangup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from callcenter.ivr.actions import CallContext, Queue, Transfer
 from callcenter.ivr.fastagi_session import (
     AGIChannelGone,
     PystAGI,
@@ -21,8 +22,7 @@ from callcenter.ivr.fastagi_session import (
     run_session,
 )
 from callcenter.ivr.lines import load_merged_lines
-from callcenter.ivr.model import load_flows
-from callcenter.ivr.runner import CallContext, Queue, Transfer
+from callcenter.ivr.validator import load_flows
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

@@ -11,7 +11,7 @@ import pytest
 
 from callcenter.infra.web import Provided
 from callcenter.ivr.fastagi import SessionResult
-from callcenter.ivr.model import FlowError
+from callcenter.ivr.issues import FlowError
 from callcenter.ivr.service import FlowRegistry, IvrService, load_flow_set
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"

@@ -11,19 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callcenter.ivr.lines import (
-    MergedLines,
-    MergeMode,
-    choose_flow,
-    load_merged_lines,
-    parse_merged_lines,
-)
-from callcenter.ivr.model import Flow, load_flows, validate_flow_text
-from callcenter.ivr.runner import (
+from callcenter.ivr.actions import (
     Action,
     CallContext,
     Ended,
-    FlowRunner,
     GetDigits,
     Hangup,
     LookupTicket,
@@ -32,6 +23,16 @@ from callcenter.ivr.runner import (
     SetVars,
     Transfer,
 )
+from callcenter.ivr.lines import (
+    MergedLines,
+    MergeMode,
+    choose_flow,
+    load_merged_lines,
+    parse_merged_lines,
+)
+from callcenter.ivr.runner import FlowRunner
+from callcenter.ivr.schema import Flow
+from callcenter.ivr.validator import load_flows, validate_flow_text
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

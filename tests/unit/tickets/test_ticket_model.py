@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from callcenter.tickets.errors import TicketError
 from callcenter.tickets.model import (
     FIVE_LEVEL,
     KIND_LABELS,
@@ -9,10 +10,7 @@ from callcenter.tickets.model import (
     District,
     Kind,
     SatisfactionScale,
-    TicketError,
     format_ticket_number,
-    mask_name,
-    mask_phone,
     parse_ticket_number,
 )
 
@@ -36,17 +34,6 @@ def test_parse_rejects_malformed(bad):
 def test_format_rejects_bad_input(kwargs):
     with pytest.raises(TicketError):
         format_ticket_number(date(2026, 1, 1), **kwargs)
-
-
-@pytest.mark.parametrize("phone,masked", [("13812345678", "138****5678"), ("0812-3334444", "081****4444"),
-                                          ("12345", "***45"), ("", ""), (None, "")])
-def test_mask_phone(phone, masked):
-    assert mask_phone(phone) == masked
-
-
-@pytest.mark.parametrize("name,masked", [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "*"), ("", "")])
-def test_mask_name(name, masked):
-    assert mask_name(name) == masked
 
 
 def test_kind_labels_and_parse():

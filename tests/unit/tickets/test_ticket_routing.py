@@ -3,11 +3,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from callcenter.tickets.errors import RuleError
 from callcenter.tickets.model import District, Kind, Ticket
 from callcenter.tickets.routing import (
     MergeMode,
     RoutingRules,
-    RuleError,
     default_departments,
     load_departments,
 )

@@ -3,10 +3,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callcenter.tickets.model import Action, Kind, Ticket, Urgency
+from callcenter.tickets.errors import SlaConfigError
+from callcenter.tickets.model import Action, Kind, Urgency
 from callcenter.tickets.sla import (
     Overdue,
-    SlaConfigError,
     SlaPolicy,
     WorkingCalendar,
     add_minutes,
@@ -19,6 +19,7 @@ from callcenter.tickets.sla import (
     overdue,
     return_window_due,
 )
+from callcenter.tickets.transitions import apply, new_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar()
@@ -132,17 +133,17 @@ def test_extension_moves_resolve_and_reminder():
 
 
 def test_overdue_and_reminders():
-    t = Ticket.create(number="PZH-20260930-000001", kind=Kind.COMPLAINT, created_at=local(2026, 9, 30, 20))
+    t = new_ticket(number="PZH-20260930-000001", kind=Kind.COMPLAINT, created_at=local(2026, 9, 30, 20))
     assert overdue(t, local(2026, 10, 8, 12)) == []
     assert overdue(t, local(2026, 10, 9, 0, 0, 1)) == [Overdue.TAKE_UP]
     assert not due_for_reminder(t, local(2026, 10, 8, 12))
     assert due_for_reminder(t, t.deadlines.remind_at)
     assert overdue(t, local(2026, 10, 14)) == [Overdue.TAKE_UP, Overdue.RESOLVE]
     assert not due_for_reminder(t, local(2026, 10, 14))
-    t.apply(Action.DISPATCH, actor="a", at=local(2026, 10, 8, 9), lead="water")
-    t.apply(Action.ACKNOWLEDGE, actor="w", at=local(2026, 10, 8, 10))
+    apply(t, Action.DISPATCH, actor="a", at=local(2026, 10, 8, 9), lead="water")
+    apply(t, Action.ACKNOWLEDGE, actor="w", at=local(2026, 10, 8, 10))
     assert overdue(t, local(2026, 10, 14)) == [Overdue.RESOLVE]
-    t.apply(Action.RESOLVE, actor="w", at=local(2026, 10, 15))
+    apply(t, Action.RESOLVE, actor="w", at=local(2026, 10, 15))
     assert overdue(t, local(2026, 10, 16)) == []
 
 

@@ -1,9 +1,17 @@
-"""Shared state and helpers of the ticket service (see :mod:`callcenter.tickets.service`)."""
+"""What every ticket use case shares: the pool, the configuration in force, and the write steps.
+
+:class:`TicketStore` holds the routing rules (replaced at run time by the admin use cases,
+read by all the others), the SLA policy, the satisfaction scale, the number prefix and the
+duplicate window, and the steps of every write: find and lock a ticket by number (with the
+optimistic version check), apply a state-machine action and write row + audit event + outbox
+message, record on an earlier ticket that a duplicate joined it, check that the departments
+and topics a request names exist. The use cases (:mod:`.service`, :mod:`.creation`,
+:mod:`.admin`, :mod:`.sweeper`) are plain classes that each take the one store.
+"""
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,10 +20,11 @@ import asyncpg
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.dedup import DEFAULT_RADIUS_M, DEFAULT_WINDOW
-from callcenter.tickets.errors import FieldError, NotFound
+from callcenter.tickets.errors import ConcurrentUpdate, FieldError, NotFound
 from callcenter.tickets.model import FIVE_LEVEL, Action, SatisfactionScale, Ticket
-from callcenter.tickets.routing import RoutingDecision, RoutingRules
+from callcenter.tickets.routing import RoutingRules
 from callcenter.tickets.sla import SlaPolicy, default_policy
+from callcenter.tickets.transitions import apply
 
 ROUTER = "system:router"  # actor of automatic dispatches
 SLA = "system:sla"  # actor of the sweeper's escalations and reminders
@@ -25,27 +34,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def routing_doc(d: RoutingDecision) -> dict[str, Any]:
-    return {"lead": d.lead, "assisting": list(d.assisting), "confidence": d.confidence,
-            "matched_rules": list(d.matched_rules), "needs_human": d.needs_human, "suggested": d.suggested}
-
-
-@dataclass
-class Created:
-    stored: repo.Stored
-    created: bool  # False: an earlier request with the same idempotency key made it
-    routing: RoutingDecision | None = None
-
-    @property
-    def number(self) -> str:
-        return self.stored.ticket.number
-
-    @property
-    def ticket(self) -> Ticket:
-        return self.stored.ticket
-
-
-class ServiceBase:
+class TicketStore:
     def __init__(self, pool: asyncpg.Pool, rules: RoutingRules, *, prefix: str = "PZH",
                  policy: SlaPolicy | None = None, scale: SatisfactionScale = FIVE_LEVEL,
                  dedup_window: timedelta = DEFAULT_WINDOW, radius_m: float = DEFAULT_RADIUS_M) -> None:
@@ -59,6 +48,8 @@ class ServiceBase:
         self.scale = scale
         self.dedup_window, self.radius_m = dedup_window, radius_m
 
+    # ------------------------------------------------------------------ input
+
     def normalise_number(self, text: str) -> str | None:
         """"PZH-20261127-000123" or the digits "20261127000123" -> full number; None if malformed."""
         text = (text or "").strip().upper()
@@ -71,18 +62,21 @@ class ServiceBase:
             return text
         return None
 
-    def _department(self, field: str, code: str | None) -> None:
+    def check_department(self, field: str, code: str | None) -> None:
         if code is not None and code not in self.rules.departments:
             raise FieldError(field, f"unknown department {code!r}")
 
-    def _check_refs(self, body: Any) -> None:
+    def check_departments(self, lead: str | None, assisting: Any = ()) -> None:
+        self.check_department("lead", lead)
+        for code in assisting or ():
+            self.check_department("assisting", code)
+
+    def check_refs(self, body: Any) -> None:
         """Topics and departments named in a request must exist (422 naming the field)."""
         for code in getattr(body, "topics", ()) or ():
             if code not in self.rules.topics:
                 raise FieldError("topics", f"unknown topic {code!r}")
-        self._department("lead", getattr(body, "lead", None))
-        for code in getattr(body, "assisting", ()) or ():
-            self._department("assisting", code)
+        self.check_departments(getattr(body, "lead", None), getattr(body, "assisting", ()))
 
     def tokens_of_text(self, text: str) -> list[str]:
         """Search words (jieba tokens, lower case, no punctuation)."""
@@ -92,26 +86,29 @@ class ServiceBase:
         """Search words of a ticket, for the ``search_tsv`` column."""
         return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)))
 
-    async def _locked(self, conn: asyncpg.Connection, number: str, version: int | None) -> repo.Stored:
+    # ------------------------------------------------------------------ write steps
+
+    async def lock(self, conn: asyncpg.Connection, number: str, version: int | None) -> repo.Stored:
+        """The ticket ``number`` locked for this transaction; 404 / 409 on a stale ``version``."""
         full = self.normalise_number(number)
         s = await repo.get(conn, full, for_update=True) if full else None
         if s is None:
             raise NotFound(f"no ticket {number}")
         if version is not None and s.ticket.version != version:
-            raise repo.ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
+            raise ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
         return s
 
-    async def _apply(self, conn: asyncpg.Connection, s: repo.Stored, action: Action, actor: str, at: datetime,
-                     reason: str | None = None, data: dict[str, Any] | None = None) -> None:
+    async def apply(self, conn: asyncpg.Connection, s: repo.Stored, action: Action, actor: str, at: datetime,
+                    reason: str | None = None, data: dict[str, Any] | None = None) -> None:
         """Apply an action to a locked ticket and write row, audit event and outbox message."""
         before = s.ticket.version
-        event = s.ticket.apply(action, actor=actor, at=at, reason=reason, policy=self.policy, scale=self.scale,
-                               **(data or {}))
+        event = apply(s.ticket, action, actor=actor, at=at, reason=reason, policy=self.policy, scale=self.scale,
+                      **(data or {}))
         await repo.save(conn, s.id, s.ticket, before)
         await repo.add_events(conn, s.id, [event])
         await notifier.transition(conn, s.ticket, event)
 
-    async def _link(self, conn: asyncpg.Connection, target: str, number: str, actor: str, at: datetime) -> None:
+    async def link(self, conn: asyncpg.Connection, target: str, number: str, actor: str, at: datetime) -> None:
         """Record on the earlier ticket that ``number`` was merged into it (its version is kept, so
         handlers working on it see no conflict)."""
         s = await repo.get(conn, target, for_update=True)

@@ -1,0 +1,228 @@
+"""The tickets REST API: every endpoint, listed in :meth:`TicketRoutes.endpoints`.
+
+Handlers translate HTTP to the ticket service and back, nothing more; the service comes from
+the plugin as a `Provided` (503 until it has started). Plumbing (errors, helpers, OpenAPI)
+is in :mod:`.endpoints`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.infra.web import HttpError, Provided, read_json, reply
+from callcenter.tickets import responses as out
+from callcenter.tickets import schemas as s
+from callcenter.tickets.actors import Actor, Role, check_roles, check_view
+from callcenter.tickets.creation import Created
+from callcenter.tickets.endpoints import Endpoint, actor, page, query
+from callcenter.tickets.model import Action
+from callcenter.tickets.queries import SearchFilter
+from callcenter.tickets.service import TicketService
+from callcenter.tickets.store import utcnow
+
+T, DEPARTMENTS, FIELD, TOPICS = "tickets", "departments", "field-reports", "topics"
+
+#: POST /api/tickets/{number}/<name>: (action, body model, summary)
+ACTIONS: dict[str, tuple[Action, type[s.ActionBody], str]] = {
+    "dispatch": (Action.DISPATCH, s.DispatchBody, "派单: dispatch to a lead department (supervisor)"),
+    "redispatch": (Action.REDISPATCH, s.DispatchBody, "改派: re-dispatch a returned ticket (supervisor)"),
+    "acknowledge": (Action.ACKNOWLEDGE, s.ActionBody, "签收: the lead department takes the ticket"),
+    "start": (Action.START, s.ActionBody, "办理: the department starts working"),
+    "reply": (Action.RESOLVE, s.ReplyBody, "办结: the department replies; the ticket is resolved"),
+    "resolve": (Action.RESOLVE, s.ReplyBody, "办结 (same as reply)"),
+    "return": (Action.RETURN, s.ReasonBody, "退单: back to the hall (wrong department)"),
+    "object": (Action.OBJECT, s.ObjectBody, "派单异议: objection to the dispatch"),
+    "extension-request": (Action.REQUEST_EXTENSION, s.ExtensionRequestBody, "延期: ask for more working days"),
+    "extension-approve": (Action.APPROVE_EXTENSION, s.ExtensionApproveBody, "approve an extension (supervisor)"),
+    "extension-deny": (Action.DENY_EXTENSION, s.ActionBody, "deny an extension (supervisor)"),
+    "escalate": (Action.ESCALATE, s.ActionBody, "督办: escalate (supervisor)"),
+    "survey": (Action.SURVEY, s.SurveyBody, "回访: record the satisfaction rating (bad -> 重办)"),
+    "reopen": (Action.REOPEN, s.ReasonBody, "重办: reopen a surveyed or closed ticket"),
+    "close": (Action.CLOSE, s.ActionBody, "归档: close (reason needed when not surveyed)"),
+    "merge": (Action.MERGE, s.MergeBody, "并单: merge into another open ticket"),
+    "answer": (Action.ANSWER_ON_SPOT, s.ReplyBody, "answered on the spot by the hall"),
+}
+
+
+def _created(result: Created, viewer: Actor) -> web.Response:
+    routing = result.routing.doc() if result.routing else result.stored["routing"]
+    doc = out.CreatedOut.of(result.stored, viewer, created=result.created, routing=routing).doc()
+    return reply(doc, 201 if result.created else 200)
+
+
+def _idempotency(request: web.Request) -> dict[str, Any]:
+    key = request.headers.get("Idempotency-Key")
+    return {"idempotency_key": key} if key else {}
+
+
+def _tickets(items: list[Any], next_cursor: str | None, viewer: Actor) -> web.Response:
+    return reply(page([out.TicketOut.of(x, viewer).doc() for x in items], next_cursor))
+
+
+class TicketRoutes:
+    def __init__(self, tickets: Provided[TicketService]) -> None:
+        self.tickets = tickets
+
+    def endpoints(self) -> list[Endpoint]:
+        e = Endpoint
+        return [
+            e("POST", "/api/tickets", self.create_ticket, "Create a ticket (agent); routed, deadlines set, "
+              "duplicates merged", T, body=s.TicketCreate, response=out.CreatedOut, status=201),
+            e("GET", "/api/tickets", self.search_tickets, "Search by number, phone, text, status, department, "
+              "date, ...", T, query=s.SearchQuery, response=out.TicketPage),
+            e("GET", "/api/tickets/stats", self.stats, "Board figures: open tickets by status and department, "
+              "overdue", T, response=out.BoardStats),
+            e("GET", "/api/tickets/{number}", self.get_ticket, "One ticket with attachments", T,
+              response=out.TicketDetail),
+            e("PATCH", "/api/tickets/{number}", self.update_ticket, "Correct a ticket still in the hall "
+              "(agent, supervisor)", T, body=s.TicketUpdate, response=out.TicketOut),
+            e("GET", "/api/tickets/{number}/events", self.ticket_events, "Audit trail of a ticket, oldest first",
+              T, query=s.PageQuery, response=out.EventPage),
+            *(e("POST", f"/api/tickets/{{number}}/{name}", self._action(action, model), summary, T, body=model,
+                response=out.TicketOut) for name, (action, model, summary) in ACTIONS.items()),
+            e("GET", "/api/departments", self.departments, "Handling departments (承办单位) with open ticket "
+              "counts", DEPARTMENTS, response=out.DepartmentPage),
+            e("GET", "/api/departments/{code}/queue", self.department_queue, "A department's open tickets, "
+              "earliest deadline first", DEPARTMENTS, query=s.QueueQuery, response=out.TicketPage),
+            e("POST", "/api/field-reports", self.file_field_report, "城管通: a collector reports a problem "
+              "(event/component, location, photo)", FIELD, body=s.FieldReportCreate, response=out.CreatedOut,
+              status=201),
+            e("GET", "/api/field-reports", self.unverified_reports, "Field reports waiting for verification (立案)",
+              FIELD, query=s.PageQuery, response=out.TicketPage),
+            e("POST", "/api/field-reports/{number}/verify", self.verify_report, "立案: verify a report, then "
+              "dispatch it", FIELD, body=s.VerifyBody, response=out.TicketOut),
+            e("GET", "/api/topics", self.list_topics, "Topic problem libraries (专题问题库)", TOPICS,
+              response=out.TopicPage),
+            e("POST", "/api/topics", self.add_topic, "Add a topic with its own routing (admin, supervisor)", TOPICS,
+              body=s.TopicCreate, response=out.TopicOut, status=201),
+            e("GET", "/api/routing-rules", self.get_rules, "The dispatch rules document in force", TOPICS),
+            e("PUT", "/api/routing-rules", self.put_rules, "Replace the dispatch rules (validated; admin, "
+              "supervisor)", TOPICS),
+        ]
+
+    # ------------------------------------------------------------------ tickets
+
+    async def create_ticket(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        data = await read_json(request, s.TicketCreate, extra=_idempotency(request))
+        return _created(await self.tickets.get().intake.create(str(who), data), who)
+
+    async def search_tickets(self, request: web.Request) -> web.Response:
+        who, svc = actor(request), self.tickets.get()
+        check_roles(who, "searching tickets", Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.DEPT)
+        q = query(request, s.SearchQuery)
+        if who.role is Role.DEPT:  # a department searches its own tickets
+            q.department = who.ident
+        number = svc.store.normalise_number(q.number) if q.number else None
+        if q.number and number is None:
+            raise HttpError(422, "invalid", "malformed ticket number", {"number": "e.g. PZH-20261127-000123"})
+        f = SearchFilter(
+            number=number, phone=q.phone, tokens=svc.store.tokens_of_text(q.q) if q.q else [],
+            statuses=[x.value for x in q.status], department=q.department, kind=q.kind and q.kind.value,
+            channel=q.channel and q.channel.value, category=q.category, district=q.district and q.district.value,
+            topic=q.topic, created_from=q.created_from, created_to=q.created_to,
+            overdue_at=utcnow() if q.overdue else None, escalated=q.escalated)
+        if q.q and not f.tokens:
+            raise HttpError(422, "invalid", "no searchable words in q", {"q": "no searchable words"})
+        result = await svc.search(f, limit=q.limit, cursor=q.cursor, sort=q.sort)
+        return _tickets(result.items, result.next_cursor, who)
+
+    async def stats(self, request: web.Request) -> web.Response:
+        check_roles(actor(request), "board figures", Role.SUPERVISOR, Role.AGENT, Role.ADMIN)
+        return reply(await self.tickets.get().board())
+
+    async def get_ticket(self, request: web.Request) -> web.Response:
+        who, svc = actor(request), self.tickets.get()
+        st = await svc.get(request.match_info["number"])
+        check_view(who, st.ticket.lead_department, st.ticket.assisting_departments, st["created_by"])
+        files = await svc.attachments(st.ticket.number)
+        return reply(out.TicketDetail.of(st, who, attachments=files, routing=st["routing"]).doc())
+
+    async def update_ticket(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        patch = await read_json(request, s.TicketUpdate)
+        st = await self.tickets.get().update(request.match_info["number"], patch, actor=str(who))
+        return reply(out.TicketOut.of(st, who).doc())
+
+    async def ticket_events(self, request: web.Request) -> web.Response:
+        who, svc = actor(request), self.tickets.get()
+        q = query(request, s.PageQuery)
+        st = await svc.get(request.match_info["number"])
+        check_view(who, st.ticket.lead_department, st.ticket.assisting_departments, st["created_by"])
+        items, nxt = await svc.events(st.ticket.number, limit=q.limit, cursor=q.cursor)
+        return reply(page([out.EventOut.model_validate(e).doc() for e in items], nxt))
+
+    def _action(self, action: Action, model: type[s.ActionBody]) -> Any:
+        async def handle(request: web.Request) -> web.Response:
+            who = actor(request)
+            data = await read_json(request, model, optional=True)
+            st = await self.tickets.get().act(request.match_info["number"], action, actor=str(who),
+                                              reason=data.reason, version=data.version, **data.data())
+            return reply(out.TicketOut.of(st, who).doc())
+
+        return handle
+
+    # ------------------------------------------------------------------ departments
+
+    async def departments(self, request: web.Request) -> web.Response:
+        actor(request)
+        return reply(page(await self.tickets.get().admin.departments(), None))
+
+    async def department_queue(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        q = query(request, s.QueueQuery)
+        result = await self.tickets.get().queue(request.match_info["code"], actor=str(who), role=q.role,
+                                                statuses=[x.value for x in q.status], limit=q.limit,
+                                                cursor=q.cursor)
+        return _tickets(result.items, result.next_cursor, who)
+
+    # ------------------------------------------------------------------ field reports (城管通)
+
+    async def file_field_report(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        data = await read_json(request, s.FieldReportCreate, extra=_idempotency(request))
+        return _created(await self.tickets.get().intake.create(str(who), data), who)
+
+    async def unverified_reports(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        check_roles(who, "listing field reports", Role.SUPERVISOR, Role.AGENT)
+        q = query(request, s.PageQuery)
+        result = await self.tickets.get().unverified_field_reports(limit=q.limit, cursor=q.cursor)
+        return _tickets(result.items, result.next_cursor, who)
+
+    async def verify_report(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        data = await read_json(request, s.VerifyBody, optional=True)
+        st = await self.tickets.get().verify_field_report(request.match_info["number"], actor=str(who),
+                                                          lead=data.lead, assisting=data.assisting,
+                                                          version=data.version)
+        return reply(out.TicketOut.of(st, who).doc())
+
+    # ------------------------------------------------------------------ topics and rules
+
+    async def list_topics(self, request: web.Request) -> web.Response:
+        actor(request)
+        topics = await self.tickets.get().admin.topics()
+        return reply(page([out.TopicOut.model_validate(t).doc() for t in topics], None))
+
+    async def add_topic(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        data = await read_json(request, s.TopicCreate)
+        row = await self.tickets.get().admin.add_topic(data, actor=str(who))
+        return reply(out.TopicOut.model_validate(row).doc(), 201)
+
+    async def get_rules(self, request: web.Request) -> web.Response:
+        actor(request)
+        return reply(await self.tickets.get().admin.routing_rules())
+
+    async def put_rules(self, request: web.Request) -> web.Response:
+        who = actor(request)
+        try:
+            spec = await request.json()
+        except ValueError:
+            raise HttpError(400, "bad_json", "the body is not valid JSON", {"body": "not JSON"}) from None
+        admin = self.tickets.get().admin
+        await admin.replace_routing_rules(spec, actor=str(who))
+        return reply(await admin.routing_rules())

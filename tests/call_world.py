@@ -1,0 +1,117 @@
+"""A fake world for the call aggregate: a real queue book, real agents, a leg index and a list
+of the ARI requests and records the effects asked for (no I/O, no mocks). `World.run` applies
+a step's effects the way `callcenter.acd.executor` does; `World.check` states what must hold
+after every step, whatever came before."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from callcenter.acd import effects as fx
+from callcenter.acd.agents import Agent, AgentState, IllegalAgentTransition
+from callcenter.acd.calls import RINGING, WAITING, Arrival, Call, CallState, Step
+from callcenter.acd.policy import QueueBook, QueueDef
+
+T0 = datetime(2026, 1, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+CALLER = "13912345678"
+# callback offered at once, announcements every second
+QDEF = QueueDef(name="general", skill="general", max_wait_s=0, announce_every_s=1)
+BOOKKEEPING = (fx.TrackLeg, fx.ForgetLeg, fx.Forget, fx.Enqueue, fx.Dequeue, fx.MarkQueued, fx.AgentTransition,
+               fx.PublishQueues, fx.RecordStart, fx.RecordCall, fx.RecordLeg, fx.RecordLegUpdate, fx.Note,
+               fx.StartRingback, fx.CancelRingback)
+
+
+class World:
+    def __init__(self) -> None:
+        self.now = T0
+        self.book = QueueBook()
+        self.legs: dict[str, tuple[str, str]] = {}
+        self.calls: dict[str, Call] = {}
+        self.agents: dict[str, Agent] = {}
+        for agent_id, seat in (("1001", "seat01"), ("1002", "seat02")):
+            agent = Agent(agent_id, seat, "A")
+            agent.login(T0 - timedelta(minutes=5), True)
+            self.agents[agent_id] = agent
+        self.requests: list[fx.Effect] = []  # ARI requests and Assign, in order
+        self.records: list[fx.Effect] = []  # journal writes, in order
+        self.last: Step = Step(CallState.QUEUED)
+
+    def tick(self, seconds: float = 1.0) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    def free_agent(self) -> tuple[str, str]:
+        """An available agent and its seat (routing offers only to those)."""
+        free = [a for a in self.agents.values() if a.state is AgentState.AVAILABLE] or list(self.agents.values())
+        return free[0].agent_id, free[0].seat_id
+
+    def arrive(self, call_id: str = "c1") -> Call:
+        call, step = Call.arrive(Arrival(call_id, CALLER, "general", "general", up=False),
+                                 self.book.next_seq(), self.now)
+        self.calls[call_id] = call
+        self.run(call, step)
+        return call
+
+    def run(self, call: Call, step: Step) -> Step:
+        assert step.state is call.state
+        self.last = step
+        for e in step.effects:
+            if isinstance(e, fx.TrackLeg):
+                self.legs[e.channel] = (e.call_id, e.role)
+            elif isinstance(e, fx.ForgetLeg):
+                self.legs.pop(e.channel, None)
+            elif isinstance(e, fx.Forget):
+                self.calls.pop(e.call_id, None)
+                for leg in e.legs:
+                    self.legs.pop(leg, None)
+            elif isinstance(e, fx.Enqueue):
+                self.book.add(e.entry)
+            elif isinstance(e, fx.Dequeue):
+                if e.call_id in self.book:
+                    self.book.remove(e.call_id)
+            elif isinstance(e, fx.MarkQueued):
+                self.book.update(e.call_id, callback_offered=e.callback_offered, callback=e.callback)
+            elif isinstance(e, fx.AgentTransition):
+                agent = self.agents.get(e.agent_id)
+                try:
+                    if agent is not None and e.action is fx.AgentAction.OFFER:
+                        agent.offer(e.call_id, self.now)
+                    elif agent is not None:
+                        getattr(agent, e.action.value)(self.now)
+                except IllegalAgentTransition:
+                    pass  # as the executor: the agent is not where the call thought
+            elif isinstance(e, BOOKKEEPING):
+                self.records.append(e)
+            else:
+                self.requests.append(e)
+        return step
+
+    def effects(self, kind: type) -> list:
+        return [e for e in self.last.effects if isinstance(e, kind)]
+
+    def check(self, call: Call) -> None:
+        """What holds after any step."""
+        live = {leg for leg in (call.caller_leg, call.agent_leg, call.citizen_leg) if leg}
+        mine = {leg for leg, (call_id, _) in self.legs.items() if call_id == call.call_id}
+        if call.state is CallState.ENDED:
+            assert call.call_id not in self.calls and not mine and call.call_id not in self.book
+        else:
+            assert mine == live, (call.state, mine, live)
+            assert (call.call_id in self.book) == (call.state in WAITING), call.state
+        for entry in (e.entry for e in call_effects(self.last, fx.Enqueue)):
+            assert (entry.seq, entry.entered_at) == (call.seq, call.entered_at)  # its own place in line
+        busy = {a.agent_id: a.state for a in self.agents.values() if a.current_call_id == call.call_id
+                and a.state in (AgentState.RINGING, AgentState.ON_CALL)}
+        if call.state in RINGING:
+            assert busy == {call.agent_id: AgentState.RINGING}, (call.state, busy)
+        elif call.state in (CallState.BRIDGED, CallState.CALLBACK_DIALING):
+            assert busy == {call.agent_id: AgentState.ON_CALL}, (call.state, busy)
+        else:
+            assert not busy, (call.state, busy)
+        ended = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+        assert len(ended) == (call.state is CallState.ENDED)
+
+
+def call_effects(step: Step, kind: type) -> list:
+    return [e for e in step.effects if isinstance(e, kind)]

@@ -1,0 +1,37 @@
+"""The outbox writer against PostgreSQL: a change and its events commit together or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from callcenter.infra import outbox
+
+
+async def test_change_and_events_are_atomic_ordered_and_notified(pool):
+    notified = asyncio.Event()
+
+    def wake(*_args: object) -> None:
+        notified.set()
+
+    async with pool.acquire() as listener:
+        await listener.add_listener("outbox", wake)
+        try:
+            await outbox.write(pool, [("calls/c1/started", {"call_id": "c1", "n": 1}),
+                                      ("calls/c1/queued", {"call_id": "c1", "n": 2})],
+                               changes=["INSERT INTO calls(call_id, caller, dnis) VALUES ($1, $2, $3)"],
+                               args=["c1", "13800000001", "12345"])
+            await asyncio.wait_for(notified.wait(), 5)
+        finally:
+            await listener.remove_listener("outbox", wake)
+    rows = await pool.fetch("SELECT topic, payload FROM outbox ORDER BY id")
+    assert [(r["topic"], r["payload"]["n"]) for r in rows] == [("calls/c1/started", 1), ("calls/c1/queued", 2)]
+    assert await pool.fetchval("SELECT count(*) FROM calls WHERE call_id = 'c1'") == 1
+
+    with pytest.raises(asyncpg.UniqueViolationError):  # the change fails: its event is not written
+        await outbox.write_with_event(
+            pool, ["INSERT INTO calls(call_id, caller, dnis) VALUES ($1, $2, $3)"],
+            ["c1", "13800000001", "12345"], "calls/c1/started", {"call_id": "c1"})
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 2

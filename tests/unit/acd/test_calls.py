@@ -1,0 +1,296 @@
+"""The call aggregate, every state against every event (`callcenter.acd.calls`).
+
+Each scenario brings a call to one of its states through real events; each event is then
+applied to it. The table says where the call goes (anything not listed stays where it is);
+`World.check` says what must hold after any step: legs tracked are the call's live legs, the
+book holds exactly the waiting calls at their own place in line, the agent's state matches the
+call's, a call ends once. Then the pairs that matter most are looked at effect by effect, and
+a hypothesis run throws random event sequences (out of order, repeated) at a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from call_world import CALLER, QDEF, World
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callcenter.acd import effects as fx
+from callcenter.acd.agents import AgentState, PauseReason
+from callcenter.acd.calls import Call, CallbackPolicy, CallState, LineFacts, Step
+
+S = CallState
+POLICY = CallbackPolicy(max_attempts=3, retry_after_s=60)
+POLICY_RETRY = timedelta(seconds=POLICY.retry_after_s)
+STALE_AGENT, STALE_CITIZEN = "a9-c1", "cb9-c1"
+
+
+def facts() -> LineFacts:
+    return LineFacts(2, 90.0, 1)
+
+
+# ------------------------------------------------------------------ events
+def _entry(w: World, c: Call):
+    return w.book.get(c.call_id) or c.entry()
+
+
+EVENTS: dict[str, Callable[[World, Call], Step]] = {
+    "offer": lambda w, c: c.offer(*w.free_agent(), w.tick()),
+    "originate ok": lambda w, c: c.agent_leg_created(c.agent_leg or STALE_AGENT, "seat01", w.tick()),
+    "originate refused": lambda w, c: c.originate_failed(c.agent_leg or STALE_AGENT, w.tick()),
+    "ringback due": lambda w, c: c.ringback_due(c.agent_leg or STALE_AGENT),
+    "agent answers": lambda w, c: c.agent_answered(c.agent_leg or STALE_AGENT, w.tick()),
+    "stale agent leg answers": lambda w, c: c.agent_answered(STALE_AGENT, w.tick()),
+    "caller hangs up": lambda w, c: c.caller_gone(w.tick()),
+    "agent leg hangs up": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick()),
+    "old agent leg hangs up": lambda w, c: c.agent_leg_gone(STALE_AGENT, "normal", w.tick()),
+    "citizen answers": lambda w, c: c.citizen_answered(c.citizen_leg or STALE_CITIZEN, w.tick()),
+    "citizen leg hangs up": lambda w, c: c.citizen_leg_gone(c.citizen_leg or STALE_CITIZEN, "busy", w.tick(),
+                                                            POLICY),
+    "old citizen leg hangs up": lambda w, c: c.citizen_leg_gone(STALE_CITIZEN, "busy", w.tick(), POLICY),
+    "caller presses 1": lambda w, c: c.dtmf("1", w.tick()),
+    "caller presses 2": lambda w, c: c.dtmf("2", w.tick()),
+    "ticker": lambda w, c: c.waiting_tick(w.tick(), _entry(w, c), QDEF, facts),
+    "retry due": lambda w, c: c.retry_due(w.tick(61)),
+    "playback finished": lambda w, c: c.playback_finished(c.playback_id or "p-none"),
+    "other playback finished": lambda w, c: c.playback_finished("p-other"),
+    "playback refused": lambda w, c: c.play_failed(c.playback_id or "p-none"),
+    "first round done": lambda w, c: c.first_round_done(),
+}
+
+# ------------------------------------------------------------------ scenarios: one per state
+# each scenario is the path of events (below) that brings a new call to its state
+QUEUED = ["first round done"]  # no agent free: music
+QUEUED_OFFERED = [*QUEUED, "ticker", "playback finished"]  # max_wait 0: the callback offer played
+OFFERING = ["offer", "originate ok", "first round done"]  # routed at once
+CALLBACK_WAIT = [*QUEUED_OFFERED, "caller presses 1", "playback finished", "caller hangs up"]
+CALLBACK_AGENT = [*CALLBACK_WAIT, "offer", "originate ok"]
+CALLBACK_DIALING = [*CALLBACK_AGENT, "agent answers"]
+SCENARIOS: dict[str, tuple[list[str], CallState]] = {
+    "queued": (QUEUED, S.QUEUED), "queued_offered": (QUEUED_OFFERED, S.QUEUED), "offering": (OFFERING, S.OFFERING),
+    "bridged": ([*OFFERING, "agent answers"], S.BRIDGED), "callback_wait": (CALLBACK_WAIT, S.CALLBACK_WAIT),
+    "callback_agent": (CALLBACK_AGENT, S.CALLBACK_AGENT), "callback_dialing": (CALLBACK_DIALING, S.CALLBACK_DIALING),
+    "callback_bridged": ([*CALLBACK_DIALING, "citizen answers"], S.BRIDGED),
+    "callback_parked": ([*CALLBACK_DIALING, "citizen leg hangs up"], S.CALLBACK_PARKED),
+    "ended": ([*QUEUED, "caller hangs up"], S.ENDED),
+}
+
+
+def build(w: World, scenario: str) -> Call:
+    c = w.arrive()
+    for event in SCENARIOS[scenario][0]:
+        w.run(c, EVENTS[event](w, c))
+    return c
+
+
+# where each event takes a call (scenario -> state); every other pair leaves the state as it is
+MOVES: dict[str, dict[str, CallState]] = {
+    "offer": {"queued": S.OFFERING, "queued_offered": S.OFFERING, "callback_wait": S.CALLBACK_AGENT},
+    "originate refused": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT},
+    "agent answers": {"offering": S.BRIDGED, "callback_agent": S.CALLBACK_DIALING},
+    "caller hangs up": {"queued": S.ENDED, "queued_offered": S.ENDED, "offering": S.ENDED, "bridged": S.ENDED},
+    "agent leg hangs up": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
+                           "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
+    "citizen answers": {"callback_dialing": S.BRIDGED},
+    "citizen leg hangs up": {"callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
+    "caller presses 1": {"queued_offered": S.CALLBACK_WAIT},
+    "retry due": {"callback_parked": S.CALLBACK_WAIT},
+}
+assert set(MOVES) <= set(EVENTS) and all(set(m) <= set(SCENARIOS) for m in MOVES.values())
+
+
+def test_the_scenarios_cover_every_state() -> None:
+    assert {state for _, state in SCENARIOS.values()} == set(CallState)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_each_scenario_reaches_its_state(scenario: str) -> None:
+    w = World()
+    c = build(w, scenario)
+    assert c.state is SCENARIOS[scenario][1]
+    w.check(c)
+
+
+@pytest.mark.parametrize("event", EVENTS)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_state_against_every_event(scenario: str, event: str) -> None:
+    w = World()
+    c = build(w, scenario)
+    before = (len(w.requests), c.seq, c.entered_at)
+    step = w.run(c, EVENTS[event](w, c))
+    expected = MOVES.get(event, {}).get(scenario, SCENARIOS[scenario][1])
+    assert step.state is expected and c.state is expected
+    w.check(c)
+    assert (c.seq, c.entered_at) == before[1:]  # the place in line never changes
+    if scenario == "ended":  # nothing of a finished call is touched again; a stray leg is hung up
+        assert all(isinstance(e, fx.Hangup) for e in w.requests[before[0]:])
+    if expected is S.ENDED and scenario != "ended":
+        assert isinstance(w.requests[-1], fx.Assign)  # the agent it freed takes the next call
+
+
+# ------------------------------------------------------------------ the pairs that matter, in detail
+def requests_of(step: Step) -> list[fx.Effect]:
+    return [e for e in step.effects if not isinstance(e, (fx.Note, fx.RecordCall, fx.RecordLeg, fx.RecordLegUpdate,
+                                                          fx.TrackLeg, fx.ForgetLeg, fx.PublishQueues))]
+
+
+def test_a_call_routed_at_once_costs_five_ari_requests() -> None:
+    """What the benchmark counts: originate, bridge, add both; hang up the agent, drop the bridge."""
+    w = World()
+    c = w.arrive()
+    w.requests.clear()
+    w.run(c, c.offer("1001", "seat01", w.now))
+    w.run(c, c.agent_leg_created("a1-c1", "seat01", w.now))
+    w.run(c, c.first_round_done())
+    w.run(c, c.agent_answered("a1-c1", w.tick()))
+    w.run(c, c.caller_gone(w.tick(30)))
+    ari = [e for e in w.requests if not isinstance(e, fx.Assign)]
+    assert ari == [fx.OriginateAgent("a1-c1", "1001", False), fx.CreateBridge("c1-b"),
+                   fx.AddToBridge("c1-b", ("c1", "a1-c1")), fx.Hangup("a1-c1"), fx.DestroyBridge("c1-b")]
+    assert w.agents["1001"].state is AgentState.WRAP_UP
+
+
+def test_arrival_is_recorded_in_order_and_answered_when_needed() -> None:
+    w = World()
+    c = w.arrive()
+    kinds = [type(e) for e in w.last.effects]
+    assert kinds == [fx.TrackLeg, fx.Enqueue, fx.RecordStart, fx.RecordCall, fx.Assign, fx.Answer]
+    assert w.last.effects[1] == fx.Enqueue(c.entry(), first=True)
+    assert w.run(c, c.first_round_done()).effects == (fx.Moh("c1", True), fx.PublishQueues())
+
+
+def test_caller_hangs_up_while_the_agent_rings_frees_the_agent_without_a_missed_call() -> None:
+    w = World()
+    c = build(w, "offering")
+    step = w.run(c, c.caller_gone(w.tick()))
+    assert fx.Hangup("a1-c1") in step.effects and w.agents["1001"].state is AgentState.AVAILABLE
+    [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
+    assert ended.fields["disposition"] == fx.Disposition.ABANDONED
+
+
+def test_no_answer_pauses_the_agent_and_puts_the_call_back_in_its_place() -> None:
+    w = World()
+    w.arrive("c0")  # an earlier caller: c1 must come back behind it, not at the end
+    c = build(w, "offering")
+    later = w.arrive("c2")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "", w.tick(15)))
+    agent = w.agents["1001"]
+    assert agent.state is AgentState.PAUSED and agent.pause_reason is PauseReason.MISSED_CALL
+    assert fx.RecordLegUpdate("a1-c1", ended_at=w.now, cause="no answer") in step.effects
+    assert [q.call_id for q in w.book.ordered_all()] == ["c0", "c1", later.call_id]
+    assert isinstance(step.effects[-1], fx.Assign)
+
+
+def test_a_refused_originate_is_not_the_agents_fault_and_waits_for_the_next_round() -> None:
+    w = World()
+    c = w.arrive()
+    w.run(c, c.offer("1001", "seat01", w.now))
+    step = w.run(c, c.originate_failed("a1-c1", w.now))
+    assert step.effects[0] == fx.Hangup("a1-c1")  # in case Asterisk made it late
+    assert w.agents["1001"].state is AgentState.AVAILABLE and c.state is S.QUEUED
+    assert not any(isinstance(e, fx.Assign) for e in step.effects)  # one originate a round
+
+
+def test_the_caller_hears_music_only_when_the_agent_rings_for_long() -> None:
+    w = World()
+    c = w.arrive()
+    w.run(c, c.offer("1001", "seat01", w.now))
+    assert fx.StartRingback("a1-c1") in w.run(c, c.agent_leg_created("a1-c1", "seat01", w.now)).effects
+    assert w.run(c, c.ringback_due("a1-c1")).effects == (fx.Moh("c1", True),)
+    answered = w.run(c, c.agent_answered("a1-c1", w.tick()))
+    assert fx.Moh("c1", False) in answered.effects and fx.CancelRingback("a1-c1") in answered.effects
+    assert w.run(c, c.ringback_due("a1-c1")).effects == ()  # a timer that fires late
+
+
+def test_bridged_call_ends_with_wrap_up_and_the_talk_time_for_the_estimate() -> None:
+    w = World()
+    c = build(w, "bridged")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(90)))
+    [hangup] = [e for e in step.effects if isinstance(e, fx.AgentTransition)]
+    assert hangup.action is fx.AgentAction.HANGUP and hangup.talk_s == 90.0
+    assert requests_of(step)[1:] == [fx.Hangup("c1"), fx.DestroyBridge("c1-b"), fx.Forget("c1", ("c1", "a1-c1")),
+                                     fx.Assign()]
+    assert w.agents["1001"].state is AgentState.WRAP_UP
+
+
+def test_stale_and_duplicate_leg_events_change_nothing() -> None:
+    w = World()
+    c = build(w, "bridged")
+    assert w.run(c, c.agent_answered(STALE_AGENT, w.tick())).effects[-1] == fx.Hangup(STALE_AGENT)
+    w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick()))
+    assert requests_of(w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick()))) == []  # its StasisEnd too
+    assert requests_of(w.run(c, c.caller_gone(w.tick()))) == []  # the caller's leg, after the end
+    w.check(c)
+
+
+def test_callback_accepted_keeps_the_place_and_hangs_the_caller_up_after_the_prompt() -> None:
+    w = World()
+    c = build(w, "queued_offered")
+    step = w.run(c, c.dtmf("1", w.tick()))
+    assert fx.MarkQueued("c1", callback_offered=True, callback=True) in step.effects
+    assert any(isinstance(e, fx.Play) and e.prompts == ("callback_accepted",) for e in step.effects)
+    assert w.book.get("c1").callback
+    assert w.run(c, c.playback_finished(c.playback_id or "")).effects == (fx.Hangup("c1"),)
+    assert w.run(c, c.caller_gone(w.tick())).state is S.CALLBACK_WAIT
+
+
+def test_callback_rings_the_agent_first_then_dials_the_citizen() -> None:
+    w = World()
+    c = build(w, "callback_agent")
+    assert w.last.effects == (fx.RecordLeg("c1", "a1-c1", "seat01", w.now),)  # no music: nobody listens
+    step = w.run(c, c.agent_answered("a1-c1", w.tick()))
+    assert requests_of(step)[-3:] == [fx.CreateBridge("c1-b"), fx.AddToBridge("c1-b", ("a1-c1",)),
+                                      fx.OriginateCitizen("cb1-c1", CALLER)]
+    step = w.run(c, c.citizen_answered("cb1-c1", w.tick()))
+    [record] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
+    assert record.fields["callback_state"] == fx.CallbackRecord.CONNECTED
+
+
+def test_a_callback_not_answered_is_parked_then_retried_then_given_up() -> None:
+    w = World()
+    c = build(w, "callback_parked")
+    assert c.retry_at == w.now + POLICY_RETRY and w.agents["1001"].state is AgentState.WRAP_UP
+    assert w.run(c, c.retry_due(w.tick(30))).effects == ()  # not yet
+    for attempt in (2, 3):
+        w.run(c, c.retry_due(w.tick(61)))
+        assert c.state is S.CALLBACK_WAIT and w.book.get("c1").callback
+        w.agents["1001"].wrap_up_done(w.now)
+        w.run(c, c.offer("1001", "seat01", w.now))
+        w.run(c, c.agent_answered(f"a{attempt}-c1", w.tick()))
+        w.run(c, c.citizen_leg_gone(f"cb{attempt}-c1", "busy", w.tick(), POLICY))
+        w.check(c)
+    assert c.state is S.ENDED
+    [ended] = [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+    assert ended.fields["disposition"] == fx.Disposition.CALLBACK_FAILED
+
+
+def test_waiting_callers_hear_the_offer_once_then_their_position() -> None:
+    w = World()
+    c = build(w, "queued")
+    offer = w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts))
+    assert offer.effects[0] == fx.MarkQueued("c1") and fx.Moh("c1", False) in offer.effects
+    assert w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts)).effects == ()  # still playing
+    w.run(c, c.playback_finished(c.playback_id or ""))
+    [play] = [e for e in w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts)).effects
+              if isinstance(e, fx.Play)]
+    assert play.prompts == ("queue_position_1", "wait_minutes_3")
+    assert w.run(c, c.play_failed(play.playback_id)).effects == () and c.playback_id is None
+
+
+# ------------------------------------------------------------------ random sequences
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(sorted(EVENTS)), max_size=25))
+def test_any_sequence_of_events_keeps_the_call_consistent(events: list[str]) -> None:
+    w = World()
+    c = w.arrive()
+    for name in events:
+        w.run(c, EVENTS[name](w, c))
+        w.check(c)
+        for agent in w.agents.values():  # the world frees agents as time passes
+            if agent.state is AgentState.WRAP_UP:
+                agent.wrap_up_done(w.now)
+            elif agent.state is AgentState.PAUSED:
+                agent.unpause(w.now)

@@ -1,0 +1,158 @@
+"""ARI events in, ARI requests and journal writes out: the Stasis translator, the service and the
+effect executor together, against a fake ARI that records what it is asked (no Asterisk)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from callcenter.acd.agents import AgentState
+from callcenter.acd.calls import CallState
+from callcenter.acd.service import AcdService
+from callcenter.acd.shifts import Roster
+from callcenter.acd.stasis import AcdStasis
+from callcenter.infra.ari import AriError, AriEvent
+
+
+class RecordingAri:
+    """Answers every request; `refuse` makes the next originates fail."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict]] = []
+        self.refuse = 0
+
+    async def post(self, path: str, **params):
+        self.requests.append(("POST", path, params))
+        if path == "/channels" and self.refuse:
+            self.refuse -= 1
+            raise AriError(400, "Provided originator channel was not found", "POST", path)
+        return {"id": params.get("playbackId") or params.get("channelId") or "x"}
+
+    async def delete(self, path: str, **params):
+        self.requests.append(("DELETE", path, params))
+
+    async def get(self, path: str, **params):
+        self.requests.append(("GET", path, params))
+        return {}
+
+    async def safe(self, coro):
+        try:
+            return await coro
+        except AriError:
+            return None
+
+
+def event(kind: str, **raw) -> AriEvent:
+    return AriEvent(kind, "test", "", {"type": kind, **raw})
+
+
+def inbound(call_id: str) -> AriEvent:
+    return event("StasisStart", args=["inbound"], channel={
+        "id": call_id, "state": "Up", "caller": {"number": "13800000001"}, "dialplan": {"exten": "12345"},
+        "channelvars": {"IVR_QUEUE": "general", "IVR_PRIORITY": "0"}})
+
+
+async def service() -> tuple[AcdService, AcdStasis, RecordingAri]:
+    ari = RecordingAri()
+    svc = AcdService(ari, None, None, None, Roster.default(), "test")  # type: ignore[arg-type]
+    await svc.login("1001", "seat01", interface="Local/seat01@agent-sim/n", override_by="test")
+    ari.requests.clear()
+    return svc, AcdStasis(svc), ari
+
+
+def journal(svc: AcdService) -> list[str]:
+    return [what for what, _ in list(svc.journal._queue._queue)]  # type: ignore[attr-defined]
+
+
+async def test_a_routed_call_makes_five_requests_and_journals_in_order() -> None:
+    svc, stasis, ari = await service()
+    await stasis.on_event(inbound("c1"))
+    call = svc.calls["c1"]
+    assert call.state is CallState.OFFERING and svc.legs == {"c1": ("c1", "caller"), "a1-c1": ("c1", "agent")}
+    [(_, path, originate)] = ari.requests
+    assert path == "/channels" and originate["originator"] == "c1" and originate["channelId"] == "a1-c1"
+    await stasis.on_event(event("StasisStart", args=["agent", "c1"], channel={"id": "a1-c1"}))
+    assert call.state is CallState.BRIDGED and svc.slots["1001"].agent.state is AgentState.ON_CALL
+    await stasis.on_event(event("StasisEnd", channel={"id": "c1"}))
+    assert [(m, p) for m, p, _ in ari.requests] == [
+        ("POST", "/channels"), ("POST", "/bridges"), ("POST", "/bridges/c1-b/addChannel"),
+        ("DELETE", "/channels/a1-c1"), ("DELETE", "/bridges/c1-b")]
+    assert ari.requests[2][2]["channel"] == "c1,a1-c1"
+    assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.WRAP_UP
+    writes = [w for w in journal(svc) if not w.startswith(("agent", "live"))]
+    assert writes == ["call start", "call queued", "leg", "call answered", "leg update", "leg update", "call ended"]
+    await svc.close()
+
+
+async def test_a_refused_originate_waits_for_the_ticker_and_the_late_leg_is_hung_up() -> None:
+    svc, stasis, ari = await service()
+    ari.refuse = 1
+    await stasis.on_event(inbound("c1"))
+    assert svc.calls["c1"].state is CallState.QUEUED and "c1" in svc.book
+    assert [(m, p) for m, p, _ in ari.requests[:2]] == [("POST", "/channels"), ("DELETE", "/channels/a1-c1")]
+    assert svc.slots["1001"].agent.state is AgentState.AVAILABLE
+    await svc.tick()  # the next round offers again, with a new leg
+    assert svc.calls["c1"].state is CallState.OFFERING and svc.calls["c1"].agent_leg == "a2-c1"
+    # the first leg turns up after all: it is not this call's leg any more
+    await stasis.on_event(event("StasisStart", args=["agent", "c1"], channel={"id": "a1-c1"}))
+    assert ari.requests[-1][:2] == ("DELETE", "/channels/a1-c1")
+    await svc.close()
+
+
+async def test_events_for_unknown_calls_and_legs_are_ignored_or_hung_up() -> None:
+    svc, stasis, ari = await service()
+    await stasis.on_event(event("ChannelDestroyed", channel={"id": "nobody"}))
+    await stasis.on_event(event("ChannelDtmfReceived", channel={"id": "nobody"}, digit="1"))
+    await stasis.on_event(event("PlaybackFinished", playback={"id": "p", "target_uri": "channel:nobody"}))
+    assert ari.requests == []
+    await stasis.on_event(event("StasisStart", args=["citizen", "gone"], channel={"id": "cb1-gone"}))
+    assert ari.requests == [("DELETE", "/channels/cb1-gone", {})]
+    await svc.close()
+
+
+async def test_a_parked_callback_comes_back_on_the_ticker_when_due() -> None:
+    svc, stasis, ari = await service()
+    now = datetime.now(UTC)
+    svc.clock = lambda: now
+    await svc.logout("1001")
+    await stasis.on_event(inbound("c1"))
+    call = svc.calls["c1"]
+    call.callback_offered = True
+    await stasis.on_event(event("ChannelDtmfReceived", channel={"id": "c1"}, digit="1"))
+    assert call.state is CallState.CALLBACK_WAIT and svc.book.get("c1").callback
+    await stasis.on_event(event("ChannelDestroyed", channel={"id": "c1"}))  # the caller hung up
+    await svc.login("1001", "seat01", interface="Local/seat01@agent-sim/n", override_by="test")
+    assert call.state is CallState.CALLBACK_AGENT
+    await stasis.on_event(event("StasisStart", args=["cbagent", "c1"], channel={"id": "a1-c1"}))
+    assert call.state is CallState.CALLBACK_DIALING and svc.legs["cb1-c1"] == ("c1", "citizen")
+    await stasis.on_event(event("ChannelDestroyed", channel={"id": "cb1-c1"}, cause_txt="No answer"))
+    assert call.state is CallState.CALLBACK_PARKED and "c1" not in svc.book
+    now += timedelta(seconds=61)
+    await svc.tick()
+    assert call.state is CallState.CALLBACK_AGENT and call.attempts == 2
+    await svc.close()
+
+
+async def test_every_agent_offered_a_call_rings_before_any_originate_goes_out() -> None:
+    """`assign` applies the offers at once and sends the originates together: no other handler
+    can offer a ringing agent a second call while the first originates are on their way."""
+    svc, stasis, ari = await service()
+    await svc.login("1002", "seat02", interface="Local/seat02@agent-sim/n", override_by="test")
+    for agent_id in ("1001", "1002"):
+        await svc.pause(agent_id, "break")
+    for call_id in ("c1", "c2"):
+        await stasis.on_event(inbound(call_id))
+    seen: list[set[AgentState]] = []
+    post = ari.post
+
+    async def watching(path: str, **params):
+        if path == "/channels":
+            seen.append({s.agent.state for s in svc.slots.values()})
+        return await post(path, **params)
+
+    ari.post = watching  # type: ignore[method-assign]
+    for slot in svc.slots.values():  # both free for the same routing round
+        slot.agent.unpause(svc.clock())
+    await svc.assign()
+    assert seen == [{AgentState.RINGING}, {AgentState.RINGING}]
+    assert {c.state for c in svc.calls.values()} == {CallState.OFFERING}
+    await svc.close()

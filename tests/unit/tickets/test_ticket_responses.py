@@ -1,0 +1,39 @@
+"""The one ticket document: rendered from the response model, phone masked by viewer."""
+
+from datetime import UTC, datetime
+
+from callcenter.tickets.actors import Actor
+from callcenter.tickets.model import GeoPoint
+from callcenter.tickets.repository import Stored
+from callcenter.tickets.responses import CreatedOut, TicketOut
+from callcenter.tickets.transitions import apply, new_ticket
+
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def stored(**fields):
+    t = new_ticket(number="PZH-20260302-000001", kind="complaint", created_at=T0, caller_phone="13812345678",
+                   district="东区", location=GeoPoint(26.58, 101.72), topics=("flood",), **fields)
+    apply(t, "dispatch", actor="system:router", at=T0, lead="market", assisting=["east_district"])
+    row = {"duplicate_count": 1, "field_kind": None, "verified_at": None, "created_by": "agent:1001"}
+    return Stored(7, t, row)
+
+
+def test_the_document_has_every_field_of_the_model_in_its_order():
+    doc = TicketOut.of(stored(), Actor.parse("supervisor:li")).doc()
+    assert list(doc) == list(TicketOut.model_fields)
+    assert doc["caller_phone"] == "13812345678" and doc["district"] == "东区"
+    assert (doc["status"], doc["ivr_status"], doc["kind_label"]) == ("dispatched", "dispatched", "投诉")
+    assert doc["location"] == {"lat": 26.58, "lon": 101.72} and doc["topics"] == ["flood"]
+    assert doc["assisting_departments"] == ["east_district"] and doc["duplicate_count"] == 1
+    assert doc["created_at"] == "2026-03-02T02:00:00+00:00" and doc["resolve_due"].endswith("+00:00")
+
+
+def test_departments_and_collectors_see_a_masked_phone():
+    for viewer in ("dept:market:zhang", "collector:c07"):
+        assert TicketOut.of(stored(), Actor.parse(viewer)).doc()["caller_phone"] == "138****5678"
+
+
+def test_a_subclass_adds_its_own_fields():
+    doc = CreatedOut.of(stored(), None, created=True, routing={"lead": "market"}).doc()
+    assert doc["created"] is True and doc["routing"] == {"lead": "market"} and doc["caller_phone"] == "13812345678"
