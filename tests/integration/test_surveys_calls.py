@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from surveys_support import (
     surveys_on,
 )
 
+from callcenter.app import STATE
+from callcenter.infra.ari import TRUNK_FORMATS
 from callcenter.surveys.model import SHANGHAI
 
 pytestmark = pytest.mark.asterisk
@@ -37,8 +40,6 @@ async def running(s, interval: float = 0.2):
 
 
 async def _status(app, number: str) -> str:
-    from callcenter.app import STATE
-
     return await app[STATE]["pool"].fetchval("SELECT status FROM tickets WHERE number = $1", number)
 
 
@@ -130,6 +131,33 @@ async def test_post_call_rating_is_stored_per_call_and_agent(stack, pool):
                       timeout=20, what="rating stored")
     s.calls.close()
     assert (row["agent_id"], row["seat_id"], row["team"], row["rating"]) == ("1003", "seat03", "A", "满意")
+
+
+async def test_post_call_rating_after_the_acd_hands_the_caller_over(stack, pool):
+    """What the ACD does when the agent hangs up first: the caller, still in the Stasis app and
+    out of the bridge, gets RATING_ARGS and is continued to rating-direct,s,1."""
+    ari = stack[STATE]["ari"]
+    await citizen(stack, "13800000019", dtmf="4")
+    s = await surveys_on(stack)
+    chan = f"ho-{uuid.uuid4().hex[:8]}"
+    await ari.post("/channels", endpoint="Local/13800000019@handover-sim/n", context="citizen-callee",
+                   extension="13800000019", priority=1, formats=TRUNK_FORMATS, channelId=f"x-{chan}",
+                   otherChannelId=chan, callerId="13800000019")
+    await until(lambda: _in_app(ari, chan), what="the caller in the Stasis app")
+    await ari.post(f"/channels/{chan}/variable", variable="RATING_ARGS", value="call-h1,1004,seat04,A")
+    await ari.post(f"/channels/{chan}/continue", context="rating-direct", extension="s", priority=1)
+    row = await until(lambda: pool.fetchrow("SELECT * FROM survey_ratings WHERE call_id = 'call-h1'"),
+                      timeout=30, what="rating stored")
+    s.calls.close()
+    assert (row["agent_id"], row["seat_id"], row["team"], row["rating"]) == ("1004", "seat04", "A", "不满意")
+
+
+async def _in_app(ari, chan: str) -> bool:
+    try:
+        ch = await ari.get(f"/channels/{chan}")
+    except Exception:
+        return False
+    return ch.get("state") == "Up" and "Stasis" in str(ch.get("dialplan", {}).get("app_name", ""))
 
 
 async def test_calling_hours_hold_a_due_callback_until_they_open(stack, pool):
