@@ -101,7 +101,7 @@ def cmd_asterisk_config(settings: Settings, args) -> int:
     out = Path(args.dir)
     if not out.is_absolute():
         raise Fatal(f"{args.dir}: give the absolute path Asterisk sees (e.g. /srv/callcenter/docker)")
-    for sub in ("etc", "run", "spool", "log", "db", "sounds"):
+    for sub in ("etc", "run", "spool", "spool/recording", "log", "db", "sounds"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     files = render_all(settings, out / "etc", str(out), roster_seat_ids())
     n = render_prompts(out / "sounds")

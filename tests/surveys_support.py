@@ -21,7 +21,7 @@ SUPERVISOR = "supervisor:li"
 def survey_config(**kw: Any) -> SurveySettings:
     base = {"hours": ALWAYS, "rest_days": True, "missed_hours": ALWAYS, "retry_minutes": 0, "missed_retry_minutes": 0,
             "ring_timeout_s": 4, "input_timeout_s": 2.0, "poll_s": 0.2, "lease_s": 30,
-            "missed_short_abandon_s": 1.0, "inbound_wait_s": 600}
+            "missed_short_abandon_s": 1.0, "inbound_wait_s": 600, "comment_s": 0}
     return SurveySettings(**(base | kw))
 
 

@@ -21,6 +21,7 @@ class SurveySettings(BaseSettings):
     max_attempts: int = Field(3, ge=1, le=10)
     retry_minutes: int = Field(60, ge=0)
     delay_minutes: int = Field(0, ge=0)
+    comment_s: int = Field(30, ge=0, le=120)  # a bad review may leave a recorded comment (0: off)
     # 漏话回拨
     missed_enabled: bool = True
     missed_short_abandon_s: float = Field(10.0, ge=0)

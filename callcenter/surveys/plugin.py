@@ -52,7 +52,7 @@ def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = 
     scale, calendar = config.scale_(), default_calendar()
     clock = clock or (lambda: datetime.now(UTC))
     calls = SurveyCalls(ctx.ari, store, scale, input_timeout_s=config.input_timeout_s,
-                        in_order=ctx.router.in_order, clock=clock)
+                        comment_s=config.comment_s, in_order=ctx.router.in_order, clock=clock)
     results = ResultSink(ctx.pool, scale, tickets)
     missed = config.missed_policy() if config.missed_enabled else None
     scheduler = Scheduler(store, config.survey_policy(), missed, calendar, results,

@@ -39,6 +39,13 @@ class Tickets(Protocol):
                   reason: str | None = None, version: int | None = None, **data: Any) -> Any: ...
 
 
+def comment(answers: dict[str, Any]) -> str | None:
+    """The note the department sees with a 重办: where the citizen's recorded comment is (its
+    transcript once a transcriber is wired to recordings)."""
+    name = answers.get("comment_recording")
+    return f"回访留言录音: {name}" if name else None
+
+
 class ResultSink:
     def __init__(self, pool: asyncpg.Pool, scale: Scale, tickets: Tickets | None = None) -> None:
         self.pool, self.scale, self.tickets = pool, scale, tickets
@@ -56,14 +63,13 @@ class ResultSink:
         result = "bad_review" if bad else ("rated" if level else "no_valid_answer")
         await write_with_event(self.pool, [], [], f"surveys/tickets/{c.ticket_number}/{result}", {
             "ticket": c.ticket_number, "job_id": c.job_id, "rating": level.label if level else None,
-            "resolved": resolved, "department": c.department, "comment": answers.get("comment"),
+            "resolved": resolved, "department": c.department, "comment_recording": answers.get("comment_recording"),
             "at": now.isoformat()})
         if self.tickets is None:
             return
         try:
             if level is not None:
-                await self.tickets.record_survey(c.ticket_number, level.label, ACTOR, now,
-                                                 answers.get("comment"))
+                await self.tickets.record_survey(c.ticket_number, level.label, ACTOR, now, comment(answers))
                 if resolved is False and not level.bad:
                     await self.tickets.act(c.ticket_number, "reopen", actor=ACTOR, at=now, reason=NOT_RESOLVED)
             else:

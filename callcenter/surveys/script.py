@@ -39,7 +39,14 @@ class Hangup:
     pass
 
 
-Effect = Play | StopPlayback | StartTimer | Hangup
+@dataclass(frozen=True)
+class Record:
+    """Record the citizen's comment (ends on '#', silence or `seconds`)."""
+
+    seconds: int
+
+
+Effect = Play | StopPlayback | StartTimer | Hangup | Record
 
 
 class Question(StrEnum):
@@ -51,6 +58,8 @@ class Phase(StrEnum):
     INTRO = "intro"
     PROMPT = "prompt"  # a question is being played
     WAITING = "waiting"  # the question was played; waiting for a key
+    COMMENT = "comment"  # a bad review: "leave a comment after the tone" is playing
+    RECORDING = "recording"  # the comment is being recorded
     CLOSING = "closing"  # thanks / no valid answer playing
     ENDED = "ended"
 
@@ -61,11 +70,12 @@ class Answers:
     level: Level | None = None
     invalid: int = 0  # invalid keys and silences in total
     no_valid: list[str] = field(default_factory=list)  # questions left without a valid answer
+    comment_recording: str | None = None  # the recording's name (a bad review's comment)
 
     def as_dict(self) -> dict:
         return {"resolved": self.resolved, "rating": self.level.label if self.level else None,
                 "digit": self.level.digit if self.level else None, "invalid": self.invalid,
-                "no_valid": list(self.no_valid)}
+                "no_valid": list(self.no_valid), "comment_recording": self.comment_recording}
 
 
 PROMPTS = {
@@ -81,6 +91,7 @@ class SurveyScript:
     questions: tuple[Question, ...] = (Question.RESOLVED, Question.RATING)
     input_timeout_s: float = 6.0
     closing: tuple[str, ...] = ("survey_thanks",)
+    comment_s: int = 0  # > 0: after a bad review, record a comment of up to this many seconds
     phase: Phase = Phase.INTRO
     index: int = 0
     tries: int = 0
@@ -90,7 +101,8 @@ class SurveyScript:
 
     @property
     def finished(self) -> bool:
-        return self.phase in (Phase.CLOSING, Phase.ENDED)
+        """Every question was asked (a hang-up during the comment or the thanks still counts)."""
+        return self.index >= len(self.questions)
 
     @property
     def question(self) -> Question:
@@ -113,10 +125,19 @@ class SurveyScript:
             self.phase = Phase.WAITING
             self.timer += 1
             return [StartTimer(self.timer, self.input_timeout_s)]
+        if self.phase is Phase.COMMENT:
+            self.phase = Phase.RECORDING
+            return [Record(self.comment_s)]
         if self.phase is Phase.CLOSING:
             self.phase = Phase.ENDED
             return [Hangup()]
         return []
+
+    def recording_done(self, name: str | None) -> list[Effect]:
+        if self.phase is not Phase.RECORDING:
+            return []
+        self.answers.comment_recording = name
+        return self._close(("survey_comment_thanks",))
 
     def digit(self, d: str) -> list[Effect]:
         if self.phase is Phase.INTRO:  # barge-in: the key answers the first question
@@ -162,6 +183,7 @@ class SurveyScript:
         if self.tries >= 2:
             self.answers.no_valid.append(self.question.value)
             if self.index + 1 >= len(self.questions):
+                self.index += 1
                 return self._close((*before, "survey_no_valid"))
             return self._next((*before, why))
         return self._ask((*before, why))
@@ -175,6 +197,11 @@ class SurveyScript:
 
     def _close(self, before: tuple[str, ...]) -> list[Effect]:
         self.pending.clear()
+        a = self.answers
+        if self.comment_s > 0 and self.phase is not Phase.RECORDING and (
+                (a.level is not None and a.level.bad) or a.resolved is False):
+            self.phase = Phase.COMMENT
+            return [Play((*before, "survey_comment"))]
         prompts = before + self.closing
         if not prompts:
             self.phase = Phase.ENDED

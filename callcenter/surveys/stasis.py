@@ -25,6 +25,7 @@ from callcenter.surveys.script import (
     Hangup,
     Play,
     Question,
+    Record,
     StartTimer,
     StopPlayback,
     SurveyScript,
@@ -61,17 +62,19 @@ class Leg:
 
 class SurveyCalls:
     EVENTS = frozenset({"StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelDtmfReceived",
-                        "PlaybackFinished"})
+                        "PlaybackFinished", "RecordingFinished", "RecordingFailed"})
 
     def __init__(self, ari: AriClient, store: SurveyStore, scale: Scale, *, input_timeout_s: float = 6.0,
-                 in_order: Callable[..., None] | None = None, clock: Callable[[], datetime] | None = None):
+                 comment_s: int = 0, in_order: Callable[..., None] | None = None,
+                 clock: Callable[[], datetime] | None = None):
         self.ari, self.store, self.scale = ari, store, scale
-        self.input_timeout_s = input_timeout_s
+        self.input_timeout_s, self.comment_s = input_timeout_s, comment_s
         self.in_order = in_order
         self.clock = clock or (lambda: datetime.now(UTC))
         self.legs: dict[str, Leg] = {}
         self.on_end: Ended | None = None
         self._playbacks: dict[str, str] = {}
+        self._recordings: dict[str, str] = {}  # recording name -> channel
         self._timers: set[asyncio.TimerHandle] = set()
 
     def expect(self, channel: str, intro: tuple[str, ...], facts: dict[str, Any]) -> None:
@@ -96,6 +99,12 @@ class SurveyCalls:
             if leg is not None and leg.script is not None and leg.playback == pb.get("id"):
                 leg.playback = None
                 await self._apply(leg, leg.script.prompt_done())
+        elif event.type in ("RecordingFinished", "RecordingFailed"):
+            name = str((event.raw.get("recording") or {}).get("name", ""))
+            leg = self.legs.get(self._recordings.pop(name, ""))
+            if leg is not None and leg.script is not None:
+                done = name if event.type == "RecordingFinished" else None
+                await self._apply(leg, leg.script.recording_done(done))
         elif event.type == "ChannelDtmfReceived":
             leg = self.legs.get(channel)
             if leg is not None and leg.script is not None:
@@ -111,7 +120,8 @@ class SurveyCalls:
         if leg.facts.get("kind") == "missed":  # 漏话回拨 without an agent: the message, then hang up
             leg.script = SurveyScript(self.scale, leg.intro, questions=(), closing=())
         else:
-            leg.script = SurveyScript(self.scale, leg.intro, input_timeout_s=self.input_timeout_s)
+            leg.script = SurveyScript(self.scale, leg.intro, input_timeout_s=self.input_timeout_s,
+                                      comment_s=self.comment_s)
         await self.store.answered(leg.channel, self.clock())
         log.info("survey_answered", channel=leg.channel)
         await self._apply(leg, leg.script.start())
@@ -147,6 +157,14 @@ class SurveyCalls:
                     leg.playback = None
             elif isinstance(e, StartTimer):
                 self._start_timer(leg.channel, e)
+            elif isinstance(e, Record):
+                name = f"survey-{leg.channel}"
+                self._recordings[name] = leg.channel
+                if leg.script is not None:  # kept even if the citizen hangs up before it finishes
+                    leg.script.answers.comment_recording = name
+                await self.ari.safe(self.ari.post(
+                    f"/channels/{leg.channel}/record", name=name, format="wav", maxDurationSeconds=e.seconds,
+                    maxSilenceSeconds=3, beep=True, terminateOn="#", ifExists="overwrite"))
             elif isinstance(e, Hangup):
                 await self.ari.safe(self.ari.delete(f"/channels/{leg.channel}"))
 

@@ -177,3 +177,18 @@ async def test_calling_hours_hold_a_due_callback_until_they_open(stack, pool):
         done = await job_state(pool, job["id"], "done", timeout=30)
     attempt = await pool.fetchrow("SELECT claimed_at FROM survey_attempts WHERE job_id = $1", job["id"])
     assert attempt["claimed_at"] >= opens.replace(microsecond=0) and done["rating"] == "满意"
+
+
+async def test_a_bad_review_leaves_a_recorded_comment_for_the_department(stack, pool, asterisk):
+    number = await resolved_ticket(stack, "13800000020")
+    await citizen(stack, "13800000020", dtmf="15")  # resolved, 非常不满意, then says nothing
+    async with running(await surveys_on(stack, survey_config(comment_s=3))):
+        job = await job_of_ticket(pool, number)
+        done = await job_state(pool, job["id"], "done", timeout=40)
+        await until(lambda: _is(stack, number, "dispatched"), what="ticket reopened (重办)")
+    name = f"survey-sv-{job['id']}-1"
+    assert done["result"]["comment_recording"] == name
+    data = await pool.fetchval("SELECT e.data FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+                               " WHERE t.number = $1 AND e.action = 'survey'", number)
+    assert name in str(data)
+    assert (asterisk.host_dir / "spool" / "recording" / f"{name}.wav").exists()

@@ -8,6 +8,7 @@ from callcenter.surveys.script import (
     Phase,
     Play,
     Question,
+    Record,
     StartTimer,
     StopPlayback,
     SurveyScript,
@@ -27,7 +28,7 @@ def test_happy_path_resolved_and_rated():
     assert s.prompt_done() == [Hangup()]
     assert s.phase is Phase.ENDED
     assert s.answers.as_dict() == {"resolved": True, "rating": "满意", "digit": "2", "invalid": 0,
-                                   "no_valid": []}
+                                   "no_valid": [], "comment_recording": None}
 
 
 def test_a_key_during_the_intro_barges_in_and_answers():
@@ -96,3 +97,22 @@ def test_a_message_without_questions_plays_and_hangs_up():
     assert s.start() == [Play(("missed_intro",))]
     assert s.prompt_done() == [Hangup()]
     assert s.finished
+
+
+def test_a_bad_review_may_leave_a_recorded_comment():
+    s = SurveyScript(FIVE, (), comment_s=20)
+    s.start()
+    s.digit("1")
+    assert s.digit("4") == [StopPlayback(), Play(("survey_comment",))]
+    assert s.prompt_done() == [Record(20)]
+    assert s.digit("#") == []  # '#' ends the recording in Asterisk, it is no answer
+    assert s.recording_done("survey-sv-1-1") == [Play(("survey_comment_thanks", "survey_thanks"))]
+    assert s.prompt_done() == [Hangup()]
+    assert s.answers.comment_recording == "survey-sv-1-1" and s.finished
+
+
+def test_a_good_review_is_not_asked_for_a_comment():
+    s = SurveyScript(FIVE, (), comment_s=20)
+    s.start()
+    s.digit("1")
+    assert s.digit("2") == [StopPlayback(), Play(("survey_thanks",))]
