@@ -3,6 +3,7 @@ citizens that answer with chosen keys (or not at all), and resolved tickets."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from typing import Any
 
@@ -25,11 +26,19 @@ def survey_config(**kw: Any) -> SurveySettings:
     return SurveySettings(**(base | kw))
 
 
+async def distinct_job_ids(pool) -> None:
+    """Tests empty the tables with RESTART IDENTITY, so job 1 of one test would reuse the channel id
+    sv-1-1 of the last test's call that may still be up in the session's Asterisk: start each
+    test's job ids somewhere else."""
+    await pool.execute("SELECT setval('survey_jobs_id_seq', $1)", random.randrange(10**6, 10**9))
+
+
 async def surveys_on(app, config: SurveySettings | None = None, *, worker: str | None = None,
                      tickets: bool = True) -> Surveys:
     """Build the surveys feature on the stack's shared parts (as the plugin does in `start`) and
     let the ARI event filter include its events."""
     ctx = app[STATE]["ctx"]
+    await distinct_job_ids(ctx.pool)
     svc = app[PLUGINS].tickets.service.get() if tickets else None
     s = build(ctx, config or survey_config(), svc, worker=worker)
     ctx.router.register("survey", s.calls)

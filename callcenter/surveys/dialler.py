@@ -83,12 +83,13 @@ class Dialler:
                 self.paused_by_inbound = True
                 break
             self.paused_by_inbound = False
-            kinds = self.open_kinds(now)
-            claimed = await self.store.claim(now, self.worker, kinds, self.lease_s)
-            if claimed is None:
+            free = self.max_concurrent - len(self.inflight)
+            batch = await self.store.claim_many(now, self.worker, self.open_kinds(now), free, self.lease_s)
+            for claimed in batch:
+                await self.dial(claimed)
+            started += len(batch)
+            if len(batch) < free:
                 break
-            await self.dial(claimed)
-            started += 1
         return started
 
     def open_kinds(self, now: datetime) -> list[str]:

@@ -1,7 +1,7 @@
 """Durable outbound work in PostgreSQL (tables in migrations/0009_surveys.sql).
 
 Why row locks and not the Redis lease: the pick of the next attempt must be atomic with the
-record of that attempt. `claim` is ONE statement: it takes the next due pending row with
+record of that attempt. `claim` is ONE statement: it takes the next due pending row(s) with
 `FOR UPDATE SKIP LOCKED` (a second dialler skips it, never waits on it), counts the attempt
 and inserts the attempt row with its deterministic channel id `sv-<job>-<n>`, all committed
 together. A lease (Redis or otherwise) can lapse while its old holder still runs; a row lock
@@ -54,15 +54,15 @@ ORDER BY c.entered_at LIMIT $4
 CLAIM = """
 WITH next AS (
     SELECT id FROM survey_jobs WHERE state = 'pending' AND due_at <= $1 AND kind = ANY($4::text[])
-    ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+    ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED),
 job AS (
     UPDATE survey_jobs j SET state = 'dialling', attempts = j.attempts + 1, updated_at = $1
     FROM next WHERE j.id = next.id RETURNING j.*),
 att AS (
     INSERT INTO survey_attempts (job_id, n, channel_id, worker, claimed_at, lease_until)
     SELECT id, attempts, 'sv-' || id || '-' || attempts, $2, $1, $1 + $3 * interval '1 second' FROM job
-    RETURNING channel_id)
-SELECT job.*, att.channel_id FROM job, att
+    RETURNING job_id, channel_id)
+SELECT job.*, att.channel_id FROM job JOIN att ON att.job_id = job.id ORDER BY job.due_at, job.id
 """
 
 # a missed call whose caller called in again (or was served) since: cancelled, not dialled
@@ -149,10 +149,16 @@ class SurveyStore:
     # ------------------------------------------------------------------ dialling
 
     async def claim(self, now: datetime, worker: str, kinds: list[str], lease_s: float = 120) -> Claimed | None:
-        if not kinds:
-            return None
-        row = await self.pool.fetchrow(CLAIM, now, worker, float(lease_s), kinds)
-        return Claimed.of(row) if row else None
+        found = await self.claim_many(now, worker, kinds, 1, lease_s)
+        return found[0] if found else None
+
+    async def claim_many(self, now: datetime, worker: str, kinds: list[str], limit: int,
+                         lease_s: float = 120) -> list[Claimed]:
+        """Up to `limit` due attempts, earliest due first, in one statement (one commit)."""
+        if not kinds or limit < 1:
+            return []
+        rows = await self.pool.fetch(CLAIM, now, worker, float(lease_s), kinds, limit)
+        return [Claimed.of(r) for r in rows]
 
     async def dialled(self, channel_id: str, now: datetime) -> None:
         await self.pool.execute("UPDATE survey_attempts SET dialled_at = $2 WHERE channel_id = $1",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from acd_support import Phone
 from helpers import until
-from surveys_support import citizen, job_state, resolved_ticket, survey_config, surveys_on
+from surveys_support import citizen, distinct_job_ids, job_state, resolved_ticket, survey_config, surveys_on
 
 from callcenter.app import STATE
 from callcenter.surveys.dialler import inbound_waiting
@@ -85,6 +85,7 @@ async def test_two_diallers_never_dial_the_same_attempt(stack, pool):
         await resolved_ticket(stack, p)
         await citizen(stack, p, dtmf="11")
     cfg = survey_config(max_concurrent=3)
+    await distinct_job_ids(pool)
     a, b = build(ctx, cfg, None, worker="dialler-a"), build(ctx, cfg, None, worker="dialler-b")
     ctx.router.register("survey", Both(a.calls, b.calls))
     await ctx.ari.filter_events(ctx.router.event_types())

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from helpers import until
-from surveys_support import citizen, resolved_ticket, survey_config
+from surveys_support import citizen, distinct_job_ids, resolved_ticket, survey_config
 
 from callcenter.app import PLUGINS, STATE, Plugins, build_app
 from callcenter.surveys.plugin import SurveysPlugin
@@ -28,6 +28,7 @@ class WithSurveys(Plugins):
 
 
 async def test_the_plugin_runs_the_dialler_and_serves_figures(settings, database, asterisk, pool, live):
+    await distinct_job_ids(pool)
     app = build_app(settings)
     base = app[PLUGINS]
     plugin = SurveysPlugin(tickets=base.tickets.service, config=survey_config())
