@@ -52,7 +52,8 @@ class Dialler:
                  results: ResultSink, *, app: str, survey: SurveyPolicy, missed: MissedCallPolicy | None,
                  calendar: Calendar, max_concurrent: int, ring_timeout_s: int = 30, lease_s: float = 60,
                  caller_id: str = "12345", inbound_busy: Callable[[datetime], Awaitable[bool]] | None = None,
-                 clock: Callable[[], datetime] | None = None, worker: str | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, worker: str | None = None,
+                 prompts: set[str] | None = None) -> None:
         self.store, self.ari, self.calls, self.scheduler, self.results = store, ari, calls, scheduler, results
         self.app, self.survey, self.missed, self.calendar = app, survey, missed, calendar
         self.max_concurrent, self.ring_timeout_s, self.lease_s = max_concurrent, ring_timeout_s, lease_s
@@ -60,6 +61,7 @@ class Dialler:
         self.inbound_busy = inbound_busy
         self.clock = clock or (lambda: datetime.now(UTC))
         self.worker = worker or f"dialler-{uuid.uuid4().hex[:8]}"
+        self.prompts = prompts  # the prompts that exist (None: assume all do)
         self.inflight: dict[str, Claimed] = {}
         self.paused_by_inbound = False
         self.dialled = 0  # originates sent (for tests and /health-like reads)
@@ -124,6 +126,8 @@ class Dialler:
         if c.kind != "ticket" or not c.ticket_number:
             return ("missed_intro",)
         dept = f"dept_{c.department}" if c.department else "dept_generic"
+        if self.prompts is not None and dept not in self.prompts:  # a unit added to the catalogue later
+            dept = "dept_generic"
         return ("survey_intro", *digits_prompts(c.ticket_number.split("-", 1)[-1]), "survey_dept", dept,
                 "survey_dept_end")
 

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
+from callcenter.infra.prompts import prompt_texts
 from callcenter.infra.web import Provided
 from callcenter.surveys import http
 from callcenter.surveys.config import SurveySettings, load_survey_settings
@@ -65,7 +66,7 @@ def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = 
                       survey=config.survey_policy(), missed=missed, calendar=calendar,
                       max_concurrent=config.max_concurrent, ring_timeout_s=config.ring_timeout_s,
                       lease_s=config.lease_s, caller_id=config.caller_id, inbound_busy=inbound_busy,
-                      clock=clock, worker=worker)
+                      clock=clock, worker=worker, prompts=set(prompt_texts()))
     return Surveys(config, store, calls, dialler)
 
 
