@@ -1,4 +1,5 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, report."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, dispatch,
+report."""
 
 from __future__ import annotations
 
@@ -208,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     p = ivr.add_parser("check", help="validate IVR flow files")
     p.add_argument("files", nargs="+")
     p.set_defaults(fn=cmd_ivr_check)
+    from callcenter.dispatch.cli import add_parser as add_dispatch
+
+    add_dispatch(sub)
     args = parser.parse_args(argv)
 
     from callcenter.infra.logging import configure_logging
