@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
 from callcenter.acd.calls import Call, CallbackPolicy, LineFacts
@@ -36,6 +37,16 @@ log = get_logger("acd")
 
 # agents taking calls (not paused, reachable): who serves a skill, for the expected wait
 WORKING = frozenset({AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
+
+
+class Transcriber(Protocol):
+    """What the ACD asks of live transcription (callcenter/transcription): neither is waited on."""
+
+    def call_bridged(self, call_id: str, caller_channel: str, agent_channel: str, *, line: str = "") -> None: ...
+
+    def call_ended(self, call_id: str) -> None: ...
+
+    async def audit(self, live_call_ids: list[str]) -> list[str]: ...
 
 
 class AcdError(ValueError):
@@ -69,6 +80,8 @@ class AcdService:
     in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None = None
     # talk + wrap-up of the last calls, for the expected wait announced to callers
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    # live transcription of bridged calls, if that feature runs (returns None when it does not)
+    transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)
