@@ -39,6 +39,7 @@ from callcenter.infra.settings import Settings
 from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.metrics.plugin import MetricsPlugin
+from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
 
@@ -55,12 +56,13 @@ class Plugins:
     ivr: IvrPlugin
     transcription: TranscriptionPlugin
     acd: AcdPlugin
+    surveys: SurveysPlugin
     board: BoardPlugin
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.accounts, self.tickets, self.dispatch, self.ivr, self.transcription, self.acd, self.board,
-                self.metrics]
+        return [self.accounts, self.tickets, self.dispatch, self.ivr, self.transcription, self.acd, self.surveys,
+                self.board, self.metrics]
 
 
 def build_plugins() -> Plugins:
@@ -70,6 +72,7 @@ def build_plugins() -> Plugins:
     acd = AcdPlugin(transcriber=transcription.service)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service), transcription=transcription, acd=acd,
+                   surveys=SurveysPlugin(tickets=tickets.service),
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 

@@ -1,5 +1,5 @@
 """`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, users, ivr check,
-dispatch."""
+dispatch, report."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def cmd_asterisk_config(settings: Settings, args) -> int:
     out = Path(args.dir)
     if not out.is_absolute():
         raise Fatal(f"{args.dir}: give the absolute path Asterisk sees (e.g. /srv/callcenter/docker)")
-    for sub in ("etc", "run", "spool", "log", "db", "sounds"):
+    for sub in ("etc", "run", "spool", "spool/recording", "log", "db", "sounds"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     files = render_all(settings, out / "etc", str(out), roster_seat_ids())
     n = render_prompts(out / "sounds")
@@ -169,6 +169,22 @@ def cmd_users(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args) -> int:
+    """The daily report (日报): figures, trend and per-department bars as one PNG/PDF."""
+    from datetime import date, datetime, timedelta
+    from pathlib import Path
+
+    from callcenter.surveys.config import load_survey_settings
+    from callcenter.surveys.model import SHANGHAI
+    from callcenter.surveys.report import daily_report
+
+    day = date.fromisoformat(args.day) if args.day else datetime.now(SHANGHAI).date() - timedelta(days=1)
+    out = Path(args.out or f"12345-日报-{day:%Y-%m-%d}.png")
+    scale = load_survey_settings().scale_()
+    print(f"daily report written to {asyncio.run(daily_report(settings.database_url, day, out, scale, args.days))}")
+    return 0
+
+
 def cmd_run(settings: Settings, args) -> int:
     from callcenter.runner import run_stack
 
@@ -204,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     from callcenter.accounts.cli import add_parser as add_users_parser
 
     add_users_parser(sub).set_defaults(fn=cmd_users)
+    p = sub.add_parser("report", help="the daily report (日报) of callbacks and satisfaction as PNG/PDF")
+    p.add_argument("--day", help="local date, default yesterday")
+    p.add_argument("--days", type=int, default=14, help="days in the trend plot")
+    p.add_argument("--out", help="file (.png or .pdf), default 12345-日报-<day>.png")
+    p.set_defaults(fn=cmd_report)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
     p = ivr.add_parser("check", help="validate IVR flows (and their prompt lengths) and the merged-line map")
     p.add_argument("files", nargs="+", help="flow files and merged_lines.yaml, e.g. ivr_flows/*.yaml")

@@ -170,6 +170,11 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/dispatch/models/{version}/activate", AD, audit="dispatch_model_activated"),
     _r("GET", "/api/dispatch/incidents", A, S, AD),
     _r("POST", "/api/dispatch/incidents/{id}/links", A, S, SY),
+    # outbound callbacks (回访, 漏话回拨): figures and jobs for the hall; an opt-out is a citizen's
+    # wish taken by the agent on the call (or the hall), and audited
+    _r("GET", "/api/surveys/figures", S, AD),
+    _r("GET", "/api/surveys/jobs/{id}", S, AD),
+    _r("POST", "/api/surveys/optouts", A, S, audit="survey_optout"),
     _r("GET", "/api/routing-rules", S, AD),
     _r("PUT", "/api/routing-rules", AD),  # where new tickets go: admin only
 )

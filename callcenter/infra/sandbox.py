@@ -141,7 +141,7 @@ class AsteriskInstance:
         return f"{self.inst_dir}/etc/asterisk.conf"
 
     def install_config(self) -> None:
-        for sub in ("etc", "run", "spool", "log", "db"):
+        for sub in ("etc", "run", "spool", "spool/recording", "log", "db"):  # recording: survey comments
             (self.host_dir / sub).mkdir(parents=True, exist_ok=True)
         render_all(self.settings, self.host_dir / "etc", self.inst_dir, self.seats)
 

@@ -1,0 +1,74 @@
+"""Survey and outbound settings: environment variables with the prefix `CALLCENTER_SURVEY_`,
+validated at start (a bad value stops the start with one line naming the variable)."""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callcenter.infra.errors import StartupError
+from callcenter.surveys.model import CallingHours, MissedCallPolicy, Scale, SurveyPolicy
+
+
+class SurveySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLCENTER_SURVEY_", extra="ignore")
+
+    enabled: bool = True
+    scale: str = "five"  # five (national 5 levels) | three
+    window_working_days: int = Field(3, ge=0, le=30)
+    hours: str = "09:00-12:00,14:00-20:00"  # Asia/Shanghai
+    rest_days: bool = False  # also call on weekends and public holidays
+    max_attempts: int = Field(3, ge=1, le=10)
+    retry_minutes: int = Field(60, ge=0)
+    delay_minutes: int = Field(0, ge=0)
+    comment_s: int = Field(30, ge=0, le=120)  # a bad review may leave a recorded comment (0: off)
+    # 漏话回拨
+    missed_enabled: bool = True
+    missed_short_abandon_s: float = Field(10.0, ge=0)
+    missed_within_minutes: int = Field(30, ge=1)
+    missed_hours: str = "09:00-12:00,14:00-20:00"  # every day: the hotline is 7x24
+    missed_max_attempts: int = Field(2, ge=1, le=10)
+    missed_retry_minutes: int = Field(10, ge=0)
+    missed_lookback_hours: float = Field(24, gt=0)
+    # the dialler
+    max_concurrent: int = Field(4, ge=0, le=200)
+    inbound_wait_s: float = Field(30.0, ge=0)  # a caller waiting this long pauses new outbound calls
+    poll_s: float = Field(1.0, gt=0)
+    ring_timeout_s: int = Field(30, ge=3, le=120)
+    input_timeout_s: float = Field(6.0, gt=0)
+    lease_s: float = Field(60.0, gt=1)
+    caller_id: str = "12345"
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, v: str) -> str:
+        Scale.named(v)
+        return v
+
+    @field_validator("hours", "missed_hours")
+    @classmethod
+    def _hours(cls, v: str) -> str:
+        CallingHours.parse(v)
+        return v
+
+    def survey_policy(self) -> SurveyPolicy:
+        return SurveyPolicy(self.window_working_days, CallingHours.parse(self.hours, self.rest_days),
+                            self.max_attempts,
+                            self.retry_minutes, self.delay_minutes)
+
+    def missed_policy(self) -> MissedCallPolicy:
+        return MissedCallPolicy(self.missed_short_abandon_s, self.missed_within_minutes,
+                                CallingHours.parse(self.missed_hours, rest_days=True), self.missed_max_attempts,
+                                self.missed_retry_minutes)
+
+    def scale_(self) -> Scale:
+        return Scale.named(self.scale)
+
+
+def load_survey_settings(**overrides) -> SurveySettings:
+    try:
+        return SurveySettings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "CALLCENTER_SURVEY_" + str(err["loc"][0]).upper() if err["loc"] else "CALLCENTER_SURVEY_*"
+        raise StartupError(f"{name}: {err['msg']}") from None

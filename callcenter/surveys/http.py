@@ -1,0 +1,92 @@
+"""Survey HTTP API.
+
+GET  /api/surveys/figures?since=&until=&by=department|district|team|agent|day
+     满意率 (and strict), 回访率, 解决率, agent rating, 漏话回拨率 for the period (default: today,
+     Asia/Shanghai), in total and per group
+GET  /api/surveys/jobs/{id}          one callback with its attempts
+POST /api/surveys/optouts            {"phone": "...", "reason": "..."}: never call this number back
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from callcenter.infra.web import HttpError, Provided, read_json, reply
+from callcenter.surveys.figures import GROUPS, figures, grouped
+from callcenter.surveys.model import SHANGHAI
+
+if TYPE_CHECKING:
+    from callcenter.surveys.plugin import Surveys
+
+KEY = web.AppKey("surveys", Provided)
+
+
+def _period(request: web.Request) -> tuple[datetime, datetime]:
+    try:
+        since = request.query.get("since")
+        until = request.query.get("until")
+        start = datetime.fromisoformat(since) if since else datetime.combine(
+            datetime.now(SHANGHAI).date(), time(0), tzinfo=SHANGHAI)
+        end = datetime.fromisoformat(until) if until else start + timedelta(days=1)
+    except ValueError:
+        raise HttpError(422, "invalid", "since/until must be ISO dates or times",
+                        {"since": "ISO date"}) from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=SHANGHAI)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=SHANGHAI)
+    return start, end
+
+
+async def get_figures(request: web.Request) -> web.Response:
+    s: Surveys = request.app[KEY].get()
+    since, until = _period(request)
+    by = request.query.get("by")
+    if by is not None and by not in GROUPS:
+        raise HttpError(422, "invalid", f"by must be one of {sorted(GROUPS)}", {"by": "unknown group"})
+    records = await s.store.records(since, until)
+    scale = s.config.scale_()
+    body = {"since": since.isoformat(), "until": until.isoformat(), "scale": scale.name,
+            "total": figures(records, scale)}
+    if by:
+        body["by"] = by
+        body["groups"] = grouped(records, by, scale)
+    return reply(body)
+
+
+async def get_job(request: web.Request) -> web.Response:
+    s: Surveys = request.app[KEY].get()
+    try:
+        job_id = int(request.match_info["id"])
+    except ValueError:
+        raise HttpError(404, "not_found", "no such survey job") from None
+    job = await s.store.job(job_id)
+    if job is None:
+        raise HttpError(404, "not_found", "no such survey job")
+    attempts = await s.store.attempts(job_id)
+    doc = {k: v for k, v in dict(job).items() if k != "phone"}
+    return reply({**doc, "attempts": [dict(a) for a in attempts]})
+
+
+class OptOut(BaseModel):
+    phone: str = Field(pattern=r"^[0-9]{3,20}$")
+    reason: str = Field("", max_length=200)
+    by: str = Field("", max_length=64)
+
+
+async def post_optout(request: web.Request) -> web.Response:
+    s: Surveys = request.app[KEY].get()
+    body = await read_json(request, OptOut)
+    await s.store.opt_out(body.phone, body.reason, body.by)
+    return reply({"phone": body.phone, "opted_out": True}, status=201)
+
+
+def routes(app: web.Application, service: Provided[Surveys]) -> None:
+    app[KEY] = service
+    app.router.add_get("/api/surveys/figures", get_figures)
+    app.router.add_get("/api/surveys/jobs/{id}", get_job)
+    app.router.add_post("/api/surveys/optouts", post_optout)

@@ -1,0 +1,103 @@
+"""Turns resolved tickets and missed calls into durable jobs (an adapter: the rules are in
+`model.py`). Run every round of the dialler; idempotent, so a restart or a second controller
+only finds nothing new.
+
+- Ticket surveys: every ticket in status 办结 without a job for its current round (its
+  `reopen_count`: a ticket re-handled after a bad review is surveyed again).
+- Missed calls: calls of the last `missed_lookback_hours` with an abandon disposition and no
+  job yet; a caller who called in again since gets a cancelled job ("already served"), a second
+  abandon of a number that already has an open callback a cancelled duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from callcenter.infra.logging import get_logger
+from callcenter.surveys.model import (
+    Calendar,
+    MissedCall,
+    MissedCallPolicy,
+    NoCallback,
+    Reason,
+    ResolvedTicket,
+    SurveyPolicy,
+)
+from callcenter.surveys.results import ResultSink
+from callcenter.surveys.store import SurveyStore
+
+log = get_logger("surveys.scheduler")
+
+DUPLICATE = "重复漏话"
+
+
+class Scheduler:
+    def __init__(self, store: SurveyStore, survey: SurveyPolicy, missed: MissedCallPolicy | None,
+                 calendar: Calendar, results: ResultSink | None = None, *, lookback_hours: float = 24) -> None:
+        self.store, self.survey, self.missed, self.calendar = store, survey, missed, calendar
+        self.results = results
+        self.lookback = timedelta(hours=lookback_hours)
+
+    async def run(self, now: datetime) -> dict[str, int]:
+        counts = {"tickets": await self.tickets(now)}
+        counts["stale"] = await self.store.cancel_stale_tickets(now)
+        if self.missed is not None:
+            counts["missed"] = await self.missed_calls(now)
+            counts["served"] = len(await self.store.cancel_served(now))
+        return counts
+
+    async def tickets(self, now: datetime) -> int:
+        added = 0
+        while rows := await self.store.ticket_candidates(now):
+            jobs = [self._ticket_job(r) for r in rows]
+            new = await self.store.add_jobs(jobs, now)
+            added += len(new)
+            if self.results is not None:
+                for j in new:
+                    if j["state"] == "closed":  # no callback due: the ticket closes with the reason
+                        await self.results.closed(j["ticket_number"], j["reason"], now)
+            if not new:
+                break
+        return added
+
+    def _ticket_job(self, r: Any) -> dict[str, Any]:
+        t = ResolvedTicket(r["number"], r["caller_phone"] or "", r["resolved_at"], r["lead_department"],
+                           r["district"])
+        plan = self.survey.plan(t, opted_out=r["opted_out"], blacklisted=r["blacklisted"], calendar=self.calendar)
+        job = {"kind": "ticket", "ticket_number": t.number, "round": r["reopen_count"], "phone": t.phone,
+               "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts}
+        if isinstance(plan, NoCallback):
+            return job | {"state": "closed", "reason": plan.reason.value}
+        return job | {"state": "pending", "due_at": plan.due, "deadline": plan.deadline,
+                      "max_attempts": plan.max_attempts}
+
+    async def missed_calls(self, now: datetime) -> int:
+        assert self.missed is not None
+        policy = self.missed
+        rows = await self.store.missed_candidates(now, now - self.lookback, sorted(policy.dispositions))
+        jobs: list[dict[str, Any]] = []
+        open_phones: set[str] = set()
+        for r in rows:
+            call = MissedCall(r["call_id"], r["caller"] or "", r["entered_at"], r["ended_at"], r["disposition"])
+            if not policy.eligible(call, blacklisted=r["blacklisted"], opted_out=r["opted_out"]):
+                continue
+            job = {"kind": "missed", "call_id": call.call_id, "round": 0, "phone": call.caller,
+                   "max_attempts": policy.max_attempts}
+            if policy.cancelled_by(call, r["later_call"]):
+                jobs.append(job | {"state": "cancelled", "reason": Reason.SERVED.value})
+            elif call.caller in open_phones:
+                jobs.append(job | {"state": "cancelled", "reason": DUPLICATE})
+            else:
+                plan = policy.plan(call, self.calendar)
+                open_phones.add(call.caller)
+                jobs.append(job | {"state": "pending", "due_at": plan.due, "deadline": plan.deadline})
+        if any(j["state"] == "pending" for j in jobs):
+            busy = await self.store.open_missed_phones([j["phone"] for j in jobs if j["state"] == "pending"])
+            for j in jobs:
+                if j["state"] == "pending" and j["phone"] in busy:
+                    j.update(state="cancelled", reason=DUPLICATE, due_at=None, deadline=None)
+        n = len(await self.store.add_jobs(jobs, now))
+        if n:
+            log.info("missed_calls_scheduled", jobs=n)
+        return n

@@ -1,0 +1,261 @@
+"""Durable outbound work in PostgreSQL (tables in migrations/0009_surveys.sql).
+
+Why row locks and not the Redis lease: the pick of the next attempt must be atomic with the
+record of that attempt. `claim` is ONE statement: it takes the next due pending row(s) with
+`FOR UPDATE SKIP LOCKED` (a second dialler skips it, never waits on it), counts the attempt
+and inserts the attempt row with its deterministic channel id `sv-<job>-<n>`, all committed
+together. A lease (Redis or otherwise) can lapse while its old holder still runs; a row lock
+cannot be held by two transactions, and the channel id makes Asterisk itself refuse a second
+originate of the same attempt.
+
+After a crash (kill -9): an attempt row without an outcome whose `lease_until` passed belongs
+to a dead worker. If `dialled_at` is empty the call never left: it is dialled again under the
+SAME attempt number and channel id (nothing lost, nothing repeated); if it was dialled, its
+channel is hung up if still there and the attempt ends as `interrupted` (counted once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from callcenter.infra.outbox import write_with_event
+from callcenter.surveys.figures import Record
+from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry
+
+TICKET_CANDIDATES = """
+SELECT t.number, t.caller_phone, t.lead_department, t.district, t.reopen_count,
+       coalesce((SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_status = 'resolved'),
+                t.updated_at) AS resolved_at,
+       EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = t.caller_phone) AS opted_out,
+       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = t.caller_phone AND b.expires_at > $1) AS blacklisted
+FROM tickets t
+WHERE t.status = 'resolved'
+  AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'ticket' AND j.ticket_number = t.number
+                  AND j.round = t.reopen_count)
+ORDER BY t.updated_at LIMIT $2
+"""
+
+MISSED_CANDIDATES = """
+SELECT c.call_id, c.caller, c.entered_at, c.ended_at, c.disposition,
+       EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.caller) AS opted_out,
+       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.caller AND b.expires_at > $1) AS blacklisted,
+       (SELECT max(c2.entered_at) FROM calls c2 WHERE c2.caller = c.caller AND c2.entered_at > c.entered_at
+        AND c2.entered_at <= $1) AS later_call
+FROM calls c
+WHERE c.entered_at >= $2 AND c.disposition = ANY($3::text[]) AND c.ended_at <= $1
+  AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'missed' AND j.call_id = c.call_id)
+ORDER BY c.entered_at LIMIT $4
+"""
+
+CLAIM = """
+WITH next AS (
+    SELECT id FROM survey_jobs WHERE state = 'pending' AND due_at <= $1 AND kind = ANY($4::text[])
+    ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED),
+job AS (
+    UPDATE survey_jobs j SET state = 'dialling', attempts = j.attempts + 1, updated_at = $1
+    FROM next WHERE j.id = next.id RETURNING j.*),
+att AS (
+    INSERT INTO survey_attempts (job_id, n, channel_id, worker, claimed_at, lease_until)
+    SELECT id, attempts, 'sv-' || id || '-' || attempts, $2, $1, $1 + $3 * interval '1 second' FROM job
+    RETURNING job_id, channel_id)
+SELECT job.*, att.channel_id FROM job JOIN att ON att.job_id = job.id ORDER BY job.due_at, job.id
+"""
+
+# a missed call whose caller called in again (or was served) since: cancelled, not dialled
+CANCEL_SERVED = """
+UPDATE survey_jobs j SET state = 'cancelled', reason = $2, updated_at = $1, finished_at = $1
+FROM calls m
+WHERE j.kind = 'missed' AND j.state = 'pending' AND m.call_id = j.call_id
+  AND EXISTS (SELECT 1 FROM calls c WHERE c.caller = m.caller AND c.entered_at > m.entered_at
+              AND c.entered_at <= $1)
+RETURNING j.id, j.call_id
+"""
+
+
+JOB_COLUMNS = (("kind", "text"), ("ticket_number", "text"), ("round", "int"), ("call_id", "text"),
+               ("phone", "text"), ("department", "text"), ("district", "text"), ("state", "text"),
+               ("max_attempts", "int"), ("due_at", "timestamptz"), ("deadline", "timestamptz"), ("reason", "text"))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    job_id: int
+    kind: str
+    channel_id: str
+    attempt: int
+    max_attempts: int
+    phone: str
+    ticket_number: str | None
+    department: str | None
+    deadline: datetime | None
+    dialled: bool = False  # recovery: the attempt had already been originated
+
+    @classmethod
+    def of(cls, row: Any, dialled: bool = False) -> Claimed:
+        return cls(row["id"], row["kind"], row["channel_id"], row["attempts"], row["max_attempts"],
+                   row["phone"], row["ticket_number"], row["department"], row["deadline"], dialled)
+
+
+class SurveyStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # ------------------------------------------------------------------ scheduling
+
+    async def ticket_candidates(self, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
+        return await self.pool.fetch(TICKET_CANDIDATES, now, limit)
+
+    async def missed_candidates(self, now: datetime, since: datetime, dispositions: list[str],
+                                limit: int = 500) -> list[asyncpg.Record]:
+        return await self.pool.fetch(MISSED_CANDIDATES, now, since, dispositions, limit)
+
+    async def add_jobs(self, rows: list[dict[str, Any]], now: datetime) -> list[asyncpg.Record]:
+        """Insert jobs (pending, or closed/cancelled at once with a reason) in one statement;
+        duplicates (the same ticket round, the same missed call) are ignored. Returns those added."""
+        if not rows:
+            return []
+        cols = [[r.get(c) for r in rows] for c, _ in JOB_COLUMNS]
+        sql = (f"INSERT INTO survey_jobs ({', '.join(c for c, _ in JOB_COLUMNS)}, created_at, updated_at,"
+               " finished_at) SELECT *, $13::timestamptz, $13::timestamptz, CASE WHEN u.state = 'pending' THEN NULL ELSE $13::timestamptz END FROM unnest("
+               + ", ".join(f"${i + 1}::{t}[]" for i, (_, t) in enumerate(JOB_COLUMNS))
+               + f") AS u({', '.join(c for c, _ in JOB_COLUMNS)}) ON CONFLICT DO NOTHING"
+               " RETURNING id, kind, ticket_number, state, reason")
+        return await self.pool.fetch(sql, *cols, now)
+
+    async def open_missed_phones(self, phones: list[str]) -> set[str]:
+        rows = await self.pool.fetch("SELECT DISTINCT phone FROM survey_jobs WHERE kind = 'missed'"
+                                     " AND state IN ('pending', 'dialling') AND phone = ANY($1::text[])", phones)
+        return {r["phone"] for r in rows}
+
+    async def cancel_served(self, now: datetime) -> list[asyncpg.Record]:
+        rows = await self.pool.fetch(CANCEL_SERVED, now, Reason.SERVED.value)
+        for r in rows:
+            await self._event(self.pool, r["id"], "cancelled", {"reason": Reason.SERVED.value,
+                                                                "call_id": r["call_id"]}, now)
+        return rows
+
+    async def cancel_stale_tickets(self, now: datetime) -> int:
+        """A ticket that left 办结 (closed by hand, reopened) no longer needs its pending survey."""
+        rows = await self.pool.fetch(
+            "UPDATE survey_jobs j SET state = 'cancelled', reason = 'ticket ' || t.status, updated_at = $1,"
+            " finished_at = $1 FROM tickets t WHERE j.kind = 'ticket' AND j.state = 'pending'"
+            " AND t.number = j.ticket_number AND t.status <> 'resolved' RETURNING j.id", now)
+        return len(rows)
+
+    # ------------------------------------------------------------------ dialling
+
+    async def claim(self, now: datetime, worker: str, kinds: list[str], lease_s: float = 120) -> Claimed | None:
+        found = await self.claim_many(now, worker, kinds, 1, lease_s)
+        return found[0] if found else None
+
+    async def claim_many(self, now: datetime, worker: str, kinds: list[str], limit: int,
+                         lease_s: float = 120) -> list[Claimed]:
+        """Up to `limit` due attempts, earliest due first, in one statement (one commit)."""
+        if not kinds or limit < 1:
+            return []
+        rows = await self.pool.fetch(CLAIM, now, worker, float(lease_s), kinds, limit)
+        return [Claimed.of(r) for r in rows]
+
+    async def dialled(self, channel_id: str, now: datetime) -> None:
+        await self.pool.execute("UPDATE survey_attempts SET dialled_at = $2 WHERE channel_id = $1",
+                                channel_id, now)
+
+    async def answered(self, channel_id: str, now: datetime) -> None:
+        await self.pool.execute("UPDATE survey_attempts SET answered_at = coalesce(answered_at, $2)"
+                                " WHERE channel_id = $1", channel_id, now)
+
+    async def renew(self, channel_ids: list[str], until: datetime) -> None:
+        if channel_ids:
+            await self.pool.execute("UPDATE survey_attempts SET lease_until = $2 WHERE channel_id = ANY($1)"
+                                    " AND outcome IS NULL", channel_ids, until)
+
+    async def finish(self, claimed: Claimed, outcome: Outcome, step: Done | Retry | GiveUp, now: datetime,
+                     answers: dict[str, Any] | None = None) -> bool:
+        """End the attempt and move its job on, once: False when the attempt already had an end."""
+        a = answers or {}
+        async with self.pool.acquire() as conn, conn.transaction():
+            ended = await conn.fetchval(
+                "UPDATE survey_attempts SET outcome = $2, ended_at = $3, answers = $4"
+                " WHERE channel_id = $1 AND outcome IS NULL RETURNING job_id",
+                claimed.channel_id, outcome.value, now, a or None)
+            if ended is None:
+                return False
+            if isinstance(step, Done):
+                state, extra = "done", {"resolved": a.get("resolved"), "rating": a.get("rating")}
+                await conn.execute(
+                    "UPDATE survey_jobs SET state = 'done', resolved = $2, rating = $3, result = $4,"
+                    " updated_at = $5, finished_at = $5 WHERE id = $1",
+                    claimed.job_id, a.get("resolved"), a.get("rating"), a, now)
+            elif isinstance(step, Retry):
+                state, extra = "pending", {"due_at": step.due.isoformat()}
+                await conn.execute("UPDATE survey_jobs SET state = 'pending', due_at = $2, updated_at = $3"
+                                   " WHERE id = $1", claimed.job_id, step.due, now)
+            else:
+                state, extra = "closed", {"reason": step.reason.value}
+                await conn.execute("UPDATE survey_jobs SET state = 'closed', reason = $2, updated_at = $3,"
+                                   " finished_at = $3 WHERE id = $1", claimed.job_id, step.reason.value, now)
+            await self._event(conn, claimed.job_id, state, {
+                "kind": claimed.kind, "ticket": claimed.ticket_number, "attempt": claimed.attempt,
+                "outcome": outcome.value, **extra}, now)
+        return True
+
+    async def stale_attempts(self, now: datetime) -> list[Claimed]:
+        rows = await self.pool.fetch(
+            "SELECT j.*, a.channel_id, a.n, a.dialled_at FROM survey_attempts a JOIN survey_jobs j ON j.id = a.job_id"
+            " WHERE a.outcome IS NULL AND a.lease_until < $1 ORDER BY a.id", now)
+        return [Claimed.of({**dict(r), "attempts": r["n"]}, dialled=r["dialled_at"] is not None) for r in rows]
+
+    async def adopt(self, channel_id: str, worker: str, until: datetime, now: datetime) -> bool:
+        """Take over a dead worker's attempt (one taker wins)."""
+        row = await self.pool.fetchrow(
+            "UPDATE survey_attempts SET worker = $2, lease_until = $3 WHERE channel_id = $1 AND outcome IS NULL"
+            " AND lease_until < $4 RETURNING id", channel_id, worker, until, now)
+        return row is not None
+
+    async def _event(self, db: Any, job_id: int, state: str, payload: dict[str, Any], now: datetime) -> None:
+        await write_with_event(db, [], [], f"surveys/{job_id}/{state}",
+                               {"job_id": job_id, "state": state, "at": now.isoformat(), **payload})
+
+    # ------------------------------------------------------------------ ratings, opt-outs, reads
+
+    async def record_rating(self, call_id: str, *, agent_id: str | None, seat_id: str | None,
+                            team: str | None, rating: str | None, digit: str | None, at: datetime) -> None:
+        await write_with_event(
+            self.pool, ["INSERT INTO survey_ratings (call_id, agent_id, seat_id, team, rating, digit, at)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id) DO NOTHING"],
+            [call_id, agent_id, seat_id, team, rating, digit, at], f"surveys/ratings/{call_id}",
+            {"call_id": call_id, "agent_id": agent_id, "team": team, "rating": rating, "at": at.isoformat()})
+
+    async def opt_out(self, phone: str, reason: str, by: str) -> None:
+        await self.pool.execute("INSERT INTO survey_optouts (phone, reason, created_by) VALUES ($1, $2, $3)"
+                                " ON CONFLICT (phone) DO UPDATE SET reason = EXCLUDED.reason", phone, reason, by)
+
+    async def job(self, job_id: int) -> asyncpg.Record | None:
+        return await self.pool.fetchrow("SELECT * FROM survey_jobs WHERE id = $1", job_id)
+
+    async def attempts(self, job_id: int) -> list[asyncpg.Record]:
+        return await self.pool.fetch("SELECT * FROM survey_attempts WHERE job_id = $1 ORDER BY n", job_id)
+
+    async def records(self, since: datetime, until: datetime) -> list[Record]:
+        """Jobs created or finished in [since, until) and ratings in it, flattened for figures."""
+        rows = await self.pool.fetch(
+            "SELECT j.kind, j.state, j.reason, j.resolved, j.rating, j.department, j.district,"
+            " (coalesce(j.finished_at, j.created_at) AT TIME ZONE 'Asia/Shanghai')::date AS day"
+            " FROM survey_jobs j WHERE coalesce(j.finished_at, j.created_at) >= $1"
+            " AND coalesce(j.finished_at, j.created_at) < $2", since, until)
+        ratings = await self.pool.fetch(
+            "SELECT rating, agent_id, team, (at AT TIME ZONE 'Asia/Shanghai')::date AS day FROM survey_ratings"
+            " WHERE at >= $1 AND at < $2", since, until)
+        out = [Record(r["kind"], r["state"], r["reason"], r["resolved"], r["rating"], r["day"], r["department"],
+                      r["district"]) for r in rows]
+        out += [Record("rating", "done", None, None, r["rating"], r["day"], None, None, r["team"], r["agent_id"])
+                for r in ratings]
+        return out
+
+
+def lease_until(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,31 @@
+"""Survey settings: validated at start, one line naming the bad variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from callcenter.infra.errors import StartupError
+from callcenter.surveys.config import load_survey_settings
+
+
+def test_defaults_build_the_policies():
+    s = load_survey_settings()
+    assert s.survey_policy().max_attempts == 3 and not s.survey_policy().hours.rest_days
+    assert s.missed_policy().hours.rest_days and s.missed_policy().within_minutes == 30
+    assert s.scale_().name == "five"
+
+
+@pytest.mark.parametrize(("var", "value"), [
+    ("CALLCENTER_SURVEY_HOURS", "20:00-09:00"),
+    ("CALLCENTER_SURVEY_SCALE", "seven"),
+    ("CALLCENTER_SURVEY_MAX_ATTEMPTS", "0"),
+])
+def test_a_bad_value_names_the_variable(monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(StartupError, match=var):
+        load_survey_settings()
+
+
+def test_three_level_scale_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CALLCENTER_SURVEY_SCALE", "three")
+    assert [lv.label for lv in load_survey_settings().scale_().levels] == ["满意", "基本满意", "不满意"]
