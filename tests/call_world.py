@@ -109,6 +109,10 @@ class World:
             assert busy == {call.agent_id: AgentState.ON_CALL}, (call.state, busy)
         else:
             assert not busy, (call.state, busy)
+        # every agent-leg row of the call is closed but the one still ringing or talking (defect 10)
+        opened = {e.leg for e in self.records if isinstance(e, fx.RecordLeg) and e.call_id == call.call_id}
+        closed = {e.leg for e in self.records if isinstance(e, fx.RecordLegUpdate) and e.ended_at}
+        assert opened - closed <= {call.agent_leg}, (call.state, opened - closed)
         ended = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
         assert len(ended) == (call.state is CallState.ENDED)
 

@@ -219,7 +219,10 @@ class Call:
 
     def agent_leg_created(self, leg: str, seat_id: str | None, now: datetime) -> Step:
         self._do(fx.RecordLeg(self.call_id, leg, seat_id, now))
-        if self.state is CallState.OFFERING and self.agent_leg == leg and not self.moh:
+        if leg != self.agent_leg:  # the call moved on while the originate was on its way
+            self._hangup(leg)
+            self._do(fx.RecordLegUpdate(leg, ended_at=now, cause="call moved on"))
+        elif self.state is CallState.OFFERING and self.agent_leg == leg and not self.moh:
             self._do(fx.StartRingback(leg))
         return self._step()
 
@@ -278,6 +281,8 @@ class Call:
         elif self.state is CallState.OFFERING:
             leg, self.agent_leg = self.agent_leg, None
             self._hangup(leg)
+            if leg:
+                self._do(fx.RecordLegUpdate(leg, ended_at=now, cause="caller hung up"))
             self._do(fx.AgentTransition(self.agent_id or "", AgentAction.OFFER_CANCELLED, self.call_id))
             self._finish(Disposition.ABANDONED, now)
         elif self.state is CallState.BRIDGED:

@@ -169,6 +169,20 @@ def test_caller_hangs_up_while_the_agent_rings_frees_the_agent_without_a_missed_
     assert fx.Hangup("a1-c1") in step.effects and w.agents["1001"].state is AgentState.AVAILABLE
     [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
     assert ended.fields["disposition"] == fx.Disposition.ABANDONED
+    assert fx.RecordLegUpdate("a1-c1", ended_at=w.now, cause="caller hung up") in step.effects  # defect 10
+
+
+def test_an_agent_leg_made_after_the_caller_left_is_hung_up_and_its_row_closed() -> None:
+    """Defect 10: the caller hangs up while the originate is on its way; the leg row written
+    after it must not stay open (nor the agent's phone ring on)."""
+    w = World()
+    c = w.arrive()
+    w.run(c, c.offer("1001", "seat01", w.now))
+    w.run(c, c.caller_gone(w.tick()))
+    step = w.run(c, c.agent_leg_created("a1-c1", "seat01", w.tick()))
+    assert step.effects == (fx.RecordLeg("c1", "a1-c1", "seat01", w.now), fx.ForgetLeg("a1-c1"), fx.Hangup("a1-c1"),
+                            fx.RecordLegUpdate("a1-c1", ended_at=w.now, cause="call moved on"))
+    w.check(c)
 
 
 def test_no_answer_pauses_the_agent_and_puts_the_call_back_in_its_place() -> None:
