@@ -64,13 +64,14 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
     for row in rows:
         call_id = row["call_id"]
         legs = await svc.records.pool.fetch(
-            "SELECT channel_id, answered_at FROM call_legs WHERE call_id=$1 AND ended_at IS NULL", call_id)
+            "SELECT channel_id, answered_at, ended_at FROM call_legs WHERE call_id=$1", call_id)
         stored = StoredCall(
             call_id, row["caller"], row["queue"], row["skill"] or "general", row["priority"],
             row["queue_seq"] or svc.book.next_seq(), row["queued_at"] or row["entered_at"],
             attempts=row["attempts"] or 0, callback_waiting=row["callback_state"] == CallbackRecord.WAITING,
             answered=row["answered_at"] is not None, agent_id=row["agent_id"], seat_id=row["seat_id"],
-            open_legs=tuple((leg["channel_id"], leg["answered_at"] is not None) for leg in legs))
+            open_legs=tuple((leg["channel_id"], leg["answered_at"] is not None) for leg in legs if leg["ended_at"] is None),
+            past_legs=tuple(leg["channel_id"] for leg in legs if leg["ended_at"] is not None))
         call, step = restore(stored, live, svc.clock())
         if call.state is not CallState.ENDED:
             svc.calls[call_id] = call
