@@ -113,10 +113,14 @@ class LegAudit:
                 log.warning("lost_leg_repaired", leg=leg, call_id=svc.legs[leg][0], role=svc.legs[leg][1])
                 self.repaired += 1
                 await self.stasis.on_event(_destroyed(leg, svc.app))
+        busy = set(svc.busy_elsewhere)
+        for seat in busy:  # a fallback call on the seat ended without an endpoint event
+            await svc.endpoint_online(seat)
         freed = _settle_agents(svc)
         if freed:
             log.warning("stuck_agents_freed", agents=freed)
             self.repaired += len(freed)
+        if freed or busy - svc.busy_elsewhere:
             await svc.assign()
         svc.live_view.republish()  # a Redis restart empties the live view; this refills it
 

@@ -69,6 +69,9 @@ class AcdService:
     in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None = None
     # talk + wrap-up of the last calls, for the expected wait announced to callers
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    # seats whose phone carries a channel that is none of the ACD's legs: a call the app_queue
+    # fallback put through while no controller held the app (never offered until it ends)
+    busy_elsewhere: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)
@@ -166,7 +169,21 @@ class AcdService:
             ep = await self.ari.get(f"/endpoints/PJSIP/{seat_id}")
         except AriError:
             return False
+        self.seat_channels(seat_id, ep.get("channel_ids") or [])
         return ep.get("state") == "online"
+
+    def seat_channels(self, seat_id: str, channels: list[str]) -> bool:
+        """The channels on a seat's phone (an endpoint snapshot): the seat is busy elsewhere while
+        one of them is not the ACD's. Returns whether the seat just became free."""
+        foreign = [c for c in channels if c not in self.legs]
+        if foreign and seat_id not in self.busy_elsewhere:
+            self.busy_elsewhere.add(seat_id)
+            log.warning("seat_busy_elsewhere", seat=seat_id, channels=foreign)
+        elif not foreign and seat_id in self.busy_elsewhere:
+            self.busy_elsewhere.discard(seat_id)
+            log.info("seat_free_again", seat=seat_id)
+            return True
+        return False
 
     async def logout(self, agent_id: str) -> Agent:
         slot = self.slot(agent_id)
@@ -216,7 +233,8 @@ class AcdService:
         """Offer every call that can be offered now (longest-idle eligible agent first)."""
         now = self.clock()
         pending = []
-        for qc, agent in next_assignments(self.book, self.agents(), now, self.roster):
+        agents = [a for a in self.agents() if a.seat_id not in self.busy_elsewhere]
+        for qc, agent in next_assignments(self.book, agents, now, self.roster):
             call = self.calls.get(qc.call_id)
             if call is None:
                 self.book.remove(qc.call_id)

@@ -129,4 +129,7 @@ class AcdStasis:
     async def _on_EndpointStateChange(self, event: AriEvent) -> None:
         ep = event.raw.get("endpoint") or {}
         if ep.get("technology") == "PJSIP" and isinstance(ep.get("resource"), str):
+            freed = self.svc.seat_channels(ep["resource"], list(ep.get("channel_ids") or []))
             await self.svc.set_reachable(ep["resource"], ep.get("state") == "online")
+            if freed:
+                await self.svc.assign()

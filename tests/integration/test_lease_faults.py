@@ -63,7 +63,7 @@ async def test_a_redis_restart_keeps_the_active_controller_active(redis_server):
             await until(lambda: active.lease.reclaimed >= redis_server.restarts, timeout=15,
                         what="the active one set the vanished key again")
             mark = active.lease.renewals
-            await until(lambda: active.lease.renewals >= mark + 6, timeout=15, what="renewals after the restart")
+            await until(lambda mark=mark: active.lease.renewals >= mark + 6, timeout=15, what="renewals after the restart")
             assert (active.losses, standby.gains) == (0, 0)
         assert await lives[1].lease_holder("controller:x") == active.lease.owner
         # the active one dies without a word (its task gone, its key left to expire): the standby takes over
