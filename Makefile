@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: setup run test lint unit bench clean
+.PHONY: setup run test lint unit bench images clean
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,9 @@ lint:
 
 bench: setup
 	@for b in scripts/bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+images: setup
+	@python3 docker/build.py
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -34,6 +34,7 @@ from callcenter.infra.redis import LiveState
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
+from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.tickets.plugin import TicketsPlugin
 
 log = get_logger("app")
@@ -47,16 +48,18 @@ class Plugins:
     ivr: IvrPlugin
     acd: AcdPlugin
     board: BoardPlugin
+    metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.tickets, self.ivr, self.acd, self.board]
+        return [self.tickets, self.ivr, self.acd, self.board, self.metrics]
 
 
 def build_plugins() -> Plugins:
     tickets = TicketsPlugin()
     acd = AcdPlugin()
     return Plugins(tickets=tickets, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
-                   board=BoardPlugin(acd=acd.view, tickets=tickets.service))
+                   board=BoardPlugin(acd=acd.view, tickets=tickets.service),
+                   metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 
 
 PLUGINS = web.AppKey("plugins", Plugins)

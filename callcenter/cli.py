@@ -72,7 +72,9 @@ def cmd_seats(settings: Settings, args) -> int:
     from callcenter.infra.asterisk_conf import seat_credentials
     from callcenter.runner import roster_seat_ids
 
-    print(f"SIP registrar 127.0.0.1:{settings.sip_port} (UDP); user = seat id, password below")
+    host = settings.sip_external_address or ("<this host>" if settings.sip_bind == "0.0.0.0" else settings.sip_bind)
+    tls = f", TLS {host}:{settings.sip_tls_port}" if settings.sip_tls_port else ""
+    print(f"SIP registrar {host}:{settings.sip_port} (UDP{tls}); user = seat id, password below")
     for c in seat_credentials(settings, roster_seat_ids()):
         print(f"  {c.seat_id}  {c.password}")
     return 0
@@ -88,10 +90,29 @@ def cmd_sandbox(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_asterisk_config(settings: Settings, args) -> int:
+    """Render the Asterisk config and prompts for a container (compose's asterisk-config job)."""
+    from pathlib import Path
+
+    from callcenter.infra.asterisk_conf import render_all
+    from callcenter.infra.prompts import render_prompts
+    from callcenter.runner import roster_seat_ids
+
+    out = Path(args.dir)
+    if not out.is_absolute():
+        raise Fatal(f"{args.dir}: give the absolute path Asterisk sees (e.g. /srv/callcenter/docker)")
+    for sub in ("etc", "run", "spool", "log", "db", "sounds"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    files = render_all(settings, out / "etc", str(out), roster_seat_ids())
+    n = render_prompts(out / "sounds")
+    print(f"asterisk config: {len(files)} files in {out}/etc, {n} prompts rendered into {out}/sounds")
+    return 0
+
+
 def cmd_doctor(settings: Settings, args) -> int:
     from callcenter.doctor import run_doctor
 
-    return asyncio.run(run_doctor(settings, call=args.call))
+    return asyncio.run(run_doctor(settings, call=args.call, deploy=args.deploy))
 
 
 def cmd_ivr_check(settings: Settings, args) -> int:
@@ -156,7 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("sandbox", help="build the Asterisk sandbox and render prompts").set_defaults(fn=cmd_sandbox)
     p = sub.add_parser("doctor", help="check every dependency and say how to fix what is wrong")
     p.add_argument("--call", action="store_true", help="also place a self-test call through Stasis")
+    p.add_argument("--deploy", action="store_true",
+                   help="a deployed service (container health check): skip the developer tools and sandbox")
     p.set_defaults(fn=cmd_doctor)
+    p = sub.add_parser("asterisk-config", help="render Asterisk's config and prompts into DIR (containers)")
+    p.add_argument("dir", help="absolute directory Asterisk uses, e.g. /srv/callcenter/docker")
+    p.set_defaults(fn=cmd_asterisk_config)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
     p = ivr.add_parser("check", help="validate IVR flow files")
     p.add_argument("files", nargs="+")

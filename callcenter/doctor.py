@@ -84,6 +84,8 @@ async def _controller(s: Settings) -> str:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http, http.get(url) as r:
         data = await r.json()
     if not data.get("ari_connected"):
+        if data.get("active") is False:
+            return f"{url} standby (another controller holds the lease)"
         raise RuntimeError("controller is up but not connected to ARI")
     return f"{url} ari+mqtt connected" if data.get("mqtt_connected") else f"{url} (mqtt not connected)"
 
@@ -132,12 +134,14 @@ async def _selftest_call(s: Settings) -> str:
     raise RuntimeError("no completed self-test call recorded within 10 s")
 
 
-async def run_doctor(settings: Settings, *, call: bool = False, echo=print) -> int:
+async def run_doctor(settings: Settings, *, call: bool = False, deploy: bool = False, echo=print) -> int:
     checks: list[tuple[str, Callable[[Settings], Awaitable[str]]]] = [
         ("postgres", _postgres), ("migrations", _migrations), ("redis", _redis), ("mqtt", _mqtt),
         ("tools", _tools), ("sandbox", _sandbox), ("flows", _flows), ("ari", _ari),
         ("controller", _controller),
     ]
+    if deploy:  # a container: no developer tools, no sandbox (Asterisk is its own service)
+        checks = [c for c in checks if c[0] not in ("tools", "sandbox")]
     if call:
         checks.append(("selftest call", _selftest_call))
     failed = 0

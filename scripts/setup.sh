@@ -28,6 +28,31 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Docker, for the deployment images (docker/) and their test: Debian's docker.io, and dockerd
+# started when nothing runs it. Without a bridge: these machines reach only loopback and a
+# bridge would take a private address range (compose uses the host network here). Skipped,
+# with a note, when not root or when it cannot be installed: the docker test then skips.
+if [ "${CALLCENTER_SKIP_DOCKER:-0}" != 1 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "note: not root, Docker not set up (the docker test will be skipped)"
+  else
+    if ! command -v dockerd >/dev/null || ! command -v docker-compose >/dev/null; then
+      say "installing docker.io and docker-compose"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+          docker.io docker-compose >/dev/null; } || echo "note: docker.io could not be installed"
+    fi
+    if command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then
+      say "starting dockerd"
+      mkdir -p /var/log/callcenter
+      # shellcheck disable=SC2086  # the arguments are meant to split
+      setsid dockerd ${CALLCENTER_DOCKERD_ARGS:---bridge=none --iptables=false --ip-masq=false} \
+        >/var/log/callcenter/dockerd.log 2>&1 </dev/null &
+      for i in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+      docker info >/dev/null 2>&1 || echo "note: dockerd did not start (/var/log/callcenter/dockerd.log)"
+    fi
+  fi
+fi
+
 if ! answers 5432; then
   say "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start

@@ -36,6 +36,11 @@ class Journal:
         self.retries = 0  # attempts repeated while a store was unreachable
         self.retry_first_s, self.retry_max_s = retry_first_s, retry_max_s
 
+    @property
+    def pending(self) -> int:
+        """Writes waiting for PostgreSQL/Redis (grows while one of them is away)."""
+        return self._queue.qsize()
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="acd-journal")
 

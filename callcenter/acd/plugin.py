@@ -39,6 +39,10 @@ class AcdPlugin:
         self.view: Provided[AcdView] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
 
+    def journal_backlog(self) -> int:
+        svc = self.service.maybe()
+        return svc.journal.pending if svc is not None else 0
+
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
 

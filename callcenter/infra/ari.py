@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
+from callcenter.infra.latency import Latency
 from callcenter.infra.logging import get_logger
 
 log = get_logger("ari")
@@ -99,6 +101,7 @@ class AriClient:
         self.tolerated = 0  # ... of which `safe()` expected (the channel or bridge was already gone)
         self.requests = 0  # REST calls made
         self.events = 0  # events received
+        self.latency = Latency()  # seconds per REST call (each attempt), for /metrics
 
     async def __aenter__(self) -> AriClient:
         await self.open()
@@ -130,10 +133,12 @@ class AriClient:
         attempts = self._retries + 1 if retry else 1
         for attempt in range(attempts):
             self.requests += 1
+            started = time.monotonic()
             try:
                 async with self._session.request(method, f"{self.url}/ari{path}", params=clean,
                                                  json=json_body) as resp:
                     body = await resp.text()
+                    self.latency.observe(time.monotonic() - started)
                     if resp.status in self.RETRY_STATUSES and attempt + 1 < attempts:
                         await asyncio.sleep(0.05 * 2**attempt)
                         continue

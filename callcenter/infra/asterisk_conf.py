@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.infra.settings import REPO_ROOT, Settings
+from callcenter.infra.trunk import carrier_dids, pjsip_trunk, seat_media, transport_nat, transport_tls
 
 TEMPLATE_DIR = REPO_ROOT / "asterisk_conf"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -48,8 +49,11 @@ def _pjsip_seats(creds: list[SeatCredential]) -> str:
 
 
 def render_values(settings: Settings, inst_dir: str, seats: Sequence[str], *,
-                  simulated_pstn: bool = True) -> dict[str, str]:
+                  simulated_pstn: bool | None = None) -> dict[str, str]:
+    """Placeholder values; outside calls go to the PSTN simulator unless a trunk is configured."""
     creds = seat_credentials(settings, seats)
+    if simulated_pstn is None:
+        simulated_pstn = settings.trunk_mode == "none"
     return {
         "instance": settings.asterisk_instance,
         "inst_dir": inst_dir,
@@ -59,7 +63,17 @@ def render_values(settings: Settings, inst_dir: str, seats: Sequence[str], *,
         "ari_app": settings.ari_app,
         "http_port": str(settings.http_port),
         "agi_port": str(settings.agi_port),
+        "agi_host": settings.agi_dial_host,
+        "agi_url2": f"agi://{settings.agi_dial_host}:{settings.agi_standby_port}" if settings.agi_standby_port else "",
+        "ari_bind": settings.ari_bind,
+        "sip_bind": settings.sip_bind,
         "sip_port": str(settings.sip_port),
+        "transport_nat": transport_nat(settings),
+        "transport_tls": transport_tls(settings),
+        "seat_media": seat_media(settings),
+        "pjsip_trunk": pjsip_trunk(settings),
+        "carrier_dids": carrier_dids(settings),
+        "outbound_cid": settings.trunk_caller_id,
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
         "outbound_prefix": "Local/" if simulated_pstn else "PJSIP/",

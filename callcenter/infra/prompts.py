@@ -44,7 +44,6 @@ def render_prompt(text: str, out: Path, voice: str = "cmn") -> None:
 
 def install_prompts(root: Path, texts: dict[str, str] | None = None) -> int:
     """Render changed prompts into the sandbox root; returns how many were rendered."""
-    texts = prompt_texts() if texts is None else texts
     target = root / SOUNDS_SUBDIR
     target.mkdir(parents=True, exist_ok=True)
     # the channel language is "en": make sounds/en/callcenter resolve to the same files
@@ -52,6 +51,13 @@ def install_prompts(root: Path, texts: dict[str, str] | None = None) -> int:
         lang_dir = root / "usr/share/asterisk/sounds" / lang
         if lang_dir.is_dir() and not lang_dir.is_symlink() and not (lang_dir / "callcenter").exists():
             (lang_dir / "callcenter").symlink_to("../callcenter")
+    return render_prompts(target, texts)
+
+
+def render_prompts(target: Path, texts: dict[str, str] | None = None) -> int:
+    """Render changed prompts into `target` (a sounds/callcenter directory); returns how many."""
+    texts = prompt_texts() if texts is None else texts
+    target.mkdir(parents=True, exist_ok=True)
     manifest_path = target / ".manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text())

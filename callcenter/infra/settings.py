@@ -6,14 +6,23 @@ with a separate database, Redis index, MQTT prefix and ports.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Defaults that are public (they are in this repository): fine on one machine, refused in prod.
+DEV_SECRETS = {
+    "sip_secret": "dev-seat-secret",
+    "ari_password": "callcenter-dev",
+    "session_secret": "dev-session-secret",
+}
+DEV_DB_PASSWORD = "callcenter"
 
 
 class Settings(BaseSettings):
@@ -39,7 +48,32 @@ class Settings(BaseSettings):
     sip_port: int = Field(5060, ge=1, le=65535)
     rtp_start: int = Field(10000, ge=1024, le=65000)
     rtp_end: int = Field(10999, ge=1024, le=65535)
-    sip_secret: str = "dev-seat-secret"
+    sip_secret: str = DEV_SECRETS["sip_secret"]
+    session_secret: str = DEV_SECRETS["session_secret"]  # signs browser sessions (accounts)
+    metrics_token: str = ""  # bearer token for /metrics; empty = open (dev only)
+
+    # where Asterisk listens (rendered into pjsip.conf / http.conf) and where its dialplan
+    # reaches the FastAGI server; loopback unless a deployment says otherwise
+    sip_bind: str = "127.0.0.1"
+    ari_bind: str = "127.0.0.1"
+    agi_connect_host: str | None = None  # default: agi_host (127.0.0.1 when that is a wildcard)
+    agi_standby_port: int | None = Field(None, ge=1, le=65535)  # the standby controller's FastAGI
+    sip_external_address: str | None = None  # public address behind NAT (softphones elsewhere)
+    sip_local_net: str = ""  # comma-separated CIDRs that are *not* behind the NAT
+    sip_tls_port: int = Field(0, ge=0, le=65535)  # 0: no TLS transport
+    sip_tls_cert: str = ""  # certificate and key files as Asterisk sees them
+    sip_tls_key: str = ""
+    seat_srtp: bool = False  # seats must use SRTP (SDES keys, so only over TLS)
+
+    # the carrier trunk (see callcenter/infra/trunk.py and docker/README.md)
+    trunk_mode: Literal["none", "ip", "register"] = "none"
+    trunk_host: str = ""  # host[:port] of the carrier's SBC
+    trunk_match: str = ""  # addresses/CIDRs the carrier sends from (default: trunk_host)
+    trunk_user: str = ""
+    trunk_password: str = ""
+    trunk_dids: str = "12345"  # DID[=hotline],... e.g. 12345,12315,08123612345=12345
+    trunk_caller_id: str = "12345"
+    trunk_codecs: str = "alaw"
 
     asterisk_cache: Path = Path("/var/cache/callcenter")
     asterisk_instance: str = "run"
@@ -53,6 +87,33 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     timezone: str = "Asia/Shanghai"
     ticket_prefix: str = "PZH"
+
+    @field_validator("sip_bind", "ari_bind")
+    @classmethod
+    def _ip(cls, v: str) -> str:
+        try:
+            ipaddress.ip_address(v)
+        except ValueError:
+            raise ValueError("must be an IP address (0.0.0.0 for every interface)") from None
+        return v
+
+    @field_validator("trunk_caller_id")
+    @classmethod
+    def _caller_id(cls, v: str) -> str:
+        if not v.lstrip("+").isdigit():
+            raise ValueError("must be a telephone number (digits)")
+        return v
+
+    @model_validator(mode="after")
+    def _trunk_and_prod(self) -> Settings:
+        from callcenter.infra.trunk import check_trunk
+
+        problems = check_trunk(self)
+        if self.env == "prod":
+            problems += unsafe_defaults(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -83,12 +144,32 @@ class Settings(BaseSettings):
         return v
 
     @property
+    def agi_dial_host(self) -> str:
+        """The address the dialplan's AGI() connects to."""
+        if self.agi_connect_host:
+            return self.agi_connect_host
+        return "127.0.0.1" if self.agi_host in ("0.0.0.0", "::", "") else self.agi_host
+
+    @property
     def ari_ws_url(self) -> str:
         return self.ari_url.replace("http", "ws", 1) + "/ari/events"
 
     @property
     def ari_port(self) -> int:
         return urlsplit(self.ari_url).port or 8088
+
+
+def unsafe_defaults(s: Settings) -> list[str]:
+    """One line per setting that production must not run with (public defaults, no token)."""
+    out = [f"CALLCENTER_{name.upper()}: the public default is not allowed with CALLCENTER_ENV=prod"
+           for name, default in DEV_SECRETS.items() if getattr(s, name) in (default, "")]
+    password = urlsplit(s.database_url).password
+    if password in (None, "", DEV_DB_PASSWORD):
+        out.append("CALLCENTER_DATABASE_URL: the database password is the public default or empty; "
+                   "not allowed with CALLCENTER_ENV=prod")
+    if not s.metrics_token:
+        out.append("CALLCENTER_METRICS_TOKEN: required with CALLCENTER_ENV=prod (bearer token for /metrics)")
+    return out
 
 
 class SettingsError(Exception):
@@ -100,7 +181,8 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = [
-            f"CALLCENTER_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            f"CALLCENTER_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" if err["loc"]
+            else str(err["msg"]).removeprefix("Value error, ")
             for err in exc.errors()
         ]
         raise SettingsError("; ".join(lines)) from None

@@ -3,8 +3,9 @@ loops without input, the agent escape (``0``) and menu depth (see :mod:`.schema`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+
+from callcenter.infra.graphs import cycles
 
 from .issues import Issue, LineMap
 from .schema import INPUT_TYPES, TERMINAL_TYPES, VALID_DIGITS, Flow, MenuNode
@@ -32,57 +33,7 @@ def _input_free_cycles(flow: Flow) -> list[list[str]]:
         for nid, node in flow.nodes.items()
         if node.type not in INPUT_TYPES and node.type not in TERMINAL_TYPES
     }
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    out: list[list[str]] = []
-    counter = 0
-
-    def strong(v: str) -> None:  # Tarjan, iterative enough for small flows
-        nonlocal counter
-        work: list[tuple[str, Iterator[str]]] = [(v, iter(sub.get(v, [])))]
-        index[v] = low[v] = counter
-        counter += 1
-        stack.append(v)
-        on_stack.add(v)
-        while work:
-            node, it = work[-1]
-            advanced = False
-            for w in it:
-                if w not in sub:
-                    continue
-                if w not in index:
-                    index[w] = low[w] = counter
-                    counter += 1
-                    stack.append(w)
-                    on_stack.add(w)
-                    work.append((w, iter(sub.get(w, []))))
-                    advanced = True
-                    break
-                if w in on_stack:
-                    low[node] = min(low[node], index[w])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.append(w)
-                    if w == node:
-                        break
-                if len(comp) > 1 or node in sub.get(node, []):
-                    out.append(comp)
-
-    for v in sub:
-        if v not in index:
-            strong(v)
-    return out
+    return cycles(sub)
 
 
 def _leads_to_queue(flow: Flow, nid: str, seen: set[str] | None = None) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from callcenter.infra.graphs import cycles
+
 PKG = Path(__file__).resolve().parents[3] / "callcenter"
 TOP_LEVEL = {"app", "cli", "runner", "seed", "doctor", "context"}  # may import features
 MAX_LINES = 400
@@ -71,40 +73,7 @@ GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[list[str]] = []
-    counter = [0]
-
-    def strong(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph.get(v, ()):
-            if w not in index:
-                strong(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            strong(v)
-    return out
+    return sorted(sorted(c) for c in cycles(graph))
 
 
 def _feature(name: str) -> str | None:
@@ -117,6 +86,7 @@ def _feature(name: str) -> str | None:
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+    assert _cycles({"a": {"a"}, "b": {"x"}}) == [["a"]]  # a self loop; edges out of the graph ignored
 
 
 def test_no_import_cycles():

@@ -1,0 +1,1 @@
+"""Prometheus `/metrics`: the figures an operator alerts on (docker/prometheus/)."""

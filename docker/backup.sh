@@ -1,0 +1,33 @@
+#!/bin/sh
+# PostgreSQL backup and restore for the 12345 hall (pg_dump custom format).
+#   backup.sh dump              write $BACKUP_DIR/callcenter-<UTC time>.dump, keep the last $BACKUP_KEEP
+#   backup.sh restore FILE      restore FILE into the database (replaces its tables), one transaction
+#   backup.sh list              the dumps there are
+# The database comes from CALLCENTER_DATABASE_URL (the same env file as the controller). Runs
+# as the compose job `backup` (docker/README.md) or on any host with pg_dump >= the server's.
+set -eu
+URL="${CALLCENTER_DATABASE_URL:?set CALLCENTER_DATABASE_URL}"
+DIR="${BACKUP_DIR:-/backups}"
+KEEP="${BACKUP_KEEP:-14}"
+case "${1:-dump}" in
+dump)
+  mkdir -p "$DIR"
+  out="$DIR/callcenter-$(date -u +%Y%m%dT%H%M%SZ).dump"
+  pg_dump --format=custom --no-owner --file="$out.partial" "$URL"
+  mv "$out.partial" "$out"
+  echo "backup: wrote $out ($(wc -c < "$out") bytes)"
+  ls -1 "$DIR"/callcenter-*.dump | sort | head -n "-$KEEP" | while read -r old; do rm -f "$old"; echo "backup: removed $old"; done
+  ;;
+restore)
+  file="${2:?backup.sh restore FILE}"
+  [ -f "$file" ] || { echo "backup: no such file $file" >&2; exit 2; }
+  pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname="$URL" "$file"
+  echo "backup: restored $file"
+  ;;
+list)
+  ls -l "$DIR"/callcenter-*.dump 2>/dev/null || echo "backup: no dumps in $DIR"
+  ;;
+*)
+  echo "usage: backup.sh dump | restore FILE | list" >&2; exit 2
+  ;;
+esac

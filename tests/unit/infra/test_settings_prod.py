@@ -1,0 +1,57 @@
+"""Production settings refuse public defaults; bind addresses and the trunk come from settings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from callcenter.infra.settings import SettingsError, load_settings
+
+SAFE = dict(env="prod", sip_secret="s3cret-seat", ari_password="s3cret-ari", session_secret="s3cret-sess",
+            metrics_token="tok", database_url="postgresql://cc:pw-not-default@db:5432/cc")
+
+
+def test_prod_with_every_secret_set_starts():
+    s = load_settings(**SAFE)
+    assert s.env == "prod"
+
+
+@pytest.mark.parametrize("field,value,named", [
+    ("sip_secret", "dev-seat-secret", "CALLCENTER_SIP_SECRET"),
+    ("ari_password", "callcenter-dev", "CALLCENTER_ARI_PASSWORD"),
+    ("session_secret", "dev-session-secret", "CALLCENTER_SESSION_SECRET"),
+    ("metrics_token", "", "CALLCENTER_METRICS_TOKEN"),
+    ("database_url", "postgresql://callcenter:callcenter@db/cc", "CALLCENTER_DATABASE_URL"),
+    ("database_url", "postgresql://callcenter@db/cc", "CALLCENTER_DATABASE_URL"),
+])
+def test_prod_refuses_each_default_secret_and_names_it(field, value, named):
+    with pytest.raises(SettingsError) as err:
+        load_settings(**{**SAFE, field: value})
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(named)
+    assert msg.count("CALLCENTER_") <= 2  # only the one variable (and CALLCENTER_ENV) is named
+
+
+def test_dev_keeps_working_defaults():
+    s = load_settings(env="dev")
+    assert s.sip_bind == "127.0.0.1" and s.ari_bind == "127.0.0.1" and s.trunk_mode == "none"
+
+
+def test_bad_bind_address_is_named():
+    with pytest.raises(SettingsError, match="^CALLCENTER_SIP_BIND: .*IP address"):
+        load_settings(sip_bind="not-an-ip")
+
+
+def test_seats_command_refuses_public_default_in_prod(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "CALLCENTER_ENV": "prod", "PYTHONPATH": sys.path[0]}
+    from callcenter.infra.settings import REPO_ROOT
+
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    res = subprocess.run([sys.executable, "-m", "callcenter.cli", "seats"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2
+    assert "CALLCENTER_SIP_SECRET: the public default is not allowed" in res.stderr
+    assert "dev-seat-secret" not in res.stdout
