@@ -105,8 +105,9 @@ class Controller:
     def start(self) -> None:
         env = {**os.environ, **{f"CALLCENTER_{k.upper()}": str(v) for k, v in self.settings.model_dump().items()
                                 if v is not None}}
-        self.proc = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "run"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=self.log.open("ab"))
+        with self.log.open("ab") as err:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "run"], env=env,
+                                         stdout=subprocess.DEVNULL, stderr=err)
 
     def kill9(self) -> None:
         if self.proc:
@@ -278,7 +279,7 @@ class Run:
                 "open_legs": open_legs, "channels_left": channels, "stuck_agents": stuck, "missed_paused": paused,
                 "history_breaks": chain_breaks, "unpublished": unpublished}
 
-    async def main(self) -> None:
+    async def main(self) -> list[dict]:
         await db.fresh_database(ADMIN_DSN, self.dbname)
         self.redis.start()
         self.mqtt.start()
@@ -329,6 +330,7 @@ class Run:
                 print(" | ".join(keys))
                 for r in results:
                     print(" | ".join(str(r.get(k, "-")) for k in keys))
+                return results
         finally:
             for c in self.controllers:
                 c.stop()
