@@ -212,10 +212,22 @@ class AcdService:
                     self.transition(slot, "reachable")
                 elif not online and a.state in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP):
                     self.transition(slot, "unreachable")
+                elif not online and a.state is AgentState.ON_CALL and a.current_call_id in self.calls:
+                    self._agent_lost(self.calls[a.current_call_id], seat_id)
             except IllegalAgentTransition as exc:
                 log.warning("reachability_ignored", seat=seat_id, error=str(exc))
         if online:
             await self.assign()
+
+    def _agent_lost(self, call: Call, seat_id: str) -> None:
+        """The phone died mid-call: the call decides (in order with its own events), then the
+        agent, in wrap-up now, is marked unreachable."""
+        async def job() -> None:
+            await self.executor.run(call, call.agent_lost(self.clock()))
+            await self.set_reachable(seat_id, False)
+
+        if self.in_order is not None:
+            self.in_order(call.call_id, job, "agent lost")
 
     # ------------------------------------------------------------------- calls
     def waiting(self) -> list[tuple[QueuedCall, int]]:

@@ -56,3 +56,30 @@ async def test_a_seat_on_a_fallback_call_is_not_offered_a_call(stack, settings):
         await phone.hangup(waiting)
     finally:
         sp.kill()
+
+
+async def test_a_softphone_dying_mid_call_puts_the_caller_back_first_in_line(stack, settings, pool):
+    """Issue 10, also seen: a softphone killed mid-call left the citizen in dead air until they
+    hung up. Now the caller goes back to the front of the line (with an apology) and the agent
+    is unreachable."""
+    phone = Phone(stack)
+    acd, ari = phone.acd, phone.ari
+    sp = Baresip("seat07", seat_password(settings.sip_secret, "seat07"), settings.sip_port)
+    sp.start()
+    try:
+        await until(lambda: acd.endpoint_online("seat07"), timeout=15, what="seat07 registered")
+        await acd.login("1007", "seat07", override_by="pytest")
+        call = await phone.call()
+        await until(lambda: acd.calls[call].state == "bridged", timeout=15, what="bridged on the softphone")
+        sp.kill()  # no BYE, no unregister
+        await until(lambda: acd.calls[call].state == "queued", timeout=30, what="caller back in line")
+        assert acd.book.ordered_all()[0].call_id == call
+        assert await ari.safe(ari.get(f"/channels/{call}")) is not None  # the caller is still there
+        await until(lambda: phone.agent("1007").state is AgentState.UNREACHABLE, what="agent unreachable")
+        await phone.hangup(call)
+        await until(lambda: call not in acd.calls, what="call ended")
+        await acd.journal.flush()
+        assert await pool.fetchval("SELECT disposition FROM calls WHERE call_id=$1", call) == "answered"
+        assert await pool.fetchval("SELECT count(*) FROM call_legs WHERE ended_at IS NULL") == 0
+    finally:
+        sp.kill()
