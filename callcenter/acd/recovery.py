@@ -10,10 +10,12 @@ PostgreSQL and ARI, and the leg audit turns a leg gone missing into its hang-up 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from callcenter.acd.calls import CallState
 from callcenter.acd.effects import AgentAction, CallbackRecord
 from callcenter.acd.repository import restore_agent
-from callcenter.acd.restart import StoredCall, restore, settle_agents
+from callcenter.acd.restart import FALLBACK_CONTEXT, StoredCall, fallback_callers, restore, settle_agents
 from callcenter.acd.service import AcdService, AgentSlot
 from callcenter.infra.ari import AriEvent
 from callcenter.infra.logging import get_logger
@@ -47,6 +49,7 @@ async def resync(svc: AcdService, stasis) -> None:
                 await stasis.on_event(_destroyed(leg, svc.app))
     if not svc.calls:
         await _restore_calls(svc, live)
+    await _record_fallback_calls(svc)
     _settle_agents(svc)
     # reachability may have changed while disconnected
     for slot in list(svc.slots.values()):
@@ -76,6 +79,33 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
         if call.state is not CallState.ENDED:
             svc.calls[call_id] = call
         await svc.executor.run(call, step)
+
+
+async def _record_fallback_calls(svc: AcdService) -> None:
+    """Callers the app_queue fallback took while no controller held the app get their row, and
+    the app follows their channels to close it (`AcdStasis` on ChannelDestroyed)."""
+    channels = await svc.ari.get("/channels")
+    ids = {ch.get("id") for ch in channels}
+    for row in await svc.records.pool.fetch(  # followed before, ended while nobody listened
+            "SELECT call_id FROM calls WHERE line = $1 AND queue IS NULL AND ended_at IS NULL", FALLBACK_CONTEXT):
+        if row["call_id"] not in ids:
+            svc.end_fallback_call(row["call_id"])
+    for ch in fallback_callers(channels, svc.fallback_calls):
+        channel_id, now = ch["id"], svc.clock()
+        svc.fallback_calls.add(channel_id)
+        at = _asterisk_time(ch.get("creationtime")) or now
+        caller = (ch.get("caller") or {}).get("number", "")
+        svc.journal.write("fallback call", lambda c=channel_id, n=caller, t=at: svc.records.call_started(
+            c, caller=n, dnis="", at=t, vars={"fallback": "app_queue"}, line=FALLBACK_CONTEXT))
+        await svc.ari.safe(svc.ari.post(f"/applications/{svc.app}/subscription", eventSource=f"channel:{channel_id}"))
+        log.warning("fallback_call_recorded", call_id=channel_id)
+
+
+def _asterisk_time(value: object) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
 
 
 def _settle_agents(svc: AcdService) -> list[str]:

@@ -5,9 +5,10 @@ carries these out."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from callcenter.acd import effects as fx
 from callcenter.acd.agents import AgentState
@@ -106,3 +107,14 @@ def settle_agents(agents: Iterable[tuple[str, AgentState]], calls: Iterable[Call
         elif state is AgentState.ON_CALL:
             out.append(fx.AgentTransition(agent_id, AgentAction.HANGUP))
     return out
+
+
+FALLBACK_CONTEXT = "fallback"  # the dialplan context of the app_queue fallback
+
+
+def fallback_callers(channels: Iterable[Mapping[str, Any]], known: Collection[str]) -> list[Mapping[str, Any]]:
+    """Callers the app_queue fallback holds (waiting or talking) that the record does not know
+    yet: to be recorded when the controller comes back, and closed when they hang up. (A seat's
+    own channel in the queue runs AppQueue; it is the seat's, not a caller.)"""
+    return [ch for ch in channels if (ch.get("dialplan") or {}).get("context") == FALLBACK_CONTEXT
+            and (ch.get("dialplan") or {}).get("app_name") != "AppQueue" and ch.get("id") not in known]

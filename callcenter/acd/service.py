@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
 from callcenter.acd.calls import Call, CallbackPolicy, LineFacts
+from callcenter.acd.effects import Disposition, RecordEvent
 from callcenter.acd.executor import Executor
 from callcenter.acd.journal import Journal
 from callcenter.acd.liveview import LiveView
@@ -72,6 +73,7 @@ class AcdService:
     # seats whose phone carries a channel that is none of the ACD's legs: a call the app_queue
     # fallback put through while no controller held the app (never offered until it ends)
     busy_elsewhere: set[str] = field(default_factory=set)
+    fallback_calls: set[str] = field(default_factory=set)  # the fallback's callers the app follows
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)
@@ -228,6 +230,13 @@ class AcdService:
 
         if self.in_order is not None:
             self.in_order(call.call_id, job, "agent lost")
+
+    def end_fallback_call(self, call_id: str) -> None:
+        """A caller the app_queue fallback took has gone: its row is closed as `fallback`."""
+        self.fallback_calls.discard(call_id)
+        now = self.clock()
+        self.journal.write("fallback call end", lambda: self.records.update(
+            call_id, RecordEvent.ENDED, at=now, ended_at=now, disposition=Disposition.FALLBACK))
 
     # ------------------------------------------------------------------- calls
     def waiting(self) -> list[tuple[QueuedCall, int]]:

@@ -96,6 +96,8 @@ class AcdStasis:
         channel = event.channel_id or ""
         owner = svc.legs.get(channel)
         if owner is None:
+            if channel in svc.fallback_calls:  # a caller the app_queue fallback took has hung up
+                svc.end_fallback_call(channel)
             return
         call_id, role = owner
         call = svc.calls.get(call_id)

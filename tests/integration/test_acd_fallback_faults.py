@@ -16,7 +16,7 @@ from callcenter.infra.ari import TRUNK_FORMATS
 from callcenter.infra.asterisk_conf import seat_password
 
 
-async def test_a_seat_on_a_fallback_call_is_not_offered_a_call(stack, settings):
+async def test_a_seat_on_a_fallback_call_is_not_offered_a_call(stack, settings, pool):
     phone = Phone(stack)
     acd, ari = phone.acd, phone.ari
     sp = Baresip("seat06", seat_password(settings.sip_secret, "seat06"), settings.sip_port)
@@ -39,6 +39,12 @@ async def test_a_seat_on_a_fallback_call_is_not_offered_a_call(stack, settings):
         await until(seat_talking, timeout=30, what=f"the fallback put a call through to seat06 ({sp.output()[-800:]})")
         ari.start_events()  # the controller is back
         await until(lambda: "seat06" in acd.busy_elsewhere, timeout=15, what="seat06 seen busy on takeover")
+        # the fallback's caller gets its row when the controller comes back
+        await until(lambda: leg in acd.fallback_calls, what="the fallback call followed")
+        await acd.journal.flush()
+        row = await pool.fetchrow("SELECT line, ended_at FROM calls WHERE call_id=$1", leg)
+        assert row is not None and row["line"] == "fallback" and row["ended_at"] is None
+        assert await pool.fetchval("SELECT count(*) FROM calls WHERE line = 'fallback'") == 1  # not the seat's
         waiting = await phone.call()
         await acd.assign()
         assert acd.calls[waiting].state == "queued"  # never offered to the seat the fallback uses
@@ -51,6 +57,10 @@ async def test_a_seat_on_a_fallback_call_is_not_offered_a_call(stack, settings):
             return "seat06" not in acd.busy_elsewhere
 
         await until(freed, timeout=15, what="seat06 free again")
+        await until(lambda: leg not in acd.fallback_calls, what="the fallback call's end seen")
+        await acd.journal.flush()
+        row = await pool.fetchrow("SELECT disposition, ended_at FROM calls WHERE call_id=$1", leg)
+        assert row["disposition"] == "fallback" and row["ended_at"] is not None
         await until(lambda: acd.calls[waiting].state == "bridged", timeout=20, what="the waiting call on seat06")
         assert acd.calls[waiting].agent_id == "1006"
         await phone.hangup(waiting)

@@ -10,7 +10,7 @@ from call_world import T0
 from callcenter.acd import effects as fx
 from callcenter.acd.agents import AgentState
 from callcenter.acd.calls import Call, CallState
-from callcenter.acd.restart import StoredCall, leg_number, restore, settle_agents
+from callcenter.acd.restart import StoredCall, fallback_callers, leg_number, restore, settle_agents
 
 NOW = T0 + timedelta(minutes=10)
 
@@ -105,3 +105,14 @@ def test_settling_frees_agents_no_call_holds_and_completes_an_answer() -> None:
     assert settle_agents(agents, calls) == [
         fx.AgentTransition("1001", fx.AgentAction.ANSWER), fx.AgentTransition("1004", fx.AgentAction.HANGUP),
         fx.AgentTransition("1005", fx.AgentAction.OFFER_CANCELLED)]
+
+
+def test_the_fallbacks_callers_are_the_ones_to_record() -> None:
+    """Issue 10, defect 9: fallback calls left no row; the controller records the callers the
+    app_queue fallback holds when it comes back (not the seats' own channels, not twice)."""
+    def ch(cid: str, context: str, app: str) -> dict:
+        return {"id": cid, "dialplan": {"context": context, "app_name": app}}
+
+    channels = [ch("f1", "fallback", "Queue"), ch("f2", "fallback", "Playback"), ch("s1", "fallback", "AppQueue"),
+                ch("c1", "queue-direct", "Stasis"), ch("f0", "fallback", "Queue"), {"id": "x"}]
+    assert [c["id"] for c in fallback_callers(channels, {"f0"})] == ["f1", "f2"]
