@@ -24,6 +24,7 @@ from callcenter.calls.records import CallRecords
 from callcenter.calls.selftest import SelfTest
 from callcenter.calls.stasis import StasisRouter
 from callcenter.context import CONTEXT, SETTINGS, Context, Plugin
+from callcenter.dispatch.plugin import DispatchPlugin
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
@@ -45,19 +46,21 @@ class Plugins:
     """The features, typed; `ordered()` is the start order."""
 
     tickets: TicketsPlugin
+    dispatch: DispatchPlugin
     ivr: IvrPlugin
     acd: AcdPlugin
     board: BoardPlugin
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.tickets, self.ivr, self.acd, self.board, self.metrics]
+        return [self.tickets, self.dispatch, self.ivr, self.acd, self.board, self.metrics]
 
 
 def build_plugins() -> Plugins:
-    tickets = TicketsPlugin()
+    dispatch = DispatchPlugin()
+    tickets = TicketsPlugin(dispatch=dispatch.service)
     acd = AcdPlugin()
-    return Plugins(tickets=tickets, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
+    return Plugins(tickets=tickets, dispatch=dispatch, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 

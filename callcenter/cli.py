@@ -1,4 +1,4 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, dispatch."""
 
 from __future__ import annotations
 
@@ -187,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     p = ivr.add_parser("check", help="validate IVR flow files")
     p.add_argument("files", nargs="+")
     p.set_defaults(fn=cmd_ivr_check)
+    from callcenter.dispatch.cli import add_parser as add_dispatch
+
+    add_dispatch(sub)
     args = parser.parse_args(argv)
 
     from callcenter.infra.logging import configure_logging

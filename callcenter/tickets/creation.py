@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.infra.logging import get_logger
-from callcenter.tickets import notifier
+from callcenter.tickets import learned, notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_roles
 from callcenter.tickets.dedup import TicketSummary, find_duplicate
@@ -85,7 +85,11 @@ class TicketIntake:
             if created is None:  # a concurrent request with the same key won the race
                 created = await self._replay(conn, key or "", digest)
             assert created is not None
-            return created
+        if created.created:  # after the write, on another connection: the dispatch feature's part
+            if isinstance(body, TicketCreate) and body.lead:
+                await learned.learn(store.dispatch, created.ticket, "human_dispatch", str(who))
+            await learned.observe(store.dispatch, created.ticket, created.routing)
+        return created
 
     async def _replay(self, conn: asyncpg.Connection, key: str, digest: str | None) -> Created | None:
         s = await repo.by_idempotency_key(conn, key)
@@ -134,7 +138,7 @@ class TicketIntake:
         elif isinstance(body, TicketCreate) and body.lead:
             events.append(apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
         else:
-            decision = store.rules.route_ticket(t)
+            decision = learned.route(store.rules.route_ticket(t), t, store.dispatch)
             if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
                 events.append(apply(t, Action.DISPATCH, actor=ROUTER, lead=decision.lead,
                                       assisting=list(decision.assisting), **opts))

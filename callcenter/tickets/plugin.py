@@ -20,6 +20,7 @@ from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided
 from callcenter.tickets import catalog
 from callcenter.tickets.endpoints import add_routes
+from callcenter.tickets.learned import LearnedDispatch
 from callcenter.tickets.routes import TicketRoutes
 from callcenter.tickets.service import TicketService
 
@@ -30,8 +31,9 @@ SWEEP_INTERVAL = 60.0  # seconds between SLA sweeps
 class TicketsPlugin:
     name = "tickets"
 
-    def __init__(self) -> None:
+    def __init__(self, dispatch: Provided[LearnedDispatch] | None = None) -> None:
         self.service: Provided[TicketService] = Provided("tickets service")
+        self.dispatch = dispatch  # the learned dispatch service (callcenter/dispatch), when wired
 
     def routes(self, app: web.Application) -> None:
         add_routes(app, TicketRoutes(self.service).endpoints())
@@ -48,7 +50,8 @@ class TicketsPlugin:
                 f"{'kept as stored' if stored else 'stored from the bundled file'}, {len(rules.topics)} topics")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = await TicketService.open(ctx.pool, prefix=ctx.settings.ticket_prefix)
+        svc = await TicketService.open(ctx.pool, prefix=ctx.settings.ticket_prefix,
+                                       dispatch=self.dispatch.maybe if self.dispatch else None)
         self.service.set(svc)
         sweeper = asyncio.create_task(svc.sweeper.run(SWEEP_INTERVAL, refresh=svc.admin.refresh_topics),
                                       name="tickets-sla-sweeper")

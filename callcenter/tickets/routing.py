@@ -1,7 +1,8 @@
 """Routing: the department catalogue and dispatch rules (派单目录 / 派单规则).
 
-Both are data (``data/departments.yaml``, ``data/routing_rules.yaml``); see the comments in
-the rules file for how a :class:`RoutingDecision` is scored.
+Both are data: the catalogue is the dispatch feature's complete 派单目录
+(``callcenter/dispatch/data/catalogue.yaml``), the rules are ``data/routing_rules.yaml``; see the
+comments in the rules file for how a :class:`RoutingDecision` is scored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from callcenter.dispatch.catalogue import CATALOGUE_FILE
 from callcenter.tickets.errors import RuleError, TicketError
 from callcenter.tickets.model import HALL, District, Kind, Ticket, require_aware
 from callcenter.tickets.sla import SHANGHAI, describe_errors
@@ -167,12 +169,13 @@ class RoutingDecision:
     needs_human: bool
     suggested: str | None = None  # best candidate, also when a human must decide
     candidates: tuple[tuple[str, float], ...] = ()  # (department, score), best first
+    learned: dict[str, Any] | None = None  # the classifier's proposal (callcenter.dispatch), when asked
 
     def doc(self) -> dict[str, Any]:
         """The decision as stored with the ticket (``routing`` column) and shown by the API."""
         return {"lead": self.lead, "assisting": list(self.assisting), "confidence": self.confidence,
                 "matched_rules": list(self.matched_rules), "needs_human": self.needs_human,
-                "suggested": self.suggested}
+                "suggested": self.suggested} | ({"learned": self.learned} if self.learned else {})
 
 
 def _load_yaml(text: str, what: str) -> Any:
@@ -187,8 +190,7 @@ def _load_yaml(text: str, what: str) -> Any:
 
 def load_departments(text: str | None = None) -> dict[str, Department]:
     """Parse departments YAML (default: bundled file) into ``{code: Department}``."""
-    data = _load_yaml(text if text is not None else (DATA_DIR / "departments.yaml").read_text("utf-8"),
-                      "departments file")
+    data = _load_yaml(text if text is not None else CATALOGUE_FILE.read_text("utf-8"), "departments file")
     try:
         departments = _DepartmentsFile.model_validate(data).departments
     except ValidationError as exc:

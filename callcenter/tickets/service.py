@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from callcenter.infra.logging import get_logger
-from callcenter.tickets import catalog, notifier, queries
+from callcenter.tickets import catalog, learned, notifier, queries
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_action, check_department, check_roles
 from callcenter.tickets.admin import TicketAdmin
@@ -71,10 +71,15 @@ class TicketService:
                     raise IllegalTransition(f"field report {number} must be verified (立案) before dispatch")
                 if action is Action.MERGE:
                     await self._check_merge_target(conn, number, data.get("merged_into"))
+                teaches = learned.source_of(action, s.ticket.objection) if str(who) != ROUTER else None
                 await store.apply(conn, s, action, str(who), at, reason, data)
                 if action is Action.MERGE:
                     await store.link(conn, data["merged_into"], number, str(who), at)
             log.info("ticket_transition", action=action.value, status=s.ticket.status.value, actor=str(who))
+        if teaches:  # a person chose the unit: a training example for the dispatch classifier
+            await learned.learn(store.dispatch, s.ticket, teaches, str(who))
+        if action is Action.RESOLVE:  # a master ticket's incident (热点诉求) closes with it
+            await learned.resolved(store.dispatch, s.ticket)
         return s
 
     async def _check_merge_target(self, conn: asyncpg.Connection, number: str, target: Any) -> None:

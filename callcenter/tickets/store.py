@@ -21,6 +21,7 @@ from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
 from callcenter.tickets.dedup import DEFAULT_RADIUS_M, DEFAULT_WINDOW
 from callcenter.tickets.errors import ConcurrentUpdate, FieldError, NotFound
+from callcenter.tickets.learned import Lookup
 from callcenter.tickets.model import FIVE_LEVEL, Action, SatisfactionScale, Ticket
 from callcenter.tickets.routing import RoutingRules
 from callcenter.tickets.sla import SlaPolicy, default_policy
@@ -37,8 +38,10 @@ def utcnow() -> datetime:
 class TicketStore:
     def __init__(self, pool: asyncpg.Pool, rules: RoutingRules, *, prefix: str = "PZH",
                  policy: SlaPolicy | None = None, scale: SatisfactionScale = FIVE_LEVEL,
-                 dedup_window: timedelta = DEFAULT_WINDOW, radius_m: float = DEFAULT_RADIUS_M) -> None:
+                 dedup_window: timedelta = DEFAULT_WINDOW, radius_m: float = DEFAULT_RADIUS_M,
+                 dispatch: Lookup | None = None) -> None:
         self.pool, self.rules, self.prefix = pool, rules, prefix
+        self.dispatch = dispatch  # the learned dispatch service, when the app has one
         self.policy = policy or default_policy()
         cal = self.policy.calendar
         if not hasattr(cal.is_workday, "cache_info"):

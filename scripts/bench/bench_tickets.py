@@ -244,7 +244,15 @@ async def main(args: argparse.Namespace) -> None:
     dsn = await db.fresh_database(args.admin_dsn, args.db)
     pool = await db.create_pool(dsn, min_size=4, max_size=args.pool)
     try:
-        svc = await TicketService.open(pool)
+        lookup = None
+        if args.dispatch:  # learned dispatch beside the rules, as the app wires it
+            from callcenter.dispatch.service import DispatchService
+
+            learned = DispatchService(pool)
+            ver = await learned.retrain("bench")
+            print(f"learned dispatch: model v{ver.version} in force")
+            lookup = lambda: learned  # noqa: E731
+        svc = await TicketService.open(pool, dispatch=lookup)
         svc.sweeper.batch = 500
         print(f"database {args.db}: loading {args.rows:,} tickets with COPY ...", flush=True)
         load = await bulk_load(pool, args.rows, svc)
@@ -279,4 +287,5 @@ if __name__ == "__main__":
     p.add_argument("--db", default="callcenter_bench")
     p.add_argument("--admin-dsn", default=ADMIN_DSN)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--dispatch", action="store_true", help="with the learned dispatch (classifier + incidents)")
     asyncio.run(main(p.parse_args()))

@@ -1,0 +1,125 @@
+"""The dispatch catalogue (派单目录): every unit the hall dispatches to and its categories.
+
+Data (``data/catalogue.yaml``), validated at load. The schema is the ticket feature's
+department schema (code, name, hotline, merge_mode, working_hours, categories), so the ticket
+service can read this file in place of its own ``departments.yaml``; this module adds the
+checks a complete catalogue needs: unique codes, each category in one unit only, the hall and
+every district government present. Pure: no I/O beyond reading the file it is given.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DATA_DIR = Path(__file__).parent / "data"
+CATALOGUE_FILE = DATA_DIR / "catalogue.yaml"
+HALL = "hall"
+# the district governments (属地): the ticket model's District values and their unit codes
+DISTRICT_UNITS: dict[str, str] = {
+    "东区": "east_district", "西区": "west_district", "仁和区": "renhe_district",
+    "钒钛高新区": "vti_zone", "米易县": "miyi_county", "盐边县": "yanbian_county",
+}
+_PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is invalid; the message names the entry and the field."""
+
+
+class Unit(BaseModel):
+    """One handling unit (承办单位)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    hotline: str | None = Field(default=None, pattern=r"^\d{3,8}$")
+    merge_mode: str | None = Field(default=None, pattern=r"^(direct|platform|business)$")
+    working_hours: str = "24h"
+    categories: tuple[str, ...] = ()
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if value != "24h":
+            for period in value.split(","):
+                m = _PERIOD.match(period.strip())
+                if not m or not (0 <= int(m[1]) * 60 + int(m[2]) < int(m[3]) * 60 + int(m[4]) <= 24 * 60):
+                    raise ValueError(f"bad period {period!r}: use '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]'")
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not c.strip() for c in value):
+            raise ValueError("empty category")
+        if len(set(value)) != len(value):
+            raise ValueError("a category is listed twice")
+        return value
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    departments: tuple[Unit, ...] = Field(min_length=1)
+
+
+class Catalogue:
+    """The validated catalogue: units by code, and the unit of each category."""
+
+    def __init__(self, units: tuple[Unit, ...]) -> None:
+        self.units: dict[str, Unit] = {}
+        self.category_unit: dict[str, str] = {}
+        for i, unit in enumerate(units):
+            if unit.code in self.units:
+                raise CatalogueError(f"departments[{i}].code: duplicate code {unit.code!r}")
+            self.units[unit.code] = unit
+            for cat in unit.categories:
+                if cat in self.category_unit:
+                    raise CatalogueError(f"departments[{i}].categories: {cat!r} is already listed under "
+                                         f"{self.category_unit[cat]!r}")
+                self.category_unit[cat] = unit.code
+        missing = [c for c in (HALL, *DISTRICT_UNITS.values()) if c not in self.units]
+        if missing:
+            raise CatalogueError(f"departments: missing required unit(s) {', '.join(missing)}")
+        for code, unit in self.units.items():
+            if code != HALL and not unit.categories:
+                raise CatalogueError(f"departments.{code}.categories: a unit the hall dispatches to needs "
+                                     "at least one category")
+
+    @property
+    def dispatchable(self) -> list[str]:
+        """Every unit a ticket can be dispatched to (all but the hall), in file order."""
+        return [c for c in self.units if c != HALL]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.units
+
+    def name(self, code: str) -> str:
+        return self.units[code].name
+
+
+def parse_catalogue(text: str, what: str = "catalogue") -> Catalogue:
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{what} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{what} must be a mapping with a 'departments' list")
+    try:
+        spec = _File.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CatalogueError(f"{what}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    return Catalogue(spec.departments)
+
+
+@functools.cache
+def default_catalogue() -> Catalogue:
+    return parse_catalogue(CATALOGUE_FILE.read_text("utf-8"), CATALOGUE_FILE.name)

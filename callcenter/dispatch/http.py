@@ -1,0 +1,88 @@
+"""REST API of the dispatch feature: proposals for the dispatcher, the hall's decisions as
+training examples, model versions (retrain, roll back) and mass incidents."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from callcenter.dispatch.model import KINDS
+from callcenter.dispatch.service import DispatchError, DispatchService
+from callcenter.infra.web import HttpError, Provided, read_json, reply
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProposeBody(_Body):
+    text: str = Field(min_length=1, max_length=20000)
+    kind: str | None = Field(default=None, pattern="^(" + "|".join(KINDS) + ")$")
+    district: str | None = None
+
+
+class ExampleBody(ProposeBody):
+    department: str
+    source: str = "human_dispatch"
+    ticket_number: str | None = None
+    actor: str = "api"
+
+
+class RetrainBody(_Body):
+    actor: str = "api"
+
+
+class LinkBody(_Body):
+    ref: str = Field(min_length=1)
+    via: str = Field(default="agent", pattern="^(agent|ivr)$")
+
+
+def routes(app: web.Application, service: Provided[DispatchService]) -> None:
+    async def propose(request: web.Request) -> web.Response:
+        body = await read_json(request, ProposeBody)
+        svc = service.get()
+        return reply({"model_version": svc.version, **svc.propose(body.text, body.kind, body.district).doc()})
+
+    async def add_example(request: web.Request) -> web.Response:
+        body = await read_json(request, ExampleBody)
+        try:
+            await service.get().record_decision(text=body.text, department=body.department, source=body.source,
+                                                actor=body.actor, kind=body.kind, district=body.district,
+                                                ticket_number=body.ticket_number)
+        except DispatchError as exc:
+            raise HttpError(422, "invalid", str(exc)) from None
+        return reply({"recorded": True}, status=201)
+
+    async def models(request: web.Request) -> web.Response:
+        return reply({"active": service.get().version, "versions": [v.doc() for v in await service.get().versions()]})
+
+    async def retrain(request: web.Request) -> web.Response:
+        body = await read_json(request, RetrainBody, optional=True)
+        return reply((await service.get().retrain(body.actor)).doc(), status=201)
+
+    async def activate(request: web.Request) -> web.Response:
+        try:
+            ver = await service.get().activate(int(request.match_info["version"]))
+        except (DispatchError, ValueError) as exc:
+            raise HttpError(404, "not_found", str(exc)) from None
+        return reply(ver.doc())
+
+    async def incidents(request: web.Request) -> web.Response:
+        rows = await service.get().incidents(open_only=request.query.get("all") != "1")
+        return reply({"incidents": rows})
+
+    async def link(request: web.Request) -> web.Response:
+        body = await read_json(request, LinkBody)
+        try:
+            await service.get().confirm_link(int(request.match_info["id"]), body.ref, body.via)
+        except DispatchError as exc:
+            raise HttpError(404, "not_found", str(exc)) from None
+        return reply({"linked": True})
+
+    app.router.add_post("/api/dispatch/propose", propose)
+    app.router.add_post("/api/dispatch/examples", add_example)
+    app.router.add_get("/api/dispatch/models", models)
+    app.router.add_post("/api/dispatch/models", retrain)
+    app.router.add_post(r"/api/dispatch/models/{version:\d+}/activate", activate)
+    app.router.add_get("/api/dispatch/incidents", incidents)
+    app.router.add_post(r"/api/dispatch/incidents/{id:\d+}/links", link)

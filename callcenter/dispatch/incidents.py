@@ -1,0 +1,195 @@
+"""Mass-incident detection (热点诉求 / 批量诉求): a streaming detector over new tickets and live
+transcripts. Pure: time comes from the signals (and `expire(now)`), so tests drive it with a
+fake clock.
+
+When `min_count` similar requests from the same district (and the same unit, when the
+dispatcher knows it) arrive within `window`, the detector opens an incident; its first request
+is the master. Later similar requests from that district join the incident without a window
+until it is closed, or until it has been quiet for `quiet`. Similarity is the cosine of
+character-bigram counts against the running centroid of a cluster (leader clustering), so
+"清香坪停水了" and "我们这边一直没水" meet through what the cluster has in common.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# bigrams every request has (greetings, fillers, pronouns): they say nothing about the topic
+_COMMON = frozenset("""你好 喂你 我们 我想 想问 问一 一下 一哈 这边 那边 那个 就是 是不 不是 现在 还是 啥子
+    咋个 怎么 为啥 什么 已经 没有 有人 一个 这个 哪个 我家 屋头 他们 你们 好多 麻烦 谢谢 请问 反映""".split())
+_SPLIT = re.compile(r"[^\w]+|[\d_a-z]+")
+
+
+def bigrams(text: str) -> Counter:
+    text = unicodedata.normalize("NFKC", text).lower()
+    out: Counter = Counter()
+    for seg in _SPLIT.split(text):
+        out.update(g for g in (seg[i:i + 2] for i in range(len(seg) - 1)) if g not in _COMMON)
+    return out
+
+
+def cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One request: a new ticket (ref = its number) or a live transcript (ref = the call id)."""
+
+    ref: str
+    at: datetime
+    district: str | None
+    text: str
+    department: str | None = None
+    source: str = "ticket"
+
+
+@dataclass
+class Incident:
+    id: int
+    district: str
+    department: str | None
+    master: str
+    refs: list[str]
+    opened_at: datetime
+    last_at: datetime
+    centroid: Counter = field(repr=False, default_factory=Counter)
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The bigrams most of its requests share, for the board and the IVR prompt."""
+        words = [k for k, _ in self.centroid.most_common(8) if k not in self.district]
+        return tuple(words[:3])
+
+    def signature(self, size: int = 200) -> dict[str, int]:
+        """Its most frequent bigrams, stored so that a restarted detector can take it back."""
+        return dict(self.centroid.most_common(size))
+
+    @property
+    def title(self) -> str:
+        return f"{self.district}：{'/'.join(self.keywords)}（{len(self.refs)}件）"
+
+
+@dataclass(frozen=True)
+class Opened:
+    incident: Incident
+
+
+@dataclass(frozen=True)
+class Joined:
+    incident: Incident
+    ref: str
+
+
+@dataclass
+class _Cluster:
+    items: deque = field(default_factory=deque)  # (at, ref, bigram counts)
+    centroid: Counter = field(default_factory=Counter)
+
+    def add(self, at: datetime, ref: str, vec: Counter) -> None:
+        self.items.append((at, ref, vec))
+        self.centroid.update(vec)
+
+    def prune(self, since: datetime) -> None:
+        while self.items and self.items[0][0] < since:
+            self.centroid.subtract(self.items.popleft()[2])
+        self.centroid = +self.centroid  # drop zero counts
+
+
+class IncidentDetector:
+    def __init__(self, *, min_count: int = 8, window: timedelta = timedelta(minutes=15),
+                 similarity: float = 0.15, quiet: timedelta = timedelta(hours=6)) -> None:
+        if min_count < 2:
+            raise ValueError("min_count must be at least 2")
+        self.min_count, self.window, self.similarity, self.quiet = min_count, window, similarity, quiet
+        self._clusters: dict[tuple[str, str | None], list[_Cluster]] = {}
+        self.incidents: dict[int, Incident] = {}
+        self._seen: dict[str, datetime] = {}  # ref -> when, forgotten after the window
+        self._seen_order: deque[tuple[datetime, str]] = deque()
+        self._next_id = 1
+
+    def observe(self, sig: Signal) -> Opened | Joined | None:
+        """Feed one request; says whether it opened an incident or joined an open one."""
+        if not sig.district or sig.ref in self._seen:
+            return None
+        self._seen[sig.ref] = sig.at
+        self._seen_order.append((sig.at, sig.ref))
+        vec = bigrams(sig.text)
+        if not vec:
+            return None
+        self.expire(sig.at)
+        best, score = None, self.similarity
+        for inc in self.incidents.values():
+            if inc.district == sig.district and _same_unit(inc.department, sig.department):
+                if (s := cosine(vec, inc.centroid)) >= score:
+                    best, score = inc, s
+        if best is not None:
+            best.refs.append(sig.ref)
+            best.centroid.update(vec)
+            best.last_at = max(best.last_at, sig.at)
+            return Joined(best, sig.ref)
+        return self._cluster(sig, vec)
+
+    def _cluster(self, sig: Signal, vec: Counter) -> Opened | None:
+        clusters = self._clusters.setdefault((sig.district, sig.department), [])
+        best, score = None, self.similarity
+        for cl in clusters:
+            if (s := cosine(vec, cl.centroid)) >= score:
+                best, score = cl, s
+        if best is None:
+            best = _Cluster()
+            clusters.append(best)
+        best.add(sig.at, sig.ref, vec)
+        if len(best.items) < self.min_count:
+            return None
+        clusters.remove(best)
+        inc = Incident(self._next_id, sig.district or "", sig.department, best.items[0][1],
+                       [ref for _, ref, _ in best.items], best.items[0][0], sig.at, Counter(best.centroid))
+        self._next_id += 1
+        self.incidents[inc.id] = inc
+        return Opened(inc)
+
+    def restore(self, *, district: str, department: str | None, master: str, refs: list[str],
+                opened_at: datetime, last_at: datetime, signature: dict[str, int]) -> Incident:
+        """Take back an incident that was open before a restart (later requests join it again)."""
+        inc = Incident(self._next_id, district, department, master, list(refs), opened_at, last_at,
+                       Counter(signature))
+        self._next_id += 1
+        self.incidents[inc.id] = inc
+        return inc
+
+    def close(self, incident_id: int) -> Incident | None:
+        """The master ticket was resolved: later requests start afresh."""
+        return self.incidents.pop(incident_id, None)
+
+    def expire(self, now: datetime) -> list[Incident]:
+        """Forget requests older than the window and incidents quiet for longer than `quiet`."""
+        since = now - self.window
+        while self._seen_order and self._seen_order[0][0] < since:
+            at, ref = self._seen_order.popleft()
+            if self._seen.get(ref) == at:
+                del self._seen[ref]
+        for key, clusters in list(self._clusters.items()):
+            for cl in clusters:
+                cl.prune(since)
+            clusters[:] = [cl for cl in clusters if cl.items]
+            if not clusters:
+                del self._clusters[key]
+        gone = [i for i in self.incidents.values() if now - i.last_at > self.quiet]
+        for inc in gone:
+            del self.incidents[inc.id]
+        return gone
+
+
+def _same_unit(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b

@@ -1,0 +1,77 @@
+"""Wiring of the dispatch feature into the app (see callcenter/context.py for the contract).
+
+`routes(app)` adds ``/api/dispatch/...``; `start(ctx)` loads the model in force and runs one
+background job: every minute it picks up a model another process trained or rolled back, and
+every `RETRAIN_EVERY` it retrains when the hall recorded new decisions; every `FLUSH` seconds
+the incident detector's queued links are written. `seed()` trains and
+stores the first model when none is stored (``callcenter seed``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import date
+
+import asyncpg
+from aiohttp import web
+
+from callcenter.context import Context
+from callcenter.dispatch import http, store
+from callcenter.dispatch.corpus import load_corpus
+from callcenter.dispatch.service import DispatchService
+from callcenter.dispatch.training import fit
+from callcenter.infra.logging import get_logger
+from callcenter.infra.periodic import every
+from callcenter.infra.web import Provided
+
+log = get_logger("dispatch")
+TICK = 60.0  # seconds between checks for a model changed elsewhere
+FLUSH = 0.5  # seconds between writes of the incident detector's queued links
+RETRAIN_EVERY = 6 * 3600.0  # seconds between retrains (only when the hall taught it something)
+
+
+class DispatchPlugin:
+    name = "dispatch"
+
+    def __init__(self) -> None:
+        self.service: Provided[DispatchService] = Provided("dispatch service")
+
+    def routes(self, app: web.Application) -> None:
+        http.routes(app, self.service)
+
+    async def seed(self, conn: asyncpg.Connection, today: date) -> str:
+        if await store.active_version(conn) is not None:
+            return "dispatch model kept as stored"
+        corpus = load_corpus()
+        model, metrics = await asyncio.to_thread(fit, corpus.train, corpus.heldout)
+        ver = await store.save_model(conn, model, metrics, "seed")
+        return (f"dispatch model v{ver.version} trained on {metrics['train']} examples "
+                f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")
+
+    async def start(self, ctx: Context) -> AsyncIterator[None]:
+        svc = DispatchService(ctx.pool)
+        await svc.refresh()
+        await svc.restore_incidents()
+        self.service.set(svc)
+        last_retrain = time.monotonic()
+
+        async def tick() -> None:
+            nonlocal last_retrain
+            await svc.refresh()
+            if time.monotonic() - last_retrain >= RETRAIN_EVERY:
+                last_retrain = time.monotonic()
+                await svc.retrain_if_due()
+
+        jobs = [asyncio.create_task(every(TICK, tick, log=log, failed="dispatch_tick_failed"), name="dispatch-tick"),
+                asyncio.create_task(every(FLUSH, svc.flush, log=log, failed="dispatch_flush_failed"),
+                                    name="dispatch-flush")]
+        log.info("dispatch_started", model_version=svc.version)
+        try:
+            yield
+        finally:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            await svc.flush()
+            self.service.set(None)

@@ -1,0 +1,214 @@
+"""The dispatch service: proposes a unit for a request, learns from the hall's decisions,
+retrains (off the event loop) and rolls back model versions, and watches for mass incidents."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from callcenter.dispatch import store
+from callcenter.dispatch.catalogue import Catalogue, default_catalogue
+from callcenter.dispatch.corpus import Corpus, load_corpus
+from callcenter.dispatch.incidents import IncidentDetector, Joined, Opened, Signal
+from callcenter.dispatch.model import LinearModel, Prediction
+from callcenter.dispatch.policy import Decision, RuleOutcome, decide
+from callcenter.dispatch.store import ModelVersion
+from callcenter.dispatch.training import DEFAULT_C, fit
+from callcenter.infra.logging import get_logger
+
+log = get_logger("dispatch")
+
+
+class DispatchError(ValueError):
+    """A request the service refuses (unknown unit, unknown version, bad source)."""
+
+
+class DispatchService:
+    def __init__(self, pool: asyncpg.Pool, *, catalogue: Catalogue | None = None, corpus: Corpus | None = None,
+                 detector: IncidentDetector | None = None) -> None:
+        self.pool = pool
+        self.catalogue = catalogue or default_catalogue()
+        self._corpus = corpus
+        self.detector = detector or IncidentDetector()
+        self.model: LinearModel | None = None
+        self.version: int | None = None
+        self._incident_ids: dict[int, asyncio.Future[int]] = {}  # detector id -> stored id
+        self._pending_links: list[tuple[int, str]] = []
+        self._train_lock = asyncio.Lock()
+
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            self._corpus = load_corpus(catalogue=self.catalogue)
+        return self._corpus
+
+    async def refresh(self) -> bool:
+        """Load the model in force if it changed (another process may have trained or rolled back)."""
+        async with self.pool.acquire() as conn:
+            if await store.active_version(conn) == self.version:
+                return False
+            found = await store.active_model(conn)
+        self.version, self.model = found if found else (None, None)
+        log.info("dispatch_model_loaded", version=self.version)
+        return True
+
+    # ---- proposing ----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """A model is in force (until then the ticket feature's rules decide alone)."""
+        return self.model is not None
+
+    def predict(self, text: str, kind: str | None = None, district: str | None = None) -> Prediction | None:
+        return self.model.predict(text, kind, district) if self.model and text.strip() else None
+
+    def propose(self, text: str, kind: str | None = None, district: str | None = None,
+                rules: RuleOutcome | None = None) -> Decision:
+        return decide(rules, self.predict(text, kind, district))
+
+    # ---- learning -----------------------------------------------------------------------
+
+    async def record_decision(self, *, text: str, department: str, source: str, actor: str,
+                              kind: str | None = None, district: str | None = None,
+                              ticket_number: str | None = None) -> None:
+        """A human dispatch, a 派单异议 that moved the ticket, or a reassignment: a training example."""
+        if department not in self.catalogue or department == "hall":
+            raise DispatchError(f"unknown unit {department!r}")
+        if source not in store.SOURCES:
+            raise DispatchError(f"source must be one of {', '.join(store.SOURCES)}")
+        if not text.strip():
+            raise DispatchError("an example needs the request's text")
+        async with self.pool.acquire() as conn:
+            await store.record_example(conn, text=text.strip(), department=department, source=source, actor=actor,
+                                       kind=kind, district=district, ticket_number=ticket_number)
+
+    async def retrain(self, actor: str, *, analyzer: str = "char", c: float = DEFAULT_C,
+                      activate: bool = True) -> ModelVersion:
+        """Corpus + every hall example; threshold from the held-out split; stored as a new version."""
+        async with self._train_lock:
+            async with self.pool.acquire() as conn:
+                hall = await store.hall_examples(conn)
+            corpus = self.corpus
+            model, metrics = await asyncio.to_thread(fit, [*corpus.train, *hall], corpus.heldout,
+                                                     analyzer=analyzer, c=c)
+            metrics["hall_examples"] = len(hall)
+            async with self.pool.acquire() as conn:
+                ver = await store.save_model(conn, model, metrics, actor, activate=activate)
+            if activate:
+                self.model, self.version = model, ver.version
+            log.info("dispatch_model_trained", version=ver.version, examples=metrics["train"],
+                     auto_share=metrics["auto_share"], precision=metrics["auto_precision"])
+            return ver
+
+    async def retrain_if_due(self, actor: str = "system:periodic") -> ModelVersion | None:
+        async with self.pool.acquire() as conn:
+            fresh = await store.examples_since_active(conn)
+            has_model = await store.active_version(conn) is not None
+        return await self.retrain(actor) if fresh or not has_model else None
+
+    async def activate(self, version: int) -> ModelVersion:
+        """Put a stored version in force: roll back (or forward)."""
+        async with self.pool.acquire() as conn:
+            try:
+                ver = await store.activate_version(conn, version)
+            except store.UnknownVersion as exc:
+                raise DispatchError(str(exc)) from None
+        await self.refresh()
+        return ver
+
+    async def versions(self) -> list[ModelVersion]:
+        async with self.pool.acquire() as conn:
+            return await store.list_versions(conn)
+
+    # ---- mass incidents -----------------------------------------------------------------
+
+    async def restore_incidents(self) -> int:
+        """At start: the incidents still open go back into the detector, so that requests after a
+        restart join them instead of opening a second one."""
+        async with self.pool.acquire() as conn:
+            rows = await store.open_incidents(conn)
+        loop = asyncio.get_running_loop()
+        for r in rows:
+            inc = self.detector.restore(district=r["district"], department=r["department"], master=r["master_ref"],
+                                        refs=list(r["refs"]), opened_at=r["opened_at"],
+                                        last_at=max(r["last_at"], r["opened_at"]), signature=r["signature"])
+            stored: asyncio.Future[int] = loop.create_future()
+            stored.set_result(r["id"])
+            self._incident_ids[inc.id] = stored
+        return len(rows)
+
+    async def observe(self, ref: str, at: datetime, district: str | None, text: str,
+                      department: str | None = None, source: str = "ticket") -> dict[str, Any] | None:
+        """Feed a new ticket or a live transcript to the detector. An opened incident is stored at
+        once; a request joining one is queued and written in batches (`flush`, every half second
+        from the plugin), so a burst of tickets for one incident costs no round trip each."""
+        event = self.detector.observe(Signal(ref, at, district, text, department, source))
+        if event is None:
+            return None
+        inc = event.incident
+        if isinstance(event, Opened):
+            stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._incident_ids[inc.id] = stored
+            try:
+                async with self.pool.acquire() as conn:
+                    iid = await store.open_incident(conn, district=inc.district, department=inc.department,
+                                                    title=inc.title, keywords=list(inc.keywords),
+                                                    master_ref=inc.master, opened_at=inc.opened_at, refs=inc.refs,
+                                                    signature=inc.signature())
+            except BaseException as exc:
+                stored.set_exception(exc)
+                self.detector.close(inc.id)
+                raise
+            stored.set_result(iid)
+            log.info("dispatch_incident_opened", incident=iid, title=inc.title)
+            return {"event": "opened", "incident": iid, "title": inc.title, "master": inc.master}
+        assert isinstance(event, Joined)
+        iid = await asyncio.shield(self._incident_ids[inc.id])
+        self._pending_links.append((iid, event.ref))
+        if len(self._pending_links) >= 500:
+            await self.flush()
+        return {"event": "joined", "incident": iid, "master": inc.master, "ref": event.ref}
+
+    async def flush(self) -> int:
+        """Write the queued detector links; returns how many."""
+        batch, self._pending_links = self._pending_links, []
+        if batch:
+            async with self.pool.acquire() as conn:
+                await store.add_links(conn, batch)
+        return len(batch)
+
+    async def confirm_link(self, incident_id: int, ref: str, via: str = "agent") -> None:
+        """并单: an agent (or the IVR for its caller) confirms a request belongs to the incident."""
+        async with self.pool.acquire() as conn:
+            try:
+                await store.link(conn, incident_id, ref, via, confirmed=True)
+            except asyncpg.ForeignKeyViolationError:
+                raise DispatchError(f"no incident {incident_id}") from None
+
+    async def close_incident(self, incident_id: int) -> list[str]:
+        """The master ticket was resolved: close; the returned requests each get the callback."""
+        await self.flush()
+        for det_id, stored in list(self._incident_ids.items()):
+            if stored.done() and not stored.exception() and stored.result() == incident_id:
+                self.detector.close(det_id)
+                del self._incident_ids[det_id]
+        async with self.pool.acquire() as conn:
+            return await store.close_incident(conn, incident_id)
+
+    async def master_resolved(self, master_ref: str) -> list[str]:
+        """The ticket `master_ref` was resolved: close the open incidents it is the master of;
+        returns every request linked to them (each citizen is owed the callback)."""
+        async with self.pool.acquire() as conn:
+            ids = await store.open_incidents_of(conn, master_ref)
+        refs: list[str] = []
+        for iid in ids:
+            refs += await self.close_incident(iid)
+        return refs
+
+    async def incidents(self, open_only: bool = True) -> list[dict[str, Any]]:
+        await self.flush()
+        async with self.pool.acquire() as conn:
+            return await store.list_incidents(conn, open_only=open_only)

@@ -1,0 +1,109 @@
+"""The classifier: features, training/prediction round trip, storage as data, the threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from callcenter.dispatch.model import (
+    Example,
+    LinearModel,
+    ModelError,
+    char_ngrams,
+    choose_threshold,
+    evaluate,
+    features,
+    tradeoff,
+    train,
+)
+
+TRAIN = [Example(t, d, k) for d, k, texts in [
+    ("water", "help", ["我们这边停水了，啥时候来水", "自来水管爆了，水冒起好高", "水压太小了，热水器打不燃", "水费这个月好高"]),
+    ("power", "help", ["小区停电了，冰箱里的东西要坏了", "电线掉下来了好危险", "电压不稳，灯一闪一闪", "电费高得离谱"]),
+    ("gas", "help", ["楼道里有煤气味，是不是漏气了", "天然气突然没得气了", "燃气表坏了不走字", "燃气开户要啥子资料"]),
+] for t in texts]
+
+
+@pytest.fixture(scope="module")
+def model() -> LinearModel:
+    return train(TRAIN, c=10.0)
+
+
+def test_char_features_never_span_punctuation_and_carry_kind_and_district():
+    assert sorted(char_ngrams("停水，ＡＢ")) == sorted(["停", "水", "a", "b", "停水", "ab"])
+    toks = features("停水", "help", "西区")
+    assert "k:help" in toks and "d:西区" in toks
+    with pytest.raises(ModelError):
+        features("x", analyzer="morse")
+
+
+def test_round_trip_predicts_the_unit_with_the_words_that_drove_it(model):
+    p = model.predict("喂，我们楼停水了，到现在都没来水", "help")
+    assert p.best.department == "water"
+    assert any("水" in w for w in p.best.words)
+    assert [c.department for c in p.candidates] == sorted({"water", "power", "gas"},
+                                                          key=lambda d: -dict((c.department, c.probability)
+                                                                              for c in p.candidates)[d])
+    assert sum(c.probability for c in p.candidates) == pytest.approx(1.0, abs=1e-3)
+    assert model.predict("又停电了", "help").best.department == "power"
+
+
+def test_prediction_matches_scikit_learn(model):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    docs = [features(e.text, e.kind) for e in TRAIN]
+    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
+    clf = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(vec.fit_transform(docs),
+                                                                                [e.department for e in TRAIN])
+    text = "燃气灶打不燃，闻到一股气味"
+    want = clf.predict_proba(vec.transform([features(text, "help")]))[0]
+    got = {c.department: c.probability for c in model.predict(text, "help", top=3).candidates}
+    assert [got[c] for c in clf.classes_] == pytest.approx(list(want), abs=1e-3)
+
+
+def test_stored_model_is_data_and_loads_back(model):
+    model.threshold = 0.42
+    blob = model.to_bytes()
+    back = LinearModel.from_bytes(blob)
+    assert back.classes == model.classes and back.threshold == 0.42 and back.analyzer == "char"
+    np.testing.assert_allclose(back.coef, model.coef, rtol=1e-5)
+    assert back.predict("停水了").candidates == model.predict("停水了").candidates or \
+        back.predict("停水了").best.department == "water"
+    with pytest.raises(ModelError):
+        LinearModel.from_bytes(b"not a model")
+
+
+def test_two_units_are_a_proper_two_class_model():
+    two = train(TRAIN[:8], c=10.0)
+    p = two.predict("停水了没来水")
+    assert two.coef.shape[0] == 2 and p.best.department == "water"
+    assert sum(c.probability for c in p.candidates) == pytest.approx(1.0, abs=1e-3)
+    assert two.predict("又停电了").best.department == "power"
+
+
+def test_training_needs_two_units():
+    with pytest.raises(ModelError):
+        train(TRAIN[:4])
+
+
+def test_threshold_is_the_lowest_level_that_keeps_precision():
+    conf = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    ok = [True, True, True, False, True, False]
+    assert choose_threshold(conf, ok, target=1.0) == 0.7
+    assert choose_threshold(conf, ok, target=0.8) == 0.5  # 4 of 5 right down to 0.5
+    assert choose_threshold(conf, [False] * 6, target=0.95) == 1.0  # never auto-dispatch
+    # ties: the whole tied level is in or out together
+    assert choose_threshold([0.9, 0.5, 0.5], [True, True, False], target=0.9) == 0.9
+    curve = tradeoff(conf, ok, levels=[0.5, 0.9])
+    assert curve == [(0.5, 5 / 6, 0.8), (0.9, 1 / 6, 1.0)]
+
+
+def test_evaluation_reports_per_unit_and_confusions(model):
+    held = [Example("停水两天了", "water", "help"), Example("燃气漏气了", "gas", "help"),
+            Example("电线杆倒了", "water", "report")]  # the last is labelled wrongly on purpose
+    ev = evaluate(model, held, threshold=0.0)
+    assert ev.n == 3 and ev.auto_share == 1.0
+    assert ev.per_department["water"]["n"] == 2
+    assert ("water", "power", 1) in ev.confusions
+    assert ev.top1 == pytest.approx(2 / 3)
