@@ -39,6 +39,7 @@ async def load_agents(svc: AcdService) -> None:
 async def resync(svc: AcdService, stasis) -> None:
     app = await svc.ari.get(f"/applications/{svc.app}")
     live = set(app.get("channel_ids") or [])
+    channels = await svc.ari.get("/channels")  # every channel: the fallback's callers among them
     await svc.ari.safe(svc.ari.post(f"/applications/{svc.app}/subscription", eventSource="endpoint:PJSIP"))
     if not svc.slots:
         await load_agents(svc)
@@ -49,7 +50,7 @@ async def resync(svc: AcdService, stasis) -> None:
                 await stasis.on_event(_destroyed(leg, svc.app))
     if not svc.calls:
         await _restore_calls(svc, live)
-    await _record_fallback_calls(svc)
+    await _record_fallback_calls(svc, channels)
     _settle_agents(svc)
     # reachability may have changed while disconnected
     for slot in list(svc.slots.values()):
@@ -81,10 +82,9 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
         await svc.executor.run(call, step)
 
 
-async def _record_fallback_calls(svc: AcdService) -> None:
+async def _record_fallback_calls(svc: AcdService, channels: list[dict]) -> None:
     """Callers the app_queue fallback took while no controller held the app get their row, and
     the app follows their channels to close it (`AcdStasis` on ChannelDestroyed)."""
-    channels = await svc.ari.get("/channels")
     ids = {ch.get("id") for ch in channels}
     for row in await svc.records.pool.fetch(  # followed before, ended while nobody listened
             "SELECT call_id FROM calls WHERE line = $1 AND queue IS NULL AND ended_at IS NULL", FALLBACK_CONTEXT):
