@@ -37,6 +37,7 @@ from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.tickets.plugin import TicketsPlugin
+from callcenter.transcription.plugin import TranscriptionPlugin
 
 log = get_logger("app")
 
@@ -48,19 +49,22 @@ class Plugins:
     tickets: TicketsPlugin
     dispatch: DispatchPlugin
     ivr: IvrPlugin
+    transcription: TranscriptionPlugin
     acd: AcdPlugin
     board: BoardPlugin
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.tickets, self.dispatch, self.ivr, self.acd, self.board, self.metrics]
+        return [self.tickets, self.dispatch, self.ivr, self.transcription, self.acd, self.board, self.metrics]
 
 
 def build_plugins() -> Plugins:
     dispatch = DispatchPlugin()
     tickets = TicketsPlugin(dispatch=dispatch.service)
-    acd = AcdPlugin()
-    return Plugins(tickets=tickets, dispatch=dispatch, ivr=IvrPlugin(tickets=tickets.service), acd=acd,
+    transcription = TranscriptionPlugin()
+    acd = AcdPlugin(transcriber=transcription.service)
+    return Plugins(tickets=tickets, dispatch=dispatch, ivr=IvrPlugin(tickets=tickets.service),
+                   transcription=transcription, acd=acd,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 

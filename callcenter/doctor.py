@@ -134,6 +134,12 @@ async def _selftest_call(s: Settings) -> str:
     raise RuntimeError("no completed self-test call recorded within 10 s")
 
 
+async def _transcription(s: Settings) -> str:
+    from callcenter.transcription.plugin import doctor_check
+
+    return await doctor_check(s)
+
+
 async def run_doctor(settings: Settings, *, call: bool = False, deploy: bool = False, echo=print) -> int:
     checks: list[tuple[str, Callable[[Settings], Awaitable[str]]]] = [
         ("postgres", _postgres), ("migrations", _migrations), ("redis", _redis), ("mqtt", _mqtt),
@@ -142,6 +148,8 @@ async def run_doctor(settings: Settings, *, call: bool = False, deploy: bool = F
     ]
     if deploy:  # a container: no developer tools, no sandbox (Asterisk is its own service)
         checks = [c for c in checks if c[0] not in ("tools", "sandbox")]
+    if settings.transcription_enabled and not deploy:  # a health check must not load a model
+        checks.append(("transcription", _transcription))
     if call:
         checks.append(("selftest call", _selftest_call))
     failed = 0

@@ -36,6 +36,7 @@ class World:
         self.requests: list[fx.Effect] = []  # ARI requests and Assign, in order
         self.records: list[fx.Effect] = []  # journal writes, in order
         self.last: Step = Step(CallState.QUEUED)
+        self.tapped: dict[str, tuple[str, str]] = {}  # call -> (party, agent leg) being transcribed
 
     def tick(self, seconds: float = 1.0) -> datetime:
         self.now += timedelta(seconds=seconds)
@@ -81,6 +82,11 @@ class World:
                         getattr(agent, e.action.value)(self.now)
                 except IllegalAgentTransition:
                     pass  # as the executor: the agent is not where the call thought
+            elif isinstance(e, fx.Transcribe):
+                assert e.call_id not in self.tapped, "tapped twice"
+                self.tapped[e.call_id] = (e.party, e.agent_leg)
+            elif isinstance(e, fx.StopTranscribing):
+                self.tapped.pop(e.call_id, None)
             elif isinstance(e, BOOKKEEPING):
                 self.records.append(e)
             else:
@@ -113,6 +119,11 @@ class World:
         opened = {e.leg for e in self.records if isinstance(e, fx.RecordLeg) and e.call_id == call.call_id}
         closed = {e.leg for e in self.records if isinstance(e, fx.RecordLegUpdate) and e.ended_at}
         assert opened - closed <= {call.agent_leg}, (call.state, opened - closed)
+        # transcribed exactly while the two parties talk, and the taps are on the talking legs
+        if call.state is CallState.BRIDGED:
+            assert self.tapped.get(call.call_id) == (call.citizen_leg or call.call_id, call.agent_leg), call
+        else:
+            assert call.call_id not in self.tapped, call.state
         ended = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
         assert len(ended) == (call.state is CallState.ENDED)
 

@@ -57,6 +57,10 @@ def settings() -> Settings:
         asterisk_instance=f"test-{RUN_ID}",
         log_format="console",
         log_level="WARNING",
+        # transcription taps every bridged call; the tests that want it turn it on
+        transcription_enabled=False,
+        transcription_rtp_port=0,
+        transcription_spool_dir=Path(f"/tmp/callcenter-test-spool-{RUN_ID}"),
     )
 
 

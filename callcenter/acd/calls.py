@@ -130,7 +130,7 @@ class Call:
             self._do(fx.AgentTransition(self.agent_id, AgentAction.HANGUP, self.call_id, talk))
         self._hangup(hang_up)
         if self.bridge_id:
-            self._do(fx.DestroyBridge(self.bridge_id))
+            self._do(fx.StopTranscribing(self.call_id), fx.DestroyBridge(self.bridge_id))
         if self.agent_leg:
             self._do(fx.ForgetLeg(self.agent_leg), fx.RecordLegUpdate(self.agent_leg, ended_at=now))
 
@@ -233,7 +233,7 @@ class Call:
         if self.playback_id:
             self._do(fx.StopPlayback(self.playback_id))
             self.playback_id = None
-        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)),
+        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg),
                  fx.Note("call_answered", {"call_id": self.call_id, "agent": self.agent_id, "seat": self.seat_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id}),
@@ -323,7 +323,7 @@ class Call:
             self._do(fx.Hangup(leg))
             return self._step()
         self.state = CallState.BRIDGED
-        self._do(fx.AddToBridge(self.bridge_id, (leg,)),
+        self._do(fx.AddToBridge(self.bridge_id, (leg,)), fx.Transcribe(self.call_id, leg, self.agent_leg or ""),
                  fx.Note("callback_connected", {"call_id": self.call_id, "agent": self.agent_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id,

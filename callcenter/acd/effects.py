@@ -72,6 +72,19 @@ class DestroyBridge(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class Transcribe(Effect):
+    """Both parties talk in the bridge: tap each leg for live transcription (never waited on)."""
+    call_id: str
+    party: str  # the caller's channel, or the called-back citizen's
+    agent_leg: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopTranscribing(Effect):
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hangup(Effect):
     channel: str
 

@@ -41,6 +41,7 @@ class Executor:
             fx.RecordStart: self._record_start, fx.RecordCall: self._record_call, fx.RecordLeg: self._record_leg,
             fx.RecordLegUpdate: self._record_leg_update, fx.Note: self._note,
             fx.StartRingback: self._start_ringback, fx.CancelRingback: self._cancel_ringback,
+            fx.Transcribe: self._transcribe, fx.StopTranscribing: self._stop_transcribing,
         }
         self._awaited: dict[type, Callable[[Call, Any], Awaitable[None]]] = {
             fx.OriginateAgent: self._originate_agent, fx.OriginateCitizen: self._originate_citizen,
@@ -116,6 +117,16 @@ class Executor:
             return
         if e.action is fx.AgentAction.HANGUP and e.talk_s is not None:
             svc.handle_times.append(e.talk_s + slot.agent.config.wrap_up_s)
+
+    def _transcribe(self, _call: Call, e: fx.Transcribe) -> None:
+        transcriber = self.svc.transcriber()
+        if transcriber is not None:
+            transcriber.call_bridged(e.call_id, e.party, e.agent_leg)
+
+    def _stop_transcribing(self, _call: Call, e: fx.StopTranscribing) -> None:
+        transcriber = self.svc.transcriber()
+        if transcriber is not None:
+            transcriber.call_ended(e.call_id)
 
     def _publish(self, _call: Call, _e: fx.PublishQueues) -> None:
         self.svc.live_view.publish_queues()

@@ -19,7 +19,7 @@ from callcenter.acd.features import SeatFeatures
 from callcenter.acd.recovery import LegAudit, resync
 from callcenter.acd.repository import AgentRepository
 from callcenter.acd.seeding import seed_roster
-from callcenter.acd.service import AcdService
+from callcenter.acd.service import AcdService, Transcriber
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
 from callcenter.acd.view import AcdView
@@ -34,7 +34,8 @@ log = get_logger("acd")
 class AcdPlugin:
     name = "acd"
 
-    def __init__(self) -> None:
+    def __init__(self, *, transcriber: Provided[Transcriber] | None = None) -> None:
+        self.transcriber = transcriber
         self.service: Provided[AcdService] = Provided("ACD")
         self.view: Provided[AcdView] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
@@ -56,6 +57,8 @@ class AcdPlugin:
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
                          ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
+        if self.transcriber is not None:
+            svc.transcriber = self.transcriber.maybe
         stasis = AcdStasis(svc)
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):

@@ -56,9 +56,26 @@ async def resync(svc: AcdService, stasis) -> None:
     for slot in list(svc.slots.values()):
         if slot.interface.startswith("PJSIP/") and slot.agent.logged_in:
             await svc.set_reachable(slot.agent.seat_id, await svc.endpoint_online(slot.agent.seat_id))
+    await _retap(svc)
     svc.live_view.publish_queues()
     await svc.assign()
     log.info("acd_resynced", calls=len(svc.calls), queued=len(svc.book), agents=len(svc.slots))
+
+
+async def _retap(svc: AcdService) -> None:
+    """Taps left by a previous controller go; calls still bridged are transcribed again."""
+    transcriber = svc.transcriber()
+    if transcriber is None:
+        return
+    bridged = [c for c in svc.calls.values() if c.state is CallState.BRIDGED and c.agent_leg]
+    try:
+        await transcriber.audit([c.call_id for c in bridged])
+    except Exception as exc:  # noqa: BLE001 - transcription never holds up the calls
+        log.warning("transcription_audit_failed", error=str(exc))
+        return
+    for c in bridged:
+        transcriber.call_bridged(c.call_id, c.citizen_leg if c.callback and c.citizen_leg else c.call_id,
+                                 c.agent_leg or "")
 
 
 async def _restore_calls(svc: AcdService, live: set[str]) -> None:

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
 from callcenter.acd.calls import Call, CallbackPolicy, LineFacts
@@ -37,6 +38,16 @@ log = get_logger("acd")
 
 # agents taking calls (not paused, reachable): who serves a skill, for the expected wait
 WORKING = frozenset({AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
+
+
+class Transcriber(Protocol):
+    """What the ACD asks of live transcription (callcenter/transcription): neither is waited on."""
+
+    def call_bridged(self, call_id: str, caller_channel: str, agent_channel: str, *, line: str = "") -> None: ...
+
+    def call_ended(self, call_id: str) -> None: ...
+
+    async def audit(self, live_call_ids: list[str]) -> list[str]: ...
 
 
 class AcdError(ValueError):
@@ -74,6 +85,8 @@ class AcdService:
     # fallback put through while no controller held the app (never offered until it ends)
     busy_elsewhere: set[str] = field(default_factory=set)
     fallback_calls: set[str] = field(default_factory=set)  # the fallback's callers the app follows
+    # live transcription of bridged calls, if that feature runs (returns None when it does not)
+    transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)

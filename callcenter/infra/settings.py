@@ -115,6 +115,35 @@ class Settings(BaseSettings):
             raise ValueError("; ".join(problems))
         return self
 
+    # --- live transcription (callcenter/transcription); the model path is `vosk_model` above ---
+    transcription_enabled: bool = True
+    transcription_sample_rate: int = 16000  # 16000 (slin16) or 8000 (slin)
+    transcription_rtp_host: str = "127.0.0.1"  # an IPv4 literal: `localhost` may resolve to ::1
+    transcription_rtp_port: int = Field(19000, ge=0, le=65535)  # 0: any free port (tests)
+    transcription_spool_dir: Path = Path("/var/tmp/callcenter-transcripts")
+    transcription_spool_max_mb: int = Field(512, ge=1)
+    transcription_workers: int = Field(0, ge=0, le=64)  # 0: one per CPU
+    transcription_retention_days: int = Field(180, ge=1)  # stored segments older than this are deleted
+    transcription_off_lines: list[str] = []  # dialled numbers (lines) never transcribed, JSON list
+
+    @field_validator("transcription_sample_rate")
+    @classmethod
+    def _rate(cls, v: int) -> int:
+        if v not in (8000, 16000):
+            raise ValueError("must be 16000 or 8000")
+        return v
+
+    @field_validator("transcription_rtp_host")
+    @classmethod
+    def _rtp_host(cls, v: str) -> str:
+        import ipaddress
+
+        try:
+            ipaddress.IPv4Address(v)
+        except ValueError:
+            raise ValueError("must be an IPv4 address such as 127.0.0.1 (not a host name)") from None
+        return v
+
     @field_validator("database_url")
     @classmethod
     def _pg_url(cls, v: str) -> str:

@@ -133,6 +133,9 @@ async def run(args) -> None:
         ari_url=f"http://127.0.0.1:{free_port()}", ari_password=f"bench-{pid}", ari_app=f"bench-{pid}",
         agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=30000, rtp_end=30999,
         asterisk_instance=f"bench-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json",
+        # routing is measured alone (as before transcription existed); the taps' own cost is
+        # in scripts/bench/bench_transcription.py
+        transcription_enabled=False,
     )
     await db.fresh_database(ADMIN_DSN, dbname)
     inst = await asyncio.to_thread(start_instance, settings, roster_seat_ids(), echo=lambda *_: None)

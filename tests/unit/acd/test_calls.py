@@ -227,8 +227,8 @@ def test_bridged_call_ends_with_wrap_up_and_the_talk_time_for_the_estimate() -> 
     step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(90)))
     [hangup] = [e for e in step.effects if isinstance(e, fx.AgentTransition)]
     assert hangup.action is fx.AgentAction.HANGUP and hangup.talk_s == 90.0
-    assert requests_of(step)[1:] == [fx.Hangup("c1"), fx.DestroyBridge("c1-b"), fx.Forget("c1", ("c1", "a1-c1")),
-                                     fx.Assign()]
+    assert requests_of(step)[1:] == [fx.Hangup("c1"), fx.StopTranscribing("c1"), fx.DestroyBridge("c1-b"),
+                                     fx.Forget("c1", ("c1", "a1-c1")), fx.Assign()]
     assert w.agents["1001"].state is AgentState.WRAP_UP
 
 
