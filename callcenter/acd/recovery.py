@@ -59,6 +59,7 @@ async def resync(svc: AcdService, stasis) -> None:
     await _retap(svc)
     svc.live_view.publish_queues()
     await svc.assign()
+    svc.resyncs += 1
     log.info("acd_resynced", calls=len(svc.calls), queued=len(svc.book), agents=len(svc.slots))
 
 

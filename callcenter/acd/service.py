@@ -85,6 +85,7 @@ class AcdService:
     # fallback put through while no controller held the app (never offered until it ends)
     busy_elsewhere: set[str] = field(default_factory=set)
     fallback_calls: set[str] = field(default_factory=set)  # the fallback's callers the app follows
+    resyncs: int = 0  # resyncs done (on each ARI (re)connect)
     # live transcription of bridged calls, if that feature runs (returns None when it does not)
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
 
