@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import asyncpg
 from aiohttp import web
 
+from callcenter.accounts.guard import guard
+from callcenter.accounts.plugin import AccountsPlugin
 from callcenter.acd.plugin import AcdPlugin
 from callcenter.board.plugin import BoardPlugin
 from callcenter.calls.records import CallRecords
@@ -28,6 +30,7 @@ from callcenter.dispatch.plugin import DispatchPlugin
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
+from callcenter.infra.hardening import clean_input, errors_as_json, mask_access_log
 from callcenter.infra.lease import ControllerLease
 from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
@@ -46,6 +49,7 @@ log = get_logger("app")
 class Plugins:
     """The features, typed; `ordered()` is the start order."""
 
+    accounts: AccountsPlugin
     tickets: TicketsPlugin
     dispatch: DispatchPlugin
     ivr: IvrPlugin
@@ -55,7 +59,8 @@ class Plugins:
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.tickets, self.dispatch, self.ivr, self.transcription, self.acd, self.board, self.metrics]
+        return [self.accounts, self.tickets, self.dispatch, self.ivr, self.transcription, self.acd, self.board,
+                self.metrics]
 
 
 def build_plugins() -> Plugins:
@@ -63,8 +68,8 @@ def build_plugins() -> Plugins:
     tickets = TicketsPlugin(dispatch=dispatch.service)
     transcription = TranscriptionPlugin()
     acd = AcdPlugin(transcriber=transcription.service)
-    return Plugins(tickets=tickets, dispatch=dispatch, ivr=IvrPlugin(tickets=tickets.service),
-                   transcription=transcription, acd=acd,
+    return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
+                   ivr=IvrPlugin(tickets=tickets.service), transcription=transcription, acd=acd,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 
@@ -158,7 +163,11 @@ async def _check_ari(ari: AriClient, settings: Settings) -> None:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[http_errors])
+    # outermost first: every error is JSON; then HttpError; then who may call the route (the
+    # accounts policy table); then the body/query checks (after the guard: anonymous gets a 401)
+    app = web.Application(client_max_size=2 * 1024 * 1024,
+                          middlewares=[errors_as_json, http_errors, guard, clean_input])
+    mask_access_log()
     app[SETTINGS] = settings
     app[STATE] = {}
     app[PLUGINS] = plugins = build_plugins()

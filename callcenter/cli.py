@@ -1,10 +1,12 @@
-"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, ivr check, dispatch."""
+"""`callcenter` command line: run, migrate, seed, doctor, sandbox, prompts, seats, users, ivr check,
+dispatch."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import re
 import signal
 import sys
 
@@ -36,11 +38,22 @@ def _explain(exc: BaseException, settings: Settings | None) -> str:
     if isinstance(exc, AriError) and exc.status == 401:
         return "ARI refused the user/password (CALLCENTER_ARI_USER / CALLCENTER_ARI_PASSWORD)"
     if isinstance(exc, OSError) and "already in use" in str(exc).lower():
-        return (f"a port is taken by another process ({exc}); stop it or choose another port "
-                f"(CALLCENTER_HTTP_PORT is {settings.http_port if settings else '?'})")
+        return _port_taken(exc, settings)
     if isinstance(exc, OSError | asyncio.TimeoutError):
         return f"cannot connect: {exc} (is PostgreSQL/Redis/Mosquitto running? try `callcenter doctor`)"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _port_taken(exc: OSError, settings: Settings | None) -> str:
+    """Name the setting of the port that is taken (asyncio's message carries the address)."""
+    m = re.search(r"\(\s*'[^']*',\s*(\d+)\s*\)|:(\d+)\b", str(exc))
+    port = int(m.group(1) or m.group(2)) if m else None
+    names = {settings.http_port: "CALLCENTER_HTTP_PORT (the web server)",
+             settings.agi_port: "CALLCENTER_AGI_PORT (the FastAGI IVR)"} if settings else {}
+    what = names.get(port) if port is not None else None
+    where = f"port {port}" if port is not None else "a port"
+    fix = f"set {what}" if what else "choose another port"
+    return f"{where} is taken by another process (another `callcenter run`?): stop it or {fix}"
 
 
 async def _migrate(settings: Settings) -> list[int]:
@@ -116,20 +129,14 @@ def cmd_doctor(settings: Settings, args) -> int:
 
 
 def cmd_ivr_check(settings: Settings, args) -> int:
-    from callcenter.ivr.validator import FlowError, load_flow
+    """Flows by the flow validator plus the prompt-length limits, the line map by its schema."""
+    from pathlib import Path
 
-    rc = 0
-    for path in args.files:
-        try:
-            load_flow(path)
-            print(f"{path}: ok")
-        except FlowError as exc:
-            print(str(exc), file=sys.stderr)
-            rc = 1
-        except OSError as exc:
-            print(f"{path}: {exc.strerror}", file=sys.stderr)
-            rc = 1
-    return rc
+    from callcenter.ivr.check import check_files
+
+    return check_files(args.files, settings, measure=not args.no_audio,
+                       sounds=Path(args.sounds) if args.sounds else None,
+                       complain=lambda line: print(line, file=sys.stderr))
 
 
 def cmd_call(settings: Settings, args) -> int:
@@ -149,6 +156,16 @@ def cmd_call(settings: Settings, args) -> int:
 
     cid = asyncio.run(place())
     print(f"placed citizen call {cid} to {args.dnis} (DTMF {args.dtmf or '-'}); watch the board and the log")
+    return 0
+
+
+def cmd_users(settings: Settings, args) -> int:
+    from callcenter.accounts.cli import UsersCliError, run
+
+    try:
+        print(asyncio.run(run(settings, args)))
+    except UsersCliError as exc:
+        raise Fatal(str(exc)) from None
     return 0
 
 
@@ -183,9 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("asterisk-config", help="render Asterisk's config and prompts into DIR (containers)")
     p.add_argument("dir", help="absolute directory Asterisk uses, e.g. /srv/callcenter/docker")
     p.set_defaults(fn=cmd_asterisk_config)
+
+    from callcenter.accounts.cli import add_parser as add_users_parser
+
+    add_users_parser(sub).set_defaults(fn=cmd_users)
     ivr = sub.add_parser("ivr", help="IVR tools").add_subparsers(dest="ivr_cmd", required=True)
-    p = ivr.add_parser("check", help="validate IVR flow files")
-    p.add_argument("files", nargs="+")
+    p = ivr.add_parser("check", help="validate IVR flows (and their prompt lengths) and the merged-line map")
+    p.add_argument("files", nargs="+", help="flow files and merged_lines.yaml, e.g. ivr_flows/*.yaml")
+    p.add_argument("--sounds", help="directory of recorded prompts (<name>.wav) to measure instead of the texts")
+    p.add_argument("--no-audio", action="store_true", help="skip rendering and measuring the prompts")
     p.set_defaults(fn=cmd_ivr_check)
     from callcenter.dispatch.cli import add_parser as add_dispatch
 

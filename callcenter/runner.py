@@ -8,6 +8,7 @@ import signal
 
 from aiohttp import web
 
+from callcenter.accounts.plugin import BOOTSTRAP_ADMIN, bootstrap_password
 from callcenter.acd.shifts import Roster
 from callcenter.app import build_app
 from callcenter.infra.asterisk_conf import seat_credentials
@@ -26,10 +27,18 @@ def banner(settings: Settings) -> str:
     web_url = f"http://{settings.http_host}:{settings.http_port}"
     creds = seat_credentials(settings, roster_seat_ids())
     seats = "  ".join(f"{c.seat_id}:{c.password}" for c in creds[:4])
+    password = bootstrap_password(settings)
+    admin = (f"user {BOOTSTRAP_ADMIN}  password {password}   (from CALLCENTER_"
+             f"{'ADMIN' if settings.admin_secret else 'SESSION'}_SECRET)") if password else \
+        "none: set CALLCENTER_SESSION_SECRET or run `callcenter seed` / `callcenter users add`"
     return f"""
 ================ 12345 contact center is up ================
+ log in             {web_url}/login   bootstrap admin: {admin}
+ add hall users     .venv/bin/callcenter users add li --role supervisor   (agent: --agent-id 1001,
+                    department handler: --role dept --department market)
  supervisor board   {web_url}/board
  agent desktop      {web_url}/agent?seat=seat01
+ department desk    {web_url}/dept
  REST API (OpenAPI) {web_url}/api/openapi.json
  health             {web_url}/health
  Asterisk ARI       {settings.ari_url}/ari  (user {settings.ari_user})

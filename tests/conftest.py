@@ -57,6 +57,9 @@ def settings() -> Settings:
         asterisk_instance=f"test-{RUN_ID}",
         log_format="console",
         log_level="WARNING",
+        # seats are dialled from the roster, never from a request; in tests the roster's phones
+        # are the agent simulator (tests that need a real SIP phone log in through the service)
+        seat_interface="Local/{seat}@agent-sim/n",
         # transcription taps every bridged call; the tests that want it turn it on
         transcription_enabled=False,
         transcription_rtp_port=0,
@@ -140,6 +143,16 @@ async def stack(settings: Settings, database: str, asterisk, pool, live):
     await asyncio.wait_for(state["relay"].connected.wait(), 10)
     yield app
     await _cleanup_or_explain(runner)
+
+
+@pytest.fixture
+def logins(stack, settings: Settings, pool):
+    """Real sessions on the running stack: ``await logins.client("supervisor:li")`` is an HTTP
+    session logged in as that user (created on first use), ``await logins.headers(actor)``
+    its cookie and CSRF headers."""
+    from accounts_support import Sessions
+
+    return Sessions(pool, f"http://127.0.0.1:{settings.http_port}")
 
 
 async def _cleanup_or_explain(runner) -> None:

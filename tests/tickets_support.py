@@ -1,5 +1,6 @@
-"""Helpers for the tickets integration tests: a minimal aiohttp app with only the tickets
-plugin (real PostgreSQL and Mosquitto, no Asterisk) and a small JSON client."""
+"""Helpers for the tickets integration tests: a minimal aiohttp app with the accounts and tickets
+plugins (real PostgreSQL, Redis and Mosquitto, no Asterisk) and a small JSON client whose
+``actor=`` logs in as that user (a real session, see accounts_support)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,24 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+from accounts_support import Sessions
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from callcenter.accounts.guard import guard
+from callcenter.accounts.plugin import AccountsPlugin
 from callcenter.context import CONTEXT, Context
+from callcenter.infra.hardening import clean_input, errors_as_json
 from callcenter.infra.mqtt import OutboxRelay
+from callcenter.infra.redis import LiveState
 from callcenter.infra.web import http_errors
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.tickets.service import TicketService
 
 AGENT = "agent:1001"
 SUPERVISOR = "supervisor:li"
+ADMIN = "admin:root"
 
 
 def dept(code: str, name: str = "zhang") -> str:
@@ -36,6 +44,7 @@ class Api:
     client: TestClient
     ctx: Context
     plugin: TicketsPlugin
+    sessions: Sessions
 
     @property
     def svc(self) -> TicketService:
@@ -49,7 +58,7 @@ class Api:
                    headers: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, Any]:
         hdrs = dict(headers or {})
         if actor:
-            hdrs["X-Actor"] = actor
+            hdrs = await self.sessions.headers(actor) | hdrs
         kwargs: dict[str, Any] = {"headers": hdrs}
         if raw is not None:
             kwargs["data"] = raw
@@ -81,25 +90,29 @@ async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None)
     """The tickets plugin in an aiohttp test server; ``mqtt_port`` points the relay elsewhere
     (e.g. a closed port, to simulate a broker outage)."""
     relay = OutboxRelay(pool, settings.mqtt_host, mqtt_port or settings.mqtt_port, settings.mqtt_prefix)
-    ctx = Context(settings, pool, live=None, relay=relay, ari=NoAri(), records=None, router=None, lease=None)
-    app = web.Application(middlewares=[http_errors])
+    live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)  # sessions
+    ctx = Context(settings, pool, live=live, relay=relay, ari=NoAri(), records=None, router=None, lease=None)
+    app = web.Application(middlewares=[errors_as_json, http_errors, guard, clean_input])
     app[CONTEXT] = ctx
-    plugin = TicketsPlugin()
+    accounts, plugin = AccountsPlugin(), TicketsPlugin()
+    accounts.routes(app)
     plugin.routes(app)
 
     async def services(_app: web.Application):
         await relay.start()
         try:
-            async with contextlib.asynccontextmanager(plugin.start)(ctx):
+            async with contextlib.asynccontextmanager(accounts.start)(ctx), \
+                    contextlib.asynccontextmanager(plugin.start)(ctx):
                 yield
         finally:
             await relay.stop()
+            await live.close()
 
     app.cleanup_ctx.append(services)
-    client = TestClient(TestServer(app))
+    client = TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar())
     await client.start_server()
     try:
-        yield Api(client, ctx, plugin)
+        yield Api(client, ctx, plugin, Sessions(pool, str(client.make_url("")).rstrip("/")))
     finally:
         await client.close()
 

@@ -8,6 +8,7 @@ login needs a supervisor through the REST API. The agent hears a confirmation an
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
 from callcenter.acd.service import AcdError, AcdService
@@ -18,6 +19,7 @@ log = get_logger("acd.features")
 _SEAT = re.compile(r"^PJSIP/(seat\d{2})-")
 CONFIRM = {"login": "agent_logged_in", "logout": "agent_logged_out", "pause": "agent_paused",
            "unpause": "agent_available"}
+OFF_SHIFT = "agent_off_shift"
 
 
 class SeatFeatures:
@@ -46,7 +48,10 @@ class SeatFeatures:
             try:
                 await self.apply(m.group(1), action)
                 prompt = CONFIRM[action]
-            except (AcdError, NotOnShift, IllegalAgentTransition, ValueError) as exc:
+            except NotOnShift as exc:  # the phone says why: off shift, a shift lead can authorise
+                prompt = OFF_SHIFT
+                log.warning("feature_refused", seat=m.group(1), action=action, error=str(exc))
+            except (AcdError, IllegalAgentTransition, ValueError) as exc:
                 log.warning("feature_refused", seat=m.group(1), action=action, error=str(exc))
         await self.svc.ari.safe(self.svc.ari.post(f"/channels/{ch['id']}/answer"))
         self._ending.add(ch["id"])
@@ -60,8 +65,9 @@ class SeatFeatures:
         svc = self.svc
         at_seat = [s.agent for s in svc.slots.values() if s.agent.seat_id == seat and s.agent.logged_in]
         if action == "login":
-            known = [s.agent.agent_id for s in svc.slots.values() if s.agent.seat_id == seat]
-            await svc.login(known[0] if known else seat, seat)
+            known = [s.agent for s in svc.slots.values() if s.agent.seat_id == seat]
+            last = max(known, key=lambda a: a.since or datetime.min.replace(tzinfo=UTC), default=None)
+            await svc.login(last.agent_id if last else seat, seat)  # the LAST agent seen at the seat
             return
         if not at_seat:
             raise AcdError(f"nobody is logged in at {seat}")

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from callcenter.accounts.identity import USER
+from callcenter.accounts.model import off_shift_approver
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
 from callcenter.acd.calls import WAITING
 from callcenter.acd.repository import agent_doc
 from callcenter.acd.service import AcdError, AcdService
+from callcenter.context import SETTINGS
+from callcenter.infra.ari import AriError
 from callcenter.infra.web import HttpError, Provided, json_error, read_json, validation_fields
 
 
 class LoginBody(BaseModel):
+    """Only the seat: the phone dialled comes from the roster (settings.seat_interface), and an
+    off-shift sign-in is approved by the logged-in supervisor making it, never self-claimed."""
+
+    model_config = ConfigDict(extra="forbid")
     seat: str = Field(pattern=r"^seat\d{2}$")
-    interface: str | None = Field(default=None, pattern=r"^(PJSIP|Local)/[A-Za-z0-9_@/.-]+$")
-    override_by: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PauseBody(BaseModel):
@@ -30,7 +36,7 @@ async def _guarded(fn):
     except ValidationError as exc:
         return json_error(422, "invalid", "request body is invalid", validation_fields(exc))
     except NotOnShift as exc:
-        return json_error(409, "not_on_shift", f"{exc}; a supervisor may log in with override_by")
+        return json_error(409, "not_on_shift", f"{exc}; a supervisor must sign the agent in")
     except IllegalAgentTransition as exc:
         return json_error(409, "illegal_transition", str(exc))
     except AcdError as exc:
@@ -54,7 +60,8 @@ class AcdRoutes:
         async def go():
             svc = self.acd.get()
             body = await read_json(request, LoginBody)
-            await svc.login(agent_id, body.seat, interface=body.interface, override_by=body.override_by)
+            await svc.login(agent_id, body.seat, interface=request.app[SETTINGS].seat_interface.format(seat=body.seat),
+                            override_by=off_shift_approver(request[USER]))
             return _agent_json(svc, agent_id)
 
         return await _guarded(go)
@@ -83,6 +90,20 @@ class AcdRoutes:
 
         return await _guarded(go)
 
+    async def list_seats(self, request: web.Request) -> web.Response:
+        """The roster's seats, whether their softphone is registered, and who sits there."""
+        async def go():
+            svc = self.acd.get()
+            try:
+                online = {e["resource"] for e in await svc.ari.get("/endpoints/PJSIP") if e.get("state") == "online"}
+            except AriError:
+                online = set()
+            taken = {s.agent.seat_id: s.agent.agent_id for s in svc.slots.values() if s.agent.logged_in}
+            return web.json_response([{"seat_id": seat.id, "team": seat.team, "registered": seat.id in online,
+                                       "agent_id": taken.get(seat.id)} for seat in svc.roster.seats])
+
+        return await _guarded(go)
+
     async def list_queues(self, request: web.Request) -> web.Response:
         async def go():
             svc = self.acd.get()
@@ -105,3 +126,4 @@ def routes(app: web.Application, acd: Provided[AcdService]) -> None:
     for action in ("logout", "pause", "unpause"):
         app.router.add_post(f"/api/agents/{{agent_id}}/{action}", r.simple(action))
     app.router.add_get("/api/queues", r.list_queues)
+    app.router.add_get("/api/seats", r.list_seats)

@@ -14,7 +14,7 @@ from datetime import date
 import asyncpg
 from aiohttp import web
 
-from callcenter.acd import http
+from callcenter.acd import http, moves
 from callcenter.acd.features import SeatFeatures
 from callcenter.acd.recovery import LegAudit, resync
 from callcenter.acd.repository import AgentRepository
@@ -22,6 +22,9 @@ from callcenter.acd.seeding import seed_roster
 from callcenter.acd.service import AcdService, Transcriber
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
+from callcenter.acd.supervise import KIND as SUPERVISE
+from callcenter.acd.supervise import Supervision
+from callcenter.acd.supervise import routes as supervise_routes
 from callcenter.acd.view import AcdView
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
@@ -39,6 +42,7 @@ class AcdPlugin:
         self.service: Provided[AcdService] = Provided("ACD")
         self.view: Provided[AcdView] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
+        self.supervision: Provided[Supervision] = Provided("supervision")  # listen/whisper/barge
 
     def journal_backlog(self) -> int:
         svc = self.service.maybe()
@@ -46,6 +50,8 @@ class AcdPlugin:
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+        supervise_routes(app, self.supervision)
+        moves.routes(app, self.service)  # a supervisor moves a waiting call
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         return await seed_roster(conn, Roster.default(), today)
@@ -57,13 +63,16 @@ class AcdPlugin:
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
                          ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
-        if self.transcriber is not None:
-            svc.transcriber = self.transcriber.maybe
+        if self.transcriber is not None and ctx.settings.transcription_enabled:
+            svc.transcriber = self.transcriber.maybe  # switched off: no tap, no status per call
         stasis = AcdStasis(svc)
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):
             ctx.router.register(kind, stasis)
         ctx.router.register("feature", SeatFeatures(svc))
+        supervision = Supervision(svc, ctx.settings.seat_interface)
+        ctx.router.register(SUPERVISE, supervision)
+        self.supervision.set(supervision)
         ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
         svc.in_order = ctx.router.in_order
         ctx.ari.on_connect(lambda: resync(svc, stasis))
@@ -82,6 +91,8 @@ class AcdPlugin:
             self.service.set(None)
             self.view.set(None)
             self.audit.set(None)
+            self.supervision.set(None)
+            await supervision.close()
             await svc.close()
             await ctx.router.drain()
             await svc.journal.stop()

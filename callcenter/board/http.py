@@ -18,7 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.board import history
+from callcenter.accounts.identity import current_user
+from callcenter.accounts.model import sees_full_number
+from callcenter.board import deptfeed, history
 from callcenter.board.websocket import BoardHub
 from callcenter.infra.web import HttpError, Provided, json_error, reply
 
@@ -58,7 +60,10 @@ async def board_snapshot(request: web.Request) -> web.Response:
 
 async def agent_snapshot(request: web.Request) -> web.Response:
     agent_id = _agent_id(request)
-    return _reply(await hub(request).snapshots.agent(agent_id))
+    doc = await hub(request).snapshots.agent(agent_id)
+    if doc.get("call") and not sees_full_number(current_user(request), agent_id):  # a supervisor looking on
+        doc = doc | {"call": doc["call"] | {"caller": doc["call"]["caller_masked"]}}
+    return _reply(doc)
 
 
 async def caller_history(request: web.Request) -> web.Response:
@@ -91,6 +96,9 @@ def routes(app: web.Application, board: Provided[BoardHub]) -> None:
     app[BOARD] = board
     app.router.add_get("/board", _page("board.html"))
     app.router.add_get("/agent", _page("agent.html"))
+    app.router.add_get("/dept", _page("dept.html"))  # department workbench (accounts issue 11)
+    app.router.add_get("/admin", _page("admin.html"))  # users and roles
+    deptfeed.routes(app)  # /ws/dept/{code}: the department workbench's live ticket events
     app.router.add_static("/board/static/", STATIC, append_version=False)
     app.router.add_get("/api/board/snapshot", board_snapshot)
     app.router.add_get("/api/board/agents/{agent_id}", agent_snapshot)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.accounts.identity import actor_of
 from callcenter.dispatch.model import KINDS
 from callcenter.dispatch.service import DispatchError, DispatchService
 from callcenter.infra.web import HttpError, Provided, read_json, reply
@@ -47,7 +48,8 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
         body = await read_json(request, ExampleBody)
         try:
             await service.get().record_decision(text=body.text, department=body.department, source=body.source,
-                                                actor=body.actor, kind=body.kind, district=body.district,
+                                                actor=actor_of(request) or body.actor, kind=body.kind,
+                                                district=body.district,
                                                 ticket_number=body.ticket_number)
         except DispatchError as exc:
             raise HttpError(422, "invalid", str(exc)) from None
@@ -58,7 +60,7 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
 
     async def retrain(request: web.Request) -> web.Response:
         body = await read_json(request, RetrainBody, optional=True)
-        return reply((await service.get().retrain(body.actor)).doc(), status=201)
+        return reply((await service.get().retrain(actor_of(request) or body.actor)).doc(), status=201)
 
     async def activate(request: web.Request) -> web.Response:
         try:

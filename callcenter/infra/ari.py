@@ -33,6 +33,9 @@ TRUNK_FORMATS = "alaw,ulaw"
 # statuses that mean the channel, bridge or playback is already gone (or never was): `safe()`
 # expects them, and they are not logged as failures
 GONE = (404, 409, 422)
+# refused credentials: a configuration error that whoever called reports once, with the fix
+# (the app's start, the CLI); not logged here as well
+REFUSED = (401, 403)
 
 
 class AriError(Exception):
@@ -144,7 +147,7 @@ class AriClient:
                         continue
                     if resp.status >= 400:
                         self.failures += 1
-                        if resp.status not in GONE:
+                        if resp.status not in GONE and resp.status not in REFUSED:
                             log.warning("ari_request_failed", method=method, path=path, status=resp.status,
                                         message=_message(body))
                         raise AriError(resp.status, _message(body), method, path)

@@ -87,6 +87,24 @@ def mount(root: Path) -> None:
                 raise SandboxError(f"cannot mount {target}: {res.stderr.strip()} (run as root)")
 
 
+def ensure_hosts(root: Path) -> None:
+    """debootstrap leaves the root without /etc/hosts: Asterisk then asks DNS for this machine's
+    own name and for A.ROOT-SERVERS.NET (acl.c, to find its address) on every SIP call, and logs
+    two failed lookups each time. A real host resolves its own name; so does the sandbox."""
+    name = socket.gethostname()
+    hosts = root / "etc" / "hosts"
+    try:
+        text = hosts.read_text()
+    except OSError:
+        text = ""
+    if any(name in line.split()[1:] for line in text.splitlines() if not line.startswith("#")):
+        return
+    base = text or "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"
+    tmp = hosts.with_name(f".hosts.{os.getpid()}")
+    tmp.write_text(base + f"127.0.1.1\t{name}\n")
+    tmp.replace(hosts)  # atomic: instances sharing the root never read half a file
+
+
 def _unmount(root: Path) -> None:
     for sub in ("dev", "proc"):
         if _is_mount(root / sub):
@@ -144,6 +162,7 @@ class AsteriskInstance:
         from callcenter.infra.prompts import install_prompts
 
         mount(self.root)
+        ensure_hosts(self.root)
         self._kill_stale()
         for port, what, env in (
             (self.settings.ari_port, "ARI HTTP", "CALLCENTER_ARI_URL"),

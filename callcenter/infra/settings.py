@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     rtp_start: int = Field(10000, ge=1024, le=65000)
     rtp_end: int = Field(10999, ge=1024, le=65535)
     sip_secret: str = DEV_SECRETS["sip_secret"]
-    session_secret: str = DEV_SECRETS["session_secret"]  # signs browser sessions (accounts)
+    session_secret: str = DEV_SECRETS["session_secret"]  # the bootstrap admin's password derives from it
+    admin_secret: str | None = None  # overrides session_secret for the bootstrap admin's password
+    session_idle_s: int = Field(1800, ge=60, le=86400)
+    seat_interface: str = "PJSIP/{seat}"  # what a seat's phone is dialled as (never from a request)
     metrics_token: str = ""  # bearer token for /metrics; empty = open (dev only)
 
     # where Asterisk listens (rendered into pjsip.conf / http.conf) and where its dialplan
@@ -82,6 +85,16 @@ class Settings(BaseSettings):
     lease_ttl_ms: int = Field(2000, ge=500, le=60000)  # takeover within ~3 s (renewed every ttl/6)
     ring_timeout_s: int = Field(15, ge=3, le=120)
     vosk_model: Path | None = None
+
+    # IVR limits (GB/T 33358: short menus, a key to a person said first); `callcenter ivr check`
+    # measures the rendered prompts against them (callcenter/ivr/limits.py)
+    ivr_max_greeting_s: float = Field(8.0, gt=0)
+    ivr_max_menu_s: float = Field(15.0, gt=0)
+    ivr_max_no_input_s: float = Field(30.0, gt=0)  # a caller who presses nothing is queued by then
+    ivr_max_menu_repeats: int = Field(1, ge=0)
+    ivr_max_menu_levels: int = Field(3, ge=1)
+    ivr_max_menu_options: int = Field(5, ge=1, le=12)
+    ivr_agent_phrase: str = "转人工请按0"  # every menu with a 0 says this first ("" = not checked)
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
@@ -149,6 +162,13 @@ class Settings(BaseSettings):
     def _pg_url(cls, v: str) -> str:
         if urlsplit(v).scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
+        return v
+
+    @field_validator("seat_interface")
+    @classmethod
+    def _seat_interface(cls, v: str) -> str:
+        if "{seat}" not in v or not v.startswith(("PJSIP/", "Local/")):
+            raise ValueError("must be PJSIP/{seat} or a Local/...{seat}... dial string")
         return v
 
     @field_validator("redis_url")

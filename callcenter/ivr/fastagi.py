@@ -49,6 +49,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from callcenter.infra.errors import StartupError
 from callcenter.infra.logging import get_logger
 
 from .fastagi_session import PystAGI, SessionPlan, SessionResult, run_session
@@ -56,6 +57,20 @@ from .fastagi_session import PystAGI, SessionPlan, SessionResult, run_session
 log = get_logger("ivr.fastagi")
 
 __all__ = ["FastAgiServer", "SessionHandler", "SessionPlan", "SessionResult"]
+
+
+def is_agi_session(env: dict[str, str]) -> bool:
+    """Asterisk's AGI() sends only ``agi_*`` lines and always names the channel; anything else
+    (garbage, an HTTP request, an empty connection) is not a call."""
+    return bool(env.get("agi_channel")) and all(key.startswith("agi_") for key in env)
+
+
+def _peer(conn: socket.socket) -> str:
+    try:
+        host, port = conn.getpeername()[:2]
+    except OSError:
+        return "?"
+    return f"{host}:{port}"
 
 
 class SessionHandler(Protocol):
@@ -76,6 +91,7 @@ class FastAgiServer:
         self.reply_timeout = reply_timeout  # longest wait for one AGI reply (prompt + input)
         self.lookup_timeout = lookup_timeout
         self.rejected = 0
+        self.not_agi = 0  # connections that sent no AGI environment (never recorded as calls)
         self._listener: socket.socket | None = None
         self._accept_task: asyncio.Task | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -98,7 +114,12 @@ class FastAgiServer:
         if self.running:
             return
         self._stopping = False
-        self._listener = socket.create_server((self.host, self._port), backlog=128)
+        try:
+            self._listener = socket.create_server((self.host, self._port), backlog=128)
+        except OSError as exc:  # the operator fixes this: say which port and which setting
+            raise StartupError(f"FastAGI port {self._port} on {self.host} is taken or not available "
+                               f"({exc.strerror or exc}); stop the other process (another `callcenter run`?) "
+                               "or set CALLCENTER_AGI_PORT / CALLCENTER_AGI_HOST") from None
         self._listener.setblocking(False)
         self._pool = ThreadPoolExecutor(self.max_sessions, thread_name_prefix="fastagi")
         self._accept_task = asyncio.create_task(self._accept_loop(), name="fastagi-accept")
@@ -153,7 +174,11 @@ class FastAgiServer:
             wfile = conn.makefile("w", encoding="utf-8", errors="replace", newline="\n")
             files = [rfile, wfile]
             agi = await loop.run_in_executor(self._pool, PystAGI, rfile, wfile)
-            if not agi.env or self._stopping:
+            if self._stopping:
+                return
+            if not is_agi_session(agi.env):  # a port scan, a health probe, a stray client: no call
+                self.not_agi += 1
+                log.info("agi_not_a_session", peer=_peer(conn), keys=sorted(agi.env)[:5])
                 return
             plan = await self.handler.prepare(agi.env)
             if plan is None or self._stopping:

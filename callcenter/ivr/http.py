@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from callcenter.accounts.identity import actor_of
 from callcenter.context import SETTINGS
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import HttpError, Provided, json_error, read_json
@@ -108,7 +109,7 @@ async def add_blacklist(request: web.Request) -> web.Response:
         return json_error(422, "invalid", "invalid blacklist entry", {"expires_at": "must be in the future"})
     if expires - now > MAX_BLOCK:
         return json_error(422, "invalid", "invalid blacklist entry", {"expires_at": "at most 366 days ahead"})
-    entry = await service.repo.add_blacklist(data.number, reason=data.reason, created_by=data.created_by,
+    entry = await service.repo.add_blacklist(data.number, reason=data.reason, created_by=actor_of(request) or "",
                                              expires_at=expires, now=now)
     log.info("ivr_blacklist_added", number=entry.number, expires_at=entry.expires_at.isoformat(),
              created_by=entry.created_by)
@@ -133,6 +134,8 @@ def _time_param(request: web.Request, name: str, default: datetime) -> datetime:
     except ValueError:
         raise HttpError(400, "bad_request", f"{name}: not an ISO 8601 date/time",
                         {name: "not an ISO 8601 date/time"}) from None
+    if not 2000 <= value.year <= 2100:  # PostgreSQL/UTC conversion of year 1 would fail
+        raise HttpError(422, "invalid", f"{name}: a date between 2000 and 2100", {name: "2000..2100"})
     return _aware(value, _tz(request))
 
 

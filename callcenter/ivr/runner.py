@@ -207,11 +207,12 @@ class FlowRunner:
         value = self.vars.get(node.var, "")
         prompt = node.prompts.get(value, node.default_prompt)
 
-        def done(result: Any) -> Action:
+        def done(result: Any) -> Action:  # a digit pressed is type-ahead for the next menu
+            self._typeahead = result if digit_input(result, 1) else ""
             self.path.append((nid, clip(result)))
             return self._goto(node.next)
 
-        return self._wait(Play(prompt, ""), done)
+        return self._wait(Play(prompt, ALL_DIGITS), done)
 
     def _do_set(self, nid: str, node: SetNode) -> Action:
         new = node.str_vars()
@@ -251,13 +252,17 @@ class FlowRunner:
         failures = 0
 
         def ask(replay_prompt: str | None) -> Action:
-            if replay_prompt is not None:
-                return self._wait(Play(replay_prompt, ""), lambda _r: ask(None))
+            if replay_prompt is not None:  # barge-in: a digit pressed now answers the menu
+                escape = ALL_DIGITS if node.interruptible else ""
+                return self._wait(Play(replay_prompt, escape), replayed)
             if node.interruptible:
                 return self._wait(GetDigits(node.prompt, timeout_ms, 1), answer)
             return self._wait(
                 Play(node.prompt, ""), lambda _r: self._wait(GetDigits(None, timeout_ms, 1), answer)
             )
+
+        def replayed(result: Any) -> Action:
+            return answer(result) if node.interruptible and digit_input(result, 1) else ask(None)
 
         def answer(result: Any) -> Action:
             nonlocal failures

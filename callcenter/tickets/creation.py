@@ -2,7 +2,8 @@
 
 A request with an ``idempotency_key`` is done at most once: a retry (same key, same body)
 returns the first ticket; the same key with another body is refused (409). Racing retries
-are settled by the unique key (``INSERT ... ON CONFLICT DO NOTHING``). The ticket, its audit
+wait on a lock of their key and replay, so no retry takes (and burns) a ticket number; the
+unique key (``INSERT ... ON CONFLICT DO NOTHING``) stays as the last guard. The ticket, its audit
 events, attachments and outbox messages are written by one statement (two round trips per
 ticket: number with duplicate candidates, then the write).
 """
@@ -73,22 +74,30 @@ class TicketIntake:
         if key:
             request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
             digest = hashlib.sha256(request.encode()).hexdigest()
-        store = self.store
-        async with store.pool.acquire() as conn:
-            if key and (done := await self._replay(conn, key, digest)):
-                return done
-            # outside any transaction: the day counter row stays locked for one statement only
-            number, candidates = await repo.number_and_candidates(
-                conn, local_date(at), store.prefix, self._probe(body, at), store.dedup_window, store.radius_m)
-            t = self._new_ticket(body, number, at)
-            created = await self._create_in(conn, who, body, t, at, key, digest, candidates)
-            if created is None:  # a concurrent request with the same key won the race
-                created = await self._replay(conn, key or "", digest)
-            assert created is not None
+        async with self.store.pool.acquire() as conn:
+            if not key:
+                created = await self._number_and_write(conn, who, body, at, None, None)
+            else:
+                async with repo.idempotency_lock(conn, key):  # retries wait here, then replay
+                    created = (await self._replay(conn, key, digest)
+                               or await self._number_and_write(conn, who, body, at, key, digest))
         if created.created:  # after the write, on another connection: the dispatch feature's part
             if isinstance(body, TicketCreate) and body.lead:
-                await learned.learn(store.dispatch, created.ticket, "human_dispatch", str(who))
-            await learned.observe(store.dispatch, created.ticket, created.routing)
+                await learned.learn(self.store.dispatch, created.ticket, "human_dispatch", str(who))
+            await learned.observe(self.store.dispatch, created.ticket, created.routing)
+        return created
+
+    async def _number_and_write(self, conn: asyncpg.Connection, who: Actor, body: Body, at: datetime,
+                                key: str | None, digest: str | None) -> Created:
+        store = self.store
+        # outside any transaction: the day counter row stays locked for one statement only
+        number, candidates = await repo.number_and_candidates(
+            conn, local_date(at), store.prefix, self._probe(body, at), store.dedup_window, store.radius_m)
+        t = self._new_ticket(body, number, at)
+        created = await self._create_in(conn, who, body, t, at, key, digest, candidates)
+        if created is None:  # the same key written outside the lock (cannot happen through here)
+            created = await self._replay(conn, key or "", digest)
+        assert created is not None
         return created
 
     async def _replay(self, conn: asyncpg.Connection, key: str, digest: str | None) -> Created | None:

@@ -3,10 +3,10 @@ translation of the feature's errors into the API's one JSON error, the request h
 the routes and the OpenAPI 3.1 document (``/api/openapi.json``) built from the same table and
 the pydantic models. The endpoints themselves are in :mod:`.routes`.
 
-The acting user is the ``X-Actor`` header (``agent:1001``, ``dept:market:zhang``,
-``supervisor:li``, ``collector:c07``, ``admin:root``). Errors are JSON
+The acting user is the logged-in user of the session (``agent:1001``, ``dept:market:zhang``,
+``supervisor:li``, ``collector:c07``, ``admin:root``; see callcenter/accounts). Errors are JSON
 ``{"error", "message", "fields"}`` (:func:`callcenter.infra.web.json_error`): 400 bad
-JSON/actor/cursor, 403 role, 404 unknown, 409 illegal transition or concurrent change,
+JSON/cursor, 401 not logged in, 403 role, 404 unknown (or another department's ticket), 409 illegal transition or concurrent change,
 422 invalid input.
 """
 
@@ -23,6 +23,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
+from callcenter.accounts.identity import actor_of
+from callcenter.accounts.openapi import with_roles
 from callcenter.infra.web import HttpError, json_error, reply, validation_fields
 from callcenter.tickets.actors import Actor
 from callcenter.tickets.errors import (
@@ -113,10 +115,11 @@ def _guarded(fn: Handler) -> Handler:
 # --------------------------------------------------------------------------- request helpers
 
 def actor(request: web.Request) -> Actor:
+    """The logged-in user (the accounts guard authenticated the session); no header decides it."""
     try:
-        return Actor.parse(request.headers.get("X-Actor"))
-    except TicketError as exc:
-        raise HttpError(400, "actor_required", str(exc), {"X-Actor": str(exc)}) from None
+        return Actor.parse(actor_of(request))
+    except TicketError:
+        raise HttpError(401, "login_required", "log in first") from None
 
 
 def query(request: web.Request, model: type[BaseModel]) -> Any:
@@ -137,7 +140,7 @@ def add_routes(app: web.Application, endpoints: Sequence[Endpoint]) -> None:
     table = tuple(endpoints)
 
     async def openapi(_request: web.Request) -> web.Response:
-        return reply(openapi_document(table))
+        return reply(with_roles(openapi_document(table)))  # + every other route, with its roles
 
     for e in table:
         app.router.add_route(e.method, e.path, _guarded(e.handler))
@@ -147,7 +150,7 @@ def add_routes(app: web.Application, endpoints: Sequence[Endpoint]) -> None:
 # --------------------------------------------------------------------------- OpenAPI
 
 _REF = "#/components/schemas/{model}"
-_ERRORS = {"400": "bad JSON, actor header or cursor", "403": "the actor's role may not do this",
+_ERRORS = {"400": "bad JSON or cursor", "401": "not logged in", "403": "the actor's role may not do this",
            "404": "no such ticket or department", "409": "illegal transition or concurrent change",
            "422": "invalid input (see `fields`)"}
 
@@ -172,9 +175,8 @@ def _parameters(e: Endpoint) -> list[dict[str, Any]]:
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required,
                            "description": prop.pop("description", ""), "schema": prop})
-    params.append({"name": "X-Actor", "in": "header", "required": True,
-                   "description": "acting user: agent:1001, dept:market:zhang, supervisor:li, collector:c07",
-                   "schema": {"type": "string"}})
+    if e.method not in ("GET", "HEAD"):  # the session's CSRF token (GET /api/session)
+        params.append({"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}})
     if e.method == "POST" and e.path in ("/api/tickets", "/api/field-reports"):
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "a retried request with the same key returns the same ticket",
@@ -196,7 +198,8 @@ def openapi_document(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
                 "application/json": {"schema": refs[(e.body, "validation")]}}}
         schema = refs[(e.response, "serialization")] if e.response is not None else {"type": "object"}
         ok: dict[str, Any] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-        op["responses"] = {str(e.status): ok} | {
+        created = {"200": ok | {"description": "an idempotent retry or a merged duplicate"}} if e.status == 201 else {}
+        op["responses"] = {str(e.status): ok} | created | {
             code: {"description": text, "content": {"application/json": {"schema": error_ref}}}
             for code, text in _ERRORS.items()}
         paths.setdefault(e.path, {})[e.method.lower()] = op

@@ -6,9 +6,10 @@ lists and the board live in :mod:`callcenter.tickets.queries`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -192,6 +193,22 @@ async def get(conn: asyncpg.Connection, number: str, *, for_update: bool = False
 
 async def get_by_id(conn: asyncpg.Connection, ticket_id: int) -> Stored:
     return stored(await conn.fetchrow("SELECT * FROM tickets WHERE id = $1", ticket_id))
+
+
+@contextlib.asynccontextmanager
+async def idempotency_lock(conn: asyncpg.Connection, key: str) -> AsyncIterator[None]:
+    """Requests with the same idempotency key, one at a time (a session advisory lock, no
+    transaction: the day counter must stay outside one). A retry then finds the first ticket
+    before it takes a number, so replays never burn ticket numbers. The pool's reset releases
+    the lock if the connection goes back to the pool without the unlock."""
+    await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, $2))", key, _IDEMPOTENCY_LOCK)
+    try:
+        yield
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, $2))", key, _IDEMPOTENCY_LOCK)
+
+
+_IDEMPOTENCY_LOCK = 12345  # seed of the key hash: this lock space belongs to ticket creation
 
 
 async def by_idempotency_key(conn: asyncpg.Connection, key: str) -> Stored | None:

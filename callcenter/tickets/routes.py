@@ -158,6 +158,9 @@ class TicketRoutes:
         async def handle(request: web.Request) -> web.Response:
             who = actor(request)
             data = await read_json(request, model, optional=True)
+            if who.role is Role.DEPT:  # another department's ticket is a 404, as when reading it
+                seen = await self.tickets.get().get(request.match_info["number"])
+                check_view(who, seen.ticket.lead_department, seen.ticket.assisting_departments, seen["created_by"])
             st = await self.tickets.get().act(request.match_info["number"], action, actor=str(who),
                                               reason=data.reason, version=data.version, **data.data())
             return reply(out.TicketOut.of(st, who).doc())

@@ -25,3 +25,4 @@ async def browser_page(stack, request):
             await context.close()
             await browser.close()
         assert not errors, f"JavaScript errors on the page: {errors}"
+

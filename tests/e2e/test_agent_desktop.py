@@ -1,11 +1,14 @@
-"""Agent desktop in a real headless Chromium against the whole running app: log in with the
-button, pause and unpause, take a call (masked number, IVR facts, caller history) and file a
+"""Agent desktop in a real headless Chromium against the whole running app: log in on the login
+page as the agent, sign in at an on-shift seat with the button (the phone dialled comes from the
+roster), pause and unpause, take a call (masked number, IVR facts, caller history) and file a
 ticket from the form; every effect is checked in the ACD service and in PostgreSQL."""
 
 from __future__ import annotations
 
-import aiohttp
+from datetime import UTC, datetime
+
 import pytest
+from accounts_support import browser_login
 from acd_support import Phone
 from helpers import until
 from playwright.async_api import expect
@@ -19,33 +22,34 @@ SCREENSHOT = "/tmp/callcenter-agent-desktop.png"
 CALLER = "13812345678"
 
 
-async def earlier_ticket(base: str) -> str:
+async def earlier_ticket(logins) -> str:
     """An enquiry the same citizen made before (answered on the spot)."""
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{base}/api/tickets", headers={"X-Actor": "agent:1009"}, json={
+    async with await logins.client("agent:1009") as http:
+        async with http.post("/api/tickets", json={
                 "kind": "咨询", "description": "咨询公积金提取需要哪些材料", "caller_phone": CALLER,
                 "category": "公积金提取", "answer_on_spot": "已告知所需材料"}) as resp:
             assert resp.status == 201, await resp.text()
             return (await resp.json())["number"]
 
 
-async def test_agent_desktop_login_pause_call_and_ticket(stack, settings, pool, browser_page):
+async def test_agent_desktop_login_pause_call_and_ticket(stack, settings, pool, browser_page, logins):
     page, phone = browser_page, Phone(stack)
     base = f"http://127.0.0.1:{settings.http_port}"
-    previous = await earlier_ticket(base)
-    await phone.agent_mode("seat01", "answer")
-    await page.goto(f"{base}/agent?agent=1001&seat=seat01&interface=Local/seat01@agent-sim/n")
+    previous = await earlier_ticket(logins)
+    now = datetime.now(UTC)
+    seat = next(s.id for s in phone.acd.roster.seats if phone.acd.roster.is_on_shift(s, now))
+    await phone.agent_mode(seat, "answer")
+    await browser_login(page, base, pool, "agent:1001", f"/agent?seat={seat}")
     state = page.locator("#state")
     await expect(page.locator("#live")).to_have_text("实时")
     await expect(state).to_have_text("未签入")
 
-    # log in with the button (a supervisor admits the login whatever the shift)
-    await page.fill("#override", "pytest")
+    # sign in with the button at a seat whose team is on shift
     await page.click("#btn-login")
     await expect(state).to_have_attribute("data-state", "available")
     await expect(state).to_have_text("空闲")
     assert phone.agent("1001").state is AgentState.AVAILABLE
-    assert phone.acd.slots["1001"].interface == "Local/seat01@agent-sim/n"
+    assert phone.acd.slots["1001"].interface == f"Local/{seat}@agent-sim/n"  # the roster's, not the page's
 
     # pause for a meal, then back
     await page.select_option("#pause-reason", "meal")
@@ -57,12 +61,12 @@ async def test_agent_desktop_login_pause_call_and_ticket(stack, settings, pool, 
     assert phone.agent("1001").state is AgentState.AVAILABLE
 
     # a citizen calls: offered to 1001, bridged; the desktop shows the masked number and history
-    call = await phone.call(caller=CALLER, queue="market", skill="market")
+    call = await phone.call(caller=CALLER, queue="general")
     await until(lambda: phone.acd.calls.get(call) and phone.acd.calls[call].state == "bridged", what="bridged")
     await expect(page.locator("#caller")).to_have_text("138****5678")
     await expect(page.locator("#caller")).to_have_attribute("data-call-id", call)
     await expect(page.locator("#call-state")).to_have_text("通话中")
-    await expect(page.locator("#call")).to_contain_text("市场监管 12315")
+    await expect(page.locator("#call")).to_contain_text("综合咨询")
     await expect(state).to_have_attribute("data-state", "on_call")
     await expect(page.locator(f"#history-tickets [data-ticket='{previous}']")).to_contain_text("公积金提取")
     await expect(page.locator("#t-call")).to_contain_text(call)
@@ -92,16 +96,18 @@ async def test_agent_desktop_login_pause_call_and_ticket(stack, settings, pool, 
     await expect(page.locator("#caller")).to_have_text("138****5678")
 
 
-async def test_caller_history_api(stack, settings, pool):
-    base = f"http://127.0.0.1:{settings.http_port}"
-    number = await earlier_ticket(base)
+async def test_caller_history_api(stack, settings, pool, logins):
+    number = await earlier_ticket(logins)
     await pool.execute("INSERT INTO calls(call_id, caller, queue, disposition) VALUES ('h-1', $1, 'general',"
                        " 'abandoned')", CALLER)
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base}/api/callers/138-1234-5678/history") as resp:
+    async with await logins.client("supervisor:li") as http:
+        async with http.get("/api/callers/138-1234-5678/history") as resp:
             assert resp.status == 200
             doc = await resp.json()
-        async with http.get(f"{base}/api/board/agents/1001") as resp:
+    async with await logins.client("agent:1001") as http:
+        async with http.get("/api/callers/138-1234-5678/history") as resp:
+            assert resp.status == 403  # an agent cannot look any citizen up
+        async with http.get("/api/board/agents/1001") as resp:
             desk = await resp.json()
     assert doc["phone_masked"] == "138****5678"
     assert [c["call_id"] for c in doc["calls"]] == ["h-1"] and doc["calls"][0]["disposition"] == "abandoned"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import time
 
-import aiohttp
 import pytest
+from accounts_support import browser_login
 from acd_support import Phone
 from playwright.async_api import expect
 
@@ -27,9 +27,9 @@ def base(settings) -> str:
     return f"http://127.0.0.1:{settings.http_port}"
 
 
-async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, browser_page):
+async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, pool, browser_page):
     page, phone = browser_page, Phone(stack)
-    await page.goto(f"{base(settings)}/board")
+    await browser_login(page, base(settings), pool, "supervisor:li", "/board")
     await expect(page.locator("#live")).to_have_text("实时")
     kpis = page.locator("[data-testid=kpis]")
     await expect(kpis.locator("[data-kpi=answer_rate]")).to_contain_text("人工接通率")
@@ -45,6 +45,16 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     await expect(row.locator("td").first).to_have_text("1")  # position in its queue
     await expect(row.locator(".wait")).to_have_text(re.compile(r"^00:0[1-9]$"))  # the wait ticks
     await expect(page.locator("body")).not_to_contain_text("13912345678")  # the board never shows it in full
+
+    # the supervisor moves it to the market queue with priority 3: it keeps its wait
+    await row.locator("button[data-move]").click()
+    form = page.locator("[data-queue=general] .move-form")
+    await form.locator(".mv-queue").select_option("market")
+    await form.locator(".mv-prio").select_option("3")
+    await form.locator(".mv-ok").click()
+    row = page.locator(f"[data-queue=market] [data-call-id={call}]")
+    await expect(row).to_contain_text("优先 3")
+    assert (phone.acd.book.get(call).queue, phone.acd.book.get(call).priority) == ("market", 3)
 
     # an agent logs in and takes it: the row leaves the queue, the agent tile shows the call
     await phone.login("1001", "seat01")
@@ -78,14 +88,14 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     await page.screenshot(path=SCREENSHOT, full_page=True)
 
 
-async def test_board_snapshot_json(stack, settings):
+async def test_board_snapshot_json(stack, settings, logins):
     phone = Phone(stack)
     await phone.login("1002", "seat02")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base(settings)}/api/board/snapshot") as resp:
+    async with await logins.client("supervisor:li") as http:
+        async with http.get("/api/board/snapshot") as resp:
             assert resp.status == 200
             snap = await resp.json()
-        async with http.get(f"{base(settings)}/api/callers/abc/history") as resp:
+        async with http.get("/api/callers/abc/history") as resp:
             assert resp.status == 422
     assert snap["type"] == "board" and snap["source"] == "acd"
     assert {q["name"] for q in snap["queues"]} >= {"general", "market"}

@@ -116,16 +116,14 @@ async def test_wrap_up_is_respected_before_next_offer(phone):
     await until(lambda: phone.acd.calls[c2].state == "bridged", timeout=10, what="second after wrap-up")
 
 
-async def test_off_shift_login_needs_a_supervisor_override(phone, stack):
+async def test_off_shift_login_needs_a_supervisor_override(phone, stack, logins):
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
     off = next(s for s in phone.acd.roster.seats if not phone.acd.roster.is_on_shift(s, now))
-    import aiohttp
-
-    url = f"http://127.0.0.1:{phone.ctx.settings.http_port}/api/agents/2001/login"
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, json={"seat": off.id, "interface": f"Local/{off.id}@agent-sim/n"}) as r:
+    url = "/api/agents/2001/login"
+    async with await logins.client("agent:2001") as http:
+        async with http.post(url, json={"seat": off.id}) as r:
             assert r.status == 409
             assert (await r.json())["error"] == "not_on_shift"
         async with http.post(url, json={"seat": "seat99"}) as r:

@@ -77,3 +77,51 @@ async def test_feature_codes_from_the_softphone(phone, softphones, settings):
                 what=f"paused by *23 ({sp.output()[-400:]})")
     sp.dial("*24")
     await until(lambda: phone.agent("1007").state is AgentState.AVAILABLE, timeout=15, what="available by *24")
+
+
+class Played:
+    """Records what the controller finished playing to each channel (PlaybackFinished)."""
+
+    EVENTS = frozenset({"PlaybackFinished"})
+
+    def __init__(self) -> None:
+        self.media: list[str] = []
+
+    async def on_event(self, event) -> None:
+        if event.type == "PlaybackFinished":
+            self.media.append(str((event.raw.get("playback") or {}).get("media_uri", "")))
+
+
+async def test_an_off_shift_sign_in_from_the_phone_is_refused_and_the_phone_says_why(phone, softphones, asterisk):
+    from datetime import UTC, datetime
+
+    from callcenter.app import STATE
+
+    acd = phone.acd
+    on_shift = acd.roster.on_shift_teams(datetime.now(UTC))
+    seat = next(s.id for s in acd.roster.seats if s.team not in on_shift)
+    played = Played()
+    phone.app[STATE]["router"].register(None, played)
+    sp = softphones(seat)
+    sp.start()
+    await until(lambda: acd.endpoint_online(seat), timeout=15, what=f"{seat} registered")
+    sp.dial("*21")
+    await until(lambda: "sound:callcenter/agent_off_shift" in played.media, timeout=20,
+                what=f"the off-shift notice played to {seat} ({played.media}, {sp.output()[-400:]})")
+    assert not any(s.agent.logged_in for s in acd.slots.values() if s.agent.seat_id == seat)
+    # a SIP call makes Asterisk look up its own address: the sandbox resolves its own name, so
+    # no failed lookups of the host name or A.ROOT-SERVERS.NET are logged
+    log = (asterisk.host_dir / "log" / "messages.log").read_text(errors="replace")
+    assert "Unable to lookup" not in log and "getaddrinfo" not in log
+
+
+async def test_the_desktop_offers_the_seats_whose_softphone_is_registered(phone, softphones, logins):
+    sp = softphones("seat08")
+    sp.start()
+    await until(lambda: phone.acd.endpoint_online("seat08"), timeout=15, what="seat08 registered")
+    await phone.login("1002", "seat02")
+    async with await logins.client("agent:1001") as http:
+        async with http.get("/api/seats") as r:
+            seats = {s["seat_id"]: s for s in await r.json()}
+    assert len(seats) == 20 and seats["seat08"]["registered"] and not seats["seat01"]["registered"]
+    assert seats["seat02"]["agent_id"] == "1002" and seats["seat08"]["agent_id"] is None

@@ -49,9 +49,29 @@ def test_http_port_taken_is_one_line(settings, database, asterisk):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        line = one_line_error(run_cli(settings, "run", http_port=str(s.getsockname()[1]),
+        port = s.getsockname()[1]
+        line = one_line_error(run_cli(settings, "run", http_port=str(port), agi_port=str(_free()),
                                       ari_app="cli-port-test"))
-    assert "port" in line and "taken" in line
+    assert f"port {port} is taken" in line and "CALLCENTER_HTTP_PORT" in line and "AGI" not in line
+
+
+def test_fastagi_port_taken_names_the_agi_port_not_the_http_port(settings, database, asterisk):
+    """A second `callcenter run` finds 4573 (FastAGI) taken first: the line must say so."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        line = one_line_error(run_cli(settings, "run", agi_port=str(port), http_port=str(_free()),
+                                      ari_app="cli-agi-port-test"))
+    assert f"FastAGI port {port}" in line and "CALLCENTER_AGI_PORT" in line
+    assert "HTTP" not in line
+
+
+def test_wrong_ari_password_makes_call_print_exactly_one_line(settings, asterisk):
+    proc = run_cli(settings, "call", "12345", ari_password="wrong")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        "callcenter call: error: ARI refused the user/password (CALLCENTER_ARI_USER / CALLCENTER_ARI_PASSWORD)"]
 
 
 @pytest.mark.parametrize("bad", ["ivr_flows/../tests/unit/ivr/broken/unknown_next.yaml"])

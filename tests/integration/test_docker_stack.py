@@ -126,15 +126,43 @@ class Stack:
         for service in services:
             poll(lambda s=service: self.health(s) == "healthy", timeout, f"{service} healthy")
 
-    def api(self, method: str, path: str, body: dict | None = None, port: int | None = None):
+    def _call(self, method: str, path: str, body: dict | None, port: int | None,
+              headers: dict[str, str]) -> tuple[int, object, dict[str, str]]:
         req = urllib.request.Request(f"http://127.0.0.1:{port or self.http}{path}", method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json", "X-Actor": "agent:1001"})
+                                     headers={"Content-Type": "application/json", **headers})
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
+                return resp.status, json.loads(resp.read() or b"null"), dict(resp.headers)
         except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
+            return err.code, json.loads(err.read() or b"null"), dict(err.headers)
+
+    def _login(self, username: str, password: str) -> dict[str, str]:
+        status, doc, headers = self._call("POST", "/api/session", {"username": username, "password": password},
+                                          None, {})
+        if status != 200:  # e.g. 503 while starting: poll() tries again
+            raise ValueError(f"login as {username}: {status} {doc}")
+        token = headers["Set-Cookie"].split(";", 1)[0]
+        return {"Cookie": token, "X-CSRF-Token": doc["csrf"]}
+
+    def api(self, method: str, path: str, body: dict | None = None, port: int | None = None, *,
+            again: bool = True):
+        """As a supervisor of the hall (created by the bootstrap admin, whose password derives
+        from the session secret of the env file); sessions live in the shared Redis."""
+        if not getattr(self, "_session", None):
+            from callcenter.accounts.passwords import derived_password
+
+            admin = self._login("admin", derived_password(f"sess-{os.getpid()}", "admin"))
+            status, doc, _ = self._call("POST", "/api/users", {"username": "li", "role": "supervisor",
+                                                               "password": "docker-test-password"}, None, admin)
+            if status not in (201, 409):
+                raise ValueError(f"adding the supervisor: {status} {doc}")
+            self._session = self._login("li", "docker-test-password")
+        status, doc, _ = self._call(method, path, body, port, self._session)
+        if status == 401 and again:  # sessions went with a Redis restart: log in again, once
+            self._session = None
+            return self.api(method, path, body, port, again=False)
+        return status, doc
 
     def logs(self) -> str:
         try:

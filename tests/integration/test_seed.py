@@ -16,12 +16,15 @@ async def _counts(pool) -> dict[str, int]:
 
 async def test_seed_loads_catalogue_rules_roster_and_plan_idempotently(settings, pool):
     line = await seed(settings)
-    assert line.startswith("seeded: tickets: ") and "acd: 20 seats in 4 teams" in line, line
+    assert line.startswith("seeded: ") and "tickets: " in line and "acd: 20 seats in 4 teams" in line, line
+    assert "first admin 'root' created, password " in line  # printed this once
+    assert await pool.fetchval("SELECT role FROM users WHERE username = 'root'") == "admin"
     first = await _counts(pool)
     assert first["departments"] >= 20 and first["ticket_routing_rules"] == 1
     assert first["seats"] == 20 and first["shift_plan"] == 4 * PLAN_DAYS
     # the stored rules are the bundled ones, and a second seed keeps them (no new version)
-    assert "kept as stored" in await seed(settings)
+    again = await seed(settings)
+    assert "kept as stored" in again and "an admin exists" in again
     assert await _counts(pool) == first
     teams = dict(await pool.fetch("SELECT team, count(*) FROM seats GROUP BY team"))
     assert teams == {"A": 5, "B": 5, "C": 5, "D": 5}

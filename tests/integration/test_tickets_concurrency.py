@@ -84,3 +84,23 @@ async def test_service_layer_create_ticket_for_the_agent_desktop(api, pool):
                                         call_ids=["c-1", "c-2"], transcript="坐席：您好……市民：我想问公积金提取",
                                         caller_phone="13800000099", idempotency_key="desk-call-c-1")
     assert not again.created and again.number == created.number
+
+
+async def test_replays_never_burn_ticket_numbers(api, pool):
+    """A desktop that retries (in a row or at once) gets the first ticket back, and the next
+    ticket takes the very next number: retries do not consume numbers."""
+    body = {"kind": "help", "description": "路灯坏了", "caller_phone": "13800000012"}
+    first = await api.post("/api/tickets", body, headers={"Idempotency-Key": "desk-1002-call-1"})
+    for _ in range(3):
+        again = await api.post("/api/tickets", body, headers={"Idempotency-Key": "desk-1002-call-1"})
+        assert again[1]["number"] == first[1]["number"]
+    racing = await asyncio.gather(*(api.post("/api/tickets", body | {"idempotency_key": "desk-1002-call-2"})
+                                    for _ in range(8)))
+    assert sorted(s for s, _ in racing) == [200] * 7 + [201]
+    conflict = await api.post("/api/tickets", body | {"description": "别的事"},
+                              headers={"Idempotency-Key": "desk-1002-call-1"})
+    assert conflict[0] == 409
+    after = await api.create()
+    seqs = [int(n.rsplit("-", 1)[1]) for n in (first[1]["number"], racing[0][1]["number"], after["number"])]
+    assert seqs == [seqs[0], seqs[0] + 1, seqs[0] + 2]
+    assert await pool.fetchval("SELECT last FROM ticket_day_seq") == seqs[2]

@@ -3,9 +3,8 @@
 "use strict";
 
 const params = new URLSearchParams(location.search);
-const agentId = params.get("agent") || "";
-const seatId = params.get("seat") || "";
-const iface = params.get("interface") || "";
+let agentId = "";  // from the session (a supervisor may look at ?agent=)
+let seatId = params.get("seat") || "";  // else chosen from the registered softphones
 const DISTRICTS = ["东区", "西区", "仁和区", "钒钛高新区", "米易县", "盐边县"];
 const PAUSE_CHOICES = ["break", "meal", "training", "ticket_work", "supervisor"];
 let socketUp = false, snap = null, lastCall = null, busy = false;
@@ -14,19 +13,7 @@ const $ = (id) => document.getElementById(id);
 
 function say(el, text, ok) { el.textContent = text; el.className = `msg ${ok ? "ok" : "err"}`; }
 
-async function api(method, path, body, headers) {
-  const res = await fetch(path, {
-    method, headers: { "Content-Type": "application/json", ...(headers || {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await res.json(); } catch (e) { data = null; }
-  if (!res.ok) {
-    const fields = data && data.fields ? Object.entries(data.fields).map(([k, v]) => `${k}: ${v}`).join("；") : "";
-    throw new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
-  }
-  return data;
-}
+const api = apiCall;  /* session.js: CSRF token, back to /login when the session is gone */
 
 async function action(name, body) {
   if (busy) return;
@@ -36,7 +23,7 @@ async function action(name, body) {
     say($("msg"), `${{ login: "已签入", logout: "已签出", pause: "已小休", unpause: "已恢复接听" }[name]}：${label("state", agent.state)}`, true);
   } catch (e) {
     const text = String(e.message || e);
-    say($("msg"), text.includes("not on shift") ? `不在本班次，需班长授权后签入（${text}）` : `操作失败：${text}`, false);
+    say($("msg"), text.includes("not on shift") ? `不在本班次，需班长在监控台为您签入（${text}）` : `操作失败：${text}`, false);
   } finally {
     busy = false;
     updateButtons();
@@ -44,11 +31,7 @@ async function action(name, body) {
 }
 
 function login() {
-  const body = { seat: seatId };
-  if (iface) body.interface = iface;
-  const ov = $("override").value.trim();
-  if (ov) body.override_by = ov;
-  return action("login", body);
+  return action("login", { seat: seatId });  // the phone dialled comes from the seat roster
 }
 
 function updateButtons() {
@@ -127,7 +110,7 @@ async function submitTicket(ev) {
   const key = `desk-${agentId}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
   $("t-submit").disabled = true;
   try {
-    const t = await api("POST", "/api/tickets", body, { "X-Actor": `agent:${agentId}`, "Idempotency-Key": key });
+    const t = await api("POST", "/api/tickets", body, { "Idempotency-Key": key });
     say($("t-msg"), `已受理，工单号 ${t.number}${t.created === false ? "（已并入已有工单）" : ""}`, true);
     $("t-msg").dataset.ticket = t.number;
     $("ticket-form").reset();
@@ -138,9 +121,25 @@ async function submitTicket(ev) {
   }
 }
 
-function init() {
+/* No ?seat=: offer the seats whose softphone is registered and free. */
+async function chooseSeat() {
+  let seats = [];
+  try { seats = await apiCall("GET", "/api/seats"); } catch (e) { return; }
+  const free = seats.filter((s) => s.registered && (!s.agent_id || s.agent_id === agentId));
+  const box = $("seat-id");
+  box.innerHTML = `<select id="seat-choice"><option value="">选择已注册话机…</option>${
+    free.map((s) => `<option value="${esc(s.seat_id)}">${esc(s.seat_id)}（${esc(s.team)} 班组）</option>`).join("")}</select>`;
+  $("seat-choice").onchange = (ev) => { seatId = ev.target.value; };
+  if (free.length === 1) { seatId = free[0].seat_id; $("seat-choice").value = seatId; }
+}
+
+async function init() {
+  const me = await loadSession();
+  if (!me) return;
+  agentId = me.role === "agent" ? me.agent_id : (params.get("agent") || "");
   $("agent-id").textContent = agentId || "（未指定）";
   $("seat-id").textContent = seatId || "（未指定）";
+  if (!seatId) await chooseSeat();
   $("pause-reason").innerHTML = PAUSE_CHOICES.map((r) => `<option value="${r}">${label("pause", r)}</option>`).join("");
   $("t-kind").innerHTML = Object.entries(LABELS.kind).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
   $("t-district").innerHTML = '<option value="">（未知）</option>' + DISTRICTS.map((d) => `<option>${d}</option>`).join("");
@@ -152,7 +151,7 @@ function init() {
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
   liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => { if (msg.type === "agent") render(msg); },
-    (up) => { socketUp = up; setLive($("live"), up, snap ? snap.live : true); });
+    (up) => { socketUp = up; setLive($("live"), up, snap ? snap.live : true); document.body.classList.toggle("stale", !up); });
   startTicker();
 }
 

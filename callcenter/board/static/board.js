@@ -34,6 +34,9 @@ function renderKpis(k) {
 function renderQueues(queues) {
   const box = document.getElementById("queues");
   let waiting = 0;
+  if (box.querySelector(".move-form")) {  // the supervisor is choosing: keep the rows still meanwhile
+    return queues.reduce((n, q) => n + q.waiting.length, 0);
+  }
   box.innerHTML = queues.map((q) => {
     waiting += q.waiting.length;
     const rows = q.waiting.map((w) => `<tr data-call-id="${esc(w.call_id)}">
@@ -42,9 +45,10 @@ function renderQueues(queues) {
         <td class="num wait" data-since="${esc(w.entered_at)}" data-warn="${LONG_WAIT_S}">${fmtDuration(w.wait_s)}</td>
         <td>${w.priority > 0 ? `<span class="tag prio">优先 ${w.priority}</span>` : "普通"}</td>
         <td>${w.callback ? '<span class="tag cb">回拨</span>' : (w.callback_offered ? "已提示" : "—")}</td>
+        <td><button class="move" data-move="${esc(w.call_id)}" title="调整队列或优先级">调整</button></td>
       </tr>`).join("");
     const table = q.waiting.length
-      ? `<table><thead><tr><th>位置</th><th>来电</th><th>等待</th><th>优先级</th><th>回拨</th></tr></thead>
+      ? `<table><thead><tr><th>位置</th><th>来电</th><th>等待</th><th>优先级</th><th>回拨</th><th></th></tr></thead>
          <tbody>${rows}</tbody></table>`
       : '<div class="empty">无排队来电</div>';
     return `<div class="queue" data-queue="${esc(q.name)}">
@@ -63,8 +67,89 @@ function agentTile(a) {
   return `<div class="agent state-${esc(a.state)}" data-agent-id="${esc(a.agent_id)}" data-state="${esc(a.state)}">
     <div><span class="id">${esc(a.agent_id)}</span> <span class="small">${esc(a.seat_id)}</span></div>
     <div class="st">${esc(label("state", a.state))}${esc(reason)}</div>
-    <div class="small num" data-since="${esc(a.since || "")}">${fmtDuration(a.in_state_s)}</div>${call}${shift}</div>`;
+    <div class="small num" data-since="${esc(a.since || "")}">${fmtDuration(a.in_state_s)}</div>${call}${shift}
+    ${a.state !== "logged_out" ? `<div class="sv-actions"><button data-act="pause" title="班长安排小休">小休</button>
+      <button data-act="logout" class="danger" title="强制签出">签出</button>
+      ${a.call && a.call.state === "bridged" ? `<button data-sv="listen" data-call="${esc(a.call.call_id)}" title="监听：双方都听不到班长">监听</button>
+      <button data-sv="whisper" data-call="${esc(a.call.call_id)}" title="耳语：只有坐席听到班长">耳语</button>
+      <button data-sv="barge" data-call="${esc(a.call.call_id)}" title="强插：坐席和来电人都听到班长">强插</button>` : ""}</div>` : ""}</div>`;
 }
+
+/* Listen / whisper / barge: the supervisor's own seat phone rings and joins through a snoop. */
+const SV_LABEL = { listen: "监听", whisper: "耳语", barge: "强插" };
+async function supervise(btn) {
+  const seat = document.getElementById("my-seat").value;
+  const msg = document.getElementById("sv-msg");
+  if (!seat) { msg.textContent = "请先选择本人席位"; return; }
+  localStorage.setItem("supervisorSeat", seat);
+  try {
+    const w = await apiCall("POST", `/api/calls/${encodeURIComponent(btn.dataset.call)}/supervise`,
+      { mode: btn.dataset.sv, seat });
+    msg.innerHTML = `${SV_LABEL[w.mode]}中：坐席 ${esc(w.agent_id)}，请接听 ${esc(w.seat)} 话机
+      <button id="sv-stop" data-sid="${esc(w.sid)}">结束</button>`;
+    msg.dataset.sid = w.sid;
+    msg.dataset.mode = w.mode;
+  } catch (e) {
+    msg.textContent = `${SV_LABEL[btn.dataset.sv]}失败：${e.message || e}`;
+  }
+}
+document.getElementById("sv-msg").addEventListener("click", async (ev) => {
+  const stop = ev.target.closest("#sv-stop");
+  if (!stop) return;
+  try { await apiCall("DELETE", `/api/supervisions/${encodeURIComponent(stop.dataset.sid)}`); } catch (e) { /* ended */ }
+  ev.currentTarget.textContent = "";
+});
+(() => {
+  const sel = document.getElementById("my-seat");
+  sel.innerHTML = '<option value="">本人席位…</option>' + Array.from({ length: 20 }, (_, i) =>
+    `seat${String(i + 1).padStart(2, "0")}`).map((s) => `<option>${s}</option>`).join("");
+  sel.value = localStorage.getItem("supervisorSeat") || "";
+})();
+
+/* Move a waiting call to another queue or priority (it keeps its arrival time). */
+document.getElementById("queues").addEventListener("click", async (ev) => {
+  const btn = ev.target.closest("button[data-move]");
+  if (!btn) return;
+  const row = btn.closest("tr");
+  if (row.nextElementSibling && row.nextElementSibling.classList.contains("move-row")) return;
+  const queues = Object.keys(LABELS.queue);
+  row.insertAdjacentHTML("afterend", `<tr class="move-row"><td colspan="6"></td></tr>`);
+  const cell = row.nextElementSibling.firstElementChild;
+  cell.innerHTML = `<span class="move-form"><select class="mv-queue">${queues.map((q) =>
+    `<option value="${q}">${esc(label("queue", q))}</option>`).join("")}</select>
+    <select class="mv-prio">${[0, 1, 3, 5, 9].map((p) => `<option value="${p}">${p ? `优先 ${p}` : "普通"}</option>`).join("")}</select>
+    <button class="mv-ok">确定</button></span>`;
+  cell.querySelector(".mv-queue").value = row.closest("[data-queue]").dataset.queue;
+  cell.querySelector(".mv-ok").onclick = async () => {
+    const body = { queue: cell.querySelector(".mv-queue").value, priority: Number(cell.querySelector(".mv-prio").value) };
+    cell.parentElement.remove();
+    try {
+      await apiCall("POST", `/api/queues/calls/${encodeURIComponent(btn.dataset.move)}/move`, body);
+    } catch (e) {
+      alert(`调整失败：${e.message || e}`);
+    }
+    if (last) render(last);
+  };
+});
+
+/* Supervisor actions on an agent tile (audited on the server). */
+document.getElementById("teams").addEventListener("click", async (ev) => {
+  const sv = ev.target.closest("button[data-sv]");
+  if (sv) { supervise(sv); return; }
+  const btn = ev.target.closest("button[data-act]");
+  const tile = ev.target.closest("[data-agent-id]");
+  if (!btn || !tile) return;
+  const id = encodeURIComponent(tile.dataset.agentId);
+  btn.disabled = true;
+  try {
+    await apiCall("POST", `/api/agents/${id}/${btn.dataset.act}`,
+      btn.dataset.act === "pause" ? { reason: "supervisor" } : undefined);
+  } catch (e) {
+    alert(`操作失败：${e.message || e}`);
+  } finally {
+    btn.disabled = false;
+  }
+});
 
 function renderTeams(teams) {
   const box = document.getElementById("teams");
@@ -99,9 +184,15 @@ function render(snap) {
   setLive(document.getElementById("live"), socketUp, snap.live);
 }
 
-liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
-  socketUp = up;
-  setLive(document.getElementById("live"), up, last ? last.live : true);
+loadSession().then((me) => {
+  if (!me) return;
+  // every (re)connect starts with a full snapshot: the page never keeps stale state as live
+  liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
+    socketUp = up;
+    setLive(document.getElementById("live"), up, last ? last.live : true);
+    document.body.classList.toggle("stale", !up);  // until the fresh snapshot after a reconnect
+    if (!up) fetch("/api/session").then((r) => { if (r.status === 401) toLogin(); });
+  });
 });
 startTicker();
 setInterval(() => {

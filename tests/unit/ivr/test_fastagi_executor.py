@@ -126,11 +126,11 @@ def test_pyst2_constructor_needs_the_main_thread_the_subclass_does_not():
 
 
 def test_menu_choice_sets_the_channel_variables_outcome_last():
-    ast = ScriptedAsterisk(digits=["2"])  # typed during the greeting
+    ast = ScriptedAsterisk(digits=["2", "1"])  # 2 typed during the greeting, 1 in the specialist menu
     result = run(ast)
     assert result.outcome == "queue" and result.last_node == "queue_market"
     assert ast.commands[0] == "ANSWER"
-    assert ast.commands[1] == 'STREAM FILE callcenter/greeting "0123456789*#" 0'
+    assert ast.commands[1] == 'STREAM FILE callcenter/welcome "0123456789*#" 0'
     sets = [c.split()[2].strip('"') for c in ast.commands if c.startswith("SET VARIABLE")]
     assert sets[-1] == "IVR_OUTCOME"
     assert ast.variables["IVR_QUEUE"] == "market" and ast.variables["IVR_CALL_ID"] == "call-1"
@@ -144,7 +144,7 @@ def test_emergency_transfer_and_ticket_lookup():
     assert (ast.variables["TRANSFER_NUMBER"], ast.variables["IVR_EMERGENCY"]) == ("110", "1")
 
     seen: list[str] = []
-    ast = ScriptedAsterisk(digits=["5", "20240001", "0"])
+    ast = ScriptedAsterisk(digits=["1", "20240001", "0"])
     result = run(ast, lookup=lambda n: seen.append(n) or "resolved")
     assert seen == ["20240001"] and result.outcome == "queue"
     assert any("ticket_status_resolved" in c for c in ast.commands)
@@ -179,7 +179,7 @@ def test_garbage_replies_in_a_row_end_the_session_as_broken():
 
 def test_missing_sound_file_then_live_channel_goes_on():
     # STREAM FILE of a missing file answers result=-1; CHANNEL STATUS tells it from a hang-up
-    ast = ScriptedAsterisk(digits=["2"], reply=lambda c: "200 result=-1 endpos=0" if "greeting" in c else None)
+    ast = ScriptedAsterisk(digits=["2", "1"], reply=lambda c: "200 result=-1 endpos=0" if "welcome" in c else None)
     result = run(ast)
     assert "CHANNEL STATUS" in ast.commands
     assert result.outcome == "queue"
@@ -246,9 +246,9 @@ def test_a_failing_lookup_reads_as_not_found_and_a_bad_reply_to_set_variable_is_
     def boom(_n: str) -> str:
         raise RuntimeError("tickets down")
 
-    ast = ScriptedAsterisk(digits=["5", "20240001"])
+    ast = ScriptedAsterisk(digits=["1", "20240001"])
     result = run(ast, lookup=boom)
     assert ("ticket_lookup", "") in [(p["node"], p["input"]) for p in result.path]
     assert result.outcome == "queue"
-    ast = ScriptedAsterisk(digits=["2"], reply=lambda c: "500 what" if "IVR_PRIORITY" in c else None)
+    ast = ScriptedAsterisk(digits=["2", "1"], reply=lambda c: "500 what" if "IVR_PRIORITY" in c else None)
     assert run(ast).outcome == "error" and "IVR_OUTCOME" not in ast.variables

@@ -19,7 +19,8 @@ from callcenter.ivr.validator import load_flows
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)
 LINES = load_merged_lines(FLOWS_DIR / "merged_lines.yaml")
-ENV = "agi_network: yes\nagi_network_script: ivr\nagi_uniqueid: u-1\nagi_callerid: 13800000000\nagi_arg_1: 12345\n\n"
+ENV = ("agi_network: yes\nagi_network_script: ivr\nagi_channel: Local/12345@from-trunk-00000001;2\n"
+       "agi_uniqueid: u-1\nagi_callerid: 13800000000\nagi_arg_1: 12345\n\n")
 
 
 class Handler:
@@ -85,7 +86,7 @@ async def test_a_session_runs_the_flow_sets_variables_and_closes_the_socket():
     handler = Handler()
     server = await started(handler)
     try:
-        commands = await asyncio.wait_for(fake_asterisk(server.port, answers(["5", "20240001", "0"])), 10)
+        commands = await asyncio.wait_for(fake_asterisk(server.port, answers(["1", "20240001", "0"])), 10)
         await asyncio.wait_for(handler.finished_event.wait(), 5)
     finally:
         await server.stop()
@@ -109,7 +110,7 @@ async def test_inline_hangup_closes_the_session_at_once():
         await asyncio.wait_for(handler.finished_event.wait(), 5)
     finally:
         await server.stop()
-    assert commands == ["ANSWER", 'STREAM FILE callcenter/greeting "0123456789*#" 0']
+    assert commands == ["ANSWER", 'STREAM FILE callcenter/welcome "0123456789*#" 0']
     assert handler.results[0].outcome == "ended" and handler.results[0].last_node == "greeting"
 
 
@@ -124,7 +125,7 @@ async def test_busy_server_refuses_at_once_and_stop_ends_running_sessions():
 
     await asyncio.wait_for(server.stop(), 10)
     commands = await asyncio.wait_for(first, 5)
-    assert commands[:2] == ["ANSWER", 'STREAM FILE callcenter/greeting "0123456789*#" 0']
+    assert commands[:2] == ["ANSWER", 'STREAM FILE callcenter/welcome "0123456789*#" 0']
     assert handler.results[0].outcome == "shutdown"  # not counted as the caller's abandonment
     assert not server.running and server.active == 0
 
@@ -141,3 +142,55 @@ async def test_a_connection_without_environment_is_dropped_quietly():
     finally:
         await server.stop()
     assert handler.results == []
+
+
+async def test_garbage_and_foreign_protocols_are_never_calls():
+    """Only a real AGI session (agi_* lines naming a channel) reaches the handler: a port scan or
+    a stray HTTP client must not become an IVR call with an empty caller in the reports."""
+    handler = Handler()
+    prepared: list[dict[str, str]] = []
+    real_prepare = handler.prepare
+
+    async def prepare(env: dict[str, str]) -> SessionPlan:
+        prepared.append(env)
+        return await real_prepare(env)
+
+    handler.prepare = prepare  # type: ignore[method-assign]
+    server = await started(handler)
+    try:
+        for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\n\n",
+                     b"hello\n\n", b"agi_network: yes\nagi_uniqueid: u-9\n\n",  # no channel
+                     b"agi_channel: PJSIP/x-1\nFoo: bar\n\n"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(junk)
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, no command sent
+            writer.close()
+            await writer.wait_closed()
+        await until(lambda: server.not_agi == 5 and server.active == 0, what="junk connections closed")
+        commands = await asyncio.wait_for(fake_asterisk(server.port, answers(["0"])), 10)
+        await asyncio.wait_for(handler.finished_event.wait(), 5)
+    finally:
+        await server.stop()
+    assert [env["agi_channel"] for env in prepared] == ["Local/12345@from-trunk-00000001;2"]
+    assert commands[0] == "ANSWER" and handler.results[0].outcome == "queue"
+
+
+async def test_a_taken_port_names_the_agi_port_setting():
+    import socket
+
+    from callcenter.infra.errors import StartupError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = FastAgiServer(Handler(), "127.0.0.1", port)
+        try:
+            await server.start()
+        except StartupError as exc:
+            message = str(exc)
+        else:
+            await server.stop()
+            raise AssertionError("the server started on a taken port")
+    assert f"FastAGI port {port}" in message and "CALLCENTER_AGI_PORT" in message
+    assert "HTTP" not in message and not server.running

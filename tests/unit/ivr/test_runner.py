@@ -82,29 +82,28 @@ def prompts(actions: list[Action]) -> list[str | None]:
 # --------------------------------------------------------------------------- main menu
 
 
-def test_start_plays_greeting_then_notice_then_menu() -> None:
+def test_start_plays_greeting_then_menu() -> None:
     r = runner_for()
     a = r.start()
-    assert a == Play("greeting", "0123456789*#")
+    assert a == Play("welcome", "0123456789*#")
     assert r.start() is a  # idempotent
-    assert r.feed("") == Play("emergency_notice", "0123456789*#")
-    assert r.feed("") == GetDigits("main_menu", 5000, 1)
+    assert r.feed("") == GetDigits("menu_main", 3000, 1)
 
 
 @pytest.mark.parametrize(
-    ("digit", "queue", "extra"),
+    ("digits", "queue", "extra"),
     [
-        ("1", "general", {"skill": "general"}),
-        ("2", "market", {"department": "market"}),
-        ("3", "hr_social", {"department": "hr_social"}),
-        ("4", "housing_fund", {"department": "housing_fund"}),
-        ("8", "dialect", {"language": "dialect"}),
-        ("0", "general", {}),
+        (["2", "1"], "market", {"department": "market"}),
+        (["2", "2"], "hr_social", {"department": "hr_social"}),
+        (["2", "3"], "housing_fund", {"department": "housing_fund"}),
+        (["2", "4"], "dialect", {"language": "dialect"}),
+        (["0"], "general", {}),
+        (["2", "0"], "general", {}),
     ],
 )
-def test_menu_option_reaches_queue(digit: str, queue: str, extra: dict[str, str]) -> None:
+def test_menu_option_reaches_queue(digits: list[str], queue: str, extra: dict[str, str]) -> None:
     r = runner_for()
-    final, seen = drive(r, [digit])
+    final, seen = drive(r, digits)
     assert isinstance(final, Queue)
     assert final.queue == queue and final.skill == queue
     assert final.priority == 0
@@ -113,8 +112,11 @@ def test_menu_option_reaches_queue(digit: str, queue: str, extra: dict[str, str]
         assert final.vars[k] == v
     if extra:
         assert any(isinstance(a, SetVars) for a in seen)
-    assert ("main_menu", digit) in r.path
-    assert [a for a in seen if isinstance(a, GetDigits)] == [GetDigits("main_menu", 5000, 1)]
+    assert ("main_menu", digits[0]) in r.path
+    asked = [a for a in seen if isinstance(a, GetDigits)]
+    assert asked[0] == GetDigits("menu_main", 3000, 1)
+    if len(digits) > 1:
+        assert asked[1:] == [GetDigits("menu_specialist", 3000, 1)] and ("specialist_menu", digits[1]) in r.path
 
 
 @pytest.mark.parametrize(("digit", "number"), [("1", "110"), ("2", "119"), ("3", "120"), ("4", "122")])
@@ -130,56 +132,60 @@ def test_emergency_submenu_transfers_and_never_queues(digit: str, number: str) -
 def test_emergency_submenu_zero_and_timeouts_reach_an_agent() -> None:
     final, _ = drive(runner_for(), ["9", "0"])
     assert isinstance(final, Queue) and final.queue == "general"
-    final, seen = drive(runner_for(), ["9", "", "", ""])
+    final, seen = drive(runner_for(), ["9", "", ""])
     assert isinstance(final, Queue) and final.queue == "general"
-    assert prompts(seen).count("emergency_menu") == 3
+    assert prompts(seen).count("menu_emergency") == 2  # no input: once more, then a person
 
 
 def test_digit_pressed_during_greeting_is_type_ahead() -> None:
     r = runner_for()
     r.start()
-    a = r.feed("9")  # barge-in on the greeting: notice and main menu prompt are skipped
-    assert a == GetDigits("emergency_menu", 5000, 1)
-    assert r.path == [("greeting", "9"), ("emergency_notice", "<skipped>"), ("main_menu", "9")]
+    a = r.feed("9")  # barge-in on the greeting: the main menu prompt is skipped
+    assert a == GetDigits("menu_emergency", 3000, 1)
+    assert r.path == [("greeting", "9"), ("main_menu", "9")]
     assert r.feed("1") == Play("transfer_110", "")
     assert r.feed("") == Transfer("110", True)
 
 
-def test_barge_in_on_notice_goes_straight_to_the_option() -> None:
+def test_type_ahead_into_the_specialist_menu() -> None:
     r = runner_for()
     r.start()
-    r.feed("")
-    a = r.feed("2")
-    assert a == SetVars({"skill": "market", "department": "market"})
-    assert ("main_menu", "2") in r.path
+    assert r.feed("2") == GetDigits("menu_specialist", 3000, 1)
+    assert r.feed("1") == SetVars({"skill": "market", "department": "market"})
+    assert r.path == [("greeting", "2"), ("main_menu", "2"), ("specialist_menu", "1")]
 
 
-def test_timeouts_replay_twice_then_general_queue() -> None:
+def test_no_input_repeats_the_menu_once_then_the_general_queue() -> None:
     r = runner_for()
-    final, seen = drive(r, ["", "", ""])
+    final, seen = drive(r, ["", ""])
     assert isinstance(final, Queue) and final.queue == "general"
-    assert prompts(seen) == [
-        "greeting",
-        "emergency_notice",
-        "main_menu",
-        "no_input",
-        "main_menu",
-        "no_input",
-        "main_menu",
-        "transfer_to_agent",
-    ]
-    assert [res for node, res in r.path if node == "main_menu"] == ["", "", ""]
+    assert prompts(seen) == ["welcome", "menu_main", "menu_main"]  # no prompt before the queue
+    assert [res for node, res in r.path if node == "main_menu"] == ["", ""]
 
 
 def test_invalid_digits_replay_then_general_queue() -> None:
-    final, seen = drive(runner_for(), ["7", "x", "12"])
+    final, seen = drive(runner_for(), ["7", "x"])
     assert isinstance(final, Queue) and final.queue == "general"
-    assert prompts(seen).count("invalid_input") == 2
-    assert prompts(seen).count("main_menu") == 3
+    assert prompts(seen).count("input_invalid") == 1
+    assert prompts(seen).count("menu_main") == 2
+
+
+def test_a_digit_during_the_invalid_input_prompt_answers_the_menu() -> None:
+    r = runner_for()
+    r.start()
+    r.feed("")
+    assert r.feed("7") == Play("input_invalid", "0123456789*#")  # barge-in on the replay too
+    assert r.feed("2") == GetDigits("menu_specialist", 3000, 1)
+    assert r.path[-2:] == [("main_menu", "7"), ("main_menu", "2")]
+    r = runner_for()
+    r.start()
+    r.feed("")
+    r.feed("7")
+    assert r.feed("") == GetDigits("menu_main", 3000, 1)  # played to the end: the menu again
 
 
 def test_valid_digit_after_a_timeout() -> None:
-    final, _ = drive(runner_for(), ["", "4"])
+    final, _ = drive(runner_for(), ["", "2", "3"])
     assert isinstance(final, Queue) and final.queue == "housing_fund"
 
 
@@ -187,15 +193,12 @@ def test_hangup_mid_menu_ends_with_path() -> None:
     r = runner_for()
     r.start()
     r.feed("")
-    r.feed("")
     r.feed("7")  # invalid
-    r.feed("")  # invalid_input played
-    end = r.feed(None)
+    end = r.feed(None)  # hung up during input_invalid
     assert end == Ended("hangup")
     assert r.done
     assert r.path == [
         ("greeting", ""),
-        ("emergency_notice", ""),
         ("main_menu", "7"),
         ("main_menu", None),
     ]
@@ -206,15 +209,15 @@ def test_hangup_is_accepted_for_any_action() -> None:
     r = runner_for()
     r.start()
     r.feed("")
-    r.feed("")
-    r.feed("2")  # -> SetVars
+    r.feed("2")
+    r.feed("1")  # -> SetVars
     assert r.feed(None) == Ended("hangup")
     assert r.path[-1] == ("set_market", None)
     assert runner_for().feed(None) == Ended("hangup")  # before start
 
 
 def test_repeat_caller_gets_priority_and_flag() -> None:
-    final, _ = drive(runner_for(recent=2), ["3"])
+    final, _ = drive(runner_for(recent=2), ["2", "2"])
     assert isinstance(final, Queue)
     assert final.priority == 5
     assert final.vars["repeat"] == "1"
@@ -226,46 +229,55 @@ def test_repeat_caller_gets_priority_and_flag() -> None:
 
 def test_ticket_status_then_agent() -> None:
     r = runner_for()
-    final, seen = drive(r, ["5", "20210001#", "0"], lookup="in_progress")
+    final, seen = drive(r, ["1", "20210001#", "0"], lookup="in_progress")
     assert LookupTicket("20210001") in seen
     assert GetDigits("ticket_number_input", 10000, 20) in seen
-    assert "ticket_status_in_progress" in prompts(seen)
+    assert Play("ticket_status_in_progress", "0123456789*#") in seen  # barge-in: 0 at once
     assert isinstance(final, Queue) and final.queue == "general"
     assert final.vars["ticket_number"] == "20210001"
     assert final.vars["ticket_status"] == "in_progress"
 
 
+def test_zero_during_the_ticket_status_reaches_an_agent() -> None:
+    r = runner_for()
+    final, _ = drive(r, ["1", "20210001#"], lookup="in_progress",
+                     play=lambda a: "0" if a.prompt == "ticket_status_in_progress" else "")
+    assert isinstance(final, Queue) and final.queue == "general"
+    assert ("ticket_status", "0") in r.path and ("ticket_after", "0") in r.path
+
+
 def test_ticket_status_then_silence_says_goodbye() -> None:
-    final, seen = drive(runner_for(), ["5", "20210001", ""], lookup="resolved")
+    final, seen = drive(runner_for(), ["1", "20210001", ""], lookup="resolved")
     assert "ticket_status_resolved" in prompts(seen)
     assert final == Hangup("goodbye")
 
 
 def test_ticket_unknown_status_uses_default_prompt() -> None:
-    _, seen = drive(runner_for(), ["5", "1234", ""], lookup="some-new-state")
+    _, seen = drive(runner_for(), ["1", "1234", ""], lookup="some-new-state")
     assert "ticket_status_unknown" in prompts(seen)
 
 
 def test_ticket_not_found_goes_to_agent() -> None:
-    final, seen = drive(runner_for(), ["5", "1234"], lookup="")
+    final, seen = drive(runner_for(), ["1", "1234"], lookup="")
     assert "ticket_not_found" in prompts(seen)
     assert isinstance(final, Queue) and final.queue == "general"
     assert "ticket_status" not in final.vars
 
 
 def test_ticket_number_invalid_then_valid() -> None:
-    final, seen = drive(runner_for(), ["5", "12", "12ab", "987654#", "0"])
-    assert prompts(seen).count("invalid_input") == 2
+    final, seen = drive(runner_for(), ["1", "12", "987654#", "0"])
+    assert prompts(seen).count("input_invalid") == 1
     assert LookupTicket("987654") in seen
     assert isinstance(final, Queue)
+    final, seen = drive(runner_for(), ["1", "12", "12ab"])  # wrong twice: a person takes over
+    assert isinstance(final, Queue) and final.queue == "general" and not any(isinstance(a, LookupTicket) for a in seen)
 
 
 def test_lookup_none_means_hangup() -> None:
     r = runner_for()
     r.start()
     r.feed("")
-    r.feed("")
-    a = r.feed("5")
+    a = r.feed("1")
     assert isinstance(a, GetDigits)
     assert isinstance(r.feed("4321"), LookupTicket)
     assert r.feed(None) == Ended("hangup")
@@ -278,11 +290,10 @@ def test_lookup_none_means_hangup() -> None:
 def test_garbage_is_invalid_input(garbage: Any) -> None:
     r = runner_for()
     r.start()
-    r.feed("")
     a = r.feed("")
     assert isinstance(a, GetDigits)
     a = r.feed(garbage)
-    assert a == Play("invalid_input", "")
+    assert a == Play("input_invalid", "0123456789*#")
     assert r.error is None
     assert all(res is None or len(res) <= 64 for _, res in r.path)
 
@@ -313,13 +324,13 @@ nodes:
 
 
 def test_emergency_choice_at_the_step_limit_still_transfers() -> None:
-    r = runner_for(max_steps=7)
+    r = runner_for(max_steps=5)
     final, seen = drive(r, ["9", "1"])
-    assert r.steps > 7
+    assert r.steps > 5
     assert final == Transfer("110", emergency=True)
     assert not any(isinstance(a, Queue) for a in seen)
     # a non-emergency choice at the same point falls back to the general queue
-    final, _ = drive(runner_for(max_steps=7), ["9", "0"])
+    final, _ = drive(runner_for(max_steps=5), ["9", "0"])
     assert isinstance(final, Queue) and final.vars["ivr_fallback"] == "max_steps"
 
 
@@ -398,7 +409,7 @@ def test_choose_flow() -> None:
 )
 def test_merged_line_flow_queues_with_department(dnis: str, queue: str, department: str) -> None:
     final, seen = drive(runner_for(dnis), [])
-    assert prompts(seen)[0] == "merged_line_greeting"
+    assert prompts(seen)[0] == "merged_line_welcome"
     assert isinstance(final, Queue)
     assert (final.queue, final.skill) == (queue, queue)
     assert final.vars["department"] == department

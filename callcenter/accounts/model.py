@@ -1,0 +1,259 @@
+"""Who may do what (pure): roles, users, the policy table of route -> roles, login throttling.
+
+The policy table is the ONE place that says who may call which route. The guard middleware
+(:mod:`callcenter.accounts.guard`) looks every request up in it by the aiohttp route's method and
+canonical path; a route that is not in the table is refused (closed by default), and a test
+fails for any route the app has that the table does not declare.
+
+Rules carry ``own``: for agents, the route's ``{agent_id}`` must be the agent's own id (an agent
+acts on its own desk only; supervisors act on any); for department handlers, the route's
+``{code}`` must be their own department.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"            # 坐席
+    SUPERVISOR = "supervisor"  # 班长
+    DEPT = "dept"              # 承办单位 handler, bound to one department
+    ADMIN = "admin"            # users, blacklist, dispatch rules
+    COLLECTOR = "collector"    # 城管通 field collector
+    SYSTEM = "system"          # service accounts (dialler, survey, IVR tools)
+
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+IDENT = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+class AccountError(ValueError):
+    """A user record that cannot exist (bad name, a handler without a department, ...)."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: Role
+    department: str | None = None  # DEPT only
+    agent_id: str | None = None    # AGENT only: the ACD agent id (工号)
+    name: str | None = None        # display name
+    disabled: bool = False
+
+    def __post_init__(self) -> None:
+        if not USERNAME.match(self.username):
+            raise AccountError("username: 1 to 64 of A-Z a-z 0-9 _ . @ -")
+        if self.role is Role.DEPT and not (self.department and IDENT.match(self.department)):
+            raise AccountError("a department handler needs a department code")
+        if self.role is Role.AGENT and not (self.agent_id and IDENT.match(self.agent_id)):
+            raise AccountError("an agent needs an agent id (工号)")
+        if self.role is not Role.DEPT and self.department:
+            raise AccountError("only department handlers have a department")
+        if self.role is not Role.AGENT and self.agent_id:
+            raise AccountError("only agents have an agent id")
+
+    @property
+    def actor(self) -> str:
+        """The acting user as the ticket log writes it: agent:1001, dept:market:zhang, supervisor:li."""
+        if self.role is Role.AGENT:
+            return f"agent:{self.agent_id}"
+        if self.role is Role.DEPT:
+            return f"dept:{self.department}:{self.username.rsplit('.', 1)[-1]}"
+        return f"{self.role.value}:{self.username}"
+
+    def public(self) -> dict[str, object]:
+        return {"username": self.username, "role": self.role.value, "department": self.department,
+                "agent_id": self.agent_id, "name": self.name, "disabled": self.disabled, "actor": self.actor}
+
+
+# --------------------------------------------------------------------------- the policy table
+
+A, S, D, AD, C, SY = Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM
+HALL = frozenset({S, AD})
+ANY = frozenset(Role)
+TICKET_USERS = frozenset({A, S, D, AD, C, SY})
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str                       # aiohttp canonical path, e.g. /api/agents/{agent_id}/login
+    roles: frozenset[Role] | None   # None: public (no session needed)
+    own: str | None = None          # match_info key an agent (agent id) or handler (department) must own
+    page: bool = False              # an HTML page: anonymous users are sent to /login
+    audit: str | None = None        # audited when a supervisor does it to someone else's desk
+
+
+def _r(method: str, path: str, *roles: Role, own: str | None = None, page: bool = False,
+       audit: str | None = None) -> Rule:
+    return Rule(method, path, frozenset(roles), own, page, audit)
+
+
+def _public(method: str, path: str, page: bool = False) -> Rule:
+    return Rule(method, path, None, None, page)
+
+
+POLICY: tuple[Rule, ...] = (
+    # open: health, the login page and the pages' static assets (no data in them), the session
+    _public("GET", "/health"),
+    _public("GET", "/metrics"),  # Prometheus: its own bearer token (CALLCENTER_METRICS_TOKEN), no session
+    _public("GET", "/login", page=True),
+    _public("GET", "/board/static"),
+    _public("POST", "/api/session"),      # log in (throttled)
+    _r("GET", "/api/session", *ANY),      # who am I + CSRF token
+    _r("DELETE", "/api/session", *ANY),   # log out
+    # accounts administration
+    _r("GET", "/api/users", AD),
+    _r("POST", "/api/users", AD),
+    _r("PATCH", "/api/users/{username}", AD),
+    _r("GET", "/api/audit", AD, S),
+    _r("POST", "/api/calls/{call_id}/show-number", S),
+    _r("GET", "/api/calls/{call_id}/transcript", A, S),  # what the citizen said: the desk and the hall
+    _r("GET", "/api/transcription", S, AD),
+    _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
+    _r("GET", "/api/supervisions", S),
+    _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),
+    # pages
+    _r("GET", "/board", S, AD, page=True),
+    _r("GET", "/agent", A, S, page=True),
+    _r("GET", "/dept", D, S, page=True),
+    _r("GET", "/admin", AD, page=True),
+    # board and agent desktop
+    _r("GET", "/api/board/snapshot", S, AD),
+    _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
+    _r("GET", "/api/callers/{phone}/history", S),  # agents get their caller's history on the desk socket
+    _r("GET", "/ws/board", S, AD),
+    _r("GET", "/ws/agent/{agent_id}", A, own="agent_id"),
+    _r("GET", "/ws/dept/{code}", D, S, own="code"),
+    # ACD
+    _r("GET", "/api/agents", S, AD),
+    _r("POST", "/api/agents/{agent_id}/login", A, S, own="agent_id", audit="sign_in_by_supervisor"),
+    _r("POST", "/api/agents/{agent_id}/logout", A, S, own="agent_id", audit="force_logout"),
+    _r("POST", "/api/agents/{agent_id}/pause", A, S, own="agent_id", audit="force_pause"),
+    _r("POST", "/api/agents/{agent_id}/unpause", A, S, own="agent_id"),
+    _r("GET", "/api/queues", S, AD),
+    _r("POST", "/api/queues/calls/{call_id}/move", S, audit="call_moved"),  # another queue or priority
+    _r("GET", "/api/seats", A, S, AD),  # the agent desktop offers the registered softphones
+    # IVR: cutting a citizen off the hotline is an admin decision
+    _r("GET", "/api/ivr/flows", S, AD),
+    _r("POST", "/api/ivr/reload", AD),
+    _r("GET", "/api/ivr/blacklist", AD),
+    _r("POST", "/api/ivr/blacklist", AD),
+    _r("DELETE", "/api/ivr/blacklist/{number}", AD),
+    _r("GET", "/api/ivr/report/abandonment", S, AD),
+    # tickets: the ticket service checks the finer rules (lead department, hall decisions)
+    _r("GET", "/api/openapi.json", *ANY),
+    _r("POST", "/api/tickets", A, S, SY),
+    _r("GET", "/api/tickets", A, S, D, AD),
+    _r("GET", "/api/tickets/stats", A, S, AD),
+    _r("GET", "/api/tickets/{number}", *TICKET_USERS),
+    _r("PATCH", "/api/tickets/{number}", A, S),
+    _r("GET", "/api/tickets/{number}/events", *TICKET_USERS),
+    _r("POST", "/api/tickets/{number}/{action}", A, S, D, SY),
+    _r("POST", "/api/tickets/{number}/dispatch", S, SY, audit="ticket_dispatched"),
+    _r("POST", "/api/tickets/{number}/redispatch", S, SY, audit="ticket_reassigned"),  # 改派
+    _r("GET", "/api/departments", *TICKET_USERS),
+    _r("GET", "/api/departments/{code}/queue", S, D, AD, own="code"),
+    _r("POST", "/api/field-reports", C, S, SY),
+    _r("GET", "/api/field-reports", A, S),
+    _r("POST", "/api/field-reports/{number}/verify", A, S),
+    _r("GET", "/api/topics", *TICKET_USERS),
+    _r("POST", "/api/topics", AD),
+    # learned dispatch: proposals for the desk, training data and models for the hall and admin
+    _r("POST", "/api/dispatch/propose", A, S, SY),
+    _r("POST", "/api/dispatch/examples", S, SY),
+    _r("GET", "/api/dispatch/models", S, AD),
+    _r("POST", "/api/dispatch/models", AD, audit="dispatch_model_trained"),
+    _r("POST", "/api/dispatch/models/{version}/activate", AD, audit="dispatch_model_activated"),
+    _r("GET", "/api/dispatch/incidents", A, S, AD),
+    _r("POST", "/api/dispatch/incidents/{id}/links", A, S, SY),
+    _r("GET", "/api/routing-rules", S, AD),
+    _r("PUT", "/api/routing-rules", AD),  # where new tickets go: admin only
+)
+
+_ACTION_PATH = re.compile(r"^/api/tickets/\{number\}/[a-z-]+$")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _index(rules: tuple[Rule, ...]) -> dict[tuple[str, str], Rule]:
+    out: dict[tuple[str, str], Rule] = {}
+    for rule in rules:
+        key = (rule.method, rule.path)
+        if key in out:
+            raise AccountError(f"policy declares {rule.method} {rule.path} twice")
+        out[key] = rule
+    return out
+
+
+_BY_ROUTE = _index(POLICY)
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    """The rule of an aiohttp route (HEAD follows GET; each ticket action shares one rule)."""
+    method = "GET" if method == "HEAD" else method
+    if method == "POST" and _ACTION_PATH.match(path) and (method, path) not in _BY_ROUTE:
+        path = "/api/tickets/{number}/{action}"
+    return _BY_ROUTE.get((method, path))
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: int        # 200 allowed, 401 log in, 403 forbidden
+    code: str
+    message: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.status == 200
+
+
+ALLOW = Decision(200, "ok", "allowed")
+
+
+def decide(rule: Rule | None, user: User | None, match_info: dict[str, str]) -> Decision:
+    """May ``user`` (None: anonymous) call the route of ``rule`` with these path parameters?"""
+    if rule is None:
+        return Decision(403, "no_policy", "this route has no declared role")
+    if rule.roles is None:
+        return ALLOW
+    if user is None:
+        return Decision(401, "login_required", "log in first")
+    if user.disabled or user.role not in rule.roles:
+        return Decision(403, "forbidden", f"this needs one of the roles: {', '.join(sorted(rule.roles))}")
+    if rule.own and user.role is Role.AGENT and match_info.get(rule.own) != user.agent_id:
+        return Decision(403, "forbidden", "an agent acts on its own desk only")
+    if rule.own and user.role is Role.DEPT and match_info.get(rule.own) != user.department:
+        return Decision(403, "forbidden", "a department handler works its own department only")
+    return ALLOW
+
+
+def audited(rule: Rule | None, user: User) -> str | None:
+    """The audit action of a privileged call (a supervisor acting on an agent's desk), or None."""
+    return rule.audit if rule is not None and rule.audit and user.role is not Role.AGENT else None
+
+
+def sees_full_number(user: User | None, handling_agent: str | None) -> bool:
+    """A citizen's number shows in full only to the agent handling the call (a supervisor asks
+    for it through the audited "show number")."""
+    return user is not None and user.role is Role.AGENT and handling_agent is not None \
+        and user.agent_id == handling_agent
+
+
+def off_shift_approver(user: User) -> str | None:
+    """An off-shift sign-in is approved by the supervisor who makes it, never self-claimed."""
+    return user.actor if user.role is Role.SUPERVISOR else None
+
+
+# --------------------------------------------------------------------------- login throttling
+
+@dataclass(frozen=True)
+class Throttle:
+    per_account: int = 5     # failed logins per account per window
+    per_address: int = 20    # failed logins per client address per window
+    window_s: int = 900
+
+    def blocked(self, account_failures: int, address_failures: int) -> bool:
+        return account_failures >= self.per_account or address_failures >= self.per_address

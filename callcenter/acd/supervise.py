@@ -1,0 +1,145 @@
+"""Supervisor listen / whisper / barge on a live call, over ARI snoop channels.
+
+A supervisor picks a bridged call and a mode; the controller
+
+1. creates a mixing bridge for the supervision,
+2. snoops on the AGENT's leg (``spy=both``: the supervisor hears agent and caller) with the
+   whisper direction of the mode: ``listen`` none, ``whisper`` out (only the agent hears the
+   supervisor), ``barge`` both (agent and caller hear the supervisor),
+3. rings the supervisor's own seat phone (the seat's interface from the roster settings, never a
+   dial string from the request) and bridges it with the snoop channel when it answers.
+
+Nothing about it reaches the agent: no agent state changes, no event on the agent's topics.
+Ending it (or the call ending, or the supervisor hanging up) tears the snoop, phone and bridge
+down.
+
+- ``POST /api/calls/{call_id}/supervise`` {mode, seat} -> 201 the supervision
+- ``GET /api/supervisions``                 the active ones
+- ``DELETE /api/supervisions/{sid}``        end one
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from callcenter.accounts.identity import actor_of
+from callcenter.acd.service import AcdService
+from callcenter.infra.ari import AriError, AriEvent
+from callcenter.infra.logging import get_logger
+from callcenter.infra.web import HttpError, Provided, read_json, reply
+
+log = get_logger("acd.supervise")
+KIND = "supervise"
+#: mode -> (spy, whisper) directions of the snoop on the agent's leg
+MODES = {"listen": ("both", "none"), "whisper": ("both", "out"), "barge": ("both", "both")}
+
+
+@dataclass
+class Watch:
+    sid: str
+    call_id: str
+    agent_id: str
+    agent_leg: str
+    mode: str
+    seat: str
+    by: str
+    snoop: str
+    phone: str
+    bridge: str
+    connected: bool = False
+
+
+class Supervision:
+    EVENTS = frozenset({"StasisStart", "StasisEnd"})
+
+    def __init__(self, svc: AcdService, seat_interface: str) -> None:
+        self.svc, self.seat_interface = svc, seat_interface
+        self.active: dict[str, Watch] = {}
+
+    async def start(self, call_id: str, mode: str, seat: str, by: str) -> Watch:
+        svc = self.svc
+        session = svc.calls.get(call_id)
+        if session is None or session.state != "bridged" or not session.agent_leg or not session.agent_id:
+            raise HttpError(409, "not_bridged", "only a call in conversation with an agent can be supervised")
+        try:
+            svc.roster.seat(seat)
+        except (KeyError, ValueError):
+            raise HttpError(422, "invalid", f"unknown seat {seat!r}", {"seat": "unknown seat"}) from None
+        sid = uuid.uuid4().hex[:12]
+        w = Watch(sid, call_id, session.agent_id, session.agent_leg, mode, seat, by, snoop=f"snoop-{sid}",
+                  phone=f"sv-{sid}", bridge=f"svb-{sid}")
+        spy, whisper = MODES[mode]
+        self.active[sid] = w
+        try:
+            await svc.ari.post("/bridges", type="mixing", bridgeId=w.bridge, name=f"supervise {call_id}")
+            await svc.ari.post(f"/channels/{w.agent_leg}/snoop", spy=spy, whisper=whisper, app=svc.app,
+                               appArgs=f"{KIND},{sid}", snoopId=w.snoop)
+            await svc.ari.post("/channels", endpoint=self.seat_interface.format(seat=seat), app=svc.app,
+                               appArgs=f"{KIND},{sid}", channelId=w.phone, callerId=f"班长 {mode} <{seat}>",
+                               timeout=30)
+        except AriError as exc:
+            await self.stop(sid)
+            raise HttpError(502, "ari_failed", f"Asterisk refused the supervision: {exc}") from None
+        log.info("supervision_started", call_id=call_id, mode=mode, seat=seat, by=by)
+        return w
+
+    async def on_event(self, event: AriEvent) -> None:
+        channel = event.channel_id or ""
+        if event.type == "StasisStart" and event.args[:1] == [KIND]:
+            w = self.active.get(event.args[1] if len(event.args) > 1 else "")
+            if w is not None and channel in (w.snoop, w.phone):
+                await self.svc.ari.safe(self.svc.ari.post(f"/bridges/{w.bridge}/addChannel", channel=channel))
+                w.connected = w.connected or channel == w.phone
+            return
+        if event.type == "StasisEnd":
+            for w in list(self.active.values()):
+                if channel in (w.snoop, w.phone, w.agent_leg, w.call_id):
+                    await self.stop(w.sid)
+
+    async def stop(self, sid: str) -> bool:
+        w = self.active.pop(sid, None)
+        if w is None:
+            return False
+        ari = self.svc.ari
+        await ari.safe(ari.delete(f"/bridges/{w.bridge}"))
+        # a snoop channel notices its hang-up on its next audio frame: at once on a real call,
+        # but on a silent simulated line only when the spied call ends
+        for ch in (w.phone, w.snoop):
+            await ari.safe(ari.delete(f"/channels/{ch}"))
+        log.info("supervision_ended", call_id=w.call_id, mode=w.mode)
+        return True
+
+    async def close(self) -> None:
+        for sid in list(self.active):
+            await self.stop(sid)
+
+
+class SuperviseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["listen", "whisper", "barge"]
+    seat: str = Field(pattern=r"^seat\d{2}$", description="the supervisor's own seat phone")
+
+
+def routes(app: web.Application, provided: Provided[Supervision]) -> None:
+    async def start(request: web.Request) -> web.Response:
+        body = await read_json(request, SuperviseIn)
+        w = await provided.get().start(request.match_info["call_id"], body.mode, body.seat,
+                                       actor_of(request) or "-")
+        return reply(asdict(w), 201)
+
+    async def listing(_request: web.Request) -> web.Response:
+        return reply({"supervisions": [asdict(w) for w in provided.get().active.values()]})
+
+    async def stop(request: web.Request) -> web.Response:
+        if not await provided.get().stop(request.match_info["sid"]):
+            raise HttpError(404, "not_found", "no such supervision")
+        return web.Response(status=204)
+
+    app.router.add_post("/api/calls/{call_id}/supervise", start)
+    app.router.add_get("/api/supervisions", listing)
+    app.router.add_delete("/api/supervisions/{sid}", stop)

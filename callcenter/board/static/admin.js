@@ -1,0 +1,67 @@
+/* Admin: hall users and their roles (add, disable, re-enable), the dispatch rules (stored and
+   versioned in PostgreSQL by PUT /api/routing-rules), the departments, and the audit log. */
+"use strict";
+
+const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号" };
+const $ = (id) => document.getElementById(id);
+
+async function load() {
+  const { users } = await apiCall("GET", "/api/users");
+  $("users").querySelector("tbody").innerHTML = users.map((u) => `<tr data-user="${esc(u.username)}">
+    <td>${esc(u.username)}</td><td>${esc(ROLE[u.role] || u.role)}</td><td>${esc(u.department || u.agent_id || "—")}</td>
+    <td>${esc(u.name || "")}</td><td>${u.disabled ? "已停用" : "正常"}</td>
+    <td><button data-toggle="${u.disabled ? "enable" : "disable"}">${u.disabled ? "启用" : "停用"}</button></td></tr>`).join("");
+  const { entries } = await apiCall("GET", "/api/audit?limit=50");
+  $("audit").querySelector("tbody").innerHTML = entries.map((e) => `<tr><td>${fmtTime(e.at)}</td><td>${esc(e.actor)}</td>
+    <td>${esc(e.action)}</td><td>${esc(e.target || "")}</td><td>${esc(e.address || "")}</td></tr>`).join("");
+}
+
+$("users").addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-toggle]");
+  if (!b) return;
+  const name = b.closest("tr").dataset.user;
+  await apiCall("PATCH", `/api/users/${encodeURIComponent(name)}`, { disabled: b.dataset.toggle === "disable" });
+  await load();
+});
+
+$("add-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const role = $("u-role").value, extra = $("u-extra").value.trim();
+  const body = { username: $("u-name").value.trim(), role, password: $("u-pass").value };
+  if ($("u-display").value.trim()) body.name = $("u-display").value.trim();
+  if (role === "dept") body.department = extra;
+  if (role === "agent") body.agent_id = extra;
+  try {
+    const u = await apiCall("POST", "/api/users", body);
+    $("u-msg").className = "msg ok";
+    $("u-msg").textContent = `已新增 ${u.username}（${u.actor}）`;
+    ev.target.reset();
+    await load();
+  } catch (e) {
+    $("u-msg").className = "msg err";
+    $("u-msg").textContent = `新增失败：${e.message || e}`;
+  }
+});
+
+async function loadCatalogue() {
+  $("rules").value = JSON.stringify(await apiCall("GET", "/api/routing-rules"), null, 2);
+  const deps = await apiCall("GET", "/api/departments");
+  $("departments").querySelector("tbody").innerHTML = deps.items.map((d) => `<tr data-department="${esc(d.code)}">
+    <td>${esc(d.code)}</td><td>${esc(d.name)}</td><td>${esc(d.open ?? d.open_tickets ?? "—")}</td></tr>`).join("");
+}
+
+$("rules-save").addEventListener("click", async () => {
+  const msg = $("rules-msg");
+  let spec;
+  try { spec = JSON.parse($("rules").value); } catch (e) { msg.className = "msg err"; msg.textContent = "不是有效的 JSON"; return; }
+  try {
+    await apiCall("PUT", "/api/routing-rules", spec);
+    msg.className = "msg ok";
+    msg.textContent = "已保存";
+  } catch (e) {
+    msg.className = "msg err";
+    msg.textContent = `保存失败：${e.message || e}`;
+  }
+});
+
+loadSession().then((me) => { if (me) { load(); loadCatalogue(); } });

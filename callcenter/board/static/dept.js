@@ -1,0 +1,102 @@
+/* Department workbench (处置通): the department's open tickets, earliest deadline first, with
+   acknowledge / start / reply / return (派单异议) / extension (延期). New tickets arrive live: the
+   department's ticket events come over /ws/dept/{code} and the queue is re-read at once (and
+   every POLL_MS anyway, for deadlines turning due). */
+"use strict";
+
+const POLL_MS = 30000;
+let socketUp = false;
+let department = "", current = null, known = new Set(), first = true;
+
+const $ = (id) => document.getElementById(id);
+
+function dueClass(t) {
+  if (!t.resolve_due) return "";
+  const due = Date.parse(t.resolve_due), now = serverNow();
+  if (due < now) return "overdue";
+  const day = (d) => new Date(d).toLocaleDateString("zh-CN", { timeZone: "Asia/Shanghai" });
+  return day(due) === day(now) ? "due-today" : "";
+}
+
+function marks(t) {
+  const out = [];
+  if (t.remind_at && Date.parse(t.remind_at) <= serverNow()) out.push("催办");
+  if (t.escalation_level > 0) out.push(`督办${t.escalation_level > 1 ? `×${t.escalation_level}` : ""}`);
+  if (t.pending_extension) out.push(`延期待批 ${t.pending_extension} 天`);
+  if (t.objection) out.push("异议中");
+  return out.join(" ");
+}
+
+function row(t) {
+  const fresh = !first && !known.has(t.number) ? " new" : "";
+  return `<tr data-ticket="${esc(t.number)}" class="${dueClass(t)}${fresh}">
+    <td class="num">${esc(t.number)}</td><td>${esc(label("kind", t.kind))}</td>
+    <td data-status="${esc(t.status)}">${esc(label("status", t.status))}</td><td>${esc(t.category || "—")}</td>
+    <td>${esc(t.address || "—")}</td><td>${esc(t.description)}</td><td>${fmtTime(t.resolve_due)}</td>
+    <td class="marks">${esc(marks(t))}</td><td><button data-open="${esc(t.number)}">处理</button></td></tr>`;
+}
+
+async function refresh() {
+  try {
+    const page = await apiCall("GET", `/api/departments/${encodeURIComponent(department)}/queue?limit=100`);
+    $("queue").querySelector("tbody").innerHTML = page.items.map(row).join("");
+    $("empty").hidden = page.items.length > 0;
+    $("summary").textContent = `待办 ${page.items.length} 件 · 超期 ${page.items.filter((t) => dueClass(t) === "overdue").length} 件`;
+    known = new Set(page.items.map((t) => t.number));
+    first = false;
+    setLive($("live"), socketUp, true);
+  } catch (e) {
+    setLive($("live"), false, false);
+  }
+}
+
+function open(number) {
+  current = number;
+  $("act-number").textContent = number;
+  $("act-panel").hidden = false;
+  $("act-msg").textContent = "";
+}
+
+async function submit(ev) {
+  ev.preventDefault();
+  const kind = $("act-kind").value, text = $("act-text").value.trim();
+  const body = {};
+  if (kind === "reply") body.reply = text;
+  else if (kind === "return" || kind === "extension-request") body.reason = text;
+  else if (text) body.note = text;
+  if (kind === "extension-request") body.days = Number($("act-days").value);
+  try {
+    const t = await apiCall("POST", `/api/tickets/${encodeURIComponent(current)}/${kind}`, body);
+    $("act-msg").className = "msg ok";
+    $("act-msg").textContent = `已提交：${label("status", t.status)}`;
+    $("act-msg").dataset.status = t.status;
+    $("act-text").value = "";
+    await refresh();
+  } catch (e) {
+    $("act-msg").className = "msg err";
+    $("act-msg").textContent = `操作失败：${e.message || e}`;
+  }
+}
+
+async function init() {
+  const me = await loadSession();
+  if (!me) return;
+  department = me.department || new URLSearchParams(location.search).get("department") || "";
+  $("dept-name").textContent = department || "（未指定部门）";
+  $("queue").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-open]");
+    if (b) open(b.dataset.open);
+  });
+  $("act-form").addEventListener("submit", submit);
+  if (!department) return;
+  await refresh();
+  liveSocket(`/ws/dept/${encodeURIComponent(department)}`, (msg) => {
+    if (msg.type === "ticket") {
+      $("notice").textContent = `新消息：工单 ${msg.payload && msg.payload.number ? msg.payload.number : ""}`;
+      refresh();
+    }
+  }, (up) => { socketUp = up; setLive($("live"), up, true); if (up) refresh(); });
+  setInterval(refresh, POLL_MS);
+}
+
+init();

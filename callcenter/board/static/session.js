@@ -1,0 +1,46 @@
+/* The logged-in user of the page: /api/session gives the user and the CSRF token that every
+   state-changing request carries (X-CSRF-Token); no session sends the browser to /login. */
+"use strict";
+
+const SESSION = { user: null, csrf: "" };
+
+function toLogin() {
+  location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+async function loadSession() {
+  const res = await fetch("/api/session", { credentials: "same-origin" });
+  if (res.status === 401) { toLogin(); return null; }
+  const data = await res.json();
+  SESSION.user = data.user;
+  SESSION.csrf = data.csrf;
+  const who = document.getElementById("whoami");
+  if (who) who.textContent = `${data.user.name || data.user.username}`;
+  const out = document.getElementById("btn-signout");
+  if (out) out.onclick = signOut;
+  return data.user;
+}
+
+function csrfHeaders() { return { "X-CSRF-Token": SESSION.csrf }; }
+
+async function signOut() {
+  await fetch("/api/session", { method: "DELETE", headers: csrfHeaders(), credentials: "same-origin" });
+  location.href = "/login";
+}
+
+/* JSON API call with the CSRF token; a lost session goes back to the login page. */
+async function apiCall(method, path, body, headers) {
+  const res = await fetch(path, {
+    method, credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...csrfHeaders(), ...(headers || {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401) { toLogin(); throw new Error("登录已过期"); }
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) {
+    const fields = data && data.fields ? Object.entries(data.fields).map(([k, v]) => `${k}: ${v}`).join("；") : "";
+    throw new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
+  }
+  return data;
+}
