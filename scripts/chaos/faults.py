@@ -45,6 +45,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from callcenter.accounts.passwords import derived_password  # noqa: E402
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.ari import TRUNK_FORMATS, AriClient  # noqa: E402
 from callcenter.infra.sandbox import start_instance  # noqa: E402
@@ -144,7 +145,7 @@ class Run:
             mqtt_prefix=f"faults-{pid}/callcenter", ari_url=f"http://127.0.0.1:{free_port()}",
             ari_password=f"faults-{pid}", ari_app=f"faults-{pid}", agi_port=free_port(), http_port=free_port(),
             sip_port=free_port(), rtp_start=31000, rtp_end=31999, asterisk_instance=f"faults-{pid}", wrap_up_s=1,
-            lease_ttl_ms=args.lease_ttl_ms,
+            lease_ttl_ms=args.lease_ttl_ms, seat_interface="Local/{seat}@agent-sim/n",
             log_level="WARNING", log_format="json")
         self.controllers = [Controller("a", self.settings), Controller("b", self.settings)]
         self.received: list[dict] = []
@@ -249,13 +250,9 @@ class Run:
         wrong = [r for r in rows if r["disposition"] is None or r["ended_at"] is None]
         open_legs = await pool.fetchval("SELECT count(*) FROM call_legs WHERE ended_at IS NULL")
         channels = len([c for c in await gen.get("/channels") if c["name"].startswith("Local/")])
-        active = await self.active(http)
-        stuck = paused = 0
-        if active:
-            async with http.get(f"{active.base}/api/agents") as r:
-                agents = await r.json()
-            stuck = sum(1 for a in agents if a["state"] in ("ringing", "on_call"))
-            paused = sum(1 for a in agents if a.get("pause_reason") == "missed_call")
+        agents = await pool.fetch("SELECT state, pause_reason FROM agents")  # the record, as the journal wrote it
+        stuck = sum(1 for a in agents if a["state"] in ("ringing", "on_call"))
+        paused = sum(1 for a in agents if a["pause_reason"] == "missed_call")
         chain_breaks = 0
         for agent_id in {r["agent_id"] for r in await pool.fetch("SELECT DISTINCT agent_id FROM agent_states")}:
             hist = await pool.fetch("SELECT from_state, to_state FROM agent_states WHERE agent_id=$1 ORDER BY id",
@@ -300,9 +297,13 @@ class Run:
                 self.controllers[0].start()
                 first = await self.wait_active(http, 60)
                 self.controllers[1].start()
+                async with http.post(f"{first.base}/api/session", json={
+                        "username": "admin", "password": derived_password(self.settings.session_secret, "admin")}) as r:
+                    assert r.status == 200, await r.text()
+                    csrf = (await r.json())["csrf"]
                 for i, seat in enumerate(SEATS):
-                    async with http.post(f"{first.base}/api/agents/{1001 + i}/login", json={
-                            "seat": seat, "interface": f"Local/{seat}@agent-sim/n", "override_by": "faults"}) as r:
+                    async with http.post(f"{first.base}/api/agents/{1001 + i}/login", json={"seat": seat},
+                                         headers={"X-CSRF-Token": csrf}) as r:
                         assert r.status == 200, await r.text()
                 await asyncio.sleep(3)  # the standby up and polling
                 results = []
