@@ -293,12 +293,20 @@ class Run:
                 for var, value in ((f"AGENT_MODE_{seat}", "answer"), (f"AGENT_RING_{seat}", "0.5"),
                                    (f"AGENT_TALK_{seat}", "3600")):
                     await gen.post("/asterisk/variable", variable=var, value=value)
-            async with aiohttp.ClientSession() as http:
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # 127.0.0.1 cookies
                 self.controllers[0].start()
                 first = await self.wait_active(http, 60)
                 self.controllers[1].start()
                 async with http.post(f"{first.base}/api/session", json={
                         "username": "admin", "password": derived_password(self.settings.session_secret, "admin")}) as r:
+                    assert r.status == 200, await r.text()
+                    csrf = (await r.json())["csrf"]
+                # agents are signed in by a supervisor (accounts): the admin makes one, who logs in
+                async with http.post(f"{first.base}/api/users", headers={"X-CSRF-Token": csrf}, json={
+                        "username": "faults-lead", "role": "supervisor", "password": "faults-lead-pw-1234"}) as r:
+                    assert r.status in (201, 409), await r.text()
+                async with http.post(f"{first.base}/api/session", json={
+                        "username": "faults-lead", "password": "faults-lead-pw-1234"}) as r:
                     assert r.status == 200, await r.text()
                     csrf = (await r.json())["csrf"]
                 for i, seat in enumerate(SEATS):
