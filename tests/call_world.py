@@ -115,6 +115,10 @@ class World:
             assert busy == {call.agent_id: AgentState.ON_CALL}, (call.state, busy)
         else:
             assert not busy, (call.state, busy)
+        # every agent-leg row of the call is closed but the one still ringing or talking (defect 10)
+        opened = {e.leg for e in self.records if isinstance(e, fx.RecordLeg) and e.call_id == call.call_id}
+        closed = {e.leg for e in self.records if isinstance(e, fx.RecordLegUpdate) and e.ended_at}
+        assert opened - closed <= {call.agent_leg}, (call.state, opened - closed)
         # transcribed exactly while the two parties talk, and the taps are on the talking legs
         if call.state is CallState.BRIDGED:
             assert self.tapped.get(call.call_id) == (call.citizen_leg or call.call_id, call.agent_leg), call

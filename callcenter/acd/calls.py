@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from callcenter.acd import effects as fx
+from callcenter.acd.arrival import Arrival, CallbackPolicy, LineFacts
 from callcenter.acd.effects import AgentAction, CallbackRecord, Disposition, Effect, LegRole, RecordEvent
 from callcenter.acd.policy import QueuedCall, QueueDef, announcement, announcement_due, should_offer_callback
 
@@ -53,36 +54,6 @@ class CallState(StrEnum):
 WAITING = frozenset({CallState.QUEUED, CallState.CALLBACK_WAIT})  # in the queue book
 RINGING = frozenset({CallState.OFFERING, CallState.CALLBACK_AGENT})  # an agent's leg rings
 WITH_AGENT = RINGING | {CallState.CALLBACK_DIALING, CallState.BRIDGED}  # an agent is taken by it
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackPolicy:
-    max_attempts: int = 3  # agent offers, counted over the call's life
-    retry_after_s: float = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class LineFacts:
-    """What an announcement says: the caller's position, recent handle time, agents serving."""
-
-    position: int
-    recent_aht_s: float | None
-    agents_serving: int
-
-
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """A caller entering the ACD, with the IVR's choices."""
-
-    call_id: str
-    caller: str
-    queue: str
-    skill: str
-    priority: int = 0
-    dnis: str = ""
-    line: str | None = None
-    vars: dict[str, str] = field(default_factory=dict, hash=False)
-    up: bool = True  # the channel is answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +190,10 @@ class Call:
 
     def agent_leg_created(self, leg: str, seat_id: str | None, now: datetime) -> Step:
         self._do(fx.RecordLeg(self.call_id, leg, seat_id, now))
-        if self.state is CallState.OFFERING and self.agent_leg == leg and not self.moh:
+        if leg != self.agent_leg:  # the call moved on while the originate was on its way
+            self._hangup(leg)
+            self._do(fx.RecordLegUpdate(leg, ended_at=now, cause="call moved on"))
+        elif self.state is CallState.OFFERING and self.agent_leg == leg and not self.moh:
             self._do(fx.StartRingback(leg))
         return self._step()
 
@@ -272,12 +246,14 @@ class Call:
         self._do(fx.ForgetLeg(self.call_id))
         if self.callback:
             return self._step()  # a callback goes on without the first call's channel
-        if self.state is CallState.QUEUED:
+        if self.state is CallState.QUEUED:  # (answered already if its agent's phone died)
             self._do(fx.Dequeue(self.call_id))
-            self._finish(Disposition.ABANDONED, now)
+            self._finish(Disposition.ANSWERED if self.answered_at else Disposition.ABANDONED, now)
         elif self.state is CallState.OFFERING:
             leg, self.agent_leg = self.agent_leg, None
             self._hangup(leg)
+            if leg:
+                self._do(fx.RecordLegUpdate(leg, ended_at=now, cause="caller hung up"))
             self._do(fx.AgentTransition(self.agent_id or "", AgentAction.OFFER_CANCELLED, self.call_id))
             self._finish(Disposition.ABANDONED, now)
         elif self.state is CallState.BRIDGED:
@@ -300,6 +276,21 @@ class Call:
             self._finish(Disposition.ANSWERED, now)
         else:
             return self._step()
+        self._do(fx.Assign())
+        return self._step()
+
+    def agent_lost(self, now: datetime) -> Step:
+        """The agent's phone died mid-call (its seat went offline, no hang-up came): the caller
+        is not left in dead air but goes back to the front of the line with an apology."""
+        if self.state is not CallState.BRIDGED or self.callback or not self.caller_leg:
+            return self._step()
+        leg = self.agent_leg
+        self._end_with_agent(None, now)
+        self._hangup(leg)
+        self.bridge_id, self.priority = None, 9
+        self._do(fx.Note("agent_lost", {"call_id": self.call_id, "agent": self.agent_id}))
+        self._requeue()
+        self._play(("agent_lost",), now)
         self._do(fx.Assign())
         return self._step()
 

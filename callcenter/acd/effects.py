@@ -195,6 +195,7 @@ class Disposition(StrEnum):
     ABANDONED = "abandoned"
     CALLBACK_FAILED = "callback_failed"
     LOST = "lost"  # its channels vanished while no controller held the app
+    FALLBACK = "fallback"  # handled by the app_queue fallback while no controller held the app
 
 
 class CallbackRecord(StrEnum):

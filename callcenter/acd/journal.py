@@ -19,9 +19,11 @@ from callcenter.infra.logging import get_logger
 
 log = get_logger("acd.journal")
 
-# the store is away (down, restarting, unreachable), not the write wrong: try again
+# the store is away (down, restarting, unreachable), not the write wrong: try again.
+# asyncpg raises InternalClientError ("cannot switch to state 12; another operation is in
+# progress") on a connection PostgreSQL dropped mid-statement: an outage, not a bad write
 UNREACHABLE: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
 )
 

@@ -10,10 +10,12 @@ PostgreSQL and ARI, and the leg audit turns a leg gone missing into its hang-up 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from callcenter.acd.calls import CallState
 from callcenter.acd.effects import AgentAction, CallbackRecord
 from callcenter.acd.repository import restore_agent
-from callcenter.acd.restart import StoredCall, restore, settle_agents
+from callcenter.acd.restart import FALLBACK_CONTEXT, StoredCall, fallback_callers, restore, settle_agents
 from callcenter.acd.service import AcdService, AgentSlot
 from callcenter.infra.ari import AriEvent
 from callcenter.infra.logging import get_logger
@@ -37,6 +39,7 @@ async def load_agents(svc: AcdService) -> None:
 async def resync(svc: AcdService, stasis) -> None:
     app = await svc.ari.get(f"/applications/{svc.app}")
     live = set(app.get("channel_ids") or [])
+    channels = await svc.ari.get("/channels")  # every channel: the fallback's callers among them
     await svc.ari.safe(svc.ari.post(f"/applications/{svc.app}/subscription", eventSource="endpoint:PJSIP"))
     if not svc.slots:
         await load_agents(svc)
@@ -47,6 +50,7 @@ async def resync(svc: AcdService, stasis) -> None:
                 await stasis.on_event(_destroyed(leg, svc.app))
     if not svc.calls:
         await _restore_calls(svc, live)
+    await _record_fallback_calls(svc, channels)
     _settle_agents(svc)
     # reachability may have changed while disconnected
     for slot in list(svc.slots.values()):
@@ -55,6 +59,7 @@ async def resync(svc: AcdService, stasis) -> None:
     await _retap(svc)
     svc.live_view.publish_queues()
     await svc.assign()
+    svc.resyncs += 1
     log.info("acd_resynced", calls=len(svc.calls), queued=len(svc.book), agents=len(svc.slots))
 
 
@@ -81,17 +86,44 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
     for row in rows:
         call_id = row["call_id"]
         legs = await svc.records.pool.fetch(
-            "SELECT channel_id, answered_at FROM call_legs WHERE call_id=$1 AND ended_at IS NULL", call_id)
+            "SELECT channel_id, answered_at, ended_at FROM call_legs WHERE call_id=$1", call_id)
         stored = StoredCall(
             call_id, row["caller"], row["queue"], row["skill"] or "general", row["priority"],
             row["queue_seq"] or svc.book.next_seq(), row["queued_at"] or row["entered_at"],
             attempts=row["attempts"] or 0, callback_waiting=row["callback_state"] == CallbackRecord.WAITING,
             answered=row["answered_at"] is not None, agent_id=row["agent_id"], seat_id=row["seat_id"],
-            open_legs=tuple((leg["channel_id"], leg["answered_at"] is not None) for leg in legs))
+            open_legs=tuple((leg["channel_id"], leg["answered_at"] is not None) for leg in legs if leg["ended_at"] is None),
+            past_legs=tuple(leg["channel_id"] for leg in legs if leg["ended_at"] is not None))
         call, step = restore(stored, live, svc.clock())
         if call.state is not CallState.ENDED:
             svc.calls[call_id] = call
         await svc.executor.run(call, step)
+
+
+async def _record_fallback_calls(svc: AcdService, channels: list[dict]) -> None:
+    """Callers the app_queue fallback took while no controller held the app get their row, and
+    the app follows their channels to close it (`AcdStasis` on ChannelDestroyed)."""
+    ids = {ch.get("id") for ch in channels}
+    for row in await svc.records.pool.fetch(  # followed before, ended while nobody listened
+            "SELECT call_id FROM calls WHERE line = $1 AND queue IS NULL AND ended_at IS NULL", FALLBACK_CONTEXT):
+        if row["call_id"] not in ids:
+            svc.end_fallback_call(row["call_id"])
+    for ch in fallback_callers(channels, svc.fallback_calls):
+        channel_id, now = ch["id"], svc.clock()
+        svc.fallback_calls.add(channel_id)
+        at = _asterisk_time(ch.get("creationtime")) or now
+        caller = (ch.get("caller") or {}).get("number", "")
+        svc.journal.write("fallback call", lambda c=channel_id, n=caller, t=at: svc.records.call_started(
+            c, caller=n, dnis="", at=t, vars={"fallback": "app_queue"}, line=FALLBACK_CONTEXT))
+        await svc.ari.safe(svc.ari.post(f"/applications/{svc.app}/subscription", eventSource=f"channel:{channel_id}"))
+        log.warning("fallback_call_recorded", call_id=channel_id)
+
+
+def _asterisk_time(value: object) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
 
 
 def _settle_agents(svc: AcdService) -> list[str]:
@@ -129,10 +161,14 @@ class LegAudit:
                 log.warning("lost_leg_repaired", leg=leg, call_id=svc.legs[leg][0], role=svc.legs[leg][1])
                 self.repaired += 1
                 await self.stasis.on_event(_destroyed(leg, svc.app))
+        busy = set(svc.busy_elsewhere)
+        for seat in busy:  # a fallback call on the seat ended without an endpoint event
+            await svc.endpoint_online(seat)
         freed = _settle_agents(svc)
         if freed:
             log.warning("stuck_agents_freed", agents=freed)
             self.repaired += len(freed)
+        if freed or busy - svc.busy_elsewhere:
             await svc.assign()
         svc.live_view.republish()  # a Redis restart empties the live view; this refills it
 

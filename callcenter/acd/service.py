@@ -20,6 +20,7 @@ from typing import Protocol
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
 from callcenter.acd.calls import Call, CallbackPolicy, LineFacts
+from callcenter.acd.effects import Disposition, RecordEvent
 from callcenter.acd.executor import Executor
 from callcenter.acd.journal import Journal
 from callcenter.acd.liveview import LiveView
@@ -80,6 +81,11 @@ class AcdService:
     in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None = None
     # talk + wrap-up of the last calls, for the expected wait announced to callers
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    # seats whose phone carries a channel that is none of the ACD's legs: a call the app_queue
+    # fallback put through while no controller held the app (never offered until it ends)
+    busy_elsewhere: set[str] = field(default_factory=set)
+    fallback_calls: set[str] = field(default_factory=set)  # the fallback's callers the app follows
+    resyncs: int = 0  # resyncs done (on each ARI (re)connect)
     # live transcription of bridged calls, if that feature runs (returns None when it does not)
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
 
@@ -179,7 +185,21 @@ class AcdService:
             ep = await self.ari.get(f"/endpoints/PJSIP/{seat_id}")
         except AriError:
             return False
+        self.seat_channels(seat_id, ep.get("channel_ids") or [])
         return ep.get("state") == "online"
+
+    def seat_channels(self, seat_id: str, channels: list[str]) -> bool:
+        """The channels on a seat's phone (an endpoint snapshot): the seat is busy elsewhere while
+        one of them is not the ACD's. Returns whether the seat just became free."""
+        foreign = [c for c in channels if c not in self.legs]
+        if foreign and seat_id not in self.busy_elsewhere:
+            self.busy_elsewhere.add(seat_id)
+            log.warning("seat_busy_elsewhere", seat=seat_id, channels=foreign)
+        elif not foreign and seat_id in self.busy_elsewhere:
+            self.busy_elsewhere.discard(seat_id)
+            log.info("seat_free_again", seat=seat_id)
+            return True
+        return False
 
     async def logout(self, agent_id: str) -> Agent:
         slot = self.slot(agent_id)
@@ -208,10 +228,29 @@ class AcdService:
                     self.transition(slot, "reachable")
                 elif not online and a.state in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP):
                     self.transition(slot, "unreachable")
+                elif not online and a.state is AgentState.ON_CALL and a.current_call_id in self.calls:
+                    self._agent_lost(self.calls[a.current_call_id], seat_id)
             except IllegalAgentTransition as exc:
                 log.warning("reachability_ignored", seat=seat_id, error=str(exc))
         if online:
             await self.assign()
+
+    def _agent_lost(self, call: Call, seat_id: str) -> None:
+        """The phone died mid-call: the call decides (in order with its own events), then the
+        agent, in wrap-up now, is marked unreachable."""
+        async def job() -> None:
+            await self.executor.run(call, call.agent_lost(self.clock()))
+            await self.set_reachable(seat_id, False)
+
+        if self.in_order is not None:
+            self.in_order(call.call_id, job, "agent lost")
+
+    def end_fallback_call(self, call_id: str) -> None:
+        """A caller the app_queue fallback took has gone: its row is closed as `fallback`."""
+        self.fallback_calls.discard(call_id)
+        now = self.clock()
+        self.journal.write("fallback call end", lambda: self.records.update(
+            call_id, RecordEvent.ENDED, at=now, ended_at=now, disposition=Disposition.FALLBACK))
 
     # ------------------------------------------------------------------- calls
     def waiting(self) -> list[tuple[QueuedCall, int]]:
@@ -229,7 +268,8 @@ class AcdService:
         """Offer every call that can be offered now (longest-idle eligible agent first)."""
         now = self.clock()
         pending = []
-        for qc, agent in next_assignments(self.book, self.agents(), now, self.roster):
+        agents = [a for a in self.agents() if a.seat_id not in self.busy_elsewhere]
+        for qc, agent in next_assignments(self.book, agents, now, self.roster):
             call = self.calls.get(qc.call_id)
             if call is None:
                 self.book.remove(qc.call_id)

@@ -96,6 +96,8 @@ class AcdStasis:
         channel = event.channel_id or ""
         owner = svc.legs.get(channel)
         if owner is None:
+            if channel in svc.fallback_calls:  # a caller the app_queue fallback took has hung up
+                svc.end_fallback_call(channel)
             return
         call_id, role = owner
         call = svc.calls.get(call_id)
@@ -129,4 +131,7 @@ class AcdStasis:
     async def _on_EndpointStateChange(self, event: AriEvent) -> None:
         ep = event.raw.get("endpoint") or {}
         if ep.get("technology") == "PJSIP" and isinstance(ep.get("resource"), str):
+            freed = self.svc.seat_channels(ep["resource"], list(ep.get("channel_ids") or []))
             await self.svc.set_reachable(ep["resource"], ep.get("state") == "online")
+            if freed:
+                await self.svc.assign()

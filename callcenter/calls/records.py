@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.infra.outbox import write_with_event
+from callcenter.infra.outbox import NOTIFY, encode, insert_sql, write_with_event
 
 
 class CallRecords:
@@ -29,12 +29,19 @@ class CallRecords:
         if bad:
             raise ValueError(f"unknown call fields: {sorted(bad)}")
         cols = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(fields))
-        await write_with_event(
-            self.pool, [f"UPDATE calls SET {cols} WHERE call_id = $1"] if fields else [],
-            [call_id, *fields.values()] if fields else [],
-            f"calls/{call_id}/{event}",
-            {"call_id": call_id, "event": event, "at": at.isoformat(),
-             **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}})
+        topic = f"calls/{call_id}/{event}"
+        payload = {"call_id": call_id, "event": event, "at": at.isoformat(),
+                   **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in fields.items()}}
+        if "ended_at" in fields:
+            # the first end wins: a restart's late verdict (a resync reading the row before the
+            # journal's own end landed) changes nothing and publishes nothing
+            sql = (f"WITH change0 AS (UPDATE calls SET {cols} WHERE call_id = $1 AND ended_at IS NULL RETURNING 1), "
+                   f"event AS ({insert_sql(len(fields) + 2, source='change0')} RETURNING 1) "
+                   f"SELECT {NOTIFY} FROM (SELECT 1 FROM event LIMIT 1) AS any_row")
+            await self.pool.execute(sql, call_id, *fields.values(), *encode([(topic, payload)]))
+            return
+        await write_with_event(self.pool, [f"UPDATE calls SET {cols} WHERE call_id = $1"] if fields else [],
+                               [call_id, *fields.values()] if fields else [], topic, payload)
 
     async def leg(self, call_id: str, channel_id: str, kind: str, *, seat_id: str | None = None,
                   at: datetime) -> None:

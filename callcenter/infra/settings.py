@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     asterisk_instance: str = "run"
     flows_dir: Path = REPO_ROOT / "ivr_flows"
     wrap_up_s: int | None = Field(None, ge=0, le=3600)  # overrides the roster's after-call work
-    lease_ttl_ms: int = Field(3000, ge=500, le=60000)
+    lease_ttl_ms: int = Field(2000, ge=500, le=60000)  # takeover within ~3 s (renewed every ttl/6)
     ring_timeout_s: int = Field(15, ge=3, le=120)
     vosk_model: Path | None = None
 

@@ -152,6 +152,7 @@ async def test_a_call_stays_g711_and_costs_few_ari_round_trips(phone):
     """Guards the per-call cost: no slin192 legs (resampling was most of Asterisk's CPU) and
     only the events the features handle (the app's event filter)."""
     ari = phone.ari
+    await until(lambda: phone.acd.resyncs >= 1, what="the connect's resync done (its requests are not the call's)")
     await phone.login("1001", "seat01")
     requests, events = ari.requests, ari.events
     call = await phone.call()

@@ -59,6 +59,7 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "other playback finished": lambda w, c: c.playback_finished("p-other"),
     "playback refused": lambda w, c: c.play_failed(c.playback_id or "p-none"),
     "first round done": lambda w, c: c.first_round_done(),
+    "agent's phone dies": lambda w, c: c.agent_lost(w.tick()),
 }
 
 # ------------------------------------------------------------------ scenarios: one per state
@@ -98,6 +99,7 @@ MOVES: dict[str, dict[str, CallState]] = {
     "citizen leg hangs up": {"callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
     "caller presses 1": {"queued_offered": S.CALLBACK_WAIT},
     "retry due": {"callback_parked": S.CALLBACK_WAIT},
+    "agent's phone dies": {"bridged": S.QUEUED},
 }
 assert set(MOVES) <= set(EVENTS) and all(set(m) <= set(SCENARIOS) for m in MOVES.values())
 
@@ -169,6 +171,20 @@ def test_caller_hangs_up_while_the_agent_rings_frees_the_agent_without_a_missed_
     assert fx.Hangup("a1-c1") in step.effects and w.agents["1001"].state is AgentState.AVAILABLE
     [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
     assert ended.fields["disposition"] == fx.Disposition.ABANDONED
+    assert fx.RecordLegUpdate("a1-c1", ended_at=w.now, cause="caller hung up") in step.effects  # defect 10
+
+
+def test_an_agent_leg_made_after_the_caller_left_is_hung_up_and_its_row_closed() -> None:
+    """Defect 10: the caller hangs up while the originate is on its way; the leg row written
+    after it must not stay open (nor the agent's phone ring on)."""
+    w = World()
+    c = w.arrive()
+    w.run(c, c.offer("1001", "seat01", w.now))
+    w.run(c, c.caller_gone(w.tick()))
+    step = w.run(c, c.agent_leg_created("a1-c1", "seat01", w.tick()))
+    assert step.effects == (fx.RecordLeg("c1", "a1-c1", "seat01", w.now), fx.ForgetLeg("a1-c1"), fx.Hangup("a1-c1"),
+                            fx.RecordLegUpdate("a1-c1", ended_at=w.now, cause="call moved on"))
+    w.check(c)
 
 
 def test_no_answer_pauses_the_agent_and_puts_the_call_back_in_its_place() -> None:
@@ -294,3 +310,21 @@ def test_any_sequence_of_events_keeps_the_call_consistent(events: list[str]) -> 
                 agent.wrap_up_done(w.now)
             elif agent.state is AgentState.PAUSED:
                 agent.unpause(w.now)
+
+
+def test_a_dead_agent_phone_puts_the_caller_first_in_line_with_an_apology() -> None:
+    """Issue 10, also seen: a softphone killed mid-call left the citizen in dead air."""
+    w = World()
+    w.arrive("c0")  # waiting before c1 arrived: c1 goes ahead of it now
+    c = build(w, "bridged")
+    step = w.run(c, c.agent_lost(w.tick(20)))
+    assert c.state is S.QUEUED and w.agents["1001"].state is AgentState.WRAP_UP
+    assert [q.call_id for q in w.book.ordered_all()][0] == "c1"
+    assert fx.Hangup("a1-c1") in step.effects and fx.DestroyBridge("c1-b") in step.effects
+    assert fx.RecordLegUpdate("a1-c1", ended_at=w.now) in step.effects
+    [play] = [e for e in step.effects if isinstance(e, fx.Play)]
+    assert play.prompts == ("agent_lost",) and isinstance(step.effects[-1], fx.Assign)
+    w.check(c)
+    step = w.run(c, c.caller_gone(w.tick()))  # hangs up while waiting again: it was answered
+    [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
+    assert ended.fields["disposition"] == fx.Disposition.ANSWERED
