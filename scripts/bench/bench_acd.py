@@ -48,6 +48,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def supervisor_session(http: aiohttp.ClientSession, base: str, dsn: str) -> dict[str, str]:
+    """A supervisor account in the bench's database, logged in: the session cookie and CSRF token."""
+    import asyncpg
+
+    from callcenter.accounts.passwords import FAST, Passwords
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("INSERT INTO users(username, role, name, password_hash) VALUES ($1, 'supervisor', $1, $2) "
+                           "ON CONFLICT DO NOTHING", "bench", await Passwords(FAST).hash("bench-password"))
+    finally:
+        await conn.close()
+    async with http.post(f"{base}/api/session", json={"username": "bench", "password": "bench-password"}) as r:
+        assert r.status == 200, await r.text()
+        return {"Cookie": f"cc_session={r.cookies['cc_session'].value}", "X-CSRF-Token": (await r.json())["csrf"]}
+
+
 class LogObserver:
     """Reads the times Asterisk's dialplan logged (queue-direct/bench-queue: `bench enter`,
     agent-sim: `bench ring`), so measuring adds no event stream to the system under test."""
@@ -136,6 +153,7 @@ async def run(args) -> None:
         # routing is measured alone (as before transcription existed); the taps' own cost is
         # in scripts/bench/bench_transcription.py
         transcription_enabled=False,
+        seat_interface="Local/{seat}@agent-sim/n",  # the simulated agents' phones
     )
     await db.fresh_database(ADMIN_DSN, dbname)
     inst = await asyncio.to_thread(start_instance, settings, roster_seat_ids(), echo=lambda *_: None)
@@ -160,9 +178,10 @@ async def run(args) -> None:
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.2)
-            for i, seat in enumerate(SEATS):
-                async with http.post(f"{base}/api/agents/{9000 + i}/login", json={
-                        "seat": seat, "interface": f"Local/{seat}@agent-sim/n", "override_by": "bench"}) as r:
+            headers = await supervisor_session(http, base, settings.database_url)
+            for i, seat in enumerate(SEATS):  # a supervisor signs them in (off shift: its approval)
+                async with http.post(f"{base}/api/agents/{9000 + i}/login", json={"seat": seat},
+                                     headers=headers) as r:
                     assert r.status == 200, await r.text()
 
             async def controller_health() -> dict:
