@@ -1,5 +1,5 @@
-/* Agent desktop: state buttons call the ACD REST API, the call panel and caller history come
-   from /ws/agent/{id}, the ticket form posts to /api/tickets prefilled with the call. */
+/* Agent desktop: state buttons call the ACD REST API, the call panel, caller history and live
+   transcript come from /ws/agent/{id}, the ticket form posts to /api/tickets prefilled with the call. */
 "use strict";
 
 const params = new URLSearchParams(location.search);
@@ -89,6 +89,7 @@ function render(msg) {
   snap = msg;
   renderState(msg.agent);
   if (msg.call) {
+    transcriptFor(msg.call.call_id);
     if (!lastCall || lastCall.call.call_id !== msg.call.call_id) $("t-msg").textContent = "";
     lastCall = { call: msg.call, history: msg.history };
   }
@@ -98,6 +99,65 @@ function render(msg) {
   $("t-call").textContent = call ? `${call.caller_masked || "未知号码"}（${call.call_id}）` : "无（不关联来电）";
   updateButtons();
   setLive($("live"), socketUp, msg.live);
+}
+
+/* Live transcript of the current call: finals (stored; fetched again when the page loads during
+   a call) in order of `start`, and per speaker the latest partial, greyed, until its final. */
+const transcript = { callId: null, finals: new Map(), partials: {}, available: null };
+
+function transcriptFor(callId) {
+  if (!callId || transcript.callId === callId) return;
+  Object.assign(transcript, { callId, finals: new Map(), partials: {}, available: null });
+  renderTranscript();
+  api("GET", `/api/calls/${encodeURIComponent(callId)}/transcript`).then((doc) => {
+    if (transcript.callId !== callId) return;
+    for (const s of doc.segments || []) {
+      addFinal({ leg: s.leg, seq: s.seq, start: s.start_s, end: s.end_s, text: s.text, status: s.status });
+    }
+    if (doc.available === false && transcript.available === null) transcript.available = false;
+    renderTranscript();
+  }).catch(() => {});
+}
+
+function addFinal(p) {
+  const key = `${p.leg}:${p.seq}`;
+  if (!transcript.finals.has(key)) transcript.finals.set(key, p);
+  const partial = transcript.partials[p.leg];
+  if (partial && partial.seq <= p.seq) delete transcript.partials[p.leg];
+}
+
+function onTranscript(p) {
+  if (!p || !p.call_id) return;
+  transcriptFor(p.call_id);
+  if (p.type === "status") transcript.available = Boolean(p.available);
+  else if (p.type === "final") addFinal(p);
+  else if (p.type === "partial") {
+    const done = [...transcript.finals.values()].some((f) => f.leg === p.leg && f.seq >= p.seq);
+    if (!done) transcript.partials[p.leg] = p;
+  } else return;
+  renderTranscript();
+}
+
+function transcriptLine(p, partial) {
+  const who = p.leg === "agent" ? "坐席" : "市民";
+  const missing = p.status === "未转写" || !p.text;
+  const cls = `line ${p.leg === "agent" ? "agent" : "citizen"}${partial ? " partial" : ""}${missing ? " untranscribed" : ""}`;
+  return `<div class="${cls}" data-leg="${esc(p.leg)}" data-seq="${esc(p.seq)}"><span class="who">${who}：</span>`
+    + `<span class="text">${esc(missing ? "（未转写）" : p.text)}</span></div>`;
+}
+
+function renderTranscript() {
+  const box = $("transcript"), status = $("transcript-status");
+  if (transcript.available === false) say(status, "转写不可用", false);
+  else { status.textContent = ""; status.className = "msg"; }
+  if (!transcript.callId) { box.innerHTML = '<div class="empty">接通来电后显示通话转写</div>'; return; }
+  const finals = [...transcript.finals.values()].sort((a, b) => (a.start - b.start) || (a.seq - b.seq));
+  const partials = Object.values(transcript.partials).sort((a, b) => a.start - b.start);
+  const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+  box.innerHTML = finals.map((p) => transcriptLine(p, false)).join("")
+    + partials.map((p) => transcriptLine(p, true)).join("")
+    || '<div class="empty">暂无转写内容</div>';
+  if (stick) box.scrollTop = box.scrollHeight;
 }
 
 async function submitTicket(ev) {
@@ -150,7 +210,10 @@ async function init() {
   $("ticket-form").addEventListener("submit", submitTicket);
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
-  liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => { if (msg.type === "agent") render(msg); },
+  liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => {
+    if (msg.type === "agent") render(msg);
+    else if (msg.type === "event" && /^calls\/[^/]+\/transcript$/.test(msg.topic)) onTranscript(msg.payload);
+  },
     (up) => { socketUp = up; setLive($("live"), up, snap ? snap.live : true); document.body.classList.toggle("stale", !up); });
   startTicker();
 }
