@@ -1,40 +1,27 @@
-"""The surveys plugin in the app as app.py will wire it (one more plugin after the ACD): it
-starts with the app, dials only while this controller holds the lease, serves its API, and
-stops cleanly."""
+"""The surveys plugin in the app as app.py wires it (after the ACD): it starts with the app,
+dials only while this controller holds the lease, serves its API (to the hall's supervisors),
+and stops cleanly."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
-import aiohttp
 import pytest
+from accounts_support import Sessions
 from aiohttp import web
 from helpers import until
 from surveys_support import citizen, distinct_job_ids, resolved_ticket, survey_config
 
-from callcenter.app import PLUGINS, STATE, Plugins, build_app
-from callcenter.surveys.plugin import SurveysPlugin
+from callcenter.app import PLUGINS, STATE, build_app
 
 pytestmark = pytest.mark.asterisk
-
-
-@dataclasses.dataclass
-class WithSurveys(Plugins):
-    surveys: SurveysPlugin | None = None
-
-    def ordered(self):
-        return [*super().ordered(), self.surveys]
 
 
 async def test_the_plugin_runs_the_dialler_and_serves_figures(settings, database, asterisk, pool, live):
     await distinct_job_ids(pool)
     app = build_app(settings)
-    base = app[PLUGINS]
-    plugin = SurveysPlugin(tickets=base.tickets.service, config=survey_config())
-    app[PLUGINS] = WithSurveys(**{f.name: getattr(base, f.name) for f in dataclasses.fields(Plugins)},
-                               surveys=plugin)
-    plugin.routes(app)
+    plugin = app[PLUGINS].surveys
+    plugin.config = survey_config()  # the test's short intervals, before the app starts
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.http_port)
@@ -45,8 +32,9 @@ async def test_the_plugin_runs_the_dialler_and_serves_figures(settings, database
         await citizen(app, "13800000041", dtmf="11")
         await until(lambda: pool.fetchval("SELECT status = 'surveyed' FROM tickets WHERE number = $1", number),
                     timeout=40, what="ticket surveyed by the plugin's dialler")
-        async with aiohttp.ClientSession() as http, http.get(
-                f"http://127.0.0.1:{settings.http_port}/api/surveys/figures", params={"by": "department"}) as resp:
+        sessions = Sessions(pool, f"http://127.0.0.1:{settings.http_port}")
+        async with await sessions.client("supervisor:li") as http, http.get(
+                "/api/surveys/figures", params={"by": "department"}) as resp:
             body = await resp.json()
         assert resp.status == 200 and body["groups"]["market"]["satisfaction_rate"] == 1.0
     finally:
