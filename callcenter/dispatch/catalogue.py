@@ -28,6 +28,16 @@ DISTRICT_UNITS: dict[str, str] = {
 _PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
 
+def check_working_hours(value: str) -> str:
+    """A unit's working hours: '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]' within one day."""
+    if value != "24h":
+        for period in value.split(","):
+            m = _PERIOD.match(period.strip())
+            if not m or not (0 <= int(m[1]) * 60 + int(m[2]) < int(m[3]) * 60 + int(m[4]) <= 24 * 60):
+                raise ValueError(f"bad period {period!r}: use '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]'")
+    return value
+
+
 class CatalogueError(ValueError):
     """The catalogue file is invalid; the message names the entry and the field."""
 
@@ -47,12 +57,7 @@ class Unit(BaseModel):
     @field_validator("working_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        if value != "24h":
-            for period in value.split(","):
-                m = _PERIOD.match(period.strip())
-                if not m or not (0 <= int(m[1]) * 60 + int(m[2]) < int(m[3]) * 60 + int(m[4]) <= 24 * 60):
-                    raise ValueError(f"bad period {period!r}: use '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]'")
-        return value
+        return check_working_hours(value)
 
     @field_validator("categories")
     @classmethod

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from callcenter.dispatch.catalogue import CATALOGUE_FILE
+from callcenter.dispatch.catalogue import CATALOGUE_FILE, check_working_hours
 from callcenter.tickets.errors import RuleError, TicketError
 from callcenter.tickets.model import HALL, District, Kind, Ticket, require_aware
 from callcenter.tickets.sla import SHANGHAI, describe_errors
@@ -69,12 +69,7 @@ class Department(_Strict):
     @field_validator("working_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        if value != "24h":
-            for period in value.split(","):
-                m = _PERIOD.match(period.strip())
-                if not m or not (0 <= int(m[1]) * 60 + int(m[2]) < int(m[3]) * 60 + int(m[4]) <= 24 * 60):
-                    raise ValueError(f"bad period {period!r}: use '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]'")
-        return value
+        return check_working_hours(value)
 
     def is_open(self, at: datetime) -> bool:
         """Inside the working hours (local time of day; working-day check is the caller's)."""
