@@ -25,14 +25,14 @@ DISTRICT_UNITS: dict[str, str] = {
     "东区": "east_district", "西区": "west_district", "仁和区": "renhe_district",
     "钒钛高新区": "vti_zone", "米易县": "miyi_county", "盐边县": "yanbian_county",
 }
-_PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+WORKING_PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
 
 def check_working_hours(value: str) -> str:
     """A unit's working hours: '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]' within one day."""
     if value != "24h":
         for period in value.split(","):
-            m = _PERIOD.match(period.strip())
+            m = WORKING_PERIOD.match(period.strip())
             if not m or not (0 <= int(m[1]) * 60 + int(m[2]) < int(m[3]) * 60 + int(m[4]) <= 24 * 60):
                 raise ValueError(f"bad period {period!r}: use '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]'")
     return value

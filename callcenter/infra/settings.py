@@ -149,8 +149,6 @@ class Settings(BaseSettings):
     @field_validator("transcription_rtp_host")
     @classmethod
     def _rtp_host(cls, v: str) -> str:
-        import ipaddress
-
         try:
             ipaddress.IPv4Address(v)
         except ValueError:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,14 +20,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from callcenter.dispatch.catalogue import CATALOGUE_FILE, check_working_hours
+from callcenter.dispatch.catalogue import CATALOGUE_FILE, WORKING_PERIOD, check_working_hours
 from callcenter.tickets.errors import RuleError, TicketError
 from callcenter.tickets.model import HALL, District, Kind, Ticket, require_aware
 from callcenter.tickets.sla import SHANGHAI, describe_errors
 
 DATA_DIR = Path(__file__).parent / "data"
 _CODE = r"^[a-z][a-z0-9_]*$"
-_PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 DISTRICT_DEPARTMENTS: dict[District, str] = {
     District.EAST: "east_district", District.WEST: "west_district", District.RENHE: "renhe_district",
     District.VTI_ZONE: "vti_zone", District.MIYI: "miyi_county", District.YANBIAN: "yanbian_county",
@@ -77,7 +75,7 @@ class Department(_Strict):
             return True
         now = require_aware(at).astimezone(SHANGHAI).time()
         for period in self.working_hours.split(","):
-            m = _PERIOD.match(period.strip())
+            m = WORKING_PERIOD.match(period.strip())
             assert m
             start, end = time(int(m[1]), int(m[2])), (int(m[3]), int(m[4]))
             if start <= now and (end == (24, 0) or now < time(*end)):
