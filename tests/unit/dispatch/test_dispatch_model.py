@@ -30,7 +30,8 @@ def model() -> LinearModel:
 
 
 def test_char_features_never_span_punctuation_and_carry_kind_and_district():
-    assert sorted(char_ngrams("停水，ＡＢ")) == sorted(["停", "水", "a", "b", "停水", "ab"])
+    assert sorted(char_ngrams("停水，ＡＢ")) == sorted(["^", "停", "水", "$", "^停", "停水", "水$",
+                                                       "^", "a", "b", "$", "^a", "ab", "b$"])
     toks = features("停水", "help", "西区")
     assert "k:help" in toks and "d:西区" in toks
     with pytest.raises(ModelError):
@@ -54,12 +55,36 @@ def test_prediction_matches_scikit_learn(model):
 
     docs = [features(e.text, e.kind) for e in TRAIN]
     vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
-    clf = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(vec.fit_transform(docs),
-                                                                                [e.department for e in TRAIN])
+    clf = LogisticRegression(C=10.0, solver="saga", tol=1e-3, max_iter=2000, class_weight="balanced",
+                             random_state=0).fit(vec.fit_transform(docs), [e.department for e in TRAIN])
     text = "燃气灶打不燃，闻到一股气味"
     want = clf.predict_proba(vec.transform([features(text, "help")]))[0]
     got = {c.department: c.probability for c in model.predict(text, "help", top=3).candidates}
     assert [got[c] for c in clf.classes_] == pytest.approx(list(want), abs=1e-3)
+
+
+def test_confidence_is_the_margin_between_the_first_two_units(model):
+    p = model.predict("燃气灶打不燃，闻到一股气味", "help", top=1)
+    assert len(p.candidates) == 1 and model.confidence == "margin"
+    full = model.predict("燃气灶打不燃，闻到一股气味", "help", top=3).candidates
+    assert p.confidence == pytest.approx(full[0].probability - full[1].probability, abs=1e-3)
+    assert p.auto is (p.confidence >= model.threshold)
+
+
+def test_a_model_stored_before_the_margin_keeps_its_top_probability_confidence(model):
+    import io
+    import json
+
+    with np.load(io.BytesIO(model.to_bytes())) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(arrays["header"].tobytes())
+    del header["confidence"]
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    old = LinearModel.from_bytes(buf.getvalue())
+    p = old.predict("停水了")
+    assert old.confidence == "p1" and p.confidence == p.best.probability
 
 
 def test_stored_model_is_data_and_loads_back(model):

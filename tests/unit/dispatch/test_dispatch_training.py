@@ -1,0 +1,40 @@
+"""Training: the threshold is chosen by cross-validation of the training set (folds by
+paraphrase group), never on the held-out split, whose figures are only measured."""
+
+from __future__ import annotations
+
+from callcenter.dispatch.model import Example
+from callcenter.dispatch.training import fit, out_of_fold
+
+TEXTS = {
+    "water": ["我们这边停水了，啥时候来水", "自来水管爆了，水冒起好高", "水压太小了，热水器打不燃", "水费这个月好高",
+              "自来水黄黄的有沉淀", "水表走得飞快", "小区又停水了", "水管漏水没人修"],
+    "power": ["小区停电了，冰箱里的东西要坏了", "电线掉下来了好危险", "电压不稳，灯一闪一闪", "电费高得离谱",
+              "又断电了，啥时候来电", "电表是不是坏了", "变压器响了一晚上", "停电也不通知"],
+    "gas": ["楼道里有煤气味，是不是漏气了", "天然气突然没得气了", "燃气表坏了不走字", "燃气开户要啥子资料",
+            "燃气费咋个交", "天然气管道在漏气", "燃气灶打不燃火", "停气了，热水都没得"],
+}
+TRAIN = [Example(t, d, "help", group=f"{d}-{i // 2}") for d, texts in TEXTS.items() for i, t in enumerate(texts)]
+
+
+def test_every_training_example_is_judged_by_a_model_that_never_saw_its_group():
+    confs, right = out_of_fold(TRAIN, folds=4)
+    assert len(confs) == len(right) == len(TRAIN)
+    assert sum(right) >= len(TRAIN) * 2 // 3  # three well separated units: mostly right out of fold
+    assert all(0.0 <= c <= 1.0 for c in confs)
+
+
+def test_the_threshold_does_not_depend_on_the_heldout_split():
+    good = [Example("停水两天了", "water", "help"), Example("停电了", "power", "help")]
+    wrong = [Example("停水两天了", "power", "help"), Example("停电了", "gas", "help")]
+    m1, met1 = fit(TRAIN, good, folds=4)
+    m2, met2 = fit(TRAIN, wrong, folds=4)
+    assert m1.threshold == m2.threshold == met1["threshold"]
+    assert met1["cv_auto_share"] == met2["cv_auto_share"] and met1["threshold_from"] == "4-fold cross-validation"
+    assert met1["top1"] == 1.0 and met2["top1"] == 0.0  # the held-out split is only measured
+
+
+def test_hall_examples_without_a_group_are_each_their_own():
+    hall = [Example(t, "water", "help") for t in ("水龙头不出水", "水管爆了")]
+    confs, _ = out_of_fold([*TRAIN, *hall], folds=3)
+    assert len(confs) == len(TRAIN) + 2
