@@ -174,6 +174,7 @@ async function submitTicket(ev) {
     say($("t-msg"), `已受理，工单号 ${t.number}${t.created === false ? "（已并入已有工单）" : ""}`, true);
     $("t-msg").dataset.ticket = t.number;
     $("ticket-form").reset();
+    if (t.routing) showRouting($("t-routing"), t.routing, true);  /* routing.js: what dispatch decided, and why */
   } catch (e) {
     say($("t-msg"), `建单失败：${e.message || e}`, false);
   } finally {
@@ -208,6 +209,9 @@ async function init() {
   $("btn-pause").onclick = () => action("pause", { reason: $("pause-reason").value });
   $("btn-unpause").onclick = () => action("unpause");
   $("ticket-form").addEventListener("submit", submitTicket);
+  const proposal = () => ({ text: $("t-description").value.trim(), kind: $("t-kind").value,
+    ...($("t-district").value ? { district: $("t-district").value } : {}) });
+  for (const id of ["t-description", "t-kind", "t-district"]) $(id).addEventListener("input", () => proposeLater($("t-routing"), proposal));
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
   liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => {
