@@ -35,6 +35,7 @@ KIND_LABELS = {"enquiry": "咨询", "help": "求助", "complaint": "投诉", "re
                "suggestion": "建议", "praise": "表扬"}
 ANALYZERS = ("char", "jieba", "char+jieba")
 CONFIDENCES = ("margin", "p1")
+PUSHED = 40  # features per candidate handed to highlights(): it reads the 12 strongest and widens from these
 _SPLIT = re.compile(r"[^\w]+|_")  # punctuation and spaces end a segment: no n-gram spans them
 
 
@@ -158,8 +159,11 @@ class LinearModel:
         cands = []
         for c in order:
             contrib = self.coef[c, idx] * w
-            pushed = [(names[idx[j]], float(contrib[j])) for j in np.argsort(-contrib) if contrib[j] > 0]
-            cands.append(Candidate(self.classes[c], round(float(p[c]), 4), highlights(text, pushed, words)))
+            up = np.flatnonzero(contrib > 0)
+            up = up[np.argsort(-contrib[up])[:PUSHED]]  # the strongest are all that highlights() reads
+            pushed = [(names[idx[j]], float(contrib[j])) for j in up]
+            cands.append(Candidate(self.classes[c], round(float(p[c]), 4),
+                                   highlights(text, pushed, words) if words else ()))
         return Prediction(tuple(cands), self.threshold, margin)
 
     def _names(self) -> list[str]:
@@ -209,6 +213,7 @@ def highlights(text: str, pushed: list[tuple[str, float]], n: int = 5) -> tuple[
     shown = text if len(norm) == len(text) else norm
     spans: list[tuple[int, int, float]] = []
     labels: list[tuple[float, str]] = []
+    wide = [t for t, _ in pushed if len(t) > 1 and t in norm]  # pushed n-grams of the text, strongest first
     for tok, c in pushed[:12]:
         if tok.startswith(("k:", "d:")):
             labels.append((c, f"[{KIND_LABELS.get(tok[2:], tok[2:])}]"))
@@ -217,7 +222,7 @@ def highlights(text: str, pushed: list[tuple[str, float]], n: int = 5) -> tuple[
         if not tok:
             continue
         if len(tok) == 1:  # widen to the strongest pushed n-gram around it
-            tok = next((t for t, _ in pushed if len(t) > 1 and tok in t and t in norm), tok)
+            tok = next((t for t in wide if tok in t), tok)
         at = norm.find(tok)
         if at >= 0:
             spans.append((at, at + len(tok), c))
