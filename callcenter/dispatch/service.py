@@ -87,7 +87,8 @@ class DispatchService:
 
     async def retrain(self, actor: str, *, analyzer: str = "char", c: float = DEFAULT_C,
                       activate: bool = True) -> ModelVersion:
-        """Corpus + every hall example; threshold from the held-out split; stored as a new version."""
+        """Corpus + every hall example; threshold by cross-validation of them (the held-out split is
+        only measured); stored as a new version."""
         async with self._train_lock:
             async with self.pool.acquire() as conn:
                 hall = await store.hall_examples(conn)
