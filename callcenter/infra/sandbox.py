@@ -69,10 +69,10 @@ def build_root(cache: Path, *, echo=print) -> Path:
 
 
 def _debootstrap(root: Path, echo) -> Path:
-    tmp = root.with_name(root.name + ".partial")
-    if tmp.exists():
-        _unmount(tmp)
-        shutil.rmtree(tmp)
+    for stale in root.parent.glob(root.name + ".partial*"):  # a builder that died (we hold the lock)
+        _unmount(stale)
+        shutil.rmtree(stale)
+    tmp = root.with_name(f"{root.name}.partial-{os.getpid()}")
     mirror = _mirror()
     echo(f"building the Asterisk sandbox ({SUITE}, {', '.join(PACKAGES)}) from {mirror} ...")
     started = time.monotonic()
