@@ -20,6 +20,10 @@ from callcenter.infra import db  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 
 RUN_ID = f"{os.getpid()}"
+# The stack's own survey dialler stays off: the survey tests build their own dialler on the
+# stack (tests/surveys_support.py), and a second one would schedule, claim and recover the
+# same jobs (it adopted a killed worker's attempts and dialled them for its own handler).
+os.environ["CALLCENTER_SURVEY_ENABLED"] = "false"
 ADMIN_DSN = os.environ.get("CALLCENTER_TEST_ADMIN_DSN",
                            "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres")
 TEST_DB = f"callcenter_test_{RUN_ID}"

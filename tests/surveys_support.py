@@ -3,6 +3,7 @@ citizens that answer with chosen keys (or not at all), and resolved tickets."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from typing import Any
@@ -20,7 +21,7 @@ SUPERVISOR = "supervisor:li"
 
 
 def survey_config(**kw: Any) -> SurveySettings:
-    base = {"hours": ALWAYS, "rest_days": True, "missed_hours": ALWAYS, "retry_minutes": 0, "missed_retry_minutes": 0,
+    base = {"enabled": True, "hours": ALWAYS, "rest_days": True, "missed_hours": ALWAYS, "retry_minutes": 0, "missed_retry_minutes": 0,
             "ring_timeout_s": 4, "input_timeout_s": 2.0, "poll_s": 0.2, "lease_s": 30,
             "missed_short_abandon_s": 1.0, "inbound_wait_s": 600, "comment_s": 0}
     return SurveySettings(**(base | kw))
@@ -38,6 +39,8 @@ async def surveys_on(app, config: SurveySettings | None = None, *, worker: str |
     """Build the surveys feature on the stack's shared parts (as the plugin does in `start`) and
     let the ARI event filter include its events."""
     ctx = app[STATE]["ctx"]
+    running = [t for t in asyncio.all_tasks() if t.get_name() == "survey-dialler" and not t.done()]
+    assert not running, "the stack's own survey dialler runs and would race this test's (see conftest)"
     await distinct_job_ids(ctx.pool)
     svc = app[PLUGINS].tickets.service.get() if tickets else None
     s = build(ctx, config or survey_config(), svc, worker=worker)
