@@ -96,7 +96,7 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
         return reply(doc)
 
     async def proposal(request: web.Request) -> web.Response:
-        return reply({"incident": await service.get().proposal(request.match_info["ref"])})
+        return reply({"incident": await service.get().proposal(request.match_info["number"])})
 
     app.router.add_post("/api/dispatch/propose", propose)
     app.router.add_post("/api/dispatch/examples", add_example)
@@ -106,4 +106,4 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
     app.router.add_get("/api/dispatch/incidents", incidents)
     app.router.add_post(r"/api/dispatch/incidents/{id:\d+}/links", link)
     app.router.add_post(r"/api/dispatch/incidents/{id:\d+}/announce", announce)
-    app.router.add_get("/api/dispatch/incidents/for/{ref}", proposal)
+    app.router.add_get("/api/dispatch/incidents/for/{number}", proposal)
