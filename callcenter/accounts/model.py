@@ -170,6 +170,8 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/dispatch/models/{version}/activate", AD, audit="dispatch_model_activated"),
     _r("GET", "/api/dispatch/incidents", A, S, AD),
     _r("POST", "/api/dispatch/incidents/{id}/links", A, S, SY),
+    _r("POST", "/api/dispatch/incidents/{id}/announce", S, audit="incident_announcement"),  # IVR 热点播报
+    _r("GET", "/api/dispatch/incidents/for/{number}", A, S),  # the desk proposes 并单 for a new ticket
     # outbound callbacks (回访, 漏话回拨): figures and jobs for the hall; an opt-out is a citizen's
     # wish taken by the agent on the call (or the hall), and audited
     _r("GET", "/api/surveys/figures", S, AD),

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from callcenter.board import history, kpi, views
+from callcenter.board.incidents import open_incidents
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided
@@ -50,6 +51,8 @@ class Snapshots:
                 self._history.clear()
             if topic.endswith("/answered"):
                 self._facts.pop(topic.split("/")[1] if topic.count("/") >= 2 else "", None)
+        if head in ("tickets", "incidents", "*"):  # a new ticket may have joined an incident
+            self._cache.pop("incidents", None)
         if head in ("tickets", "*"):
             self._cache.pop("tickets", None)
             self._history.clear()
@@ -83,8 +86,9 @@ class Snapshots:
             live = views.live_view(await self.live.all("agents"), await self.live.all("queue"), now)
         kpis = await self._cached("kpi", lambda: kpi.today_kpis(self.pool, now, self.tz))
         tickets = await self._cached("tickets", self._tickets)
+        incidents = await self._cached("incidents", lambda: open_incidents(self.pool))
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
-                "kpi": kpis, "tickets": tickets}
+                "kpi": kpis, "tickets": tickets, "incidents": incidents}
 
     async def _tickets(self) -> dict[str, Any] | None:
         svc = self._tickets_svc.maybe()

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
 
     asterisk_cache: Path = Path("/var/cache/callcenter")
     asterisk_instance: str = "run"
+    prompts_dir: Path | None = None  # prompts rendered at run time (incident announcements); default: sandbox sounds
     flows_dir: Path = REPO_ROOT / "ivr_flows"
     wrap_up_s: int | None = Field(None, ge=0, le=3600)  # overrides the roster's after-call work
     lease_ttl_ms: int = Field(2000, ge=500, le=60000)  # takeover within ~3 s (renewed every ttl/6)

@@ -3,7 +3,8 @@
 `start` validates the flows (a broken flow set stops the app with the list of issues),
 starts the FastAGI server on ``settings.agi_host:agi_port`` and provides the service
 (`self.service`; its ``server`` attribute is the FastAgiServer); after ``yield`` the server
-stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given.
+stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given, and offers callers
+the open mass incident of their district through the dispatch service (``incidents``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from callcenter.infra.web import Provided
 from . import http
 from .fastagi import FastAgiServer
 from .repository import IvrRepository
-from .service import FlowRegistry, IvrService
+from .service import FlowRegistry, IncidentOffers, IvrService
 
 if TYPE_CHECKING:
     from callcenter.tickets.service import TicketService
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 class IvrPlugin:
     name = "ivr"
 
-    def __init__(self, *, tickets: Provided[TicketService]) -> None:
-        self.tickets = tickets
+    def __init__(self, *, tickets: Provided[TicketService], incidents: Provided[IncidentOffers] | None = None) -> None:
+        self.tickets, self.incidents = tickets, incidents
         self.service: Provided[IvrService] = Provided("IVR")
 
     def routes(self, app: web.Application) -> None:
@@ -39,7 +40,7 @@ class IvrPlugin:
         settings = ctx.settings
         registry = FlowRegistry(settings.flows_dir)
         registry.load()
-        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets)
+        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets, incidents=self.incidents)
         server = FastAgiServer(service, settings.agi_host, settings.agi_port,
                                max_sessions=settings.agi_max_sessions)
         service.server = server

@@ -95,7 +95,7 @@ class Dialler:
         return started
 
     def open_kinds(self, now: datetime) -> list[str]:
-        kinds = ["ticket"] if self.survey.hours.contains(now, self.calendar) else []
+        kinds = ["ticket", "incident"] if self.survey.hours.contains(now, self.calendar) else []
         if self.missed is not None and self.missed.hours.contains(now, self.calendar):
             kinds.append("missed")
         return kinds
@@ -123,7 +123,7 @@ class Dialler:
         log.info("survey_dialled", job_id=c.job_id, kind=c.kind, attempt=c.attempt, phone=c.phone)
 
     def intro(self, c: Claimed) -> tuple[str, ...]:
-        if c.kind != "ticket" or not c.ticket_number:
+        if c.kind not in ("ticket", "incident") or not c.ticket_number:  # incident: about its master
             return ("missed_intro",)
         dept = f"dept_{c.department}" if c.department else "dept_generic"
         if self.prompts is not None and dept not in self.prompts:  # a unit added to the catalogue later
@@ -138,7 +138,7 @@ class Dialler:
         now = self.clock()
         if c.kind == "missed" and outcome is Outcome.COMPLETED:
             answers = {}  # a missed-call callback: reaching the caller is the result
-        policy = self.survey if c.kind == "ticket" else (self.missed or self.survey)
+        policy = self.survey if c.kind in ("ticket", "incident") else (self.missed or self.survey)
         step = policy.after_attempt(outcome, c.attempt, c.deadline or now, now, self.calendar, c.max_attempts)
         if await self.store.finish(c, outcome, step, now, answers):
             log.info("survey_attempt_ended", job_id=c.job_id, attempt=c.attempt, outcome=outcome.value,

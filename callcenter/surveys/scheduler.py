@@ -4,6 +4,8 @@ only finds nothing new.
 
 - Ticket surveys: every ticket in status 办结 without a job for its current round (its
   `reopen_count`: a ticket re-handled after a bad review is surveyed again).
+- Mass incidents (热点诉求): every citizen linked to an incident closed with its master ticket
+  gets a callback about the master (kind ``incident``), one per phone.
 - Missed calls: calls of the last `missed_lookback_hours` with an abandon disposition and no
   job yet; a caller who called in again since gets a cancelled job ("already served"), a second
   abandon of a number that already has an open callback a cancelled duplicate.
@@ -40,7 +42,7 @@ class Scheduler:
         self.lookback = timedelta(hours=lookback_hours)
 
     async def run(self, now: datetime) -> dict[str, int]:
-        counts = {"tickets": await self.tickets(now)}
+        counts = {"tickets": await self.tickets(now), "incidents": await self.incidents(now)}
         counts["stale"] = await self.store.cancel_stale_tickets(now)
         if self.missed is not None:
             counts["missed"] = await self.missed_calls(now)
@@ -59,6 +61,19 @@ class Scheduler:
                         await self.results.closed(j["ticket_number"], j["reason"], now)
             if not new:
                 break
+        return added
+
+    async def incidents(self, now: datetime) -> int:
+        """Every citizen linked to a mass incident closed with its master ticket: the callback
+        about the master (one job per phone; the unique index keeps a re-run from adding more)."""
+        added = 0
+        while rows := await self.store.incident_candidates(now, now - self.lookback):
+            new = await self.store.add_jobs([self._ticket_job(r) | {"kind": "incident"} for r in rows], now)
+            added += len(new)
+            if not new:
+                break
+        if added:
+            log.info("incident_callbacks_scheduled", jobs=added)
         return added
 
     def _ticket_job(self, r: Any) -> dict[str, Any]:

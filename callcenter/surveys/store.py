@@ -51,6 +51,24 @@ WHERE c.entered_at >= $2 AND c.disposition = ANY($3::text[]) AND c.ended_at <= $
 ORDER BY c.entered_at LIMIT $4
 """
 
+# every citizen linked to a closed mass incident (热点诉求): a callback about its master ticket,
+# one per phone (the master's own caller gets the ticket's survey; tickets merged into it are closed)
+INCIDENT_CANDIDATES = """
+SELECT DISTINCT ON (m.number, c.phone) m.number, c.phone AS caller_phone, m.lead_department, m.district,
+       m.reopen_count, i.closed_at AS resolved_at,
+       EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.phone) AS opted_out,
+       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.phone AND b.expires_at > $1) AS blacklisted
+FROM dispatch_incidents i
+JOIN tickets m ON m.number = i.master_ref
+JOIN LATERAL (SELECT coalesce(l.phone, t.caller_phone) AS phone FROM dispatch_incident_links l
+              LEFT JOIN tickets t ON t.number = l.ref WHERE l.incident_id = i.id) c ON true
+WHERE i.status = 'closed' AND i.closed_at >= $2 AND i.closed_at <= $1
+  AND coalesce(c.phone, '') <> '' AND c.phone <> coalesce(m.caller_phone, '')
+  AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'incident' AND j.ticket_number = m.number
+                  AND j.round = m.reopen_count AND j.phone = c.phone)
+ORDER BY m.number, c.phone LIMIT $3
+"""
+
 CLAIM = """
 WITH next AS (
     SELECT id FROM survey_jobs WHERE state = 'pending' AND due_at <= $1 AND kind = ANY($4::text[])
@@ -108,6 +126,9 @@ class SurveyStore:
 
     async def ticket_candidates(self, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
         return await self.pool.fetch(TICKET_CANDIDATES, now, limit)
+
+    async def incident_candidates(self, now: datetime, since: datetime, limit: int = 500) -> list[asyncpg.Record]:
+        return await self.pool.fetch(INCIDENT_CANDIDATES, now, since, limit)
 
     async def missed_candidates(self, now: datetime, since: datetime, dispositions: list[str],
                                 limit: int = 500) -> list[asyncpg.Record]:

@@ -174,12 +174,21 @@ function renderTickets(t) {
     <div>督办中 <span class="big num" data-figure="escalated">${t.escalated ?? 0}</span></div>`;
 }
 
+function renderIncidents(list) {
+  const box = document.getElementById("incidents");
+  if (!list || !list.length) { box.innerHTML = '<div class="empty">无</div>'; return; }
+  box.innerHTML = list.map((i) => `<div class="incident" data-incident="${i.id}">
+    <b>${esc(i.district)}</b> ${esc(i.title)} · 关联 <span class="num" data-figure="linked">${i.linked}</span> 件
+    · 主单 ${esc(i.master_ref)} · <span class="muted">${fmtTime(i.opened_at)}</span>${i.announce ? " · 语音播报中" : ""}</div>`).join("");
+}
+
 function render(snap) {
   last = snap;
   renderKpis(snap.kpi);
   const waiting = renderQueues(snap.queues || []);
   const staffed = renderTeams(snap.teams || []);
   renderTickets(snap.tickets);
+  renderIncidents(snap.incidents);
   document.getElementById("summary").textContent = `排队 ${waiting} · 在线坐席 ${staffed}`;
   setLive(document.getElementById("live"), socketUp, snap.live);
 }

@@ -196,7 +196,10 @@ def test_main_flow_shape() -> None:
     assert isinstance(menu, MenuNode)
     assert set(menu.options) == {"0", "1", "2", "9"}
     assert menu.retries == 1 and menu.interruptible and menu.timeout_prompt is None
-    assert main.nodes[main.start].interruptible  # type: ignore[union-attr]
+    offer = main.nodes[main.start]  # the mass-incident announcement, skipped when there is none
+    assert offer.type == "incident" and offer.next_none == "greeting"  # type: ignore[union-attr]
+    assert offer.next == "main_menu" and offer.on_timeout in (None, "main_menu")  # type: ignore[union-attr]
+    assert main.nodes["greeting"].interruptible  # type: ignore[union-attr]
     assert main.nodes[menu.on_timeout].type == "queue"
     assert main.nodes[menu.on_invalid].type == "queue"
     emergency = main.nodes["emergency_menu"]

@@ -23,11 +23,15 @@ def seconds(**given: float) -> dict[str, float]:
 
 
 def test_the_silent_caller_hears_greeting_and_menu_twice_then_queues() -> None:
+    # the longer of: an incident announced (its 6 s budget + 1 s wait instead of the greeting), or none
     path = silent_path(FLOWS["main"], seconds(welcome=5.0, menu_main=8.5))
-    assert [n for n, _ in path.steps] == ["greeting", "main_menu", "agent_general"]
+    assert [n for n, _ in path.steps] == ["incident_offer", "main_menu", "agent_general"]
     assert (path.end, path.end_node) == ("queue", "agent_general")
-    assert path.seconds == pytest.approx(5.0 + 2 * (8.5 + 3))  # menu, 3 s wait, once more; no prompt
+    assert path.seconds == pytest.approx(6 + 1 + 2 * (8.5 + 3))  # menu, 3 s wait, once more; no prompt
     assert path.seconds <= LIMITS.no_input_s
+    longer_greeting = silent_path(FLOWS["main"], seconds(welcome=7.5, menu_main=8.5))
+    assert [n for n, _ in longer_greeting.steps] == ["incident_offer", "greeting", "main_menu", "agent_general"]
+    assert longer_greeting.seconds == pytest.approx(7.5 + 2 * (8.5 + 3))
 
 
 def test_the_shipped_flows_keep_every_limit() -> None:
