@@ -14,8 +14,8 @@ from datetime import datetime
 
 from callcenter.acd.calls import CallState
 from callcenter.acd.effects import AgentAction, CallbackRecord, Disposition, RecordEvent
-from callcenter.acd.requested import OUTBOUND_LINE
 from callcenter.acd.repository import restore_agent
+from callcenter.acd.requested import OUTBOUND_LINE
 from callcenter.acd.restart import FALLBACK_CONTEXT, StoredCall, fallback_callers, restore, settle_agents
 from callcenter.acd.service import AcdService, AgentSlot
 from callcenter.infra.ari import AriEvent

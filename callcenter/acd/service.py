@@ -311,9 +311,11 @@ class AcdService:
             await self.ari.safe(self.ari.delete(f"/channels/{channel_id}"))
 
     # ------------------------------------------------------- requested callbacks
-    def on_callback_report(self, listener: Callable[[ReportCallback], Awaitable[None]]) -> None:
-        """`listener` hears every requested callback's connect and end (`ReportCallback`)."""
+    def on_callback_report(self, listener: Callable[[ReportCallback], Awaitable[None]]) -> Callable[[], None]:
+        """`listener` hears every requested callback's connect and end (`ReportCallback`);
+        returns what stops it."""
         self.callback_listeners.append(listener)
+        return lambda: self.callback_listeners.remove(listener) if listener in self.callback_listeners else None
 
     async def request_callback(self, call_id: str, number: str, *, origin: str, queue: str = "general",
                                skill: str | None = None, priority: int = -1, max_attempts: int = 1) -> bool:
