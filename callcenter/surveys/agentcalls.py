@@ -88,7 +88,7 @@ class AgentDialling:
         if c is None or origin_of(c) != r.origin:
             return
         now = self.clock()
-        log.info("agent_callback_report", job_id=c.job_id, attempt=c.attempt, event=event, agent=r.agent_id)
+        log.info("agent_callback_report", job_id=c.job_id, attempt=c.attempt, report=event, agent=r.agent_id)
         if event == "connected":
             self.waiting.pop(channel, None)
             await self.store.agent_talked(channel, r.agent_id, now)
