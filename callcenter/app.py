@@ -71,8 +71,8 @@ def build_plugins() -> Plugins:
     transcription = TranscriptionPlugin()
     acd = AcdPlugin(transcriber=transcription.service)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
-                   ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription, acd=acd,
-                   surveys=SurveysPlugin(tickets=tickets.service),
+                   ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
+                   acd=acd, surveys=SurveysPlugin(tickets=tickets.service, acd=acd.service),
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 

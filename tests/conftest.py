@@ -19,6 +19,11 @@ from helpers import free_port  # noqa: E402
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 
+# the stack's own dialler calls missed callers back with a message, as it did before agent-driven
+# callbacks: one through an agent would take an agent the ACD tests count on (the tests that want
+# it build their dialler with it on)
+os.environ.setdefault("CALLCENTER_SURVEY_AGENT_CALLBACKS", "false")
+
 RUN_ID = f"{os.getpid()}"
 # The stack's own survey dialler stays off: the survey tests build their own dialler on the
 # stack (tests/surveys_support.py), and a second one would schedule, claim and recover the

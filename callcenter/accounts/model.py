@@ -177,6 +177,11 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/surveys/figures", S, AD),
     _r("GET", "/api/surveys/jobs/{id}", S, AD),
     _r("POST", "/api/surveys/optouts", A, S, audit="survey_optout"),
+    # agent-driven 回访: the hall (or the agent filing) flags a ticket for a person; the agent who
+    # talked enters the result (the handler checks the callback is theirs)
+    _r("POST", "/api/surveys/person-callbacks", A, S, audit="survey_person_callback"),
+    _r("GET", "/api/agents/{agent_id}/callbacks", A, S, own="agent_id"),
+    _r("POST", "/api/agents/{agent_id}/callbacks/{callback_id}/result", A, own="agent_id"),
     _r("GET", "/api/routing-rules", S, AD),
     _r("PUT", "/api/routing-rules", AD),  # where new tickets go: admin only
 )

@@ -196,6 +196,7 @@ class Disposition(StrEnum):
     CALLBACK_FAILED = "callback_failed"
     LOST = "lost"  # its channels vanished while no controller held the app
     FALLBACK = "fallback"  # handled by the app_queue fallback while no controller held the app
+    CANCELLED = "callback_cancelled"  # a requested callback withdrawn before an agent took it
 
 
 class CallbackRecord(StrEnum):
@@ -237,6 +238,25 @@ class RecordLegUpdate(Effect):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     cause: str | None = None
+
+
+class CallbackEvent(StrEnum):
+    """What a requested callback (`callcenter.acd.requested`) tells its requester."""
+
+    CONNECTED = "connected"  # the citizen answered and talks with the agent
+    REACHED = "reached"  # ended after the citizen and the agent talked
+    NO_ANSWER = "no_answer"  # ended without reaching the citizen (no answer, busy, agent gone)
+    CANCELLED = "cancelled"  # withdrawn before the citizen was dialled
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCallback(Effect):
+    """Tell the requester of a callback (its `origin`, e.g. `missed:12`) how it went; never waited on."""
+
+    call_id: str
+    origin: str
+    event: CallbackEvent
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,11 @@ log = get_logger("acd")
 CITIZEN_RING_S = 30
 
 
+def _reported(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("callback_report_failed", error=repr(task.exception()))
+
+
 def ringback_key(leg: str) -> str:
     return f"ringback {leg}"
 
@@ -42,6 +47,7 @@ class Executor:
             fx.RecordLegUpdate: self._record_leg_update, fx.Note: self._note,
             fx.StartRingback: self._start_ringback, fx.CancelRingback: self._cancel_ringback,
             fx.Transcribe: self._transcribe, fx.StopTranscribing: self._stop_transcribing,
+            fx.ReportCallback: self._report_callback,
         }
         self._awaited: dict[type, Callable[[Call, Any], Awaitable[None]]] = {
             fx.OriginateAgent: self._originate_agent, fx.OriginateCitizen: self._originate_citizen,
@@ -127,6 +133,14 @@ class Executor:
         transcriber = self.svc.transcriber()
         if transcriber is not None:
             transcriber.call_ended(e.call_id)
+
+    def _report_callback(self, _call: Call, e: fx.ReportCallback) -> None:
+        """Tell the requesters of a callback how it went, never holding up the call."""
+        for listener in self.svc.callback_listeners:
+            task = asyncio.create_task(listener(e), name=f"acd-callback-report-{e.call_id}")
+            self.svc.background.add(task)
+            task.add_done_callback(self.svc.background.discard)
+            task.add_done_callback(_reported)
 
     def _publish(self, _call: Call, _e: fx.PublishQueues) -> None:
         self.svc.live_view.publish_queues()

@@ -36,9 +36,11 @@ DUPLICATE = "重复漏话"
 
 class Scheduler:
     def __init__(self, store: SurveyStore, survey: SurveyPolicy, missed: MissedCallPolicy | None,
-                 calendar: Calendar, results: ResultSink | None = None, *, lookback_hours: float = 24) -> None:
+                 calendar: Calendar, results: ResultSink | None = None, *, lookback_hours: float = 24,
+                 missed_by_agent: bool = False) -> None:
         self.store, self.survey, self.missed, self.calendar = store, survey, missed, calendar
         self.results = results
+        self.missed_by_agent = missed_by_agent  # 漏话回拨 through an agent (the ACD), not a message
         self.lookback = timedelta(hours=lookback_hours)
 
     async def run(self, now: datetime) -> dict[str, int]:
@@ -78,10 +80,11 @@ class Scheduler:
 
     def _ticket_job(self, r: Any) -> dict[str, Any]:
         t = ResolvedTicket(r["number"], r["caller_phone"] or "", r["resolved_at"], r["lead_department"],
-                           r["district"])
+                           r["district"], needs_person=r["by_person"])
         plan = self.survey.plan(t, opted_out=r["opted_out"], blacklisted=r["blacklisted"], calendar=self.calendar)
         job = {"kind": "ticket", "ticket_number": t.number, "round": r["reopen_count"], "phone": t.phone,
-               "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts}
+               "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts,
+               "by_agent": t.needs_person}
         if isinstance(plan, NoCallback):
             return job | {"state": "closed", "reason": plan.reason.value}
         return job | {"state": "pending", "due_at": plan.due, "deadline": plan.deadline,
@@ -98,7 +101,7 @@ class Scheduler:
             if not policy.eligible(call, blacklisted=r["blacklisted"], opted_out=r["opted_out"]):
                 continue
             job = {"kind": "missed", "call_id": call.call_id, "round": 0, "phone": call.caller,
-                   "max_attempts": policy.max_attempts}
+                   "max_attempts": policy.max_attempts, "by_agent": self.missed_by_agent}
             if policy.cancelled_by(call, r["later_call"]):
                 jobs.append(job | {"state": "cancelled", "reason": Reason.SERVED.value})
             elif call.caller in open_phones:

@@ -90,6 +90,7 @@ function render(msg) {
   renderState(msg.agent);
   if (msg.call) {
     transcriptFor(msg.call.call_id);
+    showSurvey(msg.call.call_id);
     if (!lastCall || lastCall.call.call_id !== msg.call.call_id) $("t-msg").textContent = "";
     lastCall = { call: msg.call, history: msg.history };
   }
@@ -181,6 +182,42 @@ async function submitTicket(ev) {
   }
 }
 
+/* An agent-driven ticket callback (回访 by a person, call id sv-...): the ticket's facts and the
+   result form; the server accepts a result only from the agent who talked to the citizen. */
+let surveyCallback = null;
+
+async function showSurvey(callId) {
+  if (!callId || !callId.startsWith("sv-") || (surveyCallback && surveyCallback.callback_id === callId)) return;
+  let doc;
+  try { doc = await api("GET", `/api/agents/${encodeURIComponent(agentId)}/callbacks`); } catch (e) { return; }
+  const cb = (doc.callbacks || []).find((c) => c.callback_id === callId);
+  if (!cb) return;
+  surveyCallback = cb;
+  $("survey-panel").hidden = false;
+  $("s-rating").innerHTML = doc.scale.map((l, i) => `<option value="${i + 1}">${i + 1} ${esc(l)}</option>`).join("");
+  $("survey").innerHTML = `<dl class="kv"><dt>工单号</dt><dd class="num">${esc(cb.ticket_number)}</dd>
+    <dt>市民</dt><dd>${esc(cb.caller_masked || "—")}</dd><dt>类型</dt><dd>${esc(label("kind", cb.kind || ""))}</dd>
+    <dt>分类</dt><dd>${esc(cb.category || "—")}</dd><dt>承办单位</dt><dd>${esc(cb.department || "—")}</dd>
+    <dt>诉求</dt><dd>${esc(cb.description || "")}</dd><dt>人工回访原因</dt><dd>${esc(cb.person_reason || "—")}</dd></dl>`;
+  $("s-msg").textContent = "";
+  $("s-submit").disabled = !cb.result_open;
+}
+
+async function submitSurvey(ev) {
+  ev.preventDefault();
+  if (!surveyCallback) return;
+  const body = { resolved: $("s-resolved").value === "true", satisfaction: Number($("s-rating").value),
+    comment: $("s-comment").value.trim() };
+  $("s-submit").disabled = true;
+  try {
+    await api("POST", `/api/agents/${encodeURIComponent(agentId)}/callbacks/${encodeURIComponent(surveyCallback.callback_id)}/result`, body);
+    say($("s-msg"), "回访结果已保存", true);
+  } catch (e) {
+    say($("s-msg"), `保存失败：${e.message || e}`, false);
+    $("s-submit").disabled = false;
+  }
+}
+
 /* No ?seat=: offer the seats whose softphone is registered and free. */
 async function chooseSeat() {
   let seats = [];
@@ -208,6 +245,7 @@ async function init() {
   $("btn-pause").onclick = () => action("pause", { reason: $("pause-reason").value });
   $("btn-unpause").onclick = () => action("unpause");
   $("ticket-form").addEventListener("submit", submitTicket);
+  $("survey-form").addEventListener("submit", submitSurvey);
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
   liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => {
