@@ -88,6 +88,8 @@ class AcdService:
     resyncs: int = 0  # resyncs done (on each ARI (re)connect)
     # live transcription of bridged calls, if that feature runs (returns None when it does not)
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
+    # whether a caller whose agent hung up first goes on to the post-call rating (set by the plugin)
+    rating_on: Callable[[], bool] = field(default=lambda: False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)
