@@ -201,8 +201,9 @@ async def test_a_caller_whose_agent_hangs_up_first_rates_that_agent(stack, pool)
     phone = Phone(stack)
     phone.acd.rating_on = lambda: True  # CALLCENTER_RATING_ENABLED (off in the test settings)
     await phone.login("1002", "seat02", talk=0.5)
-    # the caller's keys come 3 s after it entered: the agent has hung up by then (0.5 s of talk)
-    call_id = await phone.call(dtmf="2", wait_before=3, hold_for=20, caller="13800000021")
+    # the caller's key comes 3 s after it entered (the agent has hung up by then: 0.5 s of talk),
+    # during the rating prompt; it hangs up a second later, in the thanks (as many do)
+    call_id = await phone.call(dtmf="2", wait_before=3, hold_for=1, caller="13800000021")
     row = await until(lambda: pool.fetchrow("SELECT * FROM survey_ratings WHERE call_id = $1", call_id),
                       timeout=20, what="rating stored")
     team = phone.agent("1002").team
