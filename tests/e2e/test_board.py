@@ -94,8 +94,8 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     store = stack[PLUGINS].surveys.service.get().store
     await store.record_rating(call, agent_id="1001", seat_id="seat01", team=team, rating="不满意", digit="4",
                               at=datetime.now(UTC))
-    await expect(ratings.locator(f"[data-team={team}] [data-figure=satisfaction]")).to_have_text("0.0%")
-    await expect(ratings.locator(f"[data-team={team}] [data-figure=rated]")).to_have_text("1")
+    await expect(ratings.locator(f"[data-rating-team={team}] [data-figure=satisfaction]")).to_have_text("0.0%")
+    await expect(ratings.locator(f"[data-rating-team={team}] [data-figure=rated]")).to_have_text("1")
     await page.screenshot(path=SCREENSHOT, full_page=True)
 
 
