@@ -70,10 +70,11 @@ def build_plugins() -> Plugins:
     tickets = TicketsPlugin(dispatch=dispatch.service)
     transcription = TranscriptionPlugin()
     acd = AcdPlugin(transcriber=transcription.service)
+    surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
-                   acd=acd, surveys=SurveysPlugin(tickets=tickets.service, acd=acd.service),
-                   board=BoardPlugin(acd=acd.view, tickets=tickets.service),
+                   acd=acd, surveys=surveys,
+                   board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 
 

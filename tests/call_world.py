@@ -39,6 +39,7 @@ class World:
         self.last: Step = Step(CallState.QUEUED)
         self.tapped: dict[str, tuple[str, str]] = {}  # call -> (party, agent leg) being transcribed
         self.reports: list[fx.ReportCallback] = []  # what requested callbacks told their requester
+        self.rated: dict[str, fx.RateAfterCall] = {}  # caller channel -> its hand-over to the rating
 
     def tick(self, seconds: float = 1.0) -> datetime:
         self.now += timedelta(seconds=seconds)
@@ -99,6 +100,10 @@ class World:
                 self.tapped.pop(e.call_id, None)
             elif isinstance(e, fx.ReportCallback):
                 self.reports.append(e)
+            elif isinstance(e, fx.RateAfterCall):
+                assert e.channel not in self.rated, "handed over twice"
+                self.rated[e.channel] = e
+                self.requests.append(e)
             elif isinstance(e, BOOKKEEPING):
                 self.records.append(e)
             else:
@@ -147,6 +152,17 @@ class World:
         assert reports.count(fx.CallbackEvent.CONNECTED) <= 1
         if fx.CallbackEvent.CONNECTED in reports and ends:
             assert ends == [fx.CallbackEvent.REACHED], reports
+        # a caller handed to the post-call rating: the call ended answered by its agent, the ACD
+        # tracks the channel no more and never hangs it up (the rating owns it now)
+        handed = self.rated.get(call.call_id)
+        if handed is not None:
+            assert call.state is CallState.ENDED and not call.callback and call.caller_leg is None
+            assert handed.channel not in self.legs
+            assert not any(isinstance(e, fx.Hangup) and e.channel == handed.channel for e in self.requests)
+            assert not any(handed.channel in e.legs for e in self.last.effects if isinstance(e, fx.Forget))
+            assert ended[0].fields["disposition"] == fx.Disposition.ANSWERED
+            answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+            assert answered and answered[-1].fields["agent_id"] == handed.agent_id
 
 
 def call_effects(step: Step, kind: type) -> list:

@@ -71,6 +71,8 @@ def settings() -> Settings:
         seat_interface="Local/{seat}@agent-sim/n",
         # transcription taps every bridged call; the tests that want it turn it on
         transcription_enabled=False,
+        # the post-call rating keeps callers on after the agent hangs up; the tests of it turn it on
+        rating_enabled=False,
         transcription_rtp_port=0,
         transcription_spool_dir=Path(f"/tmp/callcenter-test-spool-{RUN_ID}"),
     )

@@ -15,7 +15,8 @@ States, and the events that move a call on (any other event leaves it where it i
                       1 pressed after the callback offer -> CALLBACK_WAIT
     OFFERING          agent answers -> BRIDGED; rang out or refused -> QUEUED (same place in
                       line); caller hangs up -> ENDED (abandoned)
-    BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered)
+    BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered; agent
+                      first with the rating on: the caller goes to the rating, not hung up)
     CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
     CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
     CALLBACK_DIALING  citizen answers -> BRIDGED; citizen does not -> CALLBACK_PARKED, or
@@ -264,13 +265,17 @@ class Call:
         self._do(fx.Assign())
         return self._step()
 
-    def agent_leg_gone(self, leg: str, cause: str, now: datetime) -> Step:
+    def agent_leg_gone(self, leg: str, cause: str, now: datetime, rating_team: str | None = None) -> Step:
+        """`rating_team`: the agent's team when the post-call rating is on (None: off)."""
         self._do(fx.ForgetLeg(leg))
         if leg != self.agent_leg:
             return self._step()  # an old leg, or its second event
         if self.state in RINGING:
             self._do(fx.Note("agent_no_answer", {"call_id": self.call_id, "agent": self.agent_id, "cause": cause}))
             self._leg_failed(leg, cause or "no answer", AgentAction.NO_ANSWER, now)
+        elif self.state is CallState.BRIDGED and rating_team is not None and not self.callback and self.caller_leg:
+            self._hand_over_for_rating(self.caller_leg, rating_team, now)
+            self._finish(Disposition.ANSWERED, now)
         elif self.state in (CallState.BRIDGED, CallState.CALLBACK_DIALING):
             self._end_with_agent(self.citizen_leg if self.callback else self.call_id, now)
             self._finish(Disposition.ANSWERED, now)
@@ -278,6 +283,15 @@ class Call:
             return self._step()
         self._do(fx.Assign())
         return self._step()
+
+    def _hand_over_for_rating(self, caller: str, team: str, now: datetime) -> None:
+        """The agent hung up first: the caller stays on for the post-call rating (坐席服务评价),
+        untracked before it leaves the app (its StasisEnd is no hang-up), never hung up here."""
+        agent, seat = self.agent_id or "", self.seat_id or ""
+        self._end_with_agent(None, now)
+        self.caller_leg = None
+        self._do(fx.ForgetLeg(caller), fx.RateAfterCall(caller, self.call_id, agent, seat, team),
+                 fx.Note("rating_handover", {"call_id": self.call_id, "agent": agent}))
 
     def agent_lost(self, now: datetime) -> Step:
         """The agent's phone died mid-call (its seat went offline, no hang-up came): the caller

@@ -90,6 +90,19 @@ class Hangup(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class RateAfterCall(Effect):
+    """The agent hung up first: hand the caller's channel, still up, to the post-call rating
+    (坐席服务评价): RATING_ARGS set, then continued to `rating-direct,s,1`, whence it re-enters the
+    Stasis app as `rating,<call_id>,<agent>,<seat>,<team>` for the surveys feature."""
+
+    channel: str
+    call_id: str
+    agent_id: str
+    seat_id: str
+    team: str
+
+
+@dataclass(frozen=True, slots=True)
 class Moh(Effect):
     channel: str
     on: bool

@@ -91,6 +91,8 @@ class AcdService:
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
     # who hears how requested callbacks went (`request_callback`): called without being waited on
     callback_listeners: list[Callable[[ReportCallback], Awaitable[None]]] = field(default_factory=list)
+    # whether a caller whose agent hung up first goes on to the post-call rating (set by the plugin)
+    rating_on: Callable[[], bool] = field(default=lambda: False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)

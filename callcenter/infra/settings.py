@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     wrap_up_s: int | None = Field(None, ge=0, le=3600)  # overrides the roster's after-call work
     lease_ttl_ms: int = Field(2000, ge=500, le=60000)  # takeover within ~3 s (renewed every ttl/6)
     ring_timeout_s: int = Field(15, ge=3, le=120)
+    rating_enabled: bool = True  # the agent hangs up first: the caller rates the service (坐席服务评价)
     vosk_model: Path | None = None
 
     # IVR limits (GB/T 33358: short menus, a key to a person said first); `callcenter ivr check`

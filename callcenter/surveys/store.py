@@ -347,14 +347,17 @@ class SurveyStore:
             " (coalesce(j.finished_at, j.created_at) AT TIME ZONE 'Asia/Shanghai')::date AS day"
             " FROM survey_jobs j WHERE coalesce(j.finished_at, j.created_at) >= $1"
             " AND coalesce(j.finished_at, j.created_at) < $2", since, until)
-        ratings = await self.pool.fetch(
-            "SELECT rating, agent_id, team, (at AT TIME ZONE 'Asia/Shanghai')::date AS day FROM survey_ratings"
-            " WHERE at >= $1 AND at < $2", since, until)
         out = [Record(r["kind"], r["state"], r["reason"], r["resolved"], r["rating"], r["day"], r["department"],
                       r["district"]) for r in rows]
-        out += [Record("rating", "done", None, None, r["rating"], r["day"], None, None, r["team"], r["agent_id"])
-                for r in ratings]
-        return out
+        return out + await self.ratings(since, until)
+
+    async def ratings(self, since: datetime, until: datetime) -> list[Record]:
+        """The post-call ratings (坐席服务评价) in [since, until), no-answers included (rating None)."""
+        rows = await self.pool.fetch(
+            "SELECT rating, agent_id, team, (at AT TIME ZONE 'Asia/Shanghai')::date AS day FROM survey_ratings"
+            " WHERE at >= $1 AND at < $2", since, until)
+        return [Record("rating", "done", None, None, r["rating"], r["day"], None, None, r["team"], r["agent_id"])
+                for r in rows]
 
 
 def lease_until(now: datetime, seconds: float) -> datetime:

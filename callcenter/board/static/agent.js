@@ -85,9 +85,18 @@ function renderHistory(h) {
     <h3>历史工单</h3>${tickets ? `<table id="history-tickets"><thead><tr><th>工单号</th><th>类型</th><th>状态</th><th>分类</th><th>受理时间</th><th>描述</th></tr></thead><tbody>${tickets}</tbody></table>` : '<div class="empty">无</div>'}`;
 }
 
+/* The agent's own post-call ratings today (坐席服务评价). */
+function renderRatings(r) {
+  const box = $("my-ratings");
+  if (!r) { box.textContent = "今日服务评价：—"; return; }
+  box.innerHTML = `今日服务评价：有效评价 <b class="num" data-figure="rated">${r.rated}</b> 次 · 满意率
+    <b class="num" data-figure="satisfaction">${fmtPct(r.satisfaction)}</b>${r.offered > r.rated ? `（未评价 ${r.offered - r.rated}）` : ""}`;
+}
+
 function render(msg) {
   snap = msg;
   renderState(msg.agent);
+  renderRatings(msg.ratings);
   if (msg.call) {
     transcriptFor(msg.call.call_id);
     showSurvey(msg.call.call_id);

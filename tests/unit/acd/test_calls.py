@@ -47,6 +47,8 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "caller hangs up": lambda w, c: c.caller_gone(w.tick()),
     "agent leg hangs up": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick()),
     "old agent leg hangs up": lambda w, c: c.agent_leg_gone(STALE_AGENT, "normal", w.tick()),
+    "agent leg hangs up, rating on": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick(),
+                                                                   "A"),
     "citizen answers": lambda w, c: c.citizen_answered(c.citizen_leg or STALE_CITIZEN, w.tick()),
     "citizen leg hangs up": lambda w, c: c.citizen_leg_gone(c.citizen_leg or STALE_CITIZEN, "busy", w.tick(),
                                                             POLICY),
@@ -95,6 +97,8 @@ MOVES: dict[str, dict[str, CallState]] = {
     "caller hangs up": {"queued": S.ENDED, "queued_offered": S.ENDED, "offering": S.ENDED, "bridged": S.ENDED},
     "agent leg hangs up": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
                            "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
+    "agent leg hangs up, rating on": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
+                                      "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
     "citizen answers": {"callback_dialing": S.BRIDGED},
     "citizen leg hangs up": {"callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
     "caller presses 1": {"queued_offered": S.CALLBACK_WAIT},
@@ -232,6 +236,33 @@ def test_bridged_call_ends_with_wrap_up_and_the_talk_time_for_the_estimate() -> 
     assert w.agents["1001"].state is AgentState.WRAP_UP
 
 
+def test_agent_hangs_up_first_with_the_rating_on_hands_the_caller_over_not_hung_up() -> None:
+    w = World()
+    c = build(w, "bridged")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(60), "A"))
+    assert requests_of(step)[1:] == [fx.StopTranscribing("c1"), fx.DestroyBridge("c1-b"),
+                                     fx.RateAfterCall("c1", "c1", "1001", "seat01", "A"),
+                                     fx.Forget("c1", ("a1-c1",)), fx.Assign()]
+    assert not [e for e in step.effects if isinstance(e, fx.Hangup)]
+    assert w.agents["1001"].state is AgentState.WRAP_UP and "c1" not in w.legs
+    w.check(c)
+    # the caller's channel leaves the app afterwards (and later hangs up): none of the ACD's business
+    assert requests_of(w.run(c, c.caller_gone(w.tick()))) == []
+    w.check(c)
+
+
+def test_caller_hanging_up_first_or_a_callback_is_never_handed_to_the_rating() -> None:
+    w = World()
+    c = build(w, "bridged")
+    w.run(c, c.caller_gone(w.tick()))
+    assert requests_of(w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(), "A"))) == []  # its destroy
+    assert not w.rated
+    w = World()
+    c = build(w, "callback_bridged")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(), "A"))
+    assert fx.Hangup("cb1-c1") in step.effects and not w.rated  # the called-back citizen: as before
+
+
 def test_stale_and_duplicate_leg_events_change_nothing() -> None:
     w = World()
     c = build(w, "bridged")
@@ -347,6 +378,8 @@ REQ_MOVES: dict[str, dict[str, CallState]] = {
     "originate refused": {"agent": S.CALLBACK_WAIT},
     "agent answers": {"agent": S.CALLBACK_DIALING},
     "agent leg hangs up": {"agent": S.CALLBACK_WAIT, "dialing": S.ENDED, "bridged": S.ENDED},
+    # a requested callback is a callback: the citizen is never handed to the post-call rating
+    "agent leg hangs up, rating on": {"agent": S.CALLBACK_WAIT, "dialing": S.ENDED, "bridged": S.ENDED},
     "citizen answers": {"dialing": S.BRIDGED},
     "citizen leg hangs up": {"dialing": S.ENDED, "bridged": S.ENDED},
     "retry due": {"parked": S.CALLBACK_WAIT},
