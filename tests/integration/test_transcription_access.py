@@ -2,10 +2,12 @@
 bridged to agent 1001 on the sandbox Asterisk: the call's agent and the hall read it, another
 agent and an admin do not, a department only once a ticket of the call is its own. The desk's
 ticket-form prefill gives the citizen's (masked) finals, and the ticket filed from the call
-carries the stored dialogue, which routing reads."""
+carries the stored dialogue, which routing reads. With transcription switched off, the desk's
+socket is told 转写不可用 when the call is bridged."""
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from accounts_support import Sessions
 from acd_support import Phone
@@ -23,18 +25,34 @@ async def status_of(sessions: Sessions, actor: str, path: str) -> tuple[int, dic
         return r.status, await r.json()
 
 
+async def transcript_event(ws: aiohttp.ClientWebSocketResponse, call_id: str) -> dict:
+    """The first transcript event of ``call_id`` on an agent desk socket (snapshots skipped)."""
+    while True:
+        msg = await ws.receive_json(timeout=15)
+        if msg.get("type") == "event" and msg.get("topic") == f"calls/{call_id}/transcript":
+            return msg["payload"]
+
+
 async def test_transcript_access_by_role_prefill_and_the_ticket_filed_from_the_call(stack, settings, pool):
     phone = Phone(stack)
     await phone.login("1001", "seat01")
-    call = await phone.call(caller="13812345678")
-    await until(lambda: (c := phone.acd.calls.get(call)) is not None and c.state == "bridged", what="bridged")
+    base = f"http://127.0.0.1:{settings.http_port}"
+    sessions = Sessions(pool, base)
+    desk = await sessions.headers("agent:1001")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http, \
+            http.ws_connect(f"{base}/ws/agent/1001", headers={"Cookie": desk["Cookie"], "Origin": base}) as ws:
+        call = await phone.call(caller="13812345678")
+        await until(lambda: (c := phone.acd.calls.get(call)) is not None and c.state == "bridged", what="bridged")
+        # transcription is switched off in this stack: the controller tells the desk at call start
+        status = await transcript_event(ws, call)
+    assert status["type"] == "status" and status["available"] is False and status["text"] == "转写不可用"
+    assert "switched off" in status["reason"]
     await until(lambda: pool.fetchval("SELECT agent_id = '1001' FROM calls WHERE call_id = $1", call),
                 what="the call record names its agent")
     for leg, seq, start, end, text in SEGMENTS:
         await pool.execute("INSERT INTO transcript_segments(call_id, leg, seq, start_s, end_s, text, status)"
                            " VALUES ($1, $2, $3, $4, $5, $6, $7)", call, leg, seq, start, end, text,
                            "ok" if text else "未转写")
-    sessions = Sessions(pool, f"http://127.0.0.1:{settings.http_port}")
     path = f"/api/calls/{call}/transcript"
 
     status, body = await status_of(sessions, "agent:1001", path)
