@@ -328,3 +328,20 @@ def test_a_dead_agent_phone_puts_the_caller_first_in_line_with_an_apology() -> N
     step = w.run(c, c.caller_gone(w.tick()))  # hangs up while waiting again: it was answered
     [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
     assert ended.fields["disposition"] == fx.Disposition.ANSWERED
+
+
+def test_the_line_dialled_goes_with_the_tap_so_a_line_can_forbid_transcription() -> None:
+    from callcenter.acd.arrival import Arrival
+
+    w = World()
+    for call_id, arrival in (("c1", Arrival("c1", CALLER, "general", "general", dnis="12345", line="12329")),
+                             ("c2", Arrival("c2", CALLER, "general", "general", dnis="12345"))):
+        c, step = Call.arrive(arrival, w.book.next_seq(), w.now)
+        w.calls[call_id] = c
+        w.run(c, step)
+        w.run(c, c.offer("1001", "seat01", w.now))
+        w.run(c, c.agent_leg_created(f"a1-{call_id}", "seat01", w.now))
+        answered = w.run(c, c.agent_answered(f"a1-{call_id}", w.tick()))
+        [tap] = [e for e in answered.effects if isinstance(e, fx.Transcribe)]
+        assert tap.line == ("12329" if call_id == "c1" else "12345")  # the merged line, else the number dialled
+        w.run(c, c.caller_gone(w.tick(5)))
