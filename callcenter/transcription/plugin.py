@@ -1,8 +1,8 @@
 """Wiring of live transcription into the app (the `Plugin` protocol of callcenter/context.py).
 
-`start` loads the model (off the loop) and starts the RTP receiver; with no usable model the
-service is *unavailable*: it still exists, taps nothing and tells each call's desktop
-转写不可用, and nothing else in the app is affected. The ACD gets `plugin.service` (a
+`start` loads the model (off the loop) and starts the RTP receiver; with no usable model, or
+transcription switched off in settings, the service is *unavailable*: it still exists, taps
+nothing and tells each call's desktop 转写不可用, and nothing else in the app is affected. The ACD gets `plugin.service` (a
 `Provided[TranscriptionService]`) and calls, never awaiting anything:
 
 - `call_bridged(call_id, caller_channel_id, agent_channel_id, line=dnis)` once both legs are in
