@@ -111,7 +111,10 @@ POLICY: tuple[Rule, ...] = (
     _r("PATCH", "/api/users/{username}", AD),
     _r("GET", "/api/audit", AD, S),
     _r("POST", "/api/calls/{call_id}/show-number", S),
-    _r("GET", "/api/calls/{call_id}/transcript", A, S),  # what the citizen said: the desk and the hall
+    # what the parties said: the call's own agent, the hall, a department through its ticket of the
+    # call (callcenter/transcription/access.py); the prefill: the desk filing the ticket
+    _r("GET", "/api/calls/{call_id}/transcript", A, S, D),
+    _r("GET", "/api/calls/{call_id}/ticket-prefill", A, S),
     _r("GET", "/api/transcription", S, AD),
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),

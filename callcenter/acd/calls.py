@@ -87,6 +87,7 @@ class Call:
     last_announced: datetime | None = None
     retry_at: datetime | None = None
     answered_at: datetime | None = None
+    line: str = ""  # the line dialled (a line may forbid transcription)
     _out: list[Effect] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------ helpers
@@ -158,7 +159,8 @@ class Call:
     def arrive(cls, a: Arrival, seq: int, now: datetime) -> tuple[Call, Step]:
         """A caller entered the ACD: into the book, recorded, offered if an agent is free
         (then `first_round_done`)."""
-        call = cls(a.call_id, a.caller, a.queue, a.skill, now, seq, priority=a.priority, caller_leg=a.call_id)
+        call = cls(a.call_id, a.caller, a.queue, a.skill, now, seq, priority=a.priority, caller_leg=a.call_id,
+                   line=a.line or a.dnis)
         call._do(fx.TrackLeg(a.call_id, a.call_id, LegRole.CALLER), fx.Enqueue(call.entry(), first=True),
                  fx.RecordStart(a.call_id, a.caller, a.dnis, a.line, now, a.vars),
                  fx.RecordCall(a.call_id, RecordEvent.QUEUED, now, {
@@ -234,7 +236,7 @@ class Call:
         if self.playback_id:
             self._do(fx.StopPlayback(self.playback_id))
             self.playback_id = None
-        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg),
+        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg, self.line),
                  fx.Note("call_answered", {"call_id": self.call_id, "agent": self.agent_id, "seat": self.seat_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id}),
@@ -337,7 +339,7 @@ class Call:
             self._do(fx.Hangup(leg))
             return self._step()
         self.state = CallState.BRIDGED
-        self._do(fx.AddToBridge(self.bridge_id, (leg,)), fx.Transcribe(self.call_id, leg, self.agent_leg or ""),
+        self._do(fx.AddToBridge(self.bridge_id, (leg,)), fx.Transcribe(self.call_id, leg, self.agent_leg or "", self.line),
                  fx.Note("callback_connected", {"call_id": self.call_id, "agent": self.agent_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id,

@@ -77,6 +77,7 @@ class Transcribe(Effect):
     call_id: str
     party: str  # the caller's channel, or the called-back citizen's
     agent_leg: str
+    line: str = ""  # the line dialled: a line may forbid transcription
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,7 @@ class Executor:
     def _transcribe(self, _call: Call, e: fx.Transcribe) -> None:
         transcriber = self.svc.transcriber()
         if transcriber is not None:
-            transcriber.call_bridged(e.call_id, e.party, e.agent_leg)
+            transcriber.call_bridged(e.call_id, e.party, e.agent_leg, line=e.line)
 
     def _stop_transcribing(self, _call: Call, e: fx.StopTranscribing) -> None:
         transcriber = self.svc.transcriber()

@@ -77,7 +77,7 @@ async def _retap(svc: AcdService) -> None:
         return
     for c in bridged:
         transcriber.call_bridged(c.call_id, c.citizen_leg if c.callback and c.citizen_leg else c.call_id,
-                                 c.agent_leg or "")
+                                 c.agent_leg or "", line=c.line)
 
 
 async def _restore_calls(svc: AcdService, live: set[str]) -> None:
@@ -93,6 +93,7 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
             row["queue_seq"] or svc.book.next_seq(), row["queued_at"] or row["entered_at"],
             attempts=row["attempts"] or 0, callback_waiting=row["callback_state"] == CallbackRecord.WAITING,
             answered=row["answered_at"] is not None, agent_id=row["agent_id"], seat_id=row["seat_id"],
+            line=row["line"] or row["dnis"] or "",
             open_legs=tuple((leg["channel_id"], leg["answered_at"] is not None) for leg in legs if leg["ended_at"] is None),
             past_legs=tuple(leg["channel_id"] for leg in legs if leg["ended_at"] is not None))
         call, step = restore(stored, live, svc.clock())

@@ -158,6 +158,8 @@ def greeting_seconds(flow: Flow, durations: Mapping[str, float]) -> float:
             continue
         if isinstance(node, PlayNode):
             total += _d(durations, node.prompt)
+        elif isinstance(node, SayVarNode):  # the longest prompt it may choose (a greeting's variants)
+            total += max(_d(durations, p) for p in [*node.prompts.values(), node.default_prompt])
         elif not isinstance(node, SetNode):
             break
         nid = node.next

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from callcenter.context import Context
+from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 
 from . import http
@@ -24,6 +25,12 @@ from .service import FlowRegistry, IncidentOffers, IvrService
 
 if TYPE_CHECKING:
     from callcenter.tickets.service import TicketService
+
+
+def transcribed(settings: Settings, line: str) -> bool:
+    """Calls on ``line`` are transcribed live (the greeting then says the call may be recorded):
+    transcription is on and the line is not one of those that forbid it."""
+    return settings.transcription_enabled and line not in settings.transcription_off_lines
 
 
 class IvrPlugin:
@@ -40,7 +47,8 @@ class IvrPlugin:
         settings = ctx.settings
         registry = FlowRegistry(settings.flows_dir)
         registry.load()
-        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets, incidents=self.incidents)
+        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets,
+                             incidents=self.incidents, recorded=lambda line: transcribed(settings, line))
         server = FastAgiServer(service, settings.agi_host, settings.agi_port,
                                max_sessions=settings.agi_max_sessions)
         service.server = server

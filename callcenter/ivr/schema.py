@@ -231,6 +231,11 @@ class SayVarNode(_Node):
     default_prompt: str
     next: str
 
+    @property
+    def interruptible(self) -> bool:
+        """Always: a digit pressed during it is type-ahead for the next choice (runner.py)."""
+        return True
+
     def targets(self) -> list[tuple[str, str]]:
         return [("next", self.next)]
 

@@ -38,6 +38,7 @@ log = get_logger("ivr")
 REQUIRED_FLOWS = (MAIN_FLOW, MERGED_LINE_FLOW, BUSINESS_LINE_FLOW)
 REPEAT_WINDOW = timedelta(hours=24)
 DISPATCH_SCRIPT = "ivr"  # agi://host:port/ivr picks the flow from the dialled number
+RECORDING_VAR = "recording"  # "on" when the line's calls are transcribed (flows' greetings say so)
 _ANONYMOUS = {"", "unknown", "anonymous", "restricted", "private", "withheld"}
 
 
@@ -136,9 +137,11 @@ class IvrService:
 
     def __init__(self, registry: FlowRegistry, repo: IvrRepository, records: RecentCalls,
                  tickets: Provided[TicketStatus], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 incidents: Provided[IncidentOffers] | None = None):
+                 incidents: Provided[IncidentOffers] | None = None,
+                 recorded: Callable[[str], bool] = lambda _line: False):
         self.registry = registry
         self.incidents = incidents
+        self.recorded = recorded  # is this line's call transcribed? then the greeting says so
         self.repo = repo
         self.records = records
         self.tickets = tickets
@@ -157,6 +160,8 @@ class IvrService:
         caller = caller_number(env.get("agi_callerid"))
         dnis = env.get("agi_arg_1") or env.get("agi_extension") or env.get("agi_dnid") or ""
         flow_name, vars_ = fs.lines.choose_flow(dnis)
+        if self.recorded(vars_.get("line", "")):
+            vars_ = {**vars_, RECORDING_VAR: "on"}  # a flow's say_var greeting adds the recording notice
         script = (env.get("agi_network_script") or "").strip("/")
         if script and script != DISPATCH_SCRIPT:
             if script in fs.flows:

@@ -54,6 +54,7 @@ class Config:
     max_backlog_s: float = 20.0  # per lane: beyond this, audio is dropped and counted ("overflow")
     policy: LoadPolicy = field(default_factory=LoadPolicy)
     off_lines: frozenset[str] = frozenset()  # lines (dialled numbers) never transcribed
+    enabled: bool = True  # False: switched off by settings (no model loaded, each call told so)
 
 
 class LaneRunner:
@@ -163,6 +164,10 @@ class TranscriptionService:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        if not self.config.enabled:
+            self.available, self.reason = False, "transcription is switched off (CALLCENTER_TRANSCRIPTION_ENABLED)"
+            log.info("transcription_off")
+            return
         try:
             self.model = await self.run(CITIZEN, load_model, self.config.model_path)
         except ModelUnavailable as exc:
@@ -229,6 +234,10 @@ class TranscriptionService:
             return bool(legs)
         except Exception:
             log.exception("transcription_begin_failed", call_id=call_id)
+            try:  # the desk still learns that this call has no transcript
+                await self.publisher.status(call_id, False, "tap failed")
+            except Exception:  # noqa: BLE001 - logged above; the call goes on
+                pass
             return False
 
     def _on_stream(self, call_id: str, leg: Leg, source: Addr) -> None:

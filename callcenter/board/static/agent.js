@@ -69,7 +69,9 @@ function renderCall(call, current) {
       ${path ? `<dt>IVR 路径</dt><dd>${path}</dd>` : ""}
       <dt>时长</dt><dd class="num" ${current && since ? `data-since="${esc(since)}"` : ""}>${current ? fmtDuration(secondsSince(since)) : "—"}</dd>
       <dt>来电编号</dt><dd class="muted num">${esc(call.call_id)}</dd>
+      <dt>通话转写</dt><dd id="call-transcription">—</dd>
     </dl>`;
+  renderTranscriptionBadge();
 }
 
 function renderHistory(h) {
@@ -100,6 +102,7 @@ function render(msg) {
   if (msg.call) {
     transcriptFor(msg.call.call_id);
     showSurvey(msg.call.call_id);
+    loadTranscript(msg.call);
     if (!lastCall || lastCall.call.call_id !== msg.call.call_id) $("t-msg").textContent = "";
     lastCall = { call: msg.call, history: msg.history };
   }
@@ -112,13 +115,25 @@ function render(msg) {
 }
 
 /* Live transcript of the current call: finals (stored; fetched again when the page loads during
-   a call) in order of `start`, and per speaker the latest partial, greyed, until its final. */
-const transcript = { callId: null, finals: new Map(), partials: {}, available: null };
+   a call) in order of `start`, and per speaker the latest partial, greyed, until its final.
+   The controller says at call start whether this call is transcribed (a "status" event);
+   "转写不可用" then shows beside the call and above the transcript. */
+const transcript = { callId: null, finals: new Map(), partials: {}, available: null, loaded: false, tries: 0 };
 
 function transcriptFor(callId) {
   if (!callId || transcript.callId === callId) return;
-  Object.assign(transcript, { callId, finals: new Map(), partials: {}, available: null });
+  Object.assign(transcript, { callId, finals: new Map(), partials: {}, available: null, loaded: false, tries: 0 });
   renderTranscript();
+}
+
+/* The stored finals, once the call is bridged to this desk (before, it is not yet ours to read);
+   a refusal while the call record catches up is asked again at the next update, a few times. */
+function loadTranscript(call) {
+  const callId = call.call_id;
+  if (transcript.callId !== callId || transcript.loaded || transcript.tries >= 5) return;
+  if (call.state !== "bridged" && call.state !== "ended" && !call.answered_at) return;
+  transcript.loaded = true;
+  transcript.tries += 1;
   api("GET", `/api/calls/${encodeURIComponent(callId)}/transcript`).then((doc) => {
     if (transcript.callId !== callId) return;
     for (const s of doc.segments || []) {
@@ -126,7 +141,7 @@ function transcriptFor(callId) {
     }
     if (doc.available === false && transcript.available === null) transcript.available = false;
     renderTranscript();
-  }).catch(() => {});
+  }).catch(() => { if (transcript.callId === callId) transcript.loaded = false; });
 }
 
 function addFinal(p) {
@@ -156,10 +171,20 @@ function transcriptLine(p, partial) {
     + `<span class="text">${esc(missing ? "（未转写）" : p.text)}</span></div>`;
 }
 
+function renderTranscriptionBadge() {
+  const badge = $("call-transcription");
+  if (!badge) return;
+  const mine = badge.closest("#call").querySelector("#caller");
+  const current = mine && mine.dataset.callId === transcript.callId;
+  badge.textContent = !current || transcript.available === null ? "—" : (transcript.available ? "转写中" : "转写不可用");
+  badge.className = current && transcript.available === false ? "err" : "";
+}
+
 function renderTranscript() {
   const box = $("transcript"), status = $("transcript-status");
   if (transcript.available === false) say(status, "转写不可用", false);
   else { status.textContent = ""; status.className = "msg"; }
+  renderTranscriptionBadge();
   if (!transcript.callId) { box.innerHTML = '<div class="empty">接通来电后显示通话转写</div>'; return; }
   const finals = [...transcript.finals.values()].sort((a, b) => (a.start - b.start) || (a.seq - b.seq));
   const partials = Object.values(transcript.partials).sort((a, b) => a.start - b.start);
@@ -168,6 +193,24 @@ function renderTranscript() {
     + partials.map((p) => transcriptLine(p, true)).join("")
     || '<div class="empty">暂无转写内容</div>';
   if (stick) box.scrollTop = box.scrollHeight;
+}
+
+/* The citizen's own words (their finals, masked as stored) as the ticket description. */
+async function prefillTicket() {
+  const call = snap && snap.call ? snap.call : (lastCall && lastCall.call);
+  if (!call) { say($("t-msg"), "没有关联来电，无法从转写填入", false); return; }
+  $("t-prefill").disabled = true;
+  try {
+    const doc = await api("GET", `/api/calls/${encodeURIComponent(call.call_id)}/ticket-prefill`);
+    if (!doc.description) { say($("t-msg"), doc.available === false ? "转写不可用，请手动填写" : "暂无市民的转写内容", false); return; }
+    const box = $("t-description"), had = box.value.trim();
+    box.value = had ? `${had}\n${doc.description}` : doc.description;
+    say($("t-msg"), "已从通话转写填入诉求描述，请核对修改", true);
+  } catch (e) {
+    say($("t-msg"), `填入失败：${e.message || e}`, false);
+  } finally {
+    $("t-prefill").disabled = false;
+  }
 }
 
 async function submitTicket(ev) {
@@ -255,6 +298,7 @@ async function init() {
   $("btn-unpause").onclick = () => action("unpause");
   $("ticket-form").addEventListener("submit", submitTicket);
   $("survey-form").addEventListener("submit", submitSurvey);
+  $("t-prefill").onclick = prefillTicket;
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
   liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => {

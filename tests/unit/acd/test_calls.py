@@ -476,3 +476,20 @@ def test_any_sequence_of_events_keeps_a_requested_callback_consistent(events: li
                 agent.wrap_up_done(w.now)
             elif agent.state is AgentState.PAUSED:
                 agent.unpause(w.now)
+
+
+def test_the_line_dialled_goes_with_the_tap_so_a_line_can_forbid_transcription() -> None:
+    from callcenter.acd.arrival import Arrival
+
+    w = World()
+    for call_id, arrival in (("c1", Arrival("c1", CALLER, "general", "general", dnis="12345", line="12329")),
+                             ("c2", Arrival("c2", CALLER, "general", "general", dnis="12345"))):
+        c, step = Call.arrive(arrival, w.book.next_seq(), w.now)
+        w.calls[call_id] = c
+        w.run(c, step)
+        w.run(c, c.offer("1001", "seat01", w.now))
+        w.run(c, c.agent_leg_created(f"a1-{call_id}", "seat01", w.now))
+        answered = w.run(c, c.agent_answered(f"a1-{call_id}", w.tick()))
+        [tap] = [e for e in answered.effects if isinstance(e, fx.Transcribe)]
+        assert tap.line == ("12329" if call_id == "c1" else "12345")  # the merged line, else the number dialled
+        w.run(c, c.caller_gone(w.tick(5)))
