@@ -209,6 +209,15 @@ class FlowRunner:
     def _do_say_var(self, nid: str, node: SayVarNode) -> Action:
         value = self.vars.get(node.var, "")
         prompt = node.prompts.get(value, node.default_prompt)
+        if prompt is None:  # no variant for this value and no default: nothing to say
+            self.path.append((nid, "<none>"))
+            return self._goto(node.next)
+        if self._typeahead:  # a digit is already pressed: said in full (a notice), the digit kept
+            def said(result: Any) -> Action:
+                self.path.append((nid, "<typeahead kept>"))
+                return self._goto(node.next)
+
+            return self._wait(Play(prompt, ""), said)
 
         def done(result: Any) -> Action:  # a digit pressed is type-ahead for the next menu
             self._typeahead = result if digit_input(result, 1) else ""

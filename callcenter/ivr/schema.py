@@ -228,7 +228,7 @@ class SayVarNode(_Node):
     type: Literal["say_var"]
     var: str
     prompts: dict[str, str]
-    default_prompt: str
+    default_prompt: str | None = None  # None: other values play nothing (a notice said only when needed)
     next: str
 
     @property
@@ -240,9 +240,8 @@ class SayVarNode(_Node):
         return [("next", self.next)]
 
     def prompt_refs(self) -> list[tuple[str, str]]:
-        return [(f"prompts.{k}", p) for k, p in self.prompts.items()] + [
-            ("default_prompt", self.default_prompt)
-        ]
+        default = [("default_prompt", self.default_prompt)] if self.default_prompt is not None else []
+        return [(f"prompts.{k}", p) for k, p in self.prompts.items()] + default
 
 
 class IncidentNode(_Node):

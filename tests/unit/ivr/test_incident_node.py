@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from callcenter.dispatch.incidents import announcement, check_announcement, prompt_name
-from callcenter.ivr.actions import AttachIncident, CallContext, GetDigits, Hangup
+from callcenter.ivr.actions import AttachIncident, CallContext, GetDigits, Hangup, Play, Queue
 from callcenter.ivr.runner import FlowRunner
 from callcenter.ivr.validator import load_flows
 
@@ -31,10 +31,28 @@ def test_another_digit_answers_the_main_menu_and_silence_goes_on_to_it() -> None
     r = runner(**OFFER)
     r.start()
     assert r.feed("9") == GetDigits("menu_emergency", 3000, 1)  # type-ahead: the menu prompt is skipped
-    assert r.path == [("incident_offer", "9"), ("main_menu", "9")]
+    assert r.path == [("incident_offer", "9"), ("incident_notice", "<none>"), ("main_menu_once", "9")]
     r = runner(**OFFER)
     r.start()
     assert r.feed("") == GetDigits("menu_main", 3000, 1)  # no greeting: the announcement replaced it
+
+
+def test_a_transcribed_line_hears_the_recording_notice_after_the_announcement() -> None:
+    # the announcement replaced the greeting, which carried the notice: it is said on its own,
+    # in full even when a digit was pressed (the caller is told before anyone records), and the
+    # digit still answers the menu
+    r = runner(**OFFER, recording="on")
+    r.start()
+    assert r.feed("0") == Play("recording_notice", "")
+    action = r.feed("")
+    assert isinstance(action, Queue) and action.queue == "general"
+    assert r.path[:2] == [("incident_offer", "0"), ("incident_notice", "<typeahead kept>")]
+    r = runner(**OFFER, recording="on")
+    r.start()
+    assert r.feed("") == Play("recording_notice", "0123456789*#")  # silence: the notice, barge-in allowed
+    assert r.feed("") == GetDigits("menu_main", 3000, 1)
+    action = r.feed("")  # the menu once, then the queue (no repeat after an announcement)
+    assert isinstance(action, Queue) and action.queue == "general"
 
 
 def test_a_failed_attach_goes_on_to_the_menu() -> None:
