@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from callcenter.infra.ari import AriClient, AriEvent
 from callcenter.infra.logging import get_logger
+from callcenter.transcription.decoder_conf import model_dir
 from callcenter.transcription.model import Counters, Leg, LoadPolicy, Utterance
 from callcenter.transcription.recognizer import (
     Deferred,
@@ -54,6 +55,8 @@ class Config:
     max_backlog_s: float = 20.0  # per lane: beyond this, audio is dropped and counted ("overflow")
     policy: LoadPolicy = field(default_factory=LoadPolicy)
     off_lines: frozenset[str] = frozenset()  # lines (dialled numbers) never transcribed
+    decoder: str = "model"  # a setting of decoder_conf.DECODERS ("model": the model's own conf)
+    cache_dir: Path = Path("/var/cache/callcenter/transcription")  # where decoder overlays are made
 
 
 class LaneRunner:
@@ -164,7 +167,9 @@ class TranscriptionService:
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         try:
-            self.model = await self.run(CITIZEN, load_model, self.config.model_path)
+            path = await self.run(CITIZEN, model_dir, self.config.model_path, self.config.decoder,
+                                  self.config.cache_dir)
+            self.model = await self.run(CITIZEN, load_model, path)
         except ModelUnavailable as exc:
             self.available, self.reason = False, str(exc)
             log.warning("transcription_unavailable", reason=self.reason)
