@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     transcription_off_lines: list[str] = []  # dialled numbers (lines) never transcribed, JSON list
     # decoder setting (beam, max-active, lattice-beam): callcenter/transcription/decoder_conf.py;
     # "model" keeps the model's own conf; others load an overlay of the model made in the cache dir
-    transcription_decoder: Literal["model", "fast"] = "model"
+    transcription_decoder: Literal["model", "fast", "lean"] = "fast"
     transcription_cache_dir: Path = Path("/var/cache/callcenter/transcription")
 
     @field_validator("transcription_sample_rate")

@@ -8,7 +8,7 @@ syllables of the script that espeak-ng spoke (the small model's words are
 pieces of the script's; with espeak-ng's voice it finds few of them: the text is poor anyway, what
 is measured is how much a setting changes it).
 
-    .venv/bin/python scripts/bench/tune_vosk.py [--reps 2] [--only fast,model]
+    .venv/bin/python scripts/bench/tune_vosk.py [--reps 2] [--only fast,model] [--extra JSON]
 """
 
 from __future__ import annotations
@@ -71,13 +71,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--only", default="", help="comma-separated names of DECODERS (no extra settings)")
+    ap.add_argument("--extra", default="", help='JSON list of settings to try instead of the built-in ones, '
+                    'e.g. [{"max-active": "1200"}]')
     args = ap.parse_args()
+    extra = json.loads(args.extra) if args.extra else EXTRA
     vosk.SetLogLevel(-1)
     clips = [speak(text) for _, text in TURNS]
     speech_s = sum(len(c) for c in clips) / 32000
     script = " ".join(re.sub(r"[^\w\s]", " ", t) for _, t in TURNS)
     named = [(n, DECODERS[n]) for n in (args.only.split(",") if args.only else DECODERS)]
-    runs = [(n, c) for n, c in named] + ([] if args.only else [(json.dumps(c), c) for c in EXTRA])
+    runs = [(n, c) for n, c in named] + ([] if args.only else [(json.dumps(c), c) for c in extra])
     print(f"{speech_s:.1f} s of speech, {len(script.split())} script words, best of {args.reps} runs")
     reference, base = None, None
     with tempfile.TemporaryDirectory() as d:
