@@ -23,6 +23,7 @@ from callcenter.infra.logging import get_logger
 from callcenter.transcription.decoder_conf import model_dir
 from callcenter.transcription.model import Counters, Leg, LoadPolicy, Utterance
 from callcenter.transcription.recognizer import (
+    DecoderPool,
     Deferred,
     Lane,
     ModelUnavailable,
@@ -150,6 +151,7 @@ class TranscriptionService:
         self.tap: MediaTap | None = None
         self.workers = PriorityPool(config.workers)
         self.model: Any = None
+        self.decoders: DecoderPool | None = None
         self.available = False
         self.reason = "not started"
         self.spool = Spool(config.spool_dir, config.spool_max_bytes)
@@ -170,6 +172,7 @@ class TranscriptionService:
             path = await self.run(CITIZEN, model_dir, self.config.model_path, self.config.decoder,
                                   self.config.cache_dir)
             self.model = await self.run(CITIZEN, load_model, path)
+            self.decoders = DecoderPool(self.model, self.config.rate)
         except ModelUnavailable as exc:
             self.available, self.reason = False, str(exc)
             log.warning("transcription_unavailable", reason=self.reason)
@@ -241,7 +244,7 @@ class TranscriptionService:
         legs = self.calls.get(call_id)
         if legs is None:  # the call ended while it was being tapped: `begin` removes the tap
             return
-        lane = Lane(call_id, leg, self.model, self.config.rate, self.spool)
+        lane = Lane(call_id, leg, self.model, self.config.rate, self.spool, decoders=self.decoders)
         runner = LaneRunner(self, lane)
         legs[leg] = (source, runner)
         self.receiver.register(source, f"{call_id}/{leg.value}", runner.feed)
@@ -322,7 +325,8 @@ class TranscriptionService:
                 self.policy.update(self.backlog_s())
                 continue
             item = self.deferred.popleft()
-            u = await self.run(BACKLOG, decode_file, self.model, self.config.rate, item, self.spool)
+            assert self.decoders is not None
+            u = await self.run(BACKLOG, decode_file, self.decoders, item, self.spool)
             await self.emit(u)
 
     def _requeue_spool(self) -> None:

@@ -2,7 +2,8 @@
 """What the pipeline adds to Vosk's decoding, piece by piece, on the benchmark's citizen track
 (its turns and pauses, as a lane sees them), all in this process, CPU-s per audio-s of the track:
 
-1. raw: Vosk fed the speech clips only (what a perfect gate would pass), 100 ms chunks;
+1. raw: Vosk fed the speech clips only (what a perfect gate would pass), 100 ms chunks, a new
+   recognizer per utterance, then a warm one from the DecoderPool;
 2. feed size: the same speech fed in 20 / 100 / 200 / 400 ms pieces (each AcceptWaveform call
    also traces the best path back for silence weighting and endpointing);
 3. partials: a PartialResult every 0.2 / 0.4 / 0.8 s of speech, or none;
@@ -29,7 +30,7 @@ from bench_transcription import RATE, TURNS, conversation, model_path, speak  # 
 
 from callcenter.transcription.decoder_conf import model_dir  # noqa: E402
 from callcenter.transcription.model import Leg, energy_voiced  # noqa: E402
-from callcenter.transcription.recognizer import FRAME_MS, Lane, Spool, load_model  # noqa: E402
+from callcenter.transcription.recognizer import FRAME_MS, DecoderPool, Lane, Spool, load_model  # noqa: E402
 
 
 def best(reps: int, fn) -> float:
@@ -41,12 +42,14 @@ def best(reps: int, fn) -> float:
     return out
 
 
-def feed(model, clips: list[bytes], chunk_ms: int, partial_every_s: float = 0.0, words: bool = True) -> None:
+def feed(model, clips: list[bytes], chunk_ms: int, partial_every_s: float = 0.0, words: bool = True,
+         pool: DecoderPool | None = None) -> None:
     import vosk
 
     step = RATE * 2 * chunk_ms // 1000
     for pcm in clips:
-        rec = vosk.KaldiRecognizer(model, RATE)
+        dec = pool.acquire() if pool else None
+        rec = dec.rec if dec else vosk.KaldiRecognizer(model, RATE)
         rec.SetWords(words)
         since = 0.0
         for i in range(0, len(pcm), step):
@@ -56,6 +59,8 @@ def feed(model, clips: list[bytes], chunk_ms: int, partial_every_s: float = 0.0,
                 since = 0.0
                 rec.PartialResult()
         rec.FinalResult()
+        if pool and dec:
+            pool.release(dec)
 
 
 def lane_run(model, track: bytes, spool: Spool, **kw) -> None:
@@ -80,7 +85,11 @@ def main() -> None:
         print(f"decoder {args.decoder}; citizen track {audio_s:.1f} s, {speech_s:.1f} s of it speech; "
               f"CPU-s per audio-s of the track, best of {args.reps}")
         raw = best(args.reps, lambda: feed(model, clips, 100))
-        print(f"1. raw Vosk, speech only, 100 ms pieces: {raw / audio_s:.4f}")
+        print(f"1. raw Vosk, speech only, 100 ms pieces, a new recognizer per utterance: {raw / audio_s:.4f}")
+        pool = DecoderPool(model, RATE)
+        warm = best(args.reps, lambda: feed(model, clips, 100, pool=pool))
+        print(f"1. the same with a warm recognizer from the pool (as lanes and deferred decoding now do): "
+              f"{warm / audio_s:.4f} ({warm / raw:.2f}x)")
         for ms in (20, 100, 200, 400):
             c = best(args.reps, lambda ms=ms: feed(model, clips, ms))
             print(f"2. feed {ms:3d} ms pieces: {c / audio_s:.4f} ({c / raw:.2f}x raw)")
