@@ -127,7 +127,10 @@ class LaneRunner:
     def _priority(self, live_now: bool) -> int:
         """Audio that will only be gated and spooled costs microseconds a frame: it goes first, so
         a deferred leg never starves behind live decoding (and never overflows its queue)."""
-        if self.lane.mode in ("spool", "lost") or (self.lane.mode == "" and not live_now):
+        if self.lane.mode in ("spool", "lost") or (self.lane.mode in ("", "live") and not live_now):
+            # a live segment of a leg that is no longer live is closed at once and the rest spooled
+            # (`Lane.process`): at its live priority it would starve behind the citizens' audio
+            # and overflow its queue
             return CHEAP
         return CITIZEN if self.lane.leg is Leg.CITIZEN else AGENT
 

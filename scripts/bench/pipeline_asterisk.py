@@ -60,7 +60,7 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 
                         ari_app=f"bench-tr-{pid}", agi_port=_free_port(), http_port=_free_port(),
                         sip_port=_free_port(socket.SOCK_DGRAM), rtp_start=31000, rtp_end=31999,
                         asterisk_instance=f"bench-{pid}", log_level="WARNING")
-    inst = await asyncio.to_thread(start_instance, settings, echo=lambda *_: None)
+    inst = await asyncio.to_thread(start_instance, settings, [], echo=lambda *_: None)  # Local channels only
     sounds = inst.root / SOUNDS_SUBDIR
     names = {}
     for leg, pcm in (("citizen", citizen), ("agent", agent)):
