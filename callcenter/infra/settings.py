@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     transcription_workers: int = Field(0, ge=0, le=64)  # 0: one per CPU
     transcription_retention_days: int = Field(180, ge=1)  # stored segments older than this are deleted
     transcription_off_lines: list[str] = []  # dialled numbers (lines) never transcribed, JSON list
+    # decoder setting (beam, max-active, lattice-beam): callcenter/transcription/decoder_conf.py;
+    # "model" keeps the model's own conf; others load an overlay of the model made in the cache dir
+    transcription_decoder: Literal["model", "fast", "lean"] = "fast"
+    transcription_cache_dir: Path = Path("/var/cache/callcenter/transcription")
 
     @field_validator("transcription_sample_rate")
     @classmethod

@@ -59,7 +59,8 @@ def config(settings: Settings) -> Config:
                   rtp_port=settings.transcription_rtp_port, spool_dir=settings.transcription_spool_dir,
                   spool_max_bytes=settings.transcription_spool_max_mb * 1024 * 1024,
                   workers=settings.transcription_workers or os.cpu_count() or 2,
-                  off_lines=frozenset(settings.transcription_off_lines), enabled=settings.transcription_enabled)
+                  off_lines=frozenset(settings.transcription_off_lines), enabled=settings.transcription_enabled,
+                  decoder=settings.transcription_decoder, cache_dir=settings.transcription_cache_dir)
 
 
 class TranscriptionPlugin:
@@ -94,12 +95,16 @@ async def doctor_check(settings: Settings) -> str:
     Raises when transcription would be unavailable."""
     import time
 
+    from callcenter.transcription.decoder_conf import model_dir
     from callcenter.transcription.recognizer import load_model
 
     path = model_path(settings)
     t0 = time.perf_counter()
-    await asyncio.to_thread(load_model, path)  # ModelUnavailable says what is wrong
+    loaded = await asyncio.to_thread(model_dir, path, settings.transcription_decoder,
+                                     settings.transcription_cache_dir)
+    await asyncio.to_thread(load_model, loaded)  # ModelUnavailable says what is wrong
     assert path is not None
     readme = path / "README"
     language = readme.read_text(errors="replace").splitlines()[0].strip() if readme.exists() else "unknown"
-    return f"{path} ({language}), loaded in {time.perf_counter() - t0:.1f} s"
+    decoder = settings.transcription_decoder + ("" if loaded == path else f" (overlay {loaded})")
+    return f"{path} ({language}), decoder {decoder}, loaded in {time.perf_counter() - t0:.1f} s"
