@@ -42,6 +42,7 @@ from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
+from callcenter.transcription.publisher import calls_dialogue
 
 log = get_logger("app")
 
@@ -67,13 +68,14 @@ class Plugins:
 
 def build_plugins() -> Plugins:
     dispatch = DispatchPlugin()
-    tickets = TicketsPlugin(dispatch=dispatch.service)
+    tickets = TicketsPlugin(dispatch=dispatch.service, transcripts=calls_dialogue)
     transcription = TranscriptionPlugin()
     acd = AcdPlugin(transcriber=transcription.service)
+    surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
-                   ivr=IvrPlugin(tickets=tickets.service), transcription=transcription, acd=acd,
-                   surveys=SurveysPlugin(tickets=tickets.service),
-                   board=BoardPlugin(acd=acd.view, tickets=tickets.service),
+                   ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
+                   acd=acd, surveys=surveys,
+                   board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 
 

@@ -12,6 +12,7 @@ from callcenter.acd import effects as fx
 from callcenter.acd.agents import Agent, AgentState, IllegalAgentTransition
 from callcenter.acd.calls import RINGING, WAITING, Arrival, Call, CallState, Step
 from callcenter.acd.policy import QueueBook, QueueDef
+from callcenter.acd.requested import CallbackRequest, RequestedCall
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 CALLER = "13912345678"
@@ -37,6 +38,8 @@ class World:
         self.records: list[fx.Effect] = []  # journal writes, in order
         self.last: Step = Step(CallState.QUEUED)
         self.tapped: dict[str, tuple[str, str]] = {}  # call -> (party, agent leg) being transcribed
+        self.reports: list[fx.ReportCallback] = []  # what requested callbacks told their requester
+        self.rated: dict[str, fx.RateAfterCall] = {}  # caller channel -> its hand-over to the rating
 
     def tick(self, seconds: float = 1.0) -> datetime:
         self.now += timedelta(seconds=seconds)
@@ -50,6 +53,14 @@ class World:
     def arrive(self, call_id: str = "c1") -> Call:
         call, step = Call.arrive(Arrival(call_id, CALLER, "general", "general", up=False),
                                  self.book.next_seq(), self.now)
+        self.calls[call_id] = call
+        self.run(call, step)
+        return call
+
+    def request(self, call_id: str = "c1", max_attempts: int = 1) -> RequestedCall:
+        """A callback asked for by the outbound dialler (`callcenter.acd.requested`)."""
+        req = CallbackRequest(call_id, CALLER, "general", "general", f"missed:{call_id}", max_attempts=max_attempts)
+        call, step = RequestedCall.request(req, self.book.next_seq(), self.now)
         self.calls[call_id] = call
         self.run(call, step)
         return call
@@ -87,6 +98,12 @@ class World:
                 self.tapped[e.call_id] = (e.party, e.agent_leg)
             elif isinstance(e, fx.StopTranscribing):
                 self.tapped.pop(e.call_id, None)
+            elif isinstance(e, fx.ReportCallback):
+                self.reports.append(e)
+            elif isinstance(e, fx.RateAfterCall):
+                assert e.channel not in self.rated, "handed over twice"
+                self.rated[e.channel] = e
+                self.requests.append(e)
             elif isinstance(e, BOOKKEEPING):
                 self.records.append(e)
             else:
@@ -124,8 +141,28 @@ class World:
             assert self.tapped.get(call.call_id) == (call.citizen_leg or call.call_id, call.agent_leg), call
         else:
             assert call.call_id not in self.tapped, call.state
-        ended = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+        ended = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED
+                 and e.call_id == call.call_id]
         assert len(ended) == (call.state is CallState.ENDED)
+        # a requested callback tells its requester once that the citizen answered (never before
+        # the two talk) and once how it ended, when it ends; an inbound call tells nobody
+        reports = [r.event for r in self.reports if r.call_id == call.call_id]
+        ends = [r for r in reports if r is not fx.CallbackEvent.CONNECTED]
+        assert len(ends) == (call.state is CallState.ENDED and isinstance(call, RequestedCall)), reports
+        assert reports.count(fx.CallbackEvent.CONNECTED) <= 1
+        if fx.CallbackEvent.CONNECTED in reports and ends:
+            assert ends == [fx.CallbackEvent.REACHED], reports
+        # a caller handed to the post-call rating: the call ended answered by its agent, the ACD
+        # tracks the channel no more and never hangs it up (the rating owns it now)
+        handed = self.rated.get(call.call_id)
+        if handed is not None:
+            assert call.state is CallState.ENDED and not call.callback and call.caller_leg is None
+            assert handed.channel not in self.legs
+            assert not any(isinstance(e, fx.Hangup) and e.channel == handed.channel for e in self.requests)
+            assert not any(handed.channel in e.legs for e in self.last.effects if isinstance(e, fx.Forget))
+            assert ended[0].fields["disposition"] == fx.Disposition.ANSWERED
+            answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+            assert answered and answered[-1].fields["agent_id"] == handed.agent_id
 
 
 def call_effects(step: Step, kind: type) -> list:

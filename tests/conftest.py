@@ -19,7 +19,16 @@ from helpers import free_port  # noqa: E402
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 
+# the stack's own dialler calls missed callers back with a message, as it did before agent-driven
+# callbacks: one through an agent would take an agent the ACD tests count on (the tests that want
+# it build their dialler with it on)
+os.environ.setdefault("CALLCENTER_SURVEY_AGENT_CALLBACKS", "false")
+
 RUN_ID = f"{os.getpid()}"
+# The stack's own survey dialler stays off: the survey tests build their own dialler on the
+# stack (tests/surveys_support.py), and a second one would schedule, claim and recover the
+# same jobs (it adopted a killed worker's attempts and dialled them for its own handler).
+os.environ["CALLCENTER_SURVEY_ENABLED"] = "false"
 ADMIN_DSN = os.environ.get("CALLCENTER_TEST_ADMIN_DSN",
                            "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres")
 TEST_DB = f"callcenter_test_{RUN_ID}"
@@ -62,6 +71,8 @@ def settings() -> Settings:
         seat_interface="Local/{seat}@agent-sim/n",
         # transcription taps every bridged call; the tests that want it turn it on
         transcription_enabled=False,
+        # the post-call rating keeps callers on after the agent hangs up; the tests of it turn it on
+        rating_enabled=False,
         transcription_rtp_port=0,
         transcription_spool_dir=Path(f"/tmp/callcenter-test-spool-{RUN_ID}"),
     )

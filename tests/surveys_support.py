@@ -3,6 +3,7 @@ citizens that answer with chosen keys (or not at all), and resolved tickets."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from typing import Any
@@ -20,9 +21,9 @@ SUPERVISOR = "supervisor:li"
 
 
 def survey_config(**kw: Any) -> SurveySettings:
-    base = {"hours": ALWAYS, "rest_days": True, "missed_hours": ALWAYS, "retry_minutes": 0, "missed_retry_minutes": 0,
+    base = {"enabled": True, "hours": ALWAYS, "rest_days": True, "missed_hours": ALWAYS, "retry_minutes": 0, "missed_retry_minutes": 0,
             "ring_timeout_s": 4, "input_timeout_s": 2.0, "poll_s": 0.2, "lease_s": 30,
-            "missed_short_abandon_s": 1.0, "inbound_wait_s": 600, "comment_s": 0}
+            "missed_short_abandon_s": 1.0, "inbound_wait_s": 600, "comment_s": 0, "agent_callbacks": False}
     return SurveySettings(**(base | kw))
 
 
@@ -34,13 +35,17 @@ async def distinct_job_ids(pool) -> None:
 
 
 async def surveys_on(app, config: SurveySettings | None = None, *, worker: str | None = None,
-                     tickets: bool = True) -> Surveys:
+                     tickets: bool = True, acd: bool = False) -> Surveys:
     """Build the surveys feature on the stack's shared parts (as the plugin does in `start`) and
-    let the ARI event filter include its events."""
+    let the ARI event filter include its events; `acd`: agent-driven callbacks go through the
+    stack's ACD (call `s.unsubscribe()` at the end)."""
     ctx = app[STATE]["ctx"]
+    running = [t for t in asyncio.all_tasks() if t.get_name() == "survey-dialler" and not t.done()]
+    assert not running, "the stack's own survey dialler runs and would race this test's (see conftest)"
     await distinct_job_ids(ctx.pool)
     svc = app[PLUGINS].tickets.service.get() if tickets else None
-    s = build(ctx, config or survey_config(), svc, worker=worker)
+    s = build(ctx, config or survey_config(), svc, worker=worker,
+              acd=app[PLUGINS].acd.service.maybe if acd else None)
     ctx.router.register("survey", s.calls)
     ctx.router.register("rating", s.calls)
     await ctx.ari.filter_events(ctx.router.event_types())

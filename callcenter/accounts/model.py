@@ -111,7 +111,10 @@ POLICY: tuple[Rule, ...] = (
     _r("PATCH", "/api/users/{username}", AD),
     _r("GET", "/api/audit", AD, S),
     _r("POST", "/api/calls/{call_id}/show-number", S),
-    _r("GET", "/api/calls/{call_id}/transcript", A, S),  # what the citizen said: the desk and the hall
+    # what the parties said: the call's own agent, the hall, a department through its ticket of the
+    # call (callcenter/transcription/access.py); the prefill: the desk filing the ticket
+    _r("GET", "/api/calls/{call_id}/transcript", A, S, D),
+    _r("GET", "/api/calls/{call_id}/ticket-prefill", A, S),
     _r("GET", "/api/transcription", S, AD),
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),
@@ -170,11 +173,18 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/dispatch/models/{version}/activate", AD, audit="dispatch_model_activated"),
     _r("GET", "/api/dispatch/incidents", A, S, AD),
     _r("POST", "/api/dispatch/incidents/{id}/links", A, S, SY),
+    _r("POST", "/api/dispatch/incidents/{id}/announce", S, audit="incident_announcement"),  # IVR 热点播报
+    _r("GET", "/api/dispatch/incidents/for/{number}", A, S),  # the desk proposes 并单 for a new ticket
     # outbound callbacks (回访, 漏话回拨): figures and jobs for the hall; an opt-out is a citizen's
     # wish taken by the agent on the call (or the hall), and audited
     _r("GET", "/api/surveys/figures", S, AD),
     _r("GET", "/api/surveys/jobs/{id}", S, AD),
     _r("POST", "/api/surveys/optouts", A, S, audit="survey_optout"),
+    # agent-driven 回访: the hall (or the agent filing) flags a ticket for a person; the agent who
+    # talked enters the result (the handler checks the callback is theirs)
+    _r("POST", "/api/surveys/person-callbacks", A, S, audit="survey_person_callback"),
+    _r("GET", "/api/agents/{agent_id}/callbacks", A, S, own="agent_id"),
+    _r("POST", "/api/agents/{agent_id}/callbacks/{callback_id}/result", A, own="agent_id"),
     _r("GET", "/api/routing-rules", S, AD),
     _r("PUT", "/api/routing-rules", AD),  # where new tickets go: admin only
 )

@@ -15,7 +15,8 @@ States, and the events that move a call on (any other event leaves it where it i
                       1 pressed after the callback offer -> CALLBACK_WAIT
     OFFERING          agent answers -> BRIDGED; rang out or refused -> QUEUED (same place in
                       line); caller hangs up -> ENDED (abandoned)
-    BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered)
+    BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered; agent
+                      first with the rating on: the caller goes to the rating, not hung up)
     CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
     CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
     CALLBACK_DIALING  citizen answers -> BRIDGED; citizen does not -> CALLBACK_PARKED, or
@@ -86,6 +87,7 @@ class Call:
     last_announced: datetime | None = None
     retry_at: datetime | None = None
     answered_at: datetime | None = None
+    line: str = ""  # the line dialled (a line may forbid transcription)
     _out: list[Effect] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------ helpers
@@ -157,7 +159,8 @@ class Call:
     def arrive(cls, a: Arrival, seq: int, now: datetime) -> tuple[Call, Step]:
         """A caller entered the ACD: into the book, recorded, offered if an agent is free
         (then `first_round_done`)."""
-        call = cls(a.call_id, a.caller, a.queue, a.skill, now, seq, priority=a.priority, caller_leg=a.call_id)
+        call = cls(a.call_id, a.caller, a.queue, a.skill, now, seq, priority=a.priority, caller_leg=a.call_id,
+                   line=a.line or a.dnis)
         call._do(fx.TrackLeg(a.call_id, a.call_id, LegRole.CALLER), fx.Enqueue(call.entry(), first=True),
                  fx.RecordStart(a.call_id, a.caller, a.dnis, a.line, now, a.vars),
                  fx.RecordCall(a.call_id, RecordEvent.QUEUED, now, {
@@ -233,7 +236,7 @@ class Call:
         if self.playback_id:
             self._do(fx.StopPlayback(self.playback_id))
             self.playback_id = None
-        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg),
+        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg, self.line),
                  fx.Note("call_answered", {"call_id": self.call_id, "agent": self.agent_id, "seat": self.seat_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id}),
@@ -264,13 +267,17 @@ class Call:
         self._do(fx.Assign())
         return self._step()
 
-    def agent_leg_gone(self, leg: str, cause: str, now: datetime) -> Step:
+    def agent_leg_gone(self, leg: str, cause: str, now: datetime, rating_team: str | None = None) -> Step:
+        """`rating_team`: the agent's team when the post-call rating is on (None: off)."""
         self._do(fx.ForgetLeg(leg))
         if leg != self.agent_leg:
             return self._step()  # an old leg, or its second event
         if self.state in RINGING:
             self._do(fx.Note("agent_no_answer", {"call_id": self.call_id, "agent": self.agent_id, "cause": cause}))
             self._leg_failed(leg, cause or "no answer", AgentAction.NO_ANSWER, now)
+        elif self.state is CallState.BRIDGED and rating_team is not None and not self.callback and self.caller_leg:
+            self._hand_over_for_rating(self.caller_leg, rating_team, now)
+            self._finish(Disposition.ANSWERED, now)
         elif self.state in (CallState.BRIDGED, CallState.CALLBACK_DIALING):
             self._end_with_agent(self.citizen_leg if self.callback else self.call_id, now)
             self._finish(Disposition.ANSWERED, now)
@@ -278,6 +285,15 @@ class Call:
             return self._step()
         self._do(fx.Assign())
         return self._step()
+
+    def _hand_over_for_rating(self, caller: str, team: str, now: datetime) -> None:
+        """The agent hung up first: the caller stays on for the post-call rating (坐席服务评价),
+        untracked before it leaves the app (its StasisEnd is no hang-up), never hung up here."""
+        agent, seat = self.agent_id or "", self.seat_id or ""
+        self._end_with_agent(None, now)
+        self.caller_leg = None
+        self._do(fx.ForgetLeg(caller), fx.RateAfterCall(caller, self.call_id, agent, seat, team),
+                 fx.Note("rating_handover", {"call_id": self.call_id, "agent": agent}))
 
     def agent_lost(self, now: datetime) -> Step:
         """The agent's phone died mid-call (its seat went offline, no hang-up came): the caller
@@ -323,7 +339,7 @@ class Call:
             self._do(fx.Hangup(leg))
             return self._step()
         self.state = CallState.BRIDGED
-        self._do(fx.AddToBridge(self.bridge_id, (leg,)), fx.Transcribe(self.call_id, leg, self.agent_leg or ""),
+        self._do(fx.AddToBridge(self.bridge_id, (leg,)), fx.Transcribe(self.call_id, leg, self.agent_leg or "", self.line),
                  fx.Note("callback_connected", {"call_id": self.call_id, "agent": self.agent_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id,

@@ -77,6 +77,7 @@ class Transcribe(Effect):
     call_id: str
     party: str  # the caller's channel, or the called-back citizen's
     agent_leg: str
+    line: str = ""  # the line dialled: a line may forbid transcription
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,19 @@ class StopTranscribing(Effect):
 @dataclass(frozen=True, slots=True)
 class Hangup(Effect):
     channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateAfterCall(Effect):
+    """The agent hung up first: hand the caller's channel, still up, to the post-call rating
+    (坐席服务评价): RATING_ARGS set, then continued to `rating-direct,s,1`, whence it re-enters the
+    Stasis app as `rating,<call_id>,<agent>,<seat>,<team>` for the surveys feature."""
+
+    channel: str
+    call_id: str
+    agent_id: str
+    seat_id: str
+    team: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +210,7 @@ class Disposition(StrEnum):
     CALLBACK_FAILED = "callback_failed"
     LOST = "lost"  # its channels vanished while no controller held the app
     FALLBACK = "fallback"  # handled by the app_queue fallback while no controller held the app
+    CANCELLED = "callback_cancelled"  # a requested callback withdrawn before an agent took it
 
 
 class CallbackRecord(StrEnum):
@@ -237,6 +252,25 @@ class RecordLegUpdate(Effect):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     cause: str | None = None
+
+
+class CallbackEvent(StrEnum):
+    """What a requested callback (`callcenter.acd.requested`) tells its requester."""
+
+    CONNECTED = "connected"  # the citizen answered and talks with the agent
+    REACHED = "reached"  # ended after the citizen and the agent talked
+    NO_ANSWER = "no_answer"  # ended without reaching the citizen (no answer, busy, agent gone)
+    CANCELLED = "cancelled"  # withdrawn before the citizen was dialled
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCallback(Effect):
+    """Tell the requester of a callback (its `origin`, e.g. `missed:12`) how it went; never waited on."""
+
+    call_id: str
+    origin: str
+    event: CallbackEvent
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ originate or a playback is fed back to the aggregate, whose answer is carried ou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 log = get_logger("acd")
 
 CITIZEN_RING_S = 30
+RATING_CONTEXT = "rating-direct"  # asterisk_conf/extensions.conf: back into the app as `rating,...`
+
+
+def _reported(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("callback_report_failed", error=repr(task.exception()))
 
 
 def ringback_key(leg: str) -> str:
@@ -42,12 +49,14 @@ class Executor:
             fx.RecordLegUpdate: self._record_leg_update, fx.Note: self._note,
             fx.StartRingback: self._start_ringback, fx.CancelRingback: self._cancel_ringback,
             fx.Transcribe: self._transcribe, fx.StopTranscribing: self._stop_transcribing,
+            fx.ReportCallback: self._report_callback,
         }
         self._awaited: dict[type, Callable[[Call, Any], Awaitable[None]]] = {
             fx.OriginateAgent: self._originate_agent, fx.OriginateCitizen: self._originate_citizen,
             fx.Answer: self._answer, fx.CreateBridge: self._create_bridge, fx.AddToBridge: self._add_to_bridge,
             fx.DestroyBridge: self._destroy_bridge, fx.Hangup: self._hangup, fx.Moh: self._moh,
             fx.Play: self._play, fx.StopPlayback: self._stop_playback, fx.Assign: self._assign,
+            fx.RateAfterCall: self._rate_after_call,
         }
 
     async def run(self, call: Call, step: Step) -> None:
@@ -121,12 +130,20 @@ class Executor:
     def _transcribe(self, _call: Call, e: fx.Transcribe) -> None:
         transcriber = self.svc.transcriber()
         if transcriber is not None:
-            transcriber.call_bridged(e.call_id, e.party, e.agent_leg)
+            transcriber.call_bridged(e.call_id, e.party, e.agent_leg, line=e.line)
 
     def _stop_transcribing(self, _call: Call, e: fx.StopTranscribing) -> None:
         transcriber = self.svc.transcriber()
         if transcriber is not None:
             transcriber.call_ended(e.call_id)
+
+    def _report_callback(self, _call: Call, e: fx.ReportCallback) -> None:
+        """Tell the requesters of a callback how it went, never holding up the call."""
+        for listener in self.svc.callback_listeners:
+            task = asyncio.create_task(listener(e), name=f"acd-callback-report-{e.call_id}")
+            self.svc.background.add(task)
+            task.add_done_callback(self.svc.background.discard)
+            task.add_done_callback(_reported)
 
     def _publish(self, _call: Call, _e: fx.PublishQueues) -> None:
         self.svc.live_view.publish_queues()
@@ -229,6 +246,22 @@ class Executor:
 
     async def _stop_playback(self, _call: Call, e: fx.StopPlayback) -> None:
         await self.svc.ari.safe(self.svc.ari.delete(f"/playbacks/{e.playback_id}"))
+
+    async def _rate_after_call(self, _call: Call, e: fx.RateAfterCall) -> None:
+        """Two requests: RATING_ARGS on the caller's channel, then `continue` into the rating
+        context (Asterisk takes the channel out of its bridge and the app; it comes back as
+        `rating,...`, the surveys feature's). A caller already gone (404) is nothing to do; any
+        other refusal must not leave the caller in dead air, untracked: it is hung up as before."""
+        ari = self.svc.ari
+        args = ",".join((e.call_id, e.agent_id, e.seat_id, e.team))
+        try:
+            await ari.post(f"/channels/{e.channel}/variable", variable="RATING_ARGS", value=args, idempotent=True)
+            await ari.post(f"/channels/{e.channel}/continue", context=RATING_CONTEXT, extension="s", priority=1)
+        except AriError as exc:
+            log.info("rating_handover_failed", call_id=e.call_id, status=exc.status, error=exc.message)
+            if exc.status != 404:
+                with contextlib.suppress(AriError):
+                    await self.svc.hangup(e.channel)
 
     async def _assign(self, _call: Call, _e: fx.Assign) -> None:
         await self.svc.assign()

@@ -63,8 +63,10 @@ class AcdPlugin:
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
                          ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
-        if self.transcriber is not None and ctx.settings.transcription_enabled:
-            svc.transcriber = self.transcriber.maybe  # switched off: no tap, no status per call
+        if self.transcriber is not None:  # switched off, it taps nothing and tells the desk so
+            svc.transcriber = self.transcriber.maybe
+        if ctx.settings.rating_enabled:  # only while a feature takes `rating` legs (surveys)
+            svc.rating_on = lambda: "rating" in ctx.router.starters
         stasis = AcdStasis(svc)
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):

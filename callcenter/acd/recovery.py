@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from callcenter.acd.calls import CallState
-from callcenter.acd.effects import AgentAction, CallbackRecord
+from callcenter.acd.effects import AgentAction, CallbackRecord, Disposition, RecordEvent
 from callcenter.acd.repository import restore_agent
+from callcenter.acd.requested import OUTBOUND_LINE
 from callcenter.acd.restart import FALLBACK_CONTEXT, StoredCall, fallback_callers, restore, settle_agents
 from callcenter.acd.service import AcdService, AgentSlot
 from callcenter.infra.ari import AriEvent
@@ -76,7 +77,7 @@ async def _retap(svc: AcdService) -> None:
         return
     for c in bridged:
         transcriber.call_bridged(c.call_id, c.citizen_leg if c.callback and c.citizen_leg else c.call_id,
-                                 c.agent_leg or "")
+                                 c.agent_leg or "", line=c.line)
 
 
 async def _restore_calls(svc: AcdService, live: set[str]) -> None:
@@ -92,12 +93,20 @@ async def _restore_calls(svc: AcdService, live: set[str]) -> None:
             row["queue_seq"] or svc.book.next_seq(), row["queued_at"] or row["entered_at"],
             attempts=row["attempts"] or 0, callback_waiting=row["callback_state"] == CallbackRecord.WAITING,
             answered=row["answered_at"] is not None, agent_id=row["agent_id"], seat_id=row["seat_id"],
+            line=row["line"] or row["dnis"] or "",
             open_legs=tuple((leg["channel_id"], leg["answered_at"] is not None) for leg in legs if leg["ended_at"] is None),
             past_legs=tuple(leg["channel_id"] for leg in legs if leg["ended_at"] is not None))
         call, step = restore(stored, live, svc.clock())
         if call.state is not CallState.ENDED:
             svc.calls[call_id] = call
         await svc.executor.run(call, step)
+    # callbacks another feature requested die with the controller: their requester (the dialler,
+    # whose lease on the attempt runs out) counts the attempt interrupted and tries again
+    for row in await svc.records.pool.fetch(
+            "SELECT call_id FROM calls WHERE ended_at IS NULL AND line = $1 AND queue IS NULL", OUTBOUND_LINE):
+        now = svc.clock()
+        svc.journal.write("requested callback end", lambda c=row["call_id"], t=now: svc.records.update(
+            c, RecordEvent.ENDED, at=t, ended_at=t, disposition=Disposition.CALLBACK_FAILED))
 
 
 async def _record_fallback_calls(svc: AcdService, channels: list[dict]) -> None:

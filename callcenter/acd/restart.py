@@ -34,6 +34,7 @@ class StoredCall:
     seat_id: str | None = None
     open_legs: tuple[tuple[str, bool], ...] = ()  # (channel, answered)
     past_legs: tuple[str, ...] = ()  # legs of the call already closed in the record
+    line: str = ""  # the line dialled
 
 
 def leg_number(leg: str, call_id: str) -> int | None:
@@ -55,7 +56,8 @@ def restore(s: StoredCall, live: Collection[str], now: datetime) -> tuple[Call, 
     mine = {leg for leg in live if leg_number(leg, s.call_id) is not None}
     numbers = [leg_number(leg, s.call_id) for leg in (*mine, *s.past_legs, *(leg for leg, _ in s.open_legs))]
     call = Call(s.call_id, s.caller, s.queue, s.skill, s.entered_at, s.seq, priority=s.priority,
-                attempts=max([s.attempts, *(n for n in numbers if n is not None)]), callback=s.callback_waiting)
+                attempts=max([s.attempts, *(n for n in numbers if n is not None)]), callback=s.callback_waiting,
+                line=s.line)
     agent_leg = next((leg for leg, up in s.open_legs if up and leg in live), None)
     citizen_leg = next((leg for leg in sorted(mine) if leg.startswith("cb")), None)
     other = s.call_id if s.call_id in live else citizen_leg

@@ -19,20 +19,21 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
-from callcenter.acd.calls import Call, CallbackPolicy, LineFacts
-from callcenter.acd.effects import Disposition, RecordEvent
+from callcenter.acd.calls import Call, CallbackPolicy, CallState, LineFacts
+from callcenter.acd.effects import Disposition, RecordEvent, ReportCallback
 from callcenter.acd.executor import Executor
 from callcenter.acd.journal import Journal
 from callcenter.acd.liveview import LiveView
 from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
+from callcenter.acd.requested import CallbackRequest, RequestedCall
 from callcenter.acd.shifts import Roster
 from callcenter.calls.records import CallRecords
 from callcenter.infra.ari import AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 
-__all__ = ["AcdError", "AcdService", "AgentSlot"]
+__all__ = ["AcdError", "AcdService", "AgentSlot", "CallbackRequest", "ReportCallback"]
 
 log = get_logger("acd")
 
@@ -88,6 +89,10 @@ class AcdService:
     resyncs: int = 0  # resyncs done (on each ARI (re)connect)
     # live transcription of bridged calls, if that feature runs (returns None when it does not)
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
+    # who hears how requested callbacks went (`request_callback`): called without being waited on
+    callback_listeners: list[Callable[[ReportCallback], Awaitable[None]]] = field(default_factory=list)
+    # whether a caller whose agent hung up first goes on to the post-call rating (set by the plugin)
+    rating_on: Callable[[], bool] = field(default=lambda: False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)
@@ -306,3 +311,49 @@ class AcdService:
     async def hangup(self, channel_id: str | None) -> None:
         if channel_id:
             await self.ari.safe(self.ari.delete(f"/channels/{channel_id}"))
+
+    # ------------------------------------------------------- requested callbacks
+    def on_callback_report(self, listener: Callable[[ReportCallback], Awaitable[None]]) -> Callable[[], None]:
+        """`listener` hears every requested callback's connect and end (`ReportCallback`);
+        returns what stops it."""
+        self.callback_listeners.append(listener)
+        return lambda: self.callback_listeners.remove(listener) if listener in self.callback_listeners else None
+
+    async def request_callback(self, call_id: str, number: str, *, origin: str, queue: str = "general",
+                               skill: str | None = None, priority: int = -1, max_attempts: int = 1) -> bool:
+        """Call a citizen back through the ACD: an agent is reserved by the normal routing
+        (below every inbound call), then the citizen is dialled and bridged. The outcome goes to
+        the listeners with `origin`. False when a call with this id is already there (a repeated
+        request); ValueError (as AcdError 422) on bad input."""
+        qdef = self.roster.queue(queue)
+        if qdef is None:
+            raise AcdError(f"unknown queue {queue!r}", 422)
+        try:
+            req = CallbackRequest(call_id, number, queue, skill or qdef.skill, origin, priority, max_attempts)
+        except ValueError as exc:
+            raise AcdError(str(exc), 422) from None
+        if call_id in self.calls:
+            return False
+        call, step = RequestedCall.request(req, self.book.next_seq(), self.clock())
+        self.calls[call_id] = call
+        await self.executor.run(call, step)
+        return True
+
+    async def cancel_callback(self, call_id: str) -> bool:
+        """Withdraw a requested callback (in order with its call's events). True when it ended as
+        cancelled; False when it is unknown or already dialling or talking to the citizen."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        async def job() -> None:
+            call = self.calls.get(call_id)
+            try:
+                if isinstance(call, RequestedCall):
+                    await self.executor.run(call, call.cancel(self.clock()))
+            finally:
+                done.set_result(isinstance(call, RequestedCall) and call.state is CallState.ENDED)
+
+        if self.in_order is None:
+            await job()
+        else:
+            self.in_order(call_id, job, "callback cancel")
+        return await done

@@ -109,9 +109,16 @@ class AcdStasis:
         if role == LegRole.CALLER:
             await self._run(call, call.caller_gone(now))
         elif role == LegRole.AGENT:
-            await self._run(call, call.agent_leg_gone(channel, cause, now))
+            await self._run(call, call.agent_leg_gone(channel, cause, now, self._rating_team(call)))
         else:
             await self._run(call, call.citizen_leg_gone(channel, cause, now, svc.callback_policy))
+
+    def _rating_team(self, call: Call) -> str | None:
+        """The agent's team when the post-call rating is on (the call decides if it applies)."""
+        if not self.svc.rating_on():
+            return None
+        slot = self.svc.slots.get(call.agent_id or "")
+        return slot.agent.team if slot is not None else ""
 
     # --------------------------------------------------- DTMF, playbacks, SIP
     async def _on_ChannelDtmfReceived(self, event: AriEvent) -> None:

@@ -2,7 +2,8 @@
 
 `routes(app)` adds the pages, JSON snapshots, caller history and WebSockets
 (:mod:`callcenter.board.http`); `start(ctx)` runs the live hub (MQTT in, WebSocket out) until
-the app stops. The board reads the ACD and the ticket service it is given; it changes neither.
+the app stops. The board reads the ACD, the ticket service and the surveys (today's post-call ratings) it is
+given; it changes none of them.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
     from callcenter.acd.view import AcdView
+    from callcenter.surveys.plugin import Surveys
     from callcenter.tickets.service import TicketService
 
 
 class BoardPlugin:
     name = "board"
 
-    def __init__(self, *, acd: Provided[AcdView], tickets: Provided[TicketService]) -> None:
-        self.acd, self.tickets = acd, tickets
+    def __init__(self, *, acd: Provided[AcdView], tickets: Provided[TicketService],
+                 surveys: Provided[Surveys] | None = None) -> None:
+        self.acd, self.tickets, self.surveys = acd, tickets, surveys
         self.hub: Provided[BoardHub] = Provided("board")
 
     def routes(self, app: web.Application) -> None:
@@ -35,7 +38,7 @@ class BoardPlugin:
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         hub = BoardHub(ctx.settings, Snapshots(ctx.pool, ctx.live, self.acd, self.tickets,
-                                               timezone=ctx.settings.timezone))
+                                               timezone=ctx.settings.timezone, surveys=self.surveys))
         await hub.start()
         self.hub.set(hub)
         try:

@@ -15,13 +15,17 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from callcenter.board import history, kpi, views
+from callcenter.board import history, kpi, ratings, views
+from callcenter.board.incidents import open_incidents
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
     from callcenter.acd.view import AcdView
+    from callcenter.surveys.figures import Record
+    from callcenter.surveys.model import Scale
+    from callcenter.surveys.plugin import Surveys
     from callcenter.tickets.service import TicketService
 
 log = get_logger("board")
@@ -30,12 +34,14 @@ log = get_logger("board")
 class Snapshots:
     def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdView],
                  tickets: Provided[TicketService], *, timezone: str = "Asia/Shanghai",
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0,
+                 surveys: Provided[Surveys] | None = None) -> None:
         self.pool, self.live, self._acd, self._tickets_svc = pool, live, acd, tickets
+        self._surveys = surveys
         self.clock = clock
         self.max_age_s = max_age_s
         self.tz = ZoneInfo(timezone)
-        self._cache: dict[str, tuple[float, Any]] = {}  # "kpi" | "tickets" -> (monotonic, value)
+        self._cache: dict[str, tuple[float, Any]] = {}  # "kpi" | "tickets" | "ratings" -> (monotonic, value)
         self._facts: dict[str, dict[str, Any]] = {}
         self._history: dict[str, dict[str, Any]] = {}
         self.live_connected: Callable[[], bool] = lambda: True
@@ -50,9 +56,13 @@ class Snapshots:
                 self._history.clear()
             if topic.endswith("/answered"):
                 self._facts.pop(topic.split("/")[1] if topic.count("/") >= 2 else "", None)
+        if head in ("tickets", "incidents", "*"):  # a new ticket may have joined an incident
+            self._cache.pop("incidents", None)
         if head in ("tickets", "*"):
             self._cache.pop("tickets", None)
             self._history.clear()
+        if head in ("surveys", "*"):  # surveys/ratings/<call>: a post-call rating stored
+            self._cache.pop("ratings", None)
         if head == "*":
             self._facts.clear()
 
@@ -83,8 +93,23 @@ class Snapshots:
             live = views.live_view(await self.live.all("agents"), await self.live.all("queue"), now)
         kpis = await self._cached("kpi", lambda: kpi.today_kpis(self.pool, now, self.tz))
         tickets = await self._cached("tickets", self._tickets)
+        incidents = await self._cached("incidents", lambda: open_incidents(self.pool))
+        rated = await self._ratings()
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
-                "kpi": kpis, "tickets": tickets}
+                "kpi": kpis, "tickets": tickets, "incidents": incidents,
+                "ratings": ratings.team_ratings(*rated) if rated is not None else None}
+
+    async def _ratings(self) -> tuple[list[Record], Scale, str] | None:
+        """Today's post-call ratings (cached until one is stored), or None without the surveys feature."""
+        surveys = self._surveys.maybe() if self._surveys is not None else None
+        if surveys is None:
+            return None
+
+        async def load() -> tuple[list[Record], Scale, str]:
+            start, end = kpi.day_bounds(self.clock(), self.tz)
+            return await surveys.store.ratings(start, end), surveys.config.scale_(), start.date().isoformat()
+
+        return await self._cached("ratings", load)
 
     async def _tickets(self) -> dict[str, Any] | None:
         svc = self._tickets_svc.maybe()
@@ -114,8 +139,10 @@ class Snapshots:
             call = views.desk_call(live_call, await self._call_facts(call_id))
             if call["caller"]:
                 hist = await self.history(call["caller"])
+        rated = await self._ratings()
+        mine = ratings.agent_ratings(rated[0], rated[1], agent_id, rated[2]) if rated is not None else None
         return {"type": "agent", "at": now.isoformat(), "live": self.live_connected(), "agent": entry,
-                "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS}
+                "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS, "ratings": mine}
 
     async def _call_facts(self, call_id: str) -> dict[str, Any] | None:
         if call_id in self._facts:

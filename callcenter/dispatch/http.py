@@ -33,6 +33,11 @@ class RetrainBody(_Body):
     actor: str = "api"
 
 
+class AnnounceBody(_Body):
+    on: bool = True
+    text: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 class LinkBody(_Body):
     ref: str = Field(min_length=1)
     via: str = Field(default="agent", pattern="^(agent|ivr)$")
@@ -81,6 +86,18 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
             raise HttpError(404, "not_found", str(exc)) from None
         return reply({"linked": True})
 
+    async def announce(request: web.Request) -> web.Response:
+        body = await read_json(request, AnnounceBody)
+        try:
+            doc = await service.get().announce(int(request.match_info["id"]), on=body.on, text=body.text)
+        except DispatchError as exc:
+            raise HttpError(422 if "announcement" in str(exc) else 404,
+                            "invalid" if "announcement" in str(exc) else "not_found", str(exc)) from None
+        return reply(doc)
+
+    async def proposal(request: web.Request) -> web.Response:
+        return reply({"incident": await service.get().proposal(request.match_info["number"])})
+
     app.router.add_post("/api/dispatch/propose", propose)
     app.router.add_post("/api/dispatch/examples", add_example)
     app.router.add_get("/api/dispatch/models", models)
@@ -88,3 +105,5 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
     app.router.add_post(r"/api/dispatch/models/{version:\d+}/activate", activate)
     app.router.add_get("/api/dispatch/incidents", incidents)
     app.router.add_post(r"/api/dispatch/incidents/{id:\d+}/links", link)
+    app.router.add_post(r"/api/dispatch/incidents/{id:\d+}/announce", announce)
+    app.router.add_get("/api/dispatch/incidents/for/{number}", proposal)

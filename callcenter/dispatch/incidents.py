@@ -12,6 +12,7 @@ character-bigram counts against the running centroid of a cluster (leader cluste
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -193,3 +194,33 @@ class IncidentDetector:
 
 def _same_unit(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
+
+
+# ---- the IVR announcement ----------------------------------------------------------------
+
+MAX_ANNOUNCEMENT = 30  # characters: spoken in well under 10 s (the IVR's menu limit is 15 s)
+_TOPIC = re.compile(r"[\u4e00-\u9fff]{2,8}")
+
+
+def announcement(district: str, keywords: tuple[str, ...] | list[str], digit: str = "1") -> str:
+    """What the IVR says to callers from the district: "如果您反映西区停水问题请按1" (no comma:
+    espeak pauses long at one, and the IVR's no-input limit counts every second). The topic is
+    the incident's leading keyword; a supervisor may edit the text."""
+    topic = next((k for k in keywords if _TOPIC.fullmatch(k)), "")
+    return f"如果您反映{district}{topic}问题请按{digit}"
+
+
+def check_announcement(text: str) -> str:
+    """A supervisor's text for the announcement: one short line of speech."""
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("the announcement is empty")
+    if len(text) > MAX_ANNOUNCEMENT:
+        raise ValueError(f"the announcement is longer than {MAX_ANNOUNCEMENT} characters")
+    return text
+
+
+def prompt_name(text: str) -> str:
+    """The sound file's name, from its text: the same text is the same file on every node and
+    every test run sharing the sounds directory; another text never overwrites it."""
+    return "incident_" + hashlib.sha256(text.encode()).hexdigest()[:16]

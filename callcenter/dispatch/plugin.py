@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import wave
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -19,10 +20,14 @@ from aiohttp import web
 from callcenter.context import Context
 from callcenter.dispatch import http, store
 from callcenter.dispatch.corpus import load_corpus
-from callcenter.dispatch.service import DispatchService
+from callcenter.dispatch.incidents import prompt_name
+from callcenter.dispatch.service import DispatchService, Renderer
 from callcenter.dispatch.training import fit
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
+from callcenter.infra.prompts import SOUNDS_SUBDIR, render_named
+from callcenter.infra.sandbox import root_path
+from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 
 log = get_logger("dispatch")
@@ -50,7 +55,7 @@ class DispatchPlugin:
                 f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = DispatchService(ctx.pool)
+        svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings))
         await svc.refresh()
         await svc.restore_incidents()
         self.service.set(svc)
@@ -74,4 +79,22 @@ class DispatchPlugin:
                 job.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
             await svc.flush()
+            await svc.aclose()
             self.service.set(None)
+
+
+def prompt_renderer(settings: Settings) -> Renderer:
+    """Renders an incident's IVR announcement (espeak-ng, off the loop) where Asterisk finds its
+    prompts: ``prompts_dir``, else the sandbox root's sounds (one machine, tests)."""
+    target = settings.prompts_dir or root_path(settings.asterisk_cache) / SOUNDS_SUBDIR
+
+    def render_and_measure(text: str) -> tuple[str, float]:
+        name = prompt_name(text)
+        render_named(text, name, target)
+        with wave.open(str(target / f"{name}.wav")) as w:
+            return name, w.getnframes() / w.getframerate()
+
+    async def render(text: str) -> tuple[str, float]:
+        return await asyncio.to_thread(render_and_measure, text)
+
+    return render

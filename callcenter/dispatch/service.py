@@ -4,15 +4,23 @@ retrains (off the event loop) and rolls back model versions, and watches for mas
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from callcenter.dispatch import store
+from callcenter.dispatch import incident_store, store
 from callcenter.dispatch.catalogue import Catalogue, default_catalogue
 from callcenter.dispatch.corpus import Corpus, load_corpus
-from callcenter.dispatch.incidents import IncidentDetector, Joined, Opened, Signal
+from callcenter.dispatch.incidents import (
+    IncidentDetector,
+    Joined,
+    Opened,
+    Signal,
+    announcement,
+    check_announcement,
+)
 from callcenter.dispatch.model import LinearModel, Prediction
 from callcenter.dispatch.policy import Decision, RuleOutcome, decide
 from callcenter.dispatch.store import ModelVersion
@@ -20,6 +28,7 @@ from callcenter.dispatch.training import DEFAULT_C, fit
 from callcenter.infra.logging import get_logger
 
 log = get_logger("dispatch")
+Renderer = Callable[[str], Awaitable[tuple[str, float]]]  # announcement -> (rendered prompt, seconds)
 
 
 class DispatchError(ValueError):
@@ -28,8 +37,10 @@ class DispatchError(ValueError):
 
 class DispatchService:
     def __init__(self, pool: asyncpg.Pool, *, catalogue: Catalogue | None = None, corpus: Corpus | None = None,
-                 detector: IncidentDetector | None = None) -> None:
+                 detector: IncidentDetector | None = None, renderer: Renderer | None = None) -> None:
         self.pool = pool
+        self.renderer = renderer  # renders an incident's IVR announcement when it opens
+        self._renders: set[asyncio.Task] = set()
         self.catalogue = catalogue or default_catalogue()
         self._corpus = corpus
         self.detector = detector or IncidentDetector()
@@ -165,6 +176,11 @@ class DispatchService:
                 raise
             stored.set_result(iid)
             log.info("dispatch_incident_opened", incident=iid, title=inc.title)
+            if self.renderer is not None:  # pre-rendered now, so the IVR never waits for speech
+                task = asyncio.create_task(self._announce(iid, announcement(inc.district, inc.keywords)),
+                                           name=f"incident-{iid}-prompt")
+                self._renders.add(task)
+                task.add_done_callback(self._renders.discard)
             return {"event": "opened", "incident": iid, "title": inc.title, "master": inc.master}
         assert isinstance(event, Joined)
         iid = await asyncio.shield(self._incident_ids[inc.id])
@@ -213,3 +229,68 @@ class DispatchService:
         await self.flush()
         async with self.pool.acquire() as conn:
             return await store.list_incidents(conn, open_only=open_only)
+
+    # ---- the incident at the desk and in the IVR ----------------------------------------
+
+    async def _announce(self, incident_id: int, text: str, on: bool | None = True) -> bool:
+        try:
+            prompt, seconds = await self.renderer(text) if self.renderer is not None else (None, None)
+        except Exception:
+            log.warning("dispatch_incident_prompt_failed", incident=incident_id, exc_info=True)
+            prompt = seconds = None
+        async with self.pool.acquire() as conn:
+            done = await incident_store.set_prompt(conn, incident_id, text, prompt, seconds,
+                                                   announce=on if prompt is not None else False)
+        log.info("dispatch_incident_announcement", incident=incident_id, prompt=prompt, announce=done and on)
+        return done
+
+    async def announce(self, incident_id: int, *, on: bool, text: str | None = None) -> dict[str, Any]:
+        """A supervisor switches the IVR announcement on or off, or corrects its text (rendered again)."""
+        async with self.pool.acquire() as conn:
+            row = await incident_store.get(conn, incident_id)
+        if row is None or row["status"] != "open":
+            raise DispatchError(f"no open incident {incident_id}")
+        if text is not None or row["prompt"] is None:
+            try:
+                words = check_announcement(text) if text is not None else (
+                    row["prompt_text"] or announcement(row["district"], row["keywords"]))
+            except ValueError as exc:
+                raise DispatchError(str(exc)) from None
+            if not await self._announce(incident_id, words, on):
+                raise DispatchError(f"no open incident {incident_id}")
+        else:
+            async with self.pool.acquire() as conn:
+                await incident_store.set_prompt(conn, incident_id, row["prompt_text"], row["prompt"], row["prompt_s"],
+                                                announce=on)
+        async with self.pool.acquire() as conn:
+            row = await incident_store.get(conn, incident_id)
+        assert row is not None
+        return {k: row[k] for k in ("id", "district", "title", "announce", "prompt", "prompt_s", "prompt_text")}
+
+    async def announced_for(self, phone: str) -> dict[str, Any] | None:
+        """The incident the IVR offers this caller (None: nothing to announce)."""
+        async with self.pool.acquire() as conn:
+            row = await incident_store.announced_for(conn, phone)
+        return dict(row) if row else None
+
+    async def attach_call(self, incident_id: int, call_id: str, phone: str) -> bool:
+        """The IVR caller pressed the key: the call joins the master ticket, no agent needed."""
+        async with self.pool.acquire() as conn:
+            return await incident_store.attach_call(conn, incident_id, call_id, phone)
+
+    async def merged(self, ref: str, master_ref: str) -> list[int]:
+        """An agent merged ticket `ref` into `master_ref` (并单): confirmed links to its incidents."""
+        await self.flush()
+        async with self.pool.acquire() as conn:
+            return await incident_store.merged(conn, ref, master_ref)
+
+    async def proposal(self, ref: str) -> dict[str, Any] | None:
+        """The open incident a new ticket matched, for the desk to propose 并单."""
+        await self.flush()
+        async with self.pool.acquire() as conn:
+            return await incident_store.proposal(conn, ref)
+
+    async def aclose(self) -> None:
+        """Wait for the announcements being rendered (at stop)."""
+        if self._renders:
+            await asyncio.gather(*self._renders, return_exceptions=True)

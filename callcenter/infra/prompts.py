@@ -76,3 +76,21 @@ def render_prompts(target: Path, texts: dict[str, str] | None = None) -> int:
         rendered += 1
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=0))
     return rendered
+
+
+def render_named(text: str, name: str, target: Path) -> bool:
+    """Render one prompt at run time (e.g. an incident's IVR announcement) as `target/name.wav`,
+    unless that file is there already (names are content-addressed by the caller). Written under
+    a temporary name and renamed, so Asterisk never plays half a file and concurrent renders of
+    the same text are harmless. Returns whether it rendered. Blocking: call it in a thread."""
+    out = target / f"{name}.wav"
+    if out.exists():
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".render-") as tmp:
+        part = Path(tmp) / out.name
+        render_prompt(text, part)
+        part.chmod(0o644)
+        part.replace(out)
+    return True
+

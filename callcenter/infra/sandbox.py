@@ -8,6 +8,7 @@ its own config/run/spool/log/db directories inside the root, so instances never 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -46,28 +47,49 @@ def _mirror() -> str:
 
 
 def build_root(cache: Path, *, echo=print) -> Path:
-    """Build the sid root if missing; returns its path. Shows debootstrap's progress."""
+    """Build the sid root if missing; returns its path. Shows debootstrap's progress.
+
+    Builders in other processes (`make run` and `make test` started together, parallel test
+    runs) wait on a lock file instead of deleting each other's half-built root."""
     root = root_path(cache)
     if (root / ".complete").exists():
         return root
     if shutil.which("debootstrap") is None:
         raise SandboxError("debootstrap is missing: apt-get install debootstrap (make setup does it)")
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = root.with_name(root.name + ".partial")
-    if tmp.exists():
-        _unmount(tmp)
-        shutil.rmtree(tmp)
+    with open(cache / f"{root.name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            echo("another process is building the Asterisk sandbox; waiting for it ...")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / ".complete").exists():
+            return root
+        return _debootstrap(root, echo)
+
+
+def _debootstrap(root: Path, echo) -> Path:
+    for stale in root.parent.glob(root.name + ".partial*"):  # a builder that died (we hold the lock)
+        _unmount(stale)
+        shutil.rmtree(stale)
+    tmp = root.with_name(f"{root.name}.partial-{os.getpid()}")
     mirror = _mirror()
     echo(f"building the Asterisk sandbox ({SUITE}, {', '.join(PACKAGES)}) from {mirror} ...")
     started = time.monotonic()
     cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(tmp), mirror]
+    tail: list[str] = []
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
+            tail = [*tail[-19:], line.rstrip()]
             if line.startswith(("I: Retrieving", "I: Extracting", "I: Unpacking", "I: Configuring", "I: Base")):
                 echo("  " + line.rstrip()[:100])
         if proc.wait() != 0:
-            raise SandboxError(f"debootstrap failed (exit {proc.returncode}); see the lines above")
+            for line in tail:
+                echo("  | " + line[:200])
+            log = tmp / "debootstrap" / "debootstrap.log"
+            hint = f" (full log: {log})" if log.exists() else ""
+            raise SandboxError(f"debootstrap failed (exit {proc.returncode}); see the lines above{hint}")
     (tmp / ".complete").write_text(f"built in {time.monotonic() - started:.0f}s\n")
     tmp.rename(root)
     echo(f"sandbox built in {time.monotonic() - started:.0f}s at {root}")

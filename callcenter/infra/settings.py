@@ -80,10 +80,12 @@ class Settings(BaseSettings):
 
     asterisk_cache: Path = Path("/var/cache/callcenter")
     asterisk_instance: str = "run"
+    prompts_dir: Path | None = None  # prompts rendered at run time (incident announcements); default: sandbox sounds
     flows_dir: Path = REPO_ROOT / "ivr_flows"
     wrap_up_s: int | None = Field(None, ge=0, le=3600)  # overrides the roster's after-call work
     lease_ttl_ms: int = Field(2000, ge=500, le=60000)  # takeover within ~3 s (renewed every ttl/6)
     ring_timeout_s: int = Field(15, ge=3, le=120)
+    rating_enabled: bool = True  # the agent hangs up first: the caller rates the service (坐席服务评价)
     vosk_model: Path | None = None
 
     # IVR limits (GB/T 33358: short menus, a key to a person said first); `callcenter ivr check`
@@ -138,6 +140,10 @@ class Settings(BaseSettings):
     transcription_workers: int = Field(0, ge=0, le=64)  # 0: one per CPU
     transcription_retention_days: int = Field(180, ge=1)  # stored segments older than this are deleted
     transcription_off_lines: list[str] = []  # dialled numbers (lines) never transcribed, JSON list
+    # decoder setting (beam, max-active, lattice-beam): callcenter/transcription/decoder_conf.py;
+    # "model" keeps the model's own conf; others load an overlay of the model made in the cache dir
+    transcription_decoder: Literal["model", "fast", "lean"] = "fast"
+    transcription_cache_dir: Path = Path("/var/cache/callcenter/transcription")
 
     @field_validator("transcription_sample_rate")
     @classmethod

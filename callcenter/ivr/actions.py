@@ -43,6 +43,13 @@ class LookupTicket(Action):
 
 
 @dataclass(frozen=True)
+class AttachIncident(Action):
+    """Attach the call to the incident's master ticket; fed back "ok" when it was attached."""
+
+    incident_id: str
+
+
+@dataclass(frozen=True)
 class SetVars(Action):
     vars: dict[str, str]
 

@@ -78,6 +78,8 @@ class SessionHandler(Protocol):
 
     async def lookup_ticket(self, number: str) -> str: ...
 
+    async def attach_incident(self, plan: SessionPlan, incident_id: str) -> bool: ...
+
     async def finished(self, plan: SessionPlan, result: SessionResult) -> None: ...
 
 
@@ -184,7 +186,8 @@ class FastAgiServer:
             if plan is None or self._stopping:
                 return
             lookup = functools.partial(self._lookup, loop)
-            result = await loop.run_in_executor(self._pool, run_session, agi, plan, lookup)
+            attach = functools.partial(self._attach, loop, plan)
+            result = await loop.run_in_executor(self._pool, run_session, agi, plan, lookup, attach)
             if self._stopping and result.outcome == "ended":
                 result.outcome = "shutdown"  # not the caller's abandonment
             await self.handler.finished(plan, result)
@@ -198,8 +201,22 @@ class FastAgiServer:
 
     def _lookup(self, loop: asyncio.AbstractEventLoop, number: str) -> str:
         """Ticket status from the worker thread, computed on the loop; "" on any failure."""
+        return self._on_loop(loop, lambda: self.handler.lookup_ticket(number))
+
+    def _attach(self, loop: asyncio.AbstractEventLoop, plan: SessionPlan, incident_id: str) -> str:
+        """Attach the call to an incident from the worker thread: "ok", or "" on any failure."""
+        attach = getattr(self.handler, "attach_incident", None)
+        if attach is None:
+            return ""
+
+        async def run() -> str:
+            return "ok" if await attach(plan, incident_id) else ""
+
+        return self._on_loop(loop, run)
+
+    def _on_loop(self, loop: asyncio.AbstractEventLoop, make: Any) -> str:
         try:
-            fut = asyncio.run_coroutine_threadsafe(self.handler.lookup_ticket(number), loop)
+            fut = asyncio.run_coroutine_threadsafe(make(), loop)
         except RuntimeError:  # loop closed
             return ""
         try:

@@ -33,6 +33,7 @@ from callcenter.infra.logging import get_logger
 
 from .actions import (
     Action,
+    AttachIncident,
     CallContext,
     GetDigits,
     Hangup,
@@ -197,9 +198,11 @@ class ActionExecutor:
 
     MAX_ERRORS = 3
 
-    def __init__(self, agi: AGI, lookup: Callable[[str], str] = lambda _n: ""):
+    def __init__(self, agi: AGI, lookup: Callable[[str], str] = lambda _n: "",
+                 attach: Callable[[str], str] = lambda _i: ""):
         self.agi = agi
         self.lookup = lookup
+        self.attach = attach
         self.hung_up = False
         self.broken = False
         self.last_failed = False  # the last command answered result=-1
@@ -261,6 +264,12 @@ class ActionExecutor:
             except Exception as exc:  # a failed lookup reads as "not found"
                 log.warning("ivr_ticket_lookup_failed", error=str(exc)[:120])
                 return ""
+        if isinstance(action, AttachIncident):
+            try:
+                return self.attach(action.incident_id)
+            except Exception as exc:  # not attached: the caller goes on in the flow
+                log.warning("ivr_incident_attach_failed", error=str(exc)[:120])
+                return ""
         return ""  # SetVars: call variables travel in the runner until the end
 
     def finish(self, action: Action, plan: SessionPlan, vars_: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -291,9 +300,10 @@ def _sound(prompt: str) -> str:
     return name
 
 
-def run_session(agi: AGI, plan: SessionPlan, lookup: Callable[[str], str] = lambda _n: "") -> SessionResult:
+def run_session(agi: AGI, plan: SessionPlan, lookup: Callable[[str], str] = lambda _n: "",
+                attach: Callable[[str], str] = lambda _i: "") -> SessionResult:
     """Run one call's flow over AGI (worker thread). Never raises for anything the peer sends."""
-    ex = ActionExecutor(agi, lookup)
+    ex = ActionExecutor(agi, lookup, attach)
     ex.answer()
     if plan.blocked:
         for prompt in BLOCKED_PROMPTS:  # polite message, never queued

@@ -28,6 +28,7 @@ from .schema import (
     Flow,
     HangupNode,
     HoursNode,
+    IncidentNode,
     LookupTicketNode,
     MenuNode,
     PlayNode,
@@ -115,10 +116,17 @@ def _walk(flow: Flow, nid: str, durations: Mapping[str, float], seen: frozenset[
             nxt = node.on_timeout
         elif isinstance(node, CollectNode):
             spent, nxt = (node.retries + 1) * (_d(durations, node.prompt) + node.timeout_s), node.on_timeout
-        elif isinstance(node, HoursNode):
-            a, b = (_walk(flow, t, durations, seen) for t in (node.next_open, node.next_closed))
-            longer = a if a.seconds >= b.seconds else b
-            out.steps.append((nid, 0.0))
+        elif isinstance(node, HoursNode | IncidentNode):
+            if isinstance(node, HoursNode):
+                a, b = (_walk(flow, t, durations, seen) for t in (node.next_open, node.next_closed))
+                extra = 0.0
+            else:  # an incident announced (its budget, then the wait for the key), or none
+                a = _walk(flow, node.on_timeout or node.next, durations, seen)
+                b = _walk(flow, node.next_none or node.next, durations, seen)
+                extra = node.max_prompt_s + node.timeout_s
+            here, longer = (extra, a) if a.seconds + extra >= b.seconds else (0.0, b)
+            out.steps.append((nid, here))
+            out.seconds += here
             out.steps += longer.steps
             out.seconds += longer.seconds
             out.end, out.end_node = longer.end, longer.end_node
@@ -145,8 +153,13 @@ def greeting_seconds(flow: Flow, durations: Mapping[str, float]) -> float:
     while nid in flow.nodes and nid not in seen:
         seen.add(nid)
         node = flow.nodes[nid]
+        if isinstance(node, IncidentNode):  # the greeting is what a caller hears with no incident
+            nid = node.next_none or node.next
+            continue
         if isinstance(node, PlayNode):
             total += _d(durations, node.prompt)
+        elif isinstance(node, SayVarNode):  # the longest prompt it may choose (a greeting's variants)
+            total += max(_d(durations, p) for p in [*node.prompts.values(), node.default_prompt])
         elif not isinstance(node, SetNode):
             break
         nid = node.next
@@ -196,7 +209,10 @@ def check_flow(flow: Flow, durations: Mapping[str, float], limits: IvrLimits,
             breaches.append(Breach(None, f"prompt '{p}' has no rendered audio to measure"))
     greeting = greeting_seconds(flow, durations)
     if greeting > limits.greeting_s:
-        breaches.append(Breach(flow.start, f"greeting lasts {greeting:.1f} s (limit {limits.greeting_s:g} s)"))
+        start = flow.start
+        while isinstance(node := flow.nodes.get(start), IncidentNode):
+            start = node.next_none or node.next
+        breaches.append(Breach(start, f"greeting lasts {greeting:.1f} s (limit {limits.greeting_s:g} s)"))
     levels = menu_levels(flow)
     if levels > limits.menu_levels:
         breaches.append(Breach(None, f"{levels} menu levels (limit {limits.menu_levels})"))

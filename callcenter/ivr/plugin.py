@@ -3,7 +3,8 @@
 `start` validates the flows (a broken flow set stops the app with the list of issues),
 starts the FastAGI server on ``settings.agi_host:agi_port`` and provides the service
 (`self.service`; its ``server`` attribute is the FastAgiServer); after ``yield`` the server
-stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given.
+stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given, and offers callers
+the open mass incident of their district through the dispatch service (``incidents``).
 """
 
 from __future__ import annotations
@@ -14,22 +15,29 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from callcenter.context import Context
+from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 
 from . import http
 from .fastagi import FastAgiServer
 from .repository import IvrRepository
-from .service import FlowRegistry, IvrService
+from .service import FlowRegistry, IncidentOffers, IvrService
 
 if TYPE_CHECKING:
     from callcenter.tickets.service import TicketService
 
 
+def transcribed(settings: Settings, line: str) -> bool:
+    """Calls on ``line`` are transcribed live (the greeting then says the call may be recorded):
+    transcription is on and the line is not one of those that forbid it."""
+    return settings.transcription_enabled and line not in settings.transcription_off_lines
+
+
 class IvrPlugin:
     name = "ivr"
 
-    def __init__(self, *, tickets: Provided[TicketService]) -> None:
-        self.tickets = tickets
+    def __init__(self, *, tickets: Provided[TicketService], incidents: Provided[IncidentOffers] | None = None) -> None:
+        self.tickets, self.incidents = tickets, incidents
         self.service: Provided[IvrService] = Provided("IVR")
 
     def routes(self, app: web.Application) -> None:
@@ -39,7 +47,8 @@ class IvrPlugin:
         settings = ctx.settings
         registry = FlowRegistry(settings.flows_dir)
         registry.load()
-        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets)
+        service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets,
+                             incidents=self.incidents, recorded=lambda line: transcribed(settings, line))
         server = FastAgiServer(service, settings.agi_host, settings.agi_port,
                                max_sessions=settings.agi_max_sessions)
         service.server = server

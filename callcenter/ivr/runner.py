@@ -13,6 +13,7 @@ Results per action:
 * ``GetDigits(prompt, timeout_ms, max_digits)`` -> digits ("" on timeout);
   ``prompt`` None means "just wait for digits"
 * ``LookupTicket(number)`` -> status string; "" when the ticket is not found
+* ``AttachIncident(incident_id)`` -> "ok" when the call joined the incident, else ""
 * ``SetVars(vars)`` -> ignored (the adapter sets channel variables)
 
 ``None`` fed for any action means the caller hung up -> ``Ended("hangup")``.
@@ -36,6 +37,7 @@ from .actions import (
     CN_TZ,
     MAX_RESULT_LEN,
     Action,
+    AttachIncident,
     CallContext,
     Ended,
     GetDigits,
@@ -56,6 +58,7 @@ from .schema import (
     Flow,
     HangupNode,
     HoursNode,
+    IncidentNode,
     LookupTicketNode,
     MenuNode,
     PlayNode,
@@ -206,6 +209,15 @@ class FlowRunner:
     def _do_say_var(self, nid: str, node: SayVarNode) -> Action:
         value = self.vars.get(node.var, "")
         prompt = node.prompts.get(value, node.default_prompt)
+        if prompt is None:  # no variant for this value and no default: nothing to say
+            self.path.append((nid, "<none>"))
+            return self._goto(node.next)
+        if self._typeahead:  # a digit is already pressed: said in full (a notice), the digit kept
+            def said(result: Any) -> Action:
+                self.path.append((nid, "<typeahead kept>"))
+                return self._goto(node.next)
+
+            return self._wait(Play(prompt, ""), said)
 
         def done(result: Any) -> Action:  # a digit pressed is type-ahead for the next menu
             self._typeahead = result if digit_input(result, 1) else ""
@@ -246,6 +258,35 @@ class FlowRunner:
             return self._goto(node.next_not_found)
 
         return self._wait(LookupTicket(number), done)
+
+    def _do_incident(self, nid: str, node: IncidentNode) -> Action:
+        """The caller's incident (vars ``incident_id``, ``incident_prompt``, ``incident_prompt_s``
+        from the session plan): announce it, attach the call on ``digit``."""
+        iid, prompt = self.vars.get("incident_id", ""), self.vars.get("incident_prompt", "")
+        try:
+            fits = float(self.vars.get("incident_prompt_s", "inf")) <= node.max_prompt_s
+        except ValueError:
+            fits = False
+        if not (iid and prompt and fits):  # nothing to announce: as if the node were not there
+            self.steps -= 1
+            return self._goto(node.next_none or node.next)
+
+        def attached(result: Any) -> Action:
+            ok = result == "ok"
+            self.path.append((nid, "attached" if ok else "attach_failed"))
+            if ok:
+                self.vars["incident_attached"] = iid
+            return self._goto(node.next_attached if ok else node.next)
+
+        def answer(result: Any) -> Action:
+            digit = digit_input(result, 1)
+            if digit and digit == node.digit:
+                return self._wait(AttachIncident(iid), attached)
+            self.path.append((nid, clip(result)))
+            self._typeahead = digit or ""
+            return self._goto(node.next if digit else node.on_timeout or node.next)
+
+        return self._wait(GetDigits(prompt, max(1, int(node.timeout_s * 1000)), 1), answer)
 
     def _do_menu(self, nid: str, node: MenuNode) -> Action:
         timeout_ms = int(node.timeout_s * 1000)

@@ -11,7 +11,7 @@ A flow file is YAML::
       greeting: {type: play, prompt: greeting, next: main_menu}
       ...
 
-Node types: play, menu, collect, set, hours, lookup_ticket, say_var (input-free
+Node types: play, menu, collect, set, hours, lookup_ticket, say_var, incident (input-free
 nodes and input nodes) and the terminal nodes transfer, hangup, queue.
 
 String fields ``queue``, ``skill`` and ``number`` may use ``${var}`` or
@@ -228,16 +228,40 @@ class SayVarNode(_Node):
     type: Literal["say_var"]
     var: str
     prompts: dict[str, str]
-    default_prompt: str
+    default_prompt: str | None = None  # None: other values play nothing (a notice said only when needed)
     next: str
+
+    @property
+    def interruptible(self) -> bool:
+        """Always: a digit pressed during it is type-ahead for the next choice (runner.py)."""
+        return True
 
     def targets(self) -> list[tuple[str, str]]:
         return [("next", self.next)]
 
     def prompt_refs(self) -> list[tuple[str, str]]:
-        return [(f"prompts.{k}", p) for k, p in self.prompts.items()] + [
-            ("default_prompt", self.default_prompt)
-        ]
+        default = [("default_prompt", self.default_prompt)] if self.default_prompt is not None else []
+        return [(f"prompts.{k}", p) for k, p in self.prompts.items()] + default
+
+
+class IncidentNode(_Node):
+    """Offer the caller the open mass incident (热点诉求) of their district: its announcement
+    ("如果您反映西区停水问题请按1") was rendered when the incident opened; ``digit`` attaches the
+    call to the incident's master ticket without an agent. Another digit pressed during it is
+    kept for the next menu. An announcement longer than ``max_prompt_s`` is not played (the
+    flow's no-input limit counts ``max_prompt_s`` + ``timeout_s``)."""
+
+    type: Literal["incident"]
+    digit: str = Field(default="1", pattern="^[0-9*#]$")
+    timeout_s: float = Field(default=1.0, ge=0, le=10)
+    max_prompt_s: float = Field(default=6.0, gt=0, le=15)
+    next: str  # another digit pressed
+    next_attached: str  # the call was attached (e.g. a thank-you and hang-up)
+    on_timeout: str | None = None  # nothing pressed (default: next)
+    next_none: str | None = None  # nothing to announce to this caller (default: next)
+
+    def targets(self) -> list[tuple[str, str]]:
+        return _pairs(self, ("next", "next_attached", "on_timeout", "next_none"))
 
 
 class TransferNode(_Node):
@@ -297,6 +321,7 @@ Node = Annotated[
     | HoursNode
     | LookupTicketNode
     | SayVarNode
+    | IncidentNode
     | TransferNode
     | HangupNode
     | QueueNode,
@@ -310,6 +335,7 @@ NODE_TYPES = (
     "hours",
     "lookup_ticket",
     "say_var",
+    "incident",
     "transfer",
     "hangup",
     "queue",

@@ -30,7 +30,7 @@ from .lines import (
     normalize_dnis,
 )
 from .repository import IvrRepository
-from .schema import Flow
+from .schema import Flow, IncidentNode
 from .validator import load_flows
 
 log = get_logger("ivr")
@@ -38,6 +38,7 @@ log = get_logger("ivr")
 REQUIRED_FLOWS = (MAIN_FLOW, MERGED_LINE_FLOW, BUSINESS_LINE_FLOW)
 REPEAT_WINDOW = timedelta(hours=24)
 DISPATCH_SCRIPT = "ivr"  # agi://host:port/ivr picks the flow from the dialled number
+RECORDING_VAR = "recording"  # "on" when the line's calls are transcribed (flows' greetings say so)
 _ANONYMOUS = {"", "unknown", "anonymous", "restricted", "private", "withheld"}
 
 
@@ -118,6 +119,14 @@ class TicketStatus(Protocol):
     async def ivr_status(self, number: str) -> str: ...
 
 
+class IncidentOffers(Protocol):
+    """What the IVR needs of the dispatch feature's mass incidents (热点诉求)."""
+
+    async def announced_for(self, phone: str) -> dict[str, Any] | None: ...
+
+    async def attach_call(self, incident_id: int, call_id: str, phone: str) -> bool: ...
+
+
 def caller_number(raw: str | None) -> str:
     value = (raw or "").strip()
     return "" if value.lower() in _ANONYMOUS else value[:64]
@@ -127,8 +136,12 @@ class IvrService:
     """The FastAGI session handler, plus what the HTTP API needs."""
 
     def __init__(self, registry: FlowRegistry, repo: IvrRepository, records: RecentCalls,
-                 tickets: Provided[TicketStatus], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 tickets: Provided[TicketStatus], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 incidents: Provided[IncidentOffers] | None = None,
+                 recorded: Callable[[str], bool] = lambda _line: False):
         self.registry = registry
+        self.incidents = incidents
+        self.recorded = recorded  # is this line's call transcribed? then the greeting says so
         self.repo = repo
         self.records = records
         self.tickets = tickets
@@ -147,6 +160,8 @@ class IvrService:
         caller = caller_number(env.get("agi_callerid"))
         dnis = env.get("agi_arg_1") or env.get("agi_extension") or env.get("agi_dnid") or ""
         flow_name, vars_ = fs.lines.choose_flow(dnis)
+        if self.recorded(vars_.get("line", "")):
+            vars_ = {**vars_, RECORDING_VAR: "on"}  # a flow's say_var greeting adds the recording notice
         script = (env.get("agi_network_script") or "").strip("/")
         if script and script != DISPATCH_SCRIPT:
             if script in fs.flows:
@@ -159,11 +174,36 @@ class IvrService:
             since = now - REPEAT_WINDOW
             recent = await self._safe(self.records.recent_calls(caller, since), 0, call_id)
             recent += await self._safe(self.repo.recent_paths(caller, since), 0, call_id)
+        flow = fs.flows[flow_name]
+        if caller and not blocked and any(isinstance(n, IncidentNode) for n in flow.nodes.values()):
+            vars_ = {**vars_, **await self._safe(self._incident_vars(caller), {}, call_id)}
         ctx = CallContext(caller=caller, dnis=normalize_dnis(dnis), now=now, vars=vars_,
                           recent_calls_24h=int(recent or 0))
         log.info("ivr_call", call_id=call_id, flow=flow_name, caller=caller, dnis=dnis,
                  repeat=bool(recent), blocked=blocked)
-        return SessionPlan(call_id, caller, ctx.dnis, flow_name, fs.flows[flow_name], ctx, blocked)
+        return SessionPlan(call_id, caller, ctx.dnis, flow_name, flow, ctx, blocked)
+
+    async def _incident_vars(self, caller: str) -> dict[str, str]:
+        """The open incident to announce to this caller, as call variables for the incident node."""
+        offers = self.incidents.maybe() if self.incidents is not None else None
+        found = await asyncio.wait_for(offers.announced_for(caller), 2.0) if offers is not None else None
+        if not found:
+            return {}
+        return {"incident_id": str(found["id"]), "incident_prompt": found["prompt"],
+                "incident_prompt_s": f"{found['prompt_s'] or 0:.2f}"}
+
+    async def attach_incident(self, plan: SessionPlan, incident_id: str) -> bool:
+        """The caller pressed the incident's key: their call joins the master ticket."""
+        offers = self.incidents.maybe() if self.incidents is not None else None
+        if offers is None or not plan.caller:
+            return False
+        try:
+            ok = await asyncio.wait_for(offers.attach_call(int(incident_id), plan.call_id, plan.caller), 3.0)
+        except Exception as exc:
+            log.warning("ivr_incident_attach_failed", call_id=plan.call_id, error=str(exc)[:200])
+            return False
+        log.info("ivr_incident_attached", call_id=plan.call_id, incident=incident_id, caller=plan.caller, ok=ok)
+        return bool(ok)
 
     async def lookup_ticket(self, number: str) -> str:
         """Ticket status for the caller ("" = not found) from the tickets service, if present."""

@@ -30,6 +30,12 @@ class SurveySettings(BaseSettings):
     missed_max_attempts: int = Field(2, ge=1, le=10)
     missed_retry_minutes: int = Field(10, ge=0)
     missed_lookback_hours: float = Field(24, gt=0)
+    # agent-driven callbacks: the ACD reserves an agent (below inbound), then dials the citizen
+    agent_callbacks: bool = True  # missed-call callbacks through an agent (off: a message only)
+    agent_queue: str = "general"
+    agent_priority: int = Field(-1, le=-1)  # below every inbound call (0..9)
+    agent_wait_s: float = Field(900.0, gt=0)  # no agent took it by then: the attempt ends (no_agent)
+    result_wait_s: float = Field(600.0, gt=0)  # a ticket callback's result not entered by then: no valid answer
     # the dialler
     max_concurrent: int = Field(4, ge=0, le=200)
     inbound_wait_s: float = Field(30.0, ge=0)  # a caller waiting this long pauses new outbound calls

@@ -22,7 +22,8 @@ from typing import Any
 from callcenter.infra.ari import TRUNK_FORMATS, AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
-from callcenter.surveys.model import Calendar, MissedCallPolicy, Outcome, SurveyPolicy
+from callcenter.surveys.agentcalls import AgentDialling
+from callcenter.surveys.model import Calendar, MissedCallPolicy, Outcome, Reason, SurveyPolicy
 from callcenter.surveys.results import ResultSink
 from callcenter.surveys.scheduler import Scheduler
 from callcenter.surveys.script import digits_prompts
@@ -65,6 +66,7 @@ class Dialler:
         self.inflight: dict[str, Claimed] = {}
         self.paused_by_inbound = False
         self.dialled = 0  # originates sent (for tests and /health-like reads)
+        self.agents: AgentDialling | None = None  # agent-driven callbacks through the ACD (plugin sets it)
         calls.on_end = self.ended
 
     # ------------------------------------------------------------------ the round
@@ -74,6 +76,8 @@ class Dialler:
         await self.scheduler.run(now)
         await self.recover(now)
         await self.store.renew(list(self.inflight), lease_until(now, self.lease_s))
+        if self.agents is not None:
+            await self.agents.tick(now, self.inflight)
         await self.start_due(now)
 
     async def start_due(self, now: datetime) -> int:
@@ -95,12 +99,15 @@ class Dialler:
         return started
 
     def open_kinds(self, now: datetime) -> list[str]:
-        kinds = ["ticket"] if self.survey.hours.contains(now, self.calendar) else []
+        kinds = ["ticket", "incident"] if self.survey.hours.contains(now, self.calendar) else []
         if self.missed is not None and self.missed.hours.contains(now, self.calendar):
             kinds.append("missed")
         return kinds
 
     async def dial(self, c: Claimed) -> None:
+        if c.by_agent and self.agents is not None:
+            await self.dial_agent(c, self.agents)
+            return
         self.inflight[c.channel_id] = c
         self.calls.expect(c.channel_id, self.intro(c), {"job_id": c.job_id, "kind": c.kind})
         try:
@@ -122,8 +129,18 @@ class Dialler:
         await self.store.dialled(c.channel_id, self.clock())
         log.info("survey_dialled", job_id=c.job_id, kind=c.kind, attempt=c.attempt, phone=c.phone)
 
+    async def dial_agent(self, c: Claimed, agents: AgentDialling) -> None:
+        """An agent talks: the ACD reserves one, then dials the citizen (`agentcalls`)."""
+        self.inflight[c.channel_id] = c
+        if not await agents.dial(c):
+            await self.ended(c.channel_id, Outcome.FAILED, {})
+            return
+        self.dialled += 1
+        await self.store.dialled(c.channel_id, self.clock())
+        log.info("survey_agent_callback_requested", job_id=c.job_id, kind=c.kind, attempt=c.attempt)
+
     def intro(self, c: Claimed) -> tuple[str, ...]:
-        if c.kind != "ticket" or not c.ticket_number:
+        if c.kind not in ("ticket", "incident") or not c.ticket_number:  # incident: about its master
             return ("missed_intro",)
         dept = f"dept_{c.department}" if c.department else "dept_generic"
         if self.prompts is not None and dept not in self.prompts:  # a unit added to the catalogue later
@@ -136,9 +153,13 @@ class Dialler:
         if c is None:
             return
         now = self.clock()
+        if outcome is Outcome.CANCELLED:  # an agent callback withdrawn: the caller called in again
+            if await self.store.cancel_attempt(c, outcome, Reason.SERVED.value, now):
+                log.info("survey_attempt_cancelled", job_id=c.job_id, attempt=c.attempt)
+            return
         if c.kind == "missed" and outcome is Outcome.COMPLETED:
             answers = {}  # a missed-call callback: reaching the caller is the result
-        policy = self.survey if c.kind == "ticket" else (self.missed or self.survey)
+        policy = self.survey if c.kind in ("ticket", "incident") else (self.missed or self.survey)
         step = policy.after_attempt(outcome, c.attempt, c.deadline or now, now, self.calendar, c.max_attempts)
         if await self.store.finish(c, outcome, step, now, answers):
             log.info("survey_attempt_ended", job_id=c.job_id, attempt=c.attempt, outcome=outcome.value,

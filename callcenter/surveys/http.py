@@ -5,6 +5,11 @@ GET  /api/surveys/figures?since=&until=&by=department|district|team|agent|day
      Asia/Shanghai), in total and per group
 GET  /api/surveys/jobs/{id}          one callback with its attempts
 POST /api/surveys/optouts            {"phone": "...", "reason": "..."}: never call this number back
+POST /api/surveys/person-callbacks   {"ticket": "...", "reason": "..."}: a person makes this ticket's 回访
+GET  /api/agents/{agent_id}/callbacks   the agent's ticket callbacks (today) with the ticket's facts
+POST /api/agents/{agent_id}/callbacks/{callback_id}/result
+     {"resolved": true|false, "satisfaction": 1..5, "comment": "..."}: the result of a ticket
+     callback the agent talked in (only theirs), stored like an automated survey's
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from callcenter.accounts.identity import USER
+from callcenter.infra.masking import mask_phone
 from callcenter.infra.web import HttpError, Provided, read_json, reply
 from callcenter.surveys.figures import GROUPS, figures, grouped
 from callcenter.surveys.model import SHANGHAI
@@ -85,8 +92,64 @@ async def post_optout(request: web.Request) -> web.Response:
     return reply({"phone": body.phone, "opted_out": True}, status=201)
 
 
+class PersonCallback(BaseModel):
+    ticket: str = Field(min_length=1, max_length=64)
+    reason: str = Field("", max_length=200)
+
+
+async def post_person_callback(request: web.Request) -> web.Response:
+    s: Surveys = request.app[KEY].get()
+    body = await read_json(request, PersonCallback)
+    if not await s.store.flag_for_person(body.ticket, body.reason, request[USER].actor):
+        raise HttpError(404, "not_found", "no such ticket", {"ticket": "unknown"})
+    return reply({"ticket": body.ticket, "by_person": True}, status=201)
+
+
+async def get_agent_callbacks(request: web.Request) -> web.Response:
+    s: Surveys = request.app[KEY].get()
+    since = datetime.combine(datetime.now(SHANGHAI).date(), time(0), tzinfo=SHANGHAI)
+    rows = await s.store.agent_callbacks(request.match_info["agent_id"], since)
+    out = []
+    for r in rows:
+        doc = {k: v for k, v in dict(r).items() if k != "caller_phone"}
+        doc["caller_masked"] = mask_phone(r["caller_phone"])
+        doc["callback_id"] = doc.pop("channel_id")
+        doc["result_open"] = r["answers"] is None and r["state"] == "dialling"
+        out.append(doc)
+    return reply({"callbacks": out, "scale": [lv.label for lv in s.config.scale_().levels]})
+
+
+class DeskResult(BaseModel):
+    resolved: bool
+    satisfaction: int = Field(ge=1, le=9)
+    comment: str = Field("", max_length=1000)
+
+
+async def post_desk_result(request: web.Request) -> web.Response:
+    s: Surveys = request.app[KEY].get()
+    body = await read_json(request, DeskResult)
+    level = s.config.scale_().by_digit(str(body.satisfaction))
+    if level is None:
+        n = len(s.config.scale_().levels)
+        raise HttpError(422, "invalid", f"satisfaction must be 1..{n}", {"satisfaction": f"1..{n}"})
+    agent_id, channel = request.match_info["agent_id"], request.match_info["callback_id"]
+    answers = {"resolved": body.resolved, "rating": level.label, "digit": level.digit,
+               "comment": body.comment.strip() or None, "by_agent": agent_id}
+    why = await s.store.desk_result(channel, agent_id, answers)
+    if why == "not_found":
+        raise HttpError(404, "not_found", "no callback of this agent with this id")
+    if why is not None:
+        raise HttpError(409, why, "this callback takes no result now")
+    if s.dialler.agents is not None:
+        await s.dialler.agents.result_entered(channel)
+    return reply({"callback_id": channel, "resolved": body.resolved, "rating": level.label}, status=201)
+
+
 def routes(app: web.Application, service: Provided[Surveys]) -> None:
     app[KEY] = service
     app.router.add_get("/api/surveys/figures", get_figures)
     app.router.add_get("/api/surveys/jobs/{id}", get_job)
     app.router.add_post("/api/surveys/optouts", post_optout)
+    app.router.add_post("/api/surveys/person-callbacks", post_person_callback)
+    app.router.add_get("/api/agents/{agent_id}/callbacks", get_agent_callbacks)
+    app.router.add_post("/api/agents/{agent_id}/callbacks/{callback_id}/result", post_desk_result)

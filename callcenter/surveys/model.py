@@ -53,6 +53,8 @@ class Outcome(StrEnum):
     FAILED = "failed"  # the network refused / the originate failed
     HUNG_UP = "hung_up"  # answered, hung up before the survey finished
     INTERRUPTED = "interrupted"  # the controller died mid-attempt (found by recovery)
+    NO_AGENT = "no_agent"  # agent-driven: no agent took it in time (inbound kept them busy)
+    CANCELLED = "cancelled"  # agent-driven: withdrawn before dialling (the caller called in)
 
 
 REACHED = frozenset({Outcome.COMPLETED})

@@ -10,8 +10,8 @@ lease holder gets the ARI events of the calls it would originate).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from callcenter.infra.logging import get_logger
 from callcenter.infra.prompts import prompt_texts
 from callcenter.infra.web import Provided
 from callcenter.surveys import http
+from callcenter.surveys.agentcalls import AgentCallbacks, AgentDialling
 from callcenter.surveys.config import SurveySettings, load_survey_settings
 from callcenter.surveys.dialler import Dialler, inbound_waiting
 from callcenter.surveys.results import ResultSink
@@ -44,11 +45,16 @@ class Surveys:
     store: SurveyStore
     calls: SurveyCalls
     dialler: Dialler
+    unsubscribe: Callable[[], None] = field(default=lambda: None)  # stops hearing the ACD's reports
+
+
+Acd = Callable[[], AgentCallbacks | None]
 
 
 def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = None, *,
-          worker: str | None = None, clock=None) -> Surveys:
-    """The parts, wired, without starting anything (tests build a second dialler this way)."""
+          worker: str | None = None, clock=None, acd: Acd | None = None) -> Surveys:
+    """The parts, wired, without starting anything (tests build a second dialler this way).
+    With `acd` (the ACD service, when it runs), agent-driven callbacks go through it."""
     store = SurveyStore(ctx.pool)
     scale, calendar = config.scale_(), default_calendar()
     clock = clock or (lambda: datetime.now(UTC))
@@ -57,7 +63,8 @@ def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = 
     results = ResultSink(ctx.pool, scale, tickets)
     missed = config.missed_policy() if config.missed_enabled else None
     scheduler = Scheduler(store, config.survey_policy(), missed, calendar, results,
-                          lookback_hours=config.missed_lookback_hours)
+                          lookback_hours=config.missed_lookback_hours,
+                          missed_by_agent=config.agent_callbacks and acd is not None)
 
     async def inbound_busy(now: datetime) -> bool:
         return await inbound_waiting(ctx.live, now, config.inbound_wait_s) > 0
@@ -67,16 +74,25 @@ def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = 
                       max_concurrent=config.max_concurrent, ring_timeout_s=config.ring_timeout_s,
                       lease_s=config.lease_s, caller_id=config.caller_id, inbound_busy=inbound_busy,
                       clock=clock, worker=worker, prompts=set(prompt_texts()))
-    return Surveys(config, store, calls, dialler)
+    s = Surveys(config, store, calls, dialler)
+    service = acd() if acd is not None else None
+    if acd is not None:
+        dialler.agents = AgentDialling(store, acd, dialler.ended, dialler.inflight.get, queue=config.agent_queue,
+                                       priority=config.agent_priority, wait_s=config.agent_wait_s,
+                                       result_wait_s=config.result_wait_s, clock=clock)
+        if service is not None:
+            s.unsubscribe = service.on_callback_report(dialler.agents.report)
+    return s
 
 
 class SurveysPlugin:
     name = "surveys"
 
     def __init__(self, *, tickets: Provided[TicketService] | None = None,
-                 config: SurveySettings | None = None) -> None:
+                 config: SurveySettings | None = None, acd: Provided[AgentCallbacks] | None = None) -> None:
         self.tickets = tickets
         self.config = config
+        self.acd = acd  # the ACD, for agent-driven callbacks (start this plugin after it)
         self.service: Provided[Surveys] = Provided("survey service")
 
     def routes(self, app: web.Application) -> None:
@@ -85,7 +101,7 @@ class SurveysPlugin:
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         config = self.config or load_survey_settings()
         tickets = self.tickets.maybe() if self.tickets is not None else None
-        s = build(ctx, config, tickets)
+        s = build(ctx, config, tickets, acd=self.acd.maybe if self.acd is not None else None)
         ctx.router.register("survey", s.calls)
         ctx.router.register("rating", s.calls)
         self.service.set(s)
@@ -96,6 +112,7 @@ class SurveysPlugin:
             yield
         finally:
             self.service.set(None)
+            s.unsubscribe()
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -42,7 +42,9 @@ class Tickets(Protocol):
 def comment(answers: dict[str, Any]) -> str | None:
     """The note the department sees with a 重办: where the citizen's recorded comment is (its
     transcript once a transcriber is wired to recordings)."""
-    name = answers.get("comment_recording")
+    name, text = answers.get("comment_recording"), answers.get("comment")
+    if text:  # typed by the agent of an agent-driven callback
+        return f"人工回访意见: {text}"
     return f"回访留言录音: {name}" if name else None
 
 

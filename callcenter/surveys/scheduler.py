@@ -4,6 +4,8 @@ only finds nothing new.
 
 - Ticket surveys: every ticket in status 办结 without a job for its current round (its
   `reopen_count`: a ticket re-handled after a bad review is surveyed again).
+- Mass incidents (热点诉求): every citizen linked to an incident closed with its master ticket
+  gets a callback about the master (kind ``incident``), one per phone.
 - Missed calls: calls of the last `missed_lookback_hours` with an abandon disposition and no
   job yet; a caller who called in again since gets a cancelled job ("already served"), a second
   abandon of a number that already has an open callback a cancelled duplicate.
@@ -34,13 +36,15 @@ DUPLICATE = "重复漏话"
 
 class Scheduler:
     def __init__(self, store: SurveyStore, survey: SurveyPolicy, missed: MissedCallPolicy | None,
-                 calendar: Calendar, results: ResultSink | None = None, *, lookback_hours: float = 24) -> None:
+                 calendar: Calendar, results: ResultSink | None = None, *, lookback_hours: float = 24,
+                 missed_by_agent: bool = False) -> None:
         self.store, self.survey, self.missed, self.calendar = store, survey, missed, calendar
         self.results = results
+        self.missed_by_agent = missed_by_agent  # 漏话回拨 through an agent (the ACD), not a message
         self.lookback = timedelta(hours=lookback_hours)
 
     async def run(self, now: datetime) -> dict[str, int]:
-        counts = {"tickets": await self.tickets(now)}
+        counts = {"tickets": await self.tickets(now), "incidents": await self.incidents(now)}
         counts["stale"] = await self.store.cancel_stale_tickets(now)
         if self.missed is not None:
             counts["missed"] = await self.missed_calls(now)
@@ -61,12 +65,26 @@ class Scheduler:
                 break
         return added
 
+    async def incidents(self, now: datetime) -> int:
+        """Every citizen linked to a mass incident closed with its master ticket: the callback
+        about the master (one job per phone; the unique index keeps a re-run from adding more)."""
+        added = 0
+        while rows := await self.store.incident_candidates(now, now - self.lookback):
+            new = await self.store.add_jobs([self._ticket_job(r) | {"kind": "incident"} for r in rows], now)
+            added += len(new)
+            if not new:
+                break
+        if added:
+            log.info("incident_callbacks_scheduled", jobs=added)
+        return added
+
     def _ticket_job(self, r: Any) -> dict[str, Any]:
         t = ResolvedTicket(r["number"], r["caller_phone"] or "", r["resolved_at"], r["lead_department"],
-                           r["district"])
+                           r["district"], needs_person=r["by_person"])
         plan = self.survey.plan(t, opted_out=r["opted_out"], blacklisted=r["blacklisted"], calendar=self.calendar)
         job = {"kind": "ticket", "ticket_number": t.number, "round": r["reopen_count"], "phone": t.phone,
-               "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts}
+               "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts,
+               "by_agent": t.needs_person}
         if isinstance(plan, NoCallback):
             return job | {"state": "closed", "reason": plan.reason.value}
         return job | {"state": "pending", "due_at": plan.due, "deadline": plan.deadline,
@@ -83,7 +101,7 @@ class Scheduler:
             if not policy.eligible(call, blacklisted=r["blacklisted"], opted_out=r["opted_out"]):
                 continue
             job = {"kind": "missed", "call_id": call.call_id, "round": 0, "phone": call.caller,
-                   "max_attempts": policy.max_attempts}
+                   "max_attempts": policy.max_attempts, "by_agent": self.missed_by_agent}
             if policy.cancelled_by(call, r["later_call"]):
                 jobs.append(job | {"state": "cancelled", "reason": Reason.SERVED.value})
             elif call.caller in open_phones:

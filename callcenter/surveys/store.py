@@ -31,7 +31,8 @@ SELECT t.number, t.caller_phone, t.lead_department, t.district, t.reopen_count,
        coalesce((SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_status = 'resolved'),
                 t.updated_at) AS resolved_at,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = t.caller_phone) AS opted_out,
-       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = t.caller_phone AND b.expires_at > $1) AS blacklisted
+       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = t.caller_phone AND b.expires_at > $1) AS blacklisted,
+       EXISTS (SELECT 1 FROM survey_person_tickets p WHERE p.ticket_number = t.number) AS by_person
 FROM tickets t
 WHERE t.status = 'resolved'
   AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'ticket' AND j.ticket_number = t.number
@@ -44,11 +45,29 @@ SELECT c.call_id, c.caller, c.entered_at, c.ended_at, c.disposition,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.caller) AS opted_out,
        EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.caller AND b.expires_at > $1) AS blacklisted,
        (SELECT max(c2.entered_at) FROM calls c2 WHERE c2.caller = c.caller AND c2.entered_at > c.entered_at
-        AND c2.entered_at <= $1) AS later_call
+        AND c2.entered_at <= $1 AND c2.line IS DISTINCT FROM 'outbound') AS later_call
 FROM calls c
 WHERE c.entered_at >= $2 AND c.disposition = ANY($3::text[]) AND c.ended_at <= $1
   AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'missed' AND j.call_id = c.call_id)
 ORDER BY c.entered_at LIMIT $4
+"""
+
+# every citizen linked to a closed mass incident (热点诉求): a callback about its master ticket,
+# one per phone (the master's own caller gets the ticket's survey; tickets merged into it are closed)
+INCIDENT_CANDIDATES = """
+SELECT DISTINCT ON (m.number, c.phone) m.number, c.phone AS caller_phone, m.lead_department, m.district,
+       m.reopen_count, i.closed_at AS resolved_at,
+       EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.phone) AS opted_out,
+       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.phone AND b.expires_at > $1) AS blacklisted
+FROM dispatch_incidents i
+JOIN tickets m ON m.number = i.master_ref
+JOIN LATERAL (SELECT coalesce(l.phone, t.caller_phone) AS phone FROM dispatch_incident_links l
+              LEFT JOIN tickets t ON t.number = l.ref WHERE l.incident_id = i.id) c ON true
+WHERE i.status = 'closed' AND i.closed_at >= $2 AND i.closed_at <= $1
+  AND coalesce(c.phone, '') <> '' AND c.phone <> coalesce(m.caller_phone, '')
+  AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'incident' AND j.ticket_number = m.number
+                  AND j.round = m.reopen_count AND j.phone = c.phone)
+ORDER BY m.number, c.phone LIMIT $3
 """
 
 CLAIM = """
@@ -71,14 +90,23 @@ UPDATE survey_jobs j SET state = 'cancelled', reason = $2, updated_at = $1, fini
 FROM calls m
 WHERE j.kind = 'missed' AND j.state = 'pending' AND m.call_id = j.call_id
   AND EXISTS (SELECT 1 FROM calls c WHERE c.caller = m.caller AND c.entered_at > m.entered_at
-              AND c.entered_at <= $1)
+              AND c.entered_at <= $1 AND c.line IS DISTINCT FROM 'outbound')
 RETURNING j.id, j.call_id
+"""
+
+# of these attempts (missed-call callbacks waiting in the ACD), those whose caller called in since
+SERVED_SINCE = """
+SELECT a.channel_id FROM survey_attempts a JOIN survey_jobs j ON j.id = a.job_id JOIN calls m ON m.call_id = j.call_id
+WHERE a.channel_id = ANY($1::text[]) AND j.kind = 'missed'
+  AND EXISTS (SELECT 1 FROM calls c WHERE c.caller = m.caller AND c.entered_at > m.entered_at
+              AND c.line IS DISTINCT FROM 'outbound')
 """
 
 
 JOB_COLUMNS = (("kind", "text"), ("ticket_number", "text"), ("round", "int"), ("call_id", "text"),
                ("phone", "text"), ("department", "text"), ("district", "text"), ("state", "text"),
-               ("max_attempts", "int"), ("due_at", "timestamptz"), ("deadline", "timestamptz"), ("reason", "text"))
+               ("max_attempts", "int"), ("due_at", "timestamptz"), ("deadline", "timestamptz"), ("reason", "text"),
+               ("by_agent", "bool"))
 
 
 @dataclass(frozen=True)
@@ -93,11 +121,13 @@ class Claimed:
     department: str | None
     deadline: datetime | None
     dialled: bool = False  # recovery: the attempt had already been originated
+    by_agent: bool = False  # the ACD reserves an agent, then dials the citizen
 
     @classmethod
     def of(cls, row: Any, dialled: bool = False) -> Claimed:
         return cls(row["id"], row["kind"], row["channel_id"], row["attempts"], row["max_attempts"],
-                   row["phone"], row["ticket_number"], row["department"], row["deadline"], dialled)
+                   row["phone"], row["ticket_number"], row["department"], row["deadline"], dialled,
+                   bool(row["by_agent"]))
 
 
 class SurveyStore:
@@ -109,6 +139,9 @@ class SurveyStore:
     async def ticket_candidates(self, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
         return await self.pool.fetch(TICKET_CANDIDATES, now, limit)
 
+    async def incident_candidates(self, now: datetime, since: datetime, limit: int = 500) -> list[asyncpg.Record]:
+        return await self.pool.fetch(INCIDENT_CANDIDATES, now, since, limit)
+
     async def missed_candidates(self, now: datetime, since: datetime, dispositions: list[str],
                                 limit: int = 500) -> list[asyncpg.Record]:
         return await self.pool.fetch(MISSED_CANDIDATES, now, since, dispositions, limit)
@@ -118,9 +151,11 @@ class SurveyStore:
         duplicates (the same ticket round, the same missed call) are ignored. Returns those added."""
         if not rows:
             return []
+        rows = [{"by_agent": False} | r for r in rows]
         cols = [[r.get(c) for r in rows] for c, _ in JOB_COLUMNS]
+        at = f"${len(JOB_COLUMNS) + 1}::timestamptz"
         sql = (f"INSERT INTO survey_jobs ({', '.join(c for c, _ in JOB_COLUMNS)}, created_at, updated_at,"
-               " finished_at) SELECT *, $13::timestamptz, $13::timestamptz, CASE WHEN u.state = 'pending' THEN NULL ELSE $13::timestamptz END FROM unnest("
+               f" finished_at) SELECT *, {at}, {at}, CASE WHEN u.state = 'pending' THEN NULL ELSE {at} END FROM unnest("
                + ", ".join(f"${i + 1}::{t}[]" for i, (_, t) in enumerate(JOB_COLUMNS))
                + f") AS u({', '.join(c for c, _ in JOB_COLUMNS)}) ON CONFLICT DO NOTHING"
                " RETURNING id, kind, ticket_number, state, reason")
@@ -203,6 +238,71 @@ class SurveyStore:
                 "outcome": outcome.value, **extra}, now)
         return True
 
+    async def cancel_attempt(self, claimed: Claimed, outcome: Outcome, reason: str, now: datetime) -> bool:
+        """The attempt was withdrawn before the citizen was dialled (they called in meanwhile):
+        the job ends cancelled with the reason, as a pending one would."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            ended = await conn.fetchval(
+                "UPDATE survey_attempts SET outcome = $2, ended_at = $3 WHERE channel_id = $1 AND outcome IS NULL"
+                " RETURNING job_id", claimed.channel_id, outcome.value, now)
+            if ended is None:
+                return False
+            await conn.execute("UPDATE survey_jobs SET state = 'cancelled', reason = $2, updated_at = $3,"
+                               " finished_at = $3 WHERE id = $1", claimed.job_id, reason, now)
+            await self._event(conn, claimed.job_id, "cancelled", {
+                "kind": claimed.kind, "attempt": claimed.attempt, "outcome": outcome.value, "reason": reason}, now)
+        return True
+
+    async def served_since(self, channel_ids: list[str]) -> set[str]:
+        if not channel_ids:
+            return set()
+        return {r["channel_id"] for r in await self.pool.fetch(SERVED_SINCE, channel_ids)}
+
+    async def agent_talked(self, channel_id: str, agent_id: str | None, now: datetime) -> None:
+        await self.pool.execute("UPDATE survey_attempts SET answered_at = coalesce(answered_at, $2),"
+                                " agent_id = coalesce($3, agent_id) WHERE channel_id = $1", channel_id, now, agent_id)
+
+    async def desk_result(self, channel_id: str, agent_id: str, answers: dict[str, Any]) -> str | None:
+        """The result of an agent-driven ticket callback, entered by the agent who talked: kept on
+        the attempt until the dialler ends it. None when it was done; else why not."""
+        row = await self.pool.fetchrow(
+            "SELECT a.agent_id, a.outcome, a.answers, j.kind, j.by_agent, j.state FROM survey_attempts a"
+            " JOIN survey_jobs j ON j.id = a.job_id WHERE a.channel_id = $1", channel_id)
+        if row is None or row["agent_id"] != agent_id:
+            return "not_found"
+        if row["kind"] != "ticket" or not row["by_agent"]:
+            return "not_a_ticket_callback"
+        if row["outcome"] is not None and row["answers"]:
+            return "already_entered"
+        if row["outcome"] is not None and row["state"] != "dialling":
+            return "already_ended"
+        await self.pool.execute("UPDATE survey_attempts SET answers = $2 WHERE channel_id = $1", channel_id, answers)
+        return None
+
+    async def desk_answers(self, channel_ids: list[str]) -> dict[str, dict[str, Any]]:
+        rows = await self.pool.fetch("SELECT channel_id, answers FROM survey_attempts WHERE channel_id = ANY($1::text[])"
+                                     " AND answers IS NOT NULL", channel_ids) if channel_ids else []
+        return {r["channel_id"]: r["answers"] for r in rows}
+
+    async def agent_callbacks(self, agent_id: str, since: datetime) -> list[asyncpg.Record]:
+        """The ticket callbacks `agent_id` talked in since `since`, with the ticket's facts."""
+        return await self.pool.fetch(
+            "SELECT a.channel_id, a.n AS attempt, a.answered_at, a.ended_at, a.outcome, a.answers, j.id AS job_id,"
+            " j.state, j.ticket_number, j.department, j.district, t.kind, t.category, t.description, t.address,"
+            " t.status AS ticket_status, t.caller_phone, p.reason AS person_reason"
+            " FROM survey_attempts a JOIN survey_jobs j ON j.id = a.job_id"
+            " LEFT JOIN tickets t ON t.number = j.ticket_number"
+            " LEFT JOIN survey_person_tickets p ON p.ticket_number = j.ticket_number"
+            " WHERE a.agent_id = $1 AND j.kind = 'ticket' AND a.claimed_at >= $2 ORDER BY a.claimed_at DESC LIMIT 20",
+            agent_id, since)
+
+    async def flag_for_person(self, number: str, reason: str, by: str) -> bool:
+        row = await self.pool.fetchrow(
+            "INSERT INTO survey_person_tickets (ticket_number, reason, created_by) SELECT number, $2, $3"
+            " FROM tickets WHERE number = $1 ON CONFLICT (ticket_number) DO UPDATE SET reason = EXCLUDED.reason"
+            " RETURNING ticket_number", number, reason, by)
+        return row is not None
+
     async def stale_attempts(self, now: datetime) -> list[Claimed]:
         rows = await self.pool.fetch(
             "SELECT j.*, a.channel_id, a.n, a.dialled_at FROM survey_attempts a JOIN survey_jobs j ON j.id = a.job_id"
@@ -247,14 +347,17 @@ class SurveyStore:
             " (coalesce(j.finished_at, j.created_at) AT TIME ZONE 'Asia/Shanghai')::date AS day"
             " FROM survey_jobs j WHERE coalesce(j.finished_at, j.created_at) >= $1"
             " AND coalesce(j.finished_at, j.created_at) < $2", since, until)
-        ratings = await self.pool.fetch(
-            "SELECT rating, agent_id, team, (at AT TIME ZONE 'Asia/Shanghai')::date AS day FROM survey_ratings"
-            " WHERE at >= $1 AND at < $2", since, until)
         out = [Record(r["kind"], r["state"], r["reason"], r["resolved"], r["rating"], r["day"], r["department"],
                       r["district"]) for r in rows]
-        out += [Record("rating", "done", None, None, r["rating"], r["day"], None, None, r["team"], r["agent_id"])
-                for r in ratings]
-        return out
+        return out + await self.ratings(since, until)
+
+    async def ratings(self, since: datetime, until: datetime) -> list[Record]:
+        """The post-call ratings (坐席服务评价) in [since, until), no-answers included (rating None)."""
+        rows = await self.pool.fetch(
+            "SELECT rating, agent_id, team, (at AT TIME ZONE 'Asia/Shanghai')::date AS day FROM survey_ratings"
+            " WHERE at >= $1 AND at < $2", since, until)
+        return [Record("rating", "done", None, None, r["rating"], r["day"], None, None, r["team"], r["agent_id"])
+                for r in rows]
 
 
 def lease_until(now: datetime, seconds: float) -> datetime:

@@ -74,6 +74,7 @@ class TicketIntake:
         if key:
             request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
             digest = hashlib.sha256(request.encode()).hexdigest()
+        body = await self._with_transcript(body)  # after the digest: a retry replays, whatever was said since
         async with self.store.pool.acquire() as conn:
             if not key:
                 created = await self._number_and_write(conn, who, body, at, None, None)
@@ -86,6 +87,21 @@ class TicketIntake:
                 await learned.learn(self.store.dispatch, created.ticket, "human_dispatch", str(who))
             await learned.observe(self.store.dispatch, created.ticket, created.routing)
         return created
+
+    async def _with_transcript(self, body: Body) -> Body:
+        """A ticket filed from calls without a transcript gets the calls' stored one (masked), so
+        that routing reads what the citizen said; never fails the filing."""
+        transcripts = self.store.transcripts
+        if not isinstance(body, TicketCreate) or not body.call_ids or body.transcript or transcripts is None:
+            return body
+        try:
+            text = await transcripts(self.store.pool, body.call_ids)
+        except Exception:  # noqa: BLE001 - the ticket is filed without it
+            log.exception("ticket_transcript_failed", calls=len(body.call_ids))
+            return body
+        limit = next((m.max_length for m in TicketCreate.model_fields["transcript"].metadata
+                      if hasattr(m, "max_length")), 20000)
+        return body.model_copy(update={"transcript": text[:limit]}) if text else body
 
     async def _number_and_write(self, conn: asyncpg.Connection, who: Actor, body: Body, at: datetime,
                                 key: str | None, digest: str | None) -> Created:

@@ -33,6 +33,8 @@ class LearnedDispatch(Protocol):
 
     async def master_resolved(self, master_ref: str) -> list[str]: ...
 
+    async def merged(self, ref: str, master_ref: str) -> list[int]: ...
+
 
 Lookup = Callable[[], LearnedDispatch | None]  # e.g. the dispatch plugin's Provided.maybe
 
@@ -108,3 +110,17 @@ async def resolved(lookup: Lookup | None, t: Ticket) -> list[str]:
     if refs:
         log.info("dispatch_incident_closed", ticket_id=t.number, linked=len(refs))
     return refs
+
+
+async def merged(lookup: Lookup | None, number: str, into: str) -> None:
+    """A ticket merged (并单) into an incident's master ticket is confirmed as one of its requests."""
+    learned = lookup() if lookup else None
+    if learned is None:
+        return
+    try:
+        ids = await learned.merged(number, into)
+    except Exception:
+        log.warning("dispatch_incident_merge_failed", ticket_id=number, exc_info=True)
+        return
+    if ids:
+        log.info("dispatch_incident_merged", ticket_id=number, master=into, incidents=ids)

@@ -146,7 +146,7 @@ TRANSITIONS: dict[Action, dict[TicketStatus, frozenset[TicketStatus]]] = {
     Action.SURVEY: {_S.RESOLVED: frozenset({_S.SURVEYED}) | _REOPENED},
     Action.REOPEN: {_S.SURVEYED: _REOPENED, _S.CLOSED: _REOPENED},
     Action.CLOSE: _to([_S.SURVEYED, _S.RESOLVED], _S.CLOSED),
-    Action.MERGE: _to([_S.ACCEPTED, _S.RETURNED], _S.CLOSED),
+    Action.MERGE: _to([_S.ACCEPTED, _S.RETURNED, _S.DISPATCHED], _S.CLOSED),  # before 签收, too
 }
 
 

@@ -23,6 +23,7 @@ from callcenter.tickets.endpoints import add_routes
 from callcenter.tickets.learned import LearnedDispatch
 from callcenter.tickets.routes import TicketRoutes
 from callcenter.tickets.service import TicketService
+from callcenter.tickets.store import Transcripts
 
 log = get_logger("tickets")
 SWEEP_INTERVAL = 60.0  # seconds between SLA sweeps
@@ -31,9 +32,11 @@ SWEEP_INTERVAL = 60.0  # seconds between SLA sweeps
 class TicketsPlugin:
     name = "tickets"
 
-    def __init__(self, dispatch: Provided[LearnedDispatch] | None = None) -> None:
+    def __init__(self, dispatch: Provided[LearnedDispatch] | None = None,
+                 transcripts: Transcripts | None = None) -> None:
         self.service: Provided[TicketService] = Provided("tickets service")
         self.dispatch = dispatch  # the learned dispatch service (callcenter/dispatch), when wired
+        self.transcripts = transcripts  # a ticket filed from calls gets their stored transcript
 
     def routes(self, app: web.Application) -> None:
         add_routes(app, TicketRoutes(self.service).endpoints())
@@ -51,7 +54,8 @@ class TicketsPlugin:
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = await TicketService.open(ctx.pool, prefix=ctx.settings.ticket_prefix,
-                                       dispatch=self.dispatch.maybe if self.dispatch else None)
+                                       dispatch=self.dispatch.maybe if self.dispatch else None,
+                                       transcripts=self.transcripts)
         self.service.set(svc)
         sweeper = asyncio.create_task(svc.sweeper.run(SWEEP_INTERVAL, refresh=svc.admin.refresh_topics),
                                       name="tickets-sla-sweeper")

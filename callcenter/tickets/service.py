@@ -80,6 +80,8 @@ class TicketService:
             await learned.learn(store.dispatch, s.ticket, teaches, str(who))
         if action is Action.RESOLVE:  # a master ticket's incident (热点诉求) closes with it
             await learned.resolved(store.dispatch, s.ticket)
+        if action is Action.MERGE:  # 并单 into an incident's master ticket: the agent confirmed the link
+            await learned.merged(store.dispatch, number, data["merged_into"])
         return s
 
     async def _check_merge_target(self, conn: asyncpg.Connection, number: str, target: Any) -> None:

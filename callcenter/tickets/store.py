@@ -12,6 +12,7 @@ and topics a request names exist. The use cases (:mod:`.service`, :mod:`.creatio
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,8 @@ from callcenter.tickets.transitions import apply
 
 ROUTER = "system:router"  # actor of automatic dispatches
 SLA = "system:sla"  # actor of the sweeper's escalations and reminders
+#: the stored transcript of some calls ('' if none), read when a ticket is filed from them
+Transcripts = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[str]]
 
 
 def utcnow() -> datetime:
@@ -39,9 +42,10 @@ class TicketStore:
     def __init__(self, pool: asyncpg.Pool, rules: RoutingRules, *, prefix: str = "PZH",
                  policy: SlaPolicy | None = None, scale: SatisfactionScale = FIVE_LEVEL,
                  dedup_window: timedelta = DEFAULT_WINDOW, radius_m: float = DEFAULT_RADIUS_M,
-                 dispatch: Lookup | None = None) -> None:
+                 dispatch: Lookup | None = None, transcripts: Transcripts | None = None) -> None:
         self.pool, self.rules, self.prefix = pool, rules, prefix
         self.dispatch = dispatch  # the learned dispatch service, when the app has one
+        self.transcripts = transcripts  # live transcription's stored text, when the app has it
         self.policy = policy or default_policy()
         cal = self.policy.calendar
         if not hasattr(cal.is_workday, "cache_info"):

@@ -1,8 +1,8 @@
 """Wiring of live transcription into the app (the `Plugin` protocol of callcenter/context.py).
 
-`start` loads the model (off the loop) and starts the RTP receiver; with no usable model the
-service is *unavailable*: it still exists, taps nothing and tells each call's desktop
-转写不可用, and nothing else in the app is affected. The ACD gets `plugin.service` (a
+`start` loads the model (off the loop) and starts the RTP receiver; with no usable model, or
+transcription switched off in settings, the service is *unavailable*: it still exists, taps
+nothing and tells each call's desktop 转写不可用, and nothing else in the app is affected. The ACD gets `plugin.service` (a
 `Provided[TranscriptionService]`) and calls, never awaiting anything:
 
 - `call_bridged(call_id, caller_channel_id, agent_channel_id, line=dnis)` once both legs are in
@@ -30,8 +30,9 @@ from aiohttp import web
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
 from callcenter.infra.settings import Settings
-from callcenter.infra.web import Provided, reply
-from callcenter.transcription.publisher import OutboxPublisher, segments, sweep
+from callcenter.infra.web import Provided
+from callcenter.transcription import http
+from callcenter.transcription.publisher import OutboxPublisher, sweep
 from callcenter.transcription.service import Config, TranscriptionService
 from callcenter.transcription.tap import SNOOP_ARG
 
@@ -58,7 +59,8 @@ def config(settings: Settings) -> Config:
                   rtp_port=settings.transcription_rtp_port, spool_dir=settings.transcription_spool_dir,
                   spool_max_bytes=settings.transcription_spool_max_mb * 1024 * 1024,
                   workers=settings.transcription_workers or os.cpu_count() or 2,
-                  off_lines=frozenset(settings.transcription_off_lines))
+                  off_lines=frozenset(settings.transcription_off_lines), enabled=settings.transcription_enabled,
+                  decoder=settings.transcription_decoder, cache_dir=settings.transcription_cache_dir)
 
 
 class TranscriptionPlugin:
@@ -68,18 +70,7 @@ class TranscriptionPlugin:
         self.service: Provided[TranscriptionService] = Provided("transcription service")
 
     def routes(self, app: web.Application) -> None:
-        service = self.service
-
-        async def transcript(request: web.Request) -> web.Response:
-            svc = service.get()
-            return reply({"call_id": request.match_info["call_id"], "available": svc.available,
-                          "segments": await segments(svc.pool, request.match_info["call_id"])})
-
-        async def status(_request: web.Request) -> web.Response:
-            return reply(service.get().stats())
-
-        app.router.add_get("/api/calls/{call_id}/transcript", transcript)
-        app.router.add_get("/api/transcription", status)
+        http.routes(app, self.service)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = TranscriptionService(config(ctx.settings), ctx.ari, OutboxPublisher(ctx.pool), pool=ctx.pool)
@@ -104,12 +95,16 @@ async def doctor_check(settings: Settings) -> str:
     Raises when transcription would be unavailable."""
     import time
 
+    from callcenter.transcription.decoder_conf import model_dir
     from callcenter.transcription.recognizer import load_model
 
     path = model_path(settings)
     t0 = time.perf_counter()
-    await asyncio.to_thread(load_model, path)  # ModelUnavailable says what is wrong
+    loaded = await asyncio.to_thread(model_dir, path, settings.transcription_decoder,
+                                     settings.transcription_cache_dir)
+    await asyncio.to_thread(load_model, loaded)  # ModelUnavailable says what is wrong
     assert path is not None
     readme = path / "README"
     language = readme.read_text(errors="replace").splitlines()[0].strip() if readme.exists() else "unknown"
-    return f"{path} ({language}), loaded in {time.perf_counter() - t0:.1f} s"
+    decoder = settings.transcription_decoder + ("" if loaded == path else f" (overlay {loaded})")
+    return f"{path} ({language}), decoder {decoder}, loaded in {time.perf_counter() - t0:.1f} s"

@@ -60,3 +60,14 @@ async def ticket_texts(pool: asyncpg.Pool | asyncpg.Connection, call_id: str) ->
     citizen = " ".join(r["text"] for r in rows if r["leg"] == "citizen" and r["text"])
     lines = [f"{'市民' if r['leg'] == 'citizen' else '坐席'}：{r['text'] or '（未转写）'}" for r in rows]
     return citizen, "\n".join(lines)
+
+
+async def calls_dialogue(pool: asyncpg.Pool | asyncpg.Connection, call_ids: list[str] | tuple[str, ...]) -> str:
+    """The stored dialogue of the calls a ticket is filed from (the ticket's `transcript`, which
+    its routing reads), '' when none was transcribed. Already masked."""
+    parts = []
+    for call_id in dict.fromkeys(call_ids):
+        _, dialogue = await ticket_texts(pool, call_id)
+        if dialogue:
+            parts.append(dialogue)
+    return "\n".join(parts)

@@ -77,6 +77,7 @@ class Decoder:
         self.fed = 0  # bytes
         self.base = 0.0  # fed seconds at the segment start
         self.parts: list[dict] = []
+        self.uses = 0  # segments decoded (DecoderPool)
 
     def begin(self) -> None:
         self.base = self.fed / (2 * self.rate)
@@ -102,6 +103,32 @@ class Decoder:
         masked = mask_words([w.word for w in words])
         words = tuple(Word(m, w.start, w.end, w.conf) for m, w in zip(masked, words, strict=True))
         return mask_sensitive(text), words
+
+
+class DecoderPool:
+    """Recognizers shared by every lane and the deferred decoding, handed out one segment at a
+    time. A new KaldiRecognizer's first utterance costs ~0.3 CPU-s more than a used one's (its
+    lazily composed graph starts cold: scripts/bench/lane_costs.py), so they are kept warm and
+    reused; one is retired after `max_uses` segments so that its caches do not grow forever."""
+
+    def __init__(self, model: Any, rate: int, max_uses: int = 2000):
+        self.model, self.rate, self.max_uses = model, rate, max_uses
+        self._free: list[Decoder] = []
+        self._lock = threading.Lock()
+        self.created = 0
+
+    def acquire(self) -> Decoder:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+            self.created += 1
+        return Decoder(self.model, self.rate)
+
+    def release(self, dec: Decoder) -> None:
+        dec.uses += 1
+        if dec.uses < self.max_uses:
+            with self._lock:
+                self._free.append(dec)
 
 
 @dataclass
@@ -164,9 +191,11 @@ class Lane:
     worker thread at a time; it returns the utterances (partials and finals) it produced."""
 
     def __init__(self, call_id: str, leg: Leg, model: Any, rate: int, spool: Spool, *,
-                 max_segment_s: float = 15.0, end_ms: int = 500, partial_every_s: float = 0.4):
+                 max_segment_s: float = 15.0, end_ms: int = 500, partial_every_s: float = 0.4,
+                 decoders: DecoderPool | None = None):
         self.call_id, self.leg, self.rate = call_id, leg, rate
         self.model, self.spool = model, spool
+        self.decoders = decoders or DecoderPool(model, rate)
         self.partial_every_s = partial_every_s
         self.frame_bytes = rate * 2 * FRAME_MS // 1000
         self.vad = webrtcvad.Vad(2) if webrtcvad is not None and rate in (8000, 16000, 32000, 48000) else None
@@ -238,8 +267,7 @@ class Lane:
         self.seg_start = ev.offset
         self.last_partial, self.since_partial = "", 0.0
         if live:
-            if self.decoder is None:
-                self.decoder = Decoder(self.model, self.rate)
+            self.decoder = self.decoders.acquire()
             self.decoder.begin()
             self.mode = "live"
         elif self.spool.reserve(self.max_seg_bytes):
@@ -266,6 +294,8 @@ class Lane:
         if mode == "live":
             assert self.decoder is not None
             text, words = self.decoder.finish(self.seg_start)
+            self.decoders.release(self.decoder)
+            self.decoder = None
             return [Utterance(self.call_id, self.leg, self.seq, self.seg_start, end, text, words,
                               spoken_end_at=self.spoken_end_at)]
         if mode == "spool":
@@ -282,15 +312,16 @@ class Lane:
         return []
 
 
-def decode_file(model: Any, rate: int, item: Deferred, spool: Spool) -> Utterance:
+def decode_file(decoders: DecoderPool, item: Deferred, spool: Spool) -> Utterance:
     """Decode a spooled segment (worker thread), delete it and give its bytes back."""
     try:
-        dec = Decoder(model, rate)
+        dec = decoders.acquire()
         dec.begin()
         with open(item.path, "rb") as f:
-            while chunk := f.read(rate * 2 // 5):
+            while chunk := f.read(decoders.rate * 2 // 5):
                 dec.feed(chunk)
         text, words = dec.finish(item.start)
+        decoders.release(dec)
         return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, text, words,
                          deferred=True)
     except OSError:

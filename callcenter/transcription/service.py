@@ -20,8 +20,10 @@ from typing import Any, Protocol
 
 from callcenter.infra.ari import AriClient, AriEvent
 from callcenter.infra.logging import get_logger
+from callcenter.transcription.decoder_conf import model_dir
 from callcenter.transcription.model import Counters, Leg, LoadPolicy, Utterance
 from callcenter.transcription.recognizer import (
+    DecoderPool,
     Deferred,
     Lane,
     ModelUnavailable,
@@ -54,6 +56,9 @@ class Config:
     max_backlog_s: float = 20.0  # per lane: beyond this, audio is dropped and counted ("overflow")
     policy: LoadPolicy = field(default_factory=LoadPolicy)
     off_lines: frozenset[str] = frozenset()  # lines (dialled numbers) never transcribed
+    enabled: bool = True  # False: switched off by settings (no model loaded, each call told so)
+    decoder: str = "model"  # a setting of decoder_conf.DECODERS ("model": the model's own conf)
+    cache_dir: Path = Path("/var/cache/callcenter/transcription")  # where decoder overlays are made
 
 
 class LaneRunner:
@@ -123,7 +128,10 @@ class LaneRunner:
     def _priority(self, live_now: bool) -> int:
         """Audio that will only be gated and spooled costs microseconds a frame: it goes first, so
         a deferred leg never starves behind live decoding (and never overflows its queue)."""
-        if self.lane.mode in ("spool", "lost") or (self.lane.mode == "" and not live_now):
+        if self.lane.mode in ("spool", "lost") or (self.lane.mode in ("", "live") and not live_now):
+            # a live segment of a leg that is no longer live is closed at once and the rest spooled
+            # (`Lane.process`): at its live priority it would starve behind the citizens' audio
+            # and overflow its queue
             return CHEAP
         return CITIZEN if self.lane.leg is Leg.CITIZEN else AGENT
 
@@ -147,6 +155,7 @@ class TranscriptionService:
         self.tap: MediaTap | None = None
         self.workers = PriorityPool(config.workers)
         self.model: Any = None
+        self.decoders: DecoderPool | None = None
         self.available = False
         self.reason = "not started"
         self.spool = Spool(config.spool_dir, config.spool_max_bytes)
@@ -163,8 +172,15 @@ class TranscriptionService:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        if not self.config.enabled:
+            self.available, self.reason = False, "transcription is switched off (CALLCENTER_TRANSCRIPTION_ENABLED)"
+            log.info("transcription_off")
+            return
         try:
-            self.model = await self.run(CITIZEN, load_model, self.config.model_path)
+            path = await self.run(CITIZEN, model_dir, self.config.model_path, self.config.decoder,
+                                  self.config.cache_dir)
+            self.model = await self.run(CITIZEN, load_model, path)
+            self.decoders = DecoderPool(self.model, self.config.rate)
         except ModelUnavailable as exc:
             self.available, self.reason = False, str(exc)
             log.warning("transcription_unavailable", reason=self.reason)
@@ -229,6 +245,10 @@ class TranscriptionService:
             return bool(legs)
         except Exception:
             log.exception("transcription_begin_failed", call_id=call_id)
+            try:  # the desk still learns that this call has no transcript
+                await self.publisher.status(call_id, False, "tap failed")
+            except Exception:  # noqa: BLE001 - logged above; the call goes on
+                pass
             return False
 
     def _on_stream(self, call_id: str, leg: Leg, source: Addr) -> None:
@@ -236,7 +256,7 @@ class TranscriptionService:
         legs = self.calls.get(call_id)
         if legs is None:  # the call ended while it was being tapped: `begin` removes the tap
             return
-        lane = Lane(call_id, leg, self.model, self.config.rate, self.spool)
+        lane = Lane(call_id, leg, self.model, self.config.rate, self.spool, decoders=self.decoders)
         runner = LaneRunner(self, lane)
         legs[leg] = (source, runner)
         self.receiver.register(source, f"{call_id}/{leg.value}", runner.feed)
@@ -317,7 +337,8 @@ class TranscriptionService:
                 self.policy.update(self.backlog_s())
                 continue
             item = self.deferred.popleft()
-            u = await self.run(BACKLOG, decode_file, self.model, self.config.rate, item, self.spool)
+            assert self.decoders is not None
+            u = await self.run(BACKLOG, decode_file, self.decoders, item, self.spool)
             await self.emit(u)
 
     def _requeue_spool(self) -> None:

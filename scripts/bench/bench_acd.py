@@ -153,6 +153,7 @@ async def run(args) -> None:
         # routing is measured alone (as before transcription existed); the taps' own cost is
         # in scripts/bench/bench_transcription.py
         transcription_enabled=False,
+        rating_enabled=False,  # agents hang up first here: callers would stay on for the rating
         seat_interface="Local/{seat}@agent-sim/n",  # the simulated agents' phones
     )
     await db.fresh_database(ADMIN_DSN, dbname)

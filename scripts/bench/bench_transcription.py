@@ -16,7 +16,7 @@ with pauses so that ~40 % of the call is silence. It prints:
    backlog takes to drain after the load ends. The largest N where every citizen leg stayed live
    (backlog < 3 s), nothing was lost and the backlog drained within 5 minutes is reported.
 
-    .venv/bin/python scripts/bench/bench_transcription.py [--calls 6,10,14,20] [--seconds 40]
+    .venv/bin/python scripts/bench/bench_transcription.py [--calls 6,10,14,20] [--seconds 40] [--decoder fast]
 """
 
 from __future__ import annotations
@@ -39,11 +39,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
+from callcenter.infra.settings import Settings  # noqa: E402
+from callcenter.transcription.decoder_conf import model_dir  # noqa: E402
 from callcenter.transcription.model import Leg, LoadPolicy, build_rtp  # noqa: E402
 from callcenter.transcription.recognizer import load_model  # noqa: E402
 from callcenter.transcription.service import Config, TranscriptionService  # noqa: E402
 
 RATE = 16000
+CACHE = Path(tempfile.gettempdir()) / "bench-transcription-cache"  # decoder overlays
 TURNS = [
     ("citizen", "안녕하세요 저는 시청에 전화했습니다. 우리 집 앞 도로에 큰 구멍이 있어요."),
     ("agent", "네 감사합니다. 주소를 말씀해 주시면 담당 부서에 바로 전달하겠습니다."),
@@ -154,9 +157,9 @@ def generate(spec: dict) -> None:
             time.sleep(delay)
 
 
-async def capacity(calls: int, seconds: float, files: dict, model, spool: Path) -> dict:
-    svc = TranscriptionService(Config(model_path(), rtp_port=0, spool_dir=spool, workers=2,
-                                      policy=LoadPolicy()), ari=None, publisher=Counting())  # type: ignore[arg-type]
+async def capacity(calls: int, seconds: float, files: dict, model, spool: Path, decoder: str = "model") -> dict:
+    svc = TranscriptionService(Config(model_path(), rtp_port=0, spool_dir=spool, workers=2, policy=LoadPolicy(),
+                                      decoder=decoder, cache_dir=CACHE), ari=None, publisher=Counting())  # type: ignore[arg-type]
     await svc.start()
     spec = {**files, "port": svc.receiver.port, "calls": calls, "seconds": seconds, "seed": calls}
     gen = await asyncio.create_subprocess_exec(sys.executable, __file__, "--generate", json.dumps(spec),
@@ -212,23 +215,31 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=40)
     ap.add_argument("--skip-asterisk", action="store_true")
     ap.add_argument("--pipeline-calls", type=int, default=2)
+    ap.add_argument("--decoder", default=Settings.model_fields["transcription_decoder"].default,
+                    help="decoder setting (callcenter/transcription/decoder_conf.py), for the floor and the pipeline")
     args = ap.parse_args()
-    model = load_model(model_path())
+    model = load_model(model_dir(model_path(), args.decoder, CACHE))
     citizen, agent, speech = conversation()
     audio_s = (len(citizen) + len(agent)) / (2 * RATE)
     raw = floor(model, [citizen, agent])
     print(f"audio set: one conversation, {audio_s / 2:.1f} s per leg, {speech:.1f} s of speech "
           f"({100 * (1 - speech / (audio_s / 2)):.0f} % of the call silent)")
-    print(f"(a) raw Vosk floor: {raw / audio_s:.3f} CPU-s per audio-s ({raw / speech:.3f} per speech-s)")
+    print(f"(a) raw Vosk floor, decoder {args.decoder}: {raw / audio_s:.3f} CPU-s per audio-s "
+          f"({raw / speech:.3f} per speech-s)")
+    if args.decoder != "model":
+        plain = floor(load_model(model_path()), [citizen, agent])
+        print(f"(a) the same with the model's own conf: {plain / audio_s:.3f} CPU-s per audio-s "
+              f"(decoder {args.decoder} costs {raw / plain:.2f}x of it)")
     if not args.skip_asterisk:
         from pipeline_asterisk import run_pipeline
 
-        res = asyncio.run(run_pipeline(citizen, agent, model_path(), args.pipeline_calls))
+        res = asyncio.run(run_pipeline(citizen, agent, model_path(), args.pipeline_calls, decoder=args.decoder,
+                                       cache_dir=CACHE))
         n = args.pipeline_calls
         print(f"(b) pipeline through Asterisk, {n} calls at once: {res['cpu'] / audio_s / n:.3f} CPU-s per audio-s "
               f"in the controller (ratio to the floor {res['cpu'] / raw / n:.2f}), Asterisk beside it "
               f"{res['asterisk_cpu'] / audio_s / n:.3f}; "
-              f"utterance end -> final p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} ms "
+              f"citizen utterance end -> final p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} ms "
               f"({res['finals']} finals, {res['partials']} partials, dropped {res['dropped']})")
     with tempfile.TemporaryDirectory() as d:
         files = {"citizen": f"{d}/citizen.raw", "agent": f"{d}/agent.raw"}
@@ -236,7 +247,7 @@ def main() -> None:
         Path(files["agent"]).write_bytes(agent)
         best, per_call = 0, []
         for n in (int(x) for x in args.calls.split(",")):
-            r = asyncio.run(capacity(n, args.seconds, files, model, Path(d) / f"spool-{n}"))
+            r = asyncio.run(capacity(n, args.seconds, files, model, Path(d) / f"spool-{n}", args.decoder))
             ok = r["worst_citizen_backlog_s"] < 3 and r["untranscribed"] == 0 and r["overflow"] == 0 \
                 and r["left"] == 0 and r["drain_s"] <= 300
             print(f"(c) {n} calls: {'OK' if ok else 'FELL BEHIND'} {json.dumps(r)}")

@@ -53,13 +53,14 @@ async def _wait(pred, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 2, rate: int = 16000) -> dict:
+async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 2, rate: int = 16000,
+                       decoder: str = "model", cache_dir: Path = Path("/tmp/bench-tr-cache")) -> dict:
     pid = os.getpid()
     settings = Settings(env="test", ari_url=f"http://127.0.0.1:{_free_port()}", ari_password=f"bench-{pid}",
                         ari_app=f"bench-tr-{pid}", agi_port=_free_port(), http_port=_free_port(),
                         sip_port=_free_port(socket.SOCK_DGRAM), rtp_start=31000, rtp_end=31999,
                         asterisk_instance=f"bench-{pid}", log_level="WARNING")
-    inst = await asyncio.to_thread(start_instance, settings, echo=lambda *_: None)
+    inst = await asyncio.to_thread(start_instance, settings, [], echo=lambda *_: None)  # Local channels only
     sounds = inst.root / SOUNDS_SUBDIR
     names = {}
     for leg, pcm in (("citizen", citizen), ("agent", agent)):
@@ -84,7 +85,8 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 
         await asyncio.wait_for(ari.connected.wait(), 10)
         policy = LoadPolicy()
         svc = TranscriptionService(Config(model, rtp_port=0, spool_dir=Path(f"/tmp/bench-tr-spool-{pid}"),
-                                          workers=2, policy=policy), ari, pub)
+                                          workers=2, policy=policy, decoder=decoder, cache_dir=cache_dir),
+                                   ari, pub)
         ari.on_event(svc.on_event)
         await svc.start()
         calls = {}
@@ -109,7 +111,7 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 
             await svc.end(call_id)
         await asyncio.wait_for(svc.drained.wait(), 300)
         cpu, ast = time.process_time() - cpu0, _cpu(inst.proc.pid) - ast0
-        lat = sorted(x for _, x in svc.latencies)
+        lat = sorted(x for leg, x in svc.latencies if leg is Leg.CITIZEN)
         res = {"cpu": cpu, "asterisk_cpu": ast, "finals": pub.finals, "partials": pub.partials,
                "p50_ms": 1000 * lat[len(lat) // 2] if lat else float("nan"),
                "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan"),

@@ -14,6 +14,7 @@ from helpers import until
 from playwright.async_api import expect
 
 from callcenter.acd.agents import AgentState
+from callcenter.app import PLUGINS
 
 pytestmark = pytest.mark.asterisk
 
@@ -94,6 +95,14 @@ async def test_agent_desktop_login_pause_call_and_ticket(stack, settings, pool, 
     await expect(state).to_have_attribute("data-state", "wrap_up")
     await expect(page.locator("#call-state")).to_contain_text("已结束")
     await expect(page.locator("#caller")).to_have_text("138****5678")
+
+    # the caller rates the service (坐席服务评价): the agent sees their own ratings of today
+    await expect(page.locator("#my-ratings [data-figure=rated]")).to_have_text("0")
+    store = stack[PLUGINS].surveys.service.get().store
+    await store.record_rating(call, agent_id="1001", seat_id=seat, team=phone.agent("1001").team,
+                              rating="满意", digit="2", at=datetime.now(UTC))
+    await expect(page.locator("#my-ratings [data-figure=rated]")).to_have_text("1")
+    await expect(page.locator("#my-ratings [data-figure=satisfaction]")).to_have_text("100.0%")
 
 
 async def test_caller_history_api(stack, settings, pool, logins):

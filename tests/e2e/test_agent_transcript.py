@@ -2,7 +2,9 @@
 through the real outbox (as callcenter/transcription/publisher.py does) reach the page over the
 agent WebSocket; partials show greyed as the speaker's current line, finals append as
 "市民：…" / "坐席：…" in order of start, a reload during the call refills the stored finals,
-and an unavailable status shows 转写不可用."""
+an unavailable status shows 转写不可用 beside the call (the real controller sends one at call
+start, transcription being switched off in the test stack), and the ticket form's description is
+prefilled from the citizen's finals."""
 
 from __future__ import annotations
 
@@ -59,10 +61,17 @@ async def test_agent_desktop_live_transcript(stack, settings, pool, browser_page
     await until(lambda: phone.acd.calls.get(call) and phone.acd.calls[call].state == "bridged", what="bridged")
     await expect(page.locator("#caller")).to_have_attribute("data-call-id", call)
     box, note = page.locator("#transcript"), page.locator("#transcript-status")
-    # the test stack runs without a model: the real service says so for this call
+    badge = page.locator("#call-transcription")  # beside the call
+    # the test stack runs with transcription switched off: the controller says so for this call,
+    # over the desk's socket, and the page shows it beside the call and above the transcript
+    told = await until(lambda: pool.fetchrow("SELECT payload FROM outbox WHERE topic = $1", f"calls/{call}/transcript"),
+                       what="the call's transcription status")
+    assert told["payload"]["available"] is False and "switched off" in told["payload"]["reason"]
     await expect(note).to_have_text("转写不可用")
+    await expect(badge).to_have_text("转写不可用")
     await publish(pool, status(call, True))
     await expect(note).to_have_text("")
+    await expect(badge).to_have_text("转写中")
     await expect(box).to_contain_text("暂无转写内容")
 
     # a partial of the citizen: the current line, greyed; then its final replaces it
@@ -80,6 +89,10 @@ async def test_agent_desktop_live_transcript(stack, settings, pool, browser_page
     await expect(box.locator(".line.partial")).to_have_count(0)
     await expect(box.locator(".line.agent")).to_have_text(["坐席：好的，请问具体地址在哪里"])
 
+    # the ticket form's description, prefilled from what the citizen said (not the agent)
+    await page.click("#t-prefill")
+    await expect(page.locator("#t-description")).to_have_value("我要反映夜间施工噪音")
+
     # reloading during the call: the stored finals come back from GET /api/calls/{id}/transcript
     await page.reload()
     await expect(page.locator("#caller")).to_have_attribute("data-call-id", call)
@@ -90,6 +103,7 @@ async def test_agent_desktop_live_transcript(stack, settings, pool, browser_page
     await expect(note).to_have_text("")
     await publish(pool, status(call, False))
     await expect(note).to_have_text("转写不可用")
+    await expect(badge).to_have_text("转写不可用")
     await expect(lines).to_have_text(expected)
     await phone.hangup(call)
     await expect(page.locator("#state")).to_have_attribute("data-state", "wrap_up")

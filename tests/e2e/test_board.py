@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from accounts_support import browser_login
@@ -16,6 +17,7 @@ from acd_support import Phone
 from playwright.async_api import expect
 
 from callcenter.acd.agents import AgentState
+from callcenter.app import PLUGINS
 
 pytestmark = pytest.mark.asterisk
 
@@ -85,6 +87,15 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     row2 = page.locator(f"[data-call-id={second}]")
     await expect(row2).to_contain_text("优先 5")
     await expect(row2.locator(".wait")).to_have_text(re.compile(r"^00:0[1-9]$"))
+
+    # the first caller's rating of 1001 (坐席服务评价) shows on the team's line, live
+    ratings = page.locator("[data-testid=ratings]")
+    await expect(ratings).to_contain_text("今日暂无评价")
+    store = stack[PLUGINS].surveys.service.get().store
+    await store.record_rating(call, agent_id="1001", seat_id="seat01", team=team, rating="不满意", digit="4",
+                              at=datetime.now(UTC))
+    await expect(ratings.locator(f"[data-rating-team={team}] [data-figure=satisfaction]")).to_have_text("0.0%")
+    await expect(ratings.locator(f"[data-rating-team={team}] [data-figure=rated]")).to_have_text("1")
     await page.screenshot(path=SCREENSHOT, full_page=True)
 
 
@@ -105,3 +116,4 @@ async def test_board_snapshot_json(stack, settings, logins):
     assert snap["kpi"]["answer_rate_target"] == 0.95 and snap["kpi"]["timely_rate_target"] == 0.8
     assert snap["kpi"]["inbound"] == 0 and snap["kpi"]["answer_rate"] is None
     assert snap["tickets"]["overdue"] == 0
+    assert snap["ratings"]["offered"] == 0 and snap["ratings"]["teams"] == []

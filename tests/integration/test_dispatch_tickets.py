@@ -94,3 +94,50 @@ async def test_new_tickets_feed_the_incident_detector(pool, wired):
     assert await learned.incidents() == []
     linked = await pool.fetchval("SELECT count(*) FROM dispatch_incident_links WHERE incident_id = $1", inc["id"])
     assert linked == inc["linked"]
+
+
+async def test_merge_board_panel_and_a_callback_for_every_linked_citizen(pool, wired):
+    """并单 on the agent's confirmation, the board's panel, and on the master's resolution one
+    survey callback per linked citizen (de-duplicated per phone; the master's caller has its own)."""
+    from surveys_support import survey_config
+
+    from callcenter.board.incidents import open_incidents
+    from callcenter.surveys.scheduler import Scheduler
+    from callcenter.surveys.store import SurveyStore
+    from callcenter.tickets.sla import default_calendar
+
+    tickets, learned = wired
+    t0 = datetime.now(UTC) - timedelta(minutes=5)
+    texts = ["清香坪停水了，啥时候来水", "清香坪这边停水一上午了", "西区清香坪停水了也没通知"]
+    phones = [f"1390000{i:04d}" for i in range(6)] + ["13900000001"]  # the last one called twice
+    numbers = []
+    for i, phone in enumerate(phones):
+        c = await tickets.intake.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phone,
+                                               at=t0 + timedelta(seconds=i), description=texts[i % 3])
+        numbers.append(c.number)
+    (inc,) = await learned.incidents()
+    master, late = inc["master_ref"], numbers[-1]
+    # the desk proposes 并单 for the late ticket (the detector matched it); the agent confirms it
+    proposal = await learned.proposal(late)
+    assert proposal is not None and proposal["id"] == inc["id"] and proposal["master_ref"] == master
+    assert (await tickets.act(late, "merge", actor=AGENT, merged_into=master)).ticket.status.value == "closed"
+    assert await learned.proposal(late) is None
+    link = await pool.fetchrow("SELECT via, confirmed FROM dispatch_incident_links WHERE ref = $1", late)
+    assert tuple(link) == ("agent", True)
+    # a caller the IVR attached, and the board's panel
+    assert await learned.attach_call(inc["id"], "call-ivr-1", "13700000009")
+    (panel,) = await open_incidents(pool)
+    assert (panel["district"], panel["master_ref"], panel["linked"]) == ("西区", master, len(numbers) + 1)
+    assert panel["title"] and panel["opened_at"]
+
+    await tickets.act(master, "acknowledge", actor="dept:water:zhang")
+    await tickets.act(master, "resolve", actor="dept:water:zhang", reply="管道已抢修，恢复供水")
+    config = survey_config()
+    scheduler = Scheduler(SurveyStore(pool), config.survey_policy(), None, default_calendar())
+    now = datetime.now(UTC)
+    assert (await scheduler.run(now))["incidents"] == 6  # 5 other ticket callers (one twice) + the IVR caller
+    rows = await pool.fetch("SELECT phone, ticket_number, state FROM survey_jobs WHERE kind = 'incident'")
+    master_phone = await pool.fetchval("SELECT caller_phone FROM tickets WHERE number = $1", master)
+    assert sorted(r["phone"] for r in rows) == sorted({*phones, "13700000009"} - {master_phone})
+    assert {r["ticket_number"] for r in rows} == {master} and {r["state"] for r in rows} == {"pending"}
+    assert (await scheduler.run(now))["incidents"] == 0  # idempotent

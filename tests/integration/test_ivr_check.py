@@ -38,7 +38,7 @@ def test_the_shipped_files_pass_each_by_its_own_schema() -> None:
     assert len(out) == len(files) and all(": ok (" in line for line in out)
     assert "ivr_flows/merged_lines.yaml: ok (10 merged lines)" in out
     main = next(line for line in out if line.startswith("ivr_flows/main.yaml"))
-    assert "greeting 4." in main and "limits 8 / 15 / 30 s" in main
+    assert "greeting 6." in main and "limits 8 / 15 / 30 s" in main  # the longer, recorded-call welcome
 
 
 def test_a_long_greeting_and_a_slow_silent_path_fail_and_wider_limits_in_settings_pass(tmp_path: Path) -> None:

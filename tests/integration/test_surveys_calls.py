@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from acd_support import Phone
 from helpers import until
 from surveys_support import (
     citizen,
@@ -192,3 +193,21 @@ async def test_a_bad_review_leaves_a_recorded_comment_for_the_department(stack, 
                                " WHERE t.number = $1 AND e.action = 'survey'", number)
     assert name in str(data)
     assert (asterisk.host_dir / "spool" / "recording" / f"{name}.wav").exists()
+
+
+async def test_a_caller_whose_agent_hangs_up_first_rates_that_agent(stack, pool):
+    """The whole path: a caller reaches an agent through the ACD, the agent hangs up first, the
+    ACD hands the caller over (not hung up), the caller presses 2 (满意) during the rating prompt."""
+    phone = Phone(stack)
+    phone.acd.rating_on = lambda: True  # CALLCENTER_RATING_ENABLED (off in the test settings)
+    await phone.login("1002", "seat02", talk=0.5)
+    # the caller's key comes 3 s after it entered (the agent has hung up by then: 0.5 s of talk),
+    # during the rating prompt; it hangs up a second later, in the thanks (as many do)
+    call_id = await phone.call(dtmf="2", wait_before=3, hold_for=1, caller="13800000021")
+    row = await until(lambda: pool.fetchrow("SELECT * FROM survey_ratings WHERE call_id = $1", call_id),
+                      timeout=20, what="rating stored")
+    team = phone.agent("1002").team
+    assert (row["agent_id"], row["seat_id"], row["team"], row["rating"]) == ("1002", "seat02", team, "满意")
+    call = await pool.fetchrow("SELECT disposition, agent_id FROM calls WHERE call_id = $1", call_id)
+    assert (call["disposition"], call["agent_id"]) == ("answered", "1002")
+    assert call_id not in phone.acd.calls and call_id not in phone.acd.legs

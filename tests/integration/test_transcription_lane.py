@@ -11,7 +11,7 @@ import pytest
 from transcription_support import model_dir
 
 from callcenter.transcription.model import UNTRANSCRIBED, Leg
-from callcenter.transcription.recognizer import Lane, Spool, decode_file, load_model
+from callcenter.transcription.recognizer import DecoderPool, Lane, Spool, decode_file, load_model
 from callcenter.transcription.text import word_overlap
 
 TEXT = "안녕하세요 저는 시청에 전화했습니다. 우리 집 앞 도로에 큰 구멍이 있어요."
@@ -45,7 +45,7 @@ def test_deferred_segments_decode_later_to_the_same_text_and_leave_no_file(speec
     lane = Lane("c-1", Leg.AGENT, model, 16000, spool)
     assert [u for u in run(lane, pcm, False) if u.final] == []  # nothing decoded live
     assert lane.deferred and all(d.path.exists() for d in lane.deferred)
-    later = [decode_file(model, 16000, d, spool) for d in lane.deferred]
+    later = [decode_file(DecoderPool(model, 16000), d, spool) for d in lane.deferred]
     assert all(u.deferred and u.status == "ok" for u in later)
     # same segments and audio; Vosk's words differ a little with how the audio was fed (streamed in
     # 20 ms frames live, whole segments later): 0.71-1.0 seen over many runs, lost audio gives ~0
@@ -98,5 +98,5 @@ def test_a_lane_far_behind_mid_utterance_spools_the_rest_and_loses_nothing(speec
     finals = [u for u in first + rest if u.final]
     assert finals and finals[0].text  # the decoded part is a final at once
     assert lane.deferred and lane.deferred[0].start == finals[-1].end  # the rest continues on disk
-    later = [decode_file(model, 16000, d, spool) for d in lane.deferred]
+    later = [decode_file(DecoderPool(model, 16000), d, spool) for d in lane.deferred]
     assert any(u.text for u in later)

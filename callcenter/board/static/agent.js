@@ -69,7 +69,9 @@ function renderCall(call, current) {
       ${path ? `<dt>IVR 路径</dt><dd>${path}</dd>` : ""}
       <dt>时长</dt><dd class="num" ${current && since ? `data-since="${esc(since)}"` : ""}>${current ? fmtDuration(secondsSince(since)) : "—"}</dd>
       <dt>来电编号</dt><dd class="muted num">${esc(call.call_id)}</dd>
+      <dt>通话转写</dt><dd id="call-transcription">—</dd>
     </dl>`;
+  renderTranscriptionBadge();
 }
 
 function renderHistory(h) {
@@ -85,11 +87,22 @@ function renderHistory(h) {
     <h3>历史工单</h3>${tickets ? `<table id="history-tickets"><thead><tr><th>工单号</th><th>类型</th><th>状态</th><th>分类</th><th>受理时间</th><th>描述</th></tr></thead><tbody>${tickets}</tbody></table>` : '<div class="empty">无</div>'}`;
 }
 
+/* The agent's own post-call ratings today (坐席服务评价). */
+function renderRatings(r) {
+  const box = $("my-ratings");
+  if (!r) { box.textContent = "今日服务评价：—"; return; }
+  box.innerHTML = `今日服务评价：有效评价 <b class="num" data-figure="rated">${r.rated}</b> 次 · 满意率
+    <b class="num" data-figure="satisfaction">${fmtPct(r.satisfaction)}</b>${r.offered > r.rated ? `（未评价 ${r.offered - r.rated}）` : ""}`;
+}
+
 function render(msg) {
   snap = msg;
   renderState(msg.agent);
+  renderRatings(msg.ratings);
   if (msg.call) {
     transcriptFor(msg.call.call_id);
+    showSurvey(msg.call.call_id);
+    loadTranscript(msg.call);
     if (!lastCall || lastCall.call.call_id !== msg.call.call_id) $("t-msg").textContent = "";
     lastCall = { call: msg.call, history: msg.history };
   }
@@ -102,13 +115,25 @@ function render(msg) {
 }
 
 /* Live transcript of the current call: finals (stored; fetched again when the page loads during
-   a call) in order of `start`, and per speaker the latest partial, greyed, until its final. */
-const transcript = { callId: null, finals: new Map(), partials: {}, available: null };
+   a call) in order of `start`, and per speaker the latest partial, greyed, until its final.
+   The controller says at call start whether this call is transcribed (a "status" event);
+   "转写不可用" then shows beside the call and above the transcript. */
+const transcript = { callId: null, finals: new Map(), partials: {}, available: null, loaded: false, tries: 0 };
 
 function transcriptFor(callId) {
   if (!callId || transcript.callId === callId) return;
-  Object.assign(transcript, { callId, finals: new Map(), partials: {}, available: null });
+  Object.assign(transcript, { callId, finals: new Map(), partials: {}, available: null, loaded: false, tries: 0 });
   renderTranscript();
+}
+
+/* The stored finals, once the call is bridged to this desk (before, it is not yet ours to read);
+   a refusal while the call record catches up is asked again at the next update, a few times. */
+function loadTranscript(call) {
+  const callId = call.call_id;
+  if (transcript.callId !== callId || transcript.loaded || transcript.tries >= 5) return;
+  if (call.state !== "bridged" && call.state !== "ended" && !call.answered_at) return;
+  transcript.loaded = true;
+  transcript.tries += 1;
   api("GET", `/api/calls/${encodeURIComponent(callId)}/transcript`).then((doc) => {
     if (transcript.callId !== callId) return;
     for (const s of doc.segments || []) {
@@ -116,7 +141,7 @@ function transcriptFor(callId) {
     }
     if (doc.available === false && transcript.available === null) transcript.available = false;
     renderTranscript();
-  }).catch(() => {});
+  }).catch(() => { if (transcript.callId === callId) transcript.loaded = false; });
 }
 
 function addFinal(p) {
@@ -146,10 +171,20 @@ function transcriptLine(p, partial) {
     + `<span class="text">${esc(missing ? "（未转写）" : p.text)}</span></div>`;
 }
 
+function renderTranscriptionBadge() {
+  const badge = $("call-transcription");
+  if (!badge) return;
+  const mine = badge.closest("#call").querySelector("#caller");
+  const current = mine && mine.dataset.callId === transcript.callId;
+  badge.textContent = !current || transcript.available === null ? "—" : (transcript.available ? "转写中" : "转写不可用");
+  badge.className = current && transcript.available === false ? "err" : "";
+}
+
 function renderTranscript() {
   const box = $("transcript"), status = $("transcript-status");
   if (transcript.available === false) say(status, "转写不可用", false);
   else { status.textContent = ""; status.className = "msg"; }
+  renderTranscriptionBadge();
   if (!transcript.callId) { box.innerHTML = '<div class="empty">接通来电后显示通话转写</div>'; return; }
   const finals = [...transcript.finals.values()].sort((a, b) => (a.start - b.start) || (a.seq - b.seq));
   const partials = Object.values(transcript.partials).sort((a, b) => a.start - b.start);
@@ -158,6 +193,25 @@ function renderTranscript() {
     + partials.map((p) => transcriptLine(p, true)).join("")
     || '<div class="empty">暂无转写内容</div>';
   if (stick) box.scrollTop = box.scrollHeight;
+}
+
+/* The citizen's own words (their finals, masked as stored) as the ticket description. */
+async function prefillTicket() {
+  const call = snap && snap.call ? snap.call : (lastCall && lastCall.call);
+  if (!call) { say($("t-msg"), "没有关联来电，无法从转写填入", false); return; }
+  $("t-prefill").disabled = true;
+  try {
+    const doc = await api("GET", `/api/calls/${encodeURIComponent(call.call_id)}/ticket-prefill`);
+    if (!doc.description) { say($("t-msg"), doc.available === false ? "转写不可用，请手动填写" : "暂无市民的转写内容", false); return; }
+    const box = $("t-description"), had = box.value.trim();
+    box.value = had ? `${had}\n${doc.description}` : doc.description;
+    box.dispatchEvent(new Event("input"));  /* the dispatch proposal follows the filled text */
+    say($("t-msg"), "已从通话转写填入诉求描述，请核对修改", true);
+  } catch (e) {
+    say($("t-msg"), `填入失败：${e.message || e}`, false);
+  } finally {
+    $("t-prefill").disabled = false;
+  }
 }
 
 async function submitTicket(ev) {
@@ -179,6 +233,42 @@ async function submitTicket(ev) {
     say($("t-msg"), `建单失败：${e.message || e}`, false);
   } finally {
     $("t-submit").disabled = false;
+  }
+}
+
+/* An agent-driven ticket callback (回访 by a person, call id sv-...): the ticket's facts and the
+   result form; the server accepts a result only from the agent who talked to the citizen. */
+let surveyCallback = null;
+
+async function showSurvey(callId) {
+  if (!callId || !callId.startsWith("sv-") || (surveyCallback && surveyCallback.callback_id === callId)) return;
+  let doc;
+  try { doc = await api("GET", `/api/agents/${encodeURIComponent(agentId)}/callbacks`); } catch (e) { return; }
+  const cb = (doc.callbacks || []).find((c) => c.callback_id === callId);
+  if (!cb) return;
+  surveyCallback = cb;
+  $("survey-panel").hidden = false;
+  $("s-rating").innerHTML = doc.scale.map((l, i) => `<option value="${i + 1}">${i + 1} ${esc(l)}</option>`).join("");
+  $("survey").innerHTML = `<dl class="kv"><dt>工单号</dt><dd class="num">${esc(cb.ticket_number)}</dd>
+    <dt>市民</dt><dd>${esc(cb.caller_masked || "—")}</dd><dt>类型</dt><dd>${esc(label("kind", cb.kind || ""))}</dd>
+    <dt>分类</dt><dd>${esc(cb.category || "—")}</dd><dt>承办单位</dt><dd>${esc(cb.department || "—")}</dd>
+    <dt>诉求</dt><dd>${esc(cb.description || "")}</dd><dt>人工回访原因</dt><dd>${esc(cb.person_reason || "—")}</dd></dl>`;
+  $("s-msg").textContent = "";
+  $("s-submit").disabled = !cb.result_open;
+}
+
+async function submitSurvey(ev) {
+  ev.preventDefault();
+  if (!surveyCallback) return;
+  const body = { resolved: $("s-resolved").value === "true", satisfaction: Number($("s-rating").value),
+    comment: $("s-comment").value.trim() };
+  $("s-submit").disabled = true;
+  try {
+    await api("POST", `/api/agents/${encodeURIComponent(agentId)}/callbacks/${encodeURIComponent(surveyCallback.callback_id)}/result`, body);
+    say($("s-msg"), "回访结果已保存", true);
+  } catch (e) {
+    say($("s-msg"), `保存失败：${e.message || e}`, false);
+    $("s-submit").disabled = false;
   }
 }
 
@@ -209,6 +299,8 @@ async function init() {
   $("btn-pause").onclick = () => action("pause", { reason: $("pause-reason").value });
   $("btn-unpause").onclick = () => action("unpause");
   $("ticket-form").addEventListener("submit", submitTicket);
+  $("survey-form").addEventListener("submit", submitSurvey);
+  $("t-prefill").onclick = prefillTicket;
   const proposal = () => ({ text: $("t-description").value.trim(), kind: $("t-kind").value,
     ...($("t-district").value ? { district: $("t-district").value } : {}) });
   for (const id of ["t-description", "t-kind", "t-district"]) $(id).addEventListener("input", () => proposeLater($("t-routing"), proposal));

@@ -174,12 +174,34 @@ function renderTickets(t) {
     <div>督办中 <span class="big num" data-figure="escalated">${t.escalated ?? 0}</span></div>`;
 }
 
+function renderIncidents(list) {
+  const box = document.getElementById("incidents");
+  if (!list || !list.length) { box.innerHTML = '<div class="empty">无</div>'; return; }
+  box.innerHTML = list.map((i) => `<div class="incident" data-incident="${i.id}">
+    <b>${esc(i.district)}</b> ${esc(i.title)} · 关联 <span class="num" data-figure="linked">${i.linked}</span> 件
+    · 主单 ${esc(i.master_ref)} · <span class="muted">${fmtTime(i.opened_at)}</span>${i.announce ? " · 语音播报中" : ""}</div>`).join("");
+}
+
+/* Today's post-call ratings (坐席服务评价) by team: satisfied share of valid answers. */
+function renderRatings(r) {
+  const box = document.getElementById("ratings");
+  if (!r) { box.innerHTML = '<div class="empty">评价未启用</div>'; return; }
+  if (!r.offered) { box.innerHTML = '<div class="empty">今日暂无评价</div>'; return; }
+  const row = (name, x, team) => `<tr data-rating-team="${esc(team)}"><td>${name}</td>
+    <td class="num" data-figure="satisfaction">${fmtPct(x.satisfaction)}</td>
+    <td class="num" data-figure="rated">${x.rated}</td><td class="num">${x.offered - x.rated}</td></tr>`;
+  box.innerHTML = `<table><thead><tr><th>班组</th><th>满意率</th><th>有效评价</th><th>未评价</th></tr></thead>
+    <tbody>${r.teams.map((t) => row(`${esc(t.team)} 班组`, t, t.team)).join("")}${row("合计", r, "*")}</tbody></table>`;
+}
+
 function render(snap) {
   last = snap;
   renderKpis(snap.kpi);
   const waiting = renderQueues(snap.queues || []);
   const staffed = renderTeams(snap.teams || []);
   renderTickets(snap.tickets);
+  renderIncidents(snap.incidents);
+  renderRatings(snap.ratings);
   document.getElementById("summary").textContent = `排队 ${waiting} · 在线坐席 ${staffed}`;
   setLive(document.getElementById("live"), socketUp, snap.live);
 }

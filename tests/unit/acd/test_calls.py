@@ -47,6 +47,8 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "caller hangs up": lambda w, c: c.caller_gone(w.tick()),
     "agent leg hangs up": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick()),
     "old agent leg hangs up": lambda w, c: c.agent_leg_gone(STALE_AGENT, "normal", w.tick()),
+    "agent leg hangs up, rating on": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick(),
+                                                                   "A"),
     "citizen answers": lambda w, c: c.citizen_answered(c.citizen_leg or STALE_CITIZEN, w.tick()),
     "citizen leg hangs up": lambda w, c: c.citizen_leg_gone(c.citizen_leg or STALE_CITIZEN, "busy", w.tick(),
                                                             POLICY),
@@ -95,6 +97,8 @@ MOVES: dict[str, dict[str, CallState]] = {
     "caller hangs up": {"queued": S.ENDED, "queued_offered": S.ENDED, "offering": S.ENDED, "bridged": S.ENDED},
     "agent leg hangs up": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
                            "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
+    "agent leg hangs up, rating on": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
+                                      "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
     "citizen answers": {"callback_dialing": S.BRIDGED},
     "citizen leg hangs up": {"callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
     "caller presses 1": {"queued_offered": S.CALLBACK_WAIT},
@@ -232,6 +236,33 @@ def test_bridged_call_ends_with_wrap_up_and_the_talk_time_for_the_estimate() -> 
     assert w.agents["1001"].state is AgentState.WRAP_UP
 
 
+def test_agent_hangs_up_first_with_the_rating_on_hands_the_caller_over_not_hung_up() -> None:
+    w = World()
+    c = build(w, "bridged")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(60), "A"))
+    assert requests_of(step)[1:] == [fx.StopTranscribing("c1"), fx.DestroyBridge("c1-b"),
+                                     fx.RateAfterCall("c1", "c1", "1001", "seat01", "A"),
+                                     fx.Forget("c1", ("a1-c1",)), fx.Assign()]
+    assert not [e for e in step.effects if isinstance(e, fx.Hangup)]
+    assert w.agents["1001"].state is AgentState.WRAP_UP and "c1" not in w.legs
+    w.check(c)
+    # the caller's channel leaves the app afterwards (and later hangs up): none of the ACD's business
+    assert requests_of(w.run(c, c.caller_gone(w.tick()))) == []
+    w.check(c)
+
+
+def test_caller_hanging_up_first_or_a_callback_is_never_handed_to_the_rating() -> None:
+    w = World()
+    c = build(w, "bridged")
+    w.run(c, c.caller_gone(w.tick()))
+    assert requests_of(w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(), "A"))) == []  # its destroy
+    assert not w.rated
+    w = World()
+    c = build(w, "callback_bridged")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(), "A"))
+    assert fx.Hangup("cb1-c1") in step.effects and not w.rated  # the called-back citizen: as before
+
+
 def test_stale_and_duplicate_leg_events_change_nothing() -> None:
     w = World()
     c = build(w, "bridged")
@@ -328,3 +359,137 @@ def test_a_dead_agent_phone_puts_the_caller_first_in_line_with_an_apology() -> N
     step = w.run(c, c.caller_gone(w.tick()))  # hangs up while waiting again: it was answered
     [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
     assert ended.fields["disposition"] == fx.Disposition.ANSWERED
+
+
+# ------------------------------------------------------------------ callbacks requested by the dialler
+# (`callcenter.acd.requested`): born in CALLBACK_WAIT with no channel; every state against every
+# event (and `cancel`), with what the requester is told
+REQ_EVENTS = {**EVENTS, "cancel": lambda w, c: c.cancel(w.tick())}
+REQ_AGENT = ["offer", "originate ok"]
+REQ_DIALING = [*REQ_AGENT, "agent answers"]
+REQ_SCENARIOS: dict[str, tuple[list[str], CallState, int]] = {  # path, state, max citizen dials
+    "wait": ([], S.CALLBACK_WAIT, 1), "agent": (REQ_AGENT, S.CALLBACK_AGENT, 1),
+    "dialing": (REQ_DIALING, S.CALLBACK_DIALING, 1), "bridged": ([*REQ_DIALING, "citizen answers"], S.BRIDGED, 1),
+    "parked": ([*REQ_DIALING, "citizen leg hangs up"], S.CALLBACK_PARKED, 2),
+    "not reached": ([*REQ_DIALING, "citizen leg hangs up"], S.ENDED, 1),
+}
+REQ_MOVES: dict[str, dict[str, CallState]] = {
+    "offer": {"wait": S.CALLBACK_AGENT},
+    "originate refused": {"agent": S.CALLBACK_WAIT},
+    "agent answers": {"agent": S.CALLBACK_DIALING},
+    "agent leg hangs up": {"agent": S.CALLBACK_WAIT, "dialing": S.ENDED, "bridged": S.ENDED},
+    # a requested callback is a callback: the citizen is never handed to the post-call rating
+    "agent leg hangs up, rating on": {"agent": S.CALLBACK_WAIT, "dialing": S.ENDED, "bridged": S.ENDED},
+    "citizen answers": {"dialing": S.BRIDGED},
+    "citizen leg hangs up": {"dialing": S.ENDED, "bridged": S.ENDED},
+    "retry due": {"parked": S.CALLBACK_WAIT},
+    "cancel": {"wait": S.ENDED, "agent": S.ENDED, "parked": S.ENDED},
+}
+
+
+def build_requested(w: World, scenario: str) -> Call:
+    path, _, max_attempts = REQ_SCENARIOS[scenario]
+    c = w.request(max_attempts=max_attempts)
+    for event in path:
+        w.run(c, REQ_EVENTS[event](w, c))
+    return c
+
+
+@pytest.mark.parametrize("event", REQ_EVENTS)
+@pytest.mark.parametrize("scenario", REQ_SCENARIOS)
+def test_a_requested_callback_in_every_state_against_every_event(scenario: str, event: str) -> None:
+    w = World()
+    c = build_requested(w, scenario)
+    assert c.state is REQ_SCENARIOS[scenario][1]
+    w.check(c)
+    before = len(w.requests)
+    step = w.run(c, REQ_EVENTS[event](w, c))
+    expected = REQ_MOVES.get(event, {}).get(scenario, REQ_SCENARIOS[scenario][1])
+    assert step.state is expected and c.state is expected
+    w.check(c)
+    if scenario == "not reached":
+        assert all(isinstance(e, fx.Hangup) for e in w.requests[before:])
+    elif expected is S.ENDED:
+        assert isinstance(w.requests[-1], fx.Assign)
+
+
+def test_a_requested_callback_waits_below_inbound_and_reserves_the_agent_before_dialling() -> None:
+    w = World()
+    c = w.request("cb")
+    assert c.state is S.CALLBACK_WAIT and c.caller_leg is None and w.requests == [fx.Assign()]
+    [start] = [e for e in w.records if isinstance(e, fx.RecordStart)]
+    assert (start.caller, start.line, start.vars) == (CALLER, "outbound", {"origin": "missed:cb"})
+    inbound = w.arrive("c1")  # arrives later, still goes first
+    assert [q.call_id for q in w.book.ordered_all()] == ["c1", "cb"]
+    w.run(inbound, inbound.caller_gone(w.tick()))
+    w.run(c, c.offer("1001", "seat01", w.tick()))
+    assert requests_of(w.last)[-1] == fx.OriginateAgent("a1-cb", "1001", True)  # the agent first
+    w.run(c, c.agent_leg_created("a1-cb", "seat01", w.tick()))
+    w.run(c, c.agent_answered("a1-cb", w.tick()))
+    assert requests_of(w.last)[-1] == fx.OriginateCitizen("cb1-cb", CALLER)  # then the citizen
+    w.run(c, c.citizen_answered("cb1-cb", w.tick()))
+    assert w.reports == [fx.ReportCallback("cb", "missed:cb", fx.CallbackEvent.CONNECTED, "1001")]
+    w.run(c, c.citizen_leg_gone("cb1-cb", "normal", w.tick(), POLICY))
+    assert w.reports[-1] == fx.ReportCallback("cb", "missed:cb", fx.CallbackEvent.REACHED, "1001")
+    assert w.agents["1001"].state is AgentState.WRAP_UP
+    w.check(c)
+
+
+def test_a_requested_callback_not_answered_ends_after_its_own_attempts_not_the_queues() -> None:
+    w = World()
+    c = build_requested(w, "not reached")  # one citizen dial asked for; the queue's policy allows 3
+    ended = [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+    assert ended[0].fields["disposition"] == fx.Disposition.CALLBACK_FAILED
+    assert [r.event for r in w.reports] == [fx.CallbackEvent.NO_ANSWER] and c.citizen_leg is None
+
+
+def test_cancelling_while_the_agent_rings_frees_the_agent_without_a_missed_call() -> None:
+    w = World()
+    c = build_requested(w, "agent")
+    step = w.run(c, c.cancel(w.tick()))
+    assert fx.Hangup("a1-c1") in step.effects and w.agents["1001"].state is AgentState.AVAILABLE
+    assert w.reports == [fx.ReportCallback("c1", "missed:c1", fx.CallbackEvent.CANCELLED, None)]
+    [ended] = [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+    assert ended.fields["disposition"] == fx.Disposition.CANCELLED
+    assert w.run(c, c.cancel(w.tick())).effects == ()  # once
+
+
+def test_a_callback_request_is_validated() -> None:
+    from callcenter.acd.requested import CallbackRequest
+
+    for bad in ({"number": "13x"}, {"priority": 0}, {"origin": ""}, {"max_attempts": 0}):
+        with pytest.raises(ValueError):
+            CallbackRequest(**({"call_id": "x", "number": CALLER, "queue": "general", "skill": "general",
+                                "origin": "missed:1"} | bad))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(sorted(REQ_EVENTS)), max_size=25), st.integers(1, 3))
+def test_any_sequence_of_events_keeps_a_requested_callback_consistent(events: list[str], max_attempts: int) -> None:
+    w = World()
+    c = w.request(max_attempts=max_attempts)
+    for name in events:
+        w.run(c, REQ_EVENTS[name](w, c))
+        w.check(c)
+        for agent in w.agents.values():
+            if agent.state is AgentState.WRAP_UP:
+                agent.wrap_up_done(w.now)
+            elif agent.state is AgentState.PAUSED:
+                agent.unpause(w.now)
+
+
+def test_the_line_dialled_goes_with_the_tap_so_a_line_can_forbid_transcription() -> None:
+    from callcenter.acd.arrival import Arrival
+
+    w = World()
+    for call_id, arrival in (("c1", Arrival("c1", CALLER, "general", "general", dnis="12345", line="12329")),
+                             ("c2", Arrival("c2", CALLER, "general", "general", dnis="12345"))):
+        c, step = Call.arrive(arrival, w.book.next_seq(), w.now)
+        w.calls[call_id] = c
+        w.run(c, step)
+        w.run(c, c.offer("1001", "seat01", w.now))
+        w.run(c, c.agent_leg_created(f"a1-{call_id}", "seat01", w.now))
+        answered = w.run(c, c.agent_answered(f"a1-{call_id}", w.tick()))
+        [tap] = [e for e in answered.effects if isinstance(e, fx.Transcribe)]
+        assert tap.line == ("12329" if call_id == "c1" else "12345")  # the merged line, else the number dialled
+        w.run(c, c.caller_gone(w.tick(5)))

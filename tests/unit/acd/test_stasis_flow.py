@@ -19,9 +19,13 @@ class RecordingAri:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict]] = []
         self.refuse = 0
+        self.gone: set[str] = set()  # channels that answer 404
 
     async def post(self, path: str, **params):
         self.requests.append(("POST", path, params))
+        parts = path.split("/")
+        if len(parts) > 2 and parts[1] == "channels" and parts[2] in self.gone:
+            raise AriError(404, "Channel not found", "POST", path)
         if path == "/channels" and self.refuse:
             self.refuse -= 1
             raise AriError(400, "Provided originator channel was not found", "POST", path)
@@ -156,3 +160,32 @@ async def test_every_agent_offered_a_call_rings_before_any_originate_goes_out() 
     assert seen == [{AgentState.RINGING}, {AgentState.RINGING}]
     assert {c.state for c in svc.calls.values()} == {CallState.OFFERING}
     await svc.close()
+
+
+async def bridged_with_rating() -> tuple[AcdService, AcdStasis, RecordingAri]:
+    svc, stasis, ari = await service()
+    svc.rating_on = lambda: True
+    await stasis.on_event(inbound("c1"))
+    await stasis.on_event(event("StasisStart", args=["agent", "c1"], channel={"id": "a1-c1"}))
+    ari.requests.clear()
+    return svc, stasis, ari
+
+
+async def test_the_agent_hanging_up_first_hands_the_caller_to_the_rating() -> None:
+    svc, stasis, ari = await bridged_with_rating()
+    await stasis.on_event(event("ChannelDestroyed", channel={"id": "a1-c1"}, cause_txt="Normal Clearing"))
+    assert [(m, p) for m, p, _ in ari.requests] == [
+        ("DELETE", "/bridges/c1-b"), ("POST", "/channels/c1/variable"), ("POST", "/channels/c1/continue")]
+    assert ari.requests[1][2]["value"] == "c1,1001,seat01,A"
+    assert ari.requests[2][2] == {"context": "rating-direct", "extension": "s", "priority": 1}
+    assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.WRAP_UP
+    await stasis.on_event(event("StasisEnd", channel={"id": "c1"}))  # it leaves the app: not a hang-up
+    assert len(ari.requests) == 3 and "call ended" in journal(svc)
+
+
+async def test_a_caller_gone_before_the_hand_over_breaks_nothing() -> None:
+    svc, stasis, ari = await bridged_with_rating()
+    ari.gone.add("c1")
+    await stasis.on_event(event("ChannelDestroyed", channel={"id": "a1-c1"}))
+    assert [(m, p) for m, p, _ in ari.requests] == [("DELETE", "/bridges/c1-b"), ("POST", "/channels/c1/variable")]
+    assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.WRAP_UP

@@ -88,6 +88,9 @@ def test_topics_invalidate_the_right_caches() -> None:
     snaps._history = {"138": {}}
     snaps.invalidate("tickets/market/created")
     assert snaps._cache == {} and not snaps._history
+    snaps._cache = {"kpi": (0.0, 1), "ratings": (0.0, 3)}
+    snaps.invalidate("surveys/ratings/c1")  # a post-call rating stored
+    assert set(snaps._cache) == {"kpi"}
     snaps.invalidate("*")
     assert snaps._facts == {}
 

@@ -196,7 +196,14 @@ def test_main_flow_shape() -> None:
     assert isinstance(menu, MenuNode)
     assert set(menu.options) == {"0", "1", "2", "9"}
     assert menu.retries == 1 and menu.interruptible and menu.timeout_prompt is None
-    assert main.nodes[main.start].interruptible  # type: ignore[union-attr]
+    offer = main.nodes[main.start]  # the mass-incident announcement, skipped when there is none
+    assert offer.type == "incident" and offer.next_none == "greeting"  # type: ignore[union-attr]
+    assert offer.next == "incident_notice" and offer.on_timeout is None  # type: ignore[union-attr]
+    assert main.nodes["incident_notice"].next == "main_menu_once"  # type: ignore[union-attr]
+    once = main.nodes["main_menu_once"]  # the same menu, not repeated after an announcement
+    assert isinstance(once, MenuNode) and once.retries == 0
+    assert (once.options, once.on_timeout, once.on_invalid) == (menu.options, menu.on_timeout, menu.on_invalid)
+    assert main.nodes["greeting"].interruptible  # type: ignore[union-attr]
     assert main.nodes[menu.on_timeout].type == "queue"
     assert main.nodes[menu.on_invalid].type == "queue"
     emergency = main.nodes["emergency_menu"]

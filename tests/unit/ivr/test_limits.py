@@ -23,11 +23,21 @@ def seconds(**given: float) -> dict[str, float]:
 
 
 def test_the_silent_caller_hears_greeting_and_menu_twice_then_queues() -> None:
-    path = silent_path(FLOWS["main"], seconds(welcome=5.0, menu_main=8.5))
-    assert [n for n, _ in path.steps] == ["greeting", "main_menu", "agent_general"]
+    # the longer of: no incident (greeting, menu twice), or an incident announced (its 6 s budget
+    # + 1 s wait instead of the greeting, the recording notice, the menu once)
+    path = silent_path(FLOWS["main"], seconds(welcome=5.0, menu_main=8.5, recording_notice=2.5))
+    assert [n for n, _ in path.steps] == ["incident_offer", "greeting", "main_menu", "agent_general"]
     assert (path.end, path.end_node) == ("queue", "agent_general")
     assert path.seconds == pytest.approx(5.0 + 2 * (8.5 + 3))  # menu, 3 s wait, once more; no prompt
     assert path.seconds <= LIMITS.no_input_s
+    announced = silent_path(FLOWS["main"], seconds(welcome=0.5, welcome_recorded=0.5, menu_main=5.0,
+                                                  recording_notice=2.5))
+    assert [n for n, _ in announced.steps] == ["incident_offer", "incident_notice", "main_menu_once",
+                                               "agent_general"]
+    assert announced.seconds == pytest.approx(6 + 1 + 2.5 + (5.0 + 3))
+    longer_greeting = silent_path(FLOWS["main"], seconds(welcome=7.5, menu_main=8.5))
+    assert [n for n, _ in longer_greeting.steps] == ["incident_offer", "greeting", "main_menu", "agent_general"]
+    assert longer_greeting.seconds == pytest.approx(7.5 + 2 * (8.5 + 3))
 
 
 def test_the_shipped_flows_keep_every_limit() -> None:

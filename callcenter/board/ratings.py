@@ -1,0 +1,34 @@
+"""The post-call rating (坐席服务评价) on the board and the agent desktop (pure: no I/O).
+
+Figures come from :mod:`callcenter.surveys.figures` (one definition of 满意率 for the API, the
+daily report and here): ``rated`` counts valid answers, ``satisfaction`` is the satisfied
+share of them (None with none), ``offered`` counts callers handed to the rating, no-answers
+included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from callcenter.surveys.figures import Record, figures
+from callcenter.surveys.model import Scale
+
+
+def _doc(records: Sequence[Record], scale: Scale) -> dict[str, Any]:
+    f = figures(records, scale)
+    return {"offered": len(records), "rated": f["agent_ratings"], "satisfaction": f["agent_rating"]}
+
+
+def team_ratings(records: Sequence[Record], scale: Scale, day: str) -> dict[str, Any]:
+    """Today's agent satisfaction in total and by team (teams in name order)."""
+    by_team: dict[str, list[Record]] = {}
+    for r in records:
+        by_team.setdefault(r.team or "—", []).append(r)
+    return {"day": day, **_doc(records, scale),
+            "teams": [{"team": t, **_doc(rs, scale)} for t, rs in sorted(by_team.items())]}
+
+
+def agent_ratings(records: Sequence[Record], scale: Scale, agent_id: str, day: str) -> dict[str, Any]:
+    """One agent's own ratings today."""
+    return {"day": day, **_doc([r for r in records if r.agent == agent_id], scale)}

@@ -1,0 +1,81 @@
+"""Incidents as the IVR, the agent desk and the board see them (PostgreSQL; translation only):
+the announcement and its rendered prompt, calls the IVR attached (with the caller's number),
+tickets an agent merged (并单), and the incident a new ticket may be proposed for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from callcenter.infra import outbox
+
+
+async def set_prompt(conn: asyncpg.Connection, incident_id: int, text: str, prompt: str | None,
+                     seconds: float | None, *, announce: bool | None = None) -> bool:
+    """Store the announcement (and, once rendered, its sound file's name and length)."""
+    return await conn.fetchval(
+        "UPDATE dispatch_incidents SET prompt_text = $2, prompt = $3, prompt_s = $4, "
+        "announce = coalesce($5, announce) WHERE id = $1 AND status = 'open' RETURNING true",
+        incident_id, text, prompt, seconds, announce) or False
+
+
+async def get(conn: asyncpg.Connection, incident_id: int) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM dispatch_incidents WHERE id = $1", incident_id)
+    return dict(row) if row else None
+
+
+async def announced_for(conn: asyncpg.Connection, phone: str) -> dict[str, Any] | None:
+    """The open, announced incident to offer a caller: the one of the district the caller last
+    filed a ticket from; a caller of unknown district hears the newest one (it names its district,
+    so a caller from elsewhere passes it by)."""
+    return await conn.fetchrow(
+        "WITH home AS (SELECT district FROM tickets WHERE caller_phone = $1 AND district IS NOT NULL "
+        "              ORDER BY created_at DESC LIMIT 1) "
+        "SELECT id, district, prompt, prompt_s, prompt_text FROM dispatch_incidents "
+        "WHERE status = 'open' AND announce AND prompt IS NOT NULL "
+        "  AND (NOT EXISTS (SELECT 1 FROM home) OR district = (SELECT district FROM home)) "
+        "ORDER BY opened_at DESC, id DESC LIMIT 1", phone)
+
+
+async def attach_call(conn: asyncpg.Connection, incident_id: int, call_id: str, phone: str) -> bool:
+    """The IVR attached a caller's call to the incident: a confirmed link with the caller's number.
+    False when the incident is no longer open."""
+    async with conn.transaction():
+        master = await conn.fetchval("SELECT master_ref FROM dispatch_incidents WHERE id = $1 AND status = 'open' "
+                                     "FOR SHARE", incident_id)
+        if master is None:
+            return False
+        await conn.execute(
+            "INSERT INTO dispatch_incident_links (incident_id, ref, via, confirmed, phone) "
+            "VALUES ($1, $2, 'ivr', true, $3) ON CONFLICT (incident_id, ref) DO UPDATE SET confirmed = true, "
+            "phone = EXCLUDED.phone", incident_id, call_id, phone or None)
+        await outbox.write(conn, [(f"incidents/{incident_id}/linked", {
+            "id": incident_id, "ref": call_id, "via": "ivr", "master_ref": master})])
+    return True
+
+
+async def merged(conn: asyncpg.Connection, ref: str, master_ref: str) -> list[int]:
+    """Ticket `ref` was merged (并单) into `master_ref`: confirmed links to the open incidents
+    that ticket is the master of; returns their ids."""
+    async with conn.transaction():
+        ids = [r["id"] for r in await conn.fetch(
+            "SELECT id FROM dispatch_incidents WHERE master_ref = $1 AND status = 'open'", master_ref)]
+        for iid in ids:
+            await conn.execute(
+                "INSERT INTO dispatch_incident_links (incident_id, ref, via, confirmed) VALUES ($1, $2, 'agent', true) "
+                "ON CONFLICT (incident_id, ref) DO UPDATE SET confirmed = true, via = 'agent'", iid, ref)
+            await outbox.write(conn, [(f"incidents/{iid}/linked", {
+                "id": iid, "ref": ref, "via": "agent", "master_ref": master_ref})])
+    return ids
+
+
+async def proposal(conn: asyncpg.Connection, ref: str) -> dict[str, Any] | None:
+    """The open incident the detector matched ticket `ref` to and no agent confirmed yet."""
+    row = await conn.fetchrow(
+        "SELECT i.id, i.district, i.title, i.master_ref, i.opened_at, "
+        "(SELECT count(*) FROM dispatch_incident_links x WHERE x.incident_id = i.id) AS linked "
+        "FROM dispatch_incident_links l JOIN dispatch_incidents i ON i.id = l.incident_id "
+        "WHERE l.ref = $1 AND NOT l.confirmed AND i.status = 'open' AND i.master_ref <> $1 "
+        "ORDER BY i.opened_at DESC LIMIT 1", ref)
+    return dict(row) if row else None

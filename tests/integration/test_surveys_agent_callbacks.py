@@ -1,0 +1,83 @@
+"""Agent-driven callbacks on the sandbox: the dialler asks the ACD, which reserves an agent
+first (its phone rings and answers), then dials the citizen and bridges them; the job is
+recorded as reached. A ticket flagged for a person is called back the same way and the agent
+enters the result on the desk (only for their own callback)."""
+
+from __future__ import annotations
+
+import pytest
+from acd_support import Phone
+from helpers import until
+from surveys_support import citizen, job_state, resolved_ticket, survey_config, surveys_on
+
+pytestmark = pytest.mark.asterisk
+
+
+async def _tick_until(s, check):
+    await s.dialler.tick()
+    return await check()
+
+
+async def test_a_missed_caller_is_called_back_through_an_agent(stack, pool):
+    phone = Phone(stack)
+    call_id = await phone.call(caller="13900000031", hold_for=2)  # no agent yet: gives up after 2 s
+    await until(lambda: pool.fetchval("SELECT disposition = 'abandoned' FROM calls WHERE call_id = $1", call_id),
+                timeout=20, what="abandoned")
+    await phone.login("1001", "seat01")  # a simulated agent, answers after 0.2 s
+    await citizen(stack, "13900000031", hold=1)  # answers, talks ~2 s, hangs up
+    s = await surveys_on(stack, survey_config(agent_callbacks=True), acd=True)
+    try:
+        job = await until(lambda: _tick_until(s, lambda: pool.fetchrow(
+            "SELECT * FROM survey_jobs WHERE call_id = $1 AND state = 'done'", call_id)),
+            timeout=30, what="missed call reached through an agent")
+    finally:
+        s.unsubscribe()
+        s.calls.close()
+    assert (job["kind"], job["by_agent"], job["attempts"]) == ("missed", True, 1)
+    [attempt] = await pool.fetch("SELECT * FROM survey_attempts WHERE job_id = $1", job["id"])
+    assert (attempt["outcome"], attempt["agent_id"]) == ("completed", "1001")
+    # the ACD's record of the callback: the agent's leg answered before the citizen was connected
+    cb = await pool.fetchrow("SELECT * FROM calls WHERE call_id = $1", attempt["channel_id"])
+    assert (cb["line"], cb["queue"], cb["caller"], cb["disposition"]) == ("outbound", None, "13900000031", "answered")
+    [agent_leg] = await pool.fetch("SELECT * FROM call_legs WHERE call_id = $1", attempt["channel_id"])
+    assert agent_leg["seat_id"] == "seat01" and agent_leg["started_at"] <= cb["answered_at"]
+
+
+async def test_a_ticket_flagged_for_a_person_gets_the_agents_result(stack, pool, logins):
+    phone = Phone(stack)
+    await phone.login("1001", "seat01")
+    number = await resolved_ticket(stack, "13800000032")
+    await citizen(stack, "13800000032", hold=1)
+    s = await surveys_on(stack, survey_config(), acd=True)
+    try:
+        assert await s.store.flag_for_person(number, "投诉人要求人工回访", "supervisor:li")
+        job = await until(lambda: _tick_until(s, lambda: pool.fetchrow(
+            "SELECT j.*, a.channel_id FROM survey_jobs j JOIN survey_attempts a ON a.job_id = j.id"
+            " WHERE j.ticket_number = $1 AND a.agent_id = '1001'", number)),
+            timeout=30, what="the person callback connected")
+        assert job["by_agent"]
+        other = await logins.client("agent:1002")
+        mine = await logins.client("agent:1001")
+        async with other, mine:
+            url = f"/api/agents/1002/callbacks/{job['channel_id']}/result"
+            async with other.post(url, json={"resolved": True, "satisfaction": 1}) as resp:
+                assert resp.status == 404  # not theirs
+            async with mine.get("/api/agents/1001/callbacks") as resp:
+                [desk] = (await resp.json())["callbacks"]
+            assert desk["ticket_number"] == number and desk["caller_masked"] != "13800000032"
+            url = f"/api/agents/1001/callbacks/{job['channel_id']}/result"
+            async with mine.post(url, json={"resolved": True, "satisfaction": 7}) as resp:
+                assert resp.status == 422
+            async with mine.post(url, json={"resolved": False, "satisfaction": 4, "comment": "没有退货"}) as resp:
+                assert resp.status == 201, await resp.text()
+        done = await until(lambda: _tick_until(s, lambda: pool.fetchrow(
+            "SELECT * FROM survey_jobs WHERE id = $1 AND state = 'done'", job["id"])),
+            timeout=30, what="the result stored")
+    finally:
+        s.unsubscribe()
+        s.calls.close()
+    assert (done["resolved"], done["rating"]) == (False, "不满意")
+    await job_state(pool, job["id"], "done")
+    # a bad review reopens the ticket to its department, with the agent's note
+    await until(lambda: pool.fetchval("SELECT status IN ('dispatched', 'returned', 'accepted') FROM tickets"
+                                      " WHERE number = $1 AND reopen_count = 1", number), what="ticket reopened")
