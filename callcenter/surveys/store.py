@@ -58,7 +58,8 @@ INCIDENT_CANDIDATES = """
 SELECT DISTINCT ON (m.number, c.phone) m.number, c.phone AS caller_phone, m.lead_department, m.district,
        m.reopen_count, i.closed_at AS resolved_at,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.phone) AS opted_out,
-       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.phone AND b.expires_at > $1) AS blacklisted
+       EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.phone AND b.expires_at > $1) AS blacklisted,
+       false AS by_person  -- the incident's callback is the automated survey
 FROM dispatch_incidents i
 JOIN tickets m ON m.number = i.master_ref
 JOIN LATERAL (SELECT coalesce(l.phone, t.caller_phone) AS phone FROM dispatch_incident_links l
