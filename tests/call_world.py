@@ -54,10 +54,15 @@ class World:
         self.run(call, step)
         return call
 
-    def run(self, call: Call, step: Step) -> Step:
+    def run(self, call: Call, step: Step, refused: type | None = None) -> Step:
+        """Apply the step; an ARI request of kind `refused` fails, and the executor stops the step
+        there (what followed it assumed it succeeded)."""
         assert step.state is call.state
         self.last = step
         for e in step.effects:
+            if refused is not None and isinstance(e, refused):
+                self.requests.append(e)
+                break
             if isinstance(e, fx.TrackLeg):
                 self.legs[e.channel] = (e.call_id, e.role)
             elif isinstance(e, fx.ForgetLeg):
@@ -126,6 +131,11 @@ class World:
             assert call.call_id not in self.tapped, call.state
         ended = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
         assert len(ended) == (call.state is CallState.ENDED)
+        # an inbound call's row ended as answered says who answered (not so if the bridge refused it);
+        # (a callback whose agent hangs up while the citizen rings is recorded answered, no agent)
+        answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+        if ended and ended[0].fields["disposition"] == fx.Disposition.ANSWERED and not call.callback:
+            assert answered and all(e.fields.get("agent_id") for e in answered), answered
 
 
 def call_effects(step: Step, kind: type) -> list:

@@ -15,6 +15,7 @@ States, and the events that move a call on (any other event leaves it where it i
                       1 pressed after the callback offer -> CALLBACK_WAIT
     OFFERING          agent answers -> BRIDGED; rang out or refused -> QUEUED (same place in
                       line); caller hangs up -> ENDED (abandoned)
+    (answered)        the bridge refuses a leg that just vanished -> as if it went before the answer
     BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered)
     CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
     CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
@@ -29,7 +30,7 @@ events, dispositions, callback states) are in `callcenter.acd.effects`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -218,26 +219,42 @@ class Call:
         if self.state not in RINGING:
             return self._step()  # a duplicate
         self.bridge_id = f"{self.call_id}-b"
-        self._do(fx.CancelRingback(leg), fx.AgentTransition(self.agent_id or "", AgentAction.ANSWER, self.call_id),
-                 fx.CreateBridge(self.bridge_id))
+        self._do(fx.CancelRingback(leg), fx.CreateBridge(self.bridge_id))
+        answer = fx.AgentTransition(self.agent_id or "", AgentAction.ANSWER, self.call_id)  # once its leg is in
         if self.callback:
-            self.state = CallState.CALLBACK_DIALING
-            self.citizen_leg = f"cb{self.attempts}-{self.call_id}"
-            self._do(fx.AddToBridge(self.bridge_id, (leg,)),
-                     fx.TrackLeg(self.citizen_leg, self.call_id, LegRole.CITIZEN),
-                     fx.OriginateCitizen(self.citizen_leg, self.caller))
+            self.state, self.citizen_leg = CallState.CALLBACK_DIALING, f"cb{self.attempts}-{self.call_id}"
+            self._do(fx.AddToBridge(self.bridge_id, (leg,)), answer,
+                     fx.TrackLeg(self.citizen_leg, self.call_id, LegRole.CITIZEN), fx.OriginateCitizen(self.citizen_leg, self.caller))
             return self._step()
-        self.state = CallState.BRIDGED
-        self.answered_at = now
+        self.state, self.answered_at = CallState.BRIDGED, now
         self._moh(False)
         if self.playback_id:
             self._do(fx.StopPlayback(self.playback_id))
             self.playback_id = None
-        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg),
+        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), answer, fx.Transcribe(self.call_id, self.call_id, leg),
                  fx.Note("call_answered", {"call_id": self.call_id, "agent": self.agent_id, "seat": self.seat_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id}),
                  fx.RecordLegUpdate(leg, answered_at=now))
+        return self._step()
+
+    def bridge_add_failed(self, gone: Collection[str], now: datetime, policy: CallbackPolicy) -> Step:
+        """An answer's `AddToBridge` refused (the executor drops the rest of its step), a leg having just
+        vanished (`gone`: those found gone). Nobody talked: the answer is undone, the loss handled as before it."""
+        if self.state not in (CallState.BRIDGED, CallState.CALLBACK_DIALING) or not self.bridge_id:
+            return self._step()
+        if self.callback and self.state is CallState.BRIDGED:  # the citizen's add: not answered, then
+            self.state, leg = CallState.CALLBACK_DIALING, self.citizen_leg or ""
+            self._hangup(leg)  # still up if the agent's leg is the one gone
+            return self.citizen_leg_gone(leg, "gone as it answered", now, policy)
+        self.state = CallState.CALLBACK_AGENT if self.callback else CallState.OFFERING  # the agent still rings
+        self._do(fx.DestroyBridge(self.bridge_id))
+        self.bridge_id = self.citizen_leg = self.answered_at = None
+        if self.caller_leg in gone:  # abandoned, as when the caller hangs up while the agent rings
+            return self.caller_gone(now)
+        self._hangup(self.agent_leg)  # gone, or answered a call that cannot be put through: to its place
+        self._leg_failed(self.agent_leg or "", "gone as it answered", AgentAction.OFFER_CANCELLED, now)
+        self._moh(self.state is CallState.QUEUED)
         return self._step()
 
     # ------------------------------------------------------------ hang-ups

@@ -4,7 +4,14 @@ Bookkeeping effects (the queue book, the leg index, agents' state machines, the 
 timers) are applied at once; ARI requests are awaited one after the other. `start()` applies
 the effects up to the first request and hands back the rest to await: `assign()` uses it so
 that every agent it offers a call is ringing before any originate is sent. The outcome of an
-originate or a playback is fed back to the aggregate, whose answer is carried out in turn.
+originate or a playback is fed back to the aggregate, whose answer is carried out in turn; a
+failed request whose answer replaces what followed it in its step (`SUPERSEDED`: an add to the
+bridge refused because a leg just vanished) ends that step there.
+
+A leg can vanish between any event and the requests it leads to (a caller gives up the moment
+its agent answers). Each request allows for it: answering, music, playbacks, hang-ups and the
+bridge's removal expect "already gone" (`AriClient.safe`); a refused originate or add to the
+bridge is reported back to the call (`originate_failed`, `citizen_leg_gone`, `bridge_add_failed`).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from callcenter.acd import effects as fx
 from callcenter.acd.agents import IllegalAgentTransition
 from callcenter.acd.calls import Call, Step
-from callcenter.infra.ari import TRUNK_FORMATS, AriError
+from callcenter.infra.ari import TRUNK_FORMATS, AriError, AriUnavailable
 from callcenter.infra.logging import get_logger
 
 if TYPE_CHECKING:
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
 log = get_logger("acd")
 
 CITIZEN_RING_S = 30
+SUPERSEDED = object()  # what an awaited effect returns when the rest of its step no longer holds
 
 
 def ringback_key(leg: str) -> str:
@@ -43,7 +51,7 @@ class Executor:
             fx.StartRingback: self._start_ringback, fx.CancelRingback: self._cancel_ringback,
             fx.Transcribe: self._transcribe, fx.StopTranscribing: self._stop_transcribing,
         }
-        self._awaited: dict[type, Callable[[Call, Any], Awaitable[None]]] = {
+        self._awaited: dict[type, Callable[[Call, Any], Awaitable[object]]] = {
             fx.OriginateAgent: self._originate_agent, fx.OriginateCitizen: self._originate_citizen,
             fx.Answer: self._answer, fx.CreateBridge: self._create_bridge, fx.AddToBridge: self._add_to_bridge,
             fx.DestroyBridge: self._destroy_bridge, fx.Hangup: self._hangup, fx.Moh: self._moh,
@@ -69,8 +77,8 @@ class Executor:
             now = self._now.get(type(effect))
             if now is not None:
                 now(call, effect)
-            else:
-                await self._awaited[type(effect)](call, effect)
+            elif await self._awaited[type(effect)](call, effect) is SUPERSEDED:
+                return
 
     # ------------------------------------------------------------ bookkeeping
     def _track(self, _call: Call, e: fx.TrackLeg) -> None:
@@ -205,8 +213,23 @@ class Executor:
         await self.svc.ari.post("/bridges", type="mixing", bridgeId=e.bridge_id, name=f"call {call.call_id}",
                                 idempotent=True)
 
-    async def _add_to_bridge(self, _call: Call, e: fx.AddToBridge) -> None:
-        await self.svc.ari.post(f"/bridges/{e.bridge_id}/addChannel", channel=",".join(e.channels))
+    async def _add_to_bridge(self, call: Call, e: fx.AddToBridge) -> object:
+        """Asterisk adds none of the legs if one is gone (400 `Channel not found`) or leaving (422 not
+        in Stasis): the call is told which are gone and decides anew; the rest of the answer's step
+        (the agent on the call, the tap, the record of the answer) is not carried out."""
+        svc, ari = self.svc, self.svc.ari
+        try:
+            await ari.post(f"/bridges/{e.bridge_id}/addChannel", channel=",".join(e.channels))
+            return None
+        except AriUnavailable:
+            raise  # Asterisk unreachable: the resync on reconnect settles the call
+        except AriError as exc:
+            gone = [c for c in e.channels if await ari.safe(ari.get(f"/channels/{c}")) is None]
+            if gone:
+                ari.tolerated += 1  # a leg that just vanished: expected, not an ARI error
+            log.info("bridge_add_failed", call_id=call.call_id, status=exc.status, error=exc.message, gone=gone)
+            await self.run(call, call.bridge_add_failed(gone, svc.clock(), svc.callback_policy))
+            return SUPERSEDED
 
     async def _destroy_bridge(self, _call: Call, e: fx.DestroyBridge) -> None:
         await self.svc.ari.safe(self.svc.ari.delete(f"/bridges/{e.bridge_id}"))

@@ -14,17 +14,22 @@ from callcenter.infra.ari import AriError, AriEvent
 
 
 class RecordingAri:
-    """Answers every request; `refuse` makes the next originates fail."""
+    """Answers every request; `refuse` makes the next originates fail; the channels in `gone` are
+    not found (adding one to a bridge is refused as Asterisk does: 400, none added)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict]] = []
         self.refuse = 0
+        self.gone: set[str] = set()
+        self.tolerated = 0
 
     async def post(self, path: str, **params):
         self.requests.append(("POST", path, params))
         if path == "/channels" and self.refuse:
             self.refuse -= 1
             raise AriError(400, "Provided originator channel was not found", "POST", path)
+        if path.endswith("/addChannel") and self.gone & set(params["channel"].split(",")):
+            raise AriError(400, "Channel not found", "POST", path)
         return {"id": params.get("playbackId") or params.get("channelId") or "x"}
 
     async def delete(self, path: str, **params):
@@ -32,6 +37,8 @@ class RecordingAri:
 
     async def get(self, path: str, **params):
         self.requests.append(("GET", path, params))
+        if path.startswith("/channels/") and path.split("/")[2] in self.gone:
+            raise AriError(404, "Channel not found", "GET", path)
         return {}
 
     async def safe(self, coro):
@@ -80,6 +87,27 @@ async def test_a_routed_call_makes_five_requests_and_journals_in_order() -> None
     assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.WRAP_UP
     writes = [w for w in journal(svc) if not w.startswith(("agent", "live"))]
     assert writes == ["call start", "call queued", "leg", "call answered", "leg update", "leg update", "call ended"]
+    await svc.close()
+
+
+async def test_a_caller_gone_as_the_agent_answers_ends_the_call_cleanly() -> None:
+    """The bench's `addChannel -> 400 Channel not found`: the caller hung up just before the add.
+    The handler no longer fails: the call ends abandoned, nothing of the answer is carried out,
+    the agent's leg is hung up and the agent is free; the caller's StasisEnd then changes nothing."""
+    svc, stasis, ari = await service()
+    await stasis.on_event(inbound("c1"))
+    ari.gone.add("c1")
+    await stasis.on_event(event("StasisStart", args=["agent", "c1"], channel={"id": "a1-c1"}))
+    assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.AVAILABLE
+    assert [(m, p) for m, p, _ in ari.requests][1:] == [
+        ("POST", "/bridges"), ("POST", "/bridges/c1-b/addChannel"), ("GET", "/channels/c1"),
+        ("GET", "/channels/a1-c1"), ("DELETE", "/bridges/c1-b"), ("DELETE", "/channels/a1-c1")]
+    writes = [w for w in journal(svc) if not w.startswith(("agent", "live"))]
+    assert writes == ["call start", "call queued", "leg", "leg update", "call ended"]  # no "call answered"
+    assert ari.tolerated == 1  # expected, not counted as an ARI error
+    before = len(ari.requests)
+    await stasis.on_event(event("StasisEnd", channel={"id": "c1"}))
+    assert len(ari.requests) == before
     await svc.close()
 
 
