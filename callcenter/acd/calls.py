@@ -15,7 +15,7 @@ States, and the events that move a call on (any other event leaves it where it i
                       1 pressed after the callback offer -> CALLBACK_WAIT
     OFFERING          agent answers -> BRIDGED; rang out or refused -> QUEUED (same place in
                       line); caller hangs up -> ENDED (abandoned)
-    (answered)        the bridge refuses a leg that just vanished -> as if it went before the answer
+    (just answered)   the bridge refuses a leg that just vanished -> as if it had gone before
     BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered)
     CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
     CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
@@ -239,8 +239,8 @@ class Call:
         return self._step()
 
     def bridge_add_failed(self, gone: Collection[str], now: datetime, policy: CallbackPolicy) -> Step:
-        """An answer's `AddToBridge` refused (the executor drops the rest of its step), a leg having just
-        vanished (`gone`: those found gone). Nobody talked: the answer is undone, the loss handled as before it."""
+        """An answer's `AddToBridge` was refused, a leg having just vanished (`gone`: those found gone); the
+        executor dropped the rest of that step. Nobody talked: the answer is undone, the loss handled as before."""
         if self.state not in (CallState.BRIDGED, CallState.CALLBACK_DIALING) or not self.bridge_id:
             return self._step()
         if self.callback and self.state is CallState.BRIDGED:  # the citizen's add: not answered, then
