@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = get_logger("acd")
 
 CITIZEN_RING_S = 30
+# what Asterisk answers when a channel in the request is gone (400) or leaving Stasis (422)
+REFUSED_AS_GONE = (400, 422)
 SUPERSEDED = object()  # what an awaited effect returns when the rest of its step no longer holds
 
 
@@ -188,10 +190,14 @@ class Executor:
         media = {"formats": TRUNK_FORMATS} if e.callback else {"originator": call.call_id}
         try:
             await svc.ari.post("/channels", endpoint=slot.interface, app=svc.app, **media,
-                               appArgs=f"{kind},{call.call_id}", channelId=e.leg,
+                               appArgs=f"{kind},{call.call_id}", channelId=e.leg, quiet=REFUSED_AS_GONE,
                                callerId=call.caller or "12345", timeout=svc.ring_timeout_s, idempotent=False)
         except AriError as exc:
-            log.warning("agent_originate_failed", agent=e.agent_id, error=str(exc))
+            # the caller (the originator) may have just hung up: 400 `Provided originator channel was
+            # not found`; its hang-up event ends the call, in order with the call's other events
+            gone = await self._gone(exc, () if e.callback else (call.call_id,))
+            (log.info if gone else log.warning)("agent_originate_failed", agent=e.agent_id, call_id=call.call_id,
+                                                status=exc.status, error=exc.message, gone=gone)
             await self.run(call, call.originate_failed(e.leg, svc.clock()))
             return
         await self.run(call, call.agent_leg_created(e.leg, slot.agent.seat_id, svc.clock()))
@@ -219,17 +225,26 @@ class Executor:
         (the agent on the call, the tap, the record of the answer) is not carried out."""
         svc, ari = self.svc, self.svc.ari
         try:
-            await ari.post(f"/bridges/{e.bridge_id}/addChannel", channel=",".join(e.channels))
+            await ari.post(f"/bridges/{e.bridge_id}/addChannel", channel=",".join(e.channels), quiet=REFUSED_AS_GONE)
             return None
         except AriUnavailable:
             raise  # Asterisk unreachable: the resync on reconnect settles the call
         except AriError as exc:
-            gone = [c for c in e.channels if await ari.safe(ari.get(f"/channels/{c}")) is None]
-            if gone:
-                ari.tolerated += 1  # a leg that just vanished: expected, not an ARI error
-            log.info("bridge_add_failed", call_id=call.call_id, status=exc.status, error=exc.message, gone=gone)
+            gone = await self._gone(exc, e.channels)
+            (log.info if gone else log.warning)("bridge_add_failed", call_id=call.call_id, status=exc.status,
+                                                error=exc.message, gone=gone)
             await self.run(call, call.bridge_add_failed(gone, svc.clock(), svc.callback_policy))
             return SUPERSEDED
+
+    async def _gone(self, exc: AriError, channels: Sequence[str]) -> list[str]:
+        """After a refused request: which of its channels Asterisk no longer has. A refusal they
+        explain is expected (counted as tolerated, not as an ARI error)."""
+        ari = self.svc.ari
+        gone = [] if isinstance(exc, AriUnavailable) else [
+            c for c in channels if await ari.safe(ari.get(f"/channels/{c}")) is None]
+        if gone:
+            ari.tolerated += 1
+        return gone
 
     async def _destroy_bridge(self, _call: Call, e: fx.DestroyBridge) -> None:
         await self.svc.ari.safe(self.svc.ari.delete(f"/bridges/{e.bridge_id}"))

@@ -116,7 +116,9 @@ async def test_a_refused_originate_waits_for_the_ticker_and_the_late_leg_is_hung
     ari.refuse = 1
     await stasis.on_event(inbound("c1"))
     assert svc.calls["c1"].state is CallState.QUEUED and "c1" in svc.book
-    assert [(m, p) for m, p, _ in ari.requests[:2]] == [("POST", "/channels"), ("DELETE", "/channels/a1-c1")]
+    # is its caller gone? (no: a refusal not explained, logged as a warning)
+    assert [(m, p) for m, p, _ in ari.requests[:3]] == [
+        ("POST", "/channels"), ("GET", "/channels/c1"), ("DELETE", "/channels/a1-c1")]
     assert svc.slots["1001"].agent.state is AgentState.AVAILABLE
     await svc.tick()  # the next round offers again, with a new leg
     assert svc.calls["c1"].state is CallState.OFFERING and svc.calls["c1"].agent_leg == "a2-c1"
