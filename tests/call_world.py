@@ -80,6 +80,8 @@ class World:
                 self.book.update(e.call_id, callback_offered=e.callback_offered, callback=e.callback)
             elif isinstance(e, fx.AgentTransition):
                 agent = self.agents.get(e.agent_id)
+                if agent is not None and e.action is not fx.AgentAction.OFFER and agent.current_call_id != e.call_id:
+                    agent = None  # as the executor: the agent is on another call by now
                 try:
                     if agent is not None and e.action is fx.AgentAction.OFFER:
                         agent.offer(e.call_id, self.now)

@@ -113,10 +113,11 @@ class Executor:
 
     def agent(self, e: fx.AgentTransition) -> None:
         """The transition a call implies for its agent, unless the agent is no longer where the
-        call thought (e.g. already freed by the leg audit)."""
+        call thought (e.g. already freed by the leg audit, and maybe offered another call since)."""
         svc = self.svc
         slot = svc.slots.get(e.agent_id)
-        if slot is None:
+        if slot is None or (e.call_id and e.action is not fx.AgentAction.OFFER
+                            and slot.agent.current_call_id != e.call_id):
             return
         try:
             if e.action is fx.AgentAction.OFFER:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from callcenter.acd import effects as fx
 from callcenter.acd.agents import AgentState
 from callcenter.acd.calls import CallState
 from callcenter.acd.service import AcdService
@@ -185,4 +186,22 @@ async def test_every_agent_offered_a_call_rings_before_any_originate_goes_out() 
     await svc.assign()
     assert seen == [{AgentState.RINGING}, {AgentState.RINGING}]
     assert {c.state for c in svc.calls.values()} == {CallState.OFFERING}
+    await svc.close()
+
+
+async def test_a_late_transition_for_an_old_call_leaves_the_agents_new_call_alone() -> None:
+    """The leg audit may free an agent while its old call's step still awaits the hang-up of its
+    leg (seen under the bench's load); the agent can be offered another call meanwhile. The old
+    call's transition, when it comes, is not for the call the agent is on now."""
+    svc, stasis, ari = await service()
+    await stasis.on_event(inbound("c1"))
+    ex = svc.executor
+    ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED))  # the audit (no call id)
+    await stasis.on_event(inbound("c2"))
+    agent = svc.slots["1001"].agent
+    assert agent.state is AgentState.RINGING and agent.current_call_id == "c2"
+    ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED, "c1"))  # c1's step, late
+    assert agent.state is AgentState.RINGING and agent.current_call_id == "c2"
+    ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED, "c2"))
+    assert agent.state is AgentState.AVAILABLE
     await svc.close()
