@@ -65,10 +65,15 @@ class World:
         self.run(call, step)
         return call
 
-    def run(self, call: Call, step: Step) -> Step:
+    def run(self, call: Call, step: Step, refused: type | None = None) -> Step:
+        """Apply the step; an ARI request of kind `refused` fails, and the executor stops the step
+        there (what followed it assumed it succeeded)."""
         assert step.state is call.state
         self.last = step
         for e in step.effects:
+            if refused is not None and isinstance(e, refused):
+                self.requests.append(e)
+                break
             if isinstance(e, fx.TrackLeg):
                 self.legs[e.channel] = (e.call_id, e.role)
             elif isinstance(e, fx.ForgetLeg):
@@ -86,6 +91,8 @@ class World:
                 self.book.update(e.call_id, callback_offered=e.callback_offered, callback=e.callback)
             elif isinstance(e, fx.AgentTransition):
                 agent = self.agents.get(e.agent_id)
+                if agent is not None and e.action is not fx.AgentAction.OFFER and agent.current_call_id != e.call_id:
+                    agent = None  # as the executor: the agent is on another call by now
                 try:
                     if agent is not None and e.action is fx.AgentAction.OFFER:
                         agent.offer(e.call_id, self.now)
@@ -163,6 +170,11 @@ class World:
             assert ended[0].fields["disposition"] == fx.Disposition.ANSWERED
             answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
             assert answered and answered[-1].fields["agent_id"] == handed.agent_id
+        # an inbound call's row ended as answered says who answered (not so if the bridge refused it);
+        # (a callback whose agent hangs up while the citizen rings is recorded answered, no agent)
+        answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+        if ended and ended[0].fields["disposition"] == fx.Disposition.ANSWERED and not call.callback:
+            assert answered and all(e.fields.get("agent_id") for e in answered), answered
 
 
 def call_effects(step: Step, kind: type) -> list:

@@ -9,20 +9,7 @@ and returns a `Step`: that state plus the effects to carry out, in order
 stale agent leg answering, a leg's hang-up after the call moved on, a duplicate destroy, a
 callback due for a call no longer parked) changes nothing, or only hangs the stray leg up.
 
-States, and the events that move a call on (any other event leaves it where it is)::
-
-    QUEUED            offer -> OFFERING; caller hangs up -> ENDED (abandoned);
-                      1 pressed after the callback offer -> CALLBACK_WAIT
-    OFFERING          agent answers -> BRIDGED; rang out or refused -> QUEUED (same place in
-                      line); caller hangs up -> ENDED (abandoned)
-    BRIDGED           caller, agent or called-back citizen hangs up -> ENDED (answered; agent
-                      first with the rating on: the caller goes to the rating, not hung up)
-    CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
-    CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
-    CALLBACK_DIALING  citizen answers -> BRIDGED; citizen does not -> CALLBACK_PARKED, or
-                      ENDED (callback_failed) after the last attempt; agent hangs up -> ENDED
-    CALLBACK_PARKED   retry due -> CALLBACK_WAIT
-
+The states and the events that move a call between them are in `callcenter.acd.states`.
 A call keeps its place in line (`seq`, `entered_at`) for its whole life: every requeue
 (`_requeue`) puts it back where it was. The names the call's record in PostgreSQL uses (its
 events, dispositions, callback states) are in `callcenter.acd.effects`.
@@ -30,37 +17,17 @@ events, dispositions, callback states) are in `callcenter.acd.effects`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from callcenter.acd import effects as fx
 from callcenter.acd.arrival import Arrival, CallbackPolicy, LineFacts
 from callcenter.acd.effects import AgentAction, CallbackRecord, Disposition, Effect, LegRole, RecordEvent
 from callcenter.acd.policy import QueuedCall, QueueDef, announcement, announcement_due, should_offer_callback
+from callcenter.acd.states import RINGING, WAITING, WITH_AGENT, CallState, Step
 
-
-class CallState(StrEnum):
-    QUEUED = "queued"  # in the book, the caller hears music and announcements
-    OFFERING = "offering"  # an agent's phone rings (music for the caller after a second)
-    BRIDGED = "bridged"  # caller (or called-back citizen) and agent talk
-    CALLBACK_WAIT = "callback_wait"  # accepted a callback: keeps its place in the book, caller gone
-    CALLBACK_AGENT = "callback_agent"  # callback at the head: the agent's phone rings first
-    CALLBACK_DIALING = "callback_dialing"  # the agent answered; the citizen is being called
-    CALLBACK_PARKED = "callback_parked"  # the citizen did not answer: out of the book until retry_at
-    ENDED = "ended"
-
-
-WAITING = frozenset({CallState.QUEUED, CallState.CALLBACK_WAIT})  # in the queue book
-RINGING = frozenset({CallState.OFFERING, CallState.CALLBACK_AGENT})  # an agent's leg rings
-WITH_AGENT = RINGING | {CallState.CALLBACK_DIALING, CallState.BRIDGED}  # an agent is taken by it
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    state: CallState
-    effects: tuple[Effect, ...] = ()
+__all__ = ["RINGING", "WAITING", "WITH_AGENT", "Call", "CallState", "Step"]
 
 
 @dataclass(eq=False)
@@ -221,26 +188,43 @@ class Call:
         if self.state not in RINGING:
             return self._step()  # a duplicate
         self.bridge_id = f"{self.call_id}-b"
-        self._do(fx.CancelRingback(leg), fx.AgentTransition(self.agent_id or "", AgentAction.ANSWER, self.call_id),
-                 fx.CreateBridge(self.bridge_id))
+        self._do(fx.CancelRingback(leg), fx.CreateBridge(self.bridge_id))
+        answer = fx.AgentTransition(self.agent_id or "", AgentAction.ANSWER, self.call_id)  # once its leg is in
         if self.callback:
-            self.state = CallState.CALLBACK_DIALING
-            self.citizen_leg = f"cb{self.attempts}-{self.call_id}"
-            self._do(fx.AddToBridge(self.bridge_id, (leg,)),
-                     fx.TrackLeg(self.citizen_leg, self.call_id, LegRole.CITIZEN),
-                     fx.OriginateCitizen(self.citizen_leg, self.caller))
+            self.state, self.citizen_leg = CallState.CALLBACK_DIALING, f"cb{self.attempts}-{self.call_id}"
+            self._do(fx.AddToBridge(self.bridge_id, (leg,)), answer,
+                     fx.TrackLeg(self.citizen_leg, self.call_id, LegRole.CITIZEN), fx.OriginateCitizen(self.citizen_leg, self.caller))
             return self._step()
-        self.state = CallState.BRIDGED
-        self.answered_at = now
+        self.state, self.answered_at = CallState.BRIDGED, now
         self._moh(False)
         if self.playback_id:
             self._do(fx.StopPlayback(self.playback_id))
             self.playback_id = None
-        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), fx.Transcribe(self.call_id, self.call_id, leg, self.line),
+        self._do(fx.AddToBridge(self.bridge_id, (self.call_id, leg)), answer,
+                 fx.Transcribe(self.call_id, self.call_id, leg, self.line),
                  fx.Note("call_answered", {"call_id": self.call_id, "agent": self.agent_id, "seat": self.seat_id}),
                  fx.RecordCall(self.call_id, RecordEvent.ANSWERED, now, {
                      "answered_at": now, "agent_id": self.agent_id, "seat_id": self.seat_id}),
                  fx.RecordLegUpdate(leg, answered_at=now))
+        return self._step()
+
+    def bridge_add_failed(self, gone: Collection[str], now: datetime, policy: CallbackPolicy) -> Step:
+        """An answer's `AddToBridge` was refused, a leg having just vanished (`gone`: those found gone); the
+        executor dropped the rest of that step. Nobody talked: the answer is undone, the loss handled as before."""
+        if self.state not in (CallState.BRIDGED, CallState.CALLBACK_DIALING) or not self.bridge_id:
+            return self._step()
+        if self.callback and self.state is CallState.BRIDGED:  # the citizen's add: not answered, then
+            self.state, leg = CallState.CALLBACK_DIALING, self.citizen_leg or ""
+            self._hangup(leg)  # still up if the agent's leg is the one gone
+            return self.citizen_leg_gone(leg, "gone as it answered", now, policy)
+        self.state = CallState.CALLBACK_AGENT if self.callback else CallState.OFFERING  # the agent still rings
+        self._do(fx.DestroyBridge(self.bridge_id))
+        self.bridge_id = self.citizen_leg = self.answered_at = None
+        if self.caller_leg in gone:  # abandoned, as when the caller hangs up while the agent rings
+            return self.caller_gone(now)
+        self._hangup(self.agent_leg)  # gone, or answered a call that cannot be put through: to its place
+        self._leg_failed(self.agent_leg or "", "gone as it answered", AgentAction.OFFER_CANCELLED, now)
+        self._moh(self.state is CallState.QUEUED)
         return self._step()
 
     # ------------------------------------------------------------ hang-ups

@@ -4,7 +4,14 @@ Bookkeeping effects (the queue book, the leg index, agents' state machines, the 
 timers) are applied at once; ARI requests are awaited one after the other. `start()` applies
 the effects up to the first request and hands back the rest to await: `assign()` uses it so
 that every agent it offers a call is ringing before any originate is sent. The outcome of an
-originate or a playback is fed back to the aggregate, whose answer is carried out in turn.
+originate or a playback is fed back to the aggregate, whose answer is carried out in turn; a
+failed request whose answer replaces what followed it in its step (`SUPERSEDED`: an add to the
+bridge refused because a leg just vanished) ends that step there.
+
+A leg can vanish between any event and the requests it leads to (a caller gives up the moment
+its agent answers). Each request allows for it: answering, music, playbacks, hang-ups and the
+bridge's removal expect "already gone" (`AriClient.safe`); a refused originate or add to the
+bridge is reported back to the call (`originate_failed`, `citizen_leg_gone`, `bridge_add_failed`).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from callcenter.acd import effects as fx
 from callcenter.acd.agents import IllegalAgentTransition
 from callcenter.acd.calls import Call, Step
-from callcenter.infra.ari import TRUNK_FORMATS, AriError
+from callcenter.infra.ari import TRUNK_FORMATS, AriError, AriUnavailable
 from callcenter.infra.logging import get_logger
 
 if TYPE_CHECKING:
@@ -32,6 +39,9 @@ RATING_CONTEXT = "rating-direct"  # asterisk_conf/extensions.conf: back into the
 def _reported(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("callback_report_failed", error=repr(task.exception()))
+# what Asterisk answers when a channel in the request is gone (400) or leaving Stasis (422)
+REFUSED_AS_GONE = (400, 422)
+SUPERSEDED = object()  # what an awaited effect returns when the rest of its step no longer holds
 
 
 def ringback_key(leg: str) -> str:
@@ -51,7 +61,7 @@ class Executor:
             fx.Transcribe: self._transcribe, fx.StopTranscribing: self._stop_transcribing,
             fx.ReportCallback: self._report_callback,
         }
-        self._awaited: dict[type, Callable[[Call, Any], Awaitable[None]]] = {
+        self._awaited: dict[type, Callable[[Call, Any], Awaitable[object]]] = {
             fx.OriginateAgent: self._originate_agent, fx.OriginateCitizen: self._originate_citizen,
             fx.Answer: self._answer, fx.CreateBridge: self._create_bridge, fx.AddToBridge: self._add_to_bridge,
             fx.DestroyBridge: self._destroy_bridge, fx.Hangup: self._hangup, fx.Moh: self._moh,
@@ -78,8 +88,8 @@ class Executor:
             now = self._now.get(type(effect))
             if now is not None:
                 now(call, effect)
-            else:
-                await self._awaited[type(effect)](call, effect)
+            elif await self._awaited[type(effect)](call, effect) is SUPERSEDED:
+                return
 
     # ------------------------------------------------------------ bookkeeping
     def _track(self, _call: Call, e: fx.TrackLeg) -> None:
@@ -112,10 +122,11 @@ class Executor:
 
     def agent(self, e: fx.AgentTransition) -> None:
         """The transition a call implies for its agent, unless the agent is no longer where the
-        call thought (e.g. already freed by the leg audit)."""
+        call thought (e.g. already freed by the leg audit, and maybe offered another call since)."""
         svc = self.svc
         slot = svc.slots.get(e.agent_id)
-        if slot is None:
+        if slot is None or (e.call_id and e.action is not fx.AgentAction.OFFER
+                            and slot.agent.current_call_id != e.call_id):
             return
         try:
             if e.action is fx.AgentAction.OFFER:
@@ -197,10 +208,14 @@ class Executor:
         media = {"formats": TRUNK_FORMATS} if e.callback else {"originator": call.call_id}
         try:
             await svc.ari.post("/channels", endpoint=slot.interface, app=svc.app, **media,
-                               appArgs=f"{kind},{call.call_id}", channelId=e.leg,
+                               appArgs=f"{kind},{call.call_id}", channelId=e.leg, quiet=REFUSED_AS_GONE,
                                callerId=call.caller or "12345", timeout=svc.ring_timeout_s, idempotent=False)
         except AriError as exc:
-            log.warning("agent_originate_failed", agent=e.agent_id, error=str(exc))
+            # the caller (the originator) may have just hung up: 400 `Provided originator channel was
+            # not found`; its hang-up event ends the call, in order with the call's other events
+            gone = await self._gone(exc, () if e.callback else (call.call_id,))
+            (log.info if gone else log.warning)("agent_originate_failed", agent=e.agent_id, call_id=call.call_id,
+                                                status=exc.status, error=exc.message, gone=gone)
             await self.run(call, call.originate_failed(e.leg, svc.clock()))
             return
         await self.run(call, call.agent_leg_created(e.leg, slot.agent.seat_id, svc.clock()))
@@ -222,8 +237,32 @@ class Executor:
         await self.svc.ari.post("/bridges", type="mixing", bridgeId=e.bridge_id, name=f"call {call.call_id}",
                                 idempotent=True)
 
-    async def _add_to_bridge(self, _call: Call, e: fx.AddToBridge) -> None:
-        await self.svc.ari.post(f"/bridges/{e.bridge_id}/addChannel", channel=",".join(e.channels))
+    async def _add_to_bridge(self, call: Call, e: fx.AddToBridge) -> object:
+        """Asterisk adds none of the legs if one is gone (400 `Channel not found`) or leaving (422 not
+        in Stasis): the call is told which are gone and decides anew; the rest of the answer's step
+        (the agent on the call, the tap, the record of the answer) is not carried out."""
+        svc, ari = self.svc, self.svc.ari
+        try:
+            await ari.post(f"/bridges/{e.bridge_id}/addChannel", channel=",".join(e.channels), quiet=REFUSED_AS_GONE)
+            return None
+        except AriUnavailable:
+            raise  # Asterisk unreachable: the resync on reconnect settles the call
+        except AriError as exc:
+            gone = await self._gone(exc, e.channels)
+            (log.info if gone else log.warning)("bridge_add_failed", call_id=call.call_id, status=exc.status,
+                                                error=exc.message, gone=gone)
+            await self.run(call, call.bridge_add_failed(gone, svc.clock(), svc.callback_policy))
+            return SUPERSEDED
+
+    async def _gone(self, exc: AriError, channels: Sequence[str]) -> list[str]:
+        """After a refused request: which of its channels Asterisk no longer has. A refusal they
+        explain is expected (counted as tolerated, not as an ARI error)."""
+        ari = self.svc.ari
+        gone = [] if isinstance(exc, AriUnavailable) else [
+            c for c in channels if await ari.safe(ari.get(f"/channels/{c}")) is None]
+        if gone:
+            ari.tolerated += 1
+        return gone
 
     async def _destroy_bridge(self, _call: Call, e: fx.DestroyBridge) -> None:
         await self.svc.ari.safe(self.svc.ari.delete(f"/bridges/{e.bridge_id}"))

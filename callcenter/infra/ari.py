@@ -128,8 +128,9 @@ class AriClient:
 
     # ----------------------------------------------------------------- REST
     async def request(self, method: str, path: str, *, params: dict | None = None,
-                      json_body: Any = None, idempotent: bool | None = None) -> Any:
-        """One ARI call. GET/DELETE and calls marked idempotent are retried on 5xx/connect errors."""
+                      json_body: Any = None, idempotent: bool | None = None, quiet: tuple[int, ...] = ()) -> Any:
+        """One ARI call. GET/DELETE and calls marked idempotent are retried on 5xx/connect errors.
+        A failure with a status in `quiet` is not logged here: the caller looks into it and logs it."""
         assert self._session is not None, "AriClient.open() first"
         retry = (method in ("GET", "DELETE")) if idempotent is None else idempotent
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
@@ -147,7 +148,7 @@ class AriClient:
                         continue
                     if resp.status >= 400:
                         self.failures += 1
-                        if resp.status not in GONE and resp.status not in REFUSED:
+                        if resp.status not in GONE and resp.status not in REFUSED and resp.status not in quiet:
                             log.warning("ari_request_failed", method=method, path=path, status=resp.status,
                                         message=_message(body))
                         raise AriError(resp.status, _message(body), method, path)
@@ -162,8 +163,9 @@ class AriClient:
     async def get(self, path: str, **params) -> Any:
         return await self.request("GET", path, params=params)
 
-    async def post(self, path: str, *, body: Any = None, idempotent: bool | None = None, **params) -> Any:
-        return await self.request("POST", path, params=params, json_body=body, idempotent=idempotent)
+    async def post(self, path: str, *, body: Any = None, idempotent: bool | None = None,
+                   quiet: tuple[int, ...] = (), **params) -> Any:
+        return await self.request("POST", path, params=params, json_body=body, idempotent=idempotent, quiet=quiet)
 
     async def put(self, path: str, *, body: Any = None, **params) -> Any:
         return await self.request("PUT", path, params=params, json_body=body, idempotent=True)

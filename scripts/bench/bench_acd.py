@@ -270,7 +270,11 @@ async def run(args) -> None:
                 print(f"controller health after the run: {await r.json()} (log: {log_path})")
     finally:
         controller.terminate()
-        controller.wait(10)
+        try:
+            controller.wait(10)
+        except subprocess.TimeoutExpired:  # still draining its journal: the instance must stop anyway
+            controller.kill()
+            controller.wait()
         await gen.close()
         await asyncio.to_thread(inst.stop)
         shutil.rmtree(inst.host_dir, ignore_errors=True)

@@ -28,7 +28,8 @@ async def test_call_goes_to_longest_idle_agent_and_is_recorded(phone, pool, mqtt
     await until(lambda: phone.acd.calls.get(call) and phone.acd.calls[call].state == "bridged",
                 what="bridged call")
     assert phone.acd.calls[call].agent_id == "1001"
-    assert phone.agent("1001").state is AgentState.ON_CALL
+    # on the call once both legs are in the bridge (the add follows the answer)
+    await until(lambda: phone.agent("1001").state is AgentState.ON_CALL, what="agent on the call")
     assert phone.agent("1002").state is AgentState.AVAILABLE
     await phone.hangup(call)
     await until(lambda: phone.agent("1001").state is AgentState.WRAP_UP, what="wrap-up")

@@ -74,7 +74,8 @@ async def test_takeover_with_hang_ups_in_the_gap(settings, database, asterisk, p
         await until(lambda: new.calls[calls["ringing"]].state == "bridged", timeout=20,
                     what="the ringing call answered after the takeover")
         assert new.calls[calls["ringing"]].agent_leg != ringing_leg
-        assert taken.agent("1003").state is AgentState.ON_CALL
+        # on the call once both legs are in the bridge (the add follows the answer)
+        await until(lambda: taken.agent("1003").state is AgentState.ON_CALL, what="agent on the call")
         await until(lambda: _gone(ari, calls["agent_leaves"]), what="the caller whose agent left is hung up")
         await until(lambda: _gone(ari, a1), what="the agent leg whose caller left is hung up")
         for agent_id in ("1001", "1002"):

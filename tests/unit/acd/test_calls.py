@@ -62,7 +62,28 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "playback refused": lambda w, c: c.play_failed(c.playback_id or "p-none"),
     "first round done": lambda w, c: c.first_round_done(),
     "agent's phone dies": lambda w, c: c.agent_lost(w.tick()),
+    # a leg vanishes between an answer and its add to the bridge: Asterisk refuses the add
+    "caller gone as the agent answers": lambda w, c: refused_add(w, c, "agent", "caller"),
+    "agent leg gone as it answers": lambda w, c: refused_add(w, c, "agent", "agent"),
+    "bridge refuses the answer, no leg gone": lambda w, c: refused_add(w, c, "agent", ""),
+    "citizen gone as it answers": lambda w, c: refused_add(w, c, "citizen", "citizen"),
+    "agent leg gone as the citizen answers": lambda w, c: refused_add(w, c, "citizen", "agent"),
 }
+
+
+def refused_add(w: World, c: Call, who: str, gone: str) -> Step:
+    """`who` answers and its `AddToBridge` is refused, the `gone` leg having just vanished: the
+    executor stops the answer's step at the refused request and reports which of its legs are gone."""
+    if who == "agent":
+        step = c.agent_answered(c.agent_leg or STALE_AGENT, w.tick())
+    else:
+        step = c.citizen_answered(c.citizen_leg or STALE_CITIZEN, w.tick())
+    w.run(c, step, refused=fx.AddToBridge)
+    [add] = [e for e in step.effects if isinstance(e, fx.AddToBridge)] or [None]
+    if add is None:  # no add asked for: nothing to refuse
+        return Step(c.state)
+    legs = {"caller": c.call_id, "agent": c.agent_leg, "citizen": c.citizen_leg}
+    return c.bridge_add_failed([leg for leg in add.channels if leg == legs.get(gone)], w.tick(0), POLICY)
 
 # ------------------------------------------------------------------ scenarios: one per state
 # each scenario is the path of events (below) that brings a new call to its state
@@ -104,6 +125,11 @@ MOVES: dict[str, dict[str, CallState]] = {
     "caller presses 1": {"queued_offered": S.CALLBACK_WAIT},
     "retry due": {"callback_parked": S.CALLBACK_WAIT},
     "agent's phone dies": {"bridged": S.QUEUED},
+    "caller gone as the agent answers": {"offering": S.ENDED, "callback_agent": S.CALLBACK_WAIT},
+    "agent leg gone as it answers": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT},
+    "bridge refuses the answer, no leg gone": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT},
+    "citizen gone as it answers": {"callback_dialing": S.CALLBACK_PARKED},
+    "agent leg gone as the citizen answers": {"callback_dialing": S.CALLBACK_PARKED},
 }
 assert set(MOVES) <= set(EVENTS) and all(set(m) <= set(SCENARIOS) for m in MOVES.values())
 
@@ -289,7 +315,8 @@ def test_callback_rings_the_agent_first_then_dials_the_citizen() -> None:
     c = build(w, "callback_agent")
     assert w.last.effects == (fx.RecordLeg("c1", "a1-c1", "seat01", w.now),)  # no music: nobody listens
     step = w.run(c, c.agent_answered("a1-c1", w.tick()))
-    assert requests_of(step)[-3:] == [fx.CreateBridge("c1-b"), fx.AddToBridge("c1-b", ("a1-c1",)),
+    assert requests_of(step)[-4:] == [fx.CreateBridge("c1-b"), fx.AddToBridge("c1-b", ("a1-c1",)),
+                                      fx.AgentTransition("1001", fx.AgentAction.ANSWER, "c1"),
                                       fx.OriginateCitizen("cb1-c1", CALLER)]
     step = w.run(c, c.citizen_answered("cb1-c1", w.tick()))
     [record] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
@@ -384,6 +411,12 @@ REQ_MOVES: dict[str, dict[str, CallState]] = {
     "citizen leg hangs up": {"dialing": S.ENDED, "bridged": S.ENDED},
     "retry due": {"parked": S.CALLBACK_WAIT},
     "cancel": {"wait": S.ENDED, "agent": S.ENDED, "parked": S.ENDED},
+    # a leg vanishes as it answers: as for the queue's own callbacks (one citizen dial: not parked)
+    "caller gone as the agent answers": {"agent": S.CALLBACK_WAIT},
+    "agent leg gone as it answers": {"agent": S.CALLBACK_WAIT},
+    "bridge refuses the answer, no leg gone": {"agent": S.CALLBACK_WAIT},
+    "citizen gone as it answers": {"dialing": S.ENDED},
+    "agent leg gone as the citizen answers": {"dialing": S.ENDED},
 }
 
 
@@ -493,3 +526,75 @@ def test_the_line_dialled_goes_with_the_tap_so_a_line_can_forbid_transcription()
         [tap] = [e for e in answered.effects if isinstance(e, fx.Transcribe)]
         assert tap.line == ("12329" if call_id == "c1" else "12345")  # the merged line, else the number dialled
         w.run(c, c.caller_gone(w.tick(5)))
+
+
+# ------------------------------------------------------------------ a leg vanishes as the call is answered
+RECORDS = (fx.RecordCall, fx.RecordLeg, fx.RecordLegUpdate)
+
+
+def test_caller_gone_as_the_agent_answers_is_recorded_as_a_hang_up_while_ringing() -> None:
+    """Seen under load (bench_acd at 80-90 calls/s): the caller gives up the moment the agent
+    answers; `addChannel` answered 400 `Channel not found` and the handler failed with the call
+    BRIDGED: the row closed as answered without its agent, the agent on a call that never was."""
+    ringing = World()
+    c = build(ringing, "offering")
+    ringing.run(c, c.caller_gone(ringing.tick()))
+    w = World()
+    c = build(w, "offering")
+    w.run(c, EVENTS["caller gone as the agent answers"](w, c))
+    w.check(c)
+    assert c.state is S.ENDED and w.agents["1001"].state is AgentState.AVAILABLE  # offer cancelled
+    assert [e for e in w.records if isinstance(e, RECORDS)] == [e for e in ringing.records if isinstance(e, RECORDS)]
+    [ended] = [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+    assert ended.fields["disposition"] == fx.Disposition.ABANDONED
+    assert requests_of(w.last) == [fx.DestroyBridge("c1-b"), fx.Hangup("a1-c1"),
+                                   fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED, "c1"),
+                                   fx.Forget("c1", ()), fx.Assign()]
+    assert c.call_id not in w.tapped and not w.legs
+    # the hang-ups that come after it find the call over
+    assert requests_of(w.run(c, c.caller_gone(w.tick()))) == []
+    assert requests_of(w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick()))) == []
+
+
+def test_an_answer_that_cannot_be_put_through_sends_the_caller_back_to_its_place() -> None:
+    """The agent's leg vanishes (or the add is refused for no gone leg): the caller has talked to
+    nobody, so it goes back to its place in line with music, and the agent is not blamed."""
+    for gone in ("agent leg gone as it answers", "bridge refuses the answer, no leg gone"):
+        w = World()
+        w.arrive("c0")
+        c = build(w, "offering")
+        w.run(c, EVENTS[gone](w, c))
+        w.check(c)
+        assert c.state is S.QUEUED and c.answered_at is None and c.bridge_id is None
+        assert [q.call_id for q in w.book.ordered_all()] == ["c0", "c1"]
+        assert w.agents["1001"].state is AgentState.AVAILABLE
+        assert fx.Hangup("a1-c1") in w.last.effects and fx.DestroyBridge("c1-b") in w.last.effects
+        assert fx.RecordLegUpdate("a1-c1", ended_at=w.now, cause="gone as it answered") in w.last.effects
+        assert fx.Moh("c1", True) in w.last.effects
+        assert not [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+        assert requests_of(w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick()))) == []  # its StasisEnd
+        w.run(c, c.offer("1002", "seat02", w.tick()))  # and the next agent gets it
+        assert c.agent_leg == "a2-c1"
+        w.check(c)
+
+
+def test_a_callback_whose_citizen_vanishes_as_it_answers_is_a_callback_not_answered() -> None:
+    for gone in ("citizen gone as it answers", "agent leg gone as the citizen answers"):
+        w = World()
+        c = build(w, "callback_dialing")
+        w.run(c, EVENTS[gone](w, c))
+        w.check(c)
+        assert c.state is S.CALLBACK_PARKED and w.agents["1001"].state is AgentState.WRAP_UP
+        assert fx.Hangup("cb1-c1") in w.last.effects and fx.Hangup("a1-c1") in w.last.effects
+        assert fx.DestroyBridge("c1-b") in w.last.effects
+        assert not [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+
+
+def test_a_callback_agent_leg_refused_by_the_bridge_waits_for_the_next_agent() -> None:
+    w = World()
+    c = build(w, "callback_agent")
+    w.run(c, EVENTS["agent leg gone as it answers"](w, c))
+    w.check(c)
+    assert c.state is S.CALLBACK_WAIT and c.citizen_leg is None and w.book.get("c1").callback
+    assert w.agents["1001"].state is AgentState.AVAILABLE
+    assert not any(isinstance(e, fx.OriginateCitizen) for e in w.requests)  # the citizen is not dialled

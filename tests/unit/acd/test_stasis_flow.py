@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from callcenter.acd import effects as fx
 from callcenter.acd.agents import AgentState
 from callcenter.acd.calls import CallState
 from callcenter.acd.service import AcdService
@@ -14,12 +15,14 @@ from callcenter.infra.ari import AriError, AriEvent
 
 
 class RecordingAri:
-    """Answers every request; `refuse` makes the next originates fail."""
+    """Answers every request; `refuse` makes the next originates fail; the channels in `gone` are
+    not found (adding one to a bridge is refused as Asterisk does: 400, none added)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict]] = []
         self.refuse = 0
         self.gone: set[str] = set()  # channels that answer 404
+        self.tolerated = 0
 
     async def post(self, path: str, **params):
         self.requests.append(("POST", path, params))
@@ -29,6 +32,8 @@ class RecordingAri:
         if path == "/channels" and self.refuse:
             self.refuse -= 1
             raise AriError(400, "Provided originator channel was not found", "POST", path)
+        if path.endswith("/addChannel") and self.gone & set(params["channel"].split(",")):
+            raise AriError(400, "Channel not found", "POST", path)
         return {"id": params.get("playbackId") or params.get("channelId") or "x"}
 
     async def delete(self, path: str, **params):
@@ -36,6 +41,8 @@ class RecordingAri:
 
     async def get(self, path: str, **params):
         self.requests.append(("GET", path, params))
+        if path.startswith("/channels/") and path.split("/")[2] in self.gone:
+            raise AriError(404, "Channel not found", "GET", path)
         return {}
 
     async def safe(self, coro):
@@ -87,12 +94,35 @@ async def test_a_routed_call_makes_five_requests_and_journals_in_order() -> None
     await svc.close()
 
 
+async def test_a_caller_gone_as_the_agent_answers_ends_the_call_cleanly() -> None:
+    """The bench's `addChannel -> 400 Channel not found`: the caller hung up just before the add.
+    The handler no longer fails: the call ends abandoned, nothing of the answer is carried out,
+    the agent's leg is hung up and the agent is free; the caller's StasisEnd then changes nothing."""
+    svc, stasis, ari = await service()
+    await stasis.on_event(inbound("c1"))
+    ari.gone.add("c1")
+    await stasis.on_event(event("StasisStart", args=["agent", "c1"], channel={"id": "a1-c1"}))
+    assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.AVAILABLE
+    assert [(m, p) for m, p, _ in ari.requests][1:] == [
+        ("POST", "/bridges"), ("POST", "/bridges/c1-b/addChannel"), ("GET", "/channels/c1"),
+        ("GET", "/channels/a1-c1"), ("DELETE", "/bridges/c1-b"), ("DELETE", "/channels/a1-c1")]
+    writes = [w for w in journal(svc) if not w.startswith(("agent", "live"))]
+    assert writes == ["call start", "call queued", "leg", "leg update", "call ended"]  # no "call answered"
+    assert ari.tolerated == 1  # expected, not counted as an ARI error
+    before = len(ari.requests)
+    await stasis.on_event(event("StasisEnd", channel={"id": "c1"}))
+    assert len(ari.requests) == before
+    await svc.close()
+
+
 async def test_a_refused_originate_waits_for_the_ticker_and_the_late_leg_is_hung_up() -> None:
     svc, stasis, ari = await service()
     ari.refuse = 1
     await stasis.on_event(inbound("c1"))
     assert svc.calls["c1"].state is CallState.QUEUED and "c1" in svc.book
-    assert [(m, p) for m, p, _ in ari.requests[:2]] == [("POST", "/channels"), ("DELETE", "/channels/a1-c1")]
+    # is its caller gone? (no: a refusal not explained, logged as a warning)
+    assert [(m, p) for m, p, _ in ari.requests[:3]] == [
+        ("POST", "/channels"), ("GET", "/channels/c1"), ("DELETE", "/channels/a1-c1")]
     assert svc.slots["1001"].agent.state is AgentState.AVAILABLE
     await svc.tick()  # the next round offers again, with a new leg
     assert svc.calls["c1"].state is CallState.OFFERING and svc.calls["c1"].agent_leg == "a2-c1"
@@ -189,3 +219,21 @@ async def test_a_caller_gone_before_the_hand_over_breaks_nothing() -> None:
     await stasis.on_event(event("ChannelDestroyed", channel={"id": "a1-c1"}))
     assert [(m, p) for m, p, _ in ari.requests] == [("DELETE", "/bridges/c1-b"), ("POST", "/channels/c1/variable")]
     assert "c1" not in svc.calls and not svc.legs and svc.slots["1001"].agent.state is AgentState.WRAP_UP
+
+
+async def test_a_late_transition_for_an_old_call_leaves_the_agents_new_call_alone() -> None:
+    """The leg audit may free an agent while its old call's step still awaits the hang-up of its
+    leg (seen under the bench's load); the agent can be offered another call meanwhile. The old
+    call's transition, when it comes, is not for the call the agent is on now."""
+    svc, stasis, ari = await service()
+    await stasis.on_event(inbound("c1"))
+    ex = svc.executor
+    ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED))  # the audit (no call id)
+    await stasis.on_event(inbound("c2"))
+    agent = svc.slots["1001"].agent
+    assert agent.state is AgentState.RINGING and agent.current_call_id == "c2"
+    ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED, "c1"))  # c1's step, late
+    assert agent.state is AgentState.RINGING and agent.current_call_id == "c2"
+    ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED, "c2"))
+    assert agent.state is AgentState.AVAILABLE
+    await svc.close()
