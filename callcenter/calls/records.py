@@ -62,3 +62,16 @@ class CallRecords:
 
     async def get(self, call_id: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow("SELECT * FROM calls WHERE call_id = $1", call_id)
+
+
+async def bridged_to(db: asyncpg.Pool | asyncpg.Connection, agent_id: str, call_ids: list[str]) -> set[str]:
+    """Which of ``call_ids`` were bridged to ``agent_id``: the call record names the agent, or
+    (an earlier agent of a requeued call) its state history has the 'answer <call>' change since
+    the call entered. Index lookups only (calls' key, agent_states by agent and time)."""
+    if not call_ids:
+        return set()
+    rows = await db.fetch(
+        "SELECT c.call_id FROM calls c WHERE c.call_id = ANY($1::text[]) AND (c.agent_id = $2"
+        " OR EXISTS (SELECT 1 FROM agent_states s WHERE s.agent_id = $2 AND s.at >= c.entered_at"
+        "            AND s.to_state = 'on_call' AND s.reason = 'answer ' || c.call_id))", list(call_ids), agent_id)
+    return {r["call_id"] for r in rows}

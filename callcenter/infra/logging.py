@@ -9,16 +9,22 @@ import structlog
 
 from callcenter.infra.masking import mask_phone, mask_phones_in
 
-_PHONE_KEYS = {"caller", "phone", "callee", "number", "caller_phone"}
+# keys that hold a number or a dial string (Local/138...@outbound, "name" <138...>): masked whole
+_PHONE_KEYS = {"caller", "phone", "callee", "number", "caller_phone", "citizen", "to", "dial", "endpoint",
+               "destination", "callerid", "caller_id", "from_number", "ani"}
+# keys that hold free text (errors quote dial strings and request bodies): digit runs masked
+_TEXT_KEYS = {"event", "error", "message", "detail", "sample", "exception"}
 
 
 def _mask(_, __, event_dict):
-    """Phone-number fields are masked whole; the message text has its digit runs masked."""
+    """Phone-number fields are masked whole; free text has its digit runs masked. Runs after
+    exceptions are formatted, so an exception's text is masked too; ids (call_id, agent, seat,
+    ticket_id) are left as they are."""
     for key, value in list(event_dict.items()):
         if isinstance(value, str):
             if key in _PHONE_KEYS:
                 event_dict[key] = mask_phone(value)
-            elif key == "event":
+            elif key in _TEXT_KEYS:
                 event_dict[key] = mask_phones_in(value)
     return event_dict
 
@@ -36,8 +42,8 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _mask,
             structlog.processors.format_exc_info,
+            _mask,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,7 @@ from callcenter.infra.settings import REPO_ROOT
 
 PROMPTS_DIR = REPO_ROOT / "ivr_flows" / "prompts"
 SOUNDS_SUBDIR = "usr/share/asterisk/sounds/callcenter"
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")  # a file name in the sounds directory, no path
 
 
 def prompt_texts(directory: Path = PROMPTS_DIR) -> dict[str, str]:
@@ -38,7 +40,8 @@ def prompt_texts(directory: Path = PROMPTS_DIR) -> dict[str, str]:
 
 def render_prompt(text: str, out: Path, voice: str = "cmn") -> None:
     with tempfile.NamedTemporaryFile(suffix=".wav") as raw:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", raw.name, text], check=True)
+        # "--": the text is words to speak, never options (a text "-f<file>" would speak the file)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", raw.name, "--", text], check=True)
         subprocess.run(["sox", raw.name, "-r", "8000", "-c", "1", "-b", "16", str(out)], check=True)
 
 
@@ -83,6 +86,8 @@ def render_named(text: str, name: str, target: Path) -> bool:
     unless that file is there already (names are content-addressed by the caller). Written under
     a temporary name and renamed, so Asterisk never plays half a file and concurrent renders of
     the same text are harmless. Returns whether it rendered. Blocking: call it in a thread."""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"a prompt name is letters, digits, '_' and '-' only: {name[:40]!r}")
     out = target / f"{name}.wav"
     if out.exists():
         return False

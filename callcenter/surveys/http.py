@@ -18,7 +18,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.accounts.identity import USER
 from callcenter.infra.masking import mask_phone
@@ -120,6 +120,9 @@ async def get_agent_callbacks(request: web.Request) -> web.Response:
 
 
 class DeskResult(BaseModel):
+    # strict: "no", 0 or true are not a yes/no or a digit (coerced, they stored a verdict nobody gave)
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     resolved: bool
     satisfaction: int = Field(ge=1, le=9)
     comment: str = Field("", max_length=1000)

@@ -84,6 +84,16 @@ def check_roles(actor: Actor, what: str, *roles: Role) -> None:
         raise Forbidden(f"{what} needs one of the roles: {', '.join(r.value for r in roles)}")
 
 
+def check_calls(actor: Actor, call_ids: list[str] | tuple[str, ...], bridged: set[str]) -> None:
+    """A ticket's calls decide which department reads their transcript and which dialogue it
+    carries: an agent attaches only the calls bridged to them (``bridged``), the hall any."""
+    if actor.role is not Role.AGENT:
+        return
+    foreign = [c for c in dict.fromkeys(call_ids) if c not in bridged]
+    if foreign:
+        raise Forbidden(f"an agent attaches only calls bridged to them, not: {', '.join(foreign)[:200]}")
+
+
 def check_department(actor: Actor, department: str) -> None:
     """Reading or working a department queue: that department's actors or supervisors."""
     if actor.role in _HALL or (actor.role is Role.DEPT and actor.ident == department):

@@ -68,6 +68,8 @@ class TicketIntake:
         else:
             check_roles(who, "creating a ticket", Role.AGENT, Role.SUPERVISOR, Role.SYSTEM)
         self.store.check_refs(body)
+        if isinstance(body, TicketCreate):
+            await self.store.check_calls(who, body.call_ids)
         at = at or utcnow()
         key = body.idempotency_key
         digest = None

@@ -106,6 +106,7 @@ class TicketService:
         if not changes:
             raise FieldError("body", "nothing to change")
         store.check_refs(patch)
+        await store.check_calls(who, patch.add_call_ids)
         async with store.pool.acquire() as conn, conn.transaction():
             s = await store.lock(conn, number, patch.version)
             t = s.ticket

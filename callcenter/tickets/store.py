@@ -18,8 +18,10 @@ from typing import Any
 
 import asyncpg
 
+from callcenter.calls.records import bridged_to
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
+from callcenter.tickets.actors import Actor, Role, check_calls
 from callcenter.tickets.dedup import DEFAULT_RADIUS_M, DEFAULT_WINDOW
 from callcenter.tickets.errors import ConcurrentUpdate, FieldError, NotFound
 from callcenter.tickets.learned import Lookup
@@ -84,6 +86,11 @@ class TicketStore:
             if code not in self.rules.topics:
                 raise FieldError("topics", f"unknown topic {code!r}")
         self.check_departments(getattr(body, "lead", None), getattr(body, "assisting", ()))
+
+    async def check_calls(self, who: Actor, call_ids: Sequence[str]) -> None:
+        """403 when an agent names a call that was not bridged to them (the hall names any)."""
+        if call_ids and who.role is Role.AGENT:
+            check_calls(who, tuple(call_ids), await bridged_to(self.pool, who.ident, list(call_ids)))
 
     def tokens_of_text(self, text: str) -> list[str]:
         """Search words (jieba tokens, lower case, no punctuation)."""

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from callcenter.accounts.identity import current_user
 from callcenter.accounts.model import Role, User
+from callcenter.calls.records import bridged_to
 from callcenter.infra.web import HttpError, Provided, reply
 from callcenter.transcription.access import CallParties, prefill_refusal, refusal
 from callcenter.transcription.publisher import segments, ticket_texts
@@ -31,11 +32,7 @@ async def call_parties(pool: Any, call_id: str, user: User) -> CallParties:
     last agent; an earlier agent of a requeued call has its 'answer <call>' state change), does
     a ticket of the call belong to this department."""
     if user.role is Role.AGENT and user.agent_id:
-        mine = await pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM calls WHERE call_id = $1 AND agent_id = $2)"
-            " OR EXISTS (SELECT 1 FROM agent_states s JOIN calls c ON c.call_id = $1"
-            "            WHERE s.agent_id = $2 AND s.at >= c.entered_at AND s.to_state = 'on_call'"
-            "              AND s.reason = 'answer ' || $1)", call_id, user.agent_id)
+        mine = call_id in await bridged_to(pool, user.agent_id, [call_id])
         return CallParties(agents=frozenset({user.agent_id}) if mine else frozenset())
     if user.role is Role.DEPT and user.department:
         ours = await pool.fetchval(

@@ -74,6 +74,8 @@ async def test_idempotent_create_retries_return_the_same_ticket(api, pool):
 
 
 async def test_service_layer_create_ticket_for_the_agent_desktop(api, pool):
+    for call in ("c-1", "c-2"):  # the desk's own calls (an agent attaches only those)
+        await pool.execute("INSERT INTO calls(call_id, agent_id) VALUES ($1, $2)", call, AGENT.split(":")[1])
     created = await api.svc.intake.create_ticket(actor=AGENT, kind="咨询", description="公积金怎么提取",
                                           call_ids=["c-1", "c-2"], transcript="坐席：您好……市民：我想问公积金提取",
                                           caller_phone="13800000099", idempotency_key="desk-call-c-1")
