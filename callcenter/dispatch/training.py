@@ -11,6 +11,7 @@ no group: each is its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from callcenter.dispatch.model import Example, LinearModel, choose_threshold, evaluate, train
@@ -20,10 +21,26 @@ DEFAULT_C = 30.0
 FOLDS = 10  # more folds: each fold model is trained on 90 % of the data, nearer the model in force
 
 
+@dataclass(frozen=True)
+class OutOfFold:
+    """Every training example as judged by a model that never saw its paraphrase group."""
+
+    confidences: list[float]
+    correct: list[bool]
+    units: list[str]  # the unit proposed ("" when its fold could not be trained)
+    folds: list[int]
+
+
 def out_of_fold(examples: Sequence[Example], *, analyzer: str = "char", c: float = DEFAULT_C,
                 folds: int = FOLDS) -> tuple[list[float], list[bool]]:
     """(confidence, right) for every example, each predicted by a model trained on the other
     folds: the groups are dealt to `folds` folds in turn, largest first (deterministic)."""
+    oof = out_of_fold_detail(examples, analyzer=analyzer, c=c, folds=folds)
+    return oof.confidences, oof.correct
+
+
+def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c: float = DEFAULT_C,
+                       folds: int = FOLDS) -> OutOfFold:
     groups: dict[str, list[int]] = {}
     for i, e in enumerate(examples):
         groups.setdefault(e.group or f"#{i}", []).append(i)
@@ -31,7 +48,7 @@ def out_of_fold(examples: Sequence[Example], *, analyzer: str = "char", c: float
     fold_of: dict[int, int] = {}
     for n, members in enumerate(sorted(groups.values(), key=lambda m: (-len(m), m[0]))):
         fold_of.update((i, n % k) for i in members)
-    confs, right = [0.0] * len(examples), [False] * len(examples)
+    confs, right, units = [0.0] * len(examples), [False] * len(examples), [""] * len(examples)
     for f in range(k):
         part = [e for i, e in enumerate(examples) if fold_of[i] != f]
         if len({e.department for e in part}) < 2:
@@ -40,16 +57,18 @@ def out_of_fold(examples: Sequence[Example], *, analyzer: str = "char", c: float
         for i in (i for i in range(len(examples)) if fold_of[i] == f):
             e = examples[i]
             p = model.predict(e.text, e.kind, e.district, top=2, words=0)
-            confs[i], right[i] = p.confidence, p.best.department == e.department
-    return confs, right
+            confs[i], right[i], units[i] = p.confidence, p.best.department == e.department, p.best.department
+    return OutOfFold(confs, right, units, [fold_of[i] for i in range(len(examples))])
 
 
 def fit(train_set: Sequence[Example], heldout: Sequence[Example], *, analyzer: str = "char",
         c: float = DEFAULT_C, target: float = PRECISION_TARGET,
-        folds: int = FOLDS) -> tuple[LinearModel, dict[str, Any]]:
+        folds: int = FOLDS, oof: OutOfFold | None = None) -> tuple[LinearModel, dict[str, Any]]:
     """A model whose threshold keeps precision >= `target` on cross-validation of `train_set`,
-    and its figures on `heldout` (measured with that threshold, not chosen on it)."""
-    confs, right = out_of_fold(train_set, analyzer=analyzer, c=c, folds=folds)
+    and its figures on `heldout` (measured with that threshold, not chosen on it). `oof`: the
+    out-of-fold predictions of `train_set` when the caller already has them."""
+    oof = oof or out_of_fold_detail(train_set, analyzer=analyzer, c=c, folds=folds)
+    confs, right = oof.confidences, oof.correct
     threshold = choose_threshold(confs, right, target)
     cv_auto = [ok for conf, ok in zip(confs, right, strict=True) if conf >= threshold]
     model = train(train_set, analyzer=analyzer, c=c)
