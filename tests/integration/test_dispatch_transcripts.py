@@ -38,7 +38,7 @@ async def test_a_calls_transcript_counts_once_and_its_caller_gets_the_callback(p
     for i, phone in enumerate(phones[:3]):  # callers 0-2 filed a ticket from 西区 before (another matter)
         await tickets.intake.create_ticket(actor=AGENT, kind="enquiry", district="西区", caller_phone=phone,
                                            at=t0 + timedelta(seconds=i), description="咨询公积金提取需要哪些材料")
-    await pool.executemany("INSERT INTO calls (call_id, caller, entered_at) VALUES ($1, $2, $3)",
+    await pool.executemany("INSERT INTO calls (call_id, caller, entered_at, agent_id) VALUES ($1, $2, $3, '1001')",
                            [(f"call-{i}", p, t0 + timedelta(minutes=10)) for i, p in enumerate(phones)])
     at = t0 + timedelta(minutes=11)
     for i in range(5):
