@@ -3,7 +3,7 @@
 Each feature is a plugin class (`callcenter/<feature>/plugin.py`, shaped by
 `callcenter.context.Plugin`). `build_plugins` constructs them in start order and hands each the
 typed services of the features it reads (the board gets the ACD's view and the ticket service;
-the IVR gets the ticket service). A plugin adds its routes while the app is built and fills its
+the IVR gets the ticket service; transcription tells dispatch's incident detector each final). A plugin adds its routes while the app is built and fills its
 `Provided` services in `start()`. Nothing looks a service up by name, and no feature imports
 this module.
 """
@@ -69,7 +69,7 @@ class Plugins:
 def build_plugins() -> Plugins:
     dispatch = DispatchPlugin()
     tickets = TicketsPlugin(dispatch=dispatch.service, transcripts=calls_dialogue)
-    transcription = TranscriptionPlugin()
+    transcription = TranscriptionPlugin(on_final=dispatch.heard)  # live transcripts into the incident detector
     acd = AcdPlugin(transcriber=transcription.service)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,

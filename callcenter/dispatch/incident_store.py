@@ -71,11 +71,37 @@ async def merged(conn: asyncpg.Connection, ref: str, master_ref: str) -> list[in
 
 
 async def proposal(conn: asyncpg.Connection, ref: str) -> dict[str, Any] | None:
-    """The open incident the detector matched ticket `ref` to and no agent confirmed yet."""
+    """The open incident the detector matched ticket `ref` to and no agent confirmed yet
+    (`others`: its requests besides this one, for the desk's "已有N件")."""
     row = await conn.fetchrow(
-        "SELECT i.id, i.district, i.title, i.master_ref, i.opened_at, "
-        "(SELECT count(*) FROM dispatch_incident_links x WHERE x.incident_id = i.id) AS linked "
+        "SELECT i.id, i.district, i.title, i.keywords, i.master_ref, i.opened_at, "
+        "(SELECT count(*) FROM dispatch_incident_links x WHERE x.incident_id = i.id) AS linked, "
+        "(SELECT count(*) FROM dispatch_incident_links x WHERE x.incident_id = i.id AND x.ref <> $1) AS others "
         "FROM dispatch_incident_links l JOIN dispatch_incidents i ON i.id = l.incident_id "
         "WHERE l.ref = $1 AND NOT l.confirmed AND i.status = 'open' AND i.master_ref <> $1 "
         "ORDER BY i.opened_at DESC LIMIT 1", ref)
     return dict(row) if row else None
+
+
+async def replace_links(conn: asyncpg.Connection, renames: list[tuple[int, str, str]]) -> None:
+    """(incident, call, ticket): a ticket filed from a call the live transcript linked takes the
+    call's link (one request, one link); the ticket's own link, if it had one, is kept."""
+    async with conn.transaction():
+        for iid, old, new in renames:
+            moved = await conn.fetchval(
+                "UPDATE dispatch_incident_links SET ref = $3 WHERE incident_id = $1 AND ref = $2 AND NOT EXISTS "
+                "(SELECT 1 FROM dispatch_incident_links x WHERE x.incident_id = $1 AND x.ref = $3) RETURNING true",
+                iid, old, new)
+            if not moved:
+                await conn.execute("INSERT INTO dispatch_incident_links (incident_id, ref, via) "
+                                   "VALUES ($1, $2, 'detector') ON CONFLICT DO NOTHING", iid, new)
+                await conn.execute("DELETE FROM dispatch_incident_links WHERE incident_id = $1 AND ref = $2 "
+                                   "AND NOT confirmed", iid, old)
+
+
+async def caller_district(conn: asyncpg.Connection, call_id: str) -> str | None:
+    """The district of the latest ticket the call's caller filed (None: never filed one, anonymous)."""
+    return await conn.fetchval(
+        "SELECT t.district FROM calls c JOIN tickets t ON t.caller_phone = c.caller "
+        "WHERE c.call_id = $1 AND c.caller <> '' AND t.district IS NOT NULL "
+        "ORDER BY t.created_at DESC LIMIT 1", call_id)

@@ -3,9 +3,12 @@ transcripts. Pure: time comes from the signals (and `expire(now)`), so tests dri
 fake clock.
 
 When `min_count` similar requests from the same district (and the same unit, when the
-dispatcher knows it) arrive within `window`, the detector opens an incident; its first request
-is the master. Later similar requests from that district join the incident without a window
-until it is closed, or until it has been quiet for `quiet`. Similarity is the cosine of
+dispatcher knows it) arrive within `window`, the detector opens an incident; its first ticket
+is the master (live transcripts count towards `min_count` but a master is always a ticket, so
+an incident waits for the first ticket). Later similar requests from that district join the
+incident without a window until it is closed, or until it has been quiet for `quiet`. A ticket
+filed from a call whose transcript was already counted takes that call's place (`supersedes`)
+instead of counting twice. Similarity is the cosine of
 character-bigram counts against the running centroid of a cluster (leader clustering), so
 "清香坪停水了" and "我们这边一直没水" meet through what the cluster has in common.
 """
@@ -52,7 +55,8 @@ class Signal:
     district: str | None
     text: str
     department: str | None = None
-    source: str = "ticket"
+    source: str = "ticket"  # or "transcript"
+    supersedes: tuple[str, ...] = ()  # earlier signals of the same request: the calls a ticket came from
 
 
 @dataclass
@@ -90,16 +94,22 @@ class Opened:
 class Joined:
     incident: Incident
     ref: str
+    replaces: str | None = None  # the call (counted from its transcript) this ticket takes the place of
 
 
 @dataclass
 class _Cluster:
-    items: deque = field(default_factory=deque)  # (at, ref, bigram counts)
+    department: str | None = None  # the first unit a request of it named
+    items: deque = field(default_factory=deque)  # (at, ref, bigram counts, source)
     centroid: Counter = field(default_factory=Counter)
 
-    def add(self, at: datetime, ref: str, vec: Counter) -> None:
-        self.items.append((at, ref, vec))
+    def add(self, at: datetime, ref: str, vec: Counter, source: str, department: str | None) -> None:
+        self.items.append((at, ref, vec, source))
         self.centroid.update(vec)
+        self.department = self.department or department
+
+    def master(self) -> tuple[datetime, str] | None:
+        return next(((at, ref) for at, ref, _, source in self.items if source == "ticket"), None)
 
     def prune(self, since: datetime) -> None:
         while self.items and self.items[0][0] < since:
@@ -113,7 +123,7 @@ class IncidentDetector:
         if min_count < 2:
             raise ValueError("min_count must be at least 2")
         self.min_count, self.window, self.similarity, self.quiet = min_count, window, similarity, quiet
-        self._clusters: dict[tuple[str, str | None], list[_Cluster]] = {}
+        self._clusters: dict[str, list[_Cluster]] = {}  # by district
         self.incidents: dict[int, Incident] = {}
         self._seen: dict[str, datetime] = {}  # ref -> when, forgotten after the window
         self._seen_order: deque[tuple[datetime, str]] = deque()
@@ -125,6 +135,9 @@ class IncidentDetector:
             return None
         self._seen[sig.ref] = sig.at
         self._seen_order.append((sig.at, sig.ref))
+        for old in sig.supersedes:
+            if old in self._seen and (found := self._replace(old, sig)) is not _ABSENT:
+                return found  # type: ignore[return-value]
         vec = bigrams(sig.text)
         if not vec:
             return None
@@ -142,23 +155,45 @@ class IncidentDetector:
         return self._cluster(sig, vec)
 
     def _cluster(self, sig: Signal, vec: Counter) -> Opened | None:
-        clusters = self._clusters.setdefault((sig.district, sig.department), [])
+        assert sig.district
+        clusters = self._clusters.setdefault(sig.district, [])
         best, score = None, self.similarity
         for cl in clusters:
-            if (s := cosine(vec, cl.centroid)) >= score:
+            if _same_unit(cl.department, sig.department) and (s := cosine(vec, cl.centroid)) >= score:
                 best, score = cl, s
         if best is None:
             best = _Cluster()
             clusters.append(best)
-        best.add(sig.at, sig.ref, vec)
-        if len(best.items) < self.min_count:
+        best.add(sig.at, sig.ref, vec, sig.source, sig.department)
+        return self._open(sig.district, best, sig.at)
+
+    def _open(self, district: str, cl: _Cluster, now: datetime) -> Opened | None:
+        master = cl.master()
+        if len(cl.items) < self.min_count or master is None:
             return None
-        clusters.remove(best)
-        inc = Incident(self._next_id, sig.district or "", sig.department, best.items[0][1],
-                       [ref for _, ref, _ in best.items], best.items[0][0], sig.at, Counter(best.centroid))
+        self._clusters[district].remove(cl)
+        inc = Incident(self._next_id, district, cl.department, master[1], [ref for _, ref, _, _ in cl.items],
+                       min(master[0], cl.items[0][0]), now, Counter(cl.centroid))
         self._next_id += 1
         self.incidents[inc.id] = inc
         return Opened(inc)
+
+    def _replace(self, old: str, sig: Signal) -> Opened | Joined | None | object:
+        """A ticket filed from call `old`, whose transcript was counted: it takes the call's place
+        (the same request, not a second one); a cluster waiting for a ticket may open now."""
+        for inc in self.incidents.values():
+            if old in inc.refs:
+                inc.refs[inc.refs.index(old)] = sig.ref
+                inc.last_at = max(inc.last_at, sig.at)
+                return Joined(inc, sig.ref, replaces=old)
+        for district, clusters in self._clusters.items():
+            for cl in clusters:
+                for i, (at, ref, vec, _) in enumerate(cl.items):
+                    if ref == old:
+                        cl.items[i] = (at, sig.ref, vec, sig.source)
+                        cl.department = cl.department or sig.department
+                        return self._open(district, cl, sig.at)
+        return _ABSENT  # forgotten (or said nothing on topic): the ticket counts on its own
 
     def restore(self, *, district: str, department: str | None, master: str, refs: list[str],
                 opened_at: datetime, last_at: datetime, signature: dict[str, int]) -> Incident:
@@ -192,6 +227,9 @@ class IncidentDetector:
         return gone
 
 
+_ABSENT = object()
+
+
 def _same_unit(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
@@ -208,6 +246,18 @@ def announcement(district: str, keywords: tuple[str, ...] | list[str], digit: st
     the incident's leading keyword; a supervisor may edit the text."""
     topic = next((k for k in keywords if _TOPIC.fullmatch(k)), "")
     return f"如果您反映{district}{topic}问题请按{digit}"
+
+
+def topic(keywords: tuple[str, ...] | list[str]) -> str:
+    """The incident's keywords for a reader: bigrams that overlap are joined ("南山", "山路",
+    "燃气" -> "南山路/燃气")."""
+    parts: list[str] = []
+    for word in keywords:
+        if parts and word and parts[-1][-1] == word[0]:
+            parts[-1] += word[1:]
+        elif word:
+            parts.append(word)
+    return "/".join(parts)
 
 
 def check_announcement(text: str) -> str:

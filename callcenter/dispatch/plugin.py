@@ -12,7 +12,7 @@ import asyncio
 import time
 import wave
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import asyncpg
 from aiohttp import web
@@ -44,6 +44,13 @@ class DispatchPlugin:
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+
+    def heard(self, call_id: str, leg: str, text: str) -> None:
+        """A final of a live transcript (app.py hands this to the transcription feature): fed to the
+        mass-incident detector; never blocks, nothing when the service is not running."""
+        svc = self.service.maybe()
+        if svc is not None:
+            svc.heard(call_id, leg, text, datetime.now(UTC))
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         if await store.active_version(conn) is not None:
@@ -78,8 +85,8 @@ class DispatchPlugin:
             for job in jobs:
                 job.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
+            await svc.aclose()  # the prompts being rendered, the calls being fed
             await svc.flush()
-            await svc.aclose()
             self.service.set(None)
 
 

@@ -20,7 +20,9 @@ from callcenter.dispatch.incidents import (
     Signal,
     announcement,
     check_announcement,
+    topic,
 )
+from callcenter.dispatch.live import TranscriptFeed, district_named
 from callcenter.dispatch.model import LinearModel, Prediction
 from callcenter.dispatch.policy import Decision, RuleOutcome, decide
 from callcenter.dispatch.store import ModelVersion
@@ -37,7 +39,8 @@ class DispatchError(ValueError):
 
 class DispatchService:
     def __init__(self, pool: asyncpg.Pool, *, catalogue: Catalogue | None = None, corpus: Corpus | None = None,
-                 detector: IncidentDetector | None = None, renderer: Renderer | None = None) -> None:
+                 detector: IncidentDetector | None = None, renderer: Renderer | None = None,
+                 feed: TranscriptFeed | None = None) -> None:
         self.pool = pool
         self.renderer = renderer  # renders an incident's IVR announcement when it opens
         self._renders: set[asyncio.Task] = set()
@@ -48,6 +51,9 @@ class DispatchService:
         self.version: int | None = None
         self._incident_ids: dict[int, asyncio.Future[int]] = {}  # detector id -> stored id
         self._pending_links: list[tuple[int, str]] = []
+        self._pending_renames: list[tuple[int, str, str]] = []  # (incident, call, ticket filed from it)
+        self.feed = feed or TranscriptFeed()
+        self._heard: set[asyncio.Task] = set()
         self._train_lock = asyncio.Lock()
 
     @property
@@ -153,11 +159,13 @@ class DispatchService:
         return len(rows)
 
     async def observe(self, ref: str, at: datetime, district: str | None, text: str,
-                      department: str | None = None, source: str = "ticket") -> dict[str, Any] | None:
-        """Feed a new ticket or a live transcript to the detector. An opened incident is stored at
-        once; a request joining one is queued and written in batches (`flush`, every half second
-        from the plugin), so a burst of tickets for one incident costs no round trip each."""
-        event = self.detector.observe(Signal(ref, at, district, text, department, source))
+                      department: str | None = None, source: str = "ticket",
+                      supersedes: tuple[str, ...] | list[str] = ()) -> dict[str, Any] | None:
+        """Feed a new ticket or a live transcript to the detector (`supersedes`: the calls a ticket
+        was filed from, counted once). An opened incident is stored at once; a request joining one
+        is queued and written in batches (`flush`, every half second from the plugin), so a burst
+        of tickets for one incident costs no round trip each."""
+        event = self.detector.observe(Signal(ref, at, district, text, department, source, tuple(supersedes)))
         if event is None:
             return None
         inc = event.incident
@@ -184,7 +192,10 @@ class DispatchService:
             return {"event": "opened", "incident": iid, "title": inc.title, "master": inc.master}
         assert isinstance(event, Joined)
         iid = await asyncio.shield(self._incident_ids[inc.id])
-        self._pending_links.append((iid, event.ref))
+        if event.replaces is not None:
+            self._pending_renames.append((iid, event.replaces, event.ref))
+        else:
+            self._pending_links.append((iid, event.ref))
         if len(self._pending_links) >= 500:
             await self.flush()
         return {"event": "joined", "incident": iid, "master": inc.master, "ref": event.ref}
@@ -192,10 +203,41 @@ class DispatchService:
     async def flush(self) -> int:
         """Write the queued detector links; returns how many."""
         batch, self._pending_links = self._pending_links, []
-        if batch:
+        renames, self._pending_renames = self._pending_renames, []
+        if batch or renames:
             async with self.pool.acquire() as conn:
-                await store.add_links(conn, batch)
-        return len(batch)
+                if batch:
+                    await store.add_links(conn, batch)
+                if renames:  # after the links: a call's link may be in this batch
+                    await incident_store.replace_links(conn, renames)
+        return len(batch) + len(renames)
+
+    # ---- live transcripts ---------------------------------------------------------------
+
+    def heard(self, call_id: str, leg: str, text: str, at: datetime) -> None:
+        """A final of a call's live transcript (the transcription feature's hook, through app.py;
+        returns at once). Once the citizen said enough, the call is fed to the detector."""
+        said = self.feed.heard(call_id, leg, text, at)
+        if said is not None:
+            task = asyncio.create_task(self._observe_call(call_id, said, at), name=f"incident-heard-{call_id}")
+            self._heard.add(task)
+            task.add_done_callback(self._heard.discard)
+
+    async def _observe_call(self, call_id: str, said: str, at: datetime) -> None:
+        try:
+            district = district_named(said)
+            if district is None:
+                async with self.pool.acquire() as conn:
+                    district = await incident_store.caller_district(conn, call_id)
+            if district is None:  # its ticket (which has one) counts for it later
+                log.info("dispatch_transcript_without_district", call_id=call_id)
+                return
+            event = await self.observe(call_id, at, district, said, None, "transcript")
+            if event is not None:
+                log.info("dispatch_transcript_incident", call_id=call_id, incident=event["incident"],
+                         what=event["event"])
+        except Exception:
+            log.warning("dispatch_transcript_observe_failed", call_id=call_id, exc_info=True)
 
     async def confirm_link(self, incident_id: int, ref: str, via: str = "agent") -> None:
         """并单: an agent (or the IVR for its caller) confirms a request belongs to the incident."""
@@ -288,9 +330,10 @@ class DispatchService:
         """The open incident a new ticket matched, for the desk to propose 并单."""
         await self.flush()
         async with self.pool.acquire() as conn:
-            return await incident_store.proposal(conn, ref)
+            row = await incident_store.proposal(conn, ref)
+        return {**row, "topic": topic(row["keywords"])} if row else None
 
     async def aclose(self) -> None:
         """Wait for the announcements being rendered (at stop)."""
-        if self._renders:
-            await asyncio.gather(*self._renders, return_exceptions=True)
+        if self._renders or self._heard:
+            await asyncio.gather(*self._renders, *self._heard, return_exceptions=True)

@@ -42,6 +42,10 @@ class Reason(StrEnum):
     BLACKLISTED = "黑名单号码"  # harassing number on the blacklist
     UNREACHABLE = "无法联系"  # attempts used up / window passed without reaching the citizen
     SERVED = "已再次来电"  # missed call: the caller called again or was served first
+    # one callback per citizen and round for a ticket the detector linked to a mass incident
+    # (热点诉求) and that was also resolved on its own: whichever was scheduled first is made
+    INCIDENT_CALLBACK = "已随批量诉求回访"  # the ticket's survey: the citizen is called about the incident
+    TICKET_CALLBACK = "已有工单回访"  # the incident's callback: the citizen is called about their ticket
 
 
 class Outcome(StrEnum):

@@ -5,7 +5,10 @@ only finds nothing new.
 - Ticket surveys: every ticket in status 办结 without a job for its current round (its
   `reopen_count`: a ticket re-handled after a bad review is surveyed again).
 - Mass incidents (热点诉求): every citizen linked to an incident closed with its master ticket
-  gets a callback about the master (kind ``incident``), one per phone.
+  gets a callback about the master (kind ``incident``), one per phone. A ticket the detector
+  linked to the incident that was resolved on its own (no agent merged it) would be owed a
+  second one: per phone and round only the callback scheduled first is made, the other is
+  recorded closed with the reason (`Reason.INCIDENT_CALLBACK` / `Reason.TICKET_CALLBACK`).
 - Missed calls: calls of the last `missed_lookback_hours` with an abandon disposition and no
   job yet; a caller who called in again since gets a cancelled job ("already served"), a second
   abandon of a number that already has an open callback a cancelled duplicate.
@@ -54,7 +57,7 @@ class Scheduler:
     async def tickets(self, now: datetime) -> int:
         added = 0
         while rows := await self.store.ticket_candidates(now):
-            jobs = [self._ticket_job(r) for r in rows]
+            jobs = [self._ticket_job(r, covered=Reason.INCIDENT_CALLBACK if r["covered"] else None) for r in rows]
             new = await self.store.add_jobs(jobs, now)
             added += len(new)
             if self.results is not None:
@@ -70,7 +73,9 @@ class Scheduler:
         about the master (one job per phone; the unique index keeps a re-run from adding more)."""
         added = 0
         while rows := await self.store.incident_candidates(now, now - self.lookback):
-            new = await self.store.add_jobs([self._ticket_job(r) | {"kind": "incident"} for r in rows], now)
+            jobs = [self._ticket_job(r, covered=Reason.TICKET_CALLBACK if r["ticket_covered"] else None)
+                    | {"kind": "incident"} for r in rows]
+            new = await self.store.add_jobs(jobs, now)
             added += len(new)
             if not new:
                 break
@@ -78,10 +83,14 @@ class Scheduler:
             log.info("incident_callbacks_scheduled", jobs=added)
         return added
 
-    def _ticket_job(self, r: Any) -> dict[str, Any]:
+    def _ticket_job(self, r: Any, covered: Reason | None = None) -> dict[str, Any]:
+        """The job for a resolved ticket (or a citizen of an incident); `covered`: the citizen
+        already has the other callback of this round, so this one is closed with that reason."""
         t = ResolvedTicket(r["number"], r["caller_phone"] or "", r["resolved_at"], r["lead_department"],
                            r["district"], needs_person=r["by_person"])
         plan = self.survey.plan(t, opted_out=r["opted_out"], blacklisted=r["blacklisted"], calendar=self.calendar)
+        if covered is not None and not isinstance(plan, NoCallback):
+            plan = NoCallback(covered)
         job = {"kind": "ticket", "ticket_number": t.number, "round": r["reopen_count"], "phone": t.phone,
                "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts,
                "by_agent": t.needs_person}

@@ -32,7 +32,12 @@ SELECT t.number, t.caller_phone, t.lead_department, t.district, t.reopen_count,
                 t.updated_at) AS resolved_at,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = t.caller_phone) AS opted_out,
        EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = t.caller_phone AND b.expires_at > $1) AS blacklisted,
-       EXISTS (SELECT 1 FROM survey_person_tickets p WHERE p.ticket_number = t.number) AS by_person
+       EXISTS (SELECT 1 FROM survey_person_tickets p WHERE p.ticket_number = t.number) AS by_person,
+       EXISTS (SELECT 1 FROM dispatch_incident_links l JOIN dispatch_incidents i ON i.id = l.incident_id
+               JOIN survey_jobs j ON j.kind = 'incident' AND j.ticket_number = i.master_ref
+               WHERE l.ref = t.number AND j.phone = t.caller_phone AND j.state <> 'cancelled'
+                 AND j.created_at >= coalesce((SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id
+                                               AND e.action = 'reopen'), t.created_at)) AS covered
 FROM tickets t
 WHERE t.status = 'resolved'
   AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'ticket' AND j.ticket_number = t.number
@@ -53,17 +58,23 @@ ORDER BY c.entered_at LIMIT $4
 """
 
 # every citizen linked to a closed mass incident (热点诉求): a callback about its master ticket,
-# one per phone (the master's own caller gets the ticket's survey; tickets merged into it are closed)
+# one per phone (the master's own caller gets the ticket's survey; tickets merged into it are closed;
+# a call the live transcripts linked is its caller's). `covered` (above) and `ticket_covered`: a
+# linked ticket resolved on its own and its citizen get one callback per round, not two
 INCIDENT_CANDIDATES = """
 SELECT DISTINCT ON (m.number, c.phone) m.number, c.phone AS caller_phone, m.lead_department, m.district,
        m.reopen_count, i.closed_at AS resolved_at,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = c.phone) AS opted_out,
        EXISTS (SELECT 1 FROM ivr_blacklist b WHERE b.number = c.phone AND b.expires_at > $1) AS blacklisted,
-       false AS by_person  -- the incident's callback is the automated survey
+       false AS by_person,  -- the incident's callback is the automated survey
+       EXISTS (SELECT 1 FROM dispatch_incident_links l JOIN tickets t ON t.number = l.ref
+               JOIN survey_jobs j ON j.kind = 'ticket' AND j.ticket_number = t.number AND j.round = t.reopen_count
+               WHERE l.incident_id = i.id AND t.caller_phone = c.phone AND j.state <> 'cancelled') AS ticket_covered
 FROM dispatch_incidents i
 JOIN tickets m ON m.number = i.master_ref
-JOIN LATERAL (SELECT coalesce(l.phone, t.caller_phone) AS phone FROM dispatch_incident_links l
-              LEFT JOIN tickets t ON t.number = l.ref WHERE l.incident_id = i.id) c ON true
+JOIN LATERAL (SELECT coalesce(l.phone, t.caller_phone, k.caller) AS phone FROM dispatch_incident_links l
+              LEFT JOIN tickets t ON t.number = l.ref LEFT JOIN calls k ON k.call_id = l.ref
+              WHERE l.incident_id = i.id) c ON true
 WHERE i.status = 'closed' AND i.closed_at >= $2 AND i.closed_at <= $1
   AND coalesce(c.phone, '') <> '' AND c.phone <> coalesce(m.caller_phone, '')
   AND NOT EXISTS (SELECT 1 FROM survey_jobs j WHERE j.kind = 'incident' AND j.ticket_number = m.number

@@ -29,7 +29,8 @@ class LearnedDispatch(Protocol):
                               ticket_number: str | None = None) -> None: ...
 
     async def observe(self, ref: str, at: datetime, district: str | None, text: str,
-                      department: str | None = None, source: str = "ticket") -> dict[str, Any] | None: ...
+                      department: str | None = None, source: str = "ticket",
+                      supersedes: tuple[str, ...] | list[str] = ()) -> dict[str, Any] | None: ...
 
     async def master_resolved(self, master_ref: str) -> list[str]: ...
 
@@ -92,7 +93,9 @@ async def observe(lookup: Lookup | None, t: Ticket, decision: RoutingDecision | 
     unit = t.lead_department if t.lead_department and t.lead_department != HALL else (
         decision.suggested if decision else None)
     try:
-        await learned.observe(t.number, t.created_at, t.district.value if t.district else None, _text(t), unit)
+        # the calls it was filed from: their live transcripts may have been counted already
+        await learned.observe(t.number, t.created_at, t.district.value if t.district else None, _text(t), unit,
+                              supersedes=t.call_ids)
     except Exception:
         log.warning("dispatch_observe_failed", ticket_id=t.number, exc_info=True)
 

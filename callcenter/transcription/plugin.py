@@ -33,7 +33,7 @@ from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 from callcenter.transcription import http
 from callcenter.transcription.publisher import OutboxPublisher, sweep
-from callcenter.transcription.service import Config, TranscriptionService
+from callcenter.transcription.service import Config, FinalListener, TranscriptionService
 from callcenter.transcription.tap import SNOOP_ARG
 
 if TYPE_CHECKING:
@@ -66,14 +66,16 @@ def config(settings: Settings) -> Config:
 class TranscriptionPlugin:
     name = "transcription"
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_final: FinalListener | None = None) -> None:
         self.service: Provided[TranscriptionService] = Provided("transcription service")
+        self.on_final = on_final  # told each final (call_id, leg, text); app.py wires the incident detector
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = TranscriptionService(config(ctx.settings), ctx.ari, OutboxPublisher(ctx.pool), pool=ctx.pool)
+        svc = TranscriptionService(config(ctx.settings), ctx.ari, OutboxPublisher(ctx.pool), pool=ctx.pool,
+                                   on_final=self.on_final)
         await svc.start()
         # the snoop channels' StasisStart comes here (and is ignored), not to the ACD
         ctx.router.register(SNOOP_ARG, svc)

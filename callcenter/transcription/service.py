@@ -14,6 +14,7 @@ import functools
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -141,11 +142,16 @@ class LaneRunner:
         await self.task
 
 
+FinalListener = Callable[[str, str, str], None]  # (call_id, leg, masked text): must return at once
+
+
 class TranscriptionService:
     EVENTS = frozenset({"StasisEnd"})  # for the Stasis router's event filter
 
-    def __init__(self, config: Config, ari: AriClient, publisher: Publisher, *, pool: Any = None):
+    def __init__(self, config: Config, ari: AriClient, publisher: Publisher, *, pool: Any = None,
+                 on_final: FinalListener | None = None):
         self.config = config
+        self.on_final = on_final  # told every stored final (e.g. the mass-incident detector, via app.py)
         self.pool = pool
         self.ari = ari
         self.publisher = publisher
@@ -308,6 +314,11 @@ class TranscriptionService:
             return
         if u.final:
             self.finals += 1
+            if self.on_final is not None and u.status == "ok" and u.text:
+                try:
+                    self.on_final(u.call_id, u.leg.value, u.text)
+                except Exception:
+                    log.exception("transcript_listener_failed", call_id=u.call_id)
             if u.spoken_end_at is not None:
                 self.latencies.append((u.leg, time.monotonic() - u.spoken_end_at))
             if u.status != "ok":
