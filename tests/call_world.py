@@ -40,6 +40,7 @@ class World:
         self.tapped: dict[str, tuple[str, str]] = {}  # call -> (party, agent leg) being transcribed
         self.reports: list[fx.ReportCallback] = []  # what requested callbacks told their requester
         self.rated: dict[str, fx.RateAfterCall] = {}  # caller channel -> its hand-over to the rating
+        self.citizen_cause: int | None = 17  # Q.850 cause a citizen's unanswered leg ends with (17 busy)
 
     def tick(self, seconds: float = 1.0) -> datetime:
         self.now += timedelta(seconds=seconds)
@@ -159,6 +160,15 @@ class World:
         assert reports.count(fx.CallbackEvent.CONNECTED) <= 1
         if fx.CallbackEvent.CONNECTED in reports and ends:
             assert ends == [fx.CallbackEvent.REACHED], reports
+        # the requester learns why a callback did not reach the citizen: the cause of the citizen's
+        # last leg when it ended unanswered (busy is not "no answer"), none when the agent left
+        for r in (r for r in self.reports if r.call_id == call.call_id):
+            if r.event is not fx.CallbackEvent.NO_ANSWER:
+                assert r.cause is None, r
+            elif ended[0].fields["disposition"] == fx.Disposition.CALLBACK_FAILED:
+                assert r.cause == self.citizen_cause, r
+            else:
+                assert r.cause is None, r
         # a caller handed to the post-call rating: the call ended answered by its agent, the ACD
         # tracks the channel no more and never hangs it up (the rating owns it now)
         handed = self.rated.get(call.call_id)
