@@ -70,7 +70,8 @@ class Scheduler:
         about the master (one job per phone; the unique index keeps a re-run from adding more)."""
         added = 0
         while rows := await self.store.incident_candidates(now, now - self.lookback):
-            new = await self.store.add_jobs([self._ticket_job(r) | {"kind": "incident"} for r in rows], now)
+            jobs = [self._ticket_job(r, incident=True) | {"kind": "incident"} for r in rows]
+            new = await self.store.add_jobs(jobs, now)
             added += len(new)
             if not new:
                 break
@@ -78,9 +79,12 @@ class Scheduler:
             log.info("incident_callbacks_scheduled", jobs=added)
         return added
 
-    def _ticket_job(self, r: Any) -> dict[str, Any]:
+    def _ticket_job(self, r: Any, incident: bool = False) -> dict[str, Any]:
+        """A ticket's callback; an incident's linked citizen gets the automated survey about the
+        master ticket (the person rules are about a citizen's own ticket)."""
         t = ResolvedTicket(r["number"], r["caller_phone"] or "", r["resolved_at"], r["lead_department"],
-                           r["district"], needs_person=r["by_person"])
+                           r["district"], needs_person=not incident and r["by_person"],
+                           kind=None if incident else r["kind"], reopens=0 if incident else r["reopen_count"])
         plan = self.survey.plan(t, opted_out=r["opted_out"], blacklisted=r["blacklisted"], calendar=self.calendar)
         job = {"kind": "ticket", "ticket_number": t.number, "round": r["reopen_count"], "phone": t.phone,
                "department": t.department, "district": t.district, "max_attempts": self.survey.max_attempts,
@@ -88,7 +92,7 @@ class Scheduler:
         if isinstance(plan, NoCallback):
             return job | {"state": "closed", "reason": plan.reason.value}
         return job | {"state": "pending", "due_at": plan.due, "deadline": plan.deadline,
-                      "max_attempts": plan.max_attempts}
+                      "max_attempts": plan.max_attempts, "by_agent": plan.by_person}
 
     async def missed_calls(self, now: datetime) -> int:
         assert self.missed is not None
