@@ -625,3 +625,15 @@ def test_a_callback_agent_leg_refused_by_the_bridge_waits_for_the_next_agent() -
     assert c.state is S.CALLBACK_WAIT and c.citizen_leg is None and w.book.get("c1").callback
     assert w.agents["1001"].state is AgentState.AVAILABLE
     assert not any(isinstance(e, fx.OriginateCitizen) for e in w.requests)  # the citizen is not dialled
+
+
+def test_a_citizen_vanishing_as_it_answers_reports_no_cause() -> None:
+    """No Q.850 cause is known for a leg that was gone when the bridge took it: none reported,
+    which the requester takes as no answer (not busy)."""
+    w = World()
+    c = build_requested(w, "dialing")
+    w.run(c, REQ_EVENTS["citizen gone as it answers"](w, c))
+    assert c.state is S.ENDED
+    assert [(r.event, r.cause) for r in w.reports if r.event is not fx.CallbackEvent.CONNECTED] == [
+        (fx.CallbackEvent.NO_ANSWER, None)]
+    w.check(c)
