@@ -40,6 +40,7 @@ class World:
         self.tapped: dict[str, tuple[str, str]] = {}  # call -> (party, agent leg) being transcribed
         self.reports: list[fx.ReportCallback] = []  # what requested callbacks told their requester
         self.rated: dict[str, fx.RateAfterCall] = {}  # caller channel -> its hand-over to the rating
+        self.citizen_cause: int | None = 17  # Q.850 cause a citizen's unanswered leg ends with (17 busy)
 
     def tick(self, seconds: float = 1.0) -> datetime:
         self.now += timedelta(seconds=seconds)
@@ -159,6 +160,14 @@ class World:
         assert reports.count(fx.CallbackEvent.CONNECTED) <= 1
         if fx.CallbackEvent.CONNECTED in reports and ends:
             assert ends == [fx.CallbackEvent.REACHED], reports
+        # the requester learns why a callback did not reach the citizen: the cause its last leg
+        # ended with (busy is not "no answer"; none known when it vanished as it answered or the
+        # dial was refused), and no cause when the agent left or it was reached or withdrawn
+        for r in (r for r in self.reports if r.call_id == call.call_id):
+            if r.event is fx.CallbackEvent.NO_ANSWER and ended[0].fields["disposition"] == fx.Disposition.CALLBACK_FAILED:
+                assert r.cause in (self.citizen_cause, None), r
+            else:
+                assert r.cause is None, r
         # a caller handed to the post-call rating: the call ended answered by its agent, the ACD
         # tracks the channel no more and never hangs it up (the rating owns it now)
         handed = self.rated.get(call.call_id)

@@ -23,7 +23,8 @@ SUPERVISOR = "supervisor:li"
 def survey_config(**kw: Any) -> SurveySettings:
     base = {"enabled": True, "hours": ALWAYS, "rest_days": True, "missed_hours": ALWAYS, "retry_minutes": 0, "missed_retry_minutes": 0,
             "ring_timeout_s": 4, "input_timeout_s": 2.0, "poll_s": 0.2, "lease_s": 30,
-            "missed_short_abandon_s": 1.0, "inbound_wait_s": 600, "comment_s": 0, "agent_callbacks": False}
+            "missed_short_abandon_s": 1.0, "inbound_wait_s": 600, "comment_s": 0, "agent_callbacks": False,
+            "person_kinds": "", "person_after_reopens": 0}  # the tests' tickets are complaints: automated unless asked
     return SurveySettings(**(base | kw))
 
 

@@ -294,7 +294,7 @@ class Call:
         self._do(fx.Assign())
         return self._step()
 
-    def citizen_leg_gone(self, leg: str, cause: str, now: datetime, policy: CallbackPolicy) -> Step:
+    def citizen_leg_gone(self, leg: str, cause: str, now: datetime, policy: CallbackPolicy, q850: int | None = None) -> Step:
         self._do(fx.ForgetLeg(leg))
         if leg != self.citizen_leg:
             return self._step()

@@ -259,18 +259,21 @@ class CallbackEvent(StrEnum):
 
     CONNECTED = "connected"  # the citizen answered and talks with the agent
     REACHED = "reached"  # ended after the citizen and the agent talked
-    NO_ANSWER = "no_answer"  # ended without reaching the citizen (no answer, busy, agent gone)
+    NO_ANSWER = "no_answer"  # ended without reaching the citizen (no answer, busy, agent gone: see `cause`)
     CANCELLED = "cancelled"  # withdrawn before the citizen was dialled
 
 
 @dataclass(frozen=True, slots=True)
 class ReportCallback(Effect):
-    """Tell the requester of a callback (its `origin`, e.g. `missed:12`) how it went; never waited on."""
+    """Tell the requester of a callback (its `origin`, e.g. `missed:12`) how it went; never waited on.
+    `cause`: on NO_ANSWER, the Q.850 cause of the citizen's last leg (17 busy, 19 no answer, ...),
+    None when no citizen leg ended with one (the agent left, the dial was refused)."""
 
     call_id: str
     origin: str
     event: CallbackEvent
     agent_id: str | None = None
+    cause: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

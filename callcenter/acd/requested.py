@@ -11,7 +11,8 @@ caller always gets the next free agent first.
 What differs from the queue's callback is that someone waits for the outcome: every requested
 call carries its `origin` (e.g. ``missed:12``, ``survey:7``) and reports, once each, that the
 citizen answered (`CONNECTED`) and how it ended (`REACHED`, `NO_ANSWER`, `CANCELLED`) in a
-`ReportCallback` effect. It dials the citizen at most `max_attempts` times (the requester
+`ReportCallback` effect; a `NO_ANSWER` carries the Q.850 cause of the citizen's last leg, so
+the requester tells a busy citizen (17) from one who did not answer (19). It dials the citizen at most `max_attempts` times (the requester
 usually asks for one and keeps its own retry policy), and `cancel` withdraws it while no
 agent talks for it yet (the citizen called in meanwhile).
 
@@ -60,6 +61,7 @@ class CallbackRequest:
 class RequestedCall(Call):
     origin: str = ""
     max_attempts: int = 1
+    citizen_cause: int | None = None  # Q.850 cause of the citizen's last leg that ended unanswered
 
     @classmethod
     def request(cls, r: CallbackRequest, seq: int, now: datetime) -> tuple[RequestedCall, Step]:
@@ -102,8 +104,11 @@ class RequestedCall(Call):
             return Step(step.state, (*step.effects, report))
         return step
 
-    def citizen_leg_gone(self, leg: str, cause: str, now: datetime, policy: CallbackPolicy) -> Step:
-        return super().citizen_leg_gone(leg, cause, now, replace(policy, max_attempts=self.max_attempts))
+    def citizen_leg_gone(self, leg: str, cause: str, now: datetime, policy: CallbackPolicy,
+                         q850: int | None = None) -> Step:
+        if leg == self.citizen_leg and self.state is CallState.CALLBACK_DIALING:
+            self.citizen_cause = q850
+        return super().citizen_leg_gone(leg, cause, now, replace(policy, max_attempts=self.max_attempts), q850)
 
     def _finish(self, disposition: Disposition, now: datetime) -> None:
         if self.state is CallState.BRIDGED:  # the citizen answered (a requested call has no caller leg)
@@ -112,5 +117,6 @@ class RequestedCall(Call):
             event = CallbackEvent.CANCELLED
         else:
             event = CallbackEvent.NO_ANSWER
+        cause = self.citizen_cause if event is CallbackEvent.NO_ANSWER and self.citizen_leg is None else None
         super()._finish(disposition, now)
-        self._do(fx.ReportCallback(self.call_id, self.origin, event, self.agent_id))
+        self._do(fx.ReportCallback(self.call_id, self.origin, event, self.agent_id, cause))

@@ -111,7 +111,9 @@ class AcdStasis:
         elif role == LegRole.AGENT:
             await self._run(call, call.agent_leg_gone(channel, cause, now, self._rating_team(call)))
         else:
-            await self._run(call, call.citizen_leg_gone(channel, cause, now, svc.callback_policy))
+            q850 = event.raw.get("cause")  # the Q.850 code (17 busy): the requester of a callback needs it
+            await self._run(call, call.citizen_leg_gone(channel, cause, now, svc.callback_policy,
+                                                        q850 if isinstance(q850, int) else None))
 
     def _rating_team(self, call: Call) -> str | None:
         """The agent's team when the post-call rating is on (the call decides if it applies)."""

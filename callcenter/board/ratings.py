@@ -1,4 +1,5 @@
-"""The post-call rating (坐席服务评价) on the board and the agent desktop (pure: no I/O).
+"""The post-call rating (坐席服务评价) on the board and the agent desktop, and the board's
+漏话回拨率 (pure: no I/O).
 
 Figures come from :mod:`callcenter.surveys.figures` (one definition of 满意率 for the API, the
 daily report and here): ``rated`` counts valid answers, ``satisfaction`` is the satisfied
@@ -32,3 +33,12 @@ def team_ratings(records: Sequence[Record], scale: Scale, day: str) -> dict[str,
 def agent_ratings(records: Sequence[Record], scale: Scale, agent_id: str, day: str) -> dict[str, Any]:
     """One agent's own ratings today."""
     return {"day": day, **_doc([r for r in records if r.agent == agent_id], scale)}
+
+
+def missed_callbacks(records: Sequence[Record], scale: Scale, day: str) -> dict[str, Any]:
+    """Today's 漏话回拨率: missed-call callbacks that reached the caller ÷ eligible missed calls
+    that finished (reached or unreachable), whether an agent or a message made the callback;
+    those cancelled because the caller called in first are "already served", not counted."""
+    f = figures([r for r in records if r.kind == "missed"], scale)
+    return {"day": day, "rate": f["missed_callback_rate"], "eligible": f["missed_eligible"],
+            "reached": f["missed_reached"], "already_served": f["missed_already_served"]}

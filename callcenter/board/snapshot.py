@@ -63,6 +63,7 @@ class Snapshots:
             self._history.clear()
         if head in ("surveys", "*"):  # surveys/ratings/<call>: a post-call rating stored
             self._cache.pop("ratings", None)
+            self._cache.pop("callbacks", None)  # surveys/<job>/<state>: a callback moved on
         if head == "*":
             self._facts.clear()
 
@@ -97,7 +98,21 @@ class Snapshots:
         rated = await self._ratings()
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
                 "kpi": kpis, "tickets": tickets, "incidents": incidents,
-                "ratings": ratings.team_ratings(*rated) if rated is not None else None}
+                "ratings": ratings.team_ratings(*rated) if rated is not None else None,
+                "callbacks": await self._callbacks()}
+
+    async def _callbacks(self) -> dict[str, Any] | None:
+        """Today's 漏话回拨率 (cached until a survey job moves), or None without the surveys feature."""
+        surveys = self._surveys.maybe() if self._surveys is not None else None
+        if surveys is None:
+            return None
+
+        async def load() -> dict[str, Any]:
+            start, end = kpi.day_bounds(self.clock(), self.tz)
+            records = await surveys.store.records(start, end)
+            return ratings.missed_callbacks(records, surveys.config.scale_(), start.date().isoformat())
+
+        return await self._cached("callbacks", load)
 
     async def _ratings(self) -> tuple[list[Record], Scale, str] | None:
         """Today's post-call ratings (cached until one is stored), or None without the surveys feature."""

@@ -8,7 +8,9 @@ and bridges them. The ACD reports back (`report`, a listener on the ACD service)
   a ticket callback's result on the desk);
 - ``reached``: a missed call's attempt ends `completed`; a ticket callback ends once the agent
   entered the result (`store.desk_result`), or after `result_wait_s` with no valid answer;
-- ``no_answer``: ends `no_answer` (the job's policy retries or gives up, as for a survey);
+- ``no_answer``: ends by the report's Q.850 `cause` as a survey's own leg would: `busy` (17),
+  `no_answer` (19, or no cause: the agent left, the dial was refused) or `failed` (the network
+  refused); the job's policy retries or gives up, as for a survey;
 - ``cancelled``: withdrawn by `tick` before the citizen was dialled: the caller called in again
   (the job is cancelled as "已再次来电"), or no agent took it within `agent_wait_s` (`no_agent`).
 
@@ -23,7 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from callcenter.infra.logging import get_logger
-from callcenter.surveys.model import Outcome
+from callcenter.surveys.model import Outcome, unanswered_outcome
 from callcenter.surveys.store import Claimed, SurveyStore
 
 log = get_logger("surveys.agentcalls")
@@ -36,6 +38,7 @@ class CallbackReport(Protocol):
     origin: str
     event: str  # connected | reached | no_answer | cancelled
     agent_id: str | None
+    cause: int | None  # no_answer: Q.850 cause of the citizen's last leg (17 busy, 19 no answer)
 
 
 class AgentCallbacks(Protocol):
@@ -88,7 +91,8 @@ class AgentDialling:
         if c is None or origin_of(c) != r.origin:
             return
         now = self.clock()
-        log.info("agent_callback_report", job_id=c.job_id, attempt=c.attempt, report=event, agent=r.agent_id)
+        log.info("agent_callback_report", job_id=c.job_id, attempt=c.attempt, report=event, agent=r.agent_id,
+                 cause=r.cause)
         if event == "connected":
             self.waiting.pop(channel, None)
             await self.store.agent_talked(channel, r.agent_id, now)
@@ -105,7 +109,7 @@ class AgentDialling:
         elif event == "cancelled":
             await self.ended(channel, self.withdrawing.pop(channel, Outcome.CANCELLED), {})
         else:
-            await self.ended(channel, Outcome.NO_ANSWER, {})
+            await self.ended(channel, unanswered_outcome(r.cause), {})
 
     async def tick(self, now: datetime, inflight: Mapping[str, Claimed]) -> None:
         """Withdraw callbacks whose caller called in again or that no agent took in time; end

@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.infra.errors import StartupError
 from callcenter.surveys.model import CallingHours, MissedCallPolicy, Scale, SurveyPolicy
+from callcenter.tickets.errors import TicketError
+from callcenter.tickets.model import Kind
 
 
 class SurveySettings(BaseSettings):
@@ -22,6 +24,10 @@ class SurveySettings(BaseSettings):
     retry_minutes: int = Field(60, ge=0)
     delay_minutes: int = Field(0, ge=0)
     comment_s: int = Field(30, ge=0, le=120)  # a bad review may leave a recorded comment (0: off)
+    # 人工回访: a person (an agent) calls back these ticket kinds (comma-separated, e.g.
+    # "complaint" or "投诉,举报"; empty: none) and tickets re-handled (重办) this often (0: never)
+    person_kinds: str = "complaint"
+    person_after_reopens: int = Field(1, ge=0, le=10)
     # 漏话回拨
     missed_enabled: bool = True
     missed_short_abandon_s: float = Field(10.0, ge=0)
@@ -51,6 +57,14 @@ class SurveySettings(BaseSettings):
         Scale.named(v)
         return v
 
+    @field_validator("person_kinds")
+    @classmethod
+    def _person_kinds(cls, v: str) -> str:
+        try:
+            return ",".join(Kind.parse(k.strip()).value for k in v.split(",") if k.strip())
+        except TicketError as exc:
+            raise ValueError(str(exc)) from None
+
     @field_validator("hours", "missed_hours")
     @classmethod
     def _hours(cls, v: str) -> str:
@@ -59,8 +73,8 @@ class SurveySettings(BaseSettings):
 
     def survey_policy(self) -> SurveyPolicy:
         return SurveyPolicy(self.window_working_days, CallingHours.parse(self.hours, self.rest_days),
-                            self.max_attempts,
-                            self.retry_minutes, self.delay_minutes)
+                            self.max_attempts, self.retry_minutes, self.delay_minutes,
+                            frozenset(k for k in self.person_kinds.split(",") if k), self.person_after_reopens)
 
     def missed_policy(self) -> MissedCallPolicy:
         return MissedCallPolicy(self.missed_short_abandon_s, self.missed_within_minutes,

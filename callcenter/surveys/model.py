@@ -8,6 +8,9 @@ post-call service rating (坐席服务评价), which needs no dialling. This mod
   days (the SLA calendar: Chinese official working days), only inside calling hours (default
   09:00-12:00 and 14:00-20:00 Asia/Shanghai), never to an opted-out or blacklisted number;
   tickets that need no callback close at once with a reason (`NoCallback`).
+- `SurveyPolicy.by_person`: whether a person (an agent, through the ACD) makes the callback
+  instead of the automated survey: the ticket was flagged for a person, or its kind is one of
+  `person_kinds` (e.g. 投诉), or it was re-handled (重办) at least `person_after_reopens` times.
 - `SurveyPolicy.after_attempt`: at most `max_attempts` attempts, `retry_minutes` apart (moved
   to the next calling moment), then "无法联系" (unreachable).
 - `MissedCallPolicy`: which abandoned calls are called back and by when.
@@ -62,6 +65,19 @@ class Outcome(StrEnum):
 
 
 REACHED = frozenset({Outcome.COMPLETED})
+# Q.850 causes of a leg that ended before it was answered
+BUSY_CAUSES = frozenset({17})
+NO_ANSWER_CAUSES = frozenset({16, 18, 19, 0})
+
+
+def unanswered_outcome(cause: int | None) -> Outcome:
+    """How a dial that never reached the citizen ended, by its Q.850 cause (None: unknown, taken
+    as no answer): the automated survey's own legs and the ACD's agent-driven callbacks alike."""
+    if cause in BUSY_CAUSES:
+        return Outcome.BUSY
+    if cause in NO_ANSWER_CAUSES or cause is None:
+        return Outcome.NO_ANSWER
+    return Outcome.FAILED
 
 
 def require_aware(moment: datetime, what: str = "time") -> datetime:
@@ -150,7 +166,9 @@ class ResolvedTicket:
     department: str | None = None
     district: str | None = None
     declined: bool = False  # the citizen said at filing time: no callback
-    needs_person: bool = False  # agent-driven callback instead of the automated survey
+    needs_person: bool = False  # flagged (desk, hall): agent-driven callback instead of the automated survey
+    kind: str | None = None  # the ticket's kind ('complaint' = 投诉 ...); None: not a ticket of its own
+    reopens: int = 0  # times re-handled (重办) after a bad review
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,7 @@ class Plan:
     due: datetime
     deadline: datetime
     max_attempts: int
+    by_person: bool = False  # an agent makes the callback (through the ACD), not the automated survey
 
 
 @dataclass(frozen=True)
@@ -189,10 +208,20 @@ class SurveyPolicy:
     max_attempts: int = 3
     retry_minutes: int = 60
     delay_minutes: int = 0  # first attempt no sooner than this after 办结
+    person_kinds: frozenset[str] = frozenset()  # ticket kinds a person calls back (e.g. complaint)
+    person_after_reopens: int = 0  # re-handled (重办) this often: a person calls back (0: never)
 
     def __post_init__(self) -> None:
         if self.window_working_days < 0 or self.max_attempts < 1 or self.retry_minutes < 0:
             raise ValueError("window_working_days >= 0, max_attempts >= 1 and retry_minutes >= 0")
+        if self.person_after_reopens < 0:
+            raise ValueError("person_after_reopens >= 0 (0: off)")
+
+    def by_person(self, ticket: ResolvedTicket) -> bool:
+        """A person makes this ticket's callback: flagged, a kind that needs one, or re-handled."""
+        if ticket.needs_person or (ticket.kind is not None and ticket.kind in self.person_kinds):
+            return True
+        return 0 < self.person_after_reopens <= ticket.reopens
 
     def plan(self, ticket: ResolvedTicket, *, opted_out: bool, blacklisted: bool,
              calendar: Calendar) -> Plan | NoCallback:
@@ -207,7 +236,7 @@ class SurveyPolicy:
         earliest = ticket.resolved_at + timedelta(minutes=self.delay_minutes)
         deadline = end_of_working_days(ticket.resolved_at, self.window_working_days, calendar)
         due = self.hours.next_open(earliest, calendar)
-        return Plan(min(due, deadline), deadline, self.max_attempts)
+        return Plan(min(due, deadline), deadline, self.max_attempts, self.by_person(ticket))
 
     def after_attempt(self, outcome: Outcome, attempts: int, deadline: datetime, now: datetime,
                       calendar: Calendar, max_attempts: int | None = None) -> Done | Retry | GiveUp:

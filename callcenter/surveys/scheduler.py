@@ -73,7 +73,8 @@ class Scheduler:
         about the master (one job per phone; the unique index keeps a re-run from adding more)."""
         added = 0
         while rows := await self.store.incident_candidates(now, now - self.lookback):
-            jobs = [self._ticket_job(r, covered=Reason.TICKET_CALLBACK if r["ticket_covered"] else None)
+            jobs = [self._ticket_job(r, incident=True,
+                                     covered=Reason.TICKET_CALLBACK if r["ticket_covered"] else None)
                     | {"kind": "incident"} for r in rows]
             new = await self.store.add_jobs(jobs, now)
             added += len(new)
@@ -83,11 +84,14 @@ class Scheduler:
             log.info("incident_callbacks_scheduled", jobs=added)
         return added
 
-    def _ticket_job(self, r: Any, covered: Reason | None = None) -> dict[str, Any]:
-        """The job for a resolved ticket (or a citizen of an incident); `covered`: the citizen
-        already has the other callback of this round, so this one is closed with that reason."""
+    def _ticket_job(self, r: Any, incident: bool = False, covered: Reason | None = None) -> dict[str, Any]:
+        """The job for a resolved ticket, or for a citizen linked to an incident (`incident`: the
+        automated survey about the master ticket; the person rules are about a citizen's own
+        ticket). `covered`: the citizen already has the other callback of this round, so this
+        one is closed with that reason."""
         t = ResolvedTicket(r["number"], r["caller_phone"] or "", r["resolved_at"], r["lead_department"],
-                           r["district"], needs_person=r["by_person"])
+                           r["district"], needs_person=not incident and r["by_person"],
+                           kind=None if incident else r["kind"], reopens=0 if incident else r["reopen_count"])
         plan = self.survey.plan(t, opted_out=r["opted_out"], blacklisted=r["blacklisted"], calendar=self.calendar)
         if covered is not None and not isinstance(plan, NoCallback):
             plan = NoCallback(covered)
@@ -97,7 +101,7 @@ class Scheduler:
         if isinstance(plan, NoCallback):
             return job | {"state": "closed", "reason": plan.reason.value}
         return job | {"state": "pending", "due_at": plan.due, "deadline": plan.deadline,
-                      "max_attempts": plan.max_attempts}
+                      "max_attempts": plan.max_attempts, "by_agent": plan.by_person}
 
     async def missed_calls(self, now: datetime) -> int:
         assert self.missed is not None

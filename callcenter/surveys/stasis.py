@@ -19,7 +19,7 @@ from typing import Any
 
 from callcenter.infra.ari import AriClient, AriEvent
 from callcenter.infra.logging import get_logger
-from callcenter.surveys.model import Outcome, Scale
+from callcenter.surveys.model import Outcome, Scale, unanswered_outcome
 from callcenter.surveys.script import (
     Effect,
     Hangup,
@@ -34,19 +34,7 @@ from callcenter.surveys.store import SurveyStore
 
 log = get_logger("surveys.stasis")
 
-# Q.850 causes of a leg that ended before it was answered
-BUSY_CAUSES = frozenset({17})
-NO_ANSWER_CAUSES = frozenset({16, 18, 19, 0})
-
 Ended = Callable[[str, Outcome, dict[str, Any]], Awaitable[None]]
-
-
-def unanswered_outcome(cause: int | None) -> Outcome:
-    if cause in BUSY_CAUSES:
-        return Outcome.BUSY
-    if cause in NO_ANSWER_CAUSES or cause is None:
-        return Outcome.NO_ANSWER
-    return Outcome.FAILED
 
 
 @dataclass

@@ -27,7 +27,7 @@ from callcenter.surveys.figures import Record
 from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry
 
 TICKET_CANDIDATES = """
-SELECT t.number, t.caller_phone, t.lead_department, t.district, t.reopen_count,
+SELECT t.number, t.caller_phone, t.lead_department, t.district, t.reopen_count, t.kind,
        coalesce((SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_status = 'resolved'),
                 t.updated_at) AS resolved_at,
        EXISTS (SELECT 1 FROM survey_optouts o WHERE o.phone = t.caller_phone) AS opted_out,
@@ -309,10 +309,16 @@ class SurveyStore:
             agent_id, since)
 
     async def flag_for_person(self, number: str, reason: str, by: str) -> bool:
-        row = await self.pool.fetchrow(
-            "INSERT INTO survey_person_tickets (ticket_number, reason, created_by) SELECT number, $2, $3"
-            " FROM tickets WHERE number = $1 ON CONFLICT (ticket_number) DO UPDATE SET reason = EXCLUDED.reason"
-            " RETURNING ticket_number", number, reason, by)
+        """A person makes this ticket's 回访 (flagged when it is filed or later): a callback already
+        scheduled and not yet dialled goes to an agent too."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "INSERT INTO survey_person_tickets (ticket_number, reason, created_by) SELECT number, $2, $3"
+                " FROM tickets WHERE number = $1 ON CONFLICT (ticket_number) DO UPDATE SET reason = EXCLUDED.reason"
+                " RETURNING ticket_number", number, reason, by)
+            if row is not None:
+                await conn.execute("UPDATE survey_jobs SET by_agent = true WHERE kind = 'ticket'"
+                                   " AND ticket_number = $1 AND state = 'pending'", number)
         return row is not None
 
     async def stale_attempts(self, now: datetime) -> list[Claimed]:

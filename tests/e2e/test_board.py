@@ -38,6 +38,8 @@ async def test_board_shows_waiting_call_and_agent_changes_live(stack, settings, 
     await expect(kpis.locator("[data-kpi=answer_rate]")).to_contain_text("目标 ≥95%")
     await expect(kpis.locator("[data-kpi=timely_rate]")).to_contain_text("应答及时率")
     await expect(kpis.locator("[data-kpi=timely_rate]")).to_contain_text("目标 ≥80%")
+    await expect(kpis.locator("[data-kpi=missed_callback_rate]")).to_contain_text("漏话回拨率")
+    await expect(kpis.locator("[data-kpi=missed_callback_rate] .value")).to_have_text("—")  # none eligible yet
     await expect(page.locator("[data-figure=overdue]")).to_have_text("0")
 
     # a citizen waits: no agent is logged in
@@ -117,3 +119,4 @@ async def test_board_snapshot_json(stack, settings, logins):
     assert snap["kpi"]["inbound"] == 0 and snap["kpi"]["answer_rate"] is None
     assert snap["tickets"]["overdue"] == 0
     assert snap["ratings"]["offered"] == 0 and snap["ratings"]["teams"] == []
+    assert (snap["callbacks"]["rate"], snap["callbacks"]["eligible"], snap["callbacks"]["reached"]) == (None, 0, 0)

@@ -5,10 +5,14 @@ enters the result on the desk (only for their own callback)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from acd_support import Phone
 from helpers import until
-from surveys_support import citizen, job_state, resolved_ticket, survey_config, surveys_on
+from surveys_support import citizen, job_state, resolved_ticket, survey_config, surveys_on, ticket_service
+
+from callcenter.board.ratings import missed_callbacks
 
 pytestmark = pytest.mark.asterisk
 
@@ -41,6 +45,78 @@ async def test_a_missed_caller_is_called_back_through_an_agent(stack, pool):
     assert (cb["line"], cb["queue"], cb["caller"], cb["disposition"]) == ("outbound", None, "13900000031", "answered")
     [agent_leg] = await pool.fetch("SELECT * FROM call_legs WHERE call_id = $1", attempt["channel_id"])
     assert agent_leg["seat_id"] == "seat01" and agent_leg["started_at"] <= cb["answered_at"]
+    # the board's 漏话回拨率 counts it: reached ÷ eligible
+    assert await _rate(s) == {"rate": 1.0, "eligible": 1, "reached": 1, "already_served": 0}
+
+
+async def _rate(s) -> dict:
+    now = datetime.now(UTC)
+    doc = missed_callbacks(await s.store.records(now - timedelta(hours=1), now + timedelta(hours=1)),
+                           s.config.scale_(), "today")
+    return {k: v for k, v in doc.items() if k != "day"}
+
+
+async def test_a_busy_citizen_is_recorded_busy_and_counts_as_not_reached(stack, pool):
+    """Issue 13: the ACD's report carried no cause, so a busy citizen was recorded as no_answer."""
+    phone = Phone(stack)
+    call_id = await phone.call(caller="13900000033", hold_for=2)
+    await until(lambda: pool.fetchval("SELECT disposition = 'abandoned' FROM calls WHERE call_id = $1", call_id),
+                timeout=20, what="abandoned")
+    await phone.login("1001", "seat01")
+    await citizen(stack, "13900000033", mode="busy")
+    s = await surveys_on(stack, survey_config(agent_callbacks=True, missed_max_attempts=1), acd=True)
+    try:
+        job = await until(lambda: _tick_until(s, lambda: pool.fetchrow(
+            "SELECT * FROM survey_jobs WHERE call_id = $1 AND state = 'closed'", call_id)),
+            timeout=30, what="the busy caller given up")
+        assert await _rate(s) == {"rate": 0.0, "eligible": 1, "reached": 0, "already_served": 0}
+    finally:
+        s.unsubscribe()
+        s.calls.close()
+    assert (job["by_agent"], job["reason"]) == (True, "无法联系")
+    [attempt] = await pool.fetch("SELECT * FROM survey_attempts WHERE job_id = $1", job["id"])
+    assert attempt["outcome"] == "busy"
+    assert await pool.fetchval("SELECT disposition FROM calls WHERE call_id = $1", attempt["channel_id"]) \
+        == "callback_failed"
+
+
+async def test_complaints_and_rehandled_tickets_are_scheduled_for_a_person(stack, pool, logins):
+    """The policy's person rules (on by default: 投诉, and tickets re-handled once), and a flag
+    set after the callback was scheduled moves it to an agent."""
+    svc = ticket_service(stack)
+    s = await surveys_on(stack, survey_config(person_kinds="complaint", person_after_reopens=1))
+    try:
+        complaint = await resolved_ticket(stack, "13800000041")
+        report = await _resolved(svc, "13800000042")
+        rehandled = await _resolved(svc, "13800000043")
+        await svc.record_survey(rehandled, "不满意", "system:survey")  # 重办: back to its department
+        await svc.act(rehandled, "acknowledge", actor="dept:market:zhang")
+        await svc.act(rehandled, "resolve", actor="dept:market:zhang", reply="已再次处理")
+        await s.dialler.scheduler.run(datetime.now(UTC))
+        jobs = {r["ticket_number"]: r for r in await pool.fetch("SELECT * FROM survey_jobs WHERE kind = 'ticket'"
+                                                                 " AND state = 'pending'")}
+        assert {n: (j["by_agent"], j["round"]) for n, j in jobs.items()} == {
+            complaint: (True, 0), report: (False, 0), rehandled: (True, 1)}
+        # the desk flags the report later (the citizen asked for a person): its pending job follows
+        async with await logins.client("agent:1001") as http:
+            async with http.post("/api/surveys/person-callbacks", json={"ticket": report, "reason": "市民要求"}) as resp:
+                assert resp.status == 201, await resp.text()
+            async with http.post("/api/surveys/person-callbacks", json={"ticket": "PZH-NONE"}) as resp:
+                assert resp.status == 404
+        assert await pool.fetchval("SELECT by_agent FROM survey_jobs WHERE ticket_number = $1", report)
+        assert await pool.fetchval("SELECT created_by FROM survey_person_tickets WHERE ticket_number = $1",
+                                   report) == "agent:1001"
+    finally:
+        s.calls.close()
+
+
+async def _resolved(svc, phone: str) -> str:
+    create = getattr(svc, "intake", svc).create_ticket
+    number = (await create(actor="agent:1001", kind="report", description="有人在小区内违规经营", caller_phone=phone,
+                           lead="market")).number
+    await svc.act(number, "acknowledge", actor="dept:market:zhang")
+    await svc.act(number, "resolve", actor="dept:market:zhang", reply="已查处")
+    return number
 
 
 async def test_a_ticket_flagged_for_a_person_gets_the_agents_result(stack, pool, logins):

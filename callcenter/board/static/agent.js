@@ -81,10 +81,11 @@ function renderHistory(h) {
       <td>${c.disposition ? esc(label("disposition", c.disposition)) : "进行中"}</td><td>${esc(c.agent_id || "—")}</td></tr>`).join("");
   const tickets = h.tickets.map((t) => `<tr data-ticket="${esc(t.number)}"><td class="num">${esc(t.number)}</td>
       <td>${esc(label("kind", t.kind))}</td><td>${esc(label("status", t.status))}</td><td>${esc(t.category || "—")}</td>
-      <td>${fmtTime(t.created_at)}</td><td>${esc(t.description)}</td></tr>`).join("");
+      <td>${fmtTime(t.created_at)}</td><td>${esc(t.description)}</td>
+      <td>${t.status === "closed" ? "" : `<button type="button" data-person="${esc(t.number)}" title="办结后由坐席回访，不用自动语音">需人工回访</button>`}</td></tr>`).join("");
   box.innerHTML = `<div class="muted">号码 ${esc(h.phone_masked)} · 来电 ${h.calls.length} 次 · 工单 ${h.tickets.length} 件</div>
     <h3>历史来电</h3>${calls ? `<table><thead><tr><th>时间</th><th>队列</th><th>结果</th><th>坐席</th></tr></thead><tbody>${calls}</tbody></table>` : '<div class="empty">无</div>'}
-    <h3>历史工单</h3>${tickets ? `<table id="history-tickets"><thead><tr><th>工单号</th><th>类型</th><th>状态</th><th>分类</th><th>受理时间</th><th>描述</th></tr></thead><tbody>${tickets}</tbody></table>` : '<div class="empty">无</div>'}`;
+    <h3>历史工单</h3>${tickets ? `<table id="history-tickets"><thead><tr><th>工单号</th><th>类型</th><th>状态</th><th>分类</th><th>受理时间</th><th>描述</th><th></th></tr></thead><tbody>${tickets}</tbody></table>` : '<div class="empty">无</div>'}`;
 }
 
 /* The agent's own post-call ratings today (坐席服务评价). */
@@ -222,10 +223,17 @@ async function submitTicket(ev) {
   if ($("t-district").value) body.district = $("t-district").value;
   if (call) { body.call_ids = [call.call_id]; if (call.caller) body.caller_phone = call.caller; }
   const key = `desk-${agentId}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
+  const person = $("t-person").checked;
   $("t-submit").disabled = true;
   try {
     const t = await api("POST", "/api/tickets", body, { "Idempotency-Key": key });
-    say($("t-msg"), `已受理，工单号 ${t.number}${t.created === false ? "（已并入已有工单）" : ""}`, true);
+    let text = `已受理，工单号 ${t.number}${t.created === false ? "（已并入已有工单）" : ""}`, ok = true;
+    if (person) {
+      const flagged = await flagForPerson(t.number, "坐席建单时标记");
+      text += flagged === true ? " · 已标记人工回访" : ` · 人工回访标记失败：${flagged}`;
+      ok = flagged === true;
+    }
+    say($("t-msg"), text, ok);
     $("t-msg").dataset.ticket = t.number;
     $("ticket-form").reset();
     if (t.routing) showRouting($("t-routing"), t.routing, true);  /* routing.js: what dispatch decided, and why */
@@ -236,16 +244,37 @@ async function submitTicket(ev) {
   }
 }
 
+/* 需人工回访: a person (an agent, through the ACD) makes this ticket's 回访, not the automated
+   survey; true, or the reason it failed. */
+async function flagForPerson(number, reason) {
+  try {
+    await api("POST", "/api/surveys/person-callbacks", { ticket: number, reason });
+    return true;
+  } catch (e) {
+    return String(e.message || e);
+  }
+}
+
 /* An agent-driven ticket callback (回访 by a person, call id sv-...): the ticket's facts and the
-   result form; the server accepts a result only from the agent who talked to the citizen. */
+   result form; the server accepts a result only from the agent who talked to the citizen. The
+   dialler stores who talked a moment after the ACD bridges (its report is not waited on): a
+   callback not listed yet is asked again every second for a while. */
 let surveyCallback = null;
+const surveyAsk = { callId: null, tries: 0, timer: null };
 
 async function showSurvey(callId) {
   if (!callId || !callId.startsWith("sv-") || (surveyCallback && surveyCallback.callback_id === callId)) return;
-  let doc;
-  try { doc = await api("GET", `/api/agents/${encodeURIComponent(agentId)}/callbacks`); } catch (e) { return; }
-  const cb = (doc.callbacks || []).find((c) => c.callback_id === callId);
-  if (!cb) return;
+  if (surveyAsk.callId !== callId) { clearTimeout(surveyAsk.timer); Object.assign(surveyAsk, { callId, tries: 0, timer: null }); }
+  let doc = null;
+  try { doc = await api("GET", `/api/agents/${encodeURIComponent(agentId)}/callbacks`); } catch (e) { /* asked again */ }
+  const cb = doc && (doc.callbacks || []).find((c) => c.callback_id === callId);
+  if (!cb) {
+    if (surveyAsk.callId === callId && !surveyAsk.timer && surveyAsk.tries < 15) {
+      surveyAsk.tries += 1;
+      surveyAsk.timer = setTimeout(() => { surveyAsk.timer = null; showSurvey(callId); }, 1000);
+    }
+    return;
+  }
   surveyCallback = cb;
   $("survey-panel").hidden = false;
   $("s-rating").innerHTML = doc.scale.map((l, i) => `<option value="${i + 1}">${i + 1} ${esc(l)}</option>`).join("");
@@ -304,6 +333,14 @@ async function init() {
   const proposal = () => ({ text: $("t-description").value.trim(), kind: $("t-kind").value,
     ...($("t-district").value ? { district: $("t-district").value } : {}) });
   for (const id of ["t-description", "t-kind", "t-district"]) $(id).addEventListener("input", () => proposeLater($("t-routing"), proposal));
+  $("history").addEventListener("click", async (ev) => {  // a ticket of this caller's, flagged later
+    const b = ev.target.closest("button[data-person]");
+    if (!b) return;
+    b.disabled = true;
+    const flagged = await flagForPerson(b.dataset.person, "坐席通话中标记");
+    say($("t-msg"), flagged === true ? `工单 ${b.dataset.person} 已标记人工回访` : `人工回访标记失败：${flagged}`, flagged === true);
+    b.disabled = false;
+  });
   updateButtons();
   if (!agentId) { say($("msg"), "请在地址中指定 ?agent=工号&seat=席位", false); return; }
   liveSocket(`/ws/agent/${encodeURIComponent(agentId)}`, (msg) => {

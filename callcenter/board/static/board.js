@@ -11,7 +11,7 @@ function kpiCard(id, name, value, target, met, extra) {
     <div class="value">${value}</div><div class="target">${target}${extra ? ` · ${extra}` : ""}</div></div>`;
 }
 
-function renderKpis(k) {
+function renderKpis(k, cb) {
   const box = document.getElementById("kpis");
   if (!k) { box.innerHTML = '<div class="empty">指标暂不可用</div>'; return; }
   document.getElementById("kpi-day").textContent = k.day || "";
@@ -28,6 +28,8 @@ function renderKpis(k) {
     kpiCard("aht", "平均处理时长", fmtSecs(k.aht_s), "AHT（通话+整理）", null, ""),
     kpiCard("occupancy", "坐席占用率", fmtPct(k.occupancy), "通话+整理 / 在线", null, ""),
     kpiCard("inbound", "今日进线", String(k.inbound), "进入人工队列", null, `接通 ${k.answered}`),
+    cb ? kpiCard("missed_callback_rate", "漏话回拨率", fmtPct(cb.rate), "回拨接通 / 应回拨漏话", null,
+      `${cb.reached}/${cb.eligible}${cb.already_served ? ` · 已再次来电 ${cb.already_served}` : ""}`) : "",
   ].join("");
 }
 
@@ -196,7 +198,7 @@ function renderRatings(r) {
 
 function render(snap) {
   last = snap;
-  renderKpis(snap.kpi);
+  renderKpis(snap.kpi, snap.callbacks);
   const waiting = renderQueues(snap.queues || []);
   const staffed = renderTeams(snap.teams || []);
   renderTickets(snap.tickets);

@@ -50,9 +50,9 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "agent leg hangs up, rating on": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick(),
                                                                    "A"),
     "citizen answers": lambda w, c: c.citizen_answered(c.citizen_leg or STALE_CITIZEN, w.tick()),
-    "citizen leg hangs up": lambda w, c: c.citizen_leg_gone(c.citizen_leg or STALE_CITIZEN, "busy", w.tick(),
-                                                            POLICY),
-    "old citizen leg hangs up": lambda w, c: c.citizen_leg_gone(STALE_CITIZEN, "busy", w.tick(), POLICY),
+    "citizen leg hangs up": lambda w, c: c.citizen_leg_gone(c.citizen_leg or STALE_CITIZEN, "User busy", w.tick(),
+                                                            POLICY, w.citizen_cause),
+    "old citizen leg hangs up": lambda w, c: c.citizen_leg_gone(STALE_CITIZEN, "User busy", w.tick(), POLICY, 19),
     "caller presses 1": lambda w, c: c.dtmf("1", w.tick()),
     "caller presses 2": lambda w, c: c.dtmf("2", w.tick()),
     "ticker": lambda w, c: c.waiting_tick(w.tick(), _entry(w, c), QDEF, facts),
@@ -476,6 +476,33 @@ def test_a_requested_callback_not_answered_ends_after_its_own_attempts_not_the_q
     assert [r.event for r in w.reports] == [fx.CallbackEvent.NO_ANSWER] and c.citizen_leg is None
 
 
+@pytest.mark.parametrize(("q850", "how"), [(17, "busy"), (19, "no answer"), (None, "dial refused")])
+def test_a_requested_callback_not_reached_tells_the_requester_why(q850: int | None, how: str) -> None:
+    """Issue 13: a busy citizen was recorded as no_answer, the report carried no cause. The cause
+    reported is the last dial's (the first one here did not answer: 19)."""
+    w = World()
+    w.citizen_cause = 19
+    c = build_requested(w, "parked")  # two dials asked for: after the first, parked for a retry
+    assert w.reports == []
+    w.run(c, c.retry_due(w.tick(61)))
+    for event in REQ_DIALING:
+        w.run(c, REQ_EVENTS[event](w, c))
+    w.citizen_cause = q850
+    step = w.run(c, c.citizen_leg_gone(c.citizen_leg or "", how, w.tick(), POLICY, q850))
+    assert c.state is S.ENDED and w.reports == [
+        fx.ReportCallback("c1", "missed:c1", fx.CallbackEvent.NO_ANSWER, None, q850)]
+    assert w.reports[0] in step.effects
+    w.check(c)
+
+
+def test_the_agent_leaving_while_the_citizen_is_dialled_reports_no_cause() -> None:
+    w = World()
+    c = build_requested(w, "dialing")
+    w.run(c, c.agent_leg_gone(c.agent_leg or "", "normal", w.tick()))
+    assert [(r.event, r.cause) for r in w.reports] == [(fx.CallbackEvent.NO_ANSWER, None)]
+    w.check(c)
+
+
 def test_cancelling_while_the_agent_rings_frees_the_agent_without_a_missed_call() -> None:
     w = World()
     c = build_requested(w, "agent")
@@ -598,3 +625,15 @@ def test_a_callback_agent_leg_refused_by_the_bridge_waits_for_the_next_agent() -
     assert c.state is S.CALLBACK_WAIT and c.citizen_leg is None and w.book.get("c1").callback
     assert w.agents["1001"].state is AgentState.AVAILABLE
     assert not any(isinstance(e, fx.OriginateCitizen) for e in w.requests)  # the citizen is not dialled
+
+
+def test_a_citizen_vanishing_as_it_answers_reports_no_cause() -> None:
+    """No Q.850 cause is known for a leg that was gone when the bridge took it: none reported,
+    which the requester takes as no answer (not busy)."""
+    w = World()
+    c = build_requested(w, "dialing")
+    w.run(c, REQ_EVENTS["citizen gone as it answers"](w, c))
+    assert c.state is S.ENDED
+    assert [(r.event, r.cause) for r in w.reports if r.event is not fx.CallbackEvent.CONNECTED] == [
+        (fx.CallbackEvent.NO_ANSWER, None)]
+    w.check(c)

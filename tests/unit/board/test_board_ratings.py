@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from callcenter.board.ratings import agent_ratings, team_ratings
+from callcenter.board.ratings import agent_ratings, missed_callbacks, team_ratings
 from callcenter.surveys.figures import Record
 from callcenter.surveys.model import FIVE, THREE
 
@@ -46,3 +46,17 @@ def test_a_three_level_hall_counts_its_own_satisfied_levels() -> None:
     records = [rated("1001", "A", label) for label in labels]
     satisfied = sum(lv.satisfied for lv in THREE.levels)
     assert team_ratings(records, THREE, DAY)["satisfaction"] == round(satisfied / len(labels), 4)
+
+
+def test_missed_call_callback_rate_counts_reached_over_eligible_whoever_called() -> None:
+    """漏话回拨率 on the board: agent-driven callbacks are missed-call jobs like the others; the
+    already served (cancelled) and still pending ones are not eligible; ticket surveys and
+    ratings are not missed calls."""
+    def missed(state: str, reason: str | None = None) -> Record:
+        return Record("missed", state, reason=reason, day=date(2026, 11, 28))
+
+    records = [missed("done"), missed("done"), missed("closed", "无法联系"), missed("cancelled", "已再次来电"),
+               missed("pending"), Record("ticket", "done", rating="满意"), *RECORDS]
+    assert missed_callbacks(records, FIVE, DAY) == {"day": DAY, "rate": round(2 / 3, 4), "eligible": 3,
+                                                    "reached": 2, "already_served": 1}
+    assert missed_callbacks(RECORDS, FIVE, DAY)["rate"] is None  # none eligible: no figure, not 0 %

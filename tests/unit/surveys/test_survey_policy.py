@@ -116,6 +116,39 @@ def test_attempts_are_spaced_and_limited():
     assert policy.after_attempt(Outcome.COMPLETED, 3, deadline, now, CAL) == Done()
 
 
+PERSON = SurveyPolicy(person_kinds=frozenset({"complaint"}), person_after_reopens=1)
+
+
+@pytest.mark.parametrize(("kw", "by_person"), [
+    ({"kind": "complaint"}, True),  # 投诉: a person calls back
+    ({"kind": "enquiry"}, False),
+    ({"kind": "enquiry", "reopens": 1}, True),  # re-handled once (重办) after a bad review
+    ({"kind": "report", "reopens": 2}, True),
+    ({"kind": "enquiry", "needs_person": True}, True),  # flagged on the desk or by the hall
+    ({}, False),  # an incident's linked citizen: no kind of its own, the automated survey
+])
+def test_complaints_and_rehandled_tickets_get_a_person(kw, by_person):
+    resolved = local(2026, 11, 27, 21, 30)  # Friday night: the person callback waits for Monday 09:00 too
+    plan = PERSON.plan(ticket(resolved, **kw), opted_out=False, blacklisted=False, calendar=CAL)
+    assert isinstance(plan, Plan) and plan.by_person is by_person
+    assert plan.due == local(2026, 11, 30, 9, 0)
+    assert PERSON.by_person(ticket(resolved, **kw)) is by_person
+
+
+def test_the_person_rule_is_a_setting_and_never_overrides_a_no_callback():
+    t = ticket(local(2026, 11, 27, 10), kind="complaint", reopens=3)
+    off = SurveyPolicy()  # the pure default: only flagged tickets get a person
+    assert off.plan(t, opted_out=False, blacklisted=False, calendar=CAL).by_person is False
+    twice = SurveyPolicy(person_after_reopens=2)
+    assert not twice.by_person(ticket(local(2026, 11, 27, 10), reopens=1))
+    assert twice.by_person(ticket(local(2026, 11, 27, 10), reopens=2))
+    assert PERSON.plan(t, opted_out=True, blacklisted=False, calendar=CAL) == NoCallback(Reason.OPTED_OUT)
+    assert PERSON.plan(ticket(local(2026, 11, 27, 10), phone="", kind="complaint"), opted_out=False,
+                       blacklisted=False, calendar=CAL) == NoCallback(Reason.ANONYMOUS)
+    with pytest.raises(ValueError):
+        SurveyPolicy(person_after_reopens=-1)
+
+
 def test_a_retry_past_the_window_gives_up():
     policy = SurveyPolicy(max_attempts=5, retry_minutes=60)
     deadline = local(2026, 12, 3)
