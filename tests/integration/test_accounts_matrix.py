@@ -181,3 +181,20 @@ async def test_pages_refuse_to_be_framed(stack, settings):
         async with http.get("/login") as r:
             assert r.headers["X-Frame-Options"] == "DENY"
             assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+async def test_pages_run_only_their_own_scripts(stack, settings, logins):
+    """A strict policy on every page: own script files only, no inline script or handler."""
+    pages = {"/login": None, "/agent": "agent:1001", "/board": "supervisor:li", "/dept": "dept:market:zhang",
+             "/admin": "admin:root"}
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{settings.http_port}",
+                                     cookie_jar=aiohttp.DummyCookieJar()) as http:
+        for path, actor in pages.items():
+            headers = await logins.headers(actor) if actor else {}
+            async with http.get(path, headers=headers, allow_redirects=False) as r:
+                assert r.status == 200, path
+                csp = r.headers["Content-Security-Policy"]
+                policy = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+                assert policy["script-src"] == ["'self'"], path
+                assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"], path
+                assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp, path
