@@ -12,7 +12,7 @@ async function load() {
     <td>${esc(u.name || "")}</td><td>${u.disabled ? "已停用" : "正常"}</td>
     <td><button data-toggle="${u.disabled ? "enable" : "disable"}">${u.disabled ? "启用" : "停用"}</button></td></tr>`).join("");
   const { entries } = await apiCall("GET", "/api/audit?limit=50");
-  $("audit").querySelector("tbody").innerHTML = entries.map((e) => `<tr><td>${fmtTime(e.at)}</td><td>${esc(e.actor)}</td>
+  $("audit").querySelector("tbody").innerHTML = entries.map((e) => `<tr><td>${esc(fmtTime(e.at))}</td><td>${esc(e.actor)}</td>
     <td>${esc(e.action)}</td><td>${esc(e.target || "")}</td><td>${esc(e.address || "")}</td></tr>`).join("");
 }
 

@@ -181,7 +181,7 @@ function renderIncidents(list) {
   if (!list || !list.length) { box.innerHTML = '<div class="empty">无</div>'; return; }
   box.innerHTML = list.map((i) => `<div class="incident" data-incident="${i.id}">
     <b>${esc(i.district)}</b> ${esc(i.title)} · 关联 <span class="num" data-figure="linked">${i.linked}</span> 件
-    · 主单 ${esc(i.master_ref)} · <span class="muted">${fmtTime(i.opened_at)}</span>${i.announce ? " · 语音播报中" : ""}</div>`).join("");
+    · 主单 ${esc(i.master_ref)} · <span class="muted">${esc(fmtTime(i.opened_at))}</span>${i.announce ? " · 语音播报中" : ""}</div>`).join("");
 }
 
 /* Today's post-call ratings (坐席服务评价) by team: satisfied share of valid answers. */
