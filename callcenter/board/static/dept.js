@@ -32,7 +32,7 @@ function row(t) {
   return `<tr data-ticket="${esc(t.number)}" class="${dueClass(t)}${fresh}">
     <td class="num">${esc(t.number)}</td><td>${esc(label("kind", t.kind))}</td>
     <td data-status="${esc(t.status)}">${esc(label("status", t.status))}</td><td>${esc(t.category || "—")}</td>
-    <td>${esc(t.address || "—")}</td><td>${esc(t.description)}</td><td>${fmtTime(t.resolve_due)}</td>
+    <td>${esc(t.address || "—")}</td><td>${esc(t.description)}</td><td>${esc(fmtTime(t.resolve_due))}</td>
     <td class="marks">${esc(marks(t))}</td><td><button data-open="${esc(t.number)}">处理</button></td></tr>`;
 }
 
