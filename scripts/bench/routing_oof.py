@@ -36,10 +36,18 @@ def main() -> int:
     ap.add_argument("--analyzer", choices=ANALYZERS, default="char")
     ap.add_argument("--c", type=float, default=DEFAULT_C)
     ap.add_argument("--pairs", type=int, default=25)
+    ap.add_argument("--judge-without", metavar="PREFIX", default=None,
+                    help="train on every group but judge only those whose name does not start with PREFIX "
+                         "(compares a corpus addition on the requests that were there before it)")
     args = ap.parse_args()
     train, cat = load_corpus().train, default_catalogue()
     t0 = time.perf_counter()
     oof = out_of_fold_detail(train, analyzer=args.analyzer, c=args.c)
+    if args.judge_without:
+        keep = [i for i, e in enumerate(train) if not e.group.startswith(args.judge_without)]
+        print(f"judged: the {len(keep)} requests whose group does not start with {args.judge_without!r}")
+        train = [train[i] for i in keep]
+        oof = type(oof)(*([xs[i] for i in keep] for xs in (oof.confidences, oof.correct, oof.units, oof.folds)))
     n = len(train)
     t = choose_threshold(oof.confidences, oof.correct, PRECISION_TARGET)
     took = [ok for conf, ok in zip(oof.confidences, oof.correct, strict=True) if conf >= t]
