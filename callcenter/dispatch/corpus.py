@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.dispatch.catalogue import HALL, Catalogue, default_catalogue
-from callcenter.dispatch.model import KINDS, Example
+from callcenter.dispatch.model import KINDS, Example, segments
 
 CORPUS_DIR = Path(__file__).parent / "data" / "corpus"
 SPLITS = ("train", "heldout")
+NEAR = 0.6  # a training text this similar to a held-out one would leak it (char-bigram Jaccard)
 
 
 class CorpusError(ValueError):
@@ -75,3 +76,31 @@ def check_disjoint(train: list[Example], heldout: list[Example]) -> None:
         if e.text in seen:
             raise CorpusError(f"text repeated in groups {seen[e.text]!r} and {e.group!r}: {e.text}")
         seen[e.text] = e.group
+
+
+def bigrams(text: str) -> frozenset[str]:
+    """Character bigrams of the normalised text, within segments (punctuation and spaces cut)."""
+    return frozenset(seg[i:i + 2] for seg in segments(text) for i in range(max(1, len(seg) - 1)))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def near_heldout(train: list[Example], heldout: list[Example], limit: float = NEAR) -> list[tuple[str, float]]:
+    """Training texts within `limit` similarity (char-bigram Jaccard) of some held-out text, with
+    the similarity: such a text is a paraphrase of a held-out request. Only the training text is
+    named, so that fixing a finding never means reading the held-out split."""
+    held = [bigrams(e.text) for e in heldout]
+    index: dict[str, list[int]] = {}
+    for j, grams in enumerate(held):
+        for g in grams:
+            index.setdefault(g, []).append(j)
+    out = []
+    for e in train:
+        mine = bigrams(e.text)
+        near = {j for g in mine for j in index.get(g, ())}
+        best = max((similarity(mine, held[j]) for j in near), default=0.0)
+        if best >= limit:
+            out.append((e.text, round(best, 3)))
+    return out

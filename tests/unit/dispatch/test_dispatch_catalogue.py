@@ -13,7 +13,7 @@ from callcenter.dispatch.catalogue import (
     default_catalogue,
     parse_catalogue,
 )
-from callcenter.dispatch.corpus import CorpusError, check_disjoint, load_corpus, parse_lines
+from callcenter.dispatch.corpus import CorpusError, check_disjoint, load_corpus, near_heldout, parse_lines
 from callcenter.dispatch.model import Example
 
 # units a Panzhihua citizen commonly needs that the first catalogue lacked (issue 14)
@@ -89,3 +89,14 @@ def test_a_group_or_text_in_both_splits_is_refused():
         check_disjoint([a], [b])
     with pytest.raises(CorpusError, match="text repeated"):
         check_disjoint([a], [Example("停水了", "water", group="g2")])
+
+
+def test_no_training_text_is_a_near_copy_of_a_heldout_one():
+    corpus = load_corpus()
+    assert near_heldout(list(corpus.train), list(corpus.heldout)) == []
+
+
+def test_near_heldout_names_the_training_text_only():
+    held = [Example("我们小区停水了三天了", "water", group="h")]
+    train = [Example("我们小区停水了三天", "water", group="t"), Example("电费咋个这么贵", "power", group="u")]
+    assert near_heldout(train, held) == [("我们小区停水了三天", 0.889)]
