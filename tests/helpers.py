@@ -9,6 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from callcenter.infra import ports
+
 T = TypeVar("T")
 
 
@@ -30,9 +32,8 @@ async def until(check: Callable[[], Any | Awaitable[Any]], timeout: float = 10.0
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port outside the ephemeral range (`callcenter.infra.ports`)."""
+    return ports.free_port(kind)
 
 
 async def subscribe_collect(settings: Any, received: list, ready: asyncio.Event, pattern: str = "#") -> None:

@@ -41,11 +41,9 @@ SEATS = [f"seat{i:02d}" for i in range(1, 21)]
 
 
 def free_port() -> int:
-    import socket
+    from callcenter.infra.ports import free_port as pick
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return pick()
 
 
 async def supervisor_session(http: aiohttp.ClientSession, base: str, dsn: str) -> dict[str, str]:

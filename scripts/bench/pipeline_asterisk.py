@@ -13,6 +13,7 @@ import wave
 from pathlib import Path
 
 from callcenter.infra.ari import AriClient
+from callcenter.infra.ports import free_port
 from callcenter.infra.prompts import SOUNDS_SUBDIR
 from callcenter.infra.sandbox import start_instance
 from callcenter.infra.settings import Settings
@@ -21,9 +22,7 @@ from callcenter.transcription.service import Config, TranscriptionService
 
 
 def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port(kind)
 
 
 def _cpu(pid: int) -> float:

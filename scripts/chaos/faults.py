@@ -57,11 +57,9 @@ SEATS = [f"seat{i:02d}" for i in range(1, 7)]
 
 
 def free_port() -> int:
-    import socket
+    from callcenter.infra.ports import free_port as pick
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return pick()
 
 
 class Server:
