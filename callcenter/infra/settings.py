@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     # "model" keeps the model's own conf; others load an overlay of the model made in the cache dir
     transcription_decoder: Literal["model", "fast", "lean"] = "fast"
     transcription_cache_dir: Path = Path("/var/cache/callcenter/transcription")
+    # end of an utterance (segment, final) after this much unvoiced audio; shorter splits phrases
+    # and loses words (scripts/bench/bench_eou.py). After `provisional_ms` (0: off) the text so far
+    # goes to the desktop as "provisional" at once, replaced by the final at `end_ms`.
+    transcription_end_ms: int = Field(500, ge=100, le=3000)
+    transcription_provisional_ms: int = Field(240, ge=0, le=3000)
 
     @field_validator("transcription_sample_rate")
     @classmethod

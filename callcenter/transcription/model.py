@@ -176,6 +176,14 @@ class SegmentStart:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentPause:
+    """The open segment has been unvoiced for `pause_ms`: the utterance has probably ended (the
+    lane sends its text as provisional now) but the segment stays open until `end_ms`."""
+
+    offset: float
+
+
+@dataclass(frozen=True, slots=True)
 class SegmentEnd:
     offset: float
     forced: bool = False  # max length reached or stream ended, not a pause
@@ -184,14 +192,19 @@ class SegmentEnd:
 class Segmenter:
     """Voice-activity segmentation over fixed frames (e.g. 20 ms). Speech starts when
     `start_frames` of the last `window` frames are voiced (the window is kept as pre-roll so
-    the onset is not clipped) and ends after `end_ms` of unvoiced frames or at `max_s`.
+    the onset is not clipped) and ends after `end_ms` of unvoiced frames or at `max_s`. With
+    `pause_ms` (0 < pause_ms < end_ms), `SegmentPause` marks each run of `pause_ms` unvoiced
+    frames inside a segment: the early, provisional end of an utterance (speech may resume
+    before `end_ms`, and then the segment simply goes on).
     `push` returns what to do with the frame: events and whether to feed it to the decoder."""
 
     def __init__(self, frame_ms: int = 20, window: int = 10, start_frames: int = 6, end_ms: int = 400,
-                 max_s: float = 15.0):
+                 max_s: float = 15.0, pause_ms: int = 0):
         self.frame_s = frame_ms / 1000
         self.window, self.start_frames = window, start_frames
         self.end_frames = max(1, end_ms // frame_ms)
+        pause_frames = pause_ms // frame_ms
+        self.pause_frames = pause_frames if 0 < pause_frames < self.end_frames else 0
         self.max_frames = int(max_s * 1000 // frame_ms)
         self.ring: deque[tuple[bytes, bool]] = deque(maxlen=window)
         self.frames = 0  # frames seen on the stream
@@ -204,7 +217,7 @@ class Segmenter:
     def offset(self) -> float:
         return round(self.frames * self.frame_s, 3)
 
-    def push(self, frame: bytes, voiced: bool) -> tuple[list[SegmentStart | SegmentEnd], bool]:
+    def push(self, frame: bytes, voiced: bool) -> tuple[list[SegmentStart | SegmentPause | SegmentEnd], bool]:
         """(events, feed): `feed` says the frame belongs to the current segment."""
         self.frames += 1
         if not self.active:
@@ -225,6 +238,8 @@ class Segmenter:
         if self.seg_frames >= self.max_frames:
             self.active = False
             return [SegmentEnd(self.offset, forced=True)], True
+        if self.pause_frames and self.silent_run == self.pause_frames:
+            return [SegmentPause(self.offset)], True
         return [], True
 
     def close(self) -> SegmentEnd | None:
@@ -333,12 +348,14 @@ class Utterance:
     text: str
     words: tuple[Word, ...] = ()
     final: bool = True
+    provisional: bool = False  # not final: the text at the early end of the utterance (SegmentPause)
     deferred: bool = False
     status: str = "ok"  # or UNTRANSCRIBED
     spoken_end_at: float | None = field(default=None, compare=False)  # monotonic time speech ended
 
     def document(self) -> dict:
-        return {"type": "final" if self.final else "partial", "call_id": self.call_id,
+        kind = "final" if self.final else "provisional" if self.provisional else "partial"
+        return {"type": kind, "call_id": self.call_id,
                 "leg": self.leg.value, "speaker": self.leg.label, "seq": self.seq,
                 "start": self.start, "end": self.end, "text": self.text, "deferred": self.deferred,
                 "status": self.status,

@@ -60,7 +60,8 @@ def config(settings: Settings) -> Config:
                   spool_max_bytes=settings.transcription_spool_max_mb * 1024 * 1024,
                   workers=settings.transcription_workers or os.cpu_count() or 2,
                   off_lines=frozenset(settings.transcription_off_lines), enabled=settings.transcription_enabled,
-                  decoder=settings.transcription_decoder, cache_dir=settings.transcription_cache_dir)
+                  decoder=settings.transcription_decoder, cache_dir=settings.transcription_cache_dir,
+                  end_ms=settings.transcription_end_ms, provisional_ms=settings.transcription_provisional_ms)
 
 
 class TranscriptionPlugin:

@@ -20,6 +20,7 @@ from callcenter.transcription.model import (
     UNTRANSCRIBED,
     Leg,
     Segmenter,
+    SegmentPause,
     SegmentStart,
     SpoolBudget,
     Utterance,
@@ -192,14 +193,16 @@ class Lane:
 
     def __init__(self, call_id: str, leg: Leg, model: Any, rate: int, spool: Spool, *,
                  max_segment_s: float = 15.0, end_ms: int = 500, partial_every_s: float = 0.4,
-                 decoders: DecoderPool | None = None):
+                 provisional_ms: int = 0, decoders: DecoderPool | None = None):
         self.call_id, self.leg, self.rate = call_id, leg, rate
         self.model, self.spool = model, spool
         self.decoders = decoders or DecoderPool(model, rate)
         self.partial_every_s = partial_every_s
         self.frame_bytes = rate * 2 * FRAME_MS // 1000
         self.vad = webrtcvad.Vad(2) if webrtcvad is not None and rate in (8000, 16000, 32000, 48000) else None
-        self.seg = Segmenter(FRAME_MS, end_ms=end_ms, max_s=max_segment_s)
+        # provisional_ms: after this much unvoiced audio the text so far goes out as "provisional"
+        # (the desktop shows it as the utterance's text); the final still waits for end_ms
+        self.seg = Segmenter(FRAME_MS, end_ms=end_ms, max_s=max_segment_s, pause_ms=provisional_ms)
         self.max_seg_bytes = int(max_segment_s * rate * 2) + self.frame_bytes * 20
         self.decoder: Decoder | None = None
         self.rest = b""
@@ -245,7 +248,10 @@ class Lane:
                 if feed:
                     self._write(frame)
                 for ev in events:
-                    if not isinstance(ev, SegmentStart):
+                    if isinstance(ev, SegmentPause):
+                        if partials:
+                            out += self._provisional(ev.offset)
+                    elif not isinstance(ev, SegmentStart):
                         out += self._close(ev.offset)
         if partials and self.mode == "live" and self.decoder and self.since_partial >= self.partial_every_s:
             self.since_partial = 0.0
@@ -255,6 +261,18 @@ class Lane:
                 out.append(Utterance(self.call_id, self.leg, self.seq, self.seg_start, self.seg.offset,
                                      text, final=False))
         return out
+
+    def _provisional(self, offset: float) -> list[Utterance]:
+        """The text so far, sent at the early end of the utterance (the decoder goes on: if the
+        speaker resumes, partials follow; the final replaces it either way)."""
+        if self.mode != "live" or self.decoder is None:
+            return []
+        text = mask_sensitive(self.decoder.partial())
+        if not text:
+            return []
+        self.last_partial, self.since_partial = text, 0.0
+        return [Utterance(self.call_id, self.leg, self.seq, self.seg_start, offset, text, final=False,
+                          provisional=True, spoken_end_at=self.spoken_end_at)]
 
     def close(self) -> list[Utterance]:
         """The stream ended: the open segment (hang-up mid-utterance) becomes a final now."""

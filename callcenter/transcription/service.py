@@ -60,6 +60,8 @@ class Config:
     enabled: bool = True  # False: switched off by settings (no model loaded, each call told so)
     decoder: str = "model"  # a setting of decoder_conf.DECODERS ("model": the model's own conf)
     cache_dir: Path = Path("/var/cache/callcenter/transcription")  # where decoder overlays are made
+    end_ms: int = 500  # unvoiced audio that ends an utterance (its final)
+    provisional_ms: int = 240  # unvoiced audio after which its text goes out as provisional (0: never)
 
 
 class LaneRunner:
@@ -173,6 +175,10 @@ class TranscriptionService:
         self._tasks: set[asyncio.Task] = set()
         self._drainer: asyncio.Task | None = None
         self.latencies: deque[tuple[Leg, float]] = deque(maxlen=10000)  # speech end → final published (s)
+        # speech end → the utterance's first text after it on the desk: its provisional when one was
+        # sent after the last speech (same spoken_end_at as the final's), else its final
+        self.first_text: deque[tuple[Leg, float]] = deque(maxlen=10000)
+        self._provisional: dict[tuple[str, Leg, int], tuple[float | None, float]] = {}
         self.finals = 0
         self.partials = 0
 
@@ -262,7 +268,8 @@ class TranscriptionService:
         legs = self.calls.get(call_id)
         if legs is None:  # the call ended while it was being tapped: `begin` removes the tap
             return
-        lane = Lane(call_id, leg, self.model, self.config.rate, self.spool, decoders=self.decoders)
+        lane = Lane(call_id, leg, self.model, self.config.rate, self.spool, decoders=self.decoders,
+                    end_ms=self.config.end_ms, provisional_ms=self.config.provisional_ms)
         runner = LaneRunner(self, lane)
         legs[leg] = (source, runner)
         self.receiver.register(source, f"{call_id}/{leg.value}", runner.feed)
@@ -284,6 +291,8 @@ class TranscriptionService:
                 self.counters.segments_deferred += len(runner.lane.deferred)
                 runner.lane.deferred = []
                 self._deferred_wake.set()
+        for key in [k for k in self._provisional if k[0] == call_id]:  # a final that failed to publish
+            del self._provisional[key]
 
     async def audit(self, live_call_ids: list[str]) -> list[str]:
         """After a (re)connect, with the call ids the leg audit found live: end this process's taps
@@ -319,14 +328,20 @@ class TranscriptionService:
                     self.on_final(u.call_id, u.leg.value, u.text)
                 except Exception:
                     log.exception("transcript_listener_failed", call_id=u.call_id)
+            sent = self._provisional.pop((u.call_id, u.leg, u.seq), None)
             if u.spoken_end_at is not None:
-                self.latencies.append((u.leg, time.monotonic() - u.spoken_end_at))
+                now = time.monotonic()
+                self.latencies.append((u.leg, now - u.spoken_end_at))
+                first = sent[1] if sent is not None and sent[0] == u.spoken_end_at else now
+                self.first_text.append((u.leg, first - u.spoken_end_at))
             if u.status != "ok":
                 self.counters.segments_untranscribed += 1
             elif not u.deferred:
                 self.counters.segments_live += 1
         else:
             self.partials += 1
+            if u.provisional:
+                self._provisional[(u.call_id, u.leg, u.seq)] = (u.spoken_end_at, time.monotonic())
 
     async def run(self, priority: int, fn: Any, *args: Any) -> Any:
         """`fn(*args)` on a worker thread, most urgent first (never on the event loop)."""

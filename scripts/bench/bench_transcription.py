@@ -17,6 +17,7 @@ with pauses so that ~40 % of the call is silence. It prints:
    (backlog < 3 s), nothing was lost and the backlog drained within 5 minutes is reported.
 
     .venv/bin/python scripts/bench/bench_transcription.py [--calls 6,10,14,20] [--seconds 40] [--decoder fast]
+        [--end-ms 500] [--provisional-ms 240]
 """
 
 from __future__ import annotations
@@ -157,9 +158,11 @@ def generate(spec: dict) -> None:
             time.sleep(delay)
 
 
-async def capacity(calls: int, seconds: float, files: dict, model, spool: Path, decoder: str = "model") -> dict:
+async def capacity(calls: int, seconds: float, files: dict, model, spool: Path, decoder: str = "model",
+                   lanes: dict | None = None) -> dict:
     svc = TranscriptionService(Config(model_path(), rtp_port=0, spool_dir=spool, workers=2, policy=LoadPolicy(),
-                                      decoder=decoder, cache_dir=CACHE), ari=None, publisher=Counting())  # type: ignore[arg-type]
+                                      decoder=decoder, cache_dir=CACHE, **(lanes or {})),
+                               ari=None, publisher=Counting())  # type: ignore[arg-type]
     await svc.start()
     spec = {**files, "port": svc.receiver.port, "calls": calls, "seconds": seconds, "seed": calls}
     gen = await asyncio.create_subprocess_exec(sys.executable, __file__, "--generate", json.dumps(spec),
@@ -194,6 +197,7 @@ async def capacity(calls: int, seconds: float, files: dict, model, spool: Path, 
     cpu = time.process_time() - cpu0
     st = svc.stats()
     cit = [lat for leg, lat in svc.latencies if leg is Leg.CITIZEN]
+    first = [lat for leg, lat in svc.first_text if leg is Leg.CITIZEN]
     await svc.stop()
     call_s = calls * (load_end - t0)
     return {"calls": calls, "worst_citizen_backlog_s": round(worst, 2),
@@ -203,7 +207,9 @@ async def capacity(calls: int, seconds: float, files: dict, model, spool: Path, 
             "left": len(svc.deferred), "live": st["segments_live"], "deferred": st["segments_deferred"],
             "untranscribed": st["segments_untranscribed"], "overflow": st["dropped"].get("overflow", 0),
             "mode_changes": svc.policy.changes, "citizen_final_p50_ms": round(1000 * pct(cit, 0.5)),
-            "citizen_final_p99_ms": round(1000 * pct(cit, 0.99)), "wall_s": round(time.monotonic() - t0, 1)}
+            "citizen_final_p99_ms": round(1000 * pct(cit, 0.99)),
+            "citizen_first_text_p50_ms": round(1000 * pct(first, 0.5)),
+            "citizen_first_text_p99_ms": round(1000 * pct(first, 0.99)), "wall_s": round(time.monotonic() - t0, 1)}
 
 
 def main() -> None:
@@ -217,7 +223,13 @@ def main() -> None:
     ap.add_argument("--pipeline-calls", type=int, default=2)
     ap.add_argument("--decoder", default=Settings.model_fields["transcription_decoder"].default,
                     help="decoder setting (callcenter/transcription/decoder_conf.py), for the floor and the pipeline")
+    ap.add_argument("--end-ms", type=int, default=Settings.model_fields["transcription_end_ms"].default,
+                    help="unvoiced audio that ends an utterance (its final)")
+    ap.add_argument("--provisional-ms", type=int,
+                    default=Settings.model_fields["transcription_provisional_ms"].default,
+                    help="unvoiced audio after which the text so far is sent as provisional (0: off)")
     args = ap.parse_args()
+    lanes = {"end_ms": args.end_ms, "provisional_ms": args.provisional_ms}
     model = load_model(model_dir(model_path(), args.decoder, CACHE))
     citizen, agent, speech = conversation()
     audio_s = (len(citizen) + len(agent)) / (2 * RATE)
@@ -234,12 +246,14 @@ def main() -> None:
         from pipeline_asterisk import run_pipeline
 
         res = asyncio.run(run_pipeline(citizen, agent, model_path(), args.pipeline_calls, decoder=args.decoder,
-                                       cache_dir=CACHE))
+                                       cache_dir=CACHE, **lanes))
         n = args.pipeline_calls
         print(f"(b) pipeline through Asterisk, {n} calls at once: {res['cpu'] / audio_s / n:.3f} CPU-s per audio-s "
               f"in the controller (ratio to the floor {res['cpu'] / raw / n:.2f}), Asterisk beside it "
               f"{res['asterisk_cpu'] / audio_s / n:.3f}; "
               f"citizen utterance end -> final p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} ms "
+              f"(end_ms {args.end_ms}); -> first text on the desk (provisional_ms {args.provisional_ms}: the "
+              f"provisional, else the final) p50 {res['first_p50_ms']:.0f} ms, p99 {res['first_p99_ms']:.0f} ms "
               f"({res['finals']} finals, {res['partials']} partials, dropped {res['dropped']})")
     with tempfile.TemporaryDirectory() as d:
         files = {"citizen": f"{d}/citizen.raw", "agent": f"{d}/agent.raw"}
@@ -247,7 +261,7 @@ def main() -> None:
         Path(files["agent"]).write_bytes(agent)
         best, per_call = 0, []
         for n in (int(x) for x in args.calls.split(",")):
-            r = asyncio.run(capacity(n, args.seconds, files, model, Path(d) / f"spool-{n}", args.decoder))
+            r = asyncio.run(capacity(n, args.seconds, files, model, Path(d) / f"spool-{n}", args.decoder, lanes))
             ok = r["worst_citizen_backlog_s"] < 3 and r["untranscribed"] == 0 and r["overflow"] == 0 \
                 and r["left"] == 0 and r["drain_s"] <= 300
             print(f"(c) {n} calls: {'OK' if ok else 'FELL BEHIND'} {json.dumps(r)}")

@@ -53,7 +53,8 @@ async def _wait(pred, timeout: float) -> None:
 
 
 async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 2, rate: int = 16000,
-                       decoder: str = "model", cache_dir: Path = Path("/tmp/bench-tr-cache")) -> dict:
+                       decoder: str = "model", cache_dir: Path = Path("/tmp/bench-tr-cache"),
+                       end_ms: int = 500, provisional_ms: int = 0) -> dict:
     pid = os.getpid()
     settings = Settings(env="test", ari_url=f"http://127.0.0.1:{_free_port()}", ari_password=f"bench-{pid}",
                         ari_app=f"bench-tr-{pid}", agi_port=_free_port(), http_port=_free_port(),
@@ -84,7 +85,8 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 
         await asyncio.wait_for(ari.connected.wait(), 10)
         policy = LoadPolicy()
         svc = TranscriptionService(Config(model, rtp_port=0, spool_dir=Path(f"/tmp/bench-tr-spool-{pid}"),
-                                          workers=2, policy=policy, decoder=decoder, cache_dir=cache_dir),
+                                          workers=2, policy=policy, decoder=decoder, cache_dir=cache_dir,
+                                          end_ms=end_ms, provisional_ms=provisional_ms),
                                    ari, pub)
         ari.on_event(svc.on_event)
         await svc.start()
@@ -111,9 +113,12 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 
         await asyncio.wait_for(svc.drained.wait(), 300)
         cpu, ast = time.process_time() - cpu0, _cpu(inst.proc.pid) - ast0
         lat = sorted(x for leg, x in svc.latencies if leg is Leg.CITIZEN)
+        first = sorted(x for leg, x in svc.first_text if leg is Leg.CITIZEN)
         res = {"cpu": cpu, "asterisk_cpu": ast, "finals": pub.finals, "partials": pub.partials,
                "p50_ms": 1000 * lat[len(lat) // 2] if lat else float("nan"),
                "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan"),
+               "first_p50_ms": 1000 * first[len(first) // 2] if first else float("nan"),
+               "first_p99_ms": 1000 * first[min(len(first) - 1, int(0.99 * len(first)))] if first else float("nan"),
                "dropped": svc.receiver.stats()["dropped"], "citizen_finals": sum(1 for leg, _ in svc.latencies
                                                                               if leg is Leg.CITIZEN)}
         for legs in calls.values():

@@ -79,7 +79,13 @@ async def test_agent_desktop_live_transcript(stack, settings, pool, browser_page
     partial = box.locator(".line.partial[data-leg='citizen']")
     await expect(partial).to_have_text("市民：我要反映<b>噪音</b>")  # escaped, not markup
     assert await box.locator("b").count() == 0
+    # at the early end of the utterance its text so far, provisional: plain, in the partial's place
+    await publish(pool, utterance(call, "provisional", "citizen", 0, 0.4, 2.7, "我要反映施工噪音"))
+    provisional = box.locator(".line.provisional[data-leg='citizen']")
+    await expect(provisional).to_have_text("市民：我要反映施工噪音")
+    await expect(box.locator(".line.partial")).to_have_count(0)
     await publish(pool, utterance(call, "final", "citizen", 0, 0.4, 2.9, "我要反映夜间施工噪音"))
+    await expect(provisional).to_have_count(0)
     await publish(pool, utterance(call, "partial", "agent", 0, 3.1, 3.8, "好的请"))
     await expect(box.locator(".line.partial")).to_have_text(["坐席：好的请"])
     await publish(pool, utterance(call, "final", "agent", 0, 3.1, 5.0, "好的，请问具体地址在哪里"))

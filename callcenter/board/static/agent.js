@@ -116,7 +116,10 @@ function render(msg) {
 }
 
 /* Live transcript of the current call: finals (stored; fetched again when the page loads during
-   a call) in order of `start`, and per speaker the latest partial, greyed, until its final.
+   a call) in order of `start`, and per speaker the latest partial, greyed, until its final. A
+   "provisional" (the text at the early end of an utterance, ~0.25 s of silence) takes the
+   partial's place in plain text: the final, ~0.3 s later, replaces it (or, if the speaker goes
+   on, the next partial does).
    The controller says at call start whether this call is transcribed (a "status" event);
    "转写不可用" then shows beside the call and above the transcript. */
 const transcript = { callId: null, finals: new Map(), partials: {}, available: null, loaded: false, tries: 0 };
@@ -157,7 +160,7 @@ function onTranscript(p) {
   transcriptFor(p.call_id);
   if (p.type === "status") transcript.available = Boolean(p.available);
   else if (p.type === "final") addFinal(p);
-  else if (p.type === "partial") {
+  else if (p.type === "partial" || p.type === "provisional") {
     const done = [...transcript.finals.values()].some((f) => f.leg === p.leg && f.seq >= p.seq);
     if (!done) transcript.partials[p.leg] = p;
   } else return;
@@ -167,7 +170,8 @@ function onTranscript(p) {
 function transcriptLine(p, partial) {
   const who = p.leg === "agent" ? "坐席" : "市民";
   const missing = p.status === "未转写" || !p.text;
-  const cls = `line ${p.leg === "agent" ? "agent" : "citizen"}${partial ? " partial" : ""}${missing ? " untranscribed" : ""}`;
+  const kind = partial ? (p.type === "provisional" ? " provisional" : " partial") : "";
+  const cls = `line ${p.leg === "agent" ? "agent" : "citizen"}${kind}${missing ? " untranscribed" : ""}`;
   return `<div class="${cls}" data-leg="${esc(p.leg)}" data-seq="${esc(p.seq)}"><span class="who">${who}：</span>`
     + `<span class="text">${esc(missing ? "（未转写）" : p.text)}</span></div>`;
 }

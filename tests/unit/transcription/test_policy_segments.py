@@ -9,6 +9,7 @@ from callcenter.transcription.model import (
     Mode,
     SegmentEnd,
     Segmenter,
+    SegmentPause,
     SegmentStart,
     SpoolBudget,
     Utterance,
@@ -132,3 +133,46 @@ def test_phone_and_id_numbers_are_masked():
 def test_word_overlap():
     assert word_overlap("a b c d", "a c d x") == 0.75
     assert word_overlap("", "x") == 1.0
+
+
+# ------------------------------------------------------- early (provisional) end of an utterance
+def test_a_pause_marks_the_early_end_and_the_segment_goes_on_when_speech_resumes():
+    seg = Segmenter(frame_ms=20, end_ms=500, pause_ms=240)
+    events, _ = run(seg, "x" * 30 + "." * 15 + "x" * 20 + "." * 25)
+    kinds = [type(e) for e in events]
+    assert kinds == [SegmentStart, SegmentPause, SegmentPause, SegmentEnd]
+    first, second, end = events[1:]
+    assert first.offset == 0.84  # 30 voiced + 12 unvoiced frames
+    assert second.offset == 1.54 and end.offset == 1.8  # the second pause 0.26 s before the end
+
+
+def test_a_pause_fires_once_per_silence_and_not_at_all_without_or_beyond_the_end():
+    seg = Segmenter(frame_ms=20, end_ms=500, pause_ms=240)
+    events, _ = run(seg, "x" * 30 + "." * 25)
+    assert [type(e) for e in events] == [SegmentStart, SegmentPause, SegmentEnd]
+    for pause_ms in (0, 500, 800):
+        events, _ = run(Segmenter(frame_ms=20, end_ms=500, pause_ms=pause_ms), "x" * 30 + "." * 30)
+        assert [type(e) for e in events] == [SegmentStart, SegmentEnd]
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="x.", max_size=400), st.sampled_from([100, 240, 300]))
+def test_pauses_never_change_where_segments_start_and_end(pattern, pause_ms):
+    plain, with_pauses = Segmenter(max_s=2.0, end_ms=400), Segmenter(max_s=2.0, end_ms=400, pause_ms=pause_ms)
+    a, fed_a = run(plain, pattern)
+    b, fed_b = run(with_pauses, pattern)
+    assert [e for e in b if not isinstance(e, SegmentPause)] == a and fed_a == fed_b
+    open_ = False
+    for e in b:  # pauses only inside an open segment
+        if isinstance(e, SegmentStart):
+            open_ = True
+        elif isinstance(e, SegmentEnd):
+            open_ = False
+        else:
+            assert open_
+
+
+def test_a_provisional_goes_out_as_its_own_type():
+    u = Utterance("c1", Leg.CITIZEN, 3, 0.5, 1.9, "안녕", final=False, provisional=True)
+    assert u.document()["type"] == "provisional"
+    assert Utterance("c1", Leg.CITIZEN, 3, 0.5, 1.9, "안녕", final=False).document()["type"] == "partial"
