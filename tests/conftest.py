@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import structlog
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import free_port  # noqa: E402
 
 from callcenter.infra import db  # noqa: E402
+from callcenter.infra.logging import mask_event  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 
 # the stack's own dialler calls missed callers back with a message, as it did before agent-driven
@@ -25,6 +27,12 @@ from callcenter.infra.settings import Settings  # noqa: E402
 os.environ.setdefault("CALLCENTER_SURVEY_AGENT_CALLBACKS", "false")
 
 RUN_ID = f"{os.getpid()}"
+# Log lines in the test output (structlog's default rendering, captured by pytest and printed
+# on a failure, so in CI's log) go through the product's masking too: phone numbers never
+# appear in full in a log, a test's fake ones included.
+_default_processors = structlog.get_config()["processors"]
+structlog.configure(processors=[*_default_processors[:-1], structlog.processors.format_exc_info, mask_event,
+                                _default_processors[-1]])
 # The stack's own survey dialler stays off: the survey tests build their own dialler on the
 # stack (tests/surveys_support.py), and a second one would schedule, claim and recover the
 # same jobs (it adopted a killed worker's attempts and dialled them for its own handler).

@@ -16,7 +16,7 @@ _PHONE_KEYS = {"caller", "phone", "callee", "number", "caller_phone", "citizen",
 _TEXT_KEYS = {"event", "error", "message", "detail", "sample", "exception"}
 
 
-def _mask(_, __, event_dict):
+def mask_event(_, __, event_dict):
     """Phone-number fields are masked whole; free text has its digit runs masked. Runs after
     exceptions are formatted, so an exception's text is masked too; ids (call_id, agent, seat,
     ticket_id) are left as they are."""
@@ -43,7 +43,7 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            _mask,
+            mask_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

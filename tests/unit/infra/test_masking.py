@@ -52,7 +52,7 @@ def test_mask_name(name, masked):
 
 
 def test_the_log_processor_uses_the_same_rule():
-    from callcenter.infra.logging import _mask
+    from callcenter.infra.logging import mask_event as _mask
 
     out = _mask(None, None, {"event": "dialled 13812345678", "caller": "0812-3334444", "callee": "110",
                              "number": "3334444", "queue": "13812345678"})
