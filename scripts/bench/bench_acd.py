@@ -32,18 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.ari import TRUNK_FORMATS, AriClient  # noqa: E402
+from callcenter.infra.ports import free_port  # noqa: E402
 from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 from callcenter.runner import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres"
 SEATS = [f"seat{i:02d}" for i in range(1, 21)]
-
-
-def free_port() -> int:
-    from callcenter.infra.ports import free_port as pick
-
-    return pick()
 
 
 async def supervisor_session(http: aiohttp.ClientSession, base: str, dsn: str) -> dict[str, str]:

@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts" / "bench"))
 
+from pipeline_asterisk import Counting  # noqa: E402
+
 from callcenter.infra.settings import Settings  # noqa: E402
 from callcenter.transcription.decoder_conf import model_dir  # noqa: E402
 from callcenter.transcription.model import Leg, LoadPolicy, build_rtp  # noqa: E402
@@ -96,22 +98,6 @@ def floor(model, tracks: list[bytes]) -> float:
             rec.AcceptWaveform(pcm[i:i + 3200])
         rec.FinalResult()
     return time.process_time() - t0
-
-
-class Counting:
-    """The publisher: counts (the outbox write, ~1 ms, is left out of the latency)."""
-
-    def __init__(self) -> None:
-        self.finals = self.partials = 0
-
-    async def utterance(self, u) -> None:
-        if u.final:
-            self.finals += 1
-        else:
-            self.partials += 1
-
-    async def status(self, *_a) -> None:
-        pass
 
 
 def _machine_busy() -> float:
