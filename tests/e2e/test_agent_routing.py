@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 from accounts_support import browser_login
+from dispatch_support import corpus_of
 from playwright.async_api import expect
 
 from callcenter.app import PLUGINS
 from callcenter.dispatch import store
-from callcenter.dispatch.corpus import Corpus, load_corpus
+from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.training import fit
 
 pytestmark = pytest.mark.asterisk
@@ -23,9 +24,7 @@ UNITS = {"water", "power", "gas", "market", "housing_fund", "education"}
 
 def small_corpus() -> Corpus:
     """The real corpus cut to six units: training takes a fraction of a second."""
-    full = load_corpus()
-    return Corpus(tuple(e for e in full.train if e.department in UNITS),
-                  tuple(e for e in full.heldout if e.department in UNITS))
+    return corpus_of(UNITS)
 
 
 async def test_desktop_shows_the_proposal_and_the_filed_decision_with_their_words(stack, settings, pool,

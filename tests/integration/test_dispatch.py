@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 from aiohttp import web
+from dispatch_support import corpus_of
 from helpers import free_port
 
 from callcenter.dispatch import http as dispatch_http
-from callcenter.dispatch.corpus import Corpus, load_corpus
+from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
 from callcenter.dispatch.service import DispatchError, DispatchService
 from callcenter.infra.web import Provided, http_errors
@@ -24,9 +25,7 @@ NEW_THING = ["我的阳光康养卡刷不了了", "阳光康养卡在哪里办",
 @pytest.fixture(scope="module")
 def small_corpus() -> Corpus:
     """The real corpus, cut to six units so that each training takes a fraction of a second."""
-    full = load_corpus()
-    return Corpus(tuple(e for e in full.train if e.department in UNITS),
-                  tuple(e for e in full.heldout if e.department in UNITS))
+    return corpus_of(UNITS)
 
 
 async def test_a_human_dispatch_changes_the_next_prediction_after_retraining(pool, small_corpus):

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dispatch_support import corpus_of
 
-from callcenter.dispatch.corpus import Corpus, load_corpus
+from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
 from callcenter.dispatch.service import DispatchService
 from callcenter.tickets.service import TicketService
@@ -19,9 +20,7 @@ AGENT, SUPERVISOR = "agent:1001", "supervisor:li"
 
 @pytest.fixture(scope="module")
 def small_corpus() -> Corpus:
-    full = load_corpus()
-    return Corpus(tuple(e for e in full.train if e.department in UNITS),
-                  tuple(e for e in full.heldout if e.department in UNITS))
+    return corpus_of(UNITS)
 
 
 @pytest.fixture

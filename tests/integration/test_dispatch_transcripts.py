@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dispatch_support import corpus_of
 from surveys_support import survey_config
 
-from callcenter.dispatch.corpus import Corpus, load_corpus
+from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
 from callcenter.dispatch.service import DispatchService
 from callcenter.surveys.scheduler import Scheduler
@@ -24,10 +25,7 @@ SAID = ["喂你好", "清香坪这边停水了，一早上都没得水", "停水
 
 @pytest.fixture(scope="module")
 def small_corpus() -> Corpus:
-    full = load_corpus()
-    keep = {"water", "power", "gas", "housing_fund"}
-    return Corpus(tuple(e for e in full.train if e.department in keep),
-                  tuple(e for e in full.heldout if e.department in keep))
+    return corpus_of({"water", "power", "gas", "housing_fund"})
 
 
 async def test_a_calls_transcript_counts_once_and_its_caller_gets_the_callback(pool, small_corpus):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dispatch_support import corpus_of
 from surveys_support import survey_config
 
-from callcenter.dispatch.corpus import Corpus, load_corpus
+from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
 from callcenter.dispatch.service import DispatchService
 from callcenter.surveys.model import Reason
@@ -26,10 +27,7 @@ TEXTS = ["清香坪停水了，啥时候来水", "清香坪这边停水一上午
 
 @pytest.fixture(scope="module")
 def small_corpus() -> Corpus:
-    full = load_corpus()
-    keep = {"water", "power", "gas", "housing"}
-    return Corpus(tuple(e for e in full.train if e.department in keep),
-                  tuple(e for e in full.heldout if e.department in keep))
+    return corpus_of({"water", "power", "gas", "housing"})
 
 
 async def resolve(tickets: TicketService, number: str) -> None:
