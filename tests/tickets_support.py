@@ -19,7 +19,7 @@ from callcenter.context import CONTEXT, Context
 from callcenter.infra.hardening import clean_input, errors_as_json
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
-from callcenter.infra.web import http_errors
+from callcenter.infra.web import Provided, http_errors
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.tickets.service import TicketService
 
@@ -86,15 +86,18 @@ class Api:
 
 
 @contextlib.asynccontextmanager
-async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None):
+async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None, dispatch: Any = None):
     """The tickets plugin in an aiohttp test server; ``mqtt_port`` points the relay elsewhere
-    (e.g. a closed port, to simulate a broker outage)."""
+    (e.g. a closed port, to simulate a broker outage); ``dispatch``: a learned dispatch service
+    (callcenter/dispatch) the tickets are routed with and teach."""
     relay = OutboxRelay(pool, settings.mqtt_host, mqtt_port or settings.mqtt_port, settings.mqtt_prefix)
     live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)  # sessions
     ctx = Context(settings, pool, live=live, relay=relay, ari=NoAri(), records=None, router=None, lease=None)
     app = web.Application(middlewares=[errors_as_json, http_errors, guard, clean_input])
     app[CONTEXT] = ctx
-    accounts, plugin = AccountsPlugin(), TicketsPlugin()
+    learned: Provided[Any] = Provided("dispatch service")
+    learned.set(dispatch)
+    accounts, plugin = AccountsPlugin(), TicketsPlugin(dispatch=learned if dispatch is not None else None)
     accounts.routes(app)
     plugin.routes(app)
 

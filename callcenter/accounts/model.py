@@ -124,6 +124,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/agent", A, S, page=True),
     _r("GET", "/dept", D, S, page=True),
     _r("GET", "/admin", AD, page=True),
+    _r("GET", "/dispatch", S, page=True),  # 派单台: the hall's dispatcher
     # board and agent desktop
     _r("GET", "/api/board/snapshot", S, AD),
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
@@ -160,6 +161,7 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/tickets/{number}/redispatch", S, SY, audit="ticket_reassigned"),  # 改派
     _r("GET", "/api/departments", *TICKET_USERS),
     _r("GET", "/api/departments/{code}/queue", S, D, AD, own="code"),
+    _r("GET", "/api/hall/queue", S, AD),  # 派单台 (masked numbers); dispatching is the supervisor's
     _r("POST", "/api/field-reports", C, S, SY),
     _r("GET", "/api/field-reports", A, S),
     _r("POST", "/api/field-reports/{number}/verify", A, S),

@@ -3,6 +3,8 @@ and the two WebSocket endpoints (served by :class:`callcenter.board.websocket.Bo
 
 - ``GET /board``                      supervisor live queue board (static page)
 - ``GET /agent?agent=1001&seat=seat01`` agent desktop (static page)
+- ``GET /dept``, ``GET /admin``, ``GET /dispatch`` department workbench, administration, the
+  hall's dispatch desk (派单台; its data: ``GET /api/hall/queue`` of the tickets feature)
 - ``GET /board/static/{file}``        the pages' JS and CSS (no CDN, no build step)
 - ``GET /api/board/snapshot``         the board snapshot as JSON
 - ``GET /api/board/agents/{agent_id}`` one agent desktop snapshot as JSON
@@ -98,6 +100,7 @@ def routes(app: web.Application, board: Provided[BoardHub]) -> None:
     app.router.add_get("/agent", _page("agent.html"))
     app.router.add_get("/dept", _page("dept.html"))  # department workbench (accounts issue 11)
     app.router.add_get("/admin", _page("admin.html"))  # users and roles
+    app.router.add_get("/dispatch", _page("dispatch.html"))  # 派单台: the hall's dispatcher
     deptfeed.routes(app)  # /ws/dept/{code}: the department workbench's live ticket events
     app.router.add_static("/board/static/", STATIC, append_version=False)
     app.router.add_get("/api/board/snapshot", board_snapshot)

@@ -168,6 +168,30 @@ async def department_queue(conn: asyncpg.Connection, department: str, *, role: s
     return _page(rows, limit, "resolve_due")
 
 
+#: tickets waiting for the hall's dispatcher (see :mod:`.hall`): accepted without a lead (a field
+#: report once verified) or returned; with the event that returned them
+_HALL_SQL = (
+    "t.status = 'returned' OR (t.status = 'accepted' AND (t.lead_department IS NULL OR t.lead_department = 'hall')"
+    " AND t.merged_into IS NULL AND (t.channel <> 'field_report' OR t.verified_at IS NOT NULL))")
+_HALL_EVENT = ("SELECT action, at, actor, reason, data FROM ticket_events WHERE ticket_id = t.id"
+               " AND to_status = 'returned' AND action IN ('return', 'object', 'survey', 'reopen')"
+               " ORDER BY id DESC LIMIT 1")
+
+
+async def hall_queue(conn: asyncpg.Connection, *, limit: int = MAX_LIMIT) -> tuple[list[asyncpg.Record], int]:
+    """The tickets waiting in the hall, nearest 办结 deadline first (at most ``limit``), each with
+    ``hall_action, hall_at, hall_actor, hall_reason, hall_data`` of its return (NULL when
+    accepted), and how many wait in all."""
+    rows = await conn.fetch(
+        "SELECT t.*, e.action AS hall_action, e.at AS hall_at, e.actor AS hall_actor, e.reason AS hall_reason,"
+        f" e.data AS hall_data FROM tickets t LEFT JOIN LATERAL ({_HALL_EVENT}) e ON t.status = 'returned'"
+        f" WHERE {_HALL_SQL} ORDER BY t.resolve_due NULLS LAST, t.id LIMIT $1", limit)
+    total = len(rows)
+    if total == limit:  # maybe more
+        total = await conn.fetchval(f"SELECT count(*) FROM tickets t WHERE {_HALL_SQL}")
+    return list(rows), total
+
+
 async def board_stats(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
     """Open tickets by status and by lead department, overdue and escalated counts."""
     rows = await conn.fetch(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from callcenter.infra.masking import mask_phone
 from callcenter.tickets.actors import Actor
+from callcenter.tickets.hall import HallEntry, excerpt
 from callcenter.tickets.model import Channel, Kind, Ticket, TicketStatus, Urgency
 from callcenter.tickets.repository import Stored
 from callcenter.tickets.schemas import Location
@@ -196,3 +197,62 @@ class BoardStats(BaseModel):
     overdue: int
     escalated: int
     at: datetime
+
+
+class CandidateOut(BaseModel):
+    department: str
+    probability: float = Field(description="the classifier's share (0..1); a rules candidate: its weight")
+    words: list[str] = Field(description="the words of the request that drove it; [规则] for the rules")
+
+
+class HallTicketOut(Doc):
+    """A ticket on the dispatch desk (派单台); the phone is always masked (the hall dispatches
+    without the number)."""
+
+    number: str
+    status: TicketStatus
+    action: str = Field(description="the call that dispatches it: dispatch (accepted) or redispatch (returned)")
+    kind: Kind
+    kind_label: str
+    channel: Channel
+    urgency: Urgency
+    district: str | None
+    category: str
+    address: str
+    caller_phone: str
+    description: str
+    excerpt: str
+    created_at: Time
+    waiting_since: Time
+    waiting_s: float
+    resolve_due: Time | None
+    escalation_level: int
+    reopen_count: int
+    why: str = Field(description="unsure | rules_unsure | held | returned | objection | redo")
+    why_label: str
+    reason: str | None = Field(description="the department's reason (退单, 派单异议) or the reopen's")
+    returned_by: str | None
+    suggested: str | None = Field(description="the unit an objecting department suggested")
+    confidence: float | None
+    candidates: list[CandidateOut]
+    version: int
+
+    @classmethod
+    def of(cls, s: Stored, e: HallEntry, now: datetime) -> Self:
+        t = s.ticket
+        return cls.model_validate({
+            "number": t.number, "status": t.status, "action": e.action, "kind": t.kind, "kind_label": t.kind.label,
+            "channel": t.channel, "urgency": t.urgency, "district": t.district.value if t.district else None,
+            "category": t.category, "address": t.address, "caller_phone": mask_phone(t.caller_phone),
+            "description": t.description, "excerpt": excerpt(t.description), "created_at": t.created_at,
+            "waiting_since": e.waiting_since, "waiting_s": max(0.0, (now - e.waiting_since).total_seconds()),
+            "resolve_due": e.resolve_due, "escalation_level": t.escalation_level, "reopen_count": t.reopen_count,
+            "why": e.why, "why_label": e.why_label, "reason": e.reason, "returned_by": e.returned_by,
+            "suggested": e.suggested, "confidence": e.confidence, "candidates": list(e.candidates),
+            "version": e.version})
+
+
+class HallQueueOut(BaseModel):
+    items: list[HallTicketOut]
+    total: int = Field(description="tickets waiting in all (items holds at most `limit` of them)")
+    at: Time

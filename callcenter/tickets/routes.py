@@ -22,7 +22,7 @@ from callcenter.tickets.queries import SearchFilter
 from callcenter.tickets.service import TicketService
 from callcenter.tickets.store import utcnow
 
-T, DEPARTMENTS, FIELD, TOPICS = "tickets", "departments", "field-reports", "topics"
+T, DEPARTMENTS, FIELD, TOPICS, HALL_DESK = "tickets", "departments", "field-reports", "topics", "hall"
 
 #: POST /api/tickets/{number}/<name>: (action, body model, summary)
 ACTIONS: dict[str, tuple[Action, type[s.ActionBody], str]] = {
@@ -86,6 +86,9 @@ class TicketRoutes:
               "counts", DEPARTMENTS, response=out.DepartmentPage),
             e("GET", "/api/departments/{code}/queue", self.department_queue, "A department's open tickets, "
               "earliest deadline first", DEPARTMENTS, query=s.QueueQuery, response=out.TicketPage),
+            e("GET", "/api/hall/queue", self.hall_queue, "派单台: tickets waiting for the hall's dispatcher "
+              "(uncertain routing, 退单, 派单异议), nearest deadline first, with their candidates", HALL_DESK,
+              query=s.HallQuery, response=out.HallQueueOut),
             e("POST", "/api/field-reports", self.file_field_report, "城管通: a collector reports a problem "
               "(event/component, location, photo)", FIELD, body=s.FieldReportCreate, response=out.CreatedOut,
               status=201),
@@ -180,6 +183,13 @@ class TicketRoutes:
                                                 statuses=[x.value for x in q.status], limit=q.limit,
                                                 cursor=q.cursor)
         return _tickets(result.items, result.next_cursor, who)
+
+    async def hall_queue(self, request: web.Request) -> web.Response:
+        who, now = actor(request), utcnow()
+        q = query(request, s.HallQuery)
+        items, total = await self.tickets.get().hall_queue(actor=str(who), limit=q.limit)
+        return reply({"items": [out.HallTicketOut.of(st, e, now).doc() for st, e in items], "total": total,
+                      "at": now.isoformat()})
 
     # ------------------------------------------------------------------ field reports (城管通)
 

@@ -277,3 +277,7 @@ class QueueQuery(PageQuery):
     status: list[TicketStatus] = Field(default_factory=list, description="comma-separated open statuses")
 
     v_status = field_validator("status", mode="before")(classmethod(lambda cls, v: _csv(v)))
+
+
+class HallQuery(_In):
+    limit: int = Field(default=200, ge=1, le=200, description="at most this many, nearest deadline first")

@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from callcenter.infra.logging import get_logger
-from callcenter.tickets import catalog, learned, notifier, queries
+from callcenter.tickets import catalog, hall, learned, notifier, queries
 from callcenter.tickets import repository as repo
 from callcenter.tickets.actors import Actor, Role, check_action, check_department, check_roles
 from callcenter.tickets.admin import TicketAdmin
@@ -200,6 +200,22 @@ class TicketService:
         check_department(Actor.parse(actor), department)
         async with self.store.pool.acquire() as conn:
             return await queries.department_queue(conn, department, **page)
+
+    async def hall_queue(self, *, actor: str, limit: int = queries.MAX_LIMIT
+                         ) -> tuple[list[tuple[repo.Stored, hall.HallEntry]], int]:
+        """The dispatch desk (派单台): the tickets waiting for the hall's dispatcher, each with why it
+        is there and its stored candidates, in the desk's order (:mod:`.hall`); and how many wait."""
+        check_roles(Actor.parse(actor), "the dispatch desk", Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
+        async with self.store.pool.acquire() as conn:
+            rows, total = await queries.hall_queue(conn, limit=limit)
+        items = []
+        for r in rows:
+            s = repo.stored(r)
+            event = hall.HallEvent(r["hall_action"], r["hall_at"], r["hall_actor"], r["hall_reason"],
+                                   r["hall_data"]) if r["hall_action"] else None
+            items.append((s, hall.entry(s.ticket, routing=s["routing"], verified_at=s["verified_at"], event=event)))
+        items.sort(key=lambda item: hall.order_key(item[1]))
+        return items, total
 
     async def events(self, number: str, **page: Any) -> tuple[list[dict[str, Any]], str | None]:
         """The audit trail of a ticket, oldest first."""

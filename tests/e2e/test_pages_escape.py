@@ -1,7 +1,7 @@
 """Text that citizens, agents, departments or anonymous visitors can put in front of the hall's
 pages stays text, in a real headless Chromium: a ticket's description, category and address, a
-department's name, an audited request's path in the audit log, an
-incident's district and summary, a caller's earlier ticket and the live transcript. Each is
+department's name and its reason for returning a ticket (退单, on the dispatch desk), an audited
+request's path in the audit log, an incident's district and summary, a caller's earlier ticket and the live transcript. Each is
 `<img src=x onerror=...>`: the page shows it literally, no <img> appears, and no script runs.
 The pages also carry a strict Content-Security-Policy (own scripts only): markup injected
 anyway runs no inline handler, and the pages themselves need none."""
@@ -49,8 +49,8 @@ async def clean(page, box: str) -> None:
     assert await page.evaluate("window.__xss") is None
 
 
-async def test_hostile_text_stays_text_on_dept_admin_board_and_routing(stack, settings, pool, browser_page,
-                                                                        logins):
+async def test_hostile_text_stays_text_on_dept_admin_board_dispatch_and_routing(stack, settings, pool,
+                                                                                 browser_page, logins):
     page, base = browser_page, f"http://127.0.0.1:{settings.http_port}"
     csp: list[str] = []
     watch(page, csp)
@@ -88,6 +88,19 @@ async def test_hostile_text_stays_text_on_dept_admin_board_and_routing(stack, se
     await browser_login(page, base, pool, "supervisor:li", "/board")
     await clean(page, "#incidents")
     await expect(page.locator("#incidents")).to_contain_text(f"燃气泄漏{EVIL}")
+
+    # the dispatch desk (派单台): the department returns the ticket with its own words; the desk
+    # shows the description, the reason and the department's name
+    async with await logins.client("dept:market:zhang") as http:
+        async with http.post(f"/api/tickets/{number}/return", json={"reason": f"不归我们管{EVIL}"}) as resp:
+            assert resp.status == 200, await resp.text()
+    await page.goto(f"{base}/dispatch")
+    desk = f"article[data-ticket='{number}']"
+    await clean(page, desk)
+    await expect(page.locator(f"{desk} .reason")).to_have_text(f"市场监管{EVIL}：不归我们管{EVIL}")
+    await page.click(f"{desk} [data-toggle]")
+    await expect(page.locator(f"{desk} .description")).to_have_text(f"商家卖假冒伪劣商品{EVIL}")
+    await clean(page, f"{desk} select.unit")
 
     # the agent desk's routing panel: where the ticket went, by the department's name
     await page.context.clear_cookies()

@@ -186,7 +186,7 @@ async def test_pages_refuse_to_be_framed(stack, settings):
 async def test_pages_run_only_their_own_scripts(stack, settings, logins):
     """A strict policy on every page: own script files only, no inline script or handler."""
     pages = {"/login": None, "/agent": "agent:1001", "/board": "supervisor:li", "/dept": "dept:market:zhang",
-             "/admin": "admin:root"}
+             "/admin": "admin:root", "/dispatch": "supervisor:li"}
     async with aiohttp.ClientSession(f"http://127.0.0.1:{settings.http_port}",
                                      cookie_jar=aiohttp.DummyCookieJar()) as http:
         for path, actor in pages.items():

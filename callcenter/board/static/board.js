@@ -210,6 +210,7 @@ function render(snap) {
 
 loadSession().then((me) => {
   if (!me) return;
+  document.getElementById("link-dispatch").hidden = me.role !== "supervisor";  // 派单台: the hall's dispatcher
   // every (re)connect starts with a full snapshot: the page never keeps stale state as live
   liveSocket("/ws/board", (msg) => { if (msg.type === "board") render(msg); }, (up) => {
     socketUp = up;

@@ -28,7 +28,8 @@ async function signOut() {
   location.href = "/login";
 }
 
-/* JSON API call with the CSRF token; a lost session goes back to the login page. */
+/* JSON API call with the CSRF token; a lost session goes back to the login page. A refusal
+   throws an Error with the server's message, its HTTP `status` and error `code`. */
 async function apiCall(method, path, body, headers) {
   const res = await fetch(path, {
     method, credentials: "same-origin",
@@ -40,7 +41,10 @@ async function apiCall(method, path, body, headers) {
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
     const fields = data && data.fields ? Object.entries(data.fields).map(([k, v]) => `${k}: ${v}`).join("；") : "";
-    throw new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
+    const err = new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
+    err.status = res.status;  // e.g. 409: someone else changed the ticket first
+    err.code = data && data.error;
+    throw err;
   }
   return data;
 }

@@ -26,4 +26,5 @@ def test_no_inline_script_handler_or_style(path: Path) -> None:
 
 
 def test_the_pages_are_there() -> None:
-    assert {"agent.html", "board.html", "dept.html", "admin.html", "login.html"} <= {p.name for p in FILES}
+    assert {"agent.html", "board.html", "dept.html", "admin.html", "login.html", "dispatch.html"} <= {
+        p.name for p in FILES}
