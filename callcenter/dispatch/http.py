@@ -61,11 +61,14 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
         return reply({"recorded": True}, status=201)
 
     async def models(request: web.Request) -> web.Response:
-        return reply({"active": service.get().version, "versions": [v.doc() for v in await service.get().versions()]})
+        svc = service.get()
+        return reply({"active": svc.version, "training": svc.training_job,
+                      "versions": [v.doc() for v in await svc.versions()]})
 
     async def retrain(request: web.Request) -> web.Response:
         body = await read_json(request, RetrainBody, optional=True)
-        return reply((await service.get().retrain(actor_of(request) or body.actor)).doc(), status=201)
+        job, started = service.get().start_retrain(actor_of(request) or body.actor)
+        return reply({"training": job, "started": started}, status=202)  # GET .../models follows it
 
     async def activate(request: web.Request) -> web.Response:
         try:

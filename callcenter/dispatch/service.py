@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -55,6 +55,8 @@ class DispatchService:
         self.feed = feed or TranscriptFeed()
         self._heard: set[asyncio.Task] = set()
         self._train_lock = asyncio.Lock()
+        self._training: asyncio.Task | None = None  # a retraining asked for over HTTP
+        self.training_job: dict[str, Any] | None = None  # its state, for GET /api/dispatch/models
 
     @property
     def corpus(self) -> Corpus:
@@ -120,6 +122,28 @@ class DispatchService:
             log.info("dispatch_model_trained", version=ver.version, examples=metrics["train"],
                      auto_share=metrics["auto_share"], precision=metrics["auto_precision"])
             return ver
+
+    def start_retrain(self, actor: str) -> tuple[dict[str, Any], bool]:
+        """Retrain in the background (a training takes seconds to a minute, longer than an HTTP
+        client or proxy waits): (the job, whether it started now). While one runs, asking again
+        returns that one instead of queueing a second."""
+        if self._training is not None and not self._training.done():
+            return self.training_job or {}, False
+        self.training_job = {"state": "training", "actor": actor, "started_at": datetime.now(UTC).isoformat()}
+        self._training = asyncio.create_task(self._retrain_job(actor))
+        return self.training_job, True
+
+    async def _retrain_job(self, actor: str) -> None:
+        job = self.training_job or {}
+        try:
+            ver = await self.retrain(actor)
+        except Exception as exc:  # kept for the admin to read; the model in force stays
+            log.exception("dispatch_retrain_failed", actor=actor)
+            self.training_job = {**job, "state": "failed", "error": str(exc) or type(exc).__name__,
+                                 "finished_at": datetime.now(UTC).isoformat()}
+        else:
+            self.training_job = {**job, "state": "done", "version": ver.version,
+                                 "finished_at": datetime.now(UTC).isoformat()}
 
     async def retrain_if_due(self, actor: str = "system:periodic") -> ModelVersion | None:
         async with self.pool.acquire() as conn:
@@ -334,6 +358,9 @@ class DispatchService:
         return {**row, "topic": topic(row["keywords"])} if row else None
 
     async def aclose(self) -> None:
-        """Wait for the announcements being rendered (at stop)."""
+        """Wait for the announcements being rendered (at stop); a retraining is abandoned."""
+        if self._training is not None and not self._training.done():
+            self._training.cancel()
+            await asyncio.gather(self._training, return_exceptions=True)
         if self._renders or self._heard:
             await asyncio.gather(*self._renders, *self._heard, return_exceptions=True)

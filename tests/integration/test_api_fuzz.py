@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.asterisk
 
-EXPENSIVE = {("post", "/api/dispatch/models")}  # retraining the dispatch model per generated case
+EXPENSIVE = {("post", "/api/dispatch/models")}  # a background retraining (CPU-seconds) per generated case
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 

@@ -3,6 +3,7 @@ incidents are stored with their requests, and the REST API answers."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -125,5 +126,34 @@ async def test_rest_api_proposes_with_candidates_and_words(pool, small_corpus):
                 assert r.status == 404
             async with http.get(f"{base}/models") as r:
                 assert (await r.json())["active"] == 1
+            # retraining runs in the background (it outlasts HTTP timeouts): 202 at once, a second
+            # request while it runs gets the same job, the list follows it to the new version
+            async with http.post(f"{base}/models", json={}) as r:
+                first = await r.json()
+                assert r.status == 202 and first["started"] and first["training"]["state"] == "training"
+            async with http.post(f"{base}/models") as r:
+                again = await r.json()
+                assert r.status == 202 and not again["started"]
+                assert again["training"]["started_at"] == first["training"]["started_at"]
+            for _ in range(600):
+                async with http.get(f"{base}/models") as r:
+                    listed = await r.json()
+                if listed["training"]["state"] != "training":
+                    break
+                await asyncio.sleep(0.05)
+            assert listed["training"]["state"] == "done" and listed["training"]["version"] == 2
+            assert listed["active"] == 2 and [v["version"] for v in listed["versions"]][:2] == [2, 1]
     finally:
         await runner.cleanup()
+
+
+async def test_a_failed_background_retraining_is_reported_and_keeps_the_model_in_force(pool, small_corpus):
+    svc = DispatchService(pool, corpus=small_corpus)
+    await svc.retrain("test")
+    svc._corpus = corpus_of({"water"})  # one unit left: nothing to tell apart
+    job, started = svc.start_retrain("admin:root")
+    assert started and job["state"] == "training"
+    await svc._training
+    assert svc.training_job["state"] == "failed" and svc.training_job["error"]
+    assert svc.version == 1 and svc.predict("停水了") is not None
+    assert [v.version for v in await svc.versions()] == [1]
