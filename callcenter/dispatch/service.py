@@ -26,7 +26,8 @@ from callcenter.dispatch.live import TranscriptFeed, district_named
 from callcenter.dispatch.model import LinearModel, Prediction
 from callcenter.dispatch.policy import Decision, RuleOutcome, decide
 from callcenter.dispatch.store import ModelVersion
-from callcenter.dispatch.training import DEFAULT_C, fit
+from callcenter.dispatch.trainer import Trainer
+from callcenter.dispatch.training import DEFAULT_C
 from callcenter.infra.logging import get_logger
 
 log = get_logger("dispatch")
@@ -55,6 +56,7 @@ class DispatchService:
         self.feed = feed or TranscriptFeed()
         self._heard: set[asyncio.Task] = set()
         self._train_lock = asyncio.Lock()
+        self.trainer = Trainer()  # a child process: training never holds the controller's GIL
         self._training: asyncio.Task | None = None  # a retraining asked for over HTTP
         self.training_job: dict[str, Any] | None = None  # its state, for GET /api/dispatch/models
 
@@ -112,8 +114,7 @@ class DispatchService:
             async with self.pool.acquire() as conn:
                 hall = await store.hall_examples(conn)
             corpus = self.corpus
-            model, metrics = await asyncio.to_thread(fit, [*corpus.train, *hall], corpus.heldout,
-                                                     analyzer=analyzer, c=c)
+            model, metrics = await self.trainer.fit([*corpus.train, *hall], corpus.heldout, analyzer=analyzer, c=c)
             metrics["hall_examples"] = len(hall)
             async with self.pool.acquire() as conn:
                 ver = await store.save_model(conn, model, metrics, actor, activate=activate)
@@ -362,5 +363,6 @@ class DispatchService:
         if self._training is not None and not self._training.done():
             self._training.cancel()
             await asyncio.gather(self._training, return_exceptions=True)
+        self.trainer.close()
         if self._renders or self._heard:
             await asyncio.gather(*self._renders, *self._heard, return_exceptions=True)

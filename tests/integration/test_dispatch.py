@@ -33,7 +33,7 @@ async def test_a_human_dispatch_changes_the_next_prediction_after_retraining(poo
     svc = DispatchService(pool, corpus=small_corpus)
     v1 = await svc.retrain("test")
     assert v1.version == 1 and v1.active and svc.version == 1
-    before = svc.predict("阳光康养卡刷不了", "help")
+    before = svc.predict("阳光康养卡刷不了")
     assert before is not None and before.best.department != "civil_affairs"
 
     for i, text in enumerate(NEW_THING):  # the hall dispatches these to civil affairs
@@ -45,7 +45,7 @@ async def test_a_human_dispatch_changes_the_next_prediction_after_retraining(poo
     assert await pool.fetchval("SELECT count(*) FROM dispatch_examples") == len(NEW_THING)
 
     assert await svc.retrain_if_due() is not None  # new examples: it retrains
-    after = svc.predict("阳光康养卡刷不了", "help")
+    after = svc.predict("阳光康养卡刷不了")
     assert svc.version == 2 and after.best.department == "civil_affairs"
     assert any("康养" in w or "养卡" in w for w in after.best.words)
     assert await svc.retrain_if_due() is None  # nothing new since
@@ -53,7 +53,7 @@ async def test_a_human_dispatch_changes_the_next_prediction_after_retraining(poo
     # roll back to v1: the old behaviour returns, in this process and in another one
     await svc.activate(1)
     assert svc.version == 1
-    assert svc.predict("阳光康养卡刷不了", "help").best.department == before.best.department
+    assert svc.predict("阳光康养卡刷不了").best.department == before.best.department
     other = DispatchService(pool, corpus=small_corpus)
     await other.refresh()
     assert other.version == 1
@@ -157,3 +157,21 @@ async def test_a_failed_background_retraining_is_reported_and_keeps_the_model_in
     assert svc.training_job["state"] == "failed" and svc.training_job["error"]
     assert svc.version == 1 and svc.predict("停水了") is not None
     assert [v.version for v in await svc.versions()] == [1]
+
+
+async def test_a_stop_during_a_retraining_kills_the_training_child_and_keeps_no_half_model(pool):
+    svc = DispatchService(pool)  # the whole corpus: a training of many seconds
+    svc.start_retrain("admin:root")
+    procs: list = []
+    for _ in range(400):  # until the child process is up
+        executor = svc.trainer._pool
+        procs = list((executor._processes or {}).values()) if executor is not None else []
+        if procs:
+            break
+        await asyncio.sleep(0.05)
+    assert procs, "no training child started"
+    await svc.aclose()  # the controller stops
+    for proc in procs:
+        proc.join(10)
+        assert proc.exitcode is not None and proc.exitcode < 0  # killed, not left to finish
+    assert svc.version is None and await svc.versions() == []
