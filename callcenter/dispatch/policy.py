@@ -4,7 +4,7 @@ Rules encode policy and win when they fire with a high weight (a category from t
 a topic, a structured rule: confidence >= `RULES_WIN_AT`). A lone keyword hit scores 0.7 in
 the rules file and does not win: on the held-out split such hits were right 76 % of the
 time, below the 95 % the hall asks of automatic dispatch. Otherwise the classifier proposes,
-and dispatches by itself when its confidence (the margin between its first two units) reaches
+and dispatches by itself when its confidence (how far its second unit falls short of the first) reaches
 the threshold chosen by cross-validation of the training set. Anything else goes to a dispatcher, who sees the top candidates and the words that
 drove them. Pure.
 """

@@ -6,18 +6,28 @@ The threshold is chosen on out-of-fold predictions of the training examples (fol
 paraphrase group, so a request is never judged by a model that saw its paraphrases), never on
 the held-out split: the held-out figures are then a measurement, not a fit. Hall examples have
 no group: each is its own.
+
+The recipe (chosen out of fold on the training split, scripts/bench/routing_experiments.py):
+logistic regression averaged half and half with a complement naive Bayes over which features
+are present (its scores at temperature 2), confidence the ratio 1 - p2/p1, and the catalogue's
+category and unit names as pseudo-examples of their unit (three times each) in every model
+trained: never judged, they teach the words of each unit's remit that the corpus lacks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from callcenter.dispatch.catalogue import Catalogue, default_catalogue
 from callcenter.dispatch.model import Example, LinearModel, choose_threshold, evaluate, train
 
 PRECISION_TARGET = 0.95
 DEFAULT_C = 30.0
+BLEND = 0.5  # weight of the naive Bayes's probabilities in the average
+CONFIDENCE = "ratio"
+CATALOGUE_REPEAT = 3  # each category name counts as this many pseudo-examples
 FOLDS = 10  # more folds: each fold model is trained on 90 % of the data, nearer the model in force
 
 
@@ -31,51 +41,89 @@ class OutOfFold:
     folds: list[int]
 
 
+def catalogue_examples(catalogue: Catalogue, units: Iterable[str], repeat: int = CATALOGUE_REPEAT) -> list[Example]:
+    """Each category name and the unit's own name as `repeat` pseudo-examples of the unit, for
+    the `units` given (those with real examples: the catalogue alone never adds a unit)."""
+    out = []
+    for unit in sorted(set(units)):
+        if unit in catalogue:
+            texts = [*catalogue.units[unit].categories, catalogue.name(unit)]
+            out.extend(Example(t, unit, group=f"catalogue:{unit}") for t in texts)
+    return out * repeat
+
+
+def _model(examples: Sequence[Example], pseudo: Sequence[Example], analyzer: str, c: float) -> LinearModel:
+    units = {e.department for e in examples}
+    model = train([*examples, *(e for e in pseudo if e.department in units)], analyzer=analyzer, c=c,
+                  blend=BLEND, confidence=CONFIDENCE)
+    model.meta["pseudo"] = model.meta["examples"] - len(examples)
+    return model
+
+
+def _pseudo(examples: Sequence[Example], pseudo: Sequence[Example] | None) -> Sequence[Example]:
+    return catalogue_examples(default_catalogue(), {e.department for e in examples}) if pseudo is None else pseudo
+
+
 def out_of_fold(examples: Sequence[Example], *, analyzer: str = "char", c: float = DEFAULT_C,
-                folds: int = FOLDS) -> tuple[list[float], list[bool]]:
+                folds: int = FOLDS, pseudo: Sequence[Example] | None = None) -> tuple[list[float], list[bool]]:
     """(confidence, right) for every example, each predicted by a model trained on the other
     folds: the groups are dealt to `folds` folds in turn, largest first (deterministic)."""
-    oof = out_of_fold_detail(examples, analyzer=analyzer, c=c, folds=folds)
+    oof = out_of_fold_detail(examples, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
     return oof.confidences, oof.correct
 
 
 def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c: float = DEFAULT_C,
-                       folds: int = FOLDS) -> OutOfFold:
-    groups: dict[str, list[int]] = {}
-    for i, e in enumerate(examples):
-        groups.setdefault(e.group or f"#{i}", []).append(i)
-    k = min(folds, len(groups))
-    fold_of: dict[int, int] = {}
-    for n, members in enumerate(sorted(groups.values(), key=lambda m: (-len(m), m[0]))):
-        fold_of.update((i, n % k) for i in members)
+                       folds: int = FOLDS, pseudo: Sequence[Example] | None = None) -> OutOfFold:
+    """`pseudo`: examples added to every fold's training, never judged (None: the catalogue's)."""
+    pseudo = _pseudo(examples, pseudo)
+    fold_of = fold_assignment(examples, folds)
+    k = max(fold_of, default=-1) + 1
     confs, right, units = [0.0] * len(examples), [False] * len(examples), [""] * len(examples)
     for f in range(k):
         part = [e for i, e in enumerate(examples) if fold_of[i] != f]
         if len({e.department for e in part}) < 2:
             continue  # too few units left to train on: these examples count as not automated
-        model = train(part, analyzer=analyzer, c=c)
+        model = _model(part, pseudo, analyzer, c)
         for i in (i for i in range(len(examples)) if fold_of[i] == f):
             e = examples[i]
             p = model.predict(e.text, e.kind, e.district, top=2, words=0)
             confs[i], right[i], units[i] = p.confidence, p.best.department == e.department, p.best.department
-    return OutOfFold(confs, right, units, [fold_of[i] for i in range(len(examples))])
+    return OutOfFold(confs, right, units, fold_of)
+
+
+def fold_assignment(examples: Sequence[Example], folds: int = FOLDS) -> list[int]:
+    """The fold of every example: paraphrase groups dealt to `folds` folds in turn, largest
+    first (deterministic); an example without a group is its own."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e.group or f"#{i}", []).append(i)
+    k = min(folds, len(groups))
+    fold_of = [0] * len(examples)
+    for n, members in enumerate(sorted(groups.values(), key=lambda m: (-len(m), m[0]))):
+        for i in members:
+            fold_of[i] = n % k
+    return fold_of
 
 
 def fit(train_set: Sequence[Example], heldout: Sequence[Example], *, analyzer: str = "char",
         c: float = DEFAULT_C, target: float = PRECISION_TARGET,
-        folds: int = FOLDS, oof: OutOfFold | None = None) -> tuple[LinearModel, dict[str, Any]]:
+        folds: int = FOLDS, oof: OutOfFold | None = None,
+        pseudo: Sequence[Example] | None = None) -> tuple[LinearModel, dict[str, Any]]:
     """A model whose threshold keeps precision >= `target` on cross-validation of `train_set`,
     and its figures on `heldout` (measured with that threshold, not chosen on it). `oof`: the
-    out-of-fold predictions of `train_set` when the caller already has them."""
-    oof = oof or out_of_fold_detail(train_set, analyzer=analyzer, c=c, folds=folds)
+    out-of-fold predictions of `train_set` when the caller already has them; `pseudo`: examples
+    added to every model's training (None: the catalogue's category names)."""
+    pseudo = _pseudo(train_set, pseudo)
+    oof = oof or out_of_fold_detail(train_set, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
     confs, right = oof.confidences, oof.correct
     threshold = choose_threshold(confs, right, target)
     cv_auto = [ok for conf, ok in zip(confs, right, strict=True) if conf >= threshold]
-    model = train(train_set, analyzer=analyzer, c=c)
+    model = _model(train_set, pseudo, analyzer, c)
     model.threshold = threshold
     ev = evaluate(model, heldout)
     metrics = {
-        "heldout": ev.n, "train": len(train_set), "analyzer": analyzer, "c": c, "target": target,
+        "heldout": ev.n, "train": len(train_set), "pseudo": model.meta["pseudo"], "analyzer": analyzer, "c": c,
+        "blend": model.blend, "target": target,
         "confidence": model.confidence, "threshold": model.threshold, "threshold_from": f"{folds}-fold cross-validation",
         "cv_auto_share": round(len(cv_auto) / len(confs), 4) if confs else 0.0,
         "cv_precision": round(sum(cv_auto) / len(cv_auto), 4) if cv_auto else 1.0,

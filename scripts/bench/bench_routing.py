@@ -179,9 +179,10 @@ def main() -> int:
     t0 = time.perf_counter()
     oof = out_of_fold_detail(corpus.train, c=DEFAULT_C)
     model, metrics = fit(corpus.train, corpus.heldout, c=DEFAULT_C, oof=oof)
-    print(f"training (char 1-2-grams with segment edges, logistic regression C={DEFAULT_C:g}, confidence = "
-          f"{model.confidence}; threshold by {FOLDS}-fold cross-validation): {time.perf_counter() - t0:.1f} s, "
-          f"{len(model.vocabulary)} features")
+    print(f"training (char 1-2-grams with segment edges, logistic regression C={DEFAULT_C:g} averaged with a "
+          f"complement naive Bayes (weight {model.blend:g}), {metrics['pseudo']} catalogue pseudo-examples, "
+          f"confidence = {model.confidence}; threshold by {FOLDS}-fold cross-validation): "
+          f"{time.perf_counter() - t0:.1f} s, {len(model.vocabulary)} features")
     ev = evaluate(model, corpus.heldout)
     print(f"\nthreshold chosen by cross-validation of the training set: {ev.threshold:.3f} "
           f"(there: {pct(metrics['cv_auto_share'])} auto at {pct(metrics['cv_precision'])})")

@@ -11,6 +11,7 @@ from callcenter.dispatch.model import (
     ModelError,
     char_ngrams,
     choose_threshold,
+    confidence_of,
     evaluate,
     features,
     tradeoff,
@@ -132,3 +133,76 @@ def test_evaluation_reports_per_unit_and_confusions(model):
     assert ev.per_department["water"]["n"] == 2
     assert ("water", "power", 1) in ev.confusions
     assert ev.top1 == pytest.approx(2 / 3)
+
+
+def test_confidence_measures_from_the_first_two_probabilities():
+    assert confidence_of(0.6, 0.3, "ratio") == pytest.approx(0.5)
+    assert confidence_of(0.6, 0.3, "margin") == pytest.approx(0.3)
+    assert confidence_of(0.6, 0.3, "p1") == 0.6
+    assert confidence_of(0.0, 0.0, "ratio") == 0.0
+    with pytest.raises(ModelError):
+        confidence_of(0.6, 0.3, "vibes")
+
+
+@pytest.fixture(scope="module")
+def pair() -> LinearModel:
+    return train(TRAIN, c=10.0, blend=0.5, nb_alpha=0.3, temperature=2.0, confidence="ratio")
+
+
+def test_the_pair_averages_regression_and_naive_bayes_as_scikit_learn_does(pair):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+
+    docs = [features(e.text, e.kind) for e in TRAIN]
+    y = [e.department for e in TRAIN]
+    vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True)
+    x = vec.fit_transform(docs)
+    lr = LogisticRegression(C=10.0, solver="saga", tol=1e-3, max_iter=2000, class_weight="balanced",
+                            random_state=0).fit(x, y)
+    nb = ComplementNB(alpha=0.3).fit((x > 0).astype(float), y)
+    text = "燃气灶打不燃，闻到一股气味"
+    xt = vec.transform([features(text, "help")])
+    s = nb.predict_joint_log_proba((xt > 0).astype(float))[0] / 2.0
+    want = 0.5 * lr.predict_proba(xt)[0] + 0.5 * np.exp(s - s.max()) / np.exp(s - s.max()).sum()
+    p = pair.predict(text, "help", top=3)
+    got = {c.department: c.probability for c in p.candidates}
+    assert [got[c] for c in lr.classes_] == pytest.approx(list(want), abs=1e-3)
+    first, second = sorted(want, reverse=True)[:2]
+    assert pair.confidence == "ratio" and p.confidence == pytest.approx(1 - second / first, abs=1e-3)
+
+
+def test_the_pair_is_stored_and_a_model_stored_before_it_predicts_as_the_regression_alone(pair):
+    import io
+    import json
+
+    back = LinearModel.from_bytes(pair.to_bytes())
+    assert back.blend == 0.5 and back.confidence == "ratio"
+    assert back.predict("停水了").candidates == pair.predict("停水了").candidates
+    with np.load(io.BytesIO(pair.to_bytes())) as z:
+        arrays = {k: z[k] for k in z.files if k != "second"}
+    header = json.loads(arrays["header"].tobytes())
+    del header["blend"]
+    header["confidence"] = "margin"
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    old = LinearModel.from_bytes(buf.getvalue())
+    alone = train(TRAIN, c=10.0)  # the same regression, without the naive Bayes
+    assert old.second is None and old.blend == 0.0
+    got, want = old.predict("燃气灶打不燃", "help", top=3), alone.predict("燃气灶打不燃", "help", top=3)
+    assert [c.department for c in got.candidates] == [c.department for c in want.candidates]
+    assert [c.probability for c in got.candidates] == pytest.approx([c.probability for c in want.candidates], abs=1e-3)
+    assert got.confidence == pytest.approx(want.confidence, abs=1e-3)
+
+
+def test_a_stored_second_model_of_the_wrong_shape_is_refused(pair):
+    import io
+
+    with np.load(io.BytesIO(pair.to_bytes())) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["second"] = arrays["second"][:, :5]
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    with pytest.raises(ModelError):
+        LinearModel.from_bytes(buf.getvalue())

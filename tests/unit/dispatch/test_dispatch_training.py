@@ -3,8 +3,9 @@ paraphrase group), never on the held-out split, whose figures are only measured.
 
 from __future__ import annotations
 
+from callcenter.dispatch.catalogue import default_catalogue
 from callcenter.dispatch.model import Example
-from callcenter.dispatch.training import fit, out_of_fold
+from callcenter.dispatch.training import catalogue_examples, fit, fold_assignment, out_of_fold
 
 TEXTS = {
     "water": ["我们这边停水了，啥时候来水", "自来水管爆了，水冒起好高", "水压太小了，热水器打不燃", "水费这个月好高",
@@ -38,3 +39,33 @@ def test_hall_examples_without_a_group_are_each_their_own():
     hall = [Example(t, "water", "help") for t in ("水龙头不出水", "水管爆了")]
     confs, _ = out_of_fold([*TRAIN, *hall], folds=3)
     assert len(confs) == len(TRAIN) + 2
+
+
+def test_folds_keep_each_paraphrase_group_together_and_deal_them_in_turn():
+    folds = fold_assignment(TRAIN, 4)
+    assert folds == fold_assignment(TRAIN, 4)  # deterministic
+    by_group: dict[str, set[int]] = {}
+    for e, f in zip(TRAIN, folds, strict=True):
+        by_group.setdefault(e.group, set()).add(f)
+    assert all(len(fs) == 1 for fs in by_group.values())
+    assert sorted(set(folds)) == [0, 1, 2, 3]
+    assert fold_assignment([Example("a", "water"), Example("b", "water")], 10) == [0, 1]  # no group: its own
+
+
+def test_catalogue_names_are_pseudo_examples_only_of_the_units_trained():
+    cat = default_catalogue()
+    pseudo = catalogue_examples(cat, {"water", "power"}, repeat=2)
+    assert {e.department for e in pseudo} == {"water", "power"}
+    texts = [e.text for e in pseudo if e.department == "power"]
+    assert set(texts) == {*cat.units["power"].categories, cat.name("power")}
+    assert len(texts) == 2 * (len(cat.units["power"].categories) + 1)
+    assert catalogue_examples(cat, {"no_such_unit"}) == []
+
+
+def test_pseudo_examples_are_trained_on_but_never_judged():
+    pseudo = [Example("自来水", "water")] * 3
+    confs, _ = out_of_fold(TRAIN, folds=4, pseudo=pseudo)
+    assert len(confs) == len(TRAIN)
+    model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4, pseudo=pseudo)
+    assert metrics["pseudo"] == 3 and metrics["train"] == len(TRAIN) and model.meta["examples"] == len(TRAIN) + 3
+    assert model.blend > 0 and model.confidence == "ratio"
