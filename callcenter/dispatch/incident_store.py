@@ -13,11 +13,18 @@ from callcenter.infra import outbox
 
 async def set_prompt(conn: asyncpg.Connection, incident_id: int, text: str, prompt: str | None,
                      seconds: float | None, *, announce: bool | None = None) -> bool:
-    """Store the announcement (and, once rendered, its sound file's name and length)."""
-    return await conn.fetchval(
-        "UPDATE dispatch_incidents SET prompt_text = $2, prompt = $3, prompt_s = $4, "
-        "announce = coalesce($5, announce) WHERE id = $1 AND status = 'open' RETURNING true",
-        incident_id, text, prompt, seconds, announce) or False
+    """Store the announcement (and, once rendered, its sound file's name and length); `announce`
+    None keeps whether it is on. The board hears of it (``incidents/<id>/announcement``)."""
+    async with conn.transaction():
+        on = await conn.fetchval(
+            "UPDATE dispatch_incidents SET prompt_text = $2, prompt = $3, prompt_s = $4, "
+            "announce = coalesce($5, announce) WHERE id = $1 AND status = 'open' RETURNING announce",
+            incident_id, text, prompt, seconds, announce)
+        if on is None:
+            return False
+        await outbox.write(conn, [(f"incidents/{incident_id}/announcement", {
+            "id": incident_id, "announce": on, "prompt": prompt})])
+    return True
 
 
 async def get(conn: asyncpg.Connection, incident_id: int) -> dict[str, Any] | None:

@@ -62,7 +62,8 @@ class DispatchPlugin:
                 f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings))
+        svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings),
+                              auto_announce=ctx.settings.incident_auto_announce)
         await svc.refresh()
         await svc.restore_incidents()
         self.service.set(svc)

@@ -40,9 +40,12 @@ class DispatchError(ValueError):
 class DispatchService:
     def __init__(self, pool: asyncpg.Pool, *, catalogue: Catalogue | None = None, corpus: Corpus | None = None,
                  detector: IncidentDetector | None = None, renderer: Renderer | None = None,
-                 feed: TranscriptFeed | None = None) -> None:
+                 feed: TranscriptFeed | None = None, auto_announce: bool = False) -> None:
         self.pool = pool
         self.renderer = renderer  # renders an incident's IVR announcement when it opens
+        # the IVR speaks it at once (on), or once a supervisor confirmed it (off: an automatic
+        # detection, perhaps a false alarm, never speaks to citizens unconfirmed)
+        self.auto_announce = auto_announce
         self._renders: set[asyncio.Task] = set()
         self.catalogue = catalogue or default_catalogue()
         self._corpus = corpus
@@ -185,7 +188,8 @@ class DispatchService:
             stored.set_result(iid)
             log.info("dispatch_incident_opened", incident=iid, title=inc.title)
             if self.renderer is not None:  # pre-rendered now, so the IVR never waits for speech
-                task = asyncio.create_task(self._announce(iid, announcement(inc.district, inc.keywords)),
+                on = True if self.auto_announce else None  # None: as a supervisor set it meanwhile (off)
+                task = asyncio.create_task(self._announce(iid, announcement(inc.district, inc.keywords), on),
                                            name=f"incident-{iid}-prompt")
                 self._renders.add(task)
                 task.add_done_callback(self._renders.discard)
@@ -283,11 +287,12 @@ class DispatchService:
         async with self.pool.acquire() as conn:
             done = await incident_store.set_prompt(conn, incident_id, text, prompt, seconds,
                                                    announce=on if prompt is not None else False)
-        log.info("dispatch_incident_announcement", incident=incident_id, prompt=prompt, announce=done and on)
+        log.info("dispatch_incident_announcement", incident=incident_id, prompt=prompt, announce=bool(done and on))
         return done
 
     async def announce(self, incident_id: int, *, on: bool, text: str | None = None) -> dict[str, Any]:
-        """A supervisor switches the IVR announcement on or off, or corrects its text (rendered again)."""
+        """A supervisor switches the IVR announcement on (confirms it) or off, or corrects its text
+        (rendered again)."""
         async with self.pool.acquire() as conn:
             row = await incident_store.get(conn, incident_id)
         if row is None or row["status"] != "open":
