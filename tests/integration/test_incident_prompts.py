@@ -1,7 +1,9 @@
 """A mass incident's IVR announcement (热点诉求播报) against a real PostgreSQL, rendered by the
 real espeak-ng and sox into a directory of the test's own: the detector's incident is rendered
 at once but spoken to callers only once a supervisor confirmed it (an automatic detection may be
-a false alarm), unless `CALLCENTER_INCIDENT_AUTO_ANNOUNCE` says otherwise."""
+a false alarm), unless `CALLCENTER_INCIDENT_AUTO_ANNOUNCE` says otherwise. A sound file no open
+incident speaks any more (closed, or its text replaced) is deleted; one an open incident still
+uses is kept."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.dispatch.incidents import IncidentDetector
-from callcenter.dispatch.plugin import prompt_renderer
+from callcenter.dispatch.plugin import prompt_discarder, prompt_renderer
 from callcenter.dispatch.service import DispatchService
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -22,8 +24,9 @@ CALLER = "13900007777"  # no ticket of theirs: hears the newest announced incide
 
 
 def service(pool, settings, sounds: Path, **kw) -> DispatchService:
-    renderer = prompt_renderer(settings.model_copy(update={"prompts_dir": sounds}))
-    return DispatchService(pool, detector=IncidentDetector(min_count=3), renderer=renderer, **kw)
+    mine = settings.model_copy(update={"prompts_dir": sounds})
+    return DispatchService(pool, detector=IncidentDetector(min_count=3), renderer=prompt_renderer(mine),
+                           discard=prompt_discarder(mine), **kw)
 
 
 async def open_incident(svc: DispatchService, district: str = "西区", first: int = 0) -> dict:
@@ -67,3 +70,44 @@ async def test_auto_announce_speaks_the_detectors_incident_at_once(pool, setting
     assert row["announce"] is True
     offered = await svc.announced_for(CALLER)
     assert offered is not None and offered["id"] == row["id"]
+
+
+def wavs(sounds: Path) -> set[str]:
+    return {p.stem for p in sounds.glob("*.wav")}
+
+
+async def test_a_closed_incidents_announcement_is_deleted_unless_an_open_one_says_the_same(pool, settings, tmp_path):
+    """Defect: every announcement ever rendered stayed in the sounds directory."""
+    svc = service(pool, settings, tmp_path)
+    west = await open_incident(svc, "西区", 0)
+    east = await open_incident(svc, "东区", 10)
+    assert wavs(tmp_path) == {west["prompt"], east["prompt"]}
+    # the east's supervisor has it say what the west's says: one file, two announcements; the
+    # east's own text is replaced, its file deleted
+    doc = await svc.announce(east["id"], on=True, text=west["prompt_text"])
+    assert doc["prompt"] == west["prompt"] and wavs(tmp_path) == {west["prompt"]}
+    assert await svc.master_resolved(west["master_ref"])  # the west's master ticket resolved: closed
+    assert wavs(tmp_path) == {west["prompt"]}  # the east still speaks it
+    await svc.close_incident(east["id"])
+    assert wavs(tmp_path) == set()
+
+
+async def test_an_edited_announcement_deletes_the_file_it_replaced(pool, settings, tmp_path):
+    svc = service(pool, settings, tmp_path)
+    row = await open_incident(svc)
+    doc = await svc.announce(row["id"], on=True, text="如果您反映西区停水请按1")
+    assert doc["prompt"] != row["prompt"] and wavs(tmp_path) == {doc["prompt"]}
+    again = await svc.announce(row["id"], on=True, text="如果您反映西区停水请按1")  # the same text: the same file
+    assert again["prompt"] == doc["prompt"] and wavs(tmp_path) == {doc["prompt"]}
+    await svc.announce(row["id"], on=False)  # switched off, still open: kept for switching on again
+    assert wavs(tmp_path) == {doc["prompt"]}
+
+
+async def test_a_name_not_made_for_an_announcement_is_never_deleted(settings, tmp_path):
+    other = tmp_path / "menu_main.wav"
+    other.write_bytes(b"RIFF")
+    discard = prompt_discarder(settings.model_copy(update={"prompts_dir": tmp_path}))
+    for name in ("menu_main", "../menu_main", "incident_0123456789abcdef/../../menu_main"):
+        with pytest.raises(ValueError):
+            await discard(name)
+    assert other.is_file()
