@@ -179,11 +179,18 @@ class World:
             assert ended[0].fields["disposition"] == fx.Disposition.ANSWERED
             answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
             assert answered and answered[-1].fields["agent_id"] == handed.agent_id
-        # an inbound call's row ended as answered says who answered (not so if the bridge refused it);
-        # (a callback whose agent hangs up while the citizen rings is recorded answered, no agent)
-        answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
-        if ended and ended[0].fields["disposition"] == fx.Disposition.ANSWERED and not call.callback:
+        # a call's row ended as answered says who answered (not so if the bridge refused it), and a
+        # callback is never reported or recorded connected without its agent: one whose agent hangs
+        # up while the citizen's phone still rings did not reach the citizen (defect: "answered")
+        answered = [e for e in self.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED
+                    and e.call_id == call.call_id]
+        if ended and ended[0].fields["disposition"] == fx.Disposition.ANSWERED:
             assert answered and all(e.fields.get("agent_id") for e in answered), answered
+        if call.callback and ended and ended[0].fields["disposition"] == fx.Disposition.ANSWERED:
+            assert any(e.fields.get("callback_state") == fx.CallbackRecord.CONNECTED for e in answered), answered
+        for r in (r for r in self.reports if r.call_id == call.call_id):
+            if r.event in (fx.CallbackEvent.CONNECTED, fx.CallbackEvent.REACHED):
+                assert r.agent_id, r
 
 
 def call_effects(step: Step, kind: type) -> list:

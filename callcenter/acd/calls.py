@@ -251,8 +251,10 @@ class Call:
         self._do(fx.Assign())
         return self._step()
 
-    def agent_leg_gone(self, leg: str, cause: str, now: datetime, rating_team: str | None = None) -> Step:
-        """`rating_team`: the agent's team when the post-call rating is on (None: off)."""
+    def agent_leg_gone(self, leg: str, cause: str, now: datetime, rating_team: str | None = None,
+                       policy: CallbackPolicy | None = None) -> Step:
+        """`rating_team`: the agent's team when the post-call rating is on (None: off); `policy`:
+        a callback's, for an agent who leaves while the citizen's phone still rings."""
         self._do(fx.ForgetLeg(leg))
         if leg != self.agent_leg:
             return self._step()  # an old leg, or its second event
@@ -262,13 +264,30 @@ class Call:
         elif self.state is CallState.BRIDGED and rating_team is not None and not self.callback and self.caller_leg:
             self._hand_over_for_rating(self.caller_leg, rating_team, now)
             self._finish(Disposition.ANSWERED, now)
-        elif self.state in (CallState.BRIDGED, CallState.CALLBACK_DIALING):
+        elif self.state is CallState.BRIDGED:
             self._end_with_agent(self.citizen_leg if self.callback else self.call_id, now)
             self._finish(Disposition.ANSWERED, now)
+        elif self.state is CallState.CALLBACK_DIALING:  # nobody to put the citizen through to: stop the ringing
+            self._do(fx.Note("callback_agent_gone", {"call_id": self.call_id, "agent": self.agent_id, "cause": cause}))
+            leg, self.citizen_leg = self.citizen_leg, None
+            self._dial_unanswered(leg, cause or "agent hung up", now, policy or CallbackPolicy())
         else:
             return self._step()
         self._do(fx.Assign())
         return self._step()
+
+    def _dial_unanswered(self, hang_up: str | None, cause: str, now: datetime, policy: CallbackPolicy) -> None:
+        """The citizen was dialled and not reached (no answer, busy, or the agent left while it rang):
+        the agent to wrap-up, the other leg hung up; parked for a retry, or failed after the last."""
+        self._end_with_agent(hang_up, now)
+        self.agent_leg = self.agent_id = self.seat_id = self.bridge_id = None
+        if self.attempts >= policy.max_attempts:
+            self._finish(Disposition.CALLBACK_FAILED, now)
+        else:
+            self.retry_at = now + timedelta(seconds=policy.retry_after_s)
+            self.state = CallState.CALLBACK_PARKED
+            self._do(fx.Note("callback_retry_later", {"call_id": self.call_id, "attempts": self.attempts,
+                                                   "cause": cause}))
 
     def _hand_over_for_rating(self, caller: str, team: str, now: datetime) -> None:
         """The agent hung up first: the caller stays on for the post-call rating (坐席服务评价),
@@ -303,15 +322,7 @@ class Call:
             self._end_with_agent(self.agent_leg, now)
             self._finish(Disposition.ANSWERED, now)
         elif self.state is CallState.CALLBACK_DIALING:  # the citizen did not answer the callback
-            self._end_with_agent(self.agent_leg, now)
-            self.agent_leg = self.agent_id = self.seat_id = self.bridge_id = None
-            if self.attempts >= policy.max_attempts:
-                self._finish(Disposition.CALLBACK_FAILED, now)
-            else:
-                self.retry_at = now + timedelta(seconds=policy.retry_after_s)
-                self.state = CallState.CALLBACK_PARKED
-                self._do(fx.Note("callback_retry_later", {"call_id": self.call_id, "attempts": self.attempts,
-                                                       "cause": cause}))
+            self._dial_unanswered(self.agent_leg, cause, now, policy)
         else:
             return self._step()
         self._do(fx.Assign())

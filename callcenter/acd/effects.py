@@ -259,7 +259,8 @@ class CallbackEvent(StrEnum):
 
     CONNECTED = "connected"  # the citizen answered and talks with the agent
     REACHED = "reached"  # ended after the citizen and the agent talked
-    NO_ANSWER = "no_answer"  # ended without reaching the citizen (no answer, busy, agent gone: see `cause`)
+    NO_ANSWER = "no_answer"  # ended without reaching the citizen (no answer, busy, refused: see `cause`)
+    AGENT_GONE = "agent_gone"  # ended unreached: the agent hung up while the citizen's phone rang
     CANCELLED = "cancelled"  # withdrawn before the citizen was dialled
 
 
@@ -267,7 +268,7 @@ class CallbackEvent(StrEnum):
 class ReportCallback(Effect):
     """Tell the requester of a callback (its `origin`, e.g. `missed:12`) how it went; never waited on.
     `cause`: on NO_ANSWER, the Q.850 cause of the citizen's last leg (17 busy, 19 no answer, ...),
-    None when no citizen leg ended with one (the agent left, the dial was refused)."""
+    None when no citizen leg ended with one (the dial was refused)."""
 
     call_id: str
     origin: str

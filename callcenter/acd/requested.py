@@ -10,9 +10,11 @@ caller always gets the next free agent first.
 
 What differs from the queue's callback is that someone waits for the outcome: every requested
 call carries its `origin` (e.g. ``missed:12``, ``survey:7``) and reports, once each, that the
-citizen answered (`CONNECTED`) and how it ended (`REACHED`, `NO_ANSWER`, `CANCELLED`) in a
-`ReportCallback` effect; a `NO_ANSWER` carries the Q.850 cause of the citizen's last leg, so
-the requester tells a busy citizen (17) from one who did not answer (19). It dials the citizen at most `max_attempts` times (the requester
+citizen answered (`CONNECTED`) and how it ended (`REACHED`, `NO_ANSWER`, `AGENT_GONE`,
+`CANCELLED`) in a `ReportCallback` effect; a `NO_ANSWER` carries the Q.850 cause of the
+citizen's last leg, so the requester tells a busy citizen (17) from one who did not answer (19);
+`AGENT_GONE`: the agent hung up while the citizen's phone rang (its leg is hung up; not reached,
+no fault of the citizen's: the requester retries). It dials the citizen at most `max_attempts` times (the requester
 usually asks for one and keeps its own retry policy), and `cancel` withdraws it while no
 agent talks for it yet (the citizen called in meanwhile).
 
@@ -62,6 +64,7 @@ class RequestedCall(Call):
     origin: str = ""
     max_attempts: int = 1
     citizen_cause: int | None = None  # Q.850 cause of the citizen's last leg that ended unanswered
+    agent_left: bool = False  # the last dial ended because the agent hung up while the citizen's phone rang
 
     @classmethod
     def request(cls, r: CallbackRequest, seq: int, now: datetime) -> tuple[RequestedCall, Step]:
@@ -107,14 +110,25 @@ class RequestedCall(Call):
     def citizen_leg_gone(self, leg: str, cause: str, now: datetime, policy: CallbackPolicy,
                          q850: int | None = None) -> Step:
         if leg == self.citizen_leg and self.state is CallState.CALLBACK_DIALING:
-            self.citizen_cause = q850
+            self.citizen_cause, self.agent_left = q850, False
         return super().citizen_leg_gone(leg, cause, now, replace(policy, max_attempts=self.max_attempts), q850)
+
+    def agent_leg_gone(self, leg: str, cause: str, now: datetime, rating_team: str | None = None,
+                       policy: CallbackPolicy | None = None) -> Step:
+        """Never handed to the post-call rating (the citizen did not call in); an agent who hangs
+        up while the citizen's phone rings ends the dial: reported `AGENT_GONE`, for a retry."""
+        if leg == self.agent_leg and self.state is CallState.CALLBACK_DIALING:
+            self.citizen_cause, self.agent_left = None, True
+        return super().agent_leg_gone(leg, cause, now, rating_team,
+                                      replace(policy or CallbackPolicy(), max_attempts=self.max_attempts))
 
     def _finish(self, disposition: Disposition, now: datetime) -> None:
         if self.state is CallState.BRIDGED:  # the citizen answered (a requested call has no caller leg)
             event = CallbackEvent.REACHED
         elif disposition is Disposition.CANCELLED:
             event = CallbackEvent.CANCELLED
+        elif self.agent_left:
+            event = CallbackEvent.AGENT_GONE
         else:
             event = CallbackEvent.NO_ANSWER
         cause = self.citizen_cause if event is CallbackEvent.NO_ANSWER and self.citizen_leg is None else None

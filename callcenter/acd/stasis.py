@@ -109,7 +109,8 @@ class AcdStasis:
         if role == LegRole.CALLER:
             await self._run(call, call.caller_gone(now))
         elif role == LegRole.AGENT:
-            await self._run(call, call.agent_leg_gone(channel, cause, now, self._rating_team(call)))
+            await self._run(call, call.agent_leg_gone(channel, cause, now, self._rating_team(call),
+                                                      svc.callback_policy))
         else:
             q850 = event.raw.get("cause")  # the Q.850 code (17 busy): the requester of a callback needs it
             await self._run(call, call.citizen_leg_gone(channel, cause, now, svc.callback_policy,

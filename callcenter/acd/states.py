@@ -11,8 +11,9 @@ States, and the events that move a call on (any other event leaves it where it i
                       first with the rating on: the caller goes to the rating, not hung up)
     CALLBACK_WAIT     offer -> CALLBACK_AGENT (the caller's hang-up changes nothing)
     CALLBACK_AGENT    agent answers -> CALLBACK_DIALING; rang out or refused -> CALLBACK_WAIT
-    CALLBACK_DIALING  citizen answers -> BRIDGED; citizen does not -> CALLBACK_PARKED, or
-                      ENDED (callback_failed) after the last attempt; agent hangs up -> ENDED
+    CALLBACK_DIALING  citizen answers -> BRIDGED; citizen does not, or the agent hangs up while
+                      the citizen's phone rings (the citizen's leg is hung up) -> CALLBACK_PARKED,
+                      or ENDED (callback_failed) after the last attempt
     CALLBACK_PARKED   retry due -> CALLBACK_WAIT
 
 """

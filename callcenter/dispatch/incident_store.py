@@ -12,12 +12,30 @@ from callcenter.infra import outbox
 
 
 async def set_prompt(conn: asyncpg.Connection, incident_id: int, text: str, prompt: str | None,
-                     seconds: float | None, *, announce: bool | None = None) -> bool:
-    """Store the announcement (and, once rendered, its sound file's name and length)."""
-    return await conn.fetchval(
-        "UPDATE dispatch_incidents SET prompt_text = $2, prompt = $3, prompt_s = $4, "
-        "announce = coalesce($5, announce) WHERE id = $1 AND status = 'open' RETURNING true",
-        incident_id, text, prompt, seconds, announce) or False
+                     seconds: float | None, *, announce: bool | None = None) -> tuple[bool, str | None]:
+    """Store the announcement (and, once rendered, its sound file's name and length); `announce`
+    None keeps whether it is on. The board hears of it (``incidents/<id>/announcement``).
+    Returns whether the incident was open and stored it, and the sound file it had before."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "UPDATE dispatch_incidents i SET prompt_text = $2, prompt = $3, prompt_s = $4, "
+            "announce = coalesce($5, i.announce) "
+            "FROM (SELECT id, prompt FROM dispatch_incidents WHERE id = $1 FOR UPDATE) before "
+            "WHERE i.id = before.id AND i.status = 'open' RETURNING i.announce, before.prompt AS before",
+            incident_id, text, prompt, seconds, announce)
+        if row is None:
+            return False, None
+        await outbox.write(conn, [(f"incidents/{incident_id}/announcement", {
+            "id": incident_id, "announce": row["announce"], "prompt": prompt})])
+    return True, row["before"]
+
+
+async def unused_prompts(conn: asyncpg.Connection, prompts: list[str]) -> list[str]:
+    """Those of the sound files no open incident's announcement uses (a closed incident's is
+    never spoken again; two incidents with the same text share one file)."""
+    return [r["p"] for r in await conn.fetch(
+        "SELECT p FROM unnest($1::text[]) AS p WHERE NOT EXISTS "
+        "(SELECT 1 FROM dispatch_incidents WHERE prompt = p AND status = 'open')", prompts)]
 
 
 async def get(conn: asyncpg.Connection, incident_id: int) -> dict[str, Any] | None:

@@ -270,6 +270,9 @@ def check_announcement(text: str) -> str:
     return text
 
 
+PROMPT_FILE = re.compile(r"incident_[0-9a-f]{16}")  # the names `prompt_name` makes
+
+
 def prompt_name(text: str) -> str:
     """The sound file's name, from its text: the same text is the same file on every node and
     every test run sharing the sounds directory; another text never overwrites it."""

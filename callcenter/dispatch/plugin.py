@@ -13,6 +13,7 @@ import time
 import wave
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import asyncpg
 from aiohttp import web
@@ -20,8 +21,8 @@ from aiohttp import web
 from callcenter.context import Context
 from callcenter.dispatch import http, store
 from callcenter.dispatch.corpus import load_corpus
-from callcenter.dispatch.incidents import prompt_name
-from callcenter.dispatch.service import DispatchService, Renderer
+from callcenter.dispatch.incidents import PROMPT_FILE, prompt_name
+from callcenter.dispatch.service import Discarder, DispatchService, Renderer
 from callcenter.dispatch.training import fit
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
@@ -62,7 +63,9 @@ class DispatchPlugin:
                 f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings))
+        svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings),
+                              auto_announce=ctx.settings.incident_auto_announce,
+                              discard=prompt_discarder(ctx.settings))
         await svc.refresh()
         await svc.restore_incidents()
         self.service.set(svc)
@@ -90,10 +93,29 @@ class DispatchPlugin:
             self.service.set(None)
 
 
+def prompts_target(settings: Settings) -> Path:
+    """Where Asterisk finds the prompts rendered at run time: ``prompts_dir``, else the sandbox
+    root's sounds (one machine, tests)."""
+    return settings.prompts_dir or root_path(settings.asterisk_cache) / SOUNDS_SUBDIR
+
+
+def prompt_discarder(settings: Settings) -> Discarder:
+    """Deletes an incident announcement's sound file (one no open incident uses any more); only
+    a name `prompt_name` makes, so no other file of the directory is ever touched."""
+    target = prompts_target(settings)
+
+    async def discard(name: str) -> None:
+        if not PROMPT_FILE.fullmatch(name):
+            raise ValueError(f"not an incident announcement: {name!r}")
+        await asyncio.to_thread((target / f"{name}.wav").unlink, missing_ok=True)
+
+    return discard
+
+
 def prompt_renderer(settings: Settings) -> Renderer:
     """Renders an incident's IVR announcement (espeak-ng, off the loop) where Asterisk finds its
-    prompts: ``prompts_dir``, else the sandbox root's sounds (one machine, tests)."""
-    target = settings.prompts_dir or root_path(settings.asterisk_cache) / SOUNDS_SUBDIR
+    prompts (`prompts_target`)."""
+    target = prompts_target(settings)
 
     def render_and_measure(text: str) -> tuple[str, float]:
         name = prompt_name(text)

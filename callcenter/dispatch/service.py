@@ -32,6 +32,7 @@ from callcenter.infra.logging import get_logger
 
 log = get_logger("dispatch")
 Renderer = Callable[[str], Awaitable[tuple[str, float]]]  # announcement -> (rendered prompt, seconds)
+Discarder = Callable[[str], Awaitable[None]]  # deletes a rendered prompt's sound file (by name)
 
 
 class DispatchError(ValueError):
@@ -41,9 +42,14 @@ class DispatchError(ValueError):
 class DispatchService:
     def __init__(self, pool: asyncpg.Pool, *, catalogue: Catalogue | None = None, corpus: Corpus | None = None,
                  detector: IncidentDetector | None = None, renderer: Renderer | None = None,
-                 feed: TranscriptFeed | None = None) -> None:
+                 feed: TranscriptFeed | None = None, auto_announce: bool = False,
+                 discard: Discarder | None = None) -> None:
         self.pool = pool
         self.renderer = renderer  # renders an incident's IVR announcement when it opens
+        self.discard = discard  # deletes a rendered announcement no open incident uses any more
+        # the IVR speaks it at once (on), or once a supervisor confirmed it (off: an automatic
+        # detection, perhaps a false alarm, never speaks to citizens unconfirmed)
+        self.auto_announce = auto_announce
         self._renders: set[asyncio.Task] = set()
         self.catalogue = catalogue or default_catalogue()
         self._corpus = corpus
@@ -210,7 +216,8 @@ class DispatchService:
             stored.set_result(iid)
             log.info("dispatch_incident_opened", incident=iid, title=inc.title)
             if self.renderer is not None:  # pre-rendered now, so the IVR never waits for speech
-                task = asyncio.create_task(self._announce(iid, announcement(inc.district, inc.keywords)),
+                on = True if self.auto_announce else None  # None: as a supervisor set it meanwhile (off)
+                task = asyncio.create_task(self._announce(iid, announcement(inc.district, inc.keywords), on),
                                            name=f"incident-{iid}-prompt")
                 self._renders.add(task)
                 task.add_done_callback(self._renders.discard)
@@ -273,14 +280,34 @@ class DispatchService:
                 raise DispatchError(f"no incident {incident_id}") from None
 
     async def close_incident(self, incident_id: int) -> list[str]:
-        """The master ticket was resolved: close; the returned requests each get the callback."""
+        """The master ticket was resolved: close; the returned requests each get the callback.
+        Its announcement's sound file is deleted (unless another open incident says the same)."""
         await self.flush()
         for det_id, stored in list(self._incident_ids.items()):
             if stored.done() and not stored.exception() and stored.result() == incident_id:
                 self.detector.close(det_id)
                 del self._incident_ids[det_id]
         async with self.pool.acquire() as conn:
-            return await store.close_incident(conn, incident_id)
+            row = await incident_store.get(conn, incident_id)
+            refs = await store.close_incident(conn, incident_id)
+        await self._forget_prompts([row["prompt"]] if row else [])
+        return refs
+
+    async def _forget_prompts(self, prompts: list[str | None]) -> None:
+        """Delete the rendered announcements among `prompts` that no open incident uses (a
+        failure is logged: a file left behind is wasted space, never a wrong announcement)."""
+        names = sorted({p for p in prompts if p})
+        if not names or self.discard is None:
+            return
+        async with self.pool.acquire() as conn:
+            unused = await incident_store.unused_prompts(conn, names)
+        for name in unused:
+            try:
+                await self.discard(name)
+            except Exception:
+                log.warning("dispatch_incident_prompt_delete_failed", prompt=name, exc_info=True)
+            else:
+                log.info("dispatch_incident_prompt_deleted", prompt=name)
 
     async def master_resolved(self, master_ref: str) -> list[str]:
         """The ticket `master_ref` was resolved: close the open incidents it is the master of;
@@ -306,13 +333,16 @@ class DispatchService:
             log.warning("dispatch_incident_prompt_failed", incident=incident_id, exc_info=True)
             prompt = seconds = None
         async with self.pool.acquire() as conn:
-            done = await incident_store.set_prompt(conn, incident_id, text, prompt, seconds,
-                                                   announce=on if prompt is not None else False)
-        log.info("dispatch_incident_announcement", incident=incident_id, prompt=prompt, announce=done and on)
+            done, before = await incident_store.set_prompt(conn, incident_id, text, prompt, seconds,
+                                                           announce=on if prompt is not None else False)
+        log.info("dispatch_incident_announcement", incident=incident_id, prompt=prompt, announce=bool(done and on))
+        # the text it replaced; or, the incident having closed meanwhile, the one just rendered
+        await self._forget_prompts([before] if done else [prompt])
         return done
 
     async def announce(self, incident_id: int, *, on: bool, text: str | None = None) -> dict[str, Any]:
-        """A supervisor switches the IVR announcement on or off, or corrects its text (rendered again)."""
+        """A supervisor switches the IVR announcement on (confirms it) or off, or corrects its text
+        (rendered again)."""
         async with self.pool.acquire() as conn:
             row = await incident_store.get(conn, incident_id)
         if row is None or row["status"] != "open":

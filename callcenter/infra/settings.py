@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     asterisk_cache: Path = Path("/var/cache/callcenter")
     asterisk_instance: str = "run"
     prompts_dir: Path | None = None  # prompts rendered at run time (incident announcements); default: sandbox sounds
+    # a mass incident's IVR announcement is rendered when the detector opens it, and spoken to
+    # callers once a supervisor confirms it (board 热点诉求: 确认播报); on: at once, unconfirmed
+    incident_auto_announce: bool = False
     flows_dir: Path = REPO_ROOT / "ivr_flows"
     wrap_up_s: int | None = Field(None, ge=0, le=3600)  # overrides the roster's after-call work
     lease_ttl_ms: int = Field(2000, ge=500, le=60000)  # takeover within ~3 s (renewed every ttl/6)

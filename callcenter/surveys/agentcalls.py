@@ -11,6 +11,10 @@ and bridges them. The ACD reports back (`report`, a listener on the ACD service)
 - ``no_answer``: ends by the report's Q.850 `cause` as a survey's own leg would: `busy` (17),
   `no_answer` (19, or no cause: the agent left, the dial was refused) or `failed` (the network
   refused); the job's policy retries or gives up, as for a survey;
+- ``agent_gone``: the agent hung up while the citizen's phone rang (the ACD hung the citizen's
+  leg up): not reached, by no fault of the citizen's; ends `agent_gone`, which the job's policy
+  retries like any attempt that did not reach the citizen (never counted as reached, never
+  cancelled);
 - ``cancelled``: withdrawn by `tick` before the citizen was dialled: the caller called in again
   (the job is cancelled as "已再次来电"), or no agent took it within `agent_wait_s` (`no_agent`).
 
@@ -36,7 +40,7 @@ class CallbackReport(Protocol):
 
     call_id: str
     origin: str
-    event: str  # connected | reached | no_answer | cancelled
+    event: str  # connected | reached | no_answer | agent_gone | cancelled
     agent_id: str | None
     cause: int | None  # no_answer: Q.850 cause of the citizen's last leg (17 busy, 19 no answer)
 
@@ -108,6 +112,8 @@ class AgentDialling:
             await self.ended(channel, Outcome.COMPLETED, {})
         elif event == "cancelled":
             await self.ended(channel, self.withdrawing.pop(channel, Outcome.CANCELLED), {})
+        elif event == "agent_gone":
+            await self.ended(channel, Outcome.AGENT_GONE, {})
         else:
             await self.ended(channel, unanswered_outcome(r.cause), {})
 

@@ -62,6 +62,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"  # the controller died mid-attempt (found by recovery)
     NO_AGENT = "no_agent"  # agent-driven: no agent took it in time (inbound kept them busy)
     CANCELLED = "cancelled"  # agent-driven: withdrawn before dialling (the caller called in)
+    AGENT_GONE = "agent_gone"  # agent-driven: the agent hung up while the citizen's phone rang (retried)
 
 
 REACHED = frozenset({Outcome.COMPLETED})

@@ -120,3 +120,24 @@ async def test_board_snapshot_json(stack, settings, logins):
     assert snap["tickets"]["overdue"] == 0
     assert snap["ratings"]["offered"] == 0 and snap["ratings"]["teams"] == []
     assert (snap["callbacks"]["rate"], snap["callbacks"]["eligible"], snap["callbacks"]["reached"]) == (None, 0, 0)
+
+
+async def test_board_confirms_an_incidents_announcement(stack, settings, pool, browser_page):
+    """The detector's incident is rendered but not spoken until a supervisor confirms it on the
+    board's 热点诉求 panel (an automatic detection may be a false alarm)."""
+    page = browser_page
+    iid = await pool.fetchval(
+        "INSERT INTO dispatch_incidents (district, title, keywords, master_ref, opened_at, prompt_text, prompt, prompt_s)"
+        " VALUES ('西区', '西区：停水（8件）', '{停水}', 'PZH-20261128-000001', now(), '如果您反映西区停水问题请按1',"
+        " 'incident_0123456789abcdef', 3.2) RETURNING id")
+    await browser_login(page, base(settings), pool, "supervisor:li", "/board")
+    incident = page.locator(f"#incidents [data-incident='{iid}']")
+    await expect(incident.locator("[data-announce-state]")).to_have_text("待确认播报")
+    await expect(incident).to_contain_text("如果您反映西区停水问题请按1")
+    await incident.locator("button[data-announce]").click()
+    await expect(incident.locator("[data-announce-state]")).to_have_text("语音播报中")
+    assert await pool.fetchval("SELECT announce FROM dispatch_incidents WHERE id = $1", iid) is True
+    await incident.locator("button[data-announce]").click()  # 停止播报
+    await expect(incident.locator("[data-announce-state]")).to_have_text("待确认播报")  # back to unconfirmed
+    await expect(incident.locator("button[data-announce]")).to_have_text("确认播报")
+    assert await pool.fetchval("SELECT announce FROM dispatch_incidents WHERE id = $1", iid) is False

@@ -67,8 +67,9 @@ async def test_hostile_text_stays_text_on_dept_admin_board_dispatch_and_routing(
     # an audited request's target is its path, which carries what the caller put there
     await pool.execute("INSERT INTO audit_log(actor, action, target) VALUES ('-', 'show_number', $1)",
                        f"/api/calls/{EVIL}")
-    await pool.execute("INSERT INTO dispatch_incidents(district, title, master_ref, opened_at)"
-                       " VALUES ($1, $2, $3, now())", f"仁和区{EVIL}", f"燃气泄漏{EVIL}", number)
+    await pool.execute("INSERT INTO dispatch_incidents(district, title, master_ref, opened_at, prompt_text, prompt)"
+                       " VALUES ($1, $2, $3, now(), $4, 'incident_0123456789abcdef')", f"仁和区{EVIL}",
+                       f"燃气泄漏{EVIL}", number, f"请按1{EVIL}")
 
     # the department's workbench: description, category, address of the ticket
     await browser_login(page, base, pool, "dept:market:zhang", "/dept")
@@ -88,6 +89,7 @@ async def test_hostile_text_stays_text_on_dept_admin_board_dispatch_and_routing(
     await browser_login(page, base, pool, "supervisor:li", "/board")
     await clean(page, "#incidents")
     await expect(page.locator("#incidents")).to_contain_text(f"燃气泄漏{EVIL}")
+    await expect(page.locator("#incidents")).to_contain_text(f"请按1{EVIL}")  # the announcement to confirm
 
     # the dispatch desk (派单台): the department returns the ticket with its own words; the desk
     # shows the description, the reason and the department's name

@@ -12,6 +12,7 @@ from acd_support import Phone
 from helpers import until
 from surveys_support import citizen, job_state, resolved_ticket, survey_config, surveys_on, ticket_service
 
+from callcenter.app import STATE
 from callcenter.board.ratings import missed_callbacks
 
 pytestmark = pytest.mark.asterisk
@@ -78,6 +79,39 @@ async def test_a_busy_citizen_is_recorded_busy_and_counts_as_not_reached(stack, 
     assert attempt["outcome"] == "busy"
     assert await pool.fetchval("SELECT disposition FROM calls WHERE call_id = $1", attempt["channel_id"]) \
         == "callback_failed"
+
+
+async def test_an_agent_who_hangs_up_while_the_citizen_rings_leaves_the_callback_to_retry(stack, pool):
+    """Defect: the agent hung up while the citizen's phone still rang; the callback was recorded
+    answered, with no agent. The citizen's leg is hung up, the ACD's record says not reached, and
+    the dialler ends the attempt as `agent_gone` and schedules the next one."""
+    phone = Phone(stack)
+    call_id = await phone.call(caller="13900000035", hold_for=2)
+    await until(lambda: pool.fetchval("SELECT disposition = 'abandoned' FROM calls WHERE call_id = $1", call_id),
+                timeout=20, what="abandoned")
+    await phone.login("1001", "seat01", talk=2)  # answers the callback, hangs up 2 s later
+    await citizen(stack, "13900000035", mode="noanswer")  # rings on
+    s = await surveys_on(stack, survey_config(agent_callbacks=True, missed_retry_minutes=5), acd=True)
+    try:
+        attempt = await until(lambda: _tick_until(s, lambda: pool.fetchrow(
+            "SELECT a.* FROM survey_attempts a JOIN survey_jobs j ON j.id = a.job_id"
+            " WHERE j.call_id = $1 AND a.outcome IS NOT NULL", call_id)),
+            timeout=30, what="the attempt ended")
+        assert (await _rate(s))["reached"] == 0  # (not eligible yet: the job is still open)
+    finally:
+        s.unsubscribe()
+        s.calls.close()
+    assert (attempt["outcome"], attempt["answered_at"], attempt["agent_id"]) == ("agent_gone", None, None)
+    job = await pool.fetchrow("SELECT * FROM survey_jobs WHERE id = $1", attempt["job_id"])
+    assert (job["state"], job["attempts"]) == ("pending", 1)  # retried, not lost
+    cb = await pool.fetchrow("SELECT * FROM calls WHERE call_id = $1", attempt["channel_id"])
+    assert (cb["disposition"], cb["answered_at"], cb["agent_id"]) == ("callback_failed", None, None)
+    ari = stack[STATE]["ari"]  # the citizen's phone stopped ringing: none of the callback's legs is left
+    await until(lambda: _no_leg_of(ari, attempt["channel_id"]), timeout=10, what="the citizen's leg hung up")
+
+
+async def _no_leg_of(ari, call_id: str) -> bool:
+    return not [c for c in await ari.get("/channels") if c["id"].endswith(call_id)]
 
 
 async def test_complaints_and_rehandled_tickets_are_scheduled_for_a_person(stack, pool, logins):

@@ -176,13 +176,43 @@ function renderTickets(t) {
     <div>督办中 <span class="big num" data-figure="escalated">${t.escalated ?? 0}</span></div>`;
 }
 
+/* An incident's IVR announcement: spoken (it can be stopped), or rendered and waiting for the
+   supervisor's confirmation (an automatic detection may be a false alarm), or not rendered yet. */
+function announcementHtml(i) {
+  if (i.announce) {
+    return ` · <span class="tag announce-on" data-announce-state="on">语音播报中</span>
+      <button class="announce-btn" data-announce="${i.id}" data-on="false">停止播报</button>`;
+  }
+  if (!i.prompt_ready) return "";
+  return ` · <span class="tag announce-pending" data-announce-state="pending">待确认播报</span>
+    <span class="muted">「${esc(i.prompt_text)}」</span>
+    <button class="announce-btn" data-announce="${i.id}" data-on="true">确认播报</button>`;
+}
+
 function renderIncidents(list) {
   const box = document.getElementById("incidents");
   if (!list || !list.length) { box.innerHTML = '<div class="empty">无</div>'; return; }
   box.innerHTML = list.map((i) => `<div class="incident" data-incident="${i.id}">
     <b>${esc(i.district)}</b> ${esc(i.title)} · 关联 <span class="num" data-figure="linked">${i.linked}</span> 件
-    · 主单 ${esc(i.master_ref)} · <span class="muted">${esc(fmtTime(i.opened_at))}</span>${i.announce ? " · 语音播报中" : ""}</div>`).join("");
+    · 主单 ${esc(i.master_ref)} · <span class="muted">${esc(fmtTime(i.opened_at))}</span>${announcementHtml(i)}
+    <span class="announce-msg muted"></span></div>`).join("");
 }
+
+/* 确认播报 / 停止播报: the next snapshot shows the announcement's new state. */
+document.getElementById("incidents").addEventListener("click", async (ev) => {
+  const btn = ev.target.closest("button[data-announce]");
+  if (!btn) return;
+  const msg = btn.parentElement.querySelector(".announce-msg");
+  btn.disabled = true;
+  try {
+    await apiCall("POST", `/api/dispatch/incidents/${encodeURIComponent(btn.dataset.announce)}/announce`,
+      { on: btn.dataset.on === "true" });
+    msg.textContent = btn.dataset.on === "true" ? "已确认播报" : "已停止播报";
+  } catch (e) {
+    msg.textContent = `操作失败：${e.message || e}`;
+    btn.disabled = false;
+  }
+});
 
 /* Today's post-call ratings (坐席服务评价) by team: satisfied share of valid answers. */
 function renderRatings(r) {

@@ -45,10 +45,11 @@ EVENTS: dict[str, Callable[[World, Call], Step]] = {
     "agent answers": lambda w, c: c.agent_answered(c.agent_leg or STALE_AGENT, w.tick()),
     "stale agent leg answers": lambda w, c: c.agent_answered(STALE_AGENT, w.tick()),
     "caller hangs up": lambda w, c: c.caller_gone(w.tick()),
-    "agent leg hangs up": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick()),
-    "old agent leg hangs up": lambda w, c: c.agent_leg_gone(STALE_AGENT, "normal", w.tick()),
+    "agent leg hangs up": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick(),
+                                                        policy=POLICY),
+    "old agent leg hangs up": lambda w, c: c.agent_leg_gone(STALE_AGENT, "normal", w.tick(), policy=POLICY),
     "agent leg hangs up, rating on": lambda w, c: c.agent_leg_gone(c.agent_leg or STALE_AGENT, "normal", w.tick(),
-                                                                   "A"),
+                                                                   "A", POLICY),
     "citizen answers": lambda w, c: c.citizen_answered(c.citizen_leg or STALE_CITIZEN, w.tick()),
     "citizen leg hangs up": lambda w, c: c.citizen_leg_gone(c.citizen_leg or STALE_CITIZEN, "User busy", w.tick(),
                                                             POLICY, w.citizen_cause),
@@ -116,10 +117,11 @@ MOVES: dict[str, dict[str, CallState]] = {
     "originate refused": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT},
     "agent answers": {"offering": S.BRIDGED, "callback_agent": S.CALLBACK_DIALING},
     "caller hangs up": {"queued": S.ENDED, "queued_offered": S.ENDED, "offering": S.ENDED, "bridged": S.ENDED},
+    # the agent leaving while the citizen still rings: the citizen is not reached (parked, as unanswered)
     "agent leg hangs up": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
-                           "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
+                           "callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
     "agent leg hangs up, rating on": {"offering": S.QUEUED, "callback_agent": S.CALLBACK_WAIT, "bridged": S.ENDED,
-                                      "callback_dialing": S.ENDED, "callback_bridged": S.ENDED},
+                                      "callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
     "citizen answers": {"callback_dialing": S.BRIDGED},
     "citizen leg hangs up": {"callback_dialing": S.CALLBACK_PARKED, "callback_bridged": S.ENDED},
     "caller presses 1": {"queued_offered": S.CALLBACK_WAIT},
@@ -495,11 +497,27 @@ def test_a_requested_callback_not_reached_tells_the_requester_why(q850: int | No
     w.check(c)
 
 
-def test_the_agent_leaving_while_the_citizen_is_dialled_reports_no_cause() -> None:
+def test_the_agent_leaving_while_the_citizen_rings_hangs_the_citizen_up_and_reports_agent_gone() -> None:
+    """Defect: the agent hung up while the citizen's phone rang and the callback was recorded
+    answered with no agent (the dialler heard "no answer", as if the citizen had not picked up)."""
     w = World()
     c = build_requested(w, "dialing")
-    w.run(c, c.agent_leg_gone(c.agent_leg or "", "normal", w.tick()))
-    assert [(r.event, r.cause) for r in w.reports] == [(fx.CallbackEvent.NO_ANSWER, None)]
+    step = w.run(c, c.agent_leg_gone(c.agent_leg or "", "normal", w.tick(), policy=POLICY))
+    assert c.state is S.ENDED and fx.Hangup("cb1-c1") in step.effects  # the citizen's phone stops ringing
+    assert w.reports == [fx.ReportCallback("c1", "missed:c1", fx.CallbackEvent.AGENT_GONE, None)]
+    [ended] = [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ENDED]
+    assert ended.fields["disposition"] == fx.Disposition.CALLBACK_FAILED
+    assert not [e for e in w.records if isinstance(e, fx.RecordCall) and e.event == fx.RecordEvent.ANSWERED]
+    assert w.agents["1001"].state is AgentState.WRAP_UP
+    w.check(c)
+
+
+def test_a_queue_callback_whose_agent_leaves_while_the_citizen_rings_is_parked_for_a_retry() -> None:
+    w = World()
+    c = build(w, "callback_dialing")
+    step = w.run(c, c.agent_leg_gone("a1-c1", "normal", w.tick(), policy=POLICY))
+    assert c.state is S.CALLBACK_PARKED and c.retry_at == w.now + POLICY_RETRY
+    assert fx.Hangup("cb1-c1") in step.effects and c.citizen_leg is None and c.agent_id is None
     w.check(c)
 
 

@@ -71,3 +71,21 @@ async def test_connected_then_reached() -> None:
     await dialling.report(ReportCallback(c.channel_id, "missed:7", CallbackEvent.CONNECTED, "1001"))
     await dialling.report(ReportCallback(c.channel_id, "missed:7", CallbackEvent.REACHED, "1001"))
     assert store.talked == [(c.channel_id, "1001")] and ended.calls == [(c.channel_id, Outcome.COMPLETED, {})]
+
+
+@pytest.mark.parametrize("kind", ["missed", "ticket"])
+async def test_an_agent_gone_while_the_citizen_rang_is_a_failed_attempt_that_is_retried(kind: str) -> None:
+    """Defect: the agent hung up while the citizen's phone rang; the attempt must end neither
+    reached nor cancelled (a cancelled job is lost: "已再次来电") but as a failure the policy retries."""
+    from datetime import timedelta
+
+    from callcenter.surveys.model import CallingHours, MissedCallPolicy, Retry, SurveyPolicy
+
+    dialling, store, ended, c = world(kind)
+    await dialling.report(ReportCallback(c.channel_id, f"{'survey' if kind == 'ticket' else 'missed'}:7",
+                                         CallbackEvent.AGENT_GONE, None))
+    assert ended.calls == [(c.channel_id, Outcome.AGENT_GONE, {})] and store.talked == []
+    always = CallingHours.parse("00:00-23:59:59", rest_days=True)
+    policy = (SurveyPolicy(3, always, 3, 10) if kind == "ticket" else MissedCallPolicy(1.0, 30, always, 2, 10))
+    step = policy.after_attempt(Outcome.AGENT_GONE, 1, T0 + timedelta(days=1), T0, None)  # type: ignore[arg-type]
+    assert step == Retry(T0 + timedelta(minutes=10))
