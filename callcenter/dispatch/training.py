@@ -17,7 +17,7 @@ trained: never judged, they teach the words of each unit's remit that the corpus
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter.dispatch.catalogue import Catalogue, default_catalogue
@@ -29,6 +29,8 @@ BLEND = 0.5  # weight of the naive Bayes's probabilities in the average
 CONFIDENCE = "ratio"
 CATALOGUE_REPEAT = 3  # each category name counts as this many pseudo-examples
 FOLDS = 10  # more folds: each fold model is trained on 90 % of the data, nearer the model in force
+FLOORS = tuple(round(0.05 * i, 2) for i in range(9))  # candidate floors of p1, lowest first (0 .. 0.4)
+VAGUE_TARGET = 0.02  # at most this share of the requests that name no unit may be auto-dispatched
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,12 @@ class OutOfFold:
     correct: list[bool]
     units: list[str]  # the unit proposed ("" when its fold could not be trained)
     folds: list[int]
+    p1: list[float] = field(default_factory=list)  # the best unit's probability
+
+    def floored(self, floor: float) -> list[float]:
+        """The confidences as a model with this floor measures them."""
+        return [c if p >= floor else 0.0 for c, p in zip(self.confidences, self.p1 or [1.0] * len(self.confidences),
+                                                          strict=True)]
 
 
 def catalogue_examples(catalogue: Catalogue, units: Iterable[str], repeat: int = CATALOGUE_REPEAT) -> list[Example]:
@@ -79,6 +87,7 @@ def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c
     fold_of = fold_assignment(examples, folds)
     k = max(fold_of, default=-1) + 1
     confs, right, units = [0.0] * len(examples), [False] * len(examples), [""] * len(examples)
+    p1 = [0.0] * len(examples)
     for f in range(k):
         part = [e for i, e in enumerate(examples) if fold_of[i] != f]
         if len({e.department for e in part}) < 2:
@@ -88,7 +97,23 @@ def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c
             e = examples[i]
             p = model.predict(e.text, e.kind, e.district, top=2, words=0)
             confs[i], right[i], units[i] = p.confidence, p.best.department == e.department, p.best.department
-    return OutOfFold(confs, right, units, fold_of)
+            p1[i] = p.best.probability
+    return OutOfFold(confs, right, units, fold_of, p1)
+
+
+def choose_floor(oof: OutOfFold, vague: Sequence[tuple[float, float]],
+                 target: float = PRECISION_TARGET) -> tuple[float, float, int]:
+    """(floor, threshold, vague requests still auto-dispatched): the lowest floor of :data:`FLOORS`
+    under which at most :data:`VAGUE_TARGET` of the requests that name no unit (`vague`: their
+    (confidence, best unit's probability) by the model without a floor) are dispatched without a
+    person, with the threshold chosen on the out-of-fold predictions as that floor leaves them.
+    Without vague requests: no floor. The held-out split plays no part."""
+    for floor in FLOORS if vague else FLOORS[:1]:
+        threshold = choose_threshold(oof.floored(floor), oof.correct, target)
+        auto = sum(conf >= threshold and p1 >= floor for conf, p1 in vague)
+        if auto <= VAGUE_TARGET * len(vague):
+            break
+    return floor, threshold, auto
 
 
 def fold_assignment(examples: Sequence[Example], folds: int = FOLDS) -> list[int]:
@@ -108,23 +133,28 @@ def fold_assignment(examples: Sequence[Example], folds: int = FOLDS) -> list[int
 def fit(train_set: Sequence[Example], heldout: Sequence[Example], *, analyzer: str = "char",
         c: float = DEFAULT_C, target: float = PRECISION_TARGET,
         folds: int = FOLDS, oof: OutOfFold | None = None,
-        pseudo: Sequence[Example] | None = None) -> tuple[LinearModel, dict[str, Any]]:
+        pseudo: Sequence[Example] | None = None,
+        vague: Sequence[Example] = ()) -> tuple[LinearModel, dict[str, Any]]:
     """A model whose threshold keeps precision >= `target` on cross-validation of `train_set`,
     and its figures on `heldout` (measured with that threshold, not chosen on it). `oof`: the
     out-of-fold predictions of `train_set` when the caller already has them; `pseudo`: examples
-    added to every model's training (None: the catalogue's category names)."""
+    added to every model's training (None: the catalogue's category names); `vague`: requests
+    that name no unit, which choose the model's floor (:func:`choose_floor`)."""
     pseudo = _pseudo(train_set, pseudo)
     oof = oof or out_of_fold_detail(train_set, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
-    confs, right = oof.confidences, oof.correct
-    threshold = choose_threshold(confs, right, target)
-    cv_auto = [ok for conf, ok in zip(confs, right, strict=True) if conf >= threshold]
     model = _model(train_set, pseudo, analyzer, c)
-    model.threshold = threshold
+    said = [(p.confidence, p.best.probability) for p in
+            (model.predict(e.text, e.kind, e.district, top=2, words=0) for e in vague)]
+    floor, threshold, vague_auto = choose_floor(oof, said, target)
+    confs, right = oof.floored(floor), oof.correct
+    cv_auto = [ok for conf, ok in zip(confs, right, strict=True) if conf >= threshold]
+    model.threshold, model.floor = threshold, floor
     ev = evaluate(model, heldout)
     metrics = {
         "heldout": ev.n, "train": len(train_set), "pseudo": model.meta["pseudo"], "analyzer": analyzer, "c": c,
         "blend": model.blend, "target": target,
         "confidence": model.confidence, "threshold": model.threshold, "threshold_from": f"{folds}-fold cross-validation",
+        "floor": floor, "vague": len(vague), "vague_auto": vague_auto,
         "cv_auto_share": round(len(cv_auto) / len(confs), 4) if confs else 0.0,
         "cv_precision": round(sum(cv_auto) / len(cv_auto), 4) if cv_auto else 1.0,
         "top1": round(ev.top1, 4), "top3": round(ev.top3, 4),

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from callcenter.dispatch.catalogue import default_catalogue
 from callcenter.dispatch.model import Example
-from callcenter.dispatch.training import catalogue_examples, fit, fold_assignment, out_of_fold
+from callcenter.dispatch.training import (
+    FLOORS,
+    OutOfFold,
+    catalogue_examples,
+    choose_floor,
+    fit,
+    fold_assignment,
+    out_of_fold,
+    out_of_fold_detail,
+)
 
 TEXTS = {
     "water": ["我们这边停水了，啥时候来水", "自来水管爆了，水冒起好高", "水压太小了，热水器打不燃", "水费这个月好高",
@@ -69,3 +78,37 @@ def test_pseudo_examples_are_trained_on_but_never_judged():
     model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4, pseudo=pseudo)
     assert metrics["pseudo"] == 3 and metrics["train"] == len(TRAIN) and model.meta["examples"] == len(TRAIN) + 3
     assert model.blend > 0 and model.confidence == "ratio"
+
+
+VAGUE = [Example(t, "hall", "help") for t in ("有个事情想反映一下", "麻烦你们来看一下", "咋个办嘛", "我想问一下", "请尽快处理")]
+
+
+def test_the_floor_keeps_requests_that_name_no_unit_from_being_auto_dispatched():
+    model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4, vague=VAGUE)
+    assert metrics["vague"] == len(VAGUE) and metrics["vague_auto"] <= 0.02 * len(VAGUE)
+    assert model.floor == metrics["floor"] and model.floor in FLOORS
+    assert not any(model.predict(e.text, e.kind).auto for e in VAGUE)
+    assert model.predict("小区停水两天了，啥时候来水", "help").auto  # a request that says what still goes
+
+
+def test_the_floor_is_the_lowest_that_stops_the_vague_requests_with_its_own_threshold():
+    # out of fold: confident and right with a high p1; two thin ones (p1 0.2) right, one thin wrong
+    oof = OutOfFold([0.9] * 18 + [0.7, 0.7, 0.7], [True] * 18 + [True, True, False], ["water"] * 21,
+                    [0] * 21, [0.8] * 18 + [0.2, 0.2, 0.2])
+    assert choose_floor(oof, []) == (0.0, 0.7, 0)  # nothing vague: no floor
+    vague = [(0.8, 0.12), (0.75, 0.18), (0.3, 0.1)]  # far ahead of the second unit, but thin
+    floor, threshold, auto = choose_floor(oof, vague)
+    assert (floor, auto) == (0.2, 0) and threshold == 0.7  # 0.2 is the first floor above 0.18
+    assert choose_floor(oof, vague[1:]) == (0.2, 0.7, 0)
+    assert choose_floor(oof, [(0.8, 0.9)])[2] == 1  # a vague request the floor cannot stop is counted
+
+
+def test_without_vague_requests_there_is_no_floor_and_a_floor_zeroes_thin_confidence():
+    model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4)
+    assert model.floor == 0.0 and metrics["vague_auto"] == 0
+    p = model.predict("有个事情想反映一下", "help", top=2)
+    model.floor = p.best.probability + 0.01
+    assert model.predict("有个事情想反映一下", "help").confidence == 0.0
+    oof = out_of_fold_detail(TRAIN, folds=4)
+    assert oof.floored(0.0) == oof.confidences and len(oof.p1) == len(TRAIN)
+    assert all(c == 0.0 for c, p1 in zip(oof.floored(0.5), oof.p1, strict=True) if p1 < 0.5)
