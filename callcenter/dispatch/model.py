@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from callcenter.dispatch.catalogue import HALL
 from callcenter.dispatch.features import (  # noqa: F401  (re-exported: the model's public names)
     ANALYZERS,
     KIND_LABELS,
@@ -138,9 +139,9 @@ class LinearModel:
         order = np.argsort(-p)[:max(top, 2)]
         p1 = float(p[order[0]])
         score = None if self.confidence == "p1" else round(confidence_of(p1, float(p[order[1]]), self.confidence), 4)
-        if p1 < self.floor:
-            score = 0.0
-        order = order[:top]
+        if p1 < self.floor or self.classes[order[0]] == HALL:
+            score = 0.0  # too thin, or the request names no unit: a person decides
+        order = [c for c in np.argsort(-p) if self.classes[c] != HALL][:top]  # units only for the dispatcher
         names = self._names()
         cands = []
         for c in order:

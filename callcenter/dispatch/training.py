@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from callcenter.dispatch.catalogue import Catalogue, default_catalogue
-from callcenter.dispatch.model import Example, LinearModel, choose_threshold, evaluate, train
+from callcenter.dispatch.catalogue import HALL, Catalogue, default_catalogue
+from callcenter.dispatch.model import Example, LinearModel, ModelError, choose_threshold, evaluate, train
 
 PRECISION_TARGET = 0.95
 DEFAULT_C = 30.0
@@ -30,7 +30,6 @@ CONFIDENCE = "ratio"
 CATALOGUE_REPEAT = 3  # each category name counts as this many pseudo-examples
 FOLDS = 10  # more folds: each fold model is trained on 90 % of the data, nearer the model in force
 FLOORS = tuple(round(0.05 * i, 2) for i in range(9))  # candidate floors of p1, lowest first (0 .. 0.4)
-VAGUE_TARGET = 0.02  # at most this share of the requests that name no unit may be auto-dispatched
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,8 @@ def _model(examples: Sequence[Example], pseudo: Sequence[Example], analyzer: str
 
 
 def _pseudo(examples: Sequence[Example], pseudo: Sequence[Example] | None) -> Sequence[Example]:
-    return catalogue_examples(default_catalogue(), {e.department for e in examples}) if pseudo is None else pseudo
+    units = {e.department for e in examples} - {HALL}
+    return catalogue_examples(default_catalogue(), units) if pseudo is None else pseudo
 
 
 def out_of_fold(examples: Sequence[Example], *, analyzer: str = "char", c: float = DEFAULT_C,
@@ -101,19 +101,19 @@ def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c
     return OutOfFold(confs, right, units, fold_of, p1)
 
 
-def choose_floor(oof: OutOfFold, vague: Sequence[tuple[float, float]],
-                 target: float = PRECISION_TARGET) -> tuple[float, float, int]:
-    """(floor, threshold, vague requests still auto-dispatched): the lowest floor of :data:`FLOORS`
-    under which at most :data:`VAGUE_TARGET` of the requests that name no unit (`vague`: their
-    (confidence, best unit's probability) by the model without a floor) are dispatched without a
-    person, with the threshold chosen on the out-of-fold predictions as that floor leaves them.
-    Without vague requests: no floor. The held-out split plays no part."""
-    for floor in FLOORS if vague else FLOORS[:1]:
-        threshold = choose_threshold(oof.floored(floor), oof.correct, target)
-        auto = sum(conf >= threshold and p1 >= floor for conf, p1 in vague)
-        if auto <= VAGUE_TARGET * len(vague):
-            break
-    return floor, threshold, auto
+def choose_floor(oof: OutOfFold, target: float = PRECISION_TARGET) -> tuple[float, float]:
+    """(floor, threshold): of the floors in :data:`FLOORS`, the one under which the threshold chosen
+    on the out-of-fold predictions (as that floor leaves them) dispatches the most by itself, the
+    lowest on a tie. A request that names no unit counts as wrong whenever it is dispatched, so a
+    floor earns its place only by keeping such requests (and thin guesses) from a unit."""
+    best: tuple[int, float, float] | None = None
+    for floor in FLOORS:
+        confs = oof.floored(floor)
+        threshold = choose_threshold(confs, oof.correct, target)
+        auto = sum(c >= threshold for c in confs)
+        if best is None or auto > best[0]:
+            best = (auto, floor, threshold)
+    return best[1], best[2]
 
 
 def fold_assignment(examples: Sequence[Example], folds: int = FOLDS) -> list[int]:
@@ -136,18 +136,21 @@ def fit(train_set: Sequence[Example], heldout: Sequence[Example], *, analyzer: s
         pseudo: Sequence[Example] | None = None,
         vague: Sequence[Example] = ()) -> tuple[LinearModel, dict[str, Any]]:
     """A model whose threshold keeps precision >= `target` on cross-validation of `train_set`,
-    and its figures on `heldout` (measured with that threshold, not chosen on it). `oof`: the
-    out-of-fold predictions of `train_set` when the caller already has them; `pseudo`: examples
-    added to every model's training (None: the catalogue's category names); `vague`: requests
-    that name no unit, which choose the model's floor (:func:`choose_floor`)."""
-    pseudo = _pseudo(train_set, pseudo)
-    oof = oof or out_of_fold_detail(train_set, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
-    model = _model(train_set, pseudo, analyzer, c)
-    said = [(p.confidence, p.best.probability) for p in
-            (model.predict(e.text, e.kind, e.district, top=2, words=0) for e in vague)]
-    floor, threshold, vague_auto = choose_floor(oof, said, target)
+    and its figures on `heldout` (measured with that threshold, not chosen on it). `vague`:
+    requests that name no unit (unit HALL): trained on as the hall's, and judged out of fold as
+    wrong whenever dispatched to a unit. `oof`: the out-of-fold predictions of `train_set` then
+    `vague` when the caller already has them; `pseudo`: examples added to every model's training
+    (None: the catalogue's category names)."""
+    examples = [*train_set, *vague]
+    pseudo = _pseudo(examples, pseudo)
+    oof = oof or out_of_fold_detail(examples, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
+    if len(oof.correct) != len(examples):
+        raise ModelError("the out-of-fold predictions are not of these examples")
+    floor, threshold = choose_floor(oof, target)
     confs, right = oof.floored(floor), oof.correct
     cv_auto = [ok for conf, ok in zip(confs, right, strict=True) if conf >= threshold]
+    vague_auto = sum(conf >= threshold for conf in confs[len(train_set):])
+    model = _model(examples, pseudo, analyzer, c)
     model.threshold, model.floor = threshold, floor
     ev = evaluate(model, heldout)
     metrics = {

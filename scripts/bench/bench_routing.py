@@ -178,7 +178,7 @@ def main() -> int:
           f"({len({e.group for e in corpus.heldout})} paraphrase groups never trained on), "
           f"{len(cat.dispatchable)} units")
     t0 = time.perf_counter()
-    oof = out_of_fold_detail(corpus.train, c=DEFAULT_C)
+    oof = out_of_fold_detail([*corpus.train, *corpus.vague], c=DEFAULT_C)
     model, metrics = fit(corpus.train, corpus.heldout, c=DEFAULT_C, oof=oof, vague=corpus.vague)
     oof = dataclasses.replace(oof, confidences=oof.floored(model.floor))  # as the model in force measures them
     print(f"training (char 1-2-grams with segment edges, logistic regression C={DEFAULT_C:g} averaged with a "
@@ -188,8 +188,8 @@ def main() -> int:
     ev = evaluate(model, corpus.heldout)
     print(f"\nthreshold chosen by cross-validation of the training set: {ev.threshold:.3f} "
           f"(there: {pct(metrics['cv_auto_share'])} auto at {pct(metrics['cv_precision'])})")
-    print(f"  floor of the best unit's probability: {model.floor:.2f}, the lowest that leaves "
-          f"{metrics['vague_auto']} of the {metrics['vague']} requests naming no unit (vague.jsonl) auto-dispatched")
+    print(f"  floor of the best unit's probability: {model.floor:.2f}; of the {metrics['vague']} requests that name no "
+          f"unit (vague.jsonl, trained as the hall's), {metrics['vague_auto']} dispatched by themselves out of fold")
     print(f"  held-out: correct among auto-dispatched: {pct(ev.auto_precision)}   sent to humans: {pct(1 - ev.auto_share)}")
     print(f"  top-1 over all: {pct(ev.top1)}   right unit among the top 3 shown to the dispatcher: {pct(ev.top3)}")
     own = choose_threshold(ev.confidences, ev.correct, PRECISION_TARGET)
