@@ -2,8 +2,10 @@
 
 One JSON object a line: one *paraphrase group* (one situation, several ways citizens put it)
 with its unit (``dept``), request kind and texts. ``train.jsonl`` and ``heldout.jsonl`` hold
-different groups, so no paraphrase of a held-out request is ever trained on. Validated at load
-against the catalogue. Pure.
+different groups, so no paraphrase of a held-out request is ever trained on. ``vague.jsonl``
+holds requests that name no unit (a greeting, "我要投诉", "上次那个事"), without ``dept``: the
+model must leave them to a person, and they choose its floor (training.choose_floor); they are
+never trained on. Validated at load against the catalogue. Pure.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class CorpusError(ValueError):
 class Corpus:
     train: tuple[Example, ...]
     heldout: tuple[Example, ...]
+    vague: tuple[Example, ...] = ()  # unit HALL: name no unit, go to a person
 
 
 def parse_lines(lines: list[str], split: str, catalogue: Catalogue) -> list[Example]:
@@ -45,7 +48,11 @@ def parse_lines(lines: list[str], split: str, catalogue: Catalogue) -> list[Exam
         group, dept, kind, texts = row.get("group"), row.get("dept"), row.get("kind"), row.get("texts")
         if not isinstance(group, str) or not group:
             raise CorpusError(f"{where}: group must be a non-empty string")
-        if dept not in catalogue or dept == HALL:
+        if split == "vague":
+            if dept is not None:
+                raise CorpusError(f"{where}: a vague request names no unit (no dept)")
+            dept = HALL
+        elif dept not in catalogue or dept == HALL:
             raise CorpusError(f"{where}: dept {dept!r} is not a unit of the catalogue")
         if kind not in KINDS:
             raise CorpusError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -63,7 +70,9 @@ def load_corpus(directory: Path = CORPUS_DIR, catalogue: Catalogue | None = None
     uncovered = set(catalogue.dispatchable) - {e.department for e in splits["train"]}
     if uncovered:
         raise CorpusError(f"train.jsonl: no example for {', '.join(sorted(uncovered))}")
-    return Corpus(tuple(splits["train"]), tuple(splits["heldout"]))
+    vague_file = directory / "vague.jsonl"
+    vague = parse_lines(vague_file.read_text("utf-8").splitlines(), "vague", catalogue) if vague_file.exists() else []
+    return Corpus(tuple(splits["train"]), tuple(splits["heldout"]), tuple(vague))
 
 
 def check_disjoint(train: list[Example], heldout: list[Example]) -> None:

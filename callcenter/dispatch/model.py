@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from callcenter.dispatch.catalogue import HALL
 from callcenter.dispatch.features import (  # noqa: F401  (re-exported: the model's public names)
     ANALYZERS,
     KIND_LABELS,
@@ -115,6 +116,10 @@ class LinearModel:
     # divided by its temperature; its probabilities weigh `blend` (0: the regression alone)
     second: np.ndarray | None = None  # (n_classes, n_features)
     blend: float = 0.0
+    # below this probability of the best unit the confidence is 0, however far ahead of the
+    # second it is: a request that names no unit spreads its probability thin (p1 0.12, p2 0.04
+    # is a ratio of 0.67), and must go to a person (0: no floor, as models stored before it)
+    floor: float = 0.0
 
     def _vector(self, toks: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         counts = Counter(i for t in toks if (i := self.vocabulary.get(t)) is not None)
@@ -132,9 +137,11 @@ class LinearModel:
         if self.blend and self.second is not None:
             p = (1.0 - self.blend) * p + self.blend * softmax(self.second[:, idx].sum(axis=1))
         order = np.argsort(-p)[:max(top, 2)]
-        score = None if self.confidence == "p1" else \
-            round(confidence_of(float(p[order[0]]), float(p[order[1]]), self.confidence), 4)
-        order = order[:top]
+        p1 = float(p[order[0]])
+        score = None if self.confidence == "p1" else round(confidence_of(p1, float(p[order[1]]), self.confidence), 4)
+        if p1 < self.floor or self.classes[order[0]] == HALL:
+            score = 0.0  # too thin, or the request names no unit: a person decides
+        order = [c for c in np.argsort(-p) if self.classes[c] != HALL][:top]  # units only for the dispatcher
         names = self._names()
         cands = []
         for c in order:
@@ -158,7 +165,7 @@ class LinearModel:
     def to_bytes(self) -> bytes:
         """``npz`` of the arrays plus a JSON header; loadable without pickle."""
         header = json.dumps({"classes": self.classes, "analyzer": self.analyzer, "threshold": self.threshold,
-                             "confidence": self.confidence, "blend": self.blend, "meta": self.meta,
+                             "confidence": self.confidence, "blend": self.blend, "floor": self.floor, "meta": self.meta,
                              "vocabulary": self._names()}, ensure_ascii=False)
         arrays = {"idf": self.idf, "coef": self.coef, "intercept": self.intercept}
         if self.second is not None:
@@ -187,7 +194,8 @@ class LinearModel:
             raise ModelError(f"stored model measures confidence as {confidence!r}")
         return cls(header["classes"], vocab, idf, coef, intercept, header["analyzer"],
                    float(header["threshold"]), header.get("meta", {}), confidence, second,
-                   float(header.get("blend", 0.0)) if second is not None else 0.0)
+                   float(header.get("blend", 0.0)) if second is not None else 0.0,
+                   float(header.get("floor", 0.0)))  # none before the floor
 
 
 def train(examples: Sequence[Example], *, analyzer: str = "char", c: float = 20.0,

@@ -17,11 +17,11 @@ trained: never judged, they teach the words of each unit's remit that the corpus
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from callcenter.dispatch.catalogue import Catalogue, default_catalogue
-from callcenter.dispatch.model import Example, LinearModel, choose_threshold, evaluate, train
+from callcenter.dispatch.catalogue import HALL, Catalogue, default_catalogue
+from callcenter.dispatch.model import Example, LinearModel, ModelError, choose_threshold, evaluate, train
 
 PRECISION_TARGET = 0.95
 DEFAULT_C = 30.0
@@ -29,6 +29,7 @@ BLEND = 0.5  # weight of the naive Bayes's probabilities in the average
 CONFIDENCE = "ratio"
 CATALOGUE_REPEAT = 3  # each category name counts as this many pseudo-examples
 FOLDS = 10  # more folds: each fold model is trained on 90 % of the data, nearer the model in force
+FLOORS = tuple(round(0.05 * i, 2) for i in range(9))  # candidate floors of p1, lowest first (0 .. 0.4)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class OutOfFold:
     correct: list[bool]
     units: list[str]  # the unit proposed ("" when its fold could not be trained)
     folds: list[int]
+    p1: list[float] = field(default_factory=list)  # the best unit's probability
+
+    def floored(self, floor: float) -> list[float]:
+        """The confidences as a model with this floor measures them."""
+        return [c if p >= floor else 0.0 for c, p in zip(self.confidences, self.p1 or [1.0] * len(self.confidences),
+                                                          strict=True)]
 
 
 def catalogue_examples(catalogue: Catalogue, units: Iterable[str], repeat: int = CATALOGUE_REPEAT) -> list[Example]:
@@ -61,7 +68,8 @@ def _model(examples: Sequence[Example], pseudo: Sequence[Example], analyzer: str
 
 
 def _pseudo(examples: Sequence[Example], pseudo: Sequence[Example] | None) -> Sequence[Example]:
-    return catalogue_examples(default_catalogue(), {e.department for e in examples}) if pseudo is None else pseudo
+    units = {e.department for e in examples} - {HALL}
+    return catalogue_examples(default_catalogue(), units) if pseudo is None else pseudo
 
 
 def out_of_fold(examples: Sequence[Example], *, analyzer: str = "char", c: float = DEFAULT_C,
@@ -79,6 +87,7 @@ def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c
     fold_of = fold_assignment(examples, folds)
     k = max(fold_of, default=-1) + 1
     confs, right, units = [0.0] * len(examples), [False] * len(examples), [""] * len(examples)
+    p1 = [0.0] * len(examples)
     for f in range(k):
         part = [e for i, e in enumerate(examples) if fold_of[i] != f]
         if len({e.department for e in part}) < 2:
@@ -88,7 +97,23 @@ def out_of_fold_detail(examples: Sequence[Example], *, analyzer: str = "char", c
             e = examples[i]
             p = model.predict(e.text, e.kind, e.district, top=2, words=0)
             confs[i], right[i], units[i] = p.confidence, p.best.department == e.department, p.best.department
-    return OutOfFold(confs, right, units, fold_of)
+            p1[i] = p.best.probability
+    return OutOfFold(confs, right, units, fold_of, p1)
+
+
+def choose_floor(oof: OutOfFold, target: float = PRECISION_TARGET) -> tuple[float, float]:
+    """(floor, threshold): of the floors in :data:`FLOORS`, the one under which the threshold chosen
+    on the out-of-fold predictions (as that floor leaves them) dispatches the most by itself, the
+    lowest on a tie. A request that names no unit counts as wrong whenever it is dispatched, so a
+    floor earns its place only by keeping such requests (and thin guesses) from a unit."""
+    best: tuple[int, float, float] | None = None
+    for floor in FLOORS:
+        confs = oof.floored(floor)
+        threshold = choose_threshold(confs, oof.correct, target)
+        auto = sum(c >= threshold for c in confs)
+        if best is None or auto > best[0]:
+            best = (auto, floor, threshold)
+    return best[1], best[2]
 
 
 def fold_assignment(examples: Sequence[Example], folds: int = FOLDS) -> list[int]:
@@ -108,23 +133,31 @@ def fold_assignment(examples: Sequence[Example], folds: int = FOLDS) -> list[int
 def fit(train_set: Sequence[Example], heldout: Sequence[Example], *, analyzer: str = "char",
         c: float = DEFAULT_C, target: float = PRECISION_TARGET,
         folds: int = FOLDS, oof: OutOfFold | None = None,
-        pseudo: Sequence[Example] | None = None) -> tuple[LinearModel, dict[str, Any]]:
+        pseudo: Sequence[Example] | None = None,
+        vague: Sequence[Example] = ()) -> tuple[LinearModel, dict[str, Any]]:
     """A model whose threshold keeps precision >= `target` on cross-validation of `train_set`,
-    and its figures on `heldout` (measured with that threshold, not chosen on it). `oof`: the
-    out-of-fold predictions of `train_set` when the caller already has them; `pseudo`: examples
-    added to every model's training (None: the catalogue's category names)."""
-    pseudo = _pseudo(train_set, pseudo)
-    oof = oof or out_of_fold_detail(train_set, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
-    confs, right = oof.confidences, oof.correct
-    threshold = choose_threshold(confs, right, target)
+    and its figures on `heldout` (measured with that threshold, not chosen on it). `vague`:
+    requests that name no unit (unit HALL): trained on as the hall's, and judged out of fold as
+    wrong whenever dispatched to a unit. `oof`: the out-of-fold predictions of `train_set` then
+    `vague` when the caller already has them; `pseudo`: examples added to every model's training
+    (None: the catalogue's category names)."""
+    examples = [*train_set, *vague]
+    pseudo = _pseudo(examples, pseudo)
+    oof = oof or out_of_fold_detail(examples, analyzer=analyzer, c=c, folds=folds, pseudo=pseudo)
+    if len(oof.correct) != len(examples):
+        raise ModelError("the out-of-fold predictions are not of these examples")
+    floor, threshold = choose_floor(oof, target)
+    confs, right = oof.floored(floor), oof.correct
     cv_auto = [ok for conf, ok in zip(confs, right, strict=True) if conf >= threshold]
-    model = _model(train_set, pseudo, analyzer, c)
-    model.threshold = threshold
+    vague_auto = sum(conf >= threshold for conf in confs[len(train_set):])
+    model = _model(examples, pseudo, analyzer, c)
+    model.threshold, model.floor = threshold, floor
     ev = evaluate(model, heldout)
     metrics = {
         "heldout": ev.n, "train": len(train_set), "pseudo": model.meta["pseudo"], "analyzer": analyzer, "c": c,
         "blend": model.blend, "target": target,
         "confidence": model.confidence, "threshold": model.threshold, "threshold_from": f"{folds}-fold cross-validation",
+        "floor": floor, "vague": len(vague), "vague_auto": vague_auto,
         "cv_auto_share": round(len(cv_auto) / len(confs), 4) if confs else 0.0,
         "cv_precision": round(sum(cv_auto) / len(cv_auto), 4) if cv_auto else 1.0,
         "top1": round(ev.top1, 4), "top3": round(ev.top3, 4),

@@ -23,6 +23,7 @@ Goals: >= 95 % correct among auto-dispatched with <= 20 % sent to humans; p99 <=
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import random
 import statistics
@@ -177,8 +178,9 @@ def main() -> int:
           f"({len({e.group for e in corpus.heldout})} paraphrase groups never trained on), "
           f"{len(cat.dispatchable)} units")
     t0 = time.perf_counter()
-    oof = out_of_fold_detail(corpus.train, c=DEFAULT_C)
-    model, metrics = fit(corpus.train, corpus.heldout, c=DEFAULT_C, oof=oof)
+    oof = out_of_fold_detail([*corpus.train, *corpus.vague], c=DEFAULT_C)
+    model, metrics = fit(corpus.train, corpus.heldout, c=DEFAULT_C, oof=oof, vague=corpus.vague)
+    oof = dataclasses.replace(oof, confidences=oof.floored(model.floor))  # as the model in force measures them
     print(f"training (char 1-2-grams with segment edges, logistic regression C={DEFAULT_C:g} averaged with a "
           f"complement naive Bayes (weight {model.blend:g}), {metrics['pseudo']} catalogue pseudo-examples, "
           f"confidence = {model.confidence}; threshold by {FOLDS}-fold cross-validation): "
@@ -186,6 +188,8 @@ def main() -> int:
     ev = evaluate(model, corpus.heldout)
     print(f"\nthreshold chosen by cross-validation of the training set: {ev.threshold:.3f} "
           f"(there: {pct(metrics['cv_auto_share'])} auto at {pct(metrics['cv_precision'])})")
+    print(f"  floor of the best unit's probability: {model.floor:.2f}; of the {metrics['vague']} requests that name no "
+          f"unit (vague.jsonl, trained as the hall's), {metrics['vague_auto']} dispatched by themselves out of fold")
     print(f"  held-out: correct among auto-dispatched: {pct(ev.auto_precision)}   sent to humans: {pct(1 - ev.auto_share)}")
     print(f"  top-1 over all: {pct(ev.top1)}   right unit among the top 3 shown to the dispatcher: {pct(ev.top3)}")
     own = choose_threshold(ev.confidences, ev.correct, PRECISION_TARGET)
@@ -209,7 +213,7 @@ def main() -> int:
     if not args.no_compare:
         print("\nfeatures compared (same split, same threshold rule):")
         for analyzer in ("char", "jieba", "char+jieba"):
-            m, met = (model, metrics) if analyzer == "char" else fit(corpus.train, corpus.heldout, analyzer=analyzer)
+            m, met = (model, metrics) if analyzer == "char" else fit(corpus.train, corpus.heldout, analyzer=analyzer, vague=corpus.vague)
             print(f"  {analyzer:11s} top-1 {pct(met['top1'])}  auto {pct(met['auto_share'])} "
                   f"at {pct(met['auto_precision'])}  ({len(m.vocabulary)} features)")
         if base:
@@ -230,7 +234,7 @@ def main() -> int:
         for frac in (0.4, 0.6, 0.8, 1.0):
             keep = set(order[:int(len(order) * frac)])
             part = [e for e in corpus.train if e.group in keep]
-            met = metrics if frac == 1.0 else fit(part, corpus.heldout)[1]
+            met = metrics if frac == 1.0 else fit(part, corpus.heldout, vague=corpus.vague)[1]
             print(f"  {len(part):5d} requests: top-1 {pct(met['top1'])}  auto {pct(met['auto_share'])} "
                   f"at {pct(met['auto_precision'])}")
 

@@ -13,6 +13,7 @@ fold by fold), top-1, per-unit recall (weakest first) and the confusion pairs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from callcenter.dispatch.catalogue import default_catalogue  # noqa: E402
 from callcenter.dispatch.corpus import load_corpus  # noqa: E402
 from callcenter.dispatch.model import ANALYZERS, choose_threshold  # noqa: E402
-from callcenter.dispatch.training import DEFAULT_C, PRECISION_TARGET, out_of_fold_detail  # noqa: E402
+from callcenter.dispatch.training import DEFAULT_C, PRECISION_TARGET, choose_floor, out_of_fold_detail  # noqa: E402
 from callcenter.dispatch.unit_thresholds import nested, single  # noqa: E402
 
 
@@ -40,20 +41,25 @@ def main() -> int:
                     help="train on every group but judge only those whose name does not start with PREFIX "
                          "(compares a corpus addition on the requests that were there before it)")
     args = ap.parse_args()
-    train, cat = load_corpus().train, default_catalogue()
+    corpus, cat = load_corpus(), default_catalogue()
+    train = [*corpus.train, *corpus.vague]  # the requests naming no unit: the hall's, wrong if dispatched
     t0 = time.perf_counter()
     oof = out_of_fold_detail(train, analyzer=args.analyzer, c=args.c)
+    floor, _ = choose_floor(oof)
+    oof = dataclasses.replace(oof, confidences=oof.floored(floor))
     if args.judge_without:
         keep = [i for i, e in enumerate(train) if not e.group.startswith(args.judge_without)]
         print(f"judged: the {len(keep)} requests whose group does not start with {args.judge_without!r}")
         train = [train[i] for i in keep]
-        oof = type(oof)(*([xs[i] for i in keep] for xs in (oof.confidences, oof.correct, oof.units, oof.folds)))
+        oof = type(oof)(*([xs[i] for i in keep] for xs in (oof.confidences, oof.correct, oof.units, oof.folds, oof.p1)))
     n = len(train)
     t = choose_threshold(oof.confidences, oof.correct, PRECISION_TARGET)
     took = [ok for conf, ok in zip(oof.confidences, oof.correct, strict=True) if conf >= t]
     a, p = nested(oof.confidences, oof.correct, oof.units, oof.folds, single, PRECISION_TARGET)
     print(f"training split: {n} requests, {len({e.group for e in train})} groups; analyzer {args.analyzer}, "
-          f"C={args.c:g}; out-of-fold in {time.perf_counter() - t0:.1f} s")
+          f"C={args.c:g}; out-of-fold in {time.perf_counter() - t0:.1f} s; floor of the best unit's probability {floor:.2f}")
+    print(f"  ({len(corpus.vague)} of them name no unit (vague.jsonl): right only when left to a person; "
+          f"the row 'hall' below shows how many were dispatched by themselves)")
     print(f"  top-1 {pct(sum(oof.correct) / n)}   threshold {t:.3f}: auto {pct(len(took) / n)} at "
           f"{pct(sum(took) / max(1, len(took)))} (in-sample); fold by fold: auto {pct(a)} at {pct(p)}")
     per: dict[str, Counter] = {}

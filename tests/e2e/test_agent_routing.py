@@ -30,7 +30,7 @@ def small_corpus() -> Corpus:
 async def test_desktop_shows_the_proposal_and_the_filed_decision_with_their_words(stack, settings, pool,
                                                                                  browser_page):
     corpus = small_corpus()
-    model, metrics = fit(corpus.train, corpus.heldout, folds=3)
+    model, metrics = fit(corpus.train, corpus.heldout, folds=3, vague=corpus.vague)
     async with pool.acquire() as conn:
         await store.save_model(conn, model, metrics, "test")
     await stack[PLUGINS].dispatch.service.get().refresh()  # the app's service takes the model in force

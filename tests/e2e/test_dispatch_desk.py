@@ -33,7 +33,7 @@ async def file_ticket(logins, description: str) -> dict:
 
 async def test_a_supervisor_dispatches_a_hall_ticket_with_one_click(stack, settings, pool, browser_page, logins):
     corpus = corpus_of(UNITS)
-    model, metrics = fit(corpus.train, corpus.heldout, folds=3)
+    model, metrics = fit(corpus.train, corpus.heldout, folds=3, vague=corpus.vague)
     async with pool.acquire() as conn:
         await store.save_model(conn, model, metrics, "test")
     await stack[PLUGINS].dispatch.service.get().refresh()

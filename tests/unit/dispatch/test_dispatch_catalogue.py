@@ -100,3 +100,11 @@ def test_near_heldout_names_the_training_text_only():
     held = [Example("我们小区停水了三天了", "water", group="h")]
     train = [Example("我们小区停水了三天", "water", group="t"), Example("电费咋个这么贵", "power", group="u")]
     assert near_heldout(train, held) == [("我们小区停水了三天", 0.889)]
+
+
+def test_vague_requests_name_no_unit_and_ship_with_the_corpus():
+    corpus = load_corpus()
+    assert len(corpus.vague) >= 40 and {e.department for e in corpus.vague} == {"hall"}
+    assert not {e.text for e in corpus.vague} & {e.text for e in (*corpus.train, *corpus.heldout)}
+    with pytest.raises(CorpusError, match="vague.jsonl:1: a vague request names no unit"):
+        parse_lines(['{"group": "g", "dept": "water", "kind": "help", "texts": ["停水"]}'], "vague", default_catalogue())

@@ -89,10 +89,11 @@ def test_a_model_stored_before_the_margin_keeps_its_top_probability_confidence(m
 
 
 def test_stored_model_is_data_and_loads_back(model):
-    model.threshold = 0.42
+    model.threshold, model.floor = 0.42, 0.15
     blob = model.to_bytes()
     back = LinearModel.from_bytes(blob)
     assert back.classes == model.classes and back.threshold == 0.42 and back.analyzer == "char"
+    assert back.floor == 0.15
     np.testing.assert_allclose(back.coef, model.coef, rtol=1e-5)
     assert back.predict("停水了").candidates == model.predict("停水了").candidates or \
         back.predict("停水了").best.department == "water"

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from callcenter.dispatch.catalogue import default_catalogue
 from callcenter.dispatch.model import Example
-from callcenter.dispatch.training import catalogue_examples, fit, fold_assignment, out_of_fold
+from callcenter.dispatch.training import (
+    FLOORS,
+    OutOfFold,
+    catalogue_examples,
+    choose_floor,
+    fit,
+    fold_assignment,
+    out_of_fold,
+    out_of_fold_detail,
+)
 
 TEXTS = {
     "water": ["我们这边停水了，啥时候来水", "自来水管爆了，水冒起好高", "水压太小了，热水器打不燃", "水费这个月好高",
@@ -69,3 +78,49 @@ def test_pseudo_examples_are_trained_on_but_never_judged():
     model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4, pseudo=pseudo)
     assert metrics["pseudo"] == 3 and metrics["train"] == len(TRAIN) and model.meta["examples"] == len(TRAIN) + 3
     assert model.blend > 0 and model.confidence == "ratio"
+
+
+VAGUE = [Example(t, "hall", "help", group=f"vague-{i // 2}")
+         for i, t in enumerate(("有个事情想反映一下", "麻烦你们来看一下", "咋个办嘛", "我想问一下", "请尽快处理", "帮帮忙嘛",
+                                "喂 你好 听得到不", "我要投诉", "那个事情还没得回复", "市民来电反映相关问题"))]
+
+
+def test_requests_that_name_no_unit_are_learned_as_the_halls_and_never_dispatched_by_themselves():
+    model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4, vague=VAGUE)
+    assert metrics["vague"] == len(VAGUE) and metrics["train"] == len(TRAIN) and "hall" in model.classes
+    assert model.floor == metrics["floor"] and model.floor in FLOORS
+    for e in VAGUE:  # trained on: the hall is their best unit, so they are left to a person
+        p = model.predict(e.text, e.kind)
+        assert not p.auto and p.confidence == 0.0
+        assert "hall" not in [c.department for c in p.candidates]  # the dispatcher is offered units only
+    assert model.predict("小区停水两天了，啥时候来水", "help").auto  # a request that says what still goes
+    # out of fold, a vague request is wrong whenever dispatched: the figure counts those that were
+    oof = out_of_fold_detail([*TRAIN, *VAGUE], folds=4)
+    assert not any(oof.correct[len(TRAIN):])
+    confs = oof.floored(model.floor)[len(TRAIN):]
+    assert metrics["vague_auto"] == sum(c >= model.threshold for c in confs)
+
+
+def test_the_floor_is_the_one_that_dispatches_most_at_the_precision_target():
+    # out of fold: 18 confident and right (p1 0.8); 3 thin ones (p1 0.2) of which 2 right
+    oof = OutOfFold([0.9] * 18 + [0.95] * 3, [True] * 18 + [True, True, False], ["water"] * 21,
+                    [0] * 21, [0.8] * 18 + [0.2] * 3)
+    assert choose_floor(oof) == (0.0, 0.9)  # 20 of 21 right: 95.2 %, no floor needed
+    # the thin ones are 1 right of 3 and sit above the confident ones: without a floor, only the
+    # confident ones could go; a floor above 0.2 takes the thin ones out and lets all 18 go
+    oof = OutOfFold([0.9] * 18 + [0.95] * 3, [True] * 18 + [True, False, False], ["water"] * 21,
+                    [0] * 21, [0.8] * 18 + [0.2] * 3)
+    floor, threshold = choose_floor(oof)
+    assert floor == 0.25 and threshold == 0.9
+    assert sum(c >= threshold for c in oof.floored(floor)) == 18
+
+
+def test_a_floor_zeroes_thin_confidence():
+    model, metrics = fit(TRAIN, [Example("停水两天了", "water", "help")], folds=4)
+    assert metrics["vague_auto"] == 0 and "hall" not in model.classes
+    p = model.predict("有个事情想反映一下", "help", top=2)
+    model.floor = p.best.probability + 0.01
+    assert model.predict("有个事情想反映一下", "help").confidence == 0.0
+    oof = out_of_fold_detail(TRAIN, folds=4)
+    assert oof.floored(0.0) == oof.confidences and len(oof.p1) == len(TRAIN)
+    assert all(c == 0.0 for c, p1 in zip(oof.floored(0.5), oof.p1, strict=True) if p1 < 0.5)
