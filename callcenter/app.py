@@ -30,7 +30,7 @@ from callcenter.dispatch.plugin import DispatchPlugin
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
-from callcenter.infra.hardening import clean_input, errors_as_json, mask_access_log
+from callcenter.infra.hardening import clean_input, errors_as_json, harden_responses, mask_access_log
 from callcenter.infra.lease import ControllerLease
 from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
@@ -172,6 +172,7 @@ def build_app(settings: Settings) -> web.Application:
     # accounts policy table); then the body/query checks (after the guard: anonymous gets a 401)
     app = web.Application(client_max_size=2 * 1024 * 1024,
                           middlewares=[errors_as_json, http_errors, guard, clean_input])
+    harden_responses(app)  # on every response, whichever middleware or handler made it
     mask_access_log()
     app[SETTINGS] = settings
     app[STATE] = {}

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from callcenter.accounts.guard import guard
 from callcenter.accounts.plugin import AccountsPlugin
 from callcenter.context import CONTEXT, Context
-from callcenter.infra.hardening import clean_input, errors_as_json
+from callcenter.infra.hardening import clean_input, errors_as_json, harden_responses
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided, http_errors
@@ -94,6 +94,7 @@ async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None,
     live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)  # sessions
     ctx = Context(settings, pool, live=live, relay=relay, ari=NoAri(), records=None, router=None, lease=None)
     app = web.Application(middlewares=[errors_as_json, http_errors, guard, clean_input])
+    harden_responses(app)
     app[CONTEXT] = ctx
     learned: Provided[Any] = Provided("dispatch service")
     learned.set(dispatch)

@@ -7,6 +7,9 @@
 - every state-changing request needs the session's CSRF token in ``X-CSRF-Token`` and, when the
   browser sends an ``Origin``, our own origin; a WebSocket upgrade needs our own ``Origin``, and
   the socket is closed once its session ends (checked every ``ws_recheck_s``).
+
+The security headers are not the guard's: every response gets them, refused or not
+(:func:`callcenter.infra.hardening.harden_responses`).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     if _is_websocket(request) and not _same_origin(request, required=True):
         return json_error(403, "bad_origin", "a WebSocket must come from this site's own pages")
     if rule is not None and rule.roles is None:
-        return _headers(await handler(request))
+        return await handler(request)
     service: AccountsService | None = request.app[ACCOUNTS].maybe()
     if service is None:
         return json_error(503, "starting", "the accounts service is not running yet")
@@ -94,22 +97,5 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     response = await handler(request)
     if (action := audited(rule, user)) and response.status < 400:
         await service.audit.write(user.username, action, target=request.path, address=request.remote)
-    return _headers(response)
-
-
-# The pages load only their own files (/board/static/…, no CDN, no inline script, style or event
-# handler) and talk only to this origin (fetch and the WebSockets): a text that slipped into the
-# DOM as markup still runs no script.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';"
-       " object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-_SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": CSP,
-                     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
-
-
-def _headers(response: web.StreamResponse) -> web.StreamResponse:
-    """No page of the hall in another site's frame (clickjacking the supervisor's buttons), and no
-    script but the pages' own files."""
-    if not response.prepared:
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
     return response
+

@@ -21,6 +21,7 @@ from callcenter.acd.service import AcdService, AgentSlot
 from callcenter.infra.ari import AriEvent
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
+from callcenter.infra.phones import canonical_caller
 
 log = get_logger("acd.recovery")
 
@@ -121,7 +122,7 @@ async def _record_fallback_calls(svc: AcdService, channels: list[dict]) -> None:
         channel_id, now = ch["id"], svc.clock()
         svc.fallback_calls.add(channel_id)
         at = _asterisk_time(ch.get("creationtime")) or now
-        caller = (ch.get("caller") or {}).get("number", "")
+        caller = canonical_caller((ch.get("caller") or {}).get("number"))
         svc.journal.write("fallback call", lambda c=channel_id, n=caller, t=at: svc.records.call_started(
             c, caller=n, dnis="", at=t, vars={"fallback": "app_queue"}, line=FALLBACK_CONTEXT))
         await svc.ari.safe(svc.ari.post(f"/applications/{svc.app}/subscription", eventSource=f"channel:{channel_id}"))

@@ -12,6 +12,7 @@ from callcenter.acd.effects import LegRole
 from callcenter.acd.service import AcdService
 from callcenter.infra.ari import AriEvent
 from callcenter.infra.logging import get_logger
+from callcenter.infra.phones import canonical_caller
 
 log = get_logger("acd.stasis")
 
@@ -76,7 +77,7 @@ class AcdStasis:
         v = await self._vars(event)
         queue = v["IVR_QUEUE"] if svc.roster.queue(v["IVR_QUEUE"] or "") else "general"
         qdef = svc.roster.queue(queue)
-        arrival = Arrival(ch["id"], (ch.get("caller") or {}).get("number", ""), queue,
+        arrival = Arrival(ch["id"], canonical_caller((ch.get("caller") or {}).get("number")), queue,
                           v["IVR_SKILL"] or (qdef.skill if qdef else "general"), _int(v["IVR_PRIORITY"]),
                           dnis=v["DNIS"] or (ch.get("dialplan") or {}).get("exten", ""),
                           line=v["IVR_LINE"] or None, vars={k: val for k, val in v.items() if val},

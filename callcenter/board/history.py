@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from callcenter.infra.masking import mask_phone
+from callcenter.infra.phones import canonical_phone, is_phone
 
 HISTORY_LIMIT = 20
 _IVR_LABELS = {"IVR_QUEUE": "queue", "IVR_SKILL": "skill", "IVR_PRIORITY": "priority",
@@ -16,15 +16,8 @@ _IVR_LABELS = {"IVR_QUEUE": "queue", "IVR_SKILL": "skill", "IVR_PRIORITY": "prio
 
 
 def normalise_phone(text: str) -> str | None:
-    """Digits of a phone number (3..15 digits, +, -, spaces and brackets allowed), else None."""
-    if not text or re.search(r"[^\d\s+()-]", text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits if 3 <= len(digits) <= 15 else None
+    """The canonical form of a phone number (3..15 digits; +, -, spaces and brackets allowed), else None."""
+    return canonical_phone(text) if is_phone(text) else None
 
 
 def _iso(value: datetime | None) -> str | None:

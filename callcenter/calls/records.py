@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.infra.outbox import NOTIFY, encode, insert_sql, write_with_event
+from callcenter.infra.phones import canonical_caller
 
 
 class CallRecords:
@@ -18,7 +19,7 @@ class CallRecords:
                            vars: dict[str, Any] | None = None, line: str | None = None) -> None:
         await write_with_event(self.pool, [
             "INSERT INTO calls(call_id, caller, dnis, line, entered_at, vars) VALUES ($1,$2,$3,$4,$5,$6)"
-            " ON CONFLICT (call_id) DO NOTHING"], [call_id, caller, dnis, line, at, vars or {}],
+            " ON CONFLICT (call_id) DO NOTHING"], [call_id, canonical_caller(caller), dnis, line, at, vars or {}],
             f"calls/{call_id}/started", {"call_id": call_id, "dnis": dnis, "line": line, "at": at.isoformat()})
 
     async def update(self, call_id: str, event: str, *, at: datetime, **fields: Any) -> None:
@@ -58,7 +59,7 @@ class CallRecords:
 
     async def recent_calls(self, caller: str, since: datetime) -> int:
         return await self.pool.fetchval(
-            "SELECT count(*) FROM calls WHERE caller = $1 AND entered_at >= $2", caller, since)
+            "SELECT count(*) FROM calls WHERE caller = $1 AND entered_at >= $2", canonical_caller(caller), since)
 
     async def get(self, call_id: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow("SELECT * FROM calls WHERE call_id = $1", call_id)

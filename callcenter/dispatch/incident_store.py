@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.infra import outbox
+from callcenter.infra.phones import canonical_phone
 
 
 async def set_prompt(conn: asyncpg.Connection, incident_id: int, text: str, prompt: str | None,
@@ -53,7 +54,7 @@ async def announced_for(conn: asyncpg.Connection, phone: str) -> dict[str, Any] 
         "SELECT id, district, prompt, prompt_s, prompt_text FROM dispatch_incidents "
         "WHERE status = 'open' AND announce AND prompt IS NOT NULL "
         "  AND (NOT EXISTS (SELECT 1 FROM home) OR district = (SELECT district FROM home)) "
-        "ORDER BY opened_at DESC, id DESC LIMIT 1", phone)
+        "ORDER BY opened_at DESC, id DESC LIMIT 1", canonical_phone(phone))
 
 
 async def attach_call(conn: asyncpg.Connection, incident_id: int, call_id: str, phone: str) -> bool:
@@ -67,7 +68,7 @@ async def attach_call(conn: asyncpg.Connection, incident_id: int, call_id: str, 
         await conn.execute(
             "INSERT INTO dispatch_incident_links (incident_id, ref, via, confirmed, phone) "
             "VALUES ($1, $2, 'ivr', true, $3) ON CONFLICT (incident_id, ref) DO UPDATE SET confirmed = true, "
-            "phone = EXCLUDED.phone", incident_id, call_id, phone or None)
+            "phone = EXCLUDED.phone", incident_id, call_id, canonical_phone(phone) or None)
         await outbox.write(conn, [(f"incidents/{incident_id}/linked", {
             "id": incident_id, "ref": call_id, "via": "ivr", "master_ref": master})])
     return True

@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     def ari_port(self) -> int:
         return urlsplit(self.ari_url).port or 8088
 
+    def transcribes(self, line: str) -> bool:
+        """Calls on ``line`` (the dialled number; "" when unknown) are transcribed live: transcription
+        is on and the line is not one that forbids it. The one answer for the IVR's recording notice
+        and for the transcription service's taps."""
+        return self.transcription_enabled and line not in self.transcription_off_lines
+
 
 def unsafe_defaults(s: Settings) -> list[str]:
     """One line per setting that production must not run with (public defaults, no token)."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from callcenter.context import Context
-from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 
 from . import http
@@ -25,12 +24,6 @@ from .service import FlowRegistry, IncidentOffers, IvrService
 
 if TYPE_CHECKING:
     from callcenter.tickets.service import TicketService
-
-
-def transcribed(settings: Settings, line: str) -> bool:
-    """Calls on ``line`` are transcribed live (the greeting then says the call may be recorded):
-    transcription is on and the line is not one of those that forbid it."""
-    return settings.transcription_enabled and line not in settings.transcription_off_lines
 
 
 class IvrPlugin:
@@ -48,7 +41,7 @@ class IvrPlugin:
         registry = FlowRegistry(settings.flows_dir)
         registry.load()
         service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets,
-                             incidents=self.incidents, recorded=lambda line: transcribed(settings, line))
+                             incidents=self.incidents, recorded=settings.transcribes)
         server = FastAgiServer(service, settings.agi_host, settings.agi_port,
                                max_sessions=settings.agi_max_sessions)
         service.server = server

@@ -1,8 +1,8 @@
 """PostgreSQL side of the IVR (asyncpg): caller blacklist, IVR paths, abandonment report.
 
 Tables: ``ivr_paths`` (0001) and ``ivr_blacklist`` (0003_ivr.sql). Numbers on the blacklist
-are normalised like dialled numbers (digits, without +86/0086 and the 0812 area code), so
-``+86 138 1234 5678`` and ``13812345678`` are the same entry.
+are in the canonical form of callcenter/infra/phones.py, as tickets and calls store them, so
+``+86 138 1234 5678`` and ``13812345678`` are the same entry, and ``0812-3334444`` is ``08123334444``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import Any
 
 import asyncpg
 
-from .lines import normalize_dnis
+from callcenter.infra.phones import canonical_phone
 
 OUTCOMES = ("queue", "transfer", "hangup", "ended", "error", "shutdown")
 
 
 def normalize_number(number: object) -> str:
-    return normalize_dnis(number)
+    """A blacklisted or calling number in its one canonical form (callcenter/infra/phones.py)."""
+    return canonical_phone(number) if isinstance(number, str) else ""
 
 
 @dataclass(frozen=True)

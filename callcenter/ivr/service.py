@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.phones import canonical_caller
 from callcenter.infra.web import Provided
 
 from .actions import CallContext
@@ -129,7 +130,7 @@ class IncidentOffers(Protocol):
 
 def caller_number(raw: str | None) -> str:
     value = (raw or "").strip()
-    return "" if value.lower() in _ANONYMOUS else value[:64]
+    return "" if value.lower() in _ANONYMOUS else canonical_caller(value)
 
 
 class IvrService:

@@ -18,10 +18,11 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from callcenter.accounts.identity import USER
 from callcenter.infra.masking import mask_phone
+from callcenter.infra.phones import canonical_phone, is_phone
 from callcenter.infra.web import HttpError, Provided, read_json, reply
 from callcenter.surveys.figures import GROUPS, figures, grouped
 from callcenter.surveys.model import SHANGHAI
@@ -80,9 +81,16 @@ async def get_job(request: web.Request) -> web.Response:
 
 
 class OptOut(BaseModel):
-    phone: str = Field(pattern=r"^[0-9]{3,20}$")
+    phone: str = Field(max_length=32, description="any form: +86 138 1234 5678, 0812-3334444, ...")
     reason: str = Field("", max_length=200)
     by: str = Field("", max_length=64)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if not is_phone(v):
+            raise ValueError("must be a phone number (3 to 15 digits; spaces, +, -, brackets allowed)")
+        return canonical_phone(v)
 
 
 async def post_optout(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from callcenter.infra.outbox import write_with_event
+from callcenter.infra.phones import canonical_phone
 from callcenter.surveys.figures import Record
 from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry
 
@@ -349,6 +350,7 @@ class SurveyStore:
             {"call_id": call_id, "agent_id": agent_id, "team": team, "rating": rating, "at": at.isoformat()})
 
     async def opt_out(self, phone: str, reason: str, by: str) -> None:
+        phone = canonical_phone(phone)
         await self.pool.execute("INSERT INTO survey_optouts (phone, reason, created_by) VALUES ($1, $2, $3)"
                                 " ON CONFLICT (phone) DO UPDATE SET reason = EXCLUDED.reason", phone, reason, by)
 

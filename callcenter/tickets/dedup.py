@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from callcenter.infra.phones import canonical_phone
 from callcenter.tickets.model import (
     OPEN_STATUSES,
     Channel,
@@ -54,15 +55,6 @@ class TicketSummary:
                    ticket.caller_phone, ticket.district, ticket.address, ticket.location)
 
 
-def normalise_phone(phone: str | None) -> str:
-    digits = re.sub(r"\D", "", phone or "")
-    if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
 def normalise_address(address: str | None) -> str:
     """NFKC (full-width -> half-width), drop spaces/punctuation and the province/city prefix."""
     text = _PUNCTUATION.sub("", unicodedata.normalize("NFKC", address or "")).lower()
@@ -83,8 +75,8 @@ def duplicate_reason(new: TicketSummary, old: TicketSummary, *, radius_m: float 
     """Why ``old`` duplicates ``new`` ("phone", "address", "nearby"), ignoring time and status."""
     if not new.category or new.category != old.category:
         return None
-    phone = normalise_phone(new.caller_phone)
-    if phone and phone == normalise_phone(old.caller_phone):
+    phone = canonical_phone(new.caller_phone)
+    if phone and phone == canonical_phone(old.caller_phone):
         return "phone"
     address = normalise_address(new.address)
     if new.district is not None and new.district == old.district and address \

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callcenter.tickets.dedup import normalise_phone
+from callcenter.infra.phones import canonical_phone
 from callcenter.tickets.errors import TicketError
 from callcenter.tickets.model import Channel, District, Kind, TicketStatus, Urgency
 
@@ -38,7 +38,7 @@ class AttachmentIn(_In):
 
 
 def _phone(value: str) -> str:
-    digits = normalise_phone(value)
+    digits = canonical_phone(value)
     if value.strip() and not 3 <= len(digits) <= 15:
         raise ValueError("a phone number has 3 to 15 digits")
     if re.search(r"[^\d\s+()-]", value):

@@ -59,7 +59,7 @@ def config(settings: Settings) -> Config:
                   rtp_port=settings.transcription_rtp_port, spool_dir=settings.transcription_spool_dir,
                   spool_max_bytes=settings.transcription_spool_max_mb * 1024 * 1024,
                   workers=settings.transcription_workers or os.cpu_count() or 2,
-                  off_lines=frozenset(settings.transcription_off_lines), enabled=settings.transcription_enabled,
+                  transcribes=settings.transcribes, enabled=settings.transcription_enabled,
                   decoder=settings.transcription_decoder, cache_dir=settings.transcription_cache_dir,
                   end_ms=settings.transcription_end_ms, provisional_ms=settings.transcription_provisional_ms)
 

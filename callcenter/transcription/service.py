@@ -45,6 +45,10 @@ class Publisher(Protocol):
     async def status(self, call_id: str, available: bool, reason: str = "") -> None: ...
 
 
+def _every_line(line: str) -> bool:
+    return True
+
+
 @dataclass
 class Config:
     model_path: Path | None
@@ -56,7 +60,7 @@ class Config:
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     max_backlog_s: float = 20.0  # per lane: beyond this, audio is dropped and counted ("overflow")
     policy: LoadPolicy = field(default_factory=LoadPolicy)
-    off_lines: frozenset[str] = frozenset()  # lines (dialled numbers) never transcribed
+    transcribes: Callable[[str], bool] = _every_line  # is this line (dialled number) transcribed? Settings.transcribes
     enabled: bool = True  # False: switched off by settings (no model loaded, each call told so)
     decoder: str = "model"  # a setting of decoder_conf.DECODERS ("model": the model's own conf)
     cache_dir: Path = Path("/var/cache/callcenter/transcription")  # where decoder overlays are made
@@ -222,7 +226,7 @@ class TranscriptionService:
     # ------------------------------------------------------- what the ACD calls
     def call_bridged(self, call_id: str, caller_channel: str, agent_channel: str, *, line: str = "") -> None:
         """Start transcribing (returns at once; the call never waits on transcription). `line`: the
-        dialled number; a line in `off_lines` is never transcribed."""
+        dialled number; a line the settings do not transcribe (`Config.transcribes`) is never tapped."""
         self._spawn(self.begin(call_id, caller_channel, agent_channel, line=line))
 
     def call_ended(self, call_id: str) -> None:
@@ -240,8 +244,9 @@ class TranscriptionService:
 
     async def begin(self, call_id: str, caller_channel: str, agent_channel: str, *, line: str = "") -> bool:
         try:
-            if line and line in self.config.off_lines:
-                await self.publisher.status(call_id, False, f"transcription is off for line {line}")
+            if not self.config.transcribes(line):
+                why = f"transcription is off for line {line}" if self.config.enabled else self.reason
+                await self.publisher.status(call_id, False, why)
                 return False
             if not self.available or self.tap is None:
                 await self.publisher.status(call_id, False, self.reason)

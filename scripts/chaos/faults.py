@@ -35,7 +35,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,41 +48,13 @@ from callcenter.accounts.passwords import derived_password  # noqa: E402
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.ari import TRUNK_FORMATS, AriClient  # noqa: E402
 from callcenter.infra.ports import free_port  # noqa: E402
+from callcenter.infra.private_servers import PrivateServer  # noqa: E402
 from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 from callcenter.runner import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = os.environ.get("CALLCENTER_TEST_ADMIN_DSN", "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres")
 SEATS = [f"seat{i:02d}" for i in range(1, 7)]
-
-
-class Server:
-    """A private redis-server or mosquitto on a free port, restartable."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind, self.port = kind, free_port()
-        self.dir = tempfile.mkdtemp(prefix=f"faults-{kind}-")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        if self.kind == "redis":
-            cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", self.dir]
-        else:
-            conf = Path(self.dir) / "mosquitto.conf"
-            conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-            cmd = [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def kill(self) -> None:
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
 
 
 class Controller:
@@ -131,10 +102,10 @@ class Run:
         self.args = args
         pid = os.getpid()
         self.dbname = f"callcenter_faults_{pid}"
-        self.redis, self.mqtt = Server("redis"), Server("mosquitto")
+        self.redis, self.mqtt = PrivateServer("redis"), PrivateServer("mosquitto")
         self.settings = Settings(
             env="test", database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{self.dbname}",
-            redis_url=f"redis://127.0.0.1:{self.redis.port}/0", mqtt_port=self.mqtt.port,
+            redis_url=self.redis.url, mqtt_port=self.mqtt.port,
             mqtt_prefix=f"faults-{pid}/callcenter", ari_url=f"http://127.0.0.1:{free_port()}",
             ari_password=f"faults-{pid}", ari_app=f"faults-{pid}", agi_port=free_port(), http_port=free_port(),
             sip_port=free_port(), rtp_start=31000, rtp_end=31999, asterisk_instance=f"faults-{pid}", wrap_up_s=1,
@@ -342,8 +313,8 @@ class Run:
             await gen.close()
             await asyncio.to_thread(inst.stop)
             shutil.rmtree(inst.host_dir, ignore_errors=True)
-            self.redis.kill()
-            self.mqtt.kill()
+            self.redis.close()
+            self.mqtt.close()
             await db.drop_database(ADMIN_DSN, self.dbname)
 
 

@@ -4,16 +4,16 @@ private redis-server of the test's own."""
 from __future__ import annotations
 
 import pytest
-from faults_support import PrivateRedis
 from helpers import until
 
 from callcenter.infra.lease import ControllerLease
+from callcenter.infra.private_servers import PrivateServer
 from callcenter.infra.redis import LiveState
 
 
 @pytest.fixture
 async def redis_server():
-    server = PrivateRedis()
+    server = PrivateServer("redis")
     server.start()
     live = LiveState(server.url, prefix="faults")
     await until(_pings(live), what="private redis up")

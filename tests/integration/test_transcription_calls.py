@@ -18,6 +18,7 @@ from transcription_support import (
 )
 
 from callcenter.infra.ari import AriClient
+from callcenter.infra.settings import Settings
 from callcenter.transcription.model import LoadPolicy
 from callcenter.transcription.publisher import OutboxPublisher, segments
 from callcenter.transcription.recognizer import load_model
@@ -162,7 +163,7 @@ async def test_restart_mid_call_leaves_no_tap_behind_and_the_new_controller_taps
 
 
 async def test_a_line_with_transcription_off_is_never_tapped(ari, service, speech):
-    service.config.off_lines = frozenset({"12329"})
+    service.config.transcribes = Settings(env="test", transcription_off_lines=["12329"]).transcribes
     call = TwoParty(ari)
     await call.setup()
     try:

@@ -47,7 +47,7 @@ async def test_wrong_model_path_makes_transcription_unavailable_and_the_app_runs
         svc = plugin.service.get()
         svc.call_bridged("c-1", "chan-a", "chan-b")  # returns at once, taps nothing
         await svc.stop_tasks()
-        assert svc.config.off_lines == {"12329"}
+        assert not svc.config.transcribes("12329") and svc.config.transcribes("12345")
         row = await pool.fetchrow("SELECT payload FROM outbox WHERE topic = 'calls/c-1/transcript'")
         assert row["payload"]["text"] == "转写不可用" and row["payload"]["available"] is False
     finally:

@@ -13,7 +13,6 @@ from callcenter.infra.prompts import prompt_texts
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 from callcenter.ivr.actions import CallContext, GetDigits, Play, Queue
-from callcenter.ivr.plugin import transcribed
 from callcenter.ivr.runner import FlowRunner
 from callcenter.ivr.service import RECORDING_VAR, FlowRegistry, IvrService
 from callcenter.ivr.validator import load_flows
@@ -55,11 +54,11 @@ def test_a_digit_during_the_notice_answers_the_main_menu():
     assert isinstance(action, Queue) and action.queue == "general"
 
 
-def test_which_lines_are_transcribed():
+def test_which_lines_are_transcribed():  # the rule itself: tests/unit/transcription/test_transcribed_lines.py
     on = Settings(env="test", transcription_enabled=True, transcription_off_lines=["12329"])
-    assert transcribed(on, "12345") and transcribed(on, "12315")
-    assert not transcribed(on, "12329")  # a department that forbids it
-    assert not transcribed(Settings(env="test", transcription_enabled=False), "12345")
+    assert on.transcribes("12345") and on.transcribes("12315")
+    assert not on.transcribes("12329")  # a department that forbids it
+    assert not Settings(env="test", transcription_enabled=False).transcribes("12345")
 
 
 class _Repo:
@@ -79,7 +78,7 @@ async def test_prepare_sets_the_recording_variable_by_line():
     registry = FlowRegistry(FLOWS_DIR)
     registry.load()
     service = IvrService(registry, _Repo(), _Records(), Provided("tickets"),  # type: ignore[arg-type]
-                         recorded=lambda line: line != "12329")
+                         recorded=Settings(env="test", transcription_off_lines=["12329"]).transcribes)
     env = {"agi_uniqueid": "u-1", "agi_callerid": "13800000000"}
     main = await service.prepare(env | {"agi_arg_1": "12345"})
     assert main.flow_name == "main" and main.context.vars[RECORDING_VAR] == "on"

@@ -1,11 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
+from callcenter.infra.phones import canonical_phone
 from callcenter.tickets.dedup import (
     TicketSummary,
     find_duplicate,
     haversine_m,
     normalise_address,
-    normalise_phone,
 )
 from callcenter.tickets.model import Channel, District, GeoPoint, Kind, Ticket, TicketStatus
 
@@ -18,7 +18,7 @@ def summary(seq, hours_ago, **kw):
 
 
 def test_normalisers_and_distance():
-    assert normalise_phone("+86 138-1234-5678") == "13812345678"
+    assert canonical_phone("+86 138-1234-5678") == "13812345678"
     assert normalise_address("四川省攀枝花市 东区 炳草岗大街１２号") == normalise_address("东区炳草岗大街12号")
     d = haversine_m(GeoPoint(26.58, 101.72), GeoPoint(26.5803, 101.72))
     assert 33 < d < 34
