@@ -90,7 +90,10 @@ class Dialler:
                 break
             self.paused_by_inbound = False
             free = self.max_concurrent - len(self.inflight)
-            batch = await self.store.claim_many(now, self.worker, self.open_kinds(now), free, self.lease_s)
+            # stamped when claimed, not with the tick's start: attempts that ended during this
+            # tick's awaits were stamped later, and the stored spans would overlap past the limit
+            at = self.clock()
+            batch = await self.store.claim_many(at, self.worker, self.open_kinds(at), free, self.lease_s)
             for claimed in batch:
                 await self.dial(claimed)
             started += len(batch)
