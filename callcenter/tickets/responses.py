@@ -79,6 +79,8 @@ class TicketOut(Doc):
     address: str
     location: Location | None
     description: str
+    call_ids: list[str] = Field(description="the calls the ticket was filed from (their transcripts: "
+                                "GET /api/calls/{call_id}/transcript)")
     lead_department: str | None
     assisting_departments: list[str]
     take_up_due: Time | None

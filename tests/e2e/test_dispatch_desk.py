@@ -49,6 +49,8 @@ async def test_a_supervisor_dispatches_a_hall_ticket_with_one_click(stack, setti
     await page.wait_for_url(f"{base}/dispatch")
     row = page.locator(f"article[data-ticket='{left['number']}']")
     await expect(row.locator(".why")).to_have_text("模型不确定")
+    # no figure beside it: the classifier's internal confidence was misread as a unit's share
+    await expect(row.locator(".hall-head")).not_to_contain_text("置信")
     await expect(row).to_contain_text("139****5678")
     first = row.locator("li.cand.best")
     await expect(first.locator("button")).to_have_text(

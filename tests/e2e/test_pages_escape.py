@@ -1,13 +1,15 @@
 """Text that citizens, agents, departments or anonymous visitors can put in front of the hall's
 pages stays text, in a real headless Chromium: a ticket's description, category and address, a
 department's name and its reason for returning a ticket (退单, on the dispatch desk), an audited
-request's path in the audit log, an incident's district and summary, a caller's earlier ticket and the live transcript. Each is
+request's path in the audit log, an incident's district and summary, a caller's earlier ticket, the live
+transcript and, on the department's workbench, the stored transcript of the ticket's call. Each is
 `<img src=x onerror=...>`: the page shows it literally, no <img> appears, and no script runs.
 The pages also carry a strict Content-Security-Policy (own scripts only): markup injected
 anyway runs no inline handler, and the pages themselves need none."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import aiohttp
@@ -55,10 +57,12 @@ async def test_hostile_text_stays_text_on_dept_admin_board_dispatch_and_routing(
     csp: list[str] = []
     watch(page, csp)
     await pool.execute("UPDATE departments SET name = $1 WHERE code = 'market'", f"市场监管{EVIL}")
-    async with await logins.client("agent:1009") as http:
+    call = f"c-{uuid.uuid4().hex[:10]}"  # what the citizen said on the call the ticket is filed from
+    await say(pool, call, "final", 0, 0.2, f"商家卖假冒伪劣商品{EVIL}")
+    async with await logins.client("supervisor:li") as http:  # the hall files it, naming the call
         async with http.post("/api/tickets", json={
                 "kind": "投诉", "description": f"商家卖假冒伪劣商品{EVIL}", "category": f"假冒伪劣{EVIL}",
-                "address": f"东区{EVIL}", "caller_phone": "13900001111"}) as resp:
+                "address": f"东区{EVIL}", "caller_phone": "13900001111", "call_ids": [call]}) as resp:
             assert resp.status == 201, await resp.text()
             number = (await resp.json())["number"]
     async with aiohttp.ClientSession(base) as anon:  # a malformed user name is refused before the audit
@@ -77,6 +81,11 @@ async def test_hostile_text_stays_text_on_dept_admin_board_dispatch_and_routing(
     await clean(page, row)
     await expect(page.locator(row)).to_contain_text(f"假冒伪劣{EVIL}")
     await expect(page.locator(row)).to_contain_text(f"东区{EVIL}")
+    # ... and the call's stored transcript, unfolded in the ticket's 通话转写
+    await page.click(f"{row} button[data-open]")
+    await page.click("#act-transcript summary")
+    await expect(page.locator("#act-transcript-body .line")).to_have_text([f"00:00 市民：商家卖假冒伪劣商品{EVIL}"])
+    await clean(page, "#act-transcript-body")
 
     # the admin page: the department's name, the audited path in the audit log
     await page.context.clear_cookies()

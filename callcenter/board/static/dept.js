@@ -1,12 +1,17 @@
 /* Department workbench (处置通): the department's open tickets, earliest deadline first, with
    acknowledge / start / reply / return (派单异议) / extension (延期). New tickets arrive live: the
    department's ticket events come over /ws/dept/{code} and the queue is re-read at once (and
-   every POLL_MS anyway, for deadlines turning due). */
+   every POLL_MS anyway, for deadlines turning due).
+   A ticket filed from a call carries its call ids: the 通话转写 section of the open ticket reads
+   what was said (GET /api/calls/{id}/transcript, masked by the server as stored) when it is
+   unfolded, each time; the server lets a department read a call only through its own ticket. */
 "use strict";
 
 const POLL_MS = 30000;
 let socketUp = false;
 let department = "", current = null, known = new Set(), first = true;
+let tickets = new Map();  // number → the ticket as last read from the queue
+const talk = { calls: [], asked: 0 };  // the open ticket's calls; which unfolding is being answered
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +48,7 @@ async function refresh() {
     $("empty").hidden = page.items.length > 0;
     $("summary").textContent = `待办 ${page.items.length} 件 · 超期 ${page.items.filter((t) => dueClass(t) === "overdue").length} 件`;
     known = new Set(page.items.map((t) => t.number));
+    tickets = new Map(page.items.map((t) => [t.number, t]));
     first = false;
     setLive($("live"), socketUp, true);
   } catch (e) {
@@ -55,6 +61,46 @@ function open(number) {
   $("act-number").textContent = number;
   $("act-panel").hidden = false;
   $("act-msg").textContent = "";
+  const t = tickets.get(number);
+  talk.calls = t && Array.isArray(t.call_ids) ? t.call_ids : [];
+  talk.asked += 1;  // an answer still on its way is for the ticket opened before
+  $("act-transcript").open = false;
+  $("act-transcript-body").innerHTML = "";
+}
+
+/* One stored line: who spoke, when (offset into the call), what (or 未转写). */
+function transcriptLine(s) {
+  const citizen = s.leg !== "agent";
+  const missing = s.status === "未转写" || !s.text;
+  return `<div class="line ${citizen ? "citizen" : "agent"}${missing ? " untranscribed" : ""}" data-leg="${esc(s.leg)}">`
+    + `<span class="at num">${esc(fmtDuration(s.start_s))}</span> <span class="who">${citizen ? "市民" : "坐席"}：</span>`
+    + `<span class="text">${esc(missing ? "（未转写）" : s.text)}</span></div>`;
+}
+
+function transcriptNote(text, kind) {
+  return `<div class="empty" data-note="${esc(kind)}">${esc(text)}</div>`;
+}
+
+async function callTranscript(callId) {
+  try {
+    const doc = await apiCall("GET", `/api/calls/${encodeURIComponent(callId)}/transcript`);
+    const segs = Array.isArray(doc && doc.segments) ? doc.segments : [];
+    return segs.length ? segs.map(transcriptLine).join("") : transcriptNote("无通话转写", "none");
+  } catch (e) {
+    if (e.status === 403) return transcriptNote("无权查看该通话的转写", "forbidden");
+    if (e.status === 404) return transcriptNote("无通话转写", "none");
+    return transcriptNote("通话转写读取失败，请稍后再试", "failed");
+  }
+}
+
+async function loadTranscript() {
+  const box = $("act-transcript-body"), asked = ++talk.asked, calls = talk.calls;
+  if (!calls.length) { box.innerHTML = transcriptNote("无通话转写（非来电工单）", "no-call"); return; }
+  box.innerHTML = transcriptNote("读取中…", "loading");
+  const parts = await Promise.all(calls.map(callTranscript));
+  if (asked !== talk.asked) return;  // folded again, or another ticket opened meanwhile
+  box.innerHTML = calls.length === 1 ? parts[0]
+    : parts.map((html, i) => `<div class="call-head muted">通话 ${i + 1}</div>${html}`).join("");
 }
 
 async function submit(ev) {
@@ -88,6 +134,10 @@ async function init() {
     if (b) open(b.dataset.open);
   });
   $("act-form").addEventListener("submit", submit);
+  $("act-transcript").addEventListener("toggle", () => {
+    if ($("act-transcript").open) loadTranscript();
+    else talk.asked += 1;
+  });
   if (!department) return;
   await refresh();
   liveSocket(`/ws/dept/${encodeURIComponent(department)}`, (msg) => {

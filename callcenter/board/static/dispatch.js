@@ -51,8 +51,9 @@ function dueClass(iso) {
 function why(t) {
   const by = t.returned_by ? `${esc(unitName(t.returned_by))}：` : "";
   const reason = t.reason ? `<span class="reason">${by}${esc(t.reason)}</span>` : (by ? `<span class="reason">${by}</span>` : "");
-  const conf = t.why === "unsure" || t.why === "rules_unsure" ? ` <span class="muted">置信 ${pct(t.confidence)}</span>` : "";
-  return `<span class="why" data-why="${esc(t.why)}">${esc(t.why_label)}</span>${conf} ${reason}`;
+  // no figure beside 模型不确定: the classifier's confidence (1 − p2/p1) was misread as a unit's share;
+  // the candidates' own shares are on their buttons
+  return `<span class="why" data-why="${esc(t.why)}">${esc(t.why_label)}</span> ${reason}`;
 }
 
 function build(t) {

@@ -27,6 +27,14 @@ def test_the_document_has_every_field_of_the_model_in_its_order():
     assert doc["location"] == {"lat": 26.58, "lon": 101.72} and doc["topics"] == ["flood"]
     assert doc["assisting_departments"] == ["east_district"] and doc["duplicate_count"] == 1
     assert doc["created_at"] == "2026-03-02T02:00:00+00:00" and doc["resolve_due"].endswith("+00:00")
+    assert doc["call_ids"] == []
+
+
+def test_a_ticket_filed_from_calls_names_them_for_whoever_reads_it():
+    # the department's workbench reads the calls' transcripts through them
+    for viewer in ("agent:1001", "dept:market:zhang", "supervisor:li"):
+        doc = TicketOut.of(stored(call_ids=("c-1", "c-2")), Actor.parse(viewer)).doc()
+        assert doc["call_ids"] == ["c-1", "c-2"]
 
 
 def test_departments_collectors_and_supervisors_see_a_masked_phone():
