@@ -12,6 +12,7 @@
 4. Drops the database (``--keep`` keeps it).
 
     .venv/bin/python scripts/bench/bench_tickets.py [--rows 1000000] [--creates 5000] [--http 2000]
+    .venv/bin/python scripts/bench/bench_tickets.py --dispatch --ab 6   # rules alone vs rules + classifier, in turn
 Goals: >= 1,000 tickets/s through the service layer; board queries <= 50 ms at 1 M tickets.
 """
 
@@ -191,9 +192,9 @@ async def run_workers(n: int, concurrency: int, one) -> float:
     return time.perf_counter() - t0
 
 
-async def service_throughput(svc: TicketService, n: int, concurrency: int) -> float:
-    rnd = random.Random(7)
-    bodies = [TicketCreate.model_validate(body(i, rnd)) for i in range(n)]
+async def service_throughput(svc: TicketService, n: int, concurrency: int, seed: int = 7, offset: int = 0) -> float:
+    rnd = random.Random(seed)
+    bodies = [TicketCreate.model_validate(body(offset + i, rnd)) for i in range(n)]
     dispatched = 0
 
     async def one(i: int) -> None:
@@ -234,6 +235,28 @@ async def http_throughput(svc: TicketService, n: int, concurrency: int) -> float
     return n / elapsed
 
 
+async def ab_rounds(pool, with_learned: TicketService, lookup, args: argparse.Namespace) -> None:
+    """The same ticket intake without and with learned dispatch, in turn, in this process on the
+    same database: the ratio is the figure (it travels between machines; rates do not)."""
+    if lookup is None:
+        raise SystemExit("--ab needs --dispatch (it compares the rules alone with rules + classifier)")
+    rules_only = await TicketService.open(pool)
+    ratios = []
+    for r in range(args.ab):
+        rates = {}
+        order = [("rules", rules_only), ("learned", with_learned)]
+        for name, svc in order if r % 2 == 0 else order[::-1]:
+            print(f"round {r + 1}, {name}:", end=" ", flush=True)
+            k = 2 * r + (name == "learned")
+            rates[name] = await service_throughput(svc, args.creates, args.concurrency, seed=100 + k,
+                                                   offset=10_000_000 + k * args.creates)
+        ratios.append(rates["learned"] / rates["rules"])
+        print(f"  rules alone {rates['rules']:,.0f}/s, rules + classifier {rates['learned']:,.0f}/s: "
+              f"ratio {ratios[-1]:.3f}")
+    print(f"\nlearned / rules-only throughput over {args.ab} rounds: median {statistics.median(ratios):.3f} "
+          f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
+
+
 async def main(args: argparse.Namespace) -> None:
     import logging
 
@@ -262,6 +285,9 @@ async def main(args: argparse.Namespace) -> None:
         for name, med, p95, n in await board_queries(svc, args.repeat):
             flag = "" if p95 <= 50 else "  <-- over 50 ms"
             print(f"  {name:38} {med:9.2f} {p95:8.2f} {n:6}{flag}")
+        if args.ab:
+            await ab_rounds(pool, svc, lookup, args)
+            return
         print(f"\ncreate + route through the service layer ({args.creates} tickets, {args.concurrency} workers):",
               flush=True)
         rate = await service_throughput(svc, args.creates, args.concurrency)
@@ -288,4 +314,6 @@ if __name__ == "__main__":
     p.add_argument("--admin-dsn", default=ADMIN_DSN)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--dispatch", action="store_true", help="with the learned dispatch (classifier + incidents)")
+    p.add_argument("--ab", type=int, default=0, metavar="ROUNDS",
+                   help="with --dispatch: ROUNDS alternating runs of the service layer without and with it")
     asyncio.run(main(p.parse_args()))
