@@ -150,7 +150,7 @@ async def test_rest_api_proposes_with_candidates_and_words(pool, small_corpus):
 async def test_a_failed_background_retraining_is_reported_and_keeps_the_model_in_force(pool, small_corpus):
     svc = DispatchService(pool, corpus=small_corpus)
     await svc.retrain("test")
-    svc._corpus = corpus_of({"water"})  # one unit left: nothing to tell apart
+    svc._corpus = Corpus(corpus_of({"water"}).train, ())  # one unit, nothing vague: nothing to tell apart
     job, started = svc.start_retrain("admin:root")
     assert started and job["state"] == "training"
     await svc._training
