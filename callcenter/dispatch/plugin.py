@@ -57,7 +57,7 @@ class DispatchPlugin:
         if await store.active_version(conn) is not None:
             return "dispatch model kept as stored"
         corpus = load_corpus()
-        model, metrics = await asyncio.to_thread(fit, corpus.train, corpus.heldout)
+        model, metrics = await asyncio.to_thread(fit, corpus.train, corpus.heldout, vague=corpus.vague)
         ver = await store.save_model(conn, model, metrics, "seed")
         return (f"dispatch model v{ver.version} trained on {metrics['train']} examples "
                 f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from callcenter.acd.seeding import PLAN_DAYS, shift_plan
 from callcenter.acd.shifts import Roster
+from callcenter.dispatch import store as dispatch_store
 from callcenter.seed import seed
 
 
@@ -19,6 +20,9 @@ async def test_seed_loads_catalogue_rules_roster_and_plan_idempotently(settings,
     assert line.startswith("seeded: ") and "tickets: " in line and "acd: 20 seats in 4 teams" in line, line
     assert "first admin 'root' created, password " in line  # printed this once
     assert await pool.fetchval("SELECT role FROM users WHERE username = 'root'") == "admin"
+    async with pool.acquire() as conn:  # the first dispatch model knows what names no unit
+        _, model = await dispatch_store.active_model(conn)
+    assert "hall" in model.classes and not model.predict("喂 你好 我想问一下", "enquiry").auto
     first = await _counts(pool)
     assert first["departments"] >= 20 and first["ticket_routing_rules"] == 1
     assert first["seats"] == 20 and first["shift_plan"] == 4 * PLAN_DAYS
