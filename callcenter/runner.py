@@ -39,6 +39,7 @@ def banner(settings: Settings) -> str:
  supervisor board   {web_url}/board
  agent desktop      {web_url}/agent?seat=seat01
  department desk    {web_url}/dept
+ dispatch desk      {web_url}/dispatch   (派单台: tickets the classifier left to the hall)
  REST API (OpenAPI) {web_url}/api/openapi.json
  health             {web_url}/health
  Asterisk ARI       {settings.ari_url}/ari  (user {settings.ari_user})
