@@ -68,16 +68,16 @@ class TicketIntake:
         else:
             check_roles(who, "creating a ticket", Role.AGENT, Role.SUPERVISOR, Role.SYSTEM)
         self.store.check_refs(body)
-        if isinstance(body, TicketCreate):
-            await self.store.check_calls(who, body.call_ids)
         at = at or utcnow()
         key = body.idempotency_key
-        digest = None
-        if key:
-            request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
-            digest = hashlib.sha256(request.encode()).hexdigest()
-        body = await self._with_transcript(body)  # after the digest: a retry replays, whatever was said since
-        async with self.store.pool.acquire() as conn:
+        async with self.store.pool.acquire() as conn:  # one connection for the whole filing
+            if isinstance(body, TicketCreate):
+                await self.store.check_calls(who, body.call_ids, conn)
+            digest = None
+            if key:
+                request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
+                digest = hashlib.sha256(request.encode()).hexdigest()
+            body = await self._with_transcript(body, conn)  # after the digest: a retry replays, whatever was said since
             if not key:
                 created = await self._number_and_write(conn, who, body, at, None, None)
             else:
@@ -90,14 +90,14 @@ class TicketIntake:
             await learned.observe(self.store.dispatch, created.ticket, created.routing)
         return created
 
-    async def _with_transcript(self, body: Body) -> Body:
+    async def _with_transcript(self, body: Body, conn: asyncpg.Connection) -> Body:
         """A ticket filed from calls without a transcript gets the calls' stored one (masked), so
         that routing reads what the citizen said; never fails the filing."""
         transcripts = self.store.transcripts
         if not isinstance(body, TicketCreate) or not body.call_ids or body.transcript or transcripts is None:
             return body
         try:
-            text = await transcripts(self.store.pool, body.call_ids)
+            text = await transcripts(conn, body.call_ids)
         except Exception:  # noqa: BLE001 - the ticket is filed without it
             log.exception("ticket_transcript_failed", calls=len(body.call_ids))
             return body
