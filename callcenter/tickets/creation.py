@@ -155,6 +155,7 @@ class TicketIntake:
         answer = getattr(body, "answer_on_spot", None)
         store = self.store
         opts: dict[str, Any] = {"at": at, "policy": store.policy}
+        words: dict[str, list[str]] = {}  # jieba's cuts, shared by the routing and the search words
         duplicate = None if answer else find_duplicate(t, candidates, window=store.dedup_window,
                                                        radius_m=store.radius_m)
         if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
@@ -165,7 +166,7 @@ class TicketIntake:
         elif isinstance(body, TicketCreate) and body.lead:
             events.append(apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
         else:
-            decision = learned.route(store.rules.route_ticket(t), t, store.dispatch)
+            decision = learned.route(store.rules.route_ticket(t, words), t, store.dispatch)
             if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
                 events.append(apply(t, Action.DISPATCH, actor=ROUTER, lead=decision.lead,
                                       assisting=list(decision.assisting), **opts))
@@ -181,7 +182,7 @@ class TicketIntake:
         rows += [repo.event_row(e) for e in events]
         files = list(body.attachments) if isinstance(body, TicketCreate) else [body.photo] if body.photo else []
         field_kind = getattr(body, "field_kind", None)
-        write = dict(created_by=actor, tokens=store.tokens(t), events=rows, messages=messages, attachments=files,
+        write = dict(created_by=actor, tokens=store.tokens(t, words), events=rows, messages=messages, attachments=files,
                      routing=routing, idempotency_key=key, idempotency_hash=digest, field_kind=field_kind,
                      collector=actor if field_kind else None)
         if duplicate is None:  # one statement, atomic on its own

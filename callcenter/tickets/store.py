@@ -95,13 +95,13 @@ class TicketStore:
             bridged = await bridged_to(self.pool if conn is None else conn, who.ident, list(call_ids))
             check_calls(who, tuple(call_ids), bridged)
 
-    def tokens_of_text(self, text: str) -> list[str]:
-        """Search words (jieba tokens, lower case, no punctuation)."""
-        return sorted({w.lower() for w in self.rules.segment(text) if w.isalnum()})
+    def tokens_of_text(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        """Search words (jieba tokens, lower case, no punctuation); ``memo``: see ``RoutingRules.segment``."""
+        return sorted({w.lower() for w in self.rules.segment(text, memo) if w.isalnum()})
 
-    def tokens(self, t: Ticket) -> list[str]:
+    def tokens(self, t: Ticket, memo: dict[str, list[str]] | None = None) -> list[str]:
         """Search words of a ticket, for the ``search_tsv`` column."""
-        return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)))
+        return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)), memo)
 
     # ------------------------------------------------------------------ write steps
 
