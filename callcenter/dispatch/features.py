@@ -64,17 +64,17 @@ def features(text: str, kind: str | None = None, district: str | None = None,
     return toks
 
 
-def highlights(text: str, pushed: list[tuple[str, float]], n: int = 5) -> tuple[str, ...]:
+def highlights(text: str, pushed: list[tuple[str, float]], n: int = 5, *, norm: str | None = None) -> tuple[str, ...]:
     """The phrases of the request's own text that pushed a unit up, strongest first: the
     strongest features are found in the text and overlapping ones joined (停水 + 水了 ->
     停水了); a single character is shown with its strongest neighbour n-gram; phrases weighing
     under a fifth of the best are left out. The kind and the district show as [投诉], [西区]
-    when they weigh as much as a phrase shown."""
-    norm = normalise(text)
+    when they weigh as much as a phrase shown. ``norm``: ``normalise(text)``, when the caller has it."""
+    norm = normalise(text) if norm is None else norm
     shown = text if len(norm) == len(text) else norm
     spans: list[tuple[int, int, float]] = []
     labels: list[tuple[float, str]] = []
-    wide = [t for t, _ in pushed if len(t) > 1 and t in norm]  # pushed n-grams of the text, strongest first
+    wide: list[str] | None = None  # pushed n-grams of the text, strongest first (found when first needed)
     for tok, c in pushed[:12]:
         if tok.startswith(("k:", "d:")):
             labels.append((c, f"[{KIND_LABELS.get(tok[2:], tok[2:])}]"))
@@ -83,6 +83,8 @@ def highlights(text: str, pushed: list[tuple[str, float]], n: int = 5) -> tuple[
         if not tok:
             continue
         if len(tok) == 1:  # widen to the strongest pushed n-gram around it
+            if wide is None:
+                wide = [t for t, _ in pushed if len(t) > 1 and t in norm]
             tok = next((t for t in wide if tok in t), tok)
         at = norm.find(tok)
         if at >= 0:

@@ -112,6 +112,8 @@ class _Cluster:
         return next(((at, ref) for at, ref, _, source in self.items if source == "ticket"), None)
 
     def prune(self, since: datetime) -> None:
+        if not self.items or self.items[0][0] >= since:
+            return  # nothing left the window: the centroid has only positive counts already
         while self.items and self.items[0][0] < since:
             self.centroid.subtract(self.items.popleft()[2])
         self.centroid = +self.centroid  # drop zero counts

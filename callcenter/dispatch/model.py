@@ -122,7 +122,7 @@ class LinearModel:
     floor: float = 0.0
 
     def _vector(self, toks: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(i for t in toks if (i := self.vocabulary.get(t)) is not None)
+        counts = Counter([i for i in map(self.vocabulary.get, toks) if i is not None])
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -133,24 +133,31 @@ class LinearModel:
     def predict(self, text: str, kind: str | None = None, district: str | None = None,
                 top: int = 3, words: int = 5) -> Prediction:
         idx, w = self._vector(features(text, kind, district, self.analyzer))
-        p = softmax(self.coef[:, idx] @ w + self.intercept)
+        sub = self.coef[:, idx]  # the request's features' weights, for every unit
+        p = softmax(sub @ w + self.intercept)
         if self.blend and self.second is not None:
             p = (1.0 - self.blend) * p + self.blend * softmax(self.second[:, idx].sum(axis=1))
-        order = np.argsort(-p)[:max(top, 2)]
+        ranked = np.argsort(-p)
+        order = ranked[:max(top, 2)]
         p1 = float(p[order[0]])
         score = None if self.confidence == "p1" else round(confidence_of(p1, float(p[order[1]]), self.confidence), 4)
         if p1 < self.floor or self.classes[order[0]] == HALL:
             score = 0.0  # too thin, or the request names no unit: a person decides
-        order = [c for c in np.argsort(-p) if self.classes[c] != HALL][:top]  # units only for the dispatcher
+        order = [c for c in ranked if self.classes[c] != HALL][:top]  # units only for the dispatcher
         names = self._names()
+        norm = normalise(text) if words else ""
+        # every candidate's feature contributions at once (the same products, row by row)
+        contribs = sub[order] * w if words and order else None
         cands = []
-        for c in order:
-            contrib = self.coef[c, idx] * w
-            up = np.flatnonzero(contrib > 0)
-            up = up[np.argsort(-contrib[up])[:PUSHED]]  # the strongest are all that highlights() reads
-            pushed = [(names[idx[j]], float(contrib[j])) for j in up]
-            cands.append(Candidate(self.classes[c], round(float(p[c]), 4),
-                                   highlights(text, pushed, words) if words else ()))
+        for row, c in enumerate(order):
+            found: tuple[str, ...] = ()
+            if contribs is not None:
+                contrib = contribs[row]
+                up = np.flatnonzero(contrib > 0)
+                up = up[np.argsort(-contrib[up])[:PUSHED]]  # the strongest are all that highlights() reads
+                pushed = list(zip(map(names.__getitem__, idx[up].tolist()), contrib[up].tolist(), strict=True))
+                found = highlights(text, pushed, words, norm=norm)
+            cands.append(Candidate(self.classes[c], round(float(p[c]), 4), found))
         return Prediction(tuple(cands), self.threshold, score)
 
     def _names(self) -> list[str]:

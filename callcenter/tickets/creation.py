@@ -68,16 +68,16 @@ class TicketIntake:
         else:
             check_roles(who, "creating a ticket", Role.AGENT, Role.SUPERVISOR, Role.SYSTEM)
         self.store.check_refs(body)
-        if isinstance(body, TicketCreate):
-            await self.store.check_calls(who, body.call_ids)
         at = at or utcnow()
         key = body.idempotency_key
-        digest = None
-        if key:
-            request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
-            digest = hashlib.sha256(request.encode()).hexdigest()
-        body = await self._with_transcript(body)  # after the digest: a retry replays, whatever was said since
-        async with self.store.pool.acquire() as conn:
+        async with self.store.pool.acquire() as conn:  # one connection for the whole filing
+            if isinstance(body, TicketCreate):
+                await self.store.check_calls(who, body.call_ids, conn)
+            digest = None
+            if key:
+                request = f"{type(body).__name__}|{who}|{body.model_dump_json(exclude={'idempotency_key'})}"
+                digest = hashlib.sha256(request.encode()).hexdigest()
+            body = await self._with_transcript(body, conn)  # after the digest: a retry replays, whatever was said since
             if not key:
                 created = await self._number_and_write(conn, who, body, at, None, None)
             else:
@@ -90,14 +90,14 @@ class TicketIntake:
             await learned.observe(self.store.dispatch, created.ticket, created.routing)
         return created
 
-    async def _with_transcript(self, body: Body) -> Body:
+    async def _with_transcript(self, body: Body, conn: asyncpg.Connection) -> Body:
         """A ticket filed from calls without a transcript gets the calls' stored one (masked), so
         that routing reads what the citizen said; never fails the filing."""
         transcripts = self.store.transcripts
         if not isinstance(body, TicketCreate) or not body.call_ids or body.transcript or transcripts is None:
             return body
         try:
-            text = await transcripts(self.store.pool, body.call_ids)
+            text = await transcripts(conn, body.call_ids)
         except Exception:  # noqa: BLE001 - the ticket is filed without it
             log.exception("ticket_transcript_failed", calls=len(body.call_ids))
             return body
@@ -155,6 +155,7 @@ class TicketIntake:
         answer = getattr(body, "answer_on_spot", None)
         store = self.store
         opts: dict[str, Any] = {"at": at, "policy": store.policy}
+        words: dict[str, list[str]] = {}  # jieba's cuts, shared by the routing and the search words
         duplicate = None if answer else find_duplicate(t, candidates, window=store.dedup_window,
                                                        radius_m=store.radius_m)
         if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
@@ -165,7 +166,7 @@ class TicketIntake:
         elif isinstance(body, TicketCreate) and body.lead:
             events.append(apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts))
         else:
-            decision = learned.route(store.rules.route_ticket(t), t, store.dispatch)
+            decision = learned.route(store.rules.route_ticket(t, words), t, store.dispatch)
             if isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:
                 events.append(apply(t, Action.DISPATCH, actor=ROUTER, lead=decision.lead,
                                       assisting=list(decision.assisting), **opts))
@@ -181,7 +182,7 @@ class TicketIntake:
         rows += [repo.event_row(e) for e in events]
         files = list(body.attachments) if isinstance(body, TicketCreate) else [body.photo] if body.photo else []
         field_kind = getattr(body, "field_kind", None)
-        write = dict(created_by=actor, tokens=store.tokens(t), events=rows, messages=messages, attachments=files,
+        write = dict(created_by=actor, tokens=store.tokens(t, words), events=rows, messages=messages, attachments=files,
                      routing=routing, idempotency_key=key, idempotency_hash=digest, field_kind=field_kind,
                      collector=actor if field_kind else None)
         if duplicate is None:  # one statement, atomic on its own

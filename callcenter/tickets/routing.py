@@ -282,12 +282,25 @@ class RoutingRules:
         self._add_topic(topic, f"topic {code!r}")
         return topic
 
-    def segment(self, text: str) -> list[str]:
-        return [t for t in _jieba().lcut(text) if t.strip()]
+    def segment(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        """jieba's words of ``text`` (blanks dropped). With ``memo`` (one request's, e.g. its
+        routing and its search words, which both read the description), each of jieba's blocks
+        (a run of Han characters, letters and digits, or what lies between two) is cut once;
+        jieba cuts the blocks independently, so the words are the same."""
+        jieba = _jieba()
+        if memo is None:
+            return [t for t in jieba.lcut(text) if t.strip()]
+        words: list[str] = []
+        for block in jieba.re_han_default.split(text):
+            if block:
+                if (cut := memo.get(block)) is None:
+                    cut = memo[block] = jieba.lcut(block)
+                words += cut
+        return [t for t in words if t.strip()]
 
     def route(self, *, category: str | None = None, kind: Kind | str | None = None,
               district: District | str | None = None, topics: Iterable[str] = (),
-              description: str = "", transcript: str = "") -> RoutingDecision:
+              description: str = "", transcript: str = "", memo: dict[str, list[str]] | None = None) -> RoutingDecision:
         try:
             kind_ = Kind.parse(kind) if isinstance(kind, str) else kind
             district_ = District.parse(district) if isinstance(district, str) else district
@@ -315,7 +328,7 @@ class RoutingRules:
                 if rule.assist_district and district_ is not None:
                     extra.append(DISTRICT_DEPARTMENTS[district_])
                 hit(rule.name or f"rules[{i}]", rule.lead, rule.weight, extra)
-        tokens = set(self.segment(f"{description}\n{transcript}")) if (description or transcript) else set()
+        tokens = set(self.segment(f"{description}\n{transcript}", memo)) if (description or transcript) else set()
         for i, kw in enumerate(self.spec.keywords):
             if found := sorted(tokens.intersection(kw.words)):
                 hit(f"{kw.name or f'keywords[{i}]'}:{'/'.join(found)}", kw.lead, kw.weight, kw.assisting)
@@ -326,9 +339,10 @@ class RoutingRules:
                 hit(f"topic:{topic.code}:{'/'.join(found)}", topic.department, self.spec.topic_keyword_weight)
         return self._decide(scores, assisting, matched)
 
-    def route_ticket(self, ticket: Ticket) -> RoutingDecision:
+    def route_ticket(self, ticket: Ticket, memo: dict[str, list[str]] | None = None) -> RoutingDecision:
         return self.route(category=ticket.category, kind=ticket.kind, district=ticket.district,
-                          topics=ticket.topics, description=ticket.description, transcript=ticket.transcript)
+                          topics=ticket.topics, description=ticket.description, transcript=ticket.transcript,
+                          memo=memo)
 
     def _decide(self, scores: dict[str, float], assisting: dict[str, list[str]],
                 matched: list[str]) -> RoutingDecision:

@@ -32,8 +32,9 @@ from callcenter.tickets.transitions import apply
 
 ROUTER = "system:router"  # actor of automatic dispatches
 SLA = "system:sla"  # actor of the sweeper's escalations and reminders
-#: the stored transcript of some calls ('' if none), read when a ticket is filed from them
-Transcripts = Callable[[asyncpg.Pool, Sequence[str]], Awaitable[str]]
+#: the stored transcript of some calls ('' if none), read when a ticket is filed from them (on
+#: the filing's connection)
+Transcripts = Callable[[asyncpg.Pool | asyncpg.Connection, Sequence[str]], Awaitable[str]]
 
 
 def utcnow() -> datetime:
@@ -87,18 +88,20 @@ class TicketStore:
                 raise FieldError("topics", f"unknown topic {code!r}")
         self.check_departments(getattr(body, "lead", None), getattr(body, "assisting", ()))
 
-    async def check_calls(self, who: Actor, call_ids: Sequence[str]) -> None:
-        """403 when an agent names a call that was not bridged to them (the hall names any)."""
+    async def check_calls(self, who: Actor, call_ids: Sequence[str], conn: asyncpg.Connection | None = None) -> None:
+        """403 when an agent names a call that was not bridged to them (the hall names any);
+        on ``conn`` when the caller holds one (no pool round trip of its own)."""
         if call_ids and who.role is Role.AGENT:
-            check_calls(who, tuple(call_ids), await bridged_to(self.pool, who.ident, list(call_ids)))
+            bridged = await bridged_to(self.pool if conn is None else conn, who.ident, list(call_ids))
+            check_calls(who, tuple(call_ids), bridged)
 
-    def tokens_of_text(self, text: str) -> list[str]:
-        """Search words (jieba tokens, lower case, no punctuation)."""
-        return sorted({w.lower() for w in self.rules.segment(text) if w.isalnum()})
+    def tokens_of_text(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
+        """Search words (jieba tokens, lower case, no punctuation); ``memo``: see ``RoutingRules.segment``."""
+        return sorted({w.lower() for w in self.rules.segment(text, memo) if w.isalnum()})
 
-    def tokens(self, t: Ticket) -> list[str]:
+    def tokens(self, t: Ticket, memo: dict[str, list[str]] | None = None) -> list[str]:
         """Search words of a ticket, for the ``search_tsv`` column."""
-        return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)))
+        return self.tokens_of_text(" ".join((t.category, t.address, t.caller_name, t.description)), memo)
 
     # ------------------------------------------------------------------ write steps
 

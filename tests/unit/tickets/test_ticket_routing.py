@@ -155,3 +155,14 @@ def test_custom_threshold_and_departments():
 def test_bad_department_files(text, message):
     with pytest.raises(RuleError, match=message):
         load_departments(text)
+
+
+def test_segment_with_a_shared_memo_cuts_as_jieba_does(rules):
+    """One request's routing and search words share jieba's cuts (a memo of blocks): the words
+    must be those of cutting each whole text, whatever text came first."""
+    texts = ["小区停水三天了，井盖破损", "供水  炳草岗小区停水三天了", "ＡＢＣ小区12号楼 停电了!! abc_def 3.5米",
+             "炳草岗小区停水三天了\n坐席：您好，请问什么问题？ 市民：停水了", "", "  \n ", "燃气泄漏 gas leak 110"]
+    memo: dict[str, list[str]] = {}
+    for text in texts + texts[::-1]:
+        assert rules.segment(text, memo) == rules.segment(text)
+    assert "炳草岗小区停水三天了" in memo  # the description's block was cut once, for both texts
