@@ -23,7 +23,7 @@ from callcenter.dispatch import http, store
 from callcenter.dispatch.corpus import load_corpus
 from callcenter.dispatch.incidents import PROMPT_FILE, prompt_name
 from callcenter.dispatch.service import Discarder, DispatchService, Renderer
-from callcenter.dispatch.training import fit
+from callcenter.dispatch.training import fit_corpus
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
 from callcenter.infra.prompts import SOUNDS_SUBDIR, render_named
@@ -56,8 +56,7 @@ class DispatchPlugin:
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         if await store.active_version(conn) is not None:
             return "dispatch model kept as stored"
-        corpus = load_corpus()
-        model, metrics = await asyncio.to_thread(fit, corpus.train, corpus.heldout, vague=corpus.vague)
+        model, metrics = await asyncio.to_thread(fit_corpus, load_corpus())
         ver = await store.save_model(conn, model, metrics, "seed")
         return (f"dispatch model v{ver.version} trained on {metrics['train']} examples "
                 f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")

@@ -119,9 +119,7 @@ class DispatchService:
         async with self._train_lock:
             async with self.pool.acquire() as conn:
                 hall = await store.hall_examples(conn)
-            corpus = self.corpus
-            model, metrics = await self.trainer.fit([*corpus.train, *hall], corpus.heldout, analyzer=analyzer, c=c,
-                                                     vague=corpus.vague)
+            model, metrics = await self.trainer.fit(self.corpus, hall, analyzer=analyzer, c=c)
             metrics["hall_examples"] = len(hall)
             async with self.pool.acquire() as conn:
                 ver = await store.save_model(conn, model, metrics, actor, activate=activate)

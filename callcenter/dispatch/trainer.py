@@ -8,29 +8,35 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from callcenter.dispatch.training import fit
+from callcenter.dispatch.corpus import Corpus
+from callcenter.dispatch.model import Example
+from callcenter.dispatch.training import fit_corpus
 
 
 class Trainer:
-    """One child process, started at the first training and kept for the next ones."""
+    """One child process per training: it exits when the training is done (nothing idles in the
+    controller between retrainings, hours apart), and is killed when it is abandoned."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
 
-    async def fit(self, *args: Any, **kwargs: Any) -> Any:
-        """`training.fit` in the child; a child that died (killed, out of memory) is replaced
-        by the next call."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    async def fit(self, corpus: Corpus, hall: Sequence[Example] = (), **kwargs: Any) -> Any:
+        """`training.fit_corpus` in a child of its own."""
+        pool = self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(fit, *args, **kwargs))
-        except BrokenProcessPool:
+            result = await asyncio.get_running_loop().run_in_executor(
+                pool, functools.partial(fit_corpus, corpus, hall, **kwargs))
+        except BaseException:  # cancelled (a stop), or the child died: nothing may go on training
             self.close()
             raise
+        if self._pool is pool:
+            self._pool = None
+        pool.shutdown(wait=False)  # the child is idle: it exits
+        return result
 
     def close(self) -> None:
         """Kill the child (a training in flight is abandoned: the model in force stays)."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter.dispatch.catalogue import HALL, Catalogue, default_catalogue
+from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.model import Example, LinearModel, ModelError, choose_threshold, evaluate, train
 
 PRECISION_TARGET = 0.95
@@ -167,3 +168,9 @@ def fit(train_set: Sequence[Example], heldout: Sequence[Example], *, analyzer: s
     model.meta.update({k: metrics[k] for k in ("heldout", "train", "top1", "auto_share", "auto_precision",
                                                "cv_auto_share", "cv_precision")})
     return model, metrics
+
+
+def fit_corpus(corpus: Corpus, hall: Sequence[Example] = (), **kwargs: Any) -> tuple[LinearModel, dict[str, Any]]:
+    """The model the service puts in force: the corpus's training requests and the hall's own
+    decisions, its requests that name no unit, measured on its held-out split (`fit`)."""
+    return fit([*corpus.train, *hall], corpus.heldout, vague=corpus.vague, **kwargs)
