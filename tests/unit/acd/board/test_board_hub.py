@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 from helpers import free_port, until
 
-from callcenter.board.snapshot import Snapshots
-from callcenter.board.websocket import BoardHub
+from callcenter.acd.board.hub import BOARD, BoardHub
+from callcenter.acd.board.snapshot import Snapshots
 from callcenter.infra.web import Provided
 
 
@@ -53,8 +53,8 @@ async def test_burst_of_events_gives_one_push_and_dead_clients_are_dropped() -> 
     snaps = FakeSnapshots()
     hub = BoardHub(SimpleNamespace(), snaps, debounce_s=0.05, refresh_s=60)
     good, dead, desk = FakeSocket(), FakeSocket(fail=True), FakeSocket()
-    hub.board_clients |= {good, dead}
-    hub.agent_clients["1001"] = {desk}
+    hub.groups[BOARD] = {good, dead}
+    hub.groups["1001"] = {desk}
     pusher = asyncio.create_task(hub._pusher())
     try:
         for topic in ("calls/c7/queued", "agents/1001/state", "agents/1002/state", "tickets/market/x"):
@@ -62,7 +62,7 @@ async def test_burst_of_events_gives_one_push_and_dead_clients_are_dropped() -> 
         await until(lambda: good.sent, what="board push")
         await until(lambda: [m for m in desk.sent if m["type"] == "agent"], what="agent push")
         assert good.sent == [{"type": "board", "n": 1}]
-        assert dead not in hub.board_clients and dead.closed
+        assert dead not in hub.groups[BOARD] and dead.closed
         events = [m["topic"] for m in desk.sent if m["type"] == "event"]
         assert events == ["calls/c7/queued", "agents/1001/state"]  # only its own agent and call
         assert snaps.invalidated == ["calls/c7/queued", "agents/1001/state", "agents/1002/state",
@@ -73,11 +73,11 @@ async def test_burst_of_events_gives_one_push_and_dead_clients_are_dropped() -> 
         pusher.cancel()
         await asyncio.gather(pusher, return_exceptions=True)
         await hub.close_clients()
-    assert good.closed and desk.closed and not hub.board_clients and not hub.agent_clients
+    assert good.closed and desk.closed and not hub.groups
 
 
 def test_topics_invalidate_the_right_caches() -> None:
-    snaps = Snapshots(None, None, Provided("ACD"), Provided("tickets"))
+    snaps = Snapshots(None, None, None, Provided("ACD"), Provided("tickets"))
     snaps._cache = {"kpi": (0.0, 1), "tickets": (0.0, 2)}
     snaps._facts = {"c1": {}, "c2": {}}
     snaps._history = {"138": {}}
@@ -100,7 +100,7 @@ async def test_broker_down_keeps_retrying_and_tells_clients_the_board_is_not_liv
     settings = SimpleNamespace(mqtt_host="127.0.0.1", mqtt_port=free_port(), mqtt_prefix="t/cc")
     hub = BoardHub(settings, snaps, debounce_s=0.01, refresh_s=60)
     client = FakeSocket()
-    hub.board_clients.add(client)
+    hub.groups[BOARD] = {client}
     await hub.start()
     try:
         await until(lambda: client.sent, what="a push after the failed connection")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.acd.kpi import KpiConfig, compute_kpis, intervals_from_events
-from callcenter.board.kpi import agent_events, call_records, day_bounds, kpi_doc
+from callcenter.acd.service_level import agent_events, call_records, day_bounds, kpi_doc
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 2, 10, tzinfo=TZ)

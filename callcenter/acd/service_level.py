@@ -1,7 +1,8 @@
-"""Today's hotline KPIs for the board, from the PostgreSQL `calls` and `agent_states` tables.
+"""Today's service level of the hotline (接通率, 及时率, ASA, AHT, occupancy) as the board shows
+it, read from the record: the PostgreSQL `calls` and `agent_states` tables.
 
-The figures themselves come from :func:`callcenter.acd.kpi.compute_kpis`; this module only
-reads rows and turns them into :class:`CallRecord` / :class:`StateInterval` (pure helpers
+The figures themselves come from :func:`callcenter.acd.kpi.compute_kpis` (pure); this module
+only reads rows and turns them into :class:`CallRecord` / :class:`StateInterval` (pure helpers
 below, tested without a database). "Today" is the local day (Asia/Shanghai by default).
 
 What counts as inbound: calls that reached the ACD queue (``queue`` set) today. A call still

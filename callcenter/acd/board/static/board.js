@@ -1,4 +1,4 @@
-/* Supervisor live queue board: renders the snapshot pushed on /ws/board (see callcenter/board). */
+/* Supervisor live queue board: renders the snapshot pushed on /ws/board (see callcenter/acd/board). */
 "use strict";
 
 const LONG_WAIT_S = 15; // GB/T 33358-2016: answer within 15 s

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from callcenter.acd.agents import AgentSlot
+from callcenter.acd.board import views
+from callcenter.acd.board.reads import normalise_phone
 from callcenter.acd.calls import Call, CallState
 from callcenter.acd.policy import QueueBook, QueuedCall
 from callcenter.acd.shifts import Roster
 from callcenter.acd.view import AcdView
-from callcenter.board import views
-from callcenter.board.history import normalise_phone
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))  # team A works 早班 on 2026-01-01
 

@@ -3,6 +3,7 @@
 The live part (queues, agents) is rebuilt on every request from the ACD's memory (or the
 Redis mirror); the PostgreSQL parts (today's KPIs, ticket figures, a call's IVR facts, a
 caller's history) are cached until an event says they changed, or at most ``max_age_s``.
+Those of other features' records are read through :class:`~callcenter.acd.board.reads.Records`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from callcenter.board import history, kpi, ratings, views
-from callcenter.board.incidents import open_incidents
+from callcenter.acd import service_level
+from callcenter.acd.board import ratings, views
+from callcenter.acd.board.reads import Records, SurveyRatings, TicketFigures, caller_history, normalise_phone
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided
@@ -25,18 +27,16 @@ if TYPE_CHECKING:
     from callcenter.acd.view import AcdView
     from callcenter.surveys.figures import Record
     from callcenter.surveys.model import Scale
-    from callcenter.surveys.plugin import Surveys
-    from callcenter.tickets.service import TicketService
 
 log = get_logger("board")
 
 
 class Snapshots:
-    def __init__(self, pool: asyncpg.Pool, live: LiveState, acd: Provided[AcdView],
-                 tickets: Provided[TicketService], *, timezone: str = "Asia/Shanghai",
+    def __init__(self, pool: asyncpg.Pool, live: LiveState, records: Records, acd: Provided[AcdView],
+                 tickets: Provided[TicketFigures], *, timezone: str = "Asia/Shanghai",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0,
-                 surveys: Provided[Surveys] | None = None) -> None:
-        self.pool, self.live, self._acd, self._tickets_svc = pool, live, acd, tickets
+                 surveys: Provided[SurveyRatings] | None = None) -> None:
+        self.pool, self.live, self.records, self._acd, self._tickets_svc = pool, live, records, acd, tickets
         self._surveys = surveys
         self.clock = clock
         self.max_age_s = max_age_s
@@ -92,9 +92,9 @@ class Snapshots:
             live = views.acd_view(acd, now)
         else:
             live = views.live_view(await self.live.all("agents"), await self.live.all("queue"), now)
-        kpis = await self._cached("kpi", lambda: kpi.today_kpis(self.pool, now, self.tz))
+        kpis = await self._cached("kpi", lambda: service_level.today_kpis(self.pool, now, self.tz))
         tickets = await self._cached("tickets", self._tickets)
-        incidents = await self._cached("incidents", lambda: open_incidents(self.pool))
+        incidents = await self._cached("incidents", lambda: self.records.open_incidents(self.pool))
         rated = await self._ratings()
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
                 "kpi": kpis, "tickets": tickets, "incidents": incidents,
@@ -108,7 +108,7 @@ class Snapshots:
             return None
 
         async def load() -> dict[str, Any]:
-            start, end = kpi.day_bounds(self.clock(), self.tz)
+            start, end = service_level.day_bounds(self.clock(), self.tz)
             records = await surveys.store.records(start, end)
             return ratings.missed_callbacks(records, surveys.config.scale_(), start.date().isoformat())
 
@@ -121,7 +121,7 @@ class Snapshots:
             return None
 
         async def load() -> tuple[list[Record], Scale, str]:
-            start, end = kpi.day_bounds(self.clock(), self.tz)
+            start, end = service_level.day_bounds(self.clock(), self.tz)
             return await surveys.store.ratings(start, end), surveys.config.scale_(), start.date().isoformat()
 
         return await self._cached("ratings", load)
@@ -162,7 +162,7 @@ class Snapshots:
     async def _call_facts(self, call_id: str) -> dict[str, Any] | None:
         if call_id in self._facts:
             return self._facts[call_id]
-        facts = await history.call_facts(self.pool, call_id)
+        facts = await self.records.call_facts(self.pool, call_id)
         if facts is not None:  # the row may not be written yet: ask again next time
             if len(self._facts) > 500:
                 self._facts.clear()
@@ -170,11 +170,11 @@ class Snapshots:
         return facts
 
     async def history(self, phone: str) -> dict[str, Any] | None:
-        digits = history.normalise_phone(phone)
+        digits = normalise_phone(phone)
         if digits is None:
             return None
         if digits not in self._history:
             if len(self._history) > 500:
                 self._history.clear()
-            self._history[digits] = await history.caller_history(self.pool, digits)
+            self._history[digits] = await caller_history(self.records, self.pool, digits)
         return self._history[digits]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-STATIC = Path(__file__).resolve().parents[3] / "callcenter" / "board" / "static"
-FILES = sorted(p for p in STATIC.iterdir() if p.suffix in (".html", ".js"))
+PKG = Path(__file__).resolve().parents[3] / "callcenter"
+STATIC_DIRS = sorted(d for d in PKG.rglob("static") if d.is_dir())  # each feature's pages and the shell's files
+FILES = sorted(p for d in STATIC_DIRS for p in d.iterdir() if p.suffix in (".html", ".js"))
 HANDLER = re.compile(r"<[a-zA-Z][^<>]*\son[a-z]+\s*=", re.S)  # <img onerror=…> in markup
 STYLE_ATTR = re.compile(r"<[a-zA-Z][^<>]*\sstyle\s*=", re.S)
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.I)
