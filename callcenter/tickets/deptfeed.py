@@ -4,7 +4,7 @@ dispatch desk (``/ws/dept/hall``), on the web shell's hub (:class:`callcenter.we
 One MQTT subscription to ``<prefix>/tickets/#`` (the ticket events of every department's queue,
 published through the outbox), opened with the first socket; each socket is in the group of its
 department and gets ``{"type": "hello", "department"}`` first, then ``{"type": "live", "live"}``
-whenever the subscription is up or lost, and every event of its department as
+(at once when the subscription is up; then whenever it comes up or is lost), and every event of its department as
 ``{"type": "ticket", "topic", "payload"}``. The page then re-reads its queue through the REST
 API, which stays the only source of truth. The payloads never hold a phone number. Who may open
 which department's feed is the accounts policy (a handler: its own department only).
@@ -39,7 +39,8 @@ class DeptFeed(Hub):
 
     async def opened(self, ws: web.WebSocketResponse, key: Hashable) -> None:
         await self.send({ws}, dumps({"type": "hello", "department": key}))
-        await self.send({ws}, dumps({"type": "live", "live": self.connected.is_set()}))
+        if self.connected.is_set():  # else the subscription says so once it is up (or lost)
+            await self.send({ws}, dumps({"type": "live", "live": True}))
 
     async def live(self, up: bool) -> None:
         await self.broadcast(None, {"type": "live", "live": up})
