@@ -1,4 +1,4 @@
-/* Shared helpers of the board and the agent desktop: labels, time formatting, a WebSocket
+/* Shared helpers of every page (served as /static/web/common.js): labels, time formatting, a WebSocket
    that reconnects with back-off and hands every JSON message to a callback. No dependencies. */
 "use strict";
 
