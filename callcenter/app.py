@@ -2,7 +2,8 @@
 
 Each feature is a plugin class (`callcenter/<feature>/plugin.py`, shaped by
 `callcenter.context.Plugin`). `build_plugins` constructs them in start order and hands each the
-typed services of the features it reads (the board gets the ACD's view and the ticket service;
+typed services of the features it reads (the board gets the ACD's view, the ticket service and
+the record reads of calls, tickets and dispatch;
 the IVR gets the ticket service; transcription tells dispatch's incident detector each final). A plugin adds its routes while the app is built and fills its
 `Provided` services in `start()`. Nothing looks a service up by name, and no feature imports
 this module.
@@ -20,17 +21,20 @@ from aiohttp import web
 
 from callcenter.accounts.guard import guard
 from callcenter.accounts.plugin import AccountsPlugin
+from callcenter.acd.board.plugin import BoardPlugin
+from callcenter.acd.board.reads import Records
 from callcenter.acd.plugin import AcdPlugin
-from callcenter.board.plugin import BoardPlugin
+from callcenter.calls import history as call_history
 from callcenter.calls.records import CallRecords
 from callcenter.calls.selftest import SelfTest
 from callcenter.calls.stasis import StasisRouter
 from callcenter.context import CONTEXT, SETTINGS, Context, Plugin
+from callcenter.dispatch import incident_store
 from callcenter.dispatch.plugin import DispatchPlugin
 from callcenter.infra import db
 from callcenter.infra.ari import AriClient, AriError, AriUnavailable
 from callcenter.infra.errors import StartupError
-from callcenter.infra.hardening import clean_input, errors_as_json, harden_responses, mask_access_log
+from callcenter.infra.hardening import clean_input, errors_as_json, mask_access_log
 from callcenter.infra.lease import ControllerLease
 from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
@@ -40,9 +44,11 @@ from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
+from callcenter.tickets import history as ticket_history
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
 from callcenter.transcription.publisher import calls_dialogue
+from callcenter.web.headers import harden_responses
 
 log = get_logger("app")
 
@@ -66,6 +72,11 @@ class Plugins:
                 self.board, self.metrics]
 
 
+# what the board and the agent desk read of the record, each from the feature owning the table
+BOARD_RECORDS = Records(calls_of=call_history.caller_calls, call_facts=call_history.call_facts,
+                        tickets_of=ticket_history.caller_tickets, open_incidents=incident_store.open_incidents)
+
+
 def build_plugins() -> Plugins:
     dispatch = DispatchPlugin()
     tickets = TicketsPlugin(dispatch=dispatch.service, transcripts=calls_dialogue)
@@ -75,7 +86,8 @@ def build_plugins() -> Plugins:
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    acd=acd, surveys=surveys,
-                   board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service),
+                   board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
+                                     records=BOARD_RECORDS),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
 
 

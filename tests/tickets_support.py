@@ -16,12 +16,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from callcenter.accounts.guard import guard
 from callcenter.accounts.plugin import AccountsPlugin
 from callcenter.context import CONTEXT, Context
-from callcenter.infra.hardening import clean_input, errors_as_json, harden_responses
+from callcenter.infra.hardening import clean_input, errors_as_json
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided, http_errors
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.tickets.service import TicketService
+from callcenter.web.headers import harden_responses
 
 AGENT = "agent:1001"
 SUPERVISOR = "supervisor:li"

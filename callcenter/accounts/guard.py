@@ -9,7 +9,7 @@
   the socket is closed once its session ends (checked every ``ws_recheck_s``).
 
 The security headers are not the guard's: every response gets them, refused or not
-(:func:`callcenter.infra.hardening.harden_responses`).
+(:func:`callcenter.web.headers.harden_responses`).
 """
 
 from __future__ import annotations

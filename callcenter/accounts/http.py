@@ -1,6 +1,6 @@
 """HTTP of the accounts feature.
 
-- ``GET /login``                      the login page (public)
+- ``GET /login``, ``GET /admin``      the login page (public) and user administration (``callcenter.accounts.pages``)
 - ``POST /api/session``               log in {username, password}: sets the HttpOnly session cookie
 - ``GET /api/session``                who am I, and the CSRF token the pages send on every change
 - ``DELETE /api/session``             log out
@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from aiohttp import web
@@ -24,8 +23,6 @@ from callcenter.accounts.repository import UserExists
 from callcenter.accounts.service import AccountsService, LoginRefused
 from callcenter.accounts.sessions import COOKIE
 from callcenter.infra.web import HttpError, Provided, json_error, read_json, reply
-
-PAGES = Path(__file__).resolve().parents[1] / "board" / "static"
 
 
 class LoginIn(BaseModel):
@@ -64,10 +61,6 @@ def _address(request: web.Request) -> str:
 
 def _me(request: web.Request, user: User, csrf: str) -> web.Response:
     return reply({"user": user.public(), "csrf": csrf})
-
-
-async def login_page(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(PAGES / "login.html", headers={"Cache-Control": "no-cache"})
 
 
 async def login(request: web.Request) -> web.Response:
@@ -145,7 +138,6 @@ async def show_number(request: web.Request) -> web.Response:
 
 def routes(app: web.Application, accounts: Provided[AccountsService]) -> None:
     app[ACCOUNTS] = accounts
-    app.router.add_get("/login", login_page)
     app.router.add_post("/api/session", login)
     app.router.add_get("/api/session", whoami)
     app.router.add_delete("/api/session", logout)

@@ -101,7 +101,7 @@ POLICY: tuple[Rule, ...] = (
     _public("GET", "/health"),
     _public("GET", "/metrics"),  # Prometheus: its own bearer token (CALLCENTER_METRICS_TOKEN), no session
     _public("GET", "/login", page=True),
-    _public("GET", "/board/static"),
+    _public("GET", "/static/{feature}/{name}"),  # the pages' JS and CSS (callcenter/web/pages.py)
     _public("POST", "/api/session"),      # log in (throttled)
     _r("GET", "/api/session", *ANY),      # who am I + CSRF token
     _r("DELETE", "/api/session", *ANY),   # log out

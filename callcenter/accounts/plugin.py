@@ -1,6 +1,6 @@
 """Wiring of the accounts feature: users, sessions, audit, and the bootstrap admin.
 
-`routes(app)` adds the login page and the session/user/audit API; the guard middleware that
+`routes(app)` adds the login and admin pages and the session/user/audit API; the guard middleware that
 checks every route is installed by `callcenter.app`. `start(ctx)` opens the service on the
 shared PostgreSQL pool and Redis, and creates the bootstrap admin (``admin``, password derived
 from ``CALLCENTER_ADMIN_SECRET`` or else ``CALLCENTER_SESSION_SECRET``) when missing.
@@ -15,7 +15,7 @@ from datetime import date
 import asyncpg
 from aiohttp import web
 
-from callcenter.accounts import http
+from callcenter.accounts import http, pages
 from callcenter.accounts.model import Role, User
 from callcenter.accounts.passwords import FAST, PRODUCTION, Passwords, derived_password
 from callcenter.accounts.repository import Audit, Users
@@ -43,6 +43,7 @@ class AccountsPlugin:
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+        pages.routes(app)  # /login and /admin
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         """A first admin when there is none, with a random password printed this once."""

@@ -124,3 +124,20 @@ async def caller_district(conn: asyncpg.Connection, call_id: str) -> str | None:
         "SELECT t.district FROM calls c JOIN tickets t ON t.caller_phone = c.caller "
         "WHERE c.call_id = $1 AND c.caller <> '' AND t.district IS NOT NULL "
         "ORDER BY t.created_at DESC LIMIT 1", call_id)
+
+
+OPEN_INCIDENTS = """
+SELECT i.id, i.district, i.title, i.master_ref, i.opened_at, i.announce,
+       i.prompt IS NOT NULL AS prompt_ready, i.prompt_text,
+       (SELECT count(*) FROM dispatch_incident_links l WHERE l.incident_id = i.id) AS linked
+FROM dispatch_incidents i WHERE i.status = 'open' ORDER BY i.opened_at DESC, i.id DESC LIMIT $1
+"""
+
+
+async def open_incidents(pool: asyncpg.Pool | asyncpg.Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The open mass incidents (热点诉求) as the board's panel shows them, newest first: district,
+    summary, how many requests are linked, when it opened, and its IVR announcement: spoken
+    (`announce`), or rendered and waiting for a supervisor's confirmation (`prompt_ready`, with
+    its text)."""
+    rows = await pool.fetch(OPEN_INCIDENTS, limit)
+    return [{**dict(r), "opened_at": r["opened_at"].isoformat()} for r in rows]

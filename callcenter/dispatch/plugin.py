@@ -19,7 +19,7 @@ import asyncpg
 from aiohttp import web
 
 from callcenter.context import Context
-from callcenter.dispatch import http, store
+from callcenter.dispatch import http, pages, store
 from callcenter.dispatch.corpus import load_corpus
 from callcenter.dispatch.incidents import PROMPT_FILE, prompt_name
 from callcenter.dispatch.service import Discarder, DispatchService, Renderer
@@ -45,6 +45,7 @@ class DispatchPlugin:
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+        pages.routes(app)  # /dispatch (派单台) and the desk's dispatch widgets
 
     def heard(self, call_id: str, leg: str, text: str) -> None:
         """A final of a live transcript (app.py hands this to the transcription feature): fed to the

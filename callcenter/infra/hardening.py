@@ -1,4 +1,5 @@
-"""Web hardening shared by every route: bad input is a clear 4xx JSON, never a 500.
+"""Web hardening shared by every route: bad input is a clear 4xx JSON, never a 500 (the
+security headers of every response are the web shell's: :mod:`callcenter.web.headers`).
 
 - ``errors_as_json``: aiohttp's own errors (404, 405, 413 body too large, ...) and unexpected
   exceptions answer in the API's one JSON error shape; a crash is logged once, without echoing
@@ -7,9 +8,6 @@
   anywhere (PostgreSQL cannot store it) -> 422/400 before any handler sees it; the same for NUL
   in the query string. State-changing requests with a body must say ``application/json``
   in effect: the content types a cross-site form or ``text/plain`` POST can use get 415.
-- ``harden_responses``: every response -- a page, a redirect to /login, aiohttp's own 404, a
-  401/403/422 JSON error, a crash's 500 -- carries the security headers, and nothing under
-  ``/api/`` is stored by a browser or proxy unless its handler says otherwise;
 - :class:`MaskingFilter` masks phone numbers in the aiohttp access log lines.
 """
 
@@ -97,31 +95,6 @@ async def clean_input(request: web.Request, handler: Any) -> web.StreamResponse:
                 return json_error(422 if "NUL" in why else 400, "invalid" if "NUL" in why else "bad_json",
                                   f"the body {why}", {"body": why})
     return await handler(request)
-
-
-# The pages load only their own files (/board/static/…, no CDN, no inline script, style or event
-# handler) and talk only to this origin (fetch and the WebSockets): a text that slipped into the
-# DOM as markup still runs no script. No page of the hall in another site's frame (clickjacking
-# the supervisor's buttons).
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';"
-       " object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": CSP,
-                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
-_API_CACHE = "no-store"  # API answers hold citizens' numbers and tickets: never kept on a shared desk
-
-
-async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", _API_CACHE)
-
-
-def harden_responses(app: web.Application) -> None:
-    """Just before any response is sent (aiohttp's ``on_response_prepare``, which also sees what
-    the middlewares and aiohttp itself answer): the security headers; a handler's own value wins."""
-    if _security_headers not in app.on_response_prepare:
-        app.on_response_prepare.append(_security_headers)
 
 
 _LOOSE_PHONE = re.compile(r"(?<![\w-])\+?\d[\d\-()% ]{5,}\d(?![\w])")

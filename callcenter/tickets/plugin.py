@@ -18,7 +18,7 @@ from aiohttp import web
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import Provided
-from callcenter.tickets import catalog
+from callcenter.tickets import catalog, pages
 from callcenter.tickets.endpoints import add_routes
 from callcenter.tickets.learned import LearnedDispatch
 from callcenter.tickets.routes import TicketRoutes
@@ -40,6 +40,7 @@ class TicketsPlugin:
 
     def routes(self, app: web.Application) -> None:
         add_routes(app, TicketRoutes(self.service).endpoints())
+        pages.routes(app)  # /dept and its live feed /ws/dept/{code}
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
         """The department catalogue (upserted) and, when none is stored yet, the bundled dispatch

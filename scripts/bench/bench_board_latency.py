@@ -34,7 +34,8 @@ from callcenter.accounts.model import Role, User  # noqa: E402
 from callcenter.accounts.passwords import FAST, Passwords  # noqa: E402
 from callcenter.accounts.plugin import AccountsPlugin  # noqa: E402
 from callcenter.accounts.repository import Users  # noqa: E402
-from callcenter.board.plugin import BoardPlugin  # noqa: E402
+from callcenter.acd.board.plugin import BoardPlugin  # noqa: E402
+from callcenter.app import BOARD_RECORDS  # noqa: E402
 from callcenter.context import CONTEXT, Context  # noqa: E402
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.redis import LiveState  # noqa: E402
@@ -70,7 +71,8 @@ async def main(args: argparse.Namespace) -> None:
         ctx = Context(settings, pool, live, None, None, None, None, None)  # type: ignore[arg-type]
         app = web.Application(middlewares=[http_errors, guard])
         app[CONTEXT] = ctx
-        accounts, board = AccountsPlugin(), BoardPlugin(acd=Provided("ACD"), tickets=Provided("tickets"))
+        accounts, board = AccountsPlugin(), BoardPlugin(acd=Provided("ACD"), tickets=Provided("tickets"),
+                                                        records=BOARD_RECORDS)
         accounts.routes(app)
         board.routes(app)
 

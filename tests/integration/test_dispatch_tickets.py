@@ -100,7 +100,7 @@ async def test_merge_board_panel_and_a_callback_for_every_linked_citizen(pool, w
     survey callback per linked citizen (de-duplicated per phone; the master's caller has its own)."""
     from surveys_support import survey_config
 
-    from callcenter.board.incidents import open_incidents
+    from callcenter.dispatch.incident_store import open_incidents
     from callcenter.surveys.scheduler import Scheduler
     from callcenter.surveys.store import SurveyStore
     from callcenter.tickets.sla import default_calendar

@@ -12,8 +12,8 @@ from acd_support import Phone
 from helpers import until
 from surveys_support import citizen, job_state, resolved_ticket, survey_config, surveys_on, ticket_service
 
+from callcenter.acd.board.ratings import missed_callbacks
 from callcenter.app import STATE
-from callcenter.board.ratings import missed_callbacks
 
 pytestmark = pytest.mark.asterisk
 

@@ -45,7 +45,7 @@ def test_every_rule_names_a_route_the_app_has():
 def test_only_health_login_and_static_assets_are_open():
     public = sorted(f"{r.method} {r.path}" for r in POLICY if r.roles is None)
     # /metrics checks its own bearer token (the Prometheus scraper is a service, not a user)
-    assert public == ["GET /board/static", "GET /health", "GET /login", "GET /metrics", "POST /api/session"]
+    assert public == ["GET /health", "GET /login", "GET /metrics", "GET /static/{feature}/{name}", "POST /api/session"]
 
 
 def test_an_unknown_route_is_refused():

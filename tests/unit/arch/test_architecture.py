@@ -108,3 +108,12 @@ def test_modules_stay_short():
     long = {name: n for name, path in MODULES.items()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_web_shell_imports_no_feature():
+    """`callcenter.web` (page serving, the live hub, the security headers) is shared by the pages
+    of every feature: like infra, it depends on none of them."""
+    offenders = {m: sorted(d for d in deps if _feature(d) not in (None, "web")) for m, deps in GRAPH.items()
+                 if m.startswith("callcenter.web")}
+    assert any(m.startswith("callcenter.web.") for m in GRAPH)
+    assert {m: d for m, d in offenders.items() if d} == {}

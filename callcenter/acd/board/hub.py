@@ -1,0 +1,49 @@
+"""The board's and the agent desks' live hub, on the web shell's machinery
+(:class:`callcenter.web.hub.Hub`): one MQTT subscription to ``<prefix>/#``.
+
+Every client first gets a full snapshot; any MQTT event marks snapshots stale (the topic says
+which caches: :meth:`Snapshots.invalidate`) and the hub pushes fresh ones, debounced, and every
+``refresh_s`` of quiet. The board is the group ``BOARD``; each agent desk is the group of its
+agent id. Agent desktops also get the raw events about themselves and their current call
+(``{"type": "event", "topic", "payload"}``), for features such as the live transcript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from callcenter.acd.board.snapshot import Snapshots
+from callcenter.web.hub import Hub, dumps
+
+BOARD = None  # the group key of the supervisors' board; an agent desk's is its agent id
+
+
+class BoardHub(Hub):
+    def __init__(self, settings: Any, snapshots: Snapshots, *, debounce_s: float = 0.1,
+                 refresh_s: float = 15.0) -> None:
+        super().__init__(settings, name="board", debounce_s=debounce_s, refresh_s=refresh_s)
+        self.snapshots = snapshots
+        snapshots.live_connected = self.connected.is_set
+
+    def changed(self, topic: str) -> None:
+        self.snapshots.invalidate(topic)
+
+    def refreshed(self) -> None:
+        self.snapshots.invalidate("*")
+
+    async def document(self, key: Hashable) -> dict[str, Any]:
+        return await (self.snapshots.board() if key is BOARD else self.snapshots.agent(str(key)))
+
+    def listens(self, topic: str) -> bool:
+        return any(key is not BOARD for key in self.groups)
+
+    async def event(self, topic: str, payload: Any) -> None:
+        parts = topic.split("/")
+        for agent_id, clients in list(self.groups.items()):
+            if agent_id is BOARD:
+                continue
+            mine = (parts[0] == "agents" and len(parts) > 1 and parts[1] == agent_id) or (
+                parts[0] == "calls" and len(parts) > 1 and parts[1] == self.snapshots.current_call_id(agent_id))
+            if mine:
+                await self.send(clients, dumps({"type": "event", "topic": topic, "payload": payload}))

@@ -1,0 +1,114 @@
+/* Shared helpers of every page (served as /static/web/common.js): labels, time formatting, a WebSocket
+   that reconnects with back-off and hands every JSON message to a callback. No dependencies. */
+"use strict";
+
+const LABELS = {
+  state: {
+    logged_out: "未签入", available: "空闲", ringing: "振铃", on_call: "通话中", wrap_up: "话后整理",
+    paused: "小休", unreachable: "话机离线",
+  },
+  pause: {
+    break: "小休", meal: "用餐", training: "培训", ticket_work: "工单处理", supervisor: "班长安排",
+    missed_call: "未接来电",
+  },
+  queue: {
+    general: "综合咨询", market: "市场监管 12315", housing_fund: "公积金 12329", hr_social: "人社 12333",
+    transport: "交通 12328", dialect: "方言坐席",
+  },
+  callState: {
+    queued: "排队中", offering: "振铃中", bridged: "通话中", callback_wait: "等待回拨",
+    callback_agent: "回拨振铃", callback_dialing: "回拨呼叫市民", callback_parked: "回拨待重试", ended: "已结束",
+  },
+  ivr: { queue: "队列", skill: "技能", priority: "优先级", department: "部门", line: "热线", language: "语言",
+    dnis: "拨入号码" },
+  disposition: { answered: "已接通", abandoned: "放弃", lost: "中断", selftest_ok: "自检" },
+  kind: { enquiry: "咨询", help: "求助", complaint: "投诉", report: "举报", suggestion: "建议", praise: "表扬" },
+  status: {
+    accepted: "已受理", dispatched: "已派单", acknowledged: "已签收", in_progress: "办理中", resolved: "已办结",
+    surveyed: "已回访", closed: "已归档", returned: "已退单", merged: "已并单",
+  },
+};
+
+function label(group, key) {
+  if (key === null || key === undefined || key === "") return "—";
+  return (LABELS[group] && LABELS[group][key]) || key;
+}
+
+/* Server clock offset: durations tick on the client but are measured against server time. */
+const clock = { offset: 0 };
+function syncClock(serverIso) {
+  const t = Date.parse(serverIso);
+  if (!Number.isNaN(t)) clock.offset = t - Date.now();
+}
+function serverNow() { return Date.now() + clock.offset; }
+
+function secondsSince(iso) {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : Math.max(0, (serverNow() - t) / 1000);
+}
+
+function fmtDuration(s) {
+  if (s === null || s === undefined) return "—";
+  s = Math.floor(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const mm = String(m).padStart(2, "0"), ss = String(sec).padStart(2, "0");
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function fmtPct(x) { return x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`; }
+function fmtSecs(x) { return x === null || x === undefined ? "—" : `${Math.round(x)} 秒`; }
+
+function fmtTime(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+/* Keep elements with data-since / data-tick ticking once a second. */
+function startTicker() {
+  setInterval(() => {
+    document.querySelectorAll("[data-since]").forEach((el) => {
+      el.textContent = fmtDuration(secondsSince(el.dataset.since));
+      const warn = Number(el.dataset.warn || 0);
+      if (warn) el.classList.toggle("long", secondsSince(el.dataset.since) >= warn);
+    });
+  }, 1000);
+}
+
+/* A WebSocket that reconnects (0.5 s doubling to 5 s) and reports its state. */
+function liveSocket(path, onMessage, onState) {
+  let backoff = 500, ws = null;
+  function open() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}${path}`);
+    ws.onopen = () => { backoff = 500; onState(true); };
+    ws.onmessage = (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.at) syncClock(msg.at);
+      onMessage(msg);
+    };
+    ws.onclose = () => {
+      onState(false);
+      setTimeout(open, backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    };
+    ws.onerror = () => ws.close();
+  }
+  open();
+  return { refresh() { if (ws && ws.readyState === 1) ws.send('{"type":"refresh"}'); } };
+}
+
+function setLive(el, socketUp, serverLive) {
+  const on = socketUp && serverLive !== false;
+  el.textContent = on ? "实时" : (socketUp ? "事件源中断" : "连接中断，重连中…");
+  el.className = `live ${on ? "on" : "off"}`;
+}

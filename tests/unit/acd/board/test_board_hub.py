@@ -1,0 +1,111 @@
+"""The hub's fan-out: a burst of MQTT events gives one debounced push to every client; a dead
+client is dropped without stopping the others; topics invalidate the right caches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+
+from helpers import free_port, until
+
+from callcenter.acd.board.hub import BOARD, BoardHub
+from callcenter.acd.board.snapshot import Snapshots
+from callcenter.infra.web import Provided
+
+
+class FakeSnapshots:
+    def __init__(self) -> None:
+        self.invalidated: list[str] = []
+        self.builds = 0
+        self.live_connected = lambda: True
+
+    def invalidate(self, topic: str) -> None:
+        self.invalidated.append(topic)
+
+    def current_call_id(self, agent_id: str) -> str | None:
+        return "c7" if agent_id == "1001" else None
+
+    async def board(self) -> dict:
+        self.builds += 1
+        return {"type": "board", "n": self.builds}
+
+    async def agent(self, agent_id: str) -> dict:
+        return {"type": "agent", "agent": {"agent_id": agent_id}}
+
+
+class FakeSocket:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[dict] = []
+        self.closed = False
+        self.fail = fail
+
+    async def send_str(self, text: str) -> None:
+        if self.fail:
+            raise ConnectionResetError("gone")
+        self.sent.append(json.loads(text))
+
+    async def close(self, **_: object) -> None:
+        self.closed = True
+
+
+async def test_burst_of_events_gives_one_push_and_dead_clients_are_dropped() -> None:
+    snaps = FakeSnapshots()
+    hub = BoardHub(SimpleNamespace(), snaps, debounce_s=0.05, refresh_s=60)
+    good, dead, desk = FakeSocket(), FakeSocket(fail=True), FakeSocket()
+    hub.groups[BOARD] = {good, dead}
+    hub.groups["1001"] = {desk}
+    pusher = asyncio.create_task(hub._pusher())
+    try:
+        for topic in ("calls/c7/queued", "agents/1001/state", "agents/1002/state", "tickets/market/x"):
+            await hub.on_message(topic, b'{"state": "ringing"}')
+        await until(lambda: good.sent, what="board push")
+        await until(lambda: [m for m in desk.sent if m["type"] == "agent"], what="agent push")
+        assert good.sent == [{"type": "board", "n": 1}]
+        assert dead not in hub.groups[BOARD] and dead.closed
+        events = [m["topic"] for m in desk.sent if m["type"] == "event"]
+        assert events == ["calls/c7/queued", "agents/1001/state"]  # only its own agent and call
+        assert snaps.invalidated == ["calls/c7/queued", "agents/1001/state", "agents/1002/state",
+                                     "tickets/market/x"]
+        await hub.on_message("agents/1001/state", b"not json")
+        await until(lambda: len(good.sent) == 2, what="second push")
+    finally:
+        pusher.cancel()
+        await asyncio.gather(pusher, return_exceptions=True)
+        await hub.close_clients()
+    assert good.closed and desk.closed and not hub.groups
+
+
+def test_topics_invalidate_the_right_caches() -> None:
+    snaps = Snapshots(None, None, None, Provided("ACD"), Provided("tickets"))
+    snaps._cache = {"kpi": (0.0, 1), "tickets": (0.0, 2)}
+    snaps._facts = {"c1": {}, "c2": {}}
+    snaps._history = {"138": {}}
+    snaps.invalidate("agents/1001/state")
+    assert set(snaps._cache) == {"kpi", "tickets"} and snaps._history
+    snaps.invalidate("calls/c1/answered")
+    assert set(snaps._cache) == {"tickets"} and set(snaps._facts) == {"c2"} and not snaps._history
+    snaps._history = {"138": {}}
+    snaps.invalidate("tickets/market/created")
+    assert snaps._cache == {} and not snaps._history
+    snaps._cache = {"kpi": (0.0, 1), "ratings": (0.0, 3)}
+    snaps.invalidate("surveys/ratings/c1")  # a post-call rating stored
+    assert set(snaps._cache) == {"kpi"}
+    snaps.invalidate("*")
+    assert snaps._facts == {}
+
+
+async def test_broker_down_keeps_retrying_and_tells_clients_the_board_is_not_live() -> None:
+    snaps = FakeSnapshots()
+    settings = SimpleNamespace(mqtt_host="127.0.0.1", mqtt_port=free_port(), mqtt_prefix="t/cc")
+    hub = BoardHub(settings, snaps, debounce_s=0.01, refresh_s=60)
+    client = FakeSocket()
+    hub.groups[BOARD] = {client}
+    await hub.start()
+    try:
+        await until(lambda: client.sent, what="a push after the failed connection")
+        await until(lambda: snaps.invalidated.count("*") >= 2, what="a retry")
+        assert not hub.connected.is_set()
+    finally:
+        await hub.stop()
+    assert client.closed and all(t.done() for t in hub._tasks) and hub._tasks == []
