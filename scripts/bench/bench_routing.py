@@ -109,7 +109,7 @@ def unit_thresholds(model, oof, heldout) -> None:
 
 def rules_baseline(heldout, model):
     try:
-        from callcenter.tickets.routing import RoutingRules
+        from callcenter.dispatch.rules import RoutingRules
     except ImportError:  # the ticket feature moved its rules: skip the comparison
         return None
     rules = RoutingRules.load_default()
@@ -217,7 +217,7 @@ def main() -> int:
             print(f"  {analyzer:11s} top-1 {pct(met['top1'])}  auto {pct(met['auto_share'])} "
                   f"at {pct(met['auto_precision'])}  ({len(m.vocabulary)} features)")
         if base:
-            print(f"  keyword rules alone (tickets/data/routing_rules.yaml, text + kind): auto "
+            print(f"  keyword rules alone (dispatch/data/routing_rules.yaml, text + kind): auto "
                   f"{pct(base['rules_auto'])} at {pct(base['rules_precision'])}")
             print(f"  rules (when >= 0.8) then classifier: auto {pct(base['both_auto'])} at {pct(base['both_precision'])}")
 
