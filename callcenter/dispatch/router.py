@@ -13,6 +13,7 @@ detector, best effort: a failure there is logged, never the ticket's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from callcenter.dispatch import rule_store
 from callcenter.dispatch.catalogue import HALL
 from callcenter.dispatch.policy import Decision as Proposal
 from callcenter.dispatch.policy import RuleOutcome
-from callcenter.dispatch.rules import RoutingDecision, RoutingRules
+from callcenter.dispatch.rules import RoutingRules
 from callcenter.infra.logging import get_logger
 from callcenter.infra.words import Cuts
 from callcenter.tickets.model import Ticket
@@ -62,10 +63,6 @@ def _text(t: Ticket) -> str:
 
 def _district(t: Ticket) -> str | None:
     return t.district.value if t.district else None
-
-
-def of_rules(d: RoutingDecision, learned: dict[str, Any] | None = None) -> Decision:
-    return Decision(d.lead, d.assisting, d.confidence, d.matched_rules, d.needs_human, d.suggested, learned)
 
 
 class Router:
@@ -113,12 +110,12 @@ class Router:
         decision = self.rules.route_ticket(ticket, cuts)
         learned = None if rules_only else self._service()
         if learned is None or not learned.ready:
-            return of_rules(decision)
+            return decision
         d = learned.propose(_text(ticket), ticket.kind.value, _district(ticket),
                             RuleOutcome(decision.suggested, decision.confidence, decision.matched_rules))
         doc = d.doc()
         if d.decided_by == "rules":
-            return of_rules(decision, doc)
+            return replace(decision, learned=doc)
         lead = d.department or HALL
         return Decision(lead=lead, assisting=decision.assisting if lead == decision.lead else (),
                         confidence=d.confidence, matched_rules=decision.matched_rules, needs_human=d.needs_human,

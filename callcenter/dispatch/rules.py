@@ -18,6 +18,7 @@ from callcenter.dispatch.catalogue import DISTRICT_UNITS, HALL, Unit, default_ca
 from callcenter.infra import words
 from callcenter.infra.data_errors import describe_errors
 from callcenter.tickets.model import District, Kind, Ticket
+from callcenter.tickets.ports import Decision
 
 DATA_DIR = Path(__file__).parent / "data"
 RULES_FILE = DATA_DIR / "routing_rules.yaml"
@@ -116,21 +117,11 @@ class _RulesFile(_Strict):
 
 
 @dataclass(frozen=True)
-class RoutingDecision:
-    lead: str
-    assisting: tuple[str, ...]
-    confidence: float
-    matched_rules: tuple[str, ...]
-    needs_human: bool
-    suggested: str | None = None  # best candidate, also when a human must decide
-    candidates: tuple[tuple[str, float], ...] = ()  # (department, score), best first
-    learned: dict[str, Any] | None = None  # the classifier's proposal (callcenter.dispatch), when asked
+class RoutingDecision(Decision):
+    """The rules' decision: what the ticket stores (:class:`~callcenter.tickets.ports.Decision`)
+    and every department that scored, best first."""
 
-    def doc(self) -> dict[str, Any]:
-        """The decision as stored with the ticket (``routing`` column) and shown by the API."""
-        return {"lead": self.lead, "assisting": list(self.assisting), "confidence": self.confidence,
-                "matched_rules": list(self.matched_rules), "needs_human": self.needs_human,
-                "suggested": self.suggested} | ({"learned": self.learned} if self.learned else {})
+    candidates: tuple[tuple[str, float], ...] = ()  # (department, score)
 
 
 def _load_yaml(text: str, what: str) -> Any:

@@ -1,6 +1,6 @@
 """REST API of where tickets go: the handling departments (承办单位), the topics (专题问题库)
 and the dispatch rules document; endpoints of the app's one OpenAPI document
-(:mod:`callcenter.infra.openapi`). Translate and delegate to :class:`~.rules_admin.RulesAdmin`."""
+(:mod:`callcenter.infra.web`). Translate and delegate to :class:`~.rules_admin.RulesAdmin`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 from callcenter.accounts.identity import actor_of
 from callcenter.dispatch.rules import RuleError, TopicExists
 from callcenter.dispatch.rules_admin import FieldError, Forbidden, RulesAdmin
-from callcenter.infra.openapi import Endpoint, add_endpoints, page
-from callcenter.infra.web import HttpError, Provided, json_error, read_json, reply
+from callcenter.infra.web import (
+    Endpoint,
+    HttpError,
+    Provided,
+    add_endpoints,
+    json_error,
+    page,
+    read_json,
+    reply,
+)
 
 DEPARTMENTS, TOPICS = "departments", "topics"
 _CODE = r"^[a-z][a-z0-9_]*$"

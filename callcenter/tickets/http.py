@@ -3,7 +3,7 @@ translation of the feature's errors into the API's one JSON error.
 
 Handlers translate HTTP to the ticket service and back, nothing more; the service comes from
 the plugin as a `Provided` (503 until it has started). The endpoint table's machinery and the
-app's OpenAPI document (``/api/openapi.json``, served from here) are :mod:`callcenter.infra.openapi`.
+app's OpenAPI document (``/api/openapi.json``, served from here) are :mod:`callcenter.infra.web`.
 
 The acting user is the logged-in user of the session (``agent:1001``, ``dept:market:zhang``,
 ``supervisor:li``, ``collector:c07``, ``admin:root``; see callcenter/accounts). Errors are JSON
@@ -22,8 +22,18 @@ from aiohttp import web
 
 from callcenter.accounts.identity import actor_of
 from callcenter.accounts.openapi import with_roles
-from callcenter.infra.openapi import Endpoint, add_endpoints, page, query, serve_openapi
-from callcenter.infra.web import HttpError, Provided, json_error, read_json, reply
+from callcenter.infra.web import (
+    Endpoint,
+    HttpError,
+    Provided,
+    add_endpoints,
+    json_error,
+    page,
+    query,
+    read_json,
+    reply,
+    serve_openapi,
+)
 from callcenter.infra.words import search_words
 from callcenter.tickets import responses as out
 from callcenter.tickets import schemas as s
@@ -87,7 +97,7 @@ def _field_of(message: str) -> dict[str, str]:
 
 def error_response(exc: Exception) -> web.Response:
     """The feature's exception as the API's JSON error (most specific first); re-raise others
-    (HTTP and validation errors are :mod:`callcenter.infra.openapi`'s)."""
+    (HTTP and validation errors are :mod:`callcenter.infra.web`'s)."""
     match exc:
         case BadCursor():
             return json_error(400, "bad_cursor", str(exc), {"cursor": str(exc)})

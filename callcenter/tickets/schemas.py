@@ -1,7 +1,7 @@
 """Request bodies, action bodies and query strings of the tickets API (pydantic, validated input).
 
 The same models validate input for the service layer (``TicketService.create_ticket``) and
-build the OpenAPI document (:mod:`callcenter.tickets.http`, :mod:`callcenter.infra.openapi`); the responses are in
+build the OpenAPI document (:mod:`callcenter.tickets.http`, :mod:`callcenter.infra.web`); the responses are in
 :mod:`callcenter.tickets.responses`.
 """
 
