@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from callcenter.dispatch.router import Router  # noqa: E402
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.words import search_words  # noqa: E402
-from callcenter.tickets import lists as queries  # noqa: E402
+from callcenter.tickets import lists  # noqa: E402
 from callcenter.tickets.config import TicketConfig  # noqa: E402
 from callcenter.tickets.schemas import TicketCreate  # noqa: E402
 from callcenter.tickets.service import TicketService  # noqa: E402
@@ -139,25 +139,25 @@ async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, floa
     now = datetime.now(UTC)
     async with svc.pool.acquire() as conn:
         some = await conn.fetchrow("SELECT number, caller_phone FROM tickets ORDER BY id DESC OFFSET 5000 LIMIT 1")
-        first = await queries.department_queue(conn, "market", limit=20)
+        first = await lists.department_queue(conn, "market", limit=20)
     week = now - timedelta(days=7)
     cases = {
-        "dept queue (market, page 1)": lambda c: queries.department_queue(c, "market", limit=20),
-        "dept queue (market, page 2)": lambda c: queries.department_queue(c, "market", limit=20,
+        "dept queue (market, page 1)": lambda c: lists.department_queue(c, "market", limit=20),
+        "dept queue (market, page 2)": lambda c: lists.department_queue(c, "market", limit=20,
                                                                           cursor=first.next_cursor),
-        "dept queue (east_district, assists)": lambda c: queries.department_queue(c, "east_district", limit=20),
-        "overdue list (deadline first)": lambda c: queries.search(
-            c, queries.SearchFilter(overdue_at=now), limit=20, sort="due"),
-        "board stats (open by status/dept)": lambda c: queries.board_stats(c, now),
-        "search by number": lambda c: queries.search(c, queries.SearchFilter(number=some["number"]), limit=20),
-        "search by phone": lambda c: queries.search(c, queries.SearchFilter(phone=some["caller_phone"]), limit=20),
-        "search text 井盖 (newest)": lambda c: queries.search(c, queries.SearchFilter(tokens=["井盖"]), limit=20),
-        "search text 炳草岗 停水": lambda c: queries.search(
-            c, queries.SearchFilter(tokens=search_words("炳草岗 停水")), limit=20),
-        "status=dispatched, last 7 days": lambda c: queries.search(
-            c, queries.SearchFilter(statuses=["dispatched"], created_from=week), limit=20),
-        "dept=water, last 7 days": lambda c: queries.search(
-            c, queries.SearchFilter(department="water", created_from=week), limit=20),
+        "dept queue (east_district, assists)": lambda c: lists.department_queue(c, "east_district", limit=20),
+        "overdue list (deadline first)": lambda c: lists.search(
+            c, lists.SearchFilter(overdue_at=now), limit=20, sort="due"),
+        "board stats (open by status/dept)": lambda c: lists.board_stats(c, now),
+        "search by number": lambda c: lists.search(c, lists.SearchFilter(number=some["number"]), limit=20),
+        "search by phone": lambda c: lists.search(c, lists.SearchFilter(phone=some["caller_phone"]), limit=20),
+        "search text 井盖 (newest)": lambda c: lists.search(c, lists.SearchFilter(tokens=["井盖"]), limit=20),
+        "search text 炳草岗 停水": lambda c: lists.search(
+            c, lists.SearchFilter(tokens=search_words("炳草岗 停水")), limit=20),
+        "status=dispatched, last 7 days": lambda c: lists.search(
+            c, lists.SearchFilter(statuses=["dispatched"], created_from=week), limit=20),
+        "dept=water, last 7 days": lambda c: lists.search(
+            c, lists.SearchFilter(department="water", created_from=week), limit=20),
         "SLA sweep at now (sweeper caught up)": None,
     }
     results = []
@@ -170,7 +170,7 @@ async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, floa
             else:
                 async with svc.pool.acquire() as conn:
                     res = await fn(conn)
-                n = len(res.items) if isinstance(res, queries.Page) else res.get("open", 0)
+                n = len(res.items) if isinstance(res, lists.Page) else res.get("open", 0)
             times.append((time.perf_counter() - t0) * 1000)
         results.append((name, statistics.median(times), pct(times, 95), n))
     return results
