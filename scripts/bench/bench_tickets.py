@@ -220,11 +220,20 @@ async def service_throughput(svc: TicketService, n: int, concurrency: int, seed:
 
 
 async def http_throughput(svc: TicketService, n: int, concurrency: int) -> float:
+    from callcenter.accounts.identity import USER
+    from callcenter.accounts.model import Role, User
     from callcenter.tickets.plugin import TicketsPlugin
+
+    bench_agent = User("bench", Role.AGENT, agent_id="bench")
+
+    @web.middleware
+    async def logged_in(request: web.Request, handler):  # what the accounts guard sets for a session
+        request[USER] = bench_agent
+        return await handler(request)
 
     plugin = TicketsPlugin(svc.dispatch)
     plugin.service.set(svc)  # the service is running already: only the routes are needed
-    app = web.Application()
+    app = web.Application(middlewares=[logged_in])
     plugin.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -236,8 +245,7 @@ async def http_throughput(svc: TicketService, n: int, concurrency: int) -> float
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
             async def one(i: int) -> None:
-                async with http.post(f"http://127.0.0.1:{port}/api/tickets", json=bodies[i],
-                                     headers={"X-Actor": "agent:bench"}) as resp:
+                async with http.post(f"http://127.0.0.1:{port}/api/tickets", json=bodies[i]) as resp:
                     assert resp.status == 201, await resp.text()
                     await resp.read()
 
