@@ -68,7 +68,8 @@ class Plugins:
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
-        return [self.accounts, self.tickets, self.dispatch, self.ivr, self.transcription, self.acd, self.surveys,
+        # dispatch before tickets: its router (where a ticket goes) is loaded before tickets are filed
+        return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.acd, self.surveys,
                 self.board, self.metrics]
 
 
@@ -78,8 +79,9 @@ BOARD_RECORDS = Records(calls_of=call_history.caller_calls, call_facts=call_hist
 
 
 def build_plugins() -> Plugins:
-    dispatch = DispatchPlugin()
-    tickets = TicketsPlugin(dispatch=dispatch.service, transcripts=calls_dialogue)
+    # the department list shows open tickets (read when asked, once both have started)
+    dispatch = DispatchPlugin(open_tickets=lambda: tickets.open_counts_by_department())
+    tickets = TicketsPlugin(dispatch=dispatch.router, transcripts=calls_dialogue)  # dispatch routes its tickets
     transcription = TranscriptionPlugin(on_final=dispatch.heard)  # live transcripts into the incident detector
     acd = AcdPlugin(transcriber=transcription.service)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)

@@ -1,5 +1,6 @@
-"""Helpers for the tickets integration tests: a minimal aiohttp app with the accounts and tickets
-plugins (real PostgreSQL, Redis and Mosquitto, no Asterisk) and a small JSON client whose
+"""Helpers for the tickets integration tests: a minimal aiohttp app with the accounts, dispatch
+(its rules; its classifier only when a test hands one in) and tickets plugins (real PostgreSQL,
+Redis and Mosquitto, no Asterisk) and a small JSON client whose
 ``actor=`` logs in as that user (a real session, see accounts_support)."""
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from callcenter.accounts.guard import guard
 from callcenter.accounts.plugin import AccountsPlugin
 from callcenter.context import CONTEXT, Context
+from callcenter.dispatch.plugin import DispatchPlugin
 from callcenter.infra.hardening import clean_input, errors_as_json
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.redis import LiveState
-from callcenter.infra.web import Provided, http_errors
+from callcenter.infra.web import http_errors
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.tickets.service import TicketService
 from callcenter.web.headers import harden_responses
@@ -97,16 +99,18 @@ async def tickets_app(settings: Any, pool: Any, *, mqtt_port: int | None = None,
     app = web.Application(middlewares=[errors_as_json, http_errors, guard, clean_input])
     harden_responses(app)
     app[CONTEXT] = ctx
-    learned: Provided[Any] = Provided("dispatch service")
-    learned.set(dispatch)
-    accounts, plugin = AccountsPlugin(), TicketsPlugin(dispatch=learned if dispatch is not None else None)
+    routing = DispatchPlugin(open_tickets=lambda: plugin.open_counts_by_department(), learned=False)
+    routing.service.set(dispatch)  # the test's learned dispatch service, if any
+    accounts, plugin = AccountsPlugin(), TicketsPlugin(dispatch=routing.router)
     accounts.routes(app)
     plugin.routes(app)
+    routing.routes(app)
 
     async def services(_app: web.Application):
         await relay.start()
         try:
             async with contextlib.asynccontextmanager(accounts.start)(ctx), \
+                    contextlib.asynccontextmanager(routing.start)(ctx), \
                     contextlib.asynccontextmanager(plugin.start)(ctx):
                 yield
         finally:

@@ -1,18 +1,21 @@
 """The dispatch catalogue (派单目录): every unit the hall dispatches to and its categories.
 
-Data (``data/catalogue.yaml``), validated at load. The schema is the ticket feature's
-department schema (code, name, hotline, merge_mode, working_hours, categories), so the ticket
-service can read this file in place of its own ``departments.yaml``; this module adds the
-checks a complete catalogue needs: unique codes, each category in one unit only, the hall and
-every district government present. Pure: no I/O beyond reading the file it is given.
+Data (``data/catalogue.yaml``), validated at load: the one schema of a unit (code, name,
+hotline, merge_mode, working_hours, categories) and the checks a complete catalogue needs:
+unique codes, each category in one unit only, the hall and every district government present.
+The dispatch rules (:mod:`.rules`), the classifier and the department admin all read this one
+:class:`Catalogue`. Pure: no I/O beyond reading the file it is given.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from datetime import datetime, time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -26,6 +29,13 @@ DISTRICT_UNITS: dict[str, str] = {
     "钒钛高新区": "vti_zone", "米易县": "miyi_county", "盐边县": "yanbian_county",
 }
 WORKING_PERIOD = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class MergeMode(StrEnum):
+    DIRECT = "direct"  # 直接并入
+    PLATFORM = "platform"  # 物理平台并入 (双号并行)
+    BUSINESS = "business"  # 业务并入 (hand-over)
 
 
 def check_working_hours(value: str) -> str:
@@ -50,7 +60,7 @@ class Unit(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = Field(min_length=1)
     hotline: str | None = Field(default=None, pattern=r"^\d{3,8}$")
-    merge_mode: str | None = Field(default=None, pattern=r"^(direct|platform|business)$")
+    merge_mode: MergeMode | None = None
     working_hours: str = "24h"
     categories: tuple[str, ...] = ()
 
@@ -67,6 +77,21 @@ class Unit(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("a category is listed twice")
         return value
+
+    def is_open(self, at: datetime) -> bool:
+        """Inside the working hours (local time of day; working-day check is the caller's)."""
+        if self.working_hours == "24h":
+            return True
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(f"time must be a timezone-aware datetime, got {at!r}")
+        now = at.astimezone(SHANGHAI).time()
+        for period in self.working_hours.split(","):
+            m = WORKING_PERIOD.match(period.strip())
+            assert m
+            start, end = time(int(m[1]), int(m[2])), (int(m[3]), int(m[4]))
+            if start <= now and (end == (24, 0) or now < time(*end)):
+                return True
+        return False
 
 
 class _File(BaseModel):

@@ -1,10 +1,14 @@
 """Wiring of the dispatch feature into the app (see callcenter/context.py for the contract).
 
-`routes(app)` adds ``/api/dispatch/...``; `start(ctx)` loads the model in force and runs one
-background job: every minute it picks up a model another process trained or rolled back, and
-every `RETRAIN_EVERY` it retrains when the hall recorded new decisions; every `FLUSH` seconds
-the incident detector's queued links are written. `seed()` trains and
-stores the first model when none is stored (``callcenter seed``)."""
+`routes(app)` adds ``/api/dispatch/...`` and the departments, topics and dispatch rules
+(``/api/departments``, ``/api/topics``, ``/api/routing-rules``: :mod:`.rules_http`). `router` is
+where a ticket goes (the tickets feature's ``Dispatch``, handed to it by app.py); `start(ctx)`
+loads the dispatch rules into it, then (with ``learned``) the model in force, and runs one
+background job: every minute it picks up topics and a model another process added, trained or
+rolled back, and every `RETRAIN_EVERY` it retrains when the hall recorded new decisions; every
+`FLUSH` seconds the incident detector's queued links are written. `seed()` stores the
+department catalogue and the bundled dispatch rules, and trains and stores the first model when
+none is stored (``callcenter seed``)."""
 
 from __future__ import annotations
 
@@ -19,9 +23,12 @@ import asyncpg
 from aiohttp import web
 
 from callcenter.context import Context
-from callcenter.dispatch import http, pages, store
+from callcenter.dispatch import http, pages, rule_store, store
 from callcenter.dispatch.corpus import load_corpus
 from callcenter.dispatch.incidents import PROMPT_FILE, prompt_name
+from callcenter.dispatch.router import Router
+from callcenter.dispatch.rules_admin import OpenTickets, RulesAdmin
+from callcenter.dispatch.rules_http import RulesRoutes
 from callcenter.dispatch.service import Discarder, DispatchService, Renderer
 from callcenter.dispatch.training import fit_corpus
 from callcenter.infra.logging import get_logger
@@ -40,11 +47,18 @@ RETRAIN_EVERY = 6 * 3600.0  # seconds between retrains (only when the hall taugh
 class DispatchPlugin:
     name = "dispatch"
 
-    def __init__(self) -> None:
+    def __init__(self, open_tickets: OpenTickets | None = None, *, learned: bool = True) -> None:
+        """``open_tickets``: the tickets feature's open tickets by department (the department
+        list shows them); ``learned=False``: the rules alone, no classifier or incident detector
+        of this plugin's own (tests of the ticket feature)."""
         self.service: Provided[DispatchService] = Provided("dispatch service")
+        self.router = Router(learned=self.service.maybe)
+        self.admin: Provided[RulesAdmin] = Provided("dispatch rules")
+        self.open_tickets, self.learned = open_tickets, learned
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
+        RulesRoutes(self.admin).add(app)
         pages.routes(app)  # /dispatch (派单台) and the desk's dispatch widgets
 
     def heard(self, call_id: str, leg: str, text: str) -> None:
@@ -55,6 +69,22 @@ class DispatchPlugin:
             svc.heard(call_id, leg, text, datetime.now(UTC))
 
     async def seed(self, conn: asyncpg.Connection, today: date) -> str:
+        return f"{await self._seed_rules(conn)}; {await self._seed_model(conn)}"
+
+    @staticmethod
+    async def _seed_rules(conn: asyncpg.Connection) -> str:
+        """The department catalogue (upserted) and, when none is stored yet, the bundled dispatch
+        rules as their first stored version."""
+        await rule_store.sync_departments(conn)
+        stored = await rule_store.stored_rules_spec(conn) is not None
+        if not stored:
+            await rule_store.save_rules(conn, rule_store.bundled_rules_spec(), "seed")
+        rules = await rule_store.load_rules(conn)
+        return (f"{len(rules.departments)} departments, dispatch rules "
+                f"{'kept as stored' if stored else 'stored from the bundled file'}, {len(rules.topics)} topics")
+
+    @staticmethod
+    async def _seed_model(conn: asyncpg.Connection) -> str:
         if await store.active_version(conn) is not None:
             return "dispatch model kept as stored"
         model, metrics = await asyncio.to_thread(fit_corpus, load_corpus())
@@ -63,34 +93,47 @@ class DispatchPlugin:
                 f"({metrics['auto_share']:.0%} auto-dispatched at {metrics['auto_precision']:.1%} on the held-out split)")
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings),
-                              auto_announce=ctx.settings.incident_auto_announce,
-                              discard=prompt_discarder(ctx.settings))
-        await svc.refresh()
-        await svc.restore_incidents()
-        self.service.set(svc)
+        await self.router.load(ctx.pool)
+        admin = RulesAdmin(ctx.pool, self.router, self.open_tickets)
+        self.admin.set(admin)
+        rules = self.router.rules
+        log.info("dispatch_rules_loaded", departments=len(rules.departments), topics=len(rules.topics))
+        svc = None
+        if self.learned:
+            svc = DispatchService(ctx.pool, renderer=prompt_renderer(ctx.settings),
+                                  auto_announce=ctx.settings.incident_auto_announce,
+                                  discard=prompt_discarder(ctx.settings))
+            await svc.refresh()
+            await svc.restore_incidents()
+            self.service.set(svc)
         last_retrain = time.monotonic()
 
         async def tick() -> None:
             nonlocal last_retrain
+            await admin.refresh_topics()
+            if svc is None:
+                return
             await svc.refresh()
             if time.monotonic() - last_retrain >= RETRAIN_EVERY:
                 last_retrain = time.monotonic()
                 await svc.retrain_if_due()
 
-        jobs = [asyncio.create_task(every(TICK, tick, log=log, failed="dispatch_tick_failed"), name="dispatch-tick"),
-                asyncio.create_task(every(FLUSH, svc.flush, log=log, failed="dispatch_flush_failed"),
-                                    name="dispatch-flush")]
-        log.info("dispatch_started", model_version=svc.version)
+        jobs = [asyncio.create_task(every(TICK, tick, log=log, failed="dispatch_tick_failed"), name="dispatch-tick")]
+        if svc is not None:
+            jobs.append(asyncio.create_task(every(FLUSH, svc.flush, log=log, failed="dispatch_flush_failed"),
+                                            name="dispatch-flush"))
+            log.info("dispatch_started", model_version=svc.version)
         try:
             yield
         finally:
             for job in jobs:
                 job.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
-            await svc.aclose()  # the prompts being rendered, the calls being fed
-            await svc.flush()
-            self.service.set(None)
+            if svc is not None:
+                await svc.aclose()  # the prompts being rendered, the calls being fed
+                await svc.flush()
+                self.service.set(None)
+            self.admin.set(None)
 
 
 def prompts_target(settings: Settings) -> Path:

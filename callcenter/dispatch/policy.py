@@ -20,7 +20,7 @@ RULES_WIN_AT = 0.8
 
 @dataclass(frozen=True)
 class RuleOutcome:
-    """What the rules said (the ticket feature's RoutingDecision, reduced to what matters here)."""
+    """What the rules said (:class:`~.rules.RoutingDecision`, reduced to what matters here)."""
 
     department: str | None  # best candidate, None when nothing fired
     confidence: float

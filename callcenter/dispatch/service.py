@@ -86,7 +86,7 @@ class DispatchService:
 
     @property
     def ready(self) -> bool:
-        """A model is in force (until then the ticket feature's rules decide alone)."""
+        """A model is in force (until then the dispatch rules decide alone, :mod:`.router`)."""
         return self.model is not None
 
     def predict(self, text: str, kind: str | None = None, district: str | None = None) -> Prediction | None:

@@ -1,9 +1,10 @@
 """Every error of the tickets feature, in one place (a leaf: it imports nothing of the feature).
 
-The REST layer (:mod:`.endpoints`) answers each with one JSON error: 400 ``bad_cursor``
+The REST layer (:mod:`.http`) answers each with one JSON error: 400 ``bad_cursor``
 (:class:`BadCursor`), 403 ``forbidden``, 404 ``not_found``, 409 ``illegal_transition`` /
-``conflict`` / ``idempotency_conflict`` / ``exists``, 422 ``invalid`` (:class:`FieldError`,
-:class:`RuleError`) or ``rejected`` (any other :class:`TicketError`).
+``conflict`` / ``idempotency_conflict``, 422 ``invalid`` (:class:`FieldError`) or ``rejected``
+(any other :class:`TicketError`). The dispatch rules' and topics' errors are the dispatch
+feature's (:mod:`callcenter.dispatch.rules`).
 """
 
 from __future__ import annotations
@@ -39,14 +40,6 @@ class Forbidden(TicketError):
 
 class ConcurrentUpdate(Exception):
     """The ticket changed since it was read (version mismatch): HTTP 409."""
-
-
-class RuleError(ValueError):
-    """Invalid department catalogue or routing rules; the message names index and field (HTTP 422)."""
-
-
-class TopicExists(RuleError):
-    """A topic with this code exists already (HTTP 409)."""
 
 
 class SlaConfigError(ValueError):

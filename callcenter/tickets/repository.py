@@ -1,7 +1,8 @@
-"""Ticket persistence (asyncpg): rows <-> :class:`Ticket`, numbers, events, attachments.
+"""Ticket persistence (asyncpg): rows <-> :class:`Ticket`, numbers, events, attachments, and
+the write steps every use case shares.
 
-Every function takes a connection so the service decides the transaction; read queries for
-lists and the board live in :mod:`callcenter.tickets.queries`.
+:class:`TicketRepository` works on the connection of a unit of work (:mod:`.unit_of_work`),
+which decides the transaction; the paged lists and the board's figures are in :mod:`.lists`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from typing import Any
 import asyncpg
 
 from callcenter.infra import outbox
+from callcenter.infra.words import Cuts, search_words
+from callcenter.tickets import notifier
+from callcenter.tickets.config import TicketConfig
 from callcenter.tickets.dedup import TicketSummary, normalise_address
-from callcenter.tickets.errors import ConcurrentUpdate
+from callcenter.tickets.errors import ConcurrentUpdate, FieldError, NotFound
 from callcenter.tickets.model import (
     OPEN_STATUSES,
+    Action,
     Channel,
     Deadlines,
     District,
@@ -30,6 +35,7 @@ from callcenter.tickets.model import (
     TicketStatus,
     format_ticket_number,
 )
+from callcenter.tickets.transitions import apply
 
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 AWAITING_TAKE_UP = ["accepted", "dispatched", "returned"]
@@ -44,11 +50,6 @@ _MUTABLE = ["status", "urgency", "caller_phone", "caller_name", "category", "top
             "merged_into", "updated_at", "version"]
 _EXTRA = ["created_by", "routing", "idempotency_key", "idempotency_hash", "field_kind", "collector"]
 _INSERT_COLS = _STATIC + _MUTABLE + _EXTRA
-_INSERT_SQL = (
-    f"INSERT INTO tickets ({', '.join(_INSERT_COLS)}, search_tsv) VALUES "
-    f"({', '.join(f'${i}' for i in range(1, len(_INSERT_COLS) + 1))}, "
-    f"array_to_tsvector(${len(_INSERT_COLS) + 1}::text[])) RETURNING id"
-)
 _SAVE_SQL = (
     "UPDATE tickets SET "
     + ", ".join(f"{c} = ${i}" for i, c in enumerate(_MUTABLE, start=3))
@@ -110,6 +111,11 @@ def stored(r: asyncpg.Record) -> Stored:
     return Stored(r["id"], to_ticket(r), r)
 
 
+def search_tokens(t: Ticket, cuts: Cuts | None = None) -> list[str]:
+    """Search words of a ticket, for the ``search_tsv`` column (``cuts``: the request's memo)."""
+    return search_words(" ".join((t.category, t.address, t.caller_name, t.description)), cuts)
+
+
 def bind(sql: str, args: list[Any], *values: Any) -> str:
     """Append ``values`` to ``args`` and number the ``?`` marks of ``sql`` to match ($n)."""
     for v in values:
@@ -165,103 +171,7 @@ def note_row(action: str, *, actor: str, at: datetime, status: TicketStatus, ver
     return (action, status.value, status.value, actor, at, reason, data or {}, version)
 
 
-async def insert_created(conn: asyncpg.Connection, t: Ticket, *, created_by: str, tokens: Iterable[str],
-                         events: list[tuple[Any, ...]], messages: list[tuple[str, dict[str, Any]]],
-                         attachments: Iterable[Any] = (), routing: dict[str, Any] | None = None,
-                         idempotency_key: str | None = None, idempotency_hash: str | None = None,
-                         field_kind: str | None = None, collector: str | None = None) -> asyncpg.Record | None:
-    """Insert a new ticket with its audit events, attachments and outbox messages in ONE statement
-    (atomic without an explicit transaction). ``None`` when the idempotency key exists already."""
-    cols = ticket_columns(t) | {"created_by": created_by, "routing": routing, "idempotency_key": idempotency_key,
-                                "idempotency_hash": idempotency_hash, "field_kind": field_kind,
-                                "collector": collector}
-    ev = list(zip(*events, strict=True)) if events else [()] * 8
-    files = [(a.kind, a.ref, a.content_type, a.size_bytes, a.sha256) for a in attachments]
-    fl = list(zip(*files, strict=True)) if files else [()] * 5
-    return await conn.fetchrow(
-        _CREATE_SQL, *(cols[c] for c in _INSERT_COLS), list(tokens),
-        list(ev[0]), list(ev[1]), list(ev[2]), list(ev[3]), list(ev[4]), list(ev[5]),
-        [json.dumps(d, ensure_ascii=False, default=str) for d in ev[6]], list(ev[7]),
-        *(list(col) for col in fl), *outbox.encode(messages))
-
-
-async def get(conn: asyncpg.Connection, number: str, *, for_update: bool = False) -> Stored | None:
-    sql = "SELECT * FROM tickets WHERE number = $1" + (" FOR UPDATE" if for_update else "")
-    row = await conn.fetchrow(sql, number)
-    return stored(row) if row else None
-
-
-async def get_by_id(conn: asyncpg.Connection, ticket_id: int) -> Stored:
-    return stored(await conn.fetchrow("SELECT * FROM tickets WHERE id = $1", ticket_id))
-
-
-@contextlib.asynccontextmanager
-async def idempotency_lock(conn: asyncpg.Connection, key: str) -> AsyncIterator[None]:
-    """Requests with the same idempotency key, one at a time (a session advisory lock, no
-    transaction: the day counter must stay outside one). A retry then finds the first ticket
-    before it takes a number, so replays never burn ticket numbers. The pool's reset releases
-    the lock if the connection goes back to the pool without the unlock."""
-    await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, $2))", key, _IDEMPOTENCY_LOCK)
-    try:
-        yield
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, $2))", key, _IDEMPOTENCY_LOCK)
-
-
 _IDEMPOTENCY_LOCK = 12345  # seed of the key hash: this lock space belongs to ticket creation
-
-
-async def by_idempotency_key(conn: asyncpg.Connection, key: str) -> Stored | None:
-    row = await conn.fetchrow("SELECT * FROM tickets WHERE idempotency_key = $1", key)
-    return stored(row) if row else None
-
-
-async def save(conn: asyncpg.Connection, ticket_id: int, t: Ticket, expected_version: int) -> None:
-    """Write the mutable columns if the stored version is still ``expected_version``."""
-    cols = ticket_columns(t)
-    status = await conn.execute(_SAVE_SQL, ticket_id, expected_version, *(cols[c] for c in _MUTABLE))
-    if status != "UPDATE 1":
-        raise ConcurrentUpdate(f"ticket {t.number} was changed by someone else (expected version "
-                               f"{expected_version})")
-
-
-async def set_columns(conn: asyncpg.Connection, ticket_id: int, **values: Any) -> None:
-    """Adapter-only columns (sweeper marks, verification, duplicate counter, search tokens)."""
-    allowed = {"reminded_due", "escalated_take_up_due", "escalated_resolve_due", "verified_at", "verified_by",
-               "duplicate_count", "routing"}
-    sets, args = [], [ticket_id]
-    for name, value in values.items():
-        if name == "tokens":
-            args.append(list(value))
-            sets.append(f"search_tsv = array_to_tsvector(${len(args)}::text[])")
-            continue
-        if name not in allowed:
-            raise ValueError(f"not an adapter column: {name}")
-        args.append(value)
-        sets.append(f"{name} = ${len(args)}")
-    await conn.execute(f"UPDATE tickets SET {', '.join(sets)} WHERE id = $1", *args)
-
-
-async def add_events(conn: asyncpg.Connection, ticket_id: int, events: Iterable[TicketEvent]) -> None:
-    await conn.executemany(_EVENT_SQL, [(ticket_id, *event_row(e)) for e in events])
-
-
-async def add_note(conn: asyncpg.Connection, ticket_id: int, action: str, **kw: Any) -> None:
-    """Write one :func:`note_row` audit entry."""
-    await conn.execute(_EVENT_SQL, ticket_id, *note_row(action, **kw))
-
-
-async def add_attachments(conn: asyncpg.Connection, ticket_id: int, items: Iterable[Any], created_by: str) -> None:
-    await conn.executemany(
-        "INSERT INTO ticket_attachments (ticket_id, kind, ref, content_type, size_bytes, sha256, created_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [(ticket_id, a.kind, a.ref, a.content_type, a.size_bytes, a.sha256, created_by) for a in items])
-
-
-async def attachments(conn: asyncpg.Connection, ticket_id: int) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT kind, ref, content_type, size_bytes, sha256, created_by, created_at "
-                            "FROM ticket_attachments WHERE ticket_id = $1 ORDER BY id", ticket_id)
-    return [dict(r) for r in rows]
 
 
 _OPEN_SQL = f"status IN ({', '.join(repr(s) for s in OPEN)})"
@@ -301,20 +211,140 @@ def _dedup_branches(new: TicketSummary, window: timedelta, radius_m: float,
         "ORDER BY created_at LIMIT 20)" for cond in branches)
 
 
-async def number_and_candidates(conn: asyncpg.Connection, day: date, prefix: str, probe: TicketSummary | None,
-                                window: timedelta, radius_m: float) -> tuple[str, list[TicketSummary]]:
-    """The next number of the local day and the open tickets that ``probe`` may duplicate, in one
-    round trip. Must not run inside a transaction (see ``_NEXT_NUMBER_SQL``)."""
-    args: list[Any] = [day]
-    union = _dedup_branches(probe, window, radius_m, args) if probe is not None else None
-    if union is None:
-        rows = [await conn.fetchrow(_NEXT_NUMBER_SQL, day)]
-    else:
-        rows = await conn.fetch(f"WITH n AS ({_NEXT_NUMBER_SQL}) SELECT n.last, d.* FROM n "
-                                f"LEFT JOIN ({union}) AS d ON true", *args)
-    number = format_ticket_number(day, rows[0]["last"], prefix=prefix)
-    return number, [
-        TicketSummary(r["number"], r["created_at"], r["category"], TicketStatus(r["status"]), Channel(r["channel"]),
-                      r["caller_phone"], District.parse(r["district"]), r["address"],
-                      GeoPoint(r["lat"], r["lon"]) if r["lat"] is not None else None)
-        for r in rows if len(r) > 1 and r["number"] is not None]
+class TicketRepository:
+    """The ticket rows on one connection (the unit of work's): reads by number, id or
+    idempotency key, the numbering with the duplicate probe, the writes, and the write steps
+    every use case shares (lock with the version check, apply an action, link a duplicate)."""
+
+    def __init__(self, conn: asyncpg.Connection, config: TicketConfig) -> None:
+        self.conn, self.config = conn, config
+
+    # ------------------------------------------------------------------ write steps
+
+    async def lock(self, number: str, version: int | None) -> Stored:
+        """The ticket ``number`` locked for this transaction; 404 / 409 on a stale ``version``."""
+        full = self.config.normalise_number(number)
+        s = await self.get(full, for_update=True) if full else None
+        if s is None:
+            raise NotFound(f"no ticket {number}")
+        if version is not None and s.ticket.version != version:
+            raise ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
+        return s
+
+    async def apply(self, s: Stored, action: Action, actor: str, at: datetime, reason: str | None = None,
+                    data: dict[str, Any] | None = None) -> None:
+        """Apply an action to a locked ticket and write row, audit event and outbox message."""
+        before, cfg = s.ticket.version, self.config
+        event = apply(s.ticket, action, actor=actor, at=at, reason=reason, policy=cfg.policy, scale=cfg.scale,
+                      **(data or {}))
+        await self.save(s.id, s.ticket, before)
+        await self.add_events(s.id, [event])
+        await notifier.transition(self.conn, s.ticket, event)
+
+    async def link(self, target: str, number: str, actor: str, at: datetime) -> None:
+        """Record on the earlier ticket that ``number`` was merged into it (its version is kept, so
+        handlers working on it see no conflict)."""
+        s = await self.get(target, for_update=True)
+        if s is None:
+            raise FieldError("into", f"no ticket {target}")
+        await self.set_columns(s.id, duplicate_count=s["duplicate_count"] + 1)
+        await self.add_note(s.id, "linked", actor=actor, at=at, status=s.ticket.status,
+                            version=s.ticket.version, data={"ticket": number})
+        await notifier.notice(self.conn, s.ticket, "linked", actor=actor, at=at, data={"ticket": number})
+
+    async def insert_created(self, t: Ticket, *, created_by: str, tokens: Iterable[str],
+                             events: list[tuple[Any, ...]], messages: list[tuple[str, dict[str, Any]]],
+                             attachments: Iterable[Any] = (), routing: dict[str, Any] | None = None,
+                             idempotency_key: str | None = None, idempotency_hash: str | None = None,
+                             field_kind: str | None = None, collector: str | None = None) -> asyncpg.Record | None:
+        """Insert a new ticket with its audit events, attachments and outbox messages in ONE statement
+        (atomic without an explicit transaction). ``None`` when the idempotency key exists already."""
+        cols = ticket_columns(t) | {"created_by": created_by, "routing": routing, "idempotency_key": idempotency_key,
+                                    "idempotency_hash": idempotency_hash, "field_kind": field_kind,
+                                    "collector": collector}
+        ev = list(zip(*events, strict=True)) if events else [()] * 8
+        files = [(a.kind, a.ref, a.content_type, a.size_bytes, a.sha256) for a in attachments]
+        fl = list(zip(*files, strict=True)) if files else [()] * 5
+        return await self.conn.fetchrow(
+            _CREATE_SQL, *(cols[c] for c in _INSERT_COLS), list(tokens),
+            list(ev[0]), list(ev[1]), list(ev[2]), list(ev[3]), list(ev[4]), list(ev[5]),
+            [json.dumps(d, ensure_ascii=False, default=str) for d in ev[6]], list(ev[7]),
+            *(list(col) for col in fl), *outbox.encode(messages))
+
+    async def get(self, number: str, *, for_update: bool = False) -> Stored | None:
+        sql = "SELECT * FROM tickets WHERE number = $1" + (" FOR UPDATE" if for_update else "")
+        row = await self.conn.fetchrow(sql, number)
+        return stored(row) if row else None
+
+    async def get_by_id(self, ticket_id: int) -> Stored:
+        return stored(await self.conn.fetchrow("SELECT * FROM tickets WHERE id = $1", ticket_id))
+
+    @contextlib.asynccontextmanager
+    async def idempotency_lock(self, key: str) -> AsyncIterator[None]:
+        """Requests with the same idempotency key, one at a time (a session advisory lock, no
+        transaction: the day counter must stay outside one). A retry then finds the first ticket
+        before it takes a number, so replays never burn ticket numbers. The pool's reset releases
+        the lock if the connection goes back to the pool without the unlock."""
+        await self.conn.execute("SELECT pg_advisory_lock(hashtextextended($1, $2))", key, _IDEMPOTENCY_LOCK)
+        try:
+            yield
+        finally:
+            await self.conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, $2))", key, _IDEMPOTENCY_LOCK)
+
+    async def by_idempotency_key(self, key: str) -> Stored | None:
+        row = await self.conn.fetchrow("SELECT * FROM tickets WHERE idempotency_key = $1", key)
+        return stored(row) if row else None
+
+    async def save(self, ticket_id: int, t: Ticket, expected_version: int) -> None:
+        """Write the mutable columns if the stored version is still ``expected_version``."""
+        cols = ticket_columns(t)
+        status = await self.conn.execute(_SAVE_SQL, ticket_id, expected_version, *(cols[c] for c in _MUTABLE))
+        if status != "UPDATE 1":
+            raise ConcurrentUpdate(f"ticket {t.number} was changed by someone else (expected version "
+                                   f"{expected_version})")
+
+    async def set_columns(self, ticket_id: int, **values: Any) -> None:
+        """Adapter-only columns (sweeper marks, verification, duplicate counter, search tokens)."""
+        allowed = {"reminded_due", "escalated_take_up_due", "escalated_resolve_due", "verified_at", "verified_by",
+                   "duplicate_count", "routing"}
+        sets, args = [], [ticket_id]
+        for name, value in values.items():
+            if name == "tokens":
+                args.append(list(value))
+                sets.append(f"search_tsv = array_to_tsvector(${len(args)}::text[])")
+                continue
+            if name not in allowed:
+                raise ValueError(f"not an adapter column: {name}")
+            args.append(value)
+            sets.append(f"{name} = ${len(args)}")
+        await self.conn.execute(f"UPDATE tickets SET {', '.join(sets)} WHERE id = $1", *args)
+
+    async def add_events(self, ticket_id: int, events: Iterable[TicketEvent]) -> None:
+        await self.conn.executemany(_EVENT_SQL, [(ticket_id, *event_row(e)) for e in events])
+
+    async def add_note(self, ticket_id: int, action: str, **kw: Any) -> None:
+        """Write one :func:`note_row` audit entry."""
+        await self.conn.execute(_EVENT_SQL, ticket_id, *note_row(action, **kw))
+
+    async def attachments(self, ticket_id: int) -> list[dict[str, Any]]:
+        rows = await self.conn.fetch("SELECT kind, ref, content_type, size_bytes, sha256, created_by, created_at "
+                                     "FROM ticket_attachments WHERE ticket_id = $1 ORDER BY id", ticket_id)
+        return [dict(r) for r in rows]
+
+    async def number_and_candidates(self, day: date, probe: TicketSummary | None) -> tuple[str, list[TicketSummary]]:
+        """The next number of the local day and the open tickets that ``probe`` may duplicate, in one
+        round trip. Must not run inside a transaction (see ``_NEXT_NUMBER_SQL``)."""
+        args: list[Any] = [day]
+        cfg = self.config
+        union = _dedup_branches(probe, cfg.dedup_window, cfg.radius_m, args) if probe is not None else None
+        if union is None:
+            rows = [await self.conn.fetchrow(_NEXT_NUMBER_SQL, day)]
+        else:
+            rows = await self.conn.fetch(f"WITH n AS ({_NEXT_NUMBER_SQL}) SELECT n.last, d.* FROM n "
+                                         f"LEFT JOIN ({union}) AS d ON true", *args)
+        number = format_ticket_number(day, rows[0]["last"], prefix=cfg.prefix)
+        return number, [
+            TicketSummary(r["number"], r["created_at"], r["category"], TicketStatus(r["status"]), Channel(r["channel"]),
+                          r["caller_phone"], District.parse(r["district"]), r["address"],
+                          GeoPoint(r["lat"], r["lon"]) if r["lat"] is not None else None)
+            for r in rows if len(r) > 1 and r["number"] is not None]

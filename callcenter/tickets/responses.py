@@ -57,12 +57,6 @@ class Doc(BaseModel):
         return self.model_dump(mode="json")
 
 
-class Error(BaseModel):
-    error: str
-    message: str
-    fields: dict[str, str] = Field(default_factory=dict)
-
-
 class TicketOut(Doc):
     number: str
     status: TicketStatus
@@ -148,25 +142,6 @@ class EventPage(BaseModel):
     next_cursor: str | None
 
 
-class TopicOut(Doc):
-    code: str
-    name: str
-    department: str
-    keywords: list[str]
-    created_by: str
-    created_at: Time
-
-
-class DepartmentOut(BaseModel):
-    code: str
-    name: str
-    hotline: str | None
-    merge_mode: str | None
-    working_hours: str
-    categories: list[str]
-    open_tickets: int
-
-
 class AttachmentOut(Doc):
     kind: str
     ref: str
@@ -180,16 +155,6 @@ class AttachmentOut(Doc):
 class TicketDetail(TicketOut):
     attachments: list[AttachmentOut]
     routing: dict[str, Any] | None
-
-
-class TopicPage(BaseModel):
-    items: list[TopicOut]
-    next_cursor: str | None
-
-
-class DepartmentPage(BaseModel):
-    items: list[DepartmentOut]
-    next_cursor: str | None
 
 
 class BoardStats(BaseModel):

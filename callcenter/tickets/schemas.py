@@ -1,7 +1,7 @@
 """Request bodies, action bodies and query strings of the tickets API (pydantic, validated input).
 
-The same models validate input for the service layer (``TicketIntake.create_ticket``) and
-build the OpenAPI document (:mod:`callcenter.tickets.endpoints`); the responses are in
+The same models validate input for the service layer (``TicketService.create_ticket``) and
+build the OpenAPI document (:mod:`callcenter.tickets.http`, :mod:`callcenter.infra.web`); the responses are in
 :mod:`callcenter.tickets.responses`.
 """
 
@@ -158,13 +158,6 @@ class FieldReportCreate(_In):
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=128)
 
     v_district = field_validator("district", mode="before")(classmethod(lambda cls, v: _district(v)))
-
-
-class TopicCreate(_In):
-    code: str = Field(pattern=_CODE, max_length=64)
-    name: str = Field(min_length=1, max_length=64)
-    department: str = Field(pattern=_CODE)
-    keywords: list[str] = Field(default_factory=list, max_length=100)
 
 
 # --------------------------------------------------------------------------- action bodies

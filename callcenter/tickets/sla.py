@@ -19,6 +19,7 @@ import chinese_calendar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from callcenter.infra.data_errors import describe_errors
 from callcenter.tickets.errors import SlaConfigError
 from callcenter.tickets.model import (
     OPEN_STATUSES,
@@ -224,15 +225,6 @@ class SlaPolicy(_Strict):
             if layer:
                 merged |= layer.model_dump(exclude_none=True)
         return SlaDefaults.model_validate(merged)
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """``rules.2.weight`` style locations -> ``rules[2].weight: message``."""
-    parts = []
-    for err in exc.errors():
-        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
-        parts.append(f"{loc or '<root>'}: {err['msg']}")
-    return "; ".join(parts)
 
 
 @functools.cache

@@ -8,19 +8,20 @@ with ``FOR UPDATE SKIP LOCKED``: two sweepers (or a sweeper and a handler) never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-import asyncpg
 
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
 from callcenter.tickets import notifier
 from callcenter.tickets import repository as repo
+from callcenter.tickets.config import SLA
 from callcenter.tickets.model import Action, require_aware
+from callcenter.tickets.repository import TicketRepository
 from callcenter.tickets.sla import Overdue, due_for_reminder, overdue
-from callcenter.tickets.store import SLA, TicketStore, utcnow
+from callcenter.tickets.unit_of_work import UnitOfWork
 
 log = get_logger("tickets.sla")
 _OPEN = ", ".join(f"'{s}'" for s in repo.OPEN)
@@ -46,45 +47,47 @@ class SweepResult:
 
 
 class SlaSweeper:
-    def __init__(self, store: TicketStore, *, batch: int = 200) -> None:
-        self.store, self.batch = store, batch
+    def __init__(self, uow: Callable[..., UnitOfWork], *, batch: int = 200) -> None:
+        self.uow, self.batch = uow, batch
 
     async def sweep(self, now: datetime) -> SweepResult:
         require_aware(now, "now")
         result = SweepResult()
-        async with self.store.pool.acquire() as conn:
-            result.reminded = await self._all(conn, _REMIND_SQL, "remind_at", now, self._remind)
+        async with self.uow(atomic=False) as uow:  # one transaction per batch
+            result.reminded = await self._all(uow, _REMIND_SQL, "remind_at", now, self._remind)
             # a ticket late on both deadlines is escalated once, in the first pass that finds it
-            result.escalated = await self._all(conn, _TAKE_UP_SQL, "take_up_due", now, self._escalate)
-            result.escalated += await self._all(conn, _RESOLVE_SQL, "resolve_due", now, self._escalate)
+            result.escalated = await self._all(uow, _TAKE_UP_SQL, "take_up_due", now, self._escalate)
+            result.escalated += await self._all(uow, _RESOLVE_SQL, "resolve_due", now, self._escalate)
         if result.reminded or result.escalated:
             log.info("sla_sweep", reminded=result.reminded, escalated=result.escalated, at=now.isoformat())
         return result
 
-    async def _all(self, conn: asyncpg.Connection, sql: str, key: str, now: datetime, handle: Any) -> int:
+    async def _all(self, uow: UnitOfWork, sql: str, key: str, now: datetime, handle: Any) -> int:
         """Handle every matching row, one transaction per batch, walking the index forward."""
         done, last = 0, (_START, 0)
         while True:
-            async with conn.transaction():
-                rows = await conn.fetch(sql, now, self.batch, *last)
+            async with uow.transaction():
+                rows = await uow.conn.fetch(sql, now, self.batch, *last)
                 for row in rows:
-                    done += await handle(conn, repo.stored(row), now)
+                    done += await handle(uow.tickets, repo.stored(row), now)
             if len(rows) < self.batch:
                 return done
             last = (rows[-1][key], rows[-1]["id"])
 
-    async def _remind(self, conn: asyncpg.Connection, s: repo.Stored, now: datetime) -> int:
+    @staticmethod
+    async def _remind(tickets: TicketRepository, s: repo.Stored, now: datetime) -> int:
         t = s.ticket
-        await repo.set_columns(conn, s.id, reminded_due=t.deadlines.resolve_due)
+        await tickets.set_columns(s.id, reminded_due=t.deadlines.resolve_due)
         if not due_for_reminder(t, now):
             return 0
         data = {"resolve_due": t.deadlines.resolve_due.isoformat(), "lead": t.lead_department}
-        await repo.add_note(conn, s.id, "remind", actor=SLA, at=now, status=t.status, version=t.version,
-                            reason="催办: deadline approaching", data=data)
-        await notifier.notice(conn, t, "remind", actor=SLA, at=now, reason="催办: deadline approaching", data=data)
+        await tickets.add_note(s.id, "remind", actor=SLA, at=now, status=t.status, version=t.version,
+                               reason="催办: deadline approaching", data=data)
+        await notifier.notice(tickets.conn, t, "remind", actor=SLA, at=now, reason="催办: deadline approaching", data=data)
         return 1
 
-    async def _escalate(self, conn: asyncpg.Connection, s: repo.Stored, now: datetime) -> int:
+    @staticmethod
+    async def _escalate(tickets: TicketRepository, s: repo.Stored, now: datetime) -> int:
         t, d = s.ticket, s.ticket.deadlines
         late = set(overdue(t, now))
         marks: dict[str, Any] = {}
@@ -95,16 +98,14 @@ class SlaSweeper:
         if not marks:
             return 0
         what = " and ".join(k for k in ("take_up", "resolve") if f"escalated_{k}_due" in marks)
-        await self.store.apply(conn, s, Action.ESCALATE, SLA, now, reason=f"督办: {what} deadline passed",
-                                data={"note": f"overdue: {what}"})
-        await repo.set_columns(conn, s.id, **marks)
+        await tickets.apply(s, Action.ESCALATE, SLA, now, reason=f"督办: {what} deadline passed",
+                            data={"note": f"overdue: {what}"})
+        await tickets.set_columns(s.id, **marks)
         return 1
 
-    async def run(self, interval: float = 60.0, *, refresh: Any = None) -> None:
+    async def run(self, interval: float = 60.0) -> None:
         """Sweep forever (the plugin's background task); errors are logged, never fatal."""
         async def once() -> None:
-            await self.sweep(utcnow())
-            if refresh is not None:
-                await refresh()
+            await self.sweep(datetime.now(UTC))
 
         await every(interval, once, log=log, failed="sla_sweep_failed", at_once=True)

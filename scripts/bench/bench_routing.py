@@ -109,8 +109,8 @@ def unit_thresholds(model, oof, heldout) -> None:
 
 def rules_baseline(heldout, model):
     try:
-        from callcenter.tickets.routing import RoutingRules
-    except ImportError:  # the ticket feature moved its rules: skip the comparison
+        from callcenter.dispatch.rules import RoutingRules
+    except ImportError:  # a tree without the dispatch rules: skip the comparison
         return None
     rules = RoutingRules.load_default()
     rows = []
@@ -171,7 +171,7 @@ def main() -> int:
     ap.add_argument("--examples", type=int, default=12, help="requests left to humans to print")
     ap.add_argument("--rounds", type=int, default=5, help="passes over the held-out split for the timings")
     ap.add_argument("--learning-curve", action="store_true",
-                    help="also train on 40/60/80 % of the training groups (how much more data would help)")
+                    help="also train on 40/60/80 %% of the training groups (how much more data would help)")
     args = ap.parse_args()
     corpus, cat = load_corpus(), default_catalogue()
     print(f"corpus: {len(corpus.train)} training requests, {len(corpus.heldout)} held out "
@@ -217,7 +217,7 @@ def main() -> int:
             print(f"  {analyzer:11s} top-1 {pct(met['top1'])}  auto {pct(met['auto_share'])} "
                   f"at {pct(met['auto_precision'])}  ({len(m.vocabulary)} features)")
         if base:
-            print(f"  keyword rules alone (tickets/data/routing_rules.yaml, text + kind): auto "
+            print(f"  keyword rules alone (dispatch/data/routing_rules.yaml, text + kind): auto "
                   f"{pct(base['rules_auto'])} at {pct(base['rules_precision'])}")
             print(f"  rules (when >= 0.8) then classifier: auto {pct(base['both_auto'])} at {pct(base['both_precision'])}")
 

@@ -5,7 +5,7 @@
    migrates it, and bulk-loads ``--rows`` tickets (default 1,000,000) spread over the last
    365 days with COPY (secondary indexes are dropped for the load and rebuilt after it).
 2. Times the board's main queries on that data (median and p95 of ``--repeat`` runs).
-3. Creates tickets through ``TicketService.intake.create`` (validated, numbered, duplicate check,
+3. Creates tickets through ``TicketService.create`` (validated, numbered, duplicate check,
    routed with jieba, dispatched, audited, outboxed: one transaction each) with
    ``--concurrency`` workers, then the same through ``POST /api/tickets`` on a local aiohttp
    server (the HTTP client runs in the same process and its cost is included).
@@ -33,8 +33,11 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from callcenter.dispatch.router import Router  # noqa: E402
 from callcenter.infra import db  # noqa: E402
-from callcenter.tickets import queries  # noqa: E402
+from callcenter.infra.words import search_words  # noqa: E402
+from callcenter.tickets import lists  # noqa: E402
+from callcenter.tickets.config import TicketConfig  # noqa: E402
 from callcenter.tickets.schemas import TicketCreate  # noqa: E402
 from callcenter.tickets.service import TicketService  # noqa: E402
 from callcenter.tickets.sla import local_date  # noqa: E402
@@ -79,7 +82,7 @@ def generate(rows: int, svc: TicketService, now: datetime, seed: int = 12345):
         place = rnd.choice(PLACES)
         text = f"{place}{desc}"
         if text not in tokens:
-            tokens[text] = tsv(svc.store.tokens_of_text(f"{category} {text}"))
+            tokens[text] = tsv(search_words(f"{category} {text}"))
         day = local_date(at).strftime("%Y%m%d")
         per_day[day] = per_day.get(day, 0) + 1
         age = (now - at).days
@@ -134,27 +137,27 @@ async def bulk_load(pool: asyncpg.Pool, rows: int, svc: TicketService) -> float:
 
 async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, float, float, int]]:
     now = datetime.now(UTC)
-    async with svc.store.pool.acquire() as conn:
+    async with svc.pool.acquire() as conn:
         some = await conn.fetchrow("SELECT number, caller_phone FROM tickets ORDER BY id DESC OFFSET 5000 LIMIT 1")
-        first = await queries.department_queue(conn, "market", limit=20)
+        first = await lists.department_queue(conn, "market", limit=20)
     week = now - timedelta(days=7)
     cases = {
-        "dept queue (market, page 1)": lambda c: queries.department_queue(c, "market", limit=20),
-        "dept queue (market, page 2)": lambda c: queries.department_queue(c, "market", limit=20,
+        "dept queue (market, page 1)": lambda c: lists.department_queue(c, "market", limit=20),
+        "dept queue (market, page 2)": lambda c: lists.department_queue(c, "market", limit=20,
                                                                           cursor=first.next_cursor),
-        "dept queue (east_district, assists)": lambda c: queries.department_queue(c, "east_district", limit=20),
-        "overdue list (deadline first)": lambda c: queries.search(
-            c, queries.SearchFilter(overdue_at=now), limit=20, sort="due"),
-        "board stats (open by status/dept)": lambda c: queries.board_stats(c, now),
-        "search by number": lambda c: queries.search(c, queries.SearchFilter(number=some["number"]), limit=20),
-        "search by phone": lambda c: queries.search(c, queries.SearchFilter(phone=some["caller_phone"]), limit=20),
-        "search text 井盖 (newest)": lambda c: queries.search(c, queries.SearchFilter(tokens=["井盖"]), limit=20),
-        "search text 炳草岗 停水": lambda c: queries.search(
-            c, queries.SearchFilter(tokens=svc.store.tokens_of_text("炳草岗 停水")), limit=20),
-        "status=dispatched, last 7 days": lambda c: queries.search(
-            c, queries.SearchFilter(statuses=["dispatched"], created_from=week), limit=20),
-        "dept=water, last 7 days": lambda c: queries.search(
-            c, queries.SearchFilter(department="water", created_from=week), limit=20),
+        "dept queue (east_district, assists)": lambda c: lists.department_queue(c, "east_district", limit=20),
+        "overdue list (deadline first)": lambda c: lists.search(
+            c, lists.SearchFilter(overdue_at=now), limit=20, sort="due"),
+        "board stats (open by status/dept)": lambda c: lists.board_stats(c, now),
+        "search by number": lambda c: lists.search(c, lists.SearchFilter(number=some["number"]), limit=20),
+        "search by phone": lambda c: lists.search(c, lists.SearchFilter(phone=some["caller_phone"]), limit=20),
+        "search text 井盖 (newest)": lambda c: lists.search(c, lists.SearchFilter(tokens=["井盖"]), limit=20),
+        "search text 炳草岗 停水": lambda c: lists.search(
+            c, lists.SearchFilter(tokens=search_words("炳草岗 停水")), limit=20),
+        "status=dispatched, last 7 days": lambda c: lists.search(
+            c, lists.SearchFilter(statuses=["dispatched"], created_from=week), limit=20),
+        "dept=water, last 7 days": lambda c: lists.search(
+            c, lists.SearchFilter(department="water", created_from=week), limit=20),
         "SLA sweep at now (sweeper caught up)": None,
     }
     results = []
@@ -165,9 +168,9 @@ async def board_queries(svc: TicketService, repeat: int) -> list[tuple[str, floa
             if fn is None:
                 n = (await svc.sweeper.sweep(now)).escalated
             else:
-                async with svc.store.pool.acquire() as conn:
+                async with svc.pool.acquire() as conn:
                     res = await fn(conn)
-                n = len(res.items) if isinstance(res, queries.Page) else res.get("open", 0)
+                n = len(res.items) if isinstance(res, lists.Page) else res.get("open", 0)
             times.append((time.perf_counter() - t0) * 1000)
         results.append((name, statistics.median(times), pct(times, 95), n))
     return results
@@ -195,7 +198,7 @@ async def run_workers(n: int, concurrency: int, one) -> float:
 async def answered_by_bench(svc: TicketService, first: int, n: int) -> None:
     """The calls the tickets are filed from, answered by agent 'bench': an agent attaches only
     calls bridged to them, and the intake checks it (one indexed query per ticket)."""
-    await svc.store.pool.execute(
+    await svc.pool.execute(
         "INSERT INTO calls (call_id, agent_id, answered_at) SELECT 'bench-' || g, 'bench', now() "
         "FROM generate_series($1::bigint, $2::bigint) g ON CONFLICT (call_id) DO NOTHING", first, first + n - 1)
 
@@ -208,7 +211,7 @@ async def service_throughput(svc: TicketService, n: int, concurrency: int, seed:
 
     async def one(i: int) -> None:
         nonlocal dispatched
-        created = await svc.intake.create("agent:bench", bodies[i])
+        created = await svc.create("agent:bench", bodies[i])
         dispatched += created.ticket.lead_department is not None
 
     elapsed = await run_workers(n, concurrency, one)
@@ -217,11 +220,20 @@ async def service_throughput(svc: TicketService, n: int, concurrency: int, seed:
 
 
 async def http_throughput(svc: TicketService, n: int, concurrency: int) -> float:
+    from callcenter.accounts.identity import USER
+    from callcenter.accounts.model import Role, User
     from callcenter.tickets.plugin import TicketsPlugin
 
-    plugin = TicketsPlugin()
+    bench_agent = User("bench", Role.AGENT, agent_id="bench")
+
+    @web.middleware
+    async def logged_in(request: web.Request, handler):  # what the accounts guard sets for a session
+        request[USER] = bench_agent
+        return await handler(request)
+
+    plugin = TicketsPlugin(svc.dispatch)
     plugin.service.set(svc)  # the service is running already: only the routes are needed
-    app = web.Application()
+    app = web.Application(middlewares=[logged_in])
     plugin.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -233,8 +245,7 @@ async def http_throughput(svc: TicketService, n: int, concurrency: int) -> float
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
             async def one(i: int) -> None:
-                async with http.post(f"http://127.0.0.1:{port}/api/tickets", json=bodies[i],
-                                     headers={"X-Actor": "agent:bench"}) as resp:
+                async with http.post(f"http://127.0.0.1:{port}/api/tickets", json=bodies[i]) as resp:
                     assert resp.status == 201, await resp.text()
                     await resp.read()
 
@@ -249,7 +260,7 @@ async def ab_rounds(pool, with_learned: TicketService, lookup, args: argparse.Na
     same database: the ratio is the figure (it travels between machines; rates do not)."""
     if lookup is None:
         raise SystemExit("--ab needs --dispatch (it compares the rules alone with rules + classifier)")
-    rules_only = await TicketService.open(pool)
+    rules_only = TicketService(pool, await Router.open(pool), TicketConfig())
     ratios = []
     for r in range(args.ab):
         rates = {}
@@ -284,7 +295,7 @@ async def main(args: argparse.Namespace) -> None:
             ver = await learned.retrain("bench")
             print(f"learned dispatch: model v{ver.version} in force")
             lookup = lambda: learned  # noqa: E731
-        svc = await TicketService.open(pool, dispatch=lookup)
+        svc = TicketService(pool, await Router.open(pool, lookup), TicketConfig())
         svc.sweeper.batch = 500
         print(f"database {args.db}: loading {args.rows:,} tickets with COPY ...", flush=True)
         load = await bulk_load(pool, args.rows, svc)

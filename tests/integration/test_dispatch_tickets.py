@@ -11,7 +11,9 @@ from dispatch_support import corpus_of
 
 from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
+from callcenter.dispatch.router import Router
 from callcenter.dispatch.service import DispatchService
+from callcenter.tickets.config import TicketConfig
 from callcenter.tickets.service import TicketService
 
 UNITS = {"water", "power", "gas", "housing", "civil_affairs", "education"}
@@ -26,14 +28,14 @@ def small_corpus() -> Corpus:
 @pytest.fixture
 async def wired(pool, small_corpus):
     learned = DispatchService(pool, corpus=small_corpus, detector=IncidentDetector(min_count=5))
-    tickets = await TicketService.open(pool, prefix="PZH", dispatch=lambda: learned)
+    tickets = TicketService(pool, await Router.open(pool, lambda: learned), TicketConfig(prefix="PZH"))
     return tickets, learned
 
 
 async def test_without_a_model_the_rules_decide_as_before(pool, wired):
     tickets, learned = wired
     assert not learned.ready
-    c = await tickets.intake.create_ticket(actor=AGENT, kind="help", description="小区停水三天了还没来水")
+    c = await tickets.create_ticket(actor=AGENT, kind="help", description="小区停水三天了还没来水")
     assert c.ticket.lead_department == "water" and "learned" not in c.stored["routing"]
 
 
@@ -42,9 +44,9 @@ async def test_classifier_dispatches_and_shows_candidates_with_words(pool, wired
     await learned.retrain("test")
     # no keyword rule knows 没得水 / 水龙头: the rules leave it to the hall, the classifier does not
     text = "我们楼从昨天晚上开始水龙头就一滴水都放不出来，一直没得水用"
-    rules_only = tickets.store.rules.route(kind="help", description=text)
+    rules_only = tickets.dispatch.rules.route(kind="help", description=text)
     assert rules_only.needs_human
-    c = await tickets.intake.create_ticket(actor=AGENT, kind="help", description=text)
+    c = await tickets.create_ticket(actor=AGENT, kind="help", description=text)
     routing = c.stored["routing"]
     assert routing["learned"]["decided_by"] == "model" and routing["lead"] == "water"
     assert c.ticket.lead_department == "water" and c.ticket.status.value == "dispatched"
@@ -55,7 +57,7 @@ async def test_classifier_dispatches_and_shows_candidates_with_words(pool, wired
 async def test_human_dispatch_objection_and_reassignment_become_examples(pool, wired):
     tickets, learned = wired
     await learned.retrain("test")
-    c = await tickets.intake.create_ticket(actor=AGENT, kind="help", description="请问一下那个事情咋个办嘛",
+    c = await tickets.create_ticket(actor=AGENT, kind="help", description="请问一下那个事情咋个办嘛",
                                            auto_dispatch=False)
     assert c.ticket.status.value == "accepted"
     await tickets.act(c.number, "dispatch", actor=SUPERVISOR, lead="civil_affairs")
@@ -68,7 +70,7 @@ async def test_human_dispatch_objection_and_reassignment_become_examples(pool, w
     row = await pool.fetchrow("SELECT department, source FROM dispatch_examples WHERE ticket_number = $1", c.number)
     assert tuple(row) == ("education", "objection")  # one example per ticket: the latest decision
 
-    d = await tickets.intake.create_ticket(actor=AGENT, kind="complaint", description="燃气表坏了不走字",
+    d = await tickets.create_ticket(actor=AGENT, kind="complaint", description="燃气表坏了不走字",
                                            lead="gas")  # the agent chose the unit while filing
     assert await pool.fetchval("SELECT source FROM dispatch_examples WHERE ticket_number = $1",
                                d.number) == "human_dispatch"
@@ -79,7 +81,7 @@ async def test_new_tickets_feed_the_incident_detector(pool, wired):
     await learned.retrain("test")
     t0 = datetime.now(UTC)
     for i in range(6):
-        await tickets.intake.create_ticket(actor=AGENT, kind="help", district="西区", at=t0 + timedelta(seconds=i),
+        await tickets.create_ticket(actor=AGENT, kind="help", district="西区", at=t0 + timedelta(seconds=i),
                                            caller_phone=f"1390000{i:04d}",
                                            description=["清香坪停水了，啥时候来水", "清香坪这边停水一上午了",
                                                         "西区清香坪停水了也没通知"][i % 3])
@@ -111,7 +113,7 @@ async def test_merge_board_panel_and_a_callback_for_every_linked_citizen(pool, w
     phones = [f"1390000{i:04d}" for i in range(6)] + ["13900000001"]  # the last one called twice
     numbers = []
     for i, phone in enumerate(phones):
-        c = await tickets.intake.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phone,
+        c = await tickets.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phone,
                                                at=t0 + timedelta(seconds=i), description=texts[i % 3])
         numbers.append(c.number)
     (inc,) = await learned.incidents()

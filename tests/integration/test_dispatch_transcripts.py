@@ -13,9 +13,11 @@ from surveys_support import survey_config
 
 from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
+from callcenter.dispatch.router import Router
 from callcenter.dispatch.service import DispatchService
 from callcenter.surveys.scheduler import Scheduler
 from callcenter.surveys.store import SurveyStore
+from callcenter.tickets.config import TicketConfig
 from callcenter.tickets.service import TicketService
 from callcenter.tickets.sla import default_calendar
 
@@ -30,11 +32,11 @@ def small_corpus() -> Corpus:
 
 async def test_a_calls_transcript_counts_once_and_its_caller_gets_the_callback(pool, small_corpus):
     learned = DispatchService(pool, corpus=small_corpus, detector=IncidentDetector(min_count=4))
-    tickets = await TicketService.open(pool, prefix="PZH", dispatch=lambda: learned)
+    tickets = TicketService(pool, await Router.open(pool, lambda: learned), TicketConfig(prefix="PZH"))
     t0 = datetime.now(UTC) - timedelta(minutes=30)
     phones = [f"1390003{i:04d}" for i in range(5)]
     for i, phone in enumerate(phones[:3]):  # callers 0-2 filed a ticket from 西区 before (another matter)
-        await tickets.intake.create_ticket(actor=AGENT, kind="enquiry", district="西区", caller_phone=phone,
+        await tickets.create_ticket(actor=AGENT, kind="enquiry", district="西区", caller_phone=phone,
                                            at=t0 + timedelta(seconds=i), description="咨询公积金提取需要哪些材料")
     await pool.executemany("INSERT INTO calls (call_id, caller, entered_at, agent_id) VALUES ($1, $2, $3, '1001')",
                            [(f"call-{i}", p, t0 + timedelta(minutes=10)) for i, p in enumerate(phones)])
@@ -49,13 +51,13 @@ async def test_a_calls_transcript_counts_once_and_its_caller_gets_the_callback(p
     assert await pool.fetchval("SELECT count(*) FROM dispatch_incidents") == 0  # 4 calls, but no ticket yet
 
     # the agent files a ticket from call 0: it takes the call's place and, being a ticket, opens the incident
-    first = await tickets.intake.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phones[0],
+    first = await tickets.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phones[0],
                                                call_ids=["call-0"], at=at + timedelta(minutes=1),
                                                description="清香坪停水了，一早上都没来水")
     (inc,) = await learned.incidents()
     assert inc["master_ref"] == first.number and inc["district"] == "西区"
     # and one from call 1, after the incident opened: it takes over that call's link
-    second = await tickets.intake.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phones[1],
+    second = await tickets.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phones[1],
                                                 call_ids=["call-1"], at=at + timedelta(minutes=2),
                                                 description="清香坪这边停水了")
     await learned.flush()

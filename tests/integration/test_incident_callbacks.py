@@ -13,11 +13,13 @@ from surveys_support import survey_config
 
 from callcenter.dispatch.corpus import Corpus
 from callcenter.dispatch.incidents import IncidentDetector
+from callcenter.dispatch.router import Router
 from callcenter.dispatch.service import DispatchService
 from callcenter.surveys.model import Reason
 from callcenter.surveys.results import ResultSink
 from callcenter.surveys.scheduler import Scheduler
 from callcenter.surveys.store import SurveyStore
+from callcenter.tickets.config import TicketConfig
 from callcenter.tickets.service import TicketService
 from callcenter.tickets.sla import default_calendar
 
@@ -42,12 +44,12 @@ async def jobs(pool, phone: str) -> list[tuple[str, str, str | None]]:
 
 async def test_a_linked_ticket_resolved_on_its_own_gets_one_callback_per_round(pool, small_corpus):
     learned = DispatchService(pool, corpus=small_corpus, detector=IncidentDetector(min_count=5))
-    tickets = await TicketService.open(pool, prefix="PZH", dispatch=lambda: learned)
+    tickets = TicketService(pool, await Router.open(pool, lambda: learned), TicketConfig(prefix="PZH"))
     t0 = datetime.now(UTC) - timedelta(minutes=5)
     phones = [f"1390001{i:04d}" for i in range(7)]
     numbers = {}
     for i, phone in enumerate(phones):
-        c = await tickets.intake.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phone,
+        c = await tickets.create_ticket(actor=AGENT, kind="help", district="西区", caller_phone=phone,
                                                at=t0 + timedelta(seconds=i), description=TEXTS[i % 3])
         numbers[phone] = c.number
     (inc,) = await learned.incidents()

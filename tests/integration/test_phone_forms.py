@@ -31,7 +31,7 @@ async def test_the_desk_history_finds_calls_the_channel_presented_internationall
 
 async def test_the_callers_district_comes_from_a_ticket_filed_under_another_form(stack, pool):
     tickets = ticket_service(stack)
-    await tickets.intake.create_ticket(actor="agent:1001", kind="help", district="西区", caller_phone="13912340002",
+    await tickets.create_ticket(actor="agent:1001", kind="help", district="西区", caller_phone="13912340002",
                                        description="停水三天了")
     await CallRecords(pool).call_started("pf-dist-1", caller="8613912340002", dnis="12345", at=datetime.now(UTC))
     async with pool.acquire() as conn:

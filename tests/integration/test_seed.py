@@ -17,7 +17,7 @@ async def _counts(pool) -> dict[str, int]:
 
 async def test_seed_loads_catalogue_rules_roster_and_plan_idempotently(settings, pool):
     line = await seed(settings)
-    assert line.startswith("seeded: ") and "tickets: " in line and "acd: 20 seats in 4 teams" in line, line
+    assert line.startswith("seeded: ") and "dispatch: " in line and "departments, dispatch rules" in line and "acd: 20 seats in 4 teams" in line, line
     assert "first admin 'root' created, password " in line  # printed this once
     assert await pool.fetchval("SELECT role FROM users WHERE username = 'root'") == "admin"
     async with pool.acquire() as conn:  # the first dispatch model knows what names no unit

@@ -76,13 +76,13 @@ async def test_idempotent_create_retries_return_the_same_ticket(api, pool):
 async def test_service_layer_create_ticket_for_the_agent_desktop(api, pool):
     for call in ("c-1", "c-2"):  # the desk's own calls (an agent attaches only those)
         await pool.execute("INSERT INTO calls(call_id, agent_id) VALUES ($1, $2)", call, AGENT.split(":")[1])
-    created = await api.svc.intake.create_ticket(actor=AGENT, kind="咨询", description="公积金怎么提取",
+    created = await api.svc.create_ticket(actor=AGENT, kind="咨询", description="公积金怎么提取",
                                           call_ids=["c-1", "c-2"], transcript="坐席：您好……市民：我想问公积金提取",
                                           caller_phone="13800000099", idempotency_key="desk-call-c-1")
     assert created.created and created.ticket.lead_department == "housing_fund"
     row = await pool.fetchrow("SELECT call_ids, transcript FROM tickets WHERE number=$1", created.number)
     assert list(row["call_ids"]) == ["c-1", "c-2"] and "公积金" in row["transcript"]
-    again = await api.svc.intake.create_ticket(actor=AGENT, kind="咨询", description="公积金怎么提取",
+    again = await api.svc.create_ticket(actor=AGENT, kind="咨询", description="公积金怎么提取",
                                         call_ids=["c-1", "c-2"], transcript="坐席：您好……市民：我想问公积金提取",
                                         caller_phone="13800000099", idempotency_key="desk-call-c-1")
     assert not again.created and again.number == created.number

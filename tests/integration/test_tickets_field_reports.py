@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tickets_support import AGENT, SUPERVISOR, tickets_app
 
-from callcenter.tickets.service import TicketService
+from callcenter.dispatch.router import Router
 
 COLLECTOR = "collector:c07"
 SPOT = {"lat": 26.5823, "lon": 101.7186}  # 炳草岗, 东区
@@ -88,5 +88,5 @@ async def test_topics_added_at_run_time_route_and_persist(api, pool, settings):
     by_words = await api.create(kind="help", description="下雨后小区内涝严重")
     assert by_words["routing"]["matched_rules"] and "topic:flood_control" in by_words["routing"]["matched_rules"][0]
 
-    restarted = await TicketService.open(pool)  # another process / after a restart
-    assert "flood_control" in restarted.store.rules.topics
+    restarted = await Router.open(pool)  # another process / after a restart
+    assert "flood_control" in restarted.rules.topics and restarted.knows_topic("flood_control")

@@ -31,12 +31,12 @@ def test_bundled_catalogue_is_complete():
     assert HALL not in cat.dispatchable and len(cat.dispatchable) >= 39
 
 
-def test_the_ticket_feature_reads_this_catalogue():
-    from callcenter.tickets.routing import default_departments
+def test_the_dispatch_rules_read_this_catalogue():
+    from callcenter.dispatch.rules import RoutingRules
 
-    tickets, cat = default_departments(), default_catalogue()
-    assert list(tickets) == list(cat.units)
-    assert all(tickets[c].categories == cat.units[c].categories for c in cat.units)
+    rules, cat = RoutingRules.load_default().departments, default_catalogue()
+    assert list(rules) == list(cat.units)
+    assert all(rules[c].categories == cat.units[c].categories for c in cat.units)
 
 
 @pytest.mark.parametrize("text, message", [

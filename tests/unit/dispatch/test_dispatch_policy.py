@@ -9,10 +9,11 @@ import pytest
 
 from callcenter.dispatch.model import Candidate, Example, Prediction, train
 from callcenter.dispatch.policy import RuleOutcome, decide
+from callcenter.dispatch.router import Router
+from callcenter.dispatch.rules import RoutingRules
 from callcenter.dispatch.service import DispatchService
-from callcenter.tickets import learned
 from callcenter.tickets.model import Action, Kind
-from callcenter.tickets.routing import RoutingRules
+from callcenter.tickets.service import teaches
 from callcenter.tickets.transitions import new_ticket
 
 
@@ -58,21 +59,23 @@ def test_ticket_routing_without_a_model_is_the_rules_decision(service):
     rules = RoutingRules.load_default()
     t = ticket("我家一直没来水")
     decision = rules.route_ticket(t)
-    assert learned.route(decision, t, None) is decision
-    assert learned.route(decision, t, lambda: DispatchService(pool=None)) is decision  # type: ignore[arg-type]
+    assert decision.learned is None
+    assert Router(rules).route(t) == decision
+    assert Router(rules, lambda: DispatchService(pool=None)).route(t) == decision  # type: ignore[arg-type]
+    assert Router(rules, lambda: service).route(t, rules_only=True) == decision  # 立案: the rules alone
 
 
 def test_ticket_routing_with_a_model_keeps_the_candidates_and_words(service):
     rules = RoutingRules.load_default()
     t = ticket("我家停水了，一直没来水")
-    combined = learned.route(rules.route_ticket(t), t, lambda: service)
+    combined = Router(rules, lambda: service).route(t)
     assert combined.lead == "water" and not combined.needs_human
     assert combined.learned["decided_by"] == "model" and combined.learned["candidates"][0]["words"]
     assert combined.doc()["learned"] == combined.learned
 
 
 def test_which_human_actions_teach():
-    assert learned.source_of(Action.DISPATCH, False) == "human_dispatch"
-    assert learned.source_of(Action.REDISPATCH, True) == "objection"
-    assert learned.source_of(Action.REDISPATCH, False) == "reassignment"
-    assert learned.source_of(Action.ACKNOWLEDGE, False) is None
+    assert teaches(Action.DISPATCH, False) == "human_dispatch"
+    assert teaches(Action.REDISPATCH, True) == "objection"
+    assert teaches(Action.REDISPATCH, False) == "reassignment"
+    assert teaches(Action.ACKNOWLEDGE, False) is None

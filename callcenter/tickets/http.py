@@ -1,28 +1,63 @@
-"""The tickets REST API: every endpoint, listed in :meth:`TicketRoutes.endpoints`.
+"""The tickets REST API: every endpoint, listed in :meth:`TicketRoutes.endpoints`, and the
+translation of the feature's errors into the API's one JSON error.
 
 Handlers translate HTTP to the ticket service and back, nothing more; the service comes from
-the plugin as a `Provided` (503 until it has started). Plumbing (errors, helpers, OpenAPI)
-is in :mod:`.endpoints`.
+the plugin as a `Provided` (503 until it has started). The endpoint table's machinery and the
+app's OpenAPI document (``/api/openapi.json``, served from here) are :mod:`callcenter.infra.web`.
+
+The acting user is the logged-in user of the session (``agent:1001``, ``dept:market:zhang``,
+``supervisor:li``, ``collector:c07``, ``admin:root``; see callcenter/accounts). Errors are JSON
+``{"error", "message", "fields"}`` (:func:`callcenter.infra.web.json_error`): 400 bad
+JSON/cursor, 401 not logged in, 403 role, 404 unknown (or another department's ticket), 409
+illegal transition or concurrent change, 422 invalid input.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
-from callcenter.infra.web import HttpError, Provided, read_json, reply
+from callcenter.accounts.identity import actor_of
+from callcenter.accounts.openapi import with_roles
+from callcenter.infra.web import (
+    Endpoint,
+    HttpError,
+    Provided,
+    add_endpoints,
+    json_error,
+    page,
+    query,
+    read_json,
+    reply,
+    serve_openapi,
+)
+from callcenter.infra.words import search_words
 from callcenter.tickets import responses as out
 from callcenter.tickets import schemas as s
 from callcenter.tickets.actors import Actor, Role, check_roles, check_view
-from callcenter.tickets.creation import Created
-from callcenter.tickets.endpoints import Endpoint, actor, page, query
+from callcenter.tickets.errors import (
+    BadCursor,
+    ConcurrentUpdate,
+    FieldError,
+    Forbidden,
+    IdempotencyConflict,
+    IllegalTransition,
+    NotFound,
+    TicketError,
+)
+from callcenter.tickets.lists import SearchFilter
 from callcenter.tickets.model import Action
-from callcenter.tickets.queries import SearchFilter
-from callcenter.tickets.service import TicketService
-from callcenter.tickets.store import utcnow
+from callcenter.tickets.service import Created, TicketService, utcnow
 
-T, DEPARTMENTS, FIELD, TOPICS, HALL_DESK = "tickets", "departments", "field-reports", "topics", "hall"
+T, DEPARTMENTS, FIELD, HALL_DESK = "tickets", "departments", "field-reports", "hall"
+INFO = {"title": "Panzhihua 12345 tickets (工单) API", "version": "1.0.0",
+        "description": "Tickets, department queues, field reports (城管通) and topics. Times are "
+                       "ISO-8601 (UTC); lists are paged with `limit` and `next_cursor`."}
+#: POST /api/tickets and /api/field-reports: (header, description, min length, max length)
+IDEMPOTENCY = (("Idempotency-Key", "a retried request with the same key returns the same ticket", 8, 128),)
 
 #: POST /api/tickets/{number}/<name>: (action, body model, summary)
 ACTIONS: dict[str, tuple[Action, type[s.ActionBody], str]] = {
@@ -46,6 +81,51 @@ ACTIONS: dict[str, tuple[Action, type[s.ActionBody], str]] = {
 }
 
 
+# --------------------------------------------------------------------------- errors
+
+_FIELD_HINTS = [(re.compile(r"data '(\w+)'"), None), (re.compile(r"reason is required"), "reason"),
+                (re.compile(r"maximum extension|days"), "days"), (re.compile(r"rating"), "rating"),
+                (re.compile(r"merged into itself"), "into")]
+
+
+def _field_of(message: str) -> dict[str, str]:
+    for pattern, field in _FIELD_HINTS:
+        if m := pattern.search(message):
+            return {field or m.group(1): message}
+    return {}
+
+
+def error_response(exc: Exception) -> web.Response:
+    """The feature's exception as the API's JSON error (most specific first); re-raise others
+    (HTTP and validation errors are :mod:`callcenter.infra.web`'s)."""
+    match exc:
+        case BadCursor():
+            return json_error(400, "bad_cursor", str(exc), {"cursor": str(exc)})
+        case FieldError():
+            return json_error(422, "invalid", str(exc), {exc.field: str(exc)})
+        case NotFound():
+            return json_error(404, "not_found", str(exc))
+        case Forbidden():
+            return json_error(403, "forbidden", str(exc))
+        case IllegalTransition():
+            return json_error(409, "illegal_transition", str(exc))
+        case ConcurrentUpdate() | asyncpg.DeadlockDetectedError() | asyncpg.SerializationError():
+            return json_error(409, "conflict", str(exc))
+        case IdempotencyConflict():
+            return json_error(409, "idempotency_conflict", str(exc), {"idempotency_key": str(exc)})
+        case TicketError():
+            return json_error(422, "rejected", str(exc), _field_of(str(exc)))
+    raise exc
+
+
+def actor(request: web.Request) -> Actor:
+    """The logged-in user (the accounts guard authenticated the session); no header decides it."""
+    try:
+        return Actor.parse(actor_of(request))
+    except TicketError:
+        raise HttpError(401, "login_required", "log in first") from None
+
+
 def _created(result: Created, viewer: Actor) -> web.Response:
     routing = result.routing.doc() if result.routing else result.stored["routing"]
     doc = out.CreatedOut.of(result.stored, viewer, created=result.created, routing=routing).doc()
@@ -65,11 +145,16 @@ class TicketRoutes:
     def __init__(self, tickets: Provided[TicketService]) -> None:
         self.tickets = tickets
 
+    def add(self, app: web.Application) -> None:
+        """Add the endpoints and the app's OpenAPI document (+ every other route, with its roles)."""
+        add_endpoints(app, self.endpoints(), error_response)
+        serve_openapi(app, INFO, with_roles)
+
     def endpoints(self) -> list[Endpoint]:
         e = Endpoint
         return [
             e("POST", "/api/tickets", self.create_ticket, "Create a ticket (agent); routed, deadlines set, "
-              "duplicates merged", T, body=s.TicketCreate, response=out.CreatedOut, status=201),
+              "duplicates merged", T, body=s.TicketCreate, response=out.CreatedOut, status=201, headers=IDEMPOTENCY),
             e("GET", "/api/tickets", self.search_tickets, "Search by number, phone, text, status, department, "
               "date, ...", T, query=s.SearchQuery, response=out.TicketPage),
             e("GET", "/api/tickets/stats", self.stats, "Board figures: open tickets by status and department, "
@@ -82,8 +167,6 @@ class TicketRoutes:
               T, query=s.PageQuery, response=out.EventPage),
             *(e("POST", f"/api/tickets/{{number}}/{name}", self._action(action, model), summary, T, body=model,
                 response=out.TicketOut) for name, (action, model, summary) in ACTIONS.items()),
-            e("GET", "/api/departments", self.departments, "Handling departments (承办单位) with open ticket "
-              "counts", DEPARTMENTS, response=out.DepartmentPage),
             e("GET", "/api/departments/{code}/queue", self.department_queue, "A department's open tickets, "
               "earliest deadline first", DEPARTMENTS, query=s.QueueQuery, response=out.TicketPage),
             e("GET", "/api/hall/queue", self.hall_queue, "派单台: tickets waiting for the hall's dispatcher "
@@ -91,18 +174,11 @@ class TicketRoutes:
               query=s.HallQuery, response=out.HallQueueOut),
             e("POST", "/api/field-reports", self.file_field_report, "城管通: a collector reports a problem "
               "(event/component, location, photo)", FIELD, body=s.FieldReportCreate, response=out.CreatedOut,
-              status=201),
+              status=201, headers=IDEMPOTENCY),
             e("GET", "/api/field-reports", self.unverified_reports, "Field reports waiting for verification (立案)",
               FIELD, query=s.PageQuery, response=out.TicketPage),
             e("POST", "/api/field-reports/{number}/verify", self.verify_report, "立案: verify a report, then "
               "dispatch it", FIELD, body=s.VerifyBody, response=out.TicketOut),
-            e("GET", "/api/topics", self.list_topics, "Topic problem libraries (专题问题库)", TOPICS,
-              response=out.TopicPage),
-            e("POST", "/api/topics", self.add_topic, "Add a topic with its own routing (admin, supervisor)", TOPICS,
-              body=s.TopicCreate, response=out.TopicOut, status=201),
-            e("GET", "/api/routing-rules", self.get_rules, "The dispatch rules document in force", TOPICS),
-            e("PUT", "/api/routing-rules", self.put_rules, "Replace the dispatch rules (validated; admin, "
-              "supervisor)", TOPICS),
         ]
 
     # ------------------------------------------------------------------ tickets
@@ -110,7 +186,7 @@ class TicketRoutes:
     async def create_ticket(self, request: web.Request) -> web.Response:
         who = actor(request)
         data = await read_json(request, s.TicketCreate, extra=_idempotency(request))
-        return _created(await self.tickets.get().intake.create(str(who), data), who)
+        return _created(await self.tickets.get().create(str(who), data), who)
 
     async def search_tickets(self, request: web.Request) -> web.Response:
         who, svc = actor(request), self.tickets.get()
@@ -118,11 +194,11 @@ class TicketRoutes:
         q = query(request, s.SearchQuery)
         if who.role is Role.DEPT:  # a department searches its own tickets
             q.department = who.ident
-        number = svc.store.normalise_number(q.number) if q.number else None
+        number = svc.config.normalise_number(q.number) if q.number else None
         if q.number and number is None:
             raise HttpError(422, "invalid", "malformed ticket number", {"number": "e.g. PZH-20261127-000123"})
         f = SearchFilter(
-            number=number, phone=q.phone, tokens=svc.store.tokens_of_text(q.q) if q.q else [],
+            number=number, phone=q.phone, tokens=search_words(q.q) if q.q else [],
             statuses=[x.value for x in q.status], department=q.department, kind=q.kind and q.kind.value,
             channel=q.channel and q.channel.value, category=q.category, district=q.district and q.district.value,
             topic=q.topic, created_from=q.created_from, created_to=q.created_to,
@@ -172,10 +248,6 @@ class TicketRoutes:
 
     # ------------------------------------------------------------------ departments
 
-    async def departments(self, request: web.Request) -> web.Response:
-        actor(request)
-        return reply(page(await self.tickets.get().admin.departments(), None))
-
     async def department_queue(self, request: web.Request) -> web.Response:
         who = actor(request)
         q = query(request, s.QueueQuery)
@@ -196,7 +268,7 @@ class TicketRoutes:
     async def file_field_report(self, request: web.Request) -> web.Response:
         who = actor(request)
         data = await read_json(request, s.FieldReportCreate, extra=_idempotency(request))
-        return _created(await self.tickets.get().intake.create(str(who), data), who)
+        return _created(await self.tickets.get().create(str(who), data), who)
 
     async def unverified_reports(self, request: web.Request) -> web.Response:
         who = actor(request)
@@ -212,30 +284,3 @@ class TicketRoutes:
                                                           lead=data.lead, assisting=data.assisting,
                                                           version=data.version)
         return reply(out.TicketOut.of(st, who).doc())
-
-    # ------------------------------------------------------------------ topics and rules
-
-    async def list_topics(self, request: web.Request) -> web.Response:
-        actor(request)
-        topics = await self.tickets.get().admin.topics()
-        return reply(page([out.TopicOut.model_validate(t).doc() for t in topics], None))
-
-    async def add_topic(self, request: web.Request) -> web.Response:
-        who = actor(request)
-        data = await read_json(request, s.TopicCreate)
-        row = await self.tickets.get().admin.add_topic(data, actor=str(who))
-        return reply(out.TopicOut.model_validate(row).doc(), 201)
-
-    async def get_rules(self, request: web.Request) -> web.Response:
-        actor(request)
-        return reply(await self.tickets.get().admin.routing_rules())
-
-    async def put_rules(self, request: web.Request) -> web.Response:
-        who = actor(request)
-        try:
-            spec = await request.json()
-        except ValueError:
-            raise HttpError(400, "bad_json", "the body is not valid JSON", {"body": "not JSON"}) from None
-        admin = self.tickets.get().admin
-        await admin.replace_routing_rules(spec, actor=str(who))
-        return reply(await admin.routing_rules())

@@ -1,4 +1,5 @@
-"""Read queries for lists and the supervisor board, with keyset pagination.
+"""The paged lists of tickets (search, a department's queue, the hall's desk, the audit trail)
+and the board's figures, with keyset pagination.
 
 Cursors are opaque (base64 JSON of the last row's sort key); every list takes ``limit``
 (1..200) and returns ``next_cursor`` (None on the last page). Each query is shaped to use one

@@ -1,4 +1,4 @@
-"""Departments, topics (专题问题库) and dispatch rules in PostgreSQL.
+"""Departments, topics (专题问题库) and dispatch rules in PostgreSQL (translation only).
 
 At start the bundled department catalogue is upserted and the routing rules are built from
 the newest stored rules document (or the bundled YAML), plus every stored topic; the bundled
@@ -8,24 +8,20 @@ topics are stored too, so ``GET /api/topics`` lists them all.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 import yaml
 
-from callcenter.tickets.errors import RuleError
-from callcenter.tickets.routing import (
-    DATA_DIR,
-    Department,
-    RoutingRules,
-    default_departments,
-)
+from callcenter.dispatch.catalogue import Unit
+from callcenter.dispatch.rules import RULES_FILE, RoutingRules, RuleError, default_units
 
 _TOPIC_COLS = "code, name, department, keywords, created_by, created_at"
 
 
-async def sync_departments(conn: asyncpg.Connection, departments: dict[str, Department] | None = None) -> None:
-    departments = departments if departments is not None else default_departments()
+async def sync_departments(conn: asyncpg.Connection, departments: Mapping[str, Unit] | None = None) -> None:
+    departments = departments if departments is not None else default_units()
     await conn.executemany(
         "INSERT INTO departments (code, name, hotline, merge_mode, working_hours, categories) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, "
@@ -43,10 +39,10 @@ async def list_departments(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 @functools.cache
 def bundled_rules_spec() -> dict[str, Any]:
-    return yaml.safe_load((DATA_DIR / "routing_rules.yaml").read_text("utf-8"))
+    return yaml.safe_load(RULES_FILE.read_text("utf-8"))
 
 
-async def load_rules(conn: asyncpg.Connection, departments: dict[str, Department] | None = None) -> RoutingRules:
+async def load_rules(conn: asyncpg.Connection, departments: Mapping[str, Unit] | None = None) -> RoutingRules:
     """Stored rules (newest) or the bundled file, with every stored topic added."""
     spec = await stored_rules_spec(conn)
     if spec is None:
@@ -76,7 +72,7 @@ async def refresh_topics(conn: asyncpg.Connection, rules: RoutingRules) -> int:
 
 
 async def save_rules(conn: asyncpg.Connection, spec: dict[str, Any], actor: str,
-                     departments: dict[str, Department] | None = None) -> RoutingRules:
+                     departments: Mapping[str, Unit] | None = None) -> RoutingRules:
     """Validate and store a new rules document; raises :class:`RuleError` when invalid."""
     rules = RoutingRules.from_dict(spec, departments)
     await conn.execute("INSERT INTO ticket_routing_rules (spec, created_by) VALUES ($1, $2)", spec, actor)

@@ -1,42 +1,36 @@
-"""Routing: the department catalogue and dispatch rules (派单目录 / 派单规则).
-
-Both are data: the catalogue is the dispatch feature's complete 派单目录
-(``callcenter/dispatch/data/catalogue.yaml``), the rules are ``data/routing_rules.yaml``; see the
-comments in the rules file for how a :class:`RoutingDecision` is scored.
-"""
+"""The dispatch rules (派单规则) and topics (专题问题库): a request's category, kind, district,
+topics and words scored against the rules document (``data/routing_rules.yaml``, or the one
+stored by an admin); see the comments in that file for how a :class:`RoutingDecision` is
+scored. Pure apart from jieba's global dictionary (:mod:`callcenter.infra.words`)."""
 
 from __future__ import annotations
 
-import functools
-import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from callcenter.dispatch.catalogue import CATALOGUE_FILE, WORKING_PERIOD, check_working_hours
-from callcenter.tickets.errors import RuleError, TicketError
-from callcenter.tickets.model import HALL, District, Kind, Ticket, require_aware
-from callcenter.tickets.sla import SHANGHAI, describe_errors
+from callcenter.dispatch.catalogue import DISTRICT_UNITS, HALL, Unit, default_catalogue
+from callcenter.infra import words
+from callcenter.infra.data_errors import describe_errors
+from callcenter.tickets.model import District, Kind, Ticket
+from callcenter.tickets.ports import Decision
 
 DATA_DIR = Path(__file__).parent / "data"
+RULES_FILE = DATA_DIR / "routing_rules.yaml"
 _CODE = r"^[a-z][a-z0-9_]*$"
-DISTRICT_DEPARTMENTS: dict[District, str] = {
-    District.EAST: "east_district", District.WEST: "west_district", District.RENHE: "renhe_district",
-    District.VTI_ZONE: "vti_zone", District.MIYI: "miyi_county", District.YANBIAN: "yanbian_county",
-}
 
 
-class MergeMode(StrEnum):
-    DIRECT = "direct"  # 直接并入
-    PLATFORM = "platform"  # 物理平台并入 (双号并行)
-    BUSINESS = "business"  # 业务并入 (hand-over)
+class RuleError(ValueError):
+    """Invalid routing rules or topic; the message names index and field (HTTP 422)."""
+
+
+class TopicExists(RuleError):
+    """A topic with this code exists already (HTTP 409)."""
 
 
 class _Strict(BaseModel):
@@ -54,37 +48,6 @@ def _clean_words(value: Any) -> Any:
             raise ValueError("empty keyword")
         return [w.strip() for w in value]
     return value
-
-
-class Department(_Strict):
-    code: str = Field(pattern=_CODE)
-    name: str = Field(min_length=1)
-    hotline: str | None = Field(default=None, pattern=r"^\d{3,8}$")
-    merge_mode: MergeMode | None = None
-    working_hours: str = "24h"
-    categories: tuple[str, ...] = ()
-
-    @field_validator("working_hours")
-    @classmethod
-    def _hours(cls, value: str) -> str:
-        return check_working_hours(value)
-
-    def is_open(self, at: datetime) -> bool:
-        """Inside the working hours (local time of day; working-day check is the caller's)."""
-        if self.working_hours == "24h":
-            return True
-        now = require_aware(at).astimezone(SHANGHAI).time()
-        for period in self.working_hours.split(","):
-            m = WORKING_PERIOD.match(period.strip())
-            assert m
-            start, end = time(int(m[1]), int(m[2])), (int(m[3]), int(m[4]))
-            if start <= now and (end == (24, 0) or now < time(*end)):
-                return True
-        return False
-
-
-class _DepartmentsFile(_Strict):
-    departments: tuple[Department, ...]
 
 
 class When(_Strict):
@@ -154,21 +117,11 @@ class _RulesFile(_Strict):
 
 
 @dataclass(frozen=True)
-class RoutingDecision:
-    lead: str
-    assisting: tuple[str, ...]
-    confidence: float
-    matched_rules: tuple[str, ...]
-    needs_human: bool
-    suggested: str | None = None  # best candidate, also when a human must decide
-    candidates: tuple[tuple[str, float], ...] = ()  # (department, score), best first
-    learned: dict[str, Any] | None = None  # the classifier's proposal (callcenter.dispatch), when asked
+class RoutingDecision(Decision):
+    """The rules' decision: what the ticket stores (:class:`~callcenter.tickets.ports.Decision`)
+    and every department that scored, best first."""
 
-    def doc(self) -> dict[str, Any]:
-        """The decision as stored with the ticket (``routing`` column) and shown by the API."""
-        return {"lead": self.lead, "assisting": list(self.assisting), "confidence": self.confidence,
-                "matched_rules": list(self.matched_rules), "needs_human": self.needs_human,
-                "suggested": self.suggested} | ({"learned": self.learned} if self.learned else {})
+    candidates: tuple[tuple[str, float], ...] = ()  # (department, score)
 
 
 def _load_yaml(text: str, what: str) -> Any:
@@ -181,48 +134,14 @@ def _load_yaml(text: str, what: str) -> Any:
     return data
 
 
-def load_departments(text: str | None = None) -> dict[str, Department]:
-    """Parse departments YAML (default: bundled file) into ``{code: Department}``."""
-    data = _load_yaml(text if text is not None else CATALOGUE_FILE.read_text("utf-8"), "departments file")
-    try:
-        departments = _DepartmentsFile.model_validate(data).departments
-    except ValidationError as exc:
-        raise RuleError("departments file: " + describe_errors(exc)) from None
-    catalogue: dict[str, Department] = {}
-    for i, dep in enumerate(departments):
-        if dep.code in catalogue:
-            raise RuleError(f"departments[{i}].code: duplicate code {dep.code!r}")
-        catalogue[dep.code] = dep
-    if HALL not in catalogue:
-        raise RuleError(f"departments: the hall ({HALL!r}) must be listed")
-    return catalogue
-
-
-@functools.cache
-def default_departments() -> dict[str, Department]:
-    return load_departments()
-
-
-@functools.cache
-def _jieba() -> Any:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def _teach(words: Iterable[str]) -> None:
-    jieba = _jieba()
-    for word in words:
-        jieba.add_word(word)
-        jieba.suggest_freq(word, tune=True)
+def default_units() -> dict[str, Unit]:
+    return default_catalogue().units
 
 
 class RoutingRules:
     """Compiled dispatch rules; ``route`` is pure apart from jieba's global dictionary."""
 
-    def __init__(self, spec: _RulesFile, departments: dict[str, Department]) -> None:
+    def __init__(self, spec: _RulesFile, departments: Mapping[str, Unit]) -> None:
         self.spec = spec
         self.departments = dict(departments)
         self._topics: dict[str, Topic] = {}
@@ -231,24 +150,24 @@ class RoutingRules:
                 self._check_codes(f"{field}[{i}]", rule.lead, rule.assisting)
         for i, topic in enumerate(spec.topics):
             self._add_topic(topic, f"topics[{i}]")
-        _teach(w for rule in spec.keywords for w in rule.words)
+        words.teach(w for rule in spec.keywords for w in rule.words)
 
     @classmethod
-    def from_dict(cls, data: Any, departments: dict[str, Department] | None = None) -> RoutingRules:
+    def from_dict(cls, data: Any, departments: Mapping[str, Unit] | None = None) -> RoutingRules:
         try:
             spec = _RulesFile.model_validate(data)
         except ValidationError as exc:
             raise RuleError("routing rules: " + describe_errors(exc)) from None
-        return cls(spec, departments if departments is not None else default_departments())
+        return cls(spec, departments if departments is not None else default_units())
 
     @classmethod
-    def from_yaml(cls, text: str, departments: dict[str, Department] | None = None) -> RoutingRules:
+    def from_yaml(cls, text: str, departments: Mapping[str, Unit] | None = None) -> RoutingRules:
         return cls.from_dict(_load_yaml(text, "routing rules file"), departments)
 
     @classmethod
     def load_default(cls) -> RoutingRules:
         """A fresh instance from the bundled files (fresh, because ``add_topic`` mutates it)."""
-        return cls.from_yaml((DATA_DIR / "routing_rules.yaml").read_text("utf-8"))
+        return cls.from_yaml(RULES_FILE.read_text("utf-8"))
 
     @property
     def threshold(self) -> float:
@@ -271,7 +190,7 @@ class RoutingRules:
         if topic.department not in self.departments:
             raise RuleError(f"{where}.department: unknown department {topic.department!r}")
         self._topics[topic.code] = topic
-        _teach(topic.keywords)
+        words.teach(topic.keywords)
 
     def add_topic(self, code: str, name: str, department: str, keywords: Iterable[str] = ()) -> Topic:
         """Add a topic problem library (专题问题库) at run time, e.g. epidemic_prevention -> health."""
@@ -282,29 +201,17 @@ class RoutingRules:
         self._add_topic(topic, f"topic {code!r}")
         return topic
 
-    def segment(self, text: str, memo: dict[str, list[str]] | None = None) -> list[str]:
-        """jieba's words of ``text`` (blanks dropped). With ``memo`` (one request's, e.g. its
-        routing and its search words, which both read the description), each of jieba's blocks
-        (a run of Han characters, letters and digits, or what lies between two) is cut once;
-        jieba cuts the blocks independently, so the words are the same."""
-        jieba = _jieba()
-        if memo is None:
-            return [t for t in jieba.lcut(text) if t.strip()]
-        words: list[str] = []
-        for block in jieba.re_han_default.split(text):
-            if block:
-                if (cut := memo.get(block)) is None:
-                    cut = memo[block] = jieba.lcut(block)
-                words += cut
-        return [t for t in words if t.strip()]
+    def segment(self, text: str, memo: words.Cuts | None = None) -> list[str]:
+        """jieba's words of ``text`` (:func:`callcenter.infra.words.segment`)."""
+        return words.segment(text, memo)
 
     def route(self, *, category: str | None = None, kind: Kind | str | None = None,
               district: District | str | None = None, topics: Iterable[str] = (),
-              description: str = "", transcript: str = "", memo: dict[str, list[str]] | None = None) -> RoutingDecision:
+              description: str = "", transcript: str = "", memo: words.Cuts | None = None) -> RoutingDecision:
         try:
             kind_ = Kind.parse(kind) if isinstance(kind, str) else kind
             district_ = District.parse(district) if isinstance(district, str) else district
-        except TicketError as exc:
+        except ValueError as exc:  # the ticket model's TicketError
             raise RuleError(str(exc)) from None
         topic_codes = set(topics)
         scores: dict[str, float] = defaultdict(float)
@@ -326,7 +233,7 @@ class RoutingRules:
                     and (not w.topic or topic_codes & set(w.topic))):
                 extra = list(rule.assisting)
                 if rule.assist_district and district_ is not None:
-                    extra.append(DISTRICT_DEPARTMENTS[district_])
+                    extra.append(DISTRICT_UNITS[district_.value])
                 hit(rule.name or f"rules[{i}]", rule.lead, rule.weight, extra)
         tokens = set(self.segment(f"{description}\n{transcript}", memo)) if (description or transcript) else set()
         for i, kw in enumerate(self.spec.keywords):
@@ -339,7 +246,7 @@ class RoutingRules:
                 hit(f"topic:{topic.code}:{'/'.join(found)}", topic.department, self.spec.topic_keyword_weight)
         return self._decide(scores, assisting, matched)
 
-    def route_ticket(self, ticket: Ticket, memo: dict[str, list[str]] | None = None) -> RoutingDecision:
+    def route_ticket(self, ticket: Ticket, memo: words.Cuts | None = None) -> RoutingDecision:
         return self.route(category=ticket.category, kind=ticket.kind, district=ticket.district,
                           topics=ticket.topics, description=ticket.description, transcript=ticket.transcript,
                           memo=memo)
