@@ -1,7 +1,7 @@
 """The post-call rating (坐席服务评价) on the board and the agent desktop, and the board's
 漏话回拨率 (pure: no I/O).
 
-Figures come from :mod:`callcenter.surveys.figures` (one definition of 满意率 for the API, the
+Figures come from :mod:`callcenter.surveys.rates` (one definition of 满意率 for the API, the
 daily report and here): ``rated`` counts valid answers, ``satisfaction`` is the satisfied
 share of them (None with none), ``offered`` counts callers handed to the rating, no-answers
 included.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from callcenter.surveys.figures import Record, figures
 from callcenter.surveys.model import Scale
+from callcenter.surveys.rates import Record, figures
 
 
 def _doc(records: Sequence[Record], scale: Scale) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
     from callcenter.acd.view import AcdView
-    from callcenter.surveys.figures import Record
     from callcenter.surveys.model import Scale
     from callcenter.surveys.plugin import Surveys
+    from callcenter.surveys.rates import Record
     from callcenter.tickets.service import TicketService
 
 log = get_logger("board")

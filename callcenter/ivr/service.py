@@ -30,9 +30,9 @@ from .lines import (
     load_merged_lines,
     normalize_dnis,
 )
+from .loader import load_flows
 from .repository import IvrRepository
 from .schema import Flow, IncidentNode
-from .validator import load_flows
 
 log = get_logger("ivr")
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.surveys.figures import figures, grouped
 from callcenter.surveys.model import SHANGHAI, Scale
+from callcenter.surveys.rates import figures, grouped
 from callcenter.surveys.store import SurveyStore
 
 TARGET_SATISFACTION = 0.95  # the seed's hotline target: citizen satisfaction >= 95 %

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from callcenter.infra import db  # noqa: E402
 from callcenter.surveys.dialler import Dialler  # noqa: E402
-from callcenter.surveys.figures import figures, grouped  # noqa: E402
 from callcenter.surveys.model import FIVE, SHANGHAI, Outcome  # noqa: E402
+from callcenter.surveys.rates import figures, grouped  # noqa: E402
 from callcenter.surveys.results import ResultSink  # noqa: E402
 from callcenter.surveys.scheduler import Scheduler  # noqa: E402
 from callcenter.surveys.stasis import SurveyCalls  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 from callcenter.infra.graphs import cycles
 
 PKG = Path(__file__).resolve().parents[3] / "callcenter"
-TOP_LEVEL = {"app", "cli", "runner", "seed", "doctor", "context"}  # may import features
+TOP_LEVEL = {"app", "cli", "stack", "seed", "doctor", "context"}  # may import features
 MAX_LINES = 400
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from callcenter.board.ratings import agent_ratings, missed_callbacks, team_ratings
-from callcenter.surveys.figures import Record
 from callcenter.surveys.model import FIVE, THREE
+from callcenter.surveys.rates import Record
 
 DAY = "2026-11-28"
 

@@ -1,4 +1,4 @@
-"""Result figures (pure): 满意率 (and strict), 回访率, 解决率, agent service rating, 漏话回拨率.
+"""The rates of the survey results (pure): 满意率 (and strict), 回访率, 解决率, agent service rating, 漏话回拨率.
 
 Definitions (one place, used by the API, the board and the daily report):
 - 满意率 = satisfied ratings / valid ratings (非常满意 + 满意 + 基本满意 on the five-level scale);

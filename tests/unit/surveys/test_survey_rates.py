@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from callcenter.surveys.figures import Record, figures, grouped
 from callcenter.surveys.model import FIVE, Reason
+from callcenter.surveys.rates import Record, figures, grouped
 
 
 def rec(**kw) -> Record:
