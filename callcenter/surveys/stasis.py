@@ -19,7 +19,7 @@ from typing import Any
 
 from callcenter.infra.ari import AriClient, AriEvent
 from callcenter.infra.logging import get_logger
-from callcenter.surveys.model import Outcome, Scale, unanswered_outcome
+from callcenter.surveys.model import Outcome, unanswered_outcome
 from callcenter.surveys.script import (
     Effect,
     Hangup,
@@ -31,6 +31,7 @@ from callcenter.surveys.script import (
     SurveyScript,
 )
 from callcenter.surveys.store import SurveyStore
+from callcenter.tickets.api import SatisfactionScale
 
 log = get_logger("surveys.stasis")
 
@@ -52,7 +53,7 @@ class SurveyCalls:
     EVENTS = frozenset({"StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelDtmfReceived",
                         "PlaybackFinished", "RecordingFinished", "RecordingFailed"})
 
-    def __init__(self, ari: AriClient, store: SurveyStore, scale: Scale, *, input_timeout_s: float = 6.0,
+    def __init__(self, ari: AriClient, store: SurveyStore, scale: SatisfactionScale, *, input_timeout_s: float = 6.0,
                  comment_s: int = 0, in_order: Callable[..., None] | None = None,
                  clock: Callable[[], datetime] | None = None):
         self.ari, self.store, self.scale = ari, store, scale
