@@ -15,7 +15,7 @@ import asyncio
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.accounts.identity import actor_of
+from callcenter.accounts.api import actor_of
 from callcenter.acd.calls import WAITING
 from callcenter.acd.service import AcdService
 from callcenter.infra.logging import get_logger

@@ -28,7 +28,7 @@ from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
 from callcenter.acd.requested import CallbackRequest, RequestedCall
 from callcenter.acd.shifts import Roster
-from callcenter.calls.records import CallRecords
+from callcenter.calls.api import CallRecords
 from callcenter.infra.ari import AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from callcenter.surveys.rates import Record, figures
+from callcenter.surveys.api import Record, figures
 from callcenter.tickets.api import SatisfactionScale
 
 

@@ -23,8 +23,8 @@ from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
     from callcenter.acd.view import AcdView
+    from callcenter.surveys.api import Record
     from callcenter.surveys.plugin import Surveys
-    from callcenter.surveys.rates import Record
     from callcenter.tickets.api import SatisfactionScale
     from callcenter.tickets.service import TicketService
 

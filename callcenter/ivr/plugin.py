@@ -3,14 +3,13 @@
 `start` validates the flows (a broken flow set stops the app with the list of issues),
 starts the FastAGI server on ``settings.agi_host:agi_port`` and provides the service
 (`self.service`; its ``server`` attribute is the FastAgiServer); after ``yield`` the server
-stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given, and offers callers
+stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given (as its own `TicketStatus`), and offers callers
 the open mass incident of their district through the dispatch service (``incidents``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -20,16 +19,13 @@ from callcenter.infra.web import Provided
 from . import http
 from .fastagi import FastAgiServer
 from .repository import IvrRepository
-from .service import FlowRegistry, IncidentOffers, IvrService
-
-if TYPE_CHECKING:
-    from callcenter.tickets.service import TicketService
+from .service import FlowRegistry, IncidentOffers, IvrService, TicketStatus
 
 
 class IvrPlugin:
     name = "ivr"
 
-    def __init__(self, *, tickets: Provided[TicketService], incidents: Provided[IncidentOffers] | None = None) -> None:
+    def __init__(self, *, tickets: Provided[TicketStatus], incidents: Provided[IncidentOffers] | None = None) -> None:
         self.tickets, self.incidents = tickets, incidents
         self.service: Provided[IvrService] = Provided("IVR")
 

@@ -8,9 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.infra.errors import StartupError
 from callcenter.surveys.model import CallingHours, MissedCallPolicy, SurveyPolicy
-from callcenter.tickets.api import SatisfactionScale
-from callcenter.tickets.errors import TicketError
-from callcenter.tickets.model import Kind
+from callcenter.tickets.api import Kind, SatisfactionScale, TicketError
 
 
 class SurveySettings(BaseSettings):

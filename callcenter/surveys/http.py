@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from callcenter.accounts.identity import USER
+from callcenter.accounts.api import USER
 from callcenter.infra.masking import mask_phone
 from callcenter.infra.phones import canonical_phone, is_phone
 from callcenter.infra.web import HttpError, Provided, read_json, reply

@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -25,14 +24,11 @@ from callcenter.surveys import http
 from callcenter.surveys.agentcalls import AgentCallbacks, AgentDialling
 from callcenter.surveys.config import SurveySettings, load_survey_settings
 from callcenter.surveys.dialler import Dialler, inbound_waiting
-from callcenter.surveys.results import ResultSink
+from callcenter.surveys.results import ResultSink, Tickets
 from callcenter.surveys.scheduler import Scheduler
 from callcenter.surveys.stasis import SurveyCalls
 from callcenter.surveys.store import SurveyStore
-from callcenter.tickets.sla import default_calendar
-
-if TYPE_CHECKING:
-    from callcenter.tickets.service import TicketService
+from callcenter.tickets.api import default_calendar
 
 log = get_logger("surveys")
 
@@ -51,7 +47,7 @@ class Surveys:
 Acd = Callable[[], AgentCallbacks | None]
 
 
-def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = None, *,
+def build(ctx: Context, config: SurveySettings, tickets: Tickets | None = None, *,
           worker: str | None = None, clock=None, acd: Acd | None = None) -> Surveys:
     """The parts, wired, without starting anything (tests build a second dialler this way).
     With `acd` (the ACD service, when it runs), agent-driven callbacks go through it."""
@@ -88,7 +84,7 @@ def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = 
 class SurveysPlugin:
     name = "surveys"
 
-    def __init__(self, *, tickets: Provided[TicketService] | None = None,
+    def __init__(self, *, tickets: Provided[Tickets] | None = None,
                  config: SurveySettings | None = None, acd: Provided[AgentCallbacks] | None = None) -> None:
         self.tickets = tickets
         self.config = config

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from callcenter.board.ratings import agent_ratings, missed_callbacks, team_ratings
-from callcenter.surveys.rates import Record
+from callcenter.surveys.api import Record
 from callcenter.tickets.api import FIVE_LEVEL, THREE_LEVEL
 
 DAY = "2026-11-28"
