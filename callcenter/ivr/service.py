@@ -147,7 +147,6 @@ class IvrService:
         self.records = records
         self.tickets = tickets
         self.clock = clock
-        self.server: Any = None  # the FastAgiServer, set by the plugin
 
     async def reload(self) -> FlowSet:
         return await asyncio.to_thread(self.registry.load)
