@@ -63,14 +63,13 @@ class AcdPlugin:
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
         # switched off, transcription taps nothing and the desk is told so
         transcriber = self.transcriber.maybe if self.transcriber is not None else (lambda: None)
-        router = ctx.router
 
         def rating_on() -> bool:  # only while a feature takes `rating` legs (surveys)
-            return ctx.settings.rating_enabled and "rating" in router.starters
+            return ctx.settings.rating_enabled and "rating" in ctx.router.starters
 
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
                          ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s,
-                         order=router, transcriber=transcriber, rating_on=rating_on)
+                         order=ctx.router, transcriber=transcriber, rating_on=rating_on)
         stasis = AcdStasis(svc)
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):
