@@ -83,7 +83,7 @@ def cmd_seed(settings: Settings, args) -> int:
 
 def cmd_seats(settings: Settings, args) -> int:
     from callcenter.infra.asterisk_conf import seat_credentials
-    from callcenter.runner import roster_seat_ids
+    from callcenter.stack import roster_seat_ids
 
     host = settings.sip_external_address or ("<this host>" if settings.sip_bind == "0.0.0.0" else settings.sip_bind)
     tls = f", TLS {host}:{settings.sip_tls_port}" if settings.sip_tls_port else ""
@@ -109,7 +109,7 @@ def cmd_asterisk_config(settings: Settings, args) -> int:
 
     from callcenter.infra.asterisk_conf import render_all
     from callcenter.infra.prompts import render_prompts
-    from callcenter.runner import roster_seat_ids
+    from callcenter.stack import roster_seat_ids
 
     out = Path(args.dir)
     if not out.is_absolute():
@@ -132,7 +132,7 @@ def cmd_ivr_check(settings: Settings, args) -> int:
     """Flows by the flow validator plus the prompt-length limits, the line map by its schema."""
     from pathlib import Path
 
-    from callcenter.ivr.check import check_files
+    from callcenter.ivr.cli import check_files
 
     return check_files(args.files, settings, measure=not args.no_audio,
                        sounds=Path(args.sounds) if args.sounds else None,
@@ -186,7 +186,7 @@ def cmd_report(settings: Settings, args) -> int:
 
 
 def cmd_run(settings: Settings, args) -> int:
-    from callcenter.runner import run_stack
+    from callcenter.stack import run_stack
 
     return asyncio.run(run_stack(settings, sandbox=args.sandbox))
 

@@ -107,7 +107,7 @@ async def _sandbox(s: Settings) -> str:
 
 
 async def _flows(s: Settings) -> str:
-    from callcenter.ivr.validator import load_flows
+    from callcenter.ivr.loader import load_flows
 
     flows = load_flows(s.flows_dir)
     return ", ".join(sorted(flows))

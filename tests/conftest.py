@@ -123,7 +123,7 @@ async def live(settings: Settings):
 def asterisk(settings: Settings):
     """A real Asterisk 22 from the sandbox, with its own ports and directories."""
     from callcenter.infra.sandbox import start_instance
-    from callcenter.runner import roster_seat_ids
+    from callcenter.stack import roster_seat_ids
 
     inst = start_instance(settings, roster_seat_ids(), echo=lambda *_: None)
     yield inst

@@ -191,8 +191,8 @@ class Executor:
 
         def due() -> None:
             svc.timers.pop(key, None)
-            if svc.in_order is not None:
-                svc.in_order(call.call_id, check, "ringback")
+            if svc.order is not None:
+                svc.order.in_order(call.call_id, check, "ringback")
 
         svc.timers[key] = asyncio.get_running_loop().call_later(svc.ringback_after_s, due)
 

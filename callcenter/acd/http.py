@@ -5,8 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from callcenter.accounts.identity import USER
-from callcenter.accounts.model import off_shift_approver
+from callcenter.accounts.api import USER, off_shift_approver
 from callcenter.acd.agents import IllegalAgentTransition, NotOnShift
 from callcenter.acd.calls import WAITING
 from callcenter.acd.repository import agent_doc

@@ -15,7 +15,7 @@ import asyncio
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.accounts.identity import actor_of
+from callcenter.accounts.api import actor_of
 from callcenter.acd.calls import WAITING
 from callcenter.acd.service import AcdService
 from callcenter.infra.logging import get_logger
@@ -49,7 +49,7 @@ async def move_waiting(svc: AcdService, call_id: str, queue: str, priority: int,
         return {"call_id": call_id, "queue": qdef.name, "priority": priority,
                 "position": svc.book.position_of(call_id) if svc.book.get(call_id) else None}
 
-    if svc.in_order is None:
+    if svc.order is None:
         return await move()
     done: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
 
@@ -59,7 +59,7 @@ async def move_waiting(svc: AcdService, call_id: str, queue: str, priority: int,
         except Exception as exc:  # noqa: BLE001 - handed to the request that asked
             done.set_exception(exc)
 
-    svc.in_order(call_id, job, "move")
+    svc.order.in_order(call_id, job, "move")
     return await done
 
 

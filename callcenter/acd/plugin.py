@@ -61,12 +61,15 @@ class AcdPlugin:
         if ctx.settings.wrap_up_s is not None:
             roster = roster.model_copy(update={"agents": roster.agents.model_copy(
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
+        # switched off, transcription taps nothing and the desk is told so
+        transcriber = self.transcriber.maybe if self.transcriber is not None else (lambda: None)
+
+        def rating_on() -> bool:  # only while a feature takes `rating` legs (surveys)
+            return ctx.settings.rating_enabled and "rating" in ctx.router.starters
+
         svc = AcdService(ctx.ari, ctx.records, AgentRepository(ctx.pool), ctx.live, roster,
-                         ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s)
-        if self.transcriber is not None:  # switched off, it taps nothing and tells the desk so
-            svc.transcriber = self.transcriber.maybe
-        if ctx.settings.rating_enabled:  # only while a feature takes `rating` legs (surveys)
-            svc.rating_on = lambda: "rating" in ctx.router.starters
+                         ctx.settings.ari_app, ring_timeout_s=ctx.settings.ring_timeout_s,
+                         order=ctx.router, transcriber=transcriber, rating_on=rating_on)
         stasis = AcdStasis(svc)
         svc.journal.start()
         for kind in ("inbound", "agent", "cbagent", "citizen"):
@@ -75,8 +78,6 @@ class AcdPlugin:
         supervision = Supervision(svc, ctx.settings.seat_interface)
         ctx.router.register(SUPERVISE, supervision)
         self.supervision.set(supervision)
-        ctx.router.keyer = lambda channel: svc.legs.get(channel, (channel, ""))[0]
-        svc.in_order = ctx.router.in_order
         ctx.ari.on_connect(lambda: resync(svc, stasis))
         audit = LegAudit(svc, stasis)
         self.service.set(svc)

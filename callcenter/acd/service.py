@@ -28,12 +28,12 @@ from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
 from callcenter.acd.requested import CallbackRequest, RequestedCall
 from callcenter.acd.shifts import Roster
-from callcenter.calls.records import CallRecords
+from callcenter.calls.api import CallRecords
 from callcenter.infra.ari import AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 
-__all__ = ["AcdError", "AcdService", "AgentSlot", "CallbackRequest", "ReportCallback"]
+__all__ = ["AcdError", "AcdService", "AgentSlot", "CallOrder", "CallbackRequest", "ReportCallback", "Transcriber"]
 
 log = get_logger("acd")
 
@@ -49,6 +49,16 @@ class Transcriber(Protocol):
     def call_ended(self, call_id: str) -> None: ...
 
     async def audit(self, live_call_ids: list[str]) -> list[str]: ...
+
+
+class CallOrder(Protocol):
+    """Per-call ordering (the Stasis router, `callcenter.calls.stasis.StasisRouter`, fits): a job
+    runs after everything already queued for its call, events and timers alike. The ACD tells it
+    which call each channel is a leg of (`key_by`), so a leg's events queue behind its call's."""
+
+    def in_order(self, key: str, job: Callable[[], Awaitable[None]], what: str = "job") -> None: ...
+
+    def key_by(self, keyer: Callable[[str], str]) -> None: ...
 
 
 class AcdError(ValueError):
@@ -78,8 +88,8 @@ class AcdService:
     background: set[asyncio.Task] = field(default_factory=set)
     ringback_after_s: float = 1.0
     callback_policy: CallbackPolicy = field(default_factory=CallbackPolicy)
-    # runs a job in order with the call's events (the Stasis router's `in_order`, set by the plugin)
-    in_order: Callable[[str, Callable[[], Awaitable[None]], str], None] | None = None
+    # runs a job in order with the call's events (the Stasis router); None: at once (unit tests)
+    order: CallOrder | None = None
     # talk + wrap-up of the last calls, for the expected wait announced to callers
     handle_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     # seats whose phone carries a channel that is none of the ACD's legs: a call the app_queue
@@ -91,12 +101,18 @@ class AcdService:
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
     # who hears how requested callbacks went (`request_callback`): called without being waited on
     callback_listeners: list[Callable[[ReportCallback], Awaitable[None]]] = field(default_factory=list)
-    # whether a caller whose agent hung up first goes on to the post-call rating (set by the plugin)
+    # whether a caller whose agent hung up first goes on to the post-call rating (the surveys take it)
     rating_on: Callable[[], bool] = field(default=lambda: False)
 
     def __post_init__(self) -> None:
         self.executor = Executor(self)
         self.live_view = LiveView(self.journal, self.live, self.book, self.slots)
+        if self.order is not None:
+            self.order.key_by(self.call_of)  # a leg's events queue behind its call's
+
+    def call_of(self, channel: str) -> str:
+        """The call a channel is a leg of (the channel itself when it is none of the ACD's legs)."""
+        return self.legs.get(channel, (channel, ""))[0]
 
     # ------------------------------------------------------------------ agents
     def agents(self) -> list[Agent]:
@@ -247,8 +263,8 @@ class AcdService:
             await self.executor.run(call, call.agent_lost(self.clock()))
             await self.set_reachable(seat_id, False)
 
-        if self.in_order is not None:
-            self.in_order(call.call_id, job, "agent lost")
+        if self.order is not None:
+            self.order.in_order(call.call_id, job, "agent lost")
 
     def end_fallback_call(self, call_id: str) -> None:
         """A caller the app_queue fallback took has gone: its row is closed as `fallback`."""
@@ -352,8 +368,8 @@ class AcdService:
             finally:
                 done.set_result(isinstance(call, RequestedCall) and call.state is CallState.ENDED)
 
-        if self.in_order is None:
+        if self.order is None:
             await job()
         else:
-            self.in_order(call_id, job, "callback cancel")
+            self.order.in_order(call_id, job, "callback cancel")
         return await done

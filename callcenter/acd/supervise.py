@@ -27,7 +27,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.accounts.identity import actor_of
+from callcenter.accounts.api import actor_of
 from callcenter.acd.service import AcdService
 from callcenter.infra.ari import AriError, AriEvent
 from callcenter.infra.logging import get_logger

@@ -24,13 +24,17 @@ class StasisRouter:
 
     Events of one call are handled strictly in order; different calls are handled
     concurrently, so a slow ARI request for one call never holds up the others. The call an
-    event belongs to comes from `keyer(channel_id)` (a feature maps its legs to a call id)."""
+    event belongs to comes from the keyer (`key_by`: the ACD maps its legs to a call id)."""
 
     def __init__(self) -> None:
         self.starters: dict[str, Feature] = {}
         self.features: list[Feature] = []
         self.keyer: Callable[[str], str] = lambda channel_id: channel_id
         self._tails: dict[str, asyncio.Task] = {}
+
+    def key_by(self, keyer: Callable[[str], str]) -> None:
+        """Key events by `keyer(channel_id)` (the call a channel is a leg of) from now on."""
+        self.keyer = keyer
 
     def key_of(self, event: AriEvent) -> str:
         args = event.args

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.accounts.identity import actor_of
+from callcenter.accounts.api import actor_of
 from callcenter.dispatch.model import KINDS
 from callcenter.dispatch.service import DispatchError, DispatchService
 from callcenter.infra.web import HttpError, Provided, read_json, reply

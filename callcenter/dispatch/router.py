@@ -26,8 +26,7 @@ from callcenter.dispatch.policy import RuleOutcome
 from callcenter.dispatch.rules import RoutingRules
 from callcenter.infra.logging import get_logger
 from callcenter.infra.words import Cuts
-from callcenter.tickets.model import Ticket
-from callcenter.tickets.ports import Decision
+from callcenter.tickets.api import Decision, Ticket
 
 log = get_logger("dispatch")
 

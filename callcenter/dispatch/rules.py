@@ -17,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from callcenter.dispatch.catalogue import DISTRICT_UNITS, HALL, Unit, default_catalogue
 from callcenter.infra import words
 from callcenter.infra.data_errors import describe_errors
-from callcenter.tickets.model import District, Kind, Ticket
-from callcenter.tickets.ports import Decision
+from callcenter.tickets.api import Decision, District, Kind, Ticket
 
 DATA_DIR = Path(__file__).parent / "data"
 RULES_FILE = DATA_DIR / "routing_rules.yaml"

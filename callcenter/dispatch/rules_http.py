@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from callcenter.accounts.identity import actor_of
+from callcenter.accounts.api import actor_of
 from callcenter.dispatch.rules import RuleError, TopicExists
 from callcenter.dispatch.rules_admin import FieldError, Forbidden, RulesAdmin
 from callcenter.infra.web import (

@@ -1,5 +1,5 @@
 """Cycles in a directed graph (Tarjan's strongly connected components, iterative): used by the
-IVR validator (input-free loops in a flow) and the architecture test (import cycles)."""
+IVR graph checks (input-free loops in a flow) and the architecture test (import cycles)."""
 
 from __future__ import annotations
 

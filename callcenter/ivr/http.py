@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callcenter.accounts.identity import actor_of
+from callcenter.accounts.api import actor_of
 from callcenter.context import SETTINGS
 from callcenter.infra.logging import get_logger
 from callcenter.infra.web import HttpError, Provided, json_error, read_json

@@ -1,5 +1,5 @@
 """Problems found in a flow file and where they are: :class:`Issue`, :class:`FlowError` and the
-map from node ids and fields to line numbers that the validator and the checks share."""
+map from node ids and fields to line numbers that the loader (:mod:`.loader`) and the graph checks (:mod:`.graph_checks`) share."""
 
 from __future__ import annotations
 

@@ -2,15 +2,14 @@
 
 `start` validates the flows (a broken flow set stops the app with the list of issues),
 starts the FastAGI server on ``settings.agi_host:agi_port`` and provides the service
-(`self.service`; its ``server`` attribute is the FastAgiServer); after ``yield`` the server
-stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given, and offers callers
+(`self.service`; the FastAgiServer is `self.server`); after ``yield`` the server
+stops, ending running sessions. The IVR reads ticket statuses from the ticket service it is given (as its own `TicketStatus`), and offers callers
 the open mass incident of their district through the dispatch service (``incidents``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -20,18 +19,16 @@ from callcenter.infra.web import Provided
 from . import http
 from .fastagi import FastAgiServer
 from .repository import IvrRepository
-from .service import FlowRegistry, IncidentOffers, IvrService
-
-if TYPE_CHECKING:
-    from callcenter.tickets.service import TicketService
+from .service import FlowRegistry, IncidentOffers, IvrService, TicketStatus
 
 
 class IvrPlugin:
     name = "ivr"
 
-    def __init__(self, *, tickets: Provided[TicketService], incidents: Provided[IncidentOffers] | None = None) -> None:
+    def __init__(self, *, tickets: Provided[TicketStatus], incidents: Provided[IncidentOffers] | None = None) -> None:
         self.tickets, self.incidents = tickets, incidents
         self.service: Provided[IvrService] = Provided("IVR")
+        self.server: Provided[FastAgiServer] = Provided("FastAGI server")
 
     def routes(self, app: web.Application) -> None:
         http.add_routes(app, self.service)
@@ -44,11 +41,12 @@ class IvrPlugin:
                              incidents=self.incidents, recorded=settings.transcribes)
         server = FastAgiServer(service, settings.agi_host, settings.agi_port,
                                max_sessions=settings.agi_max_sessions)
-        service.server = server
         await server.start()
         self.service.set(service)
+        self.server.set(server)
         try:
             yield
         finally:
             self.service.set(None)
+            self.server.set(None)
             await server.stop()

@@ -28,7 +28,7 @@ selections must not have a non-zero option from which a queue node is
 reachable.
 
 Checks that need the whole flow (reachability, loops, the agent escape, menu depth) are in
-:mod:`.checks`; parsing a file with line numbers in :mod:`.validator`.
+:mod:`.graph_checks`; parsing a file with line numbers in :mod:`.loader`.
 """
 
 

@@ -30,9 +30,9 @@ from .lines import (
     load_merged_lines,
     normalize_dnis,
 )
+from .loader import load_flows
 from .repository import IvrRepository
 from .schema import Flow, IncidentNode
-from .validator import load_flows
 
 log = get_logger("ivr")
 
@@ -147,7 +147,6 @@ class IvrService:
         self.records = records
         self.tickets = tickets
         self.clock = clock
-        self.server: Any = None  # the FastAgiServer, set by the plugin
 
     async def reload(self) -> FlowSet:
         return await asyncio.to_thread(self.registry.load)

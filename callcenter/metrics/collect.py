@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from callcenter.infra.ari import AriClient
 from callcenter.infra.redis import LiveState
-from callcenter.metrics.figures import TIMELY_S, CallCounts, agents_by_state, queue_figures
+from callcenter.metrics.counts import TIMELY_S, CallCounts, agents_by_state, queue_figures
 
 # today's calls that reached the queue, counted in the hall's time zone
 CALLS_TODAY = f"""

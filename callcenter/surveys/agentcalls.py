@@ -25,6 +25,7 @@ the dialler starts no new attempt while inbound callers wait.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -57,6 +58,16 @@ class AgentCallbacks(Protocol):
 
 
 Ended = Callable[[str, Outcome, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AgentCallOptions:
+    """How agent-driven callbacks are asked of the ACD (`CALLCENTER_SURVEY_AGENT_*`)."""
+
+    queue: str = "general"
+    priority: int = -1  # below every inbound call (0..9)
+    wait_s: float = 900.0  # no agent took it by then: the attempt ends (no_agent)
+    result_wait_s: float = 600.0  # a ticket callback's result not entered by then: no valid answer
 
 
 def origin_of(c: Claimed) -> str:

@@ -7,9 +7,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callcenter.infra.errors import StartupError
-from callcenter.surveys.model import CallingHours, MissedCallPolicy, Scale, SurveyPolicy
-from callcenter.tickets.errors import TicketError
-from callcenter.tickets.model import Kind
+from callcenter.surveys.model import CallingHours, MissedCallPolicy, SurveyPolicy
+from callcenter.tickets.api import Kind, SatisfactionScale, TicketError
 
 
 class SurveySettings(BaseSettings):
@@ -54,7 +53,7 @@ class SurveySettings(BaseSettings):
     @field_validator("scale")
     @classmethod
     def _scale(cls, v: str) -> str:
-        Scale.named(v)
+        SatisfactionScale.named(v)
         return v
 
     @field_validator("person_kinds")
@@ -81,8 +80,8 @@ class SurveySettings(BaseSettings):
                                 CallingHours.parse(self.missed_hours, rest_days=True), self.missed_max_attempts,
                                 self.missed_retry_minutes)
 
-    def scale_(self) -> Scale:
-        return Scale.named(self.scale)
+    def scale_(self) -> SatisfactionScale:
+        return SatisfactionScale.named(self.scale)
 
 
 def load_survey_settings(**overrides) -> SurveySettings:

@@ -22,7 +22,7 @@ from typing import Any
 from callcenter.infra.ari import TRUNK_FORMATS, AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
-from callcenter.surveys.agentcalls import AgentDialling
+from callcenter.surveys.agentcalls import AgentCallbacks, AgentCallOptions, AgentDialling
 from callcenter.surveys.model import Calendar, MissedCallPolicy, Outcome, Reason, SurveyPolicy
 from callcenter.surveys.results import ResultSink
 from callcenter.surveys.scheduler import Scheduler
@@ -54,7 +54,8 @@ class Dialler:
                  calendar: Calendar, max_concurrent: int, ring_timeout_s: int = 30, lease_s: float = 60,
                  caller_id: str = "12345", inbound_busy: Callable[[datetime], Awaitable[bool]] | None = None,
                  clock: Callable[[], datetime] | None = None, worker: str | None = None,
-                 prompts: set[str] | None = None) -> None:
+                 prompts: set[str] | None = None, acd: Callable[[], AgentCallbacks | None] | None = None,
+                 agent_calls: AgentCallOptions = AgentCallOptions()) -> None:
         self.store, self.ari, self.calls, self.scheduler, self.results = store, ari, calls, scheduler, results
         self.app, self.survey, self.missed, self.calendar = app, survey, missed, calendar
         self.max_concurrent, self.ring_timeout_s, self.lease_s = max_concurrent, ring_timeout_s, lease_s
@@ -66,8 +67,10 @@ class Dialler:
         self.inflight: dict[str, Claimed] = {}
         self.paused_by_inbound = False
         self.dialled = 0  # originates sent (for tests and /health-like reads)
-        self.agents: AgentDialling | None = None  # agent-driven callbacks through the ACD (plugin sets it)
-        calls.on_end = self.ended
+        # agent-driven callbacks through the ACD (`acd`: the ACD service, when it runs)
+        self.agents = None if acd is None else AgentDialling(
+            store, acd, self.ended, self.inflight.get, queue=agent_calls.queue, priority=agent_calls.priority,
+            wait_s=agent_calls.wait_s, result_wait_s=agent_calls.result_wait_s, clock=self.clock)
 
     # ------------------------------------------------------------------ the round
 
@@ -112,7 +115,7 @@ class Dialler:
             await self.dial_agent(c, self.agents)
             return
         self.inflight[c.channel_id] = c
-        self.calls.expect(c.channel_id, self.intro(c), {"job_id": c.job_id, "kind": c.kind})
+        self.calls.expect(c.channel_id, self.intro(c), {"job_id": c.job_id, "kind": c.kind}, on_end=self.ended)
         try:
             await self.ari.post("/channels", endpoint=f"Local/{c.phone}@outbound/n", app=self.app,
                                 appArgs=f"survey,{c.job_id},{c.attempt}", channelId=c.channel_id,

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from callcenter.accounts.identity import USER
+from callcenter.accounts.api import USER
 from callcenter.infra.masking import mask_phone
 from callcenter.infra.phones import canonical_phone, is_phone
 from callcenter.infra.web import HttpError, Provided, read_json, reply
-from callcenter.surveys.figures import GROUPS, figures, grouped
 from callcenter.surveys.model import SHANGHAI
+from callcenter.surveys.rates import GROUPS, figures, grouped
 
 if TYPE_CHECKING:
     from callcenter.surveys.plugin import Surveys

@@ -14,7 +14,8 @@ post-call service rating (坐席服务评价), which needs no dialling. This mod
 - `SurveyPolicy.after_attempt`: at most `max_attempts` attempts, `retry_minutes` apart (moved
   to the next calling moment), then "无法联系" (unreachable).
 - `MissedCallPolicy`: which abandoned calls are called back and by when.
-- `Scale`: the satisfaction scale (national five levels or three), configuration.
+- `is_bad_review`: a rating on the satisfaction scale (`callcenter.tickets.api.SatisfactionScale`,
+  national five levels or three, configuration) that re-handles the ticket.
 
 No I/O and no clock: every function takes `now`. Times are aware datetimes (stored in UTC).
 """
@@ -26,6 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from callcenter.tickets.api import SatisfactionLevel
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -299,50 +302,9 @@ class MissedCallPolicy:
         return as_survey.after_attempt(outcome, attempts, deadline, now, calendar, max_attempts)
 
 
-# ------------------------------------------------------------------ satisfaction scale
+# ------------------------------------------------------------------ satisfaction
 
 
-@dataclass(frozen=True)
-class Level:
-    digit: str  # the key the citizen presses
-    label: str  # 非常满意 ...
-    satisfied: bool  # counts in 满意率
-    strict: bool  # counts in the strict 满意率 (非常满意 + 满意 only)
-    bad: bool  # a bad review (差评): the ticket is re-handled (重办)
-
-
-@dataclass(frozen=True)
-class Scale:
-    name: str
-    levels: tuple[Level, ...]
-
-    def __post_init__(self) -> None:
-        digits = [lv.digit for lv in self.levels]
-        if not self.levels or len(set(digits)) != len(digits) or not all(d.isdigit() for d in digits):
-            raise ValueError(f"scale {self.name!r}: one distinct digit per level")
-
-    def by_digit(self, digit: str) -> Level | None:
-        return next((lv for lv in self.levels if lv.digit == digit), None)
-
-    def by_label(self, label: str) -> Level | None:
-        return next((lv for lv in self.levels if lv.label == label), None)
-
-    @classmethod
-    def named(cls, name: str) -> Scale:
-        try:
-            return SCALES[name]
-        except KeyError:
-            raise ValueError(f"unknown satisfaction scale {name!r}: one of {sorted(SCALES)}") from None
-
-
-FIVE = Scale("five", (Level("1", "非常满意", True, True, False), Level("2", "满意", True, True, False),
-                      Level("3", "基本满意", True, False, False), Level("4", "不满意", False, False, True),
-                      Level("5", "非常不满意", False, False, True)))
-THREE = Scale("three", (Level("1", "满意", True, True, False), Level("2", "基本满意", True, False, False),
-                        Level("3", "不满意", False, False, True)))
-SCALES = {s.name: s for s in (FIVE, THREE)}
-
-
-def is_bad_review(level: Level | None, resolved: bool | None) -> bool:
+def is_bad_review(level: SatisfactionLevel | None, resolved: bool | None) -> bool:
     """重办 when the rating is a bad review or the citizen says the problem is not solved."""
     return (level is not None and level.bad) or resolved is False

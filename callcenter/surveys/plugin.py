@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -22,17 +21,14 @@ from callcenter.infra.logging import get_logger
 from callcenter.infra.prompts import prompt_texts
 from callcenter.infra.web import Provided
 from callcenter.surveys import http
-from callcenter.surveys.agentcalls import AgentCallbacks, AgentDialling
+from callcenter.surveys.agentcalls import AgentCallbacks, AgentCallOptions
 from callcenter.surveys.config import SurveySettings, load_survey_settings
 from callcenter.surveys.dialler import Dialler, inbound_waiting
-from callcenter.surveys.results import ResultSink
+from callcenter.surveys.results import ResultSink, Tickets
 from callcenter.surveys.scheduler import Scheduler
 from callcenter.surveys.stasis import SurveyCalls
 from callcenter.surveys.store import SurveyStore
-from callcenter.tickets.sla import default_calendar
-
-if TYPE_CHECKING:
-    from callcenter.tickets.service import TicketService
+from callcenter.tickets.api import default_calendar
 
 log = get_logger("surveys")
 
@@ -51,7 +47,7 @@ class Surveys:
 Acd = Callable[[], AgentCallbacks | None]
 
 
-def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = None, *,
+def build(ctx: Context, config: SurveySettings, tickets: Tickets | None = None, *,
           worker: str | None = None, clock=None, acd: Acd | None = None) -> Surveys:
     """The parts, wired, without starting anything (tests build a second dialler this way).
     With `acd` (the ACD service, when it runs), agent-driven callbacks go through it."""
@@ -69,26 +65,23 @@ def build(ctx: Context, config: SurveySettings, tickets: TicketService | None = 
     async def inbound_busy(now: datetime) -> bool:
         return await inbound_waiting(ctx.live, now, config.inbound_wait_s) > 0
 
+    agent_calls = AgentCallOptions(queue=config.agent_queue, priority=config.agent_priority,
+                                   wait_s=config.agent_wait_s, result_wait_s=config.result_wait_s)
     dialler = Dialler(store, ctx.ari, calls, scheduler, results, app=ctx.settings.ari_app,
                       survey=config.survey_policy(), missed=missed, calendar=calendar,
                       max_concurrent=config.max_concurrent, ring_timeout_s=config.ring_timeout_s,
                       lease_s=config.lease_s, caller_id=config.caller_id, inbound_busy=inbound_busy,
-                      clock=clock, worker=worker, prompts=set(prompt_texts()))
-    s = Surveys(config, store, calls, dialler)
+                      clock=clock, worker=worker, prompts=set(prompt_texts()), acd=acd, agent_calls=agent_calls)
     service = acd() if acd is not None else None
-    if acd is not None:
-        dialler.agents = AgentDialling(store, acd, dialler.ended, dialler.inflight.get, queue=config.agent_queue,
-                                       priority=config.agent_priority, wait_s=config.agent_wait_s,
-                                       result_wait_s=config.result_wait_s, clock=clock)
-        if service is not None:
-            s.unsubscribe = service.on_callback_report(dialler.agents.report)
-    return s
+    if service is not None and dialler.agents is not None:
+        return Surveys(config, store, calls, dialler, service.on_callback_report(dialler.agents.report))
+    return Surveys(config, store, calls, dialler)
 
 
 class SurveysPlugin:
     name = "surveys"
 
-    def __init__(self, *, tickets: Provided[TicketService] | None = None,
+    def __init__(self, *, tickets: Provided[Tickets] | None = None,
                  config: SurveySettings | None = None, acd: Provided[AgentCallbacks] | None = None) -> None:
         self.tickets = tickets
         self.config = config

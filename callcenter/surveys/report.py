@@ -12,15 +12,16 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.surveys.figures import figures, grouped
-from callcenter.surveys.model import SHANGHAI, Scale
+from callcenter.surveys.model import SHANGHAI
+from callcenter.surveys.rates import figures, grouped
 from callcenter.surveys.store import SurveyStore
+from callcenter.tickets.api import SatisfactionScale
 
 TARGET_SATISFACTION = 0.95  # the seed's hotline target: citizen satisfaction >= 95 %
 FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "DejaVu Sans"]
 
 
-async def gather(pool: asyncpg.Pool, day: date, scale: Scale, days: int = 14) -> dict[str, Any]:
+async def gather(pool: asyncpg.Pool, day: date, scale: SatisfactionScale, days: int = 14) -> dict[str, Any]:
     start = datetime.combine(day - timedelta(days=days - 1), time(0), tzinfo=SHANGHAI)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
     records = await SurveyStore(pool).records(start, end)
@@ -115,7 +116,7 @@ def render(data: dict[str, Any], out: Path) -> Path:
     return out
 
 
-async def daily_report(dsn: str, day: date, out: Path, scale: Scale, days: int = 14) -> Path:
+async def daily_report(dsn: str, day: date, out: Path, scale: SatisfactionScale, days: int = 14) -> Path:
     conn = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         data = await gather(conn, day, scale, days)

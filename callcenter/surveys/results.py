@@ -19,8 +19,9 @@ import asyncpg
 
 from callcenter.infra.logging import get_logger
 from callcenter.infra.outbox import write_with_event
-from callcenter.surveys.model import Done, GiveUp, Outcome, Retry, Scale, is_bad_review
+from callcenter.surveys.model import Done, GiveUp, Outcome, Retry, is_bad_review
 from callcenter.surveys.store import Claimed
+from callcenter.tickets.api import SatisfactionScale
 
 log = get_logger("surveys.results")
 
@@ -49,7 +50,7 @@ def comment(answers: dict[str, Any]) -> str | None:
 
 
 class ResultSink:
-    def __init__(self, pool: asyncpg.Pool, scale: Scale, tickets: Tickets | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, scale: SatisfactionScale, tickets: Tickets | None = None) -> None:
         self.pool, self.scale, self.tickets = pool, scale, tickets
 
     async def attempt_done(self, c: Claimed, outcome: Outcome, step: Done | Retry | GiveUp,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from callcenter.surveys.model import Level, Scale
+from callcenter.tickets.api import SatisfactionLevel, SatisfactionScale
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Phase(StrEnum):
 @dataclass
 class Answers:
     resolved: bool | None = None
-    level: Level | None = None
+    level: SatisfactionLevel | None = None
     invalid: int = 0  # invalid keys and silences in total
     no_valid: list[str] = field(default_factory=list)  # questions left without a valid answer
     comment_recording: str | None = None  # the recording's name (a bad review's comment)
@@ -86,7 +86,7 @@ PROMPTS = {
 
 @dataclass
 class SurveyScript:
-    scale: Scale
+    scale: SatisfactionScale
     intro: tuple[str, ...]
     questions: tuple[Question, ...] = (Question.RESOLVED, Question.RATING)
     input_timeout_s: float = 6.0

@@ -5,8 +5,8 @@ Registered on the shared Stasis router under two app-arg kinds:
 - ``rating,<call_id>,<agent>,<seat>,<team>``: the post-call service rating (坐席服务评价), a
   caller whose agent hung up first, handed over by the ACD (or entered from the dialplan).
 
-When a call ends, `on_end(channel, outcome, answers)` is called once (the dialler's callback
-for survey legs; ratings are stored here).
+When a survey leg ends, the `on_end(channel, outcome, answers)` it was expected with is called
+once (the dialler's); ratings are stored here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from callcenter.infra.ari import AriClient, AriEvent
 from callcenter.infra.logging import get_logger
-from callcenter.surveys.model import Outcome, Scale, unanswered_outcome
+from callcenter.surveys.model import Outcome, unanswered_outcome
 from callcenter.surveys.script import (
     Effect,
     Hangup,
@@ -31,6 +31,7 @@ from callcenter.surveys.script import (
     SurveyScript,
 )
 from callcenter.surveys.store import SurveyStore
+from callcenter.tickets.api import SatisfactionScale
 
 log = get_logger("surveys.stasis")
 
@@ -46,13 +47,14 @@ class Leg:
     script: SurveyScript | None = None
     playback: str | None = None
     ended: bool = False
+    on_end: Ended | None = None  # who hears how a survey leg ended (the dialler)
 
 
 class SurveyCalls:
     EVENTS = frozenset({"StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelDtmfReceived",
                         "PlaybackFinished", "RecordingFinished", "RecordingFailed"})
 
-    def __init__(self, ari: AriClient, store: SurveyStore, scale: Scale, *, input_timeout_s: float = 6.0,
+    def __init__(self, ari: AriClient, store: SurveyStore, scale: SatisfactionScale, *, input_timeout_s: float = 6.0,
                  comment_s: int = 0, in_order: Callable[..., None] | None = None,
                  clock: Callable[[], datetime] | None = None):
         self.ari, self.store, self.scale = ari, store, scale
@@ -60,14 +62,14 @@ class SurveyCalls:
         self.in_order = in_order
         self.clock = clock or (lambda: datetime.now(UTC))
         self.legs: dict[str, Leg] = {}
-        self.on_end: Ended | None = None
         self._playbacks: dict[str, str] = {}
         self._recordings: dict[str, str] = {}  # recording name -> channel
         self._timers: set[asyncio.TimerHandle] = set()
 
-    def expect(self, channel: str, intro: tuple[str, ...], facts: dict[str, Any]) -> None:
-        """The dialler is about to originate `channel`: its events are ours from now on."""
-        self.legs[channel] = Leg(channel, "survey", intro, facts)
+    def expect(self, channel: str, intro: tuple[str, ...], facts: dict[str, Any], *, on_end: Ended) -> None:
+        """The dialler is about to originate `channel`: its events are ours from now on, and
+        `on_end` hears how it ended."""
+        self.legs[channel] = Leg(channel, "survey", intro, facts, on_end=on_end)
 
     def forget(self, channel: str) -> None:
         self.legs.pop(channel, None)
@@ -196,8 +198,8 @@ class SurveyCalls:
                 team=leg.facts.get("team"), rating=answers.get("rating"), digit=answers.get("digit"),
                 at=self.clock())
             return
-        if self.on_end is not None:
-            await self.on_end(leg.channel, outcome, answers)
+        if leg.on_end is not None:
+            await leg.on_end(leg.channel, outcome, answers)
 
     def close(self) -> None:
         for h in self._timers:

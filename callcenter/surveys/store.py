@@ -24,8 +24,8 @@ import asyncpg
 
 from callcenter.infra.outbox import write_with_event
 from callcenter.infra.phones import canonical_phone
-from callcenter.surveys.figures import Record
 from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry
+from callcenter.surveys.rates import Record
 
 TICKET_CANDIDATES = """
 SELECT t.number, t.caller_phone, t.lead_department, t.district, t.reopen_count, t.kind,

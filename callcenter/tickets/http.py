@@ -20,8 +20,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from callcenter.accounts.identity import actor_of
-from callcenter.accounts.openapi import with_roles
+from callcenter.accounts.api import actor_of, with_roles
 from callcenter.infra.web import (
     Endpoint,
     HttpError,

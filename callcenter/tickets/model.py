@@ -190,35 +190,64 @@ def parse_ticket_number(text: str) -> TicketNumber:
 
 
 @dataclass(frozen=True)
+class SatisfactionLevel:
+    """One level of a satisfaction scale: the key the citizen presses and what the level counts as."""
+
+    digit: str  # the key the citizen presses
+    label: str  # 非常满意 ...: what a ticket stores as its rating
+    satisfied: bool  # counts in 满意率
+    strict: bool  # counts in the strict 满意率 (非常满意 + 满意 only)
+    bad: bool  # a bad review (差评): the ticket is re-handled (重办)
+
+
+@dataclass(frozen=True)
 class SatisfactionScale:
-    """Rating levels (best first) and which of them count as a bad review (差评)."""
+    """The satisfaction scale (回访 and the post-call service rating): levels best first.
+
+    One type for the whole app: a ticket checks a rating against it (a bad review reopens the
+    ticket), the surveys ask it digit by digit and count it (callcenter.surveys.rates)."""
 
     name: str
-    levels: tuple[str, ...]
-    bad: frozenset[str]
+    levels: tuple[SatisfactionLevel, ...]
 
     def __post_init__(self) -> None:
-        if len(set(self.levels)) != len(self.levels) or not self.levels:
+        digits = [lv.digit for lv in self.levels]
+        if not self.levels or len(set(digits)) != len(digits) or not all(d.isdigit() for d in digits):
+            raise TicketError(f"satisfaction scale {self.name!r}: one distinct digit per level")
+        if len(set(self.labels)) != len(self.levels) or not all(self.labels):
             raise TicketError(f"satisfaction scale {self.name!r}: levels must be unique and non-empty")
-        if not self.bad <= set(self.levels):
-            raise TicketError(f"satisfaction scale {self.name!r}: bad levels {sorted(self.bad)} not in levels")
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SatisfactionScale:
-        try:
-            return cls(str(data["name"]), tuple(data["levels"]), frozenset(data["bad"]))
-        except KeyError as exc:
-            raise TicketError(f"satisfaction scale: missing field {exc.args[0]!r}") from None
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(lv.label for lv in self.levels)
+
+    def by_digit(self, digit: str) -> SatisfactionLevel | None:
+        return next((lv for lv in self.levels if lv.digit == digit), None)
+
+    def by_label(self, label: str) -> SatisfactionLevel | None:
+        return next((lv for lv in self.levels if lv.label == label), None)
 
     def is_bad(self, rating: str) -> bool:
-        if rating not in self.levels:
-            raise TicketError(f"unknown rating {rating!r} for scale {self.name!r}: expected one of {self.levels}")
-        return rating in self.bad
+        level = self.by_label(rating)
+        if level is None:
+            raise TicketError(f"unknown rating {rating!r} for scale {self.name!r}: expected one of {self.labels}")
+        return level.bad
+
+    @classmethod
+    def named(cls, name: str) -> SatisfactionScale:
+        try:
+            return SATISFACTION_SCALES[name]
+        except KeyError:
+            raise TicketError(f"unknown satisfaction scale {name!r}: one of {sorted(SATISFACTION_SCALES)}") from None
 
 
-FIVE_LEVEL = SatisfactionScale("national5", ("非常满意", "满意", "基本满意", "不满意", "非常不满意"),
-                               frozenset({"不满意", "非常不满意"}))
-THREE_LEVEL = SatisfactionScale("three", ("满意", "基本满意", "不满意"), frozenset({"不满意"}))
+_L = SatisfactionLevel
+FIVE_LEVEL = SatisfactionScale("five", (_L("1", "非常满意", True, True, False), _L("2", "满意", True, True, False),
+                                        _L("3", "基本满意", True, False, False), _L("4", "不满意", False, False, True),
+                                        _L("5", "非常不满意", False, False, True)))  # the national scale
+THREE_LEVEL = SatisfactionScale("three", (_L("1", "满意", True, True, False), _L("2", "基本满意", True, False, False),
+                                          _L("3", "不满意", False, False, True)))
+SATISFACTION_SCALES = {s.name: s for s in (FIVE_LEVEL, THREE_LEVEL)}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from callcenter.calls.records import bridged_to
+from callcenter.calls.api import bridged_to
 from callcenter.infra.logging import get_logger
 from callcenter.infra.words import Cuts
 from callcenter.tickets import filing, hall, lists, notifier

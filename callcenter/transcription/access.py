@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callcenter.accounts.model import Role, User
+from callcenter.accounts.api import Role, User
 
 
 @dataclass(frozen=True)

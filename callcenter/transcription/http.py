@@ -15,9 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.accounts.identity import current_user
-from callcenter.accounts.model import Role, User
-from callcenter.calls.records import bridged_to
+from callcenter.accounts.api import Role, User, current_user
+from callcenter.calls.api import bridged_to
 from callcenter.infra.web import HttpError, Provided, reply
 from callcenter.transcription.access import CallParties, prefill_refusal, refusal
 from callcenter.transcription.publisher import segments, ticket_texts

@@ -35,7 +35,7 @@ from callcenter.infra.ari import TRUNK_FORMATS, AriClient  # noqa: E402
 from callcenter.infra.ports import free_port  # noqa: E402
 from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
-from callcenter.runner import roster_seat_ids  # noqa: E402
+from callcenter.stack import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres"
 SEATS = [f"seat{i:02d}" for i in range(1, 21)]

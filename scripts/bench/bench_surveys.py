@@ -35,12 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from callcenter.infra import db  # noqa: E402
 from callcenter.surveys.dialler import Dialler  # noqa: E402
-from callcenter.surveys.figures import figures, grouped  # noqa: E402
-from callcenter.surveys.model import FIVE, SHANGHAI, Outcome  # noqa: E402
+from callcenter.surveys.model import SHANGHAI, Outcome  # noqa: E402
+from callcenter.surveys.rates import figures, grouped  # noqa: E402
 from callcenter.surveys.results import ResultSink  # noqa: E402
 from callcenter.surveys.scheduler import Scheduler  # noqa: E402
 from callcenter.surveys.stasis import SurveyCalls  # noqa: E402
 from callcenter.surveys.store import CLAIM, SurveyStore  # noqa: E402
+from callcenter.tickets.api import FIVE_LEVEL  # noqa: E402
 from callcenter.tickets.sla import default_calendar  # noqa: E402
 
 ADMIN_DSN = "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres"
@@ -82,7 +83,7 @@ class SimulatedNetwork:
             if self.rng.random() < 0.04:
                 return Outcome.HUNG_UP, {}
             digit = self.rng.choices([d for d, _ in RATINGS], [w for _, w in RATINGS])[0]
-            level = FIVE.by_digit(digit)
+            level = FIVE_LEVEL.by_digit(digit)
             resolved = self.rng.random() < (0.93 if not level.bad else 0.4)
             return Outcome.COMPLETED, {"resolved": resolved, "rating": level.label, "digit": digit}
         return (Outcome.BUSY if r < self.answer + 0.12 else Outcome.NO_ANSWER), {}
@@ -113,7 +114,7 @@ async def load_day(pool, day: date, n_tickets: int, n_missed: int, rng: random.R
         seat = rng.randrange(1, 21)
         digit = rng.choices([d for d, _ in RATINGS], [w for _, w in RATINGS])[0] if rng.random() < 0.9 else None
         ratings.append((f"bench-r{i}", str(1000 + seat), f"seat{seat:02d}", "ABCD"[(seat - 1) // 5],
-                        FIVE.by_digit(digit).label if digit else None, digit,
+                        FIVE_LEVEL.by_digit(digit).label if digit else None, digit,
                         start + timedelta(seconds=rng.uniform(0, 86400 * 2))))
     await pool.copy_records_to_table("survey_ratings", records=ratings, columns=[
         "call_id", "agent_id", "seat_id", "team", "rating", "digit", "at"])
@@ -128,8 +129,8 @@ async def fast_forward(pool, day: date, args, rng: random.Random) -> dict[str, A
     from callcenter.surveys.config import SurveySettings
 
     cfg = SurveySettings(max_concurrent=args.concurrency)
-    calls = SurveyCalls(net, store, FIVE)  # type: ignore[arg-type]
-    results = ResultSink(pool, FIVE)
+    calls = SurveyCalls(net, store, FIVE_LEVEL)  # type: ignore[arg-type]
+    results = ResultSink(pool, FIVE_LEVEL)
     sched = Scheduler(store, cfg.survey_policy(), cfg.missed_policy(), calendar, results)
     dialler = Dialler(store, net, calls, sched, results, app="bench", survey=cfg.survey_policy(),  # type: ignore[arg-type]
                       missed=cfg.missed_policy(), calendar=calendar, max_concurrent=args.concurrency,
@@ -157,7 +158,7 @@ async def fast_forward(pool, day: date, args, rng: random.Random) -> dict[str, A
                 clock_now[0] += timedelta(minutes=9)
     since = datetime.combine(day - timedelta(days=1), dtime(0), tzinfo=SHANGHAI)
     records = await store.records(since, end + timedelta(days=1))
-    return {"figures": figures(records, FIVE), "by_department": grouped(records, "department", FIVE),
+    return {"figures": figures(records, FIVE_LEVEL), "by_department": grouped(records, "department", FIVE_LEVEL),
             "dialled": dialler.dialled, "db_s": db_time}
 
 
@@ -226,7 +227,7 @@ async def main(args) -> None:
         if args.report:
             from callcenter.surveys.report import gather, render
 
-            data = await gather(pool, day + timedelta(days=1), FIVE, days=7)
+            data = await gather(pool, day + timedelta(days=1), FIVE_LEVEL, days=7)
             print(f"  daily report: {render(data, Path(args.report))}")
         durable, statement, floor, batch = await pick_timing(pool, args.pending, args.picks, rng)
         print(f"pick next due attempt at {args.pending:,} pending rows (goal p99 <= 5 ms):")

@@ -51,7 +51,7 @@ from callcenter.infra.ports import free_port  # noqa: E402
 from callcenter.infra.private_servers import PrivateServer  # noqa: E402
 from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
-from callcenter.runner import roster_seat_ids  # noqa: E402
+from callcenter.stack import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = os.environ.get("CALLCENTER_TEST_ADMIN_DSN", "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres")
 SEATS = [f"seat{i:02d}" for i in range(1, 7)]

@@ -264,7 +264,7 @@ async def test_hang_up_mid_menu_ends_cleanly_and_the_path_is_recorded(stack, lan
     assert (menu_row["outcome"], menu_row["last_node"]) == ("ended", "main_menu")
     assert inputs(menu_row)[-1] == ("main_menu", None)
     assert (greeting_row["outcome"], greeting_row["last_node"]) == ("ended", "greeting")
-    server = stack[PLUGINS].ivr.service.get().server
+    server = stack[PLUGINS].ivr.server.get()
     await until(lambda: server.active == 0, what="sessions closed")
     assert not landing.calls
     logged = capsys.readouterr()
@@ -292,7 +292,7 @@ async def test_blacklisted_caller_gets_a_polite_message_and_no_queue(stack, land
 
 
 async def test_agi_server_down_the_call_still_reaches_stasis(stack, landing):
-    await stack[PLUGINS].ivr.service.get().server.stop()
+    await stack[PLUGINS].ivr.server.get().stop()
     call = await dial(stack, "12345", dtmf="9w1")
 
     await until(lambda: call in landing.calls, timeout=15, what="the call in Stasis without IVR")

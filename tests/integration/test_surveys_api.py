@@ -11,10 +11,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from callcenter.infra.web import Provided, http_errors
 from callcenter.surveys import http
 from callcenter.surveys.config import SurveySettings
-from callcenter.surveys.model import FIVE, SHANGHAI
+from callcenter.surveys.model import SHANGHAI
 from callcenter.surveys.plugin import Surveys
 from callcenter.surveys.report import gather, render
 from callcenter.surveys.store import SurveyStore
+from callcenter.tickets.api import FIVE_LEVEL
 
 AT = datetime(2026, 11, 27, 15, 0, tzinfo=SHANGHAI)
 
@@ -58,7 +59,7 @@ async def test_figures_api_per_department(pool):
 
 async def test_daily_report_renders_a_png(pool, tmp_path):
     await load(pool)
-    data = await gather(pool, AT.date(), FIVE, days=7)
+    data = await gather(pool, AT.date(), FIVE_LEVEL, days=7)
     assert data["total"]["agent_ratings"] == 3
     out = render(data, tmp_path / "日报.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000

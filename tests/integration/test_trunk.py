@@ -18,7 +18,7 @@ from helpers import free_port, until
 
 from callcenter.infra.ari import AriClient, AriEvent
 from callcenter.infra.settings import Settings
-from callcenter.runner import roster_seat_ids
+from callcenter.stack import roster_seat_ids
 
 pytestmark = pytest.mark.asterisk
 

@@ -18,8 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.accounts.identity import current_user
-from callcenter.accounts.model import sees_full_number
+from callcenter.accounts.api import current_user, sees_full_number
 from callcenter.acd.board.hub import BOARD as BOARD_GROUP
 from callcenter.acd.board.hub import BoardHub
 from callcenter.acd.board.reads import HISTORY_LIMIT, caller_history, normalise_phone

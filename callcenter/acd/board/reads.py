@@ -21,8 +21,8 @@ from callcenter.infra.masking import mask_phone
 from callcenter.infra.phones import canonical_phone, is_phone
 
 if TYPE_CHECKING:
-    from callcenter.surveys.figures import Record
-    from callcenter.surveys.model import Scale
+    from callcenter.surveys.api import Record
+    from callcenter.tickets.api import SatisfactionScale
 
 HISTORY_LIMIT = 20
 Doc = dict[str, Any]
@@ -65,7 +65,7 @@ class RatingStore(Protocol):
 
 
 class RatingScale(Protocol):
-    def scale_(self) -> Scale: ...
+    def scale_(self) -> SatisfactionScale: ...
 
 
 class SurveyRatings(Protocol):

@@ -25,8 +25,8 @@ from callcenter.infra.web import Provided
 
 if TYPE_CHECKING:
     from callcenter.acd.view import AcdView
-    from callcenter.surveys.figures import Record
-    from callcenter.surveys.model import Scale
+    from callcenter.surveys.api import Record
+    from callcenter.tickets.api import SatisfactionScale
 
 log = get_logger("board")
 
@@ -114,13 +114,13 @@ class Snapshots:
 
         return await self._cached("callbacks", load)
 
-    async def _ratings(self) -> tuple[list[Record], Scale, str] | None:
+    async def _ratings(self) -> tuple[list[Record], SatisfactionScale, str] | None:
         """Today's post-call ratings (cached until one is stored), or None without the surveys feature."""
         surveys = self._surveys.maybe() if self._surveys is not None else None
         if surveys is None:
             return None
 
-        async def load() -> tuple[list[Record], Scale, str]:
+        async def load() -> tuple[list[Record], SatisfactionScale, str]:
             start, end = service_level.day_bounds(self.clock(), self.tz)
             return await surveys.store.ratings(start, end), surveys.config.scale_(), start.date().isoformat()
 

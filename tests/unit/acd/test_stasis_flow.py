@@ -11,6 +11,7 @@ from callcenter.acd.calls import CallState
 from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
+from callcenter.calls.stasis import StasisRouter
 from callcenter.infra.ari import AriError, AriEvent
 
 
@@ -237,3 +238,22 @@ async def test_a_late_transition_for_an_old_call_leaves_the_agents_new_call_alon
     ex.agent(fx.AgentTransition("1001", fx.AgentAction.OFFER_CANCELLED, "c2"))
     assert agent.state is AgentState.AVAILABLE
     await svc.close()
+
+
+async def test_the_ordering_given_at_construction_keys_every_leg_by_its_call() -> None:
+    """The per-call ordering is the service's constructor argument: the service tells it which
+    call each leg belongs to, and its own timers and requests queue on the same key."""
+    router = StasisRouter()
+    svc = AcdService(RecordingAri(), None, None, None, Roster.default(), "test", order=router)  # type: ignore[arg-type]
+    svc.legs["agent-leg-1"] = ("c1", "agent")
+    assert router.key_of(event("ChannelDtmfReceived", channel={"id": "agent-leg-1"})) == "c1"
+    assert router.key_of(event("ChannelDtmfReceived", channel={"id": "stranger"})) == "stranger"
+    ran: list[str] = []
+
+    async def job() -> None:
+        ran.append("cancel")
+
+    router.in_order("c1", job, "test")
+    assert await svc.cancel_callback("c1") is False  # queued behind the job above, in order
+    assert ran == ["cancel"]
+    await router.drain()

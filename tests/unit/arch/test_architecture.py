@@ -10,66 +10,16 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+from unit.arch.import_graph import PKG, graph, modules
 
 from callcenter.infra.graphs import cycles
 
-PKG = Path(__file__).resolve().parents[3] / "callcenter"
-TOP_LEVEL = {"app", "cli", "runner", "seed", "doctor", "context"}  # may import features
+TOP_LEVEL = {"app", "cli", "stack", "seed", "doctor", "context"}  # may import features
 MAX_LINES = 400
 
-
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(PKG.parent).with_suffix("")
-    parts = list(rel.parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-MODULES = {_module_name(p): p for p in PKG.rglob("*.py")}
-
-
-def _is_type_checking(node: ast.If) -> bool:
-    t = node.test
-    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
-        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
-
-
-def _imports(name: str, path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    found: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
-            for alias in node.names:
-                sub = f"{base}.{alias.name}"
-                found.add(sub if sub in MODULES else base)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return {m for m in found if m in MODULES and m != name and not _is_package(m)}
-
-
-def _is_package(name: str) -> bool:
-    return MODULES[name].name == "__init__.py"
-
-
-GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+MODULES = modules(PKG)
+# edges to a package itself (its __init__) are left out: every package __init__ is empty or import-only
+GRAPH = {name: {d for d in deps if MODULES[d].name != "__init__.py"} for name, deps in graph(MODULES).items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -22,7 +22,7 @@ from callcenter.ivr.fastagi_session import (
     run_session,
 )
 from callcenter.ivr.lines import load_merged_lines
-from callcenter.ivr.validator import load_flows
+from callcenter.ivr.loader import load_flows
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

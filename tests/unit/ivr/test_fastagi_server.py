@@ -14,7 +14,7 @@ from helpers import until
 from callcenter.ivr.actions import CallContext
 from callcenter.ivr.fastagi import FastAgiServer, SessionPlan, SessionResult
 from callcenter.ivr.lines import load_merged_lines
-from callcenter.ivr.validator import load_flows
+from callcenter.ivr.loader import load_flows
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from callcenter.dispatch.incidents import announcement, check_announcement, prompt_name
 from callcenter.ivr.actions import AttachIncident, CallContext, GetDigits, Hangup, Play, Queue
+from callcenter.ivr.loader import load_flows
 from callcenter.ivr.runner import FlowRunner
-from callcenter.ivr.validator import load_flows
 
 FLOWS = load_flows(Path(__file__).resolve().parents[3] / "ivr_flows")
 OFFER = {"incident_id": "7", "incident_prompt": "incident_abc", "incident_prompt_s": "5.10"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.ivr.limits import IvrLimits, check_flow, greeting_seconds, menu_levels, silent_path
-from callcenter.ivr.validator import load_flows, load_prompts, validate_flow_text
+from callcenter.ivr.loader import load_flows, load_prompts, validate_flow_text
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

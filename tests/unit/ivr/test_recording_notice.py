@@ -13,9 +13,9 @@ from callcenter.infra.prompts import prompt_texts
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 from callcenter.ivr.actions import CallContext, GetDigits, Play, Queue
+from callcenter.ivr.loader import load_flows
 from callcenter.ivr.runner import FlowRunner
 from callcenter.ivr.service import RECORDING_VAR, FlowRegistry, IvrService
-from callcenter.ivr.validator import load_flows
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

@@ -30,9 +30,9 @@ from callcenter.ivr.lines import (
     load_merged_lines,
     parse_merged_lines,
 )
+from callcenter.ivr.loader import load_flows, validate_flow_text
 from callcenter.ivr.runner import FlowRunner
 from callcenter.ivr.schema import Flow
-from callcenter.ivr.validator import load_flows, validate_flow_text
 
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)

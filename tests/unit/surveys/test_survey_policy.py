@@ -8,9 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from callcenter.surveys.model import (
-    FIVE,
     SHANGHAI,
-    THREE,
     CallingHours,
     Done,
     GiveUp,
@@ -22,11 +20,11 @@ from callcenter.surveys.model import (
     Reason,
     ResolvedTicket,
     Retry,
-    Scale,
     SurveyPolicy,
     end_of_working_days,
     is_bad_review,
 )
+from callcenter.tickets.api import FIVE_LEVEL, THREE_LEVEL, SatisfactionScale
 from callcenter.tickets.sla import WorkingCalendar
 
 CAL = WorkingCalendar()  # the SLA calendar: 2026 National Day holiday is Oct 1-7, Oct 10 is a working Saturday
@@ -204,14 +202,14 @@ def test_missed_call_cancelled_when_the_caller_calls_again():
 
 
 def test_scales_are_configuration():
-    assert [lv.label for lv in FIVE.levels if lv.bad] == ["不满意", "非常不满意"]
-    assert [lv.label for lv in THREE.levels if lv.strict] == ["满意"]
-    assert Scale.named("three") is THREE
+    assert [lv.label for lv in FIVE_LEVEL.levels if lv.bad] == ["不满意", "非常不满意"]
+    assert [lv.label for lv in THREE_LEVEL.levels if lv.strict] == ["满意"]
+    assert SatisfactionScale.named("three") is THREE_LEVEL
     with pytest.raises(ValueError):
-        Scale.named("seven")
-    assert is_bad_review(FIVE.by_digit("4"), True)
-    assert is_bad_review(FIVE.by_digit("1"), False)  # 未解决 reopens too
-    assert not is_bad_review(FIVE.by_digit("3"), True)
+        SatisfactionScale.named("seven")
+    assert is_bad_review(FIVE_LEVEL.by_digit("4"), True)
+    assert is_bad_review(FIVE_LEVEL.by_digit("1"), False)  # 未解决 reopens too
+    assert not is_bad_review(FIVE_LEVEL.by_digit("3"), True)
     assert not is_bad_review(None, None)
 
 

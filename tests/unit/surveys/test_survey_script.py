@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from callcenter.surveys.model import FIVE, THREE
 from callcenter.surveys.script import (
     Hangup,
     Phase,
@@ -14,12 +13,13 @@ from callcenter.surveys.script import (
     SurveyScript,
     digits_prompts,
 )
+from callcenter.tickets.api import FIVE_LEVEL, THREE_LEVEL
 
 INTRO = ("survey_intro", "digit_1", "survey_dept_market")
 
 
 def test_happy_path_resolved_and_rated():
-    s = SurveyScript(FIVE, INTRO)
+    s = SurveyScript(FIVE_LEVEL, INTRO)
     assert s.start() == [Play(INTRO)]
     assert s.prompt_done() == [Play(("survey_ask_resolved",))]
     assert s.prompt_done() == [StartTimer(1, 6.0)]
@@ -32,7 +32,7 @@ def test_happy_path_resolved_and_rated():
 
 
 def test_a_key_during_the_intro_barges_in_and_answers():
-    s = SurveyScript(FIVE, INTRO)
+    s = SurveyScript(FIVE_LEVEL, INTRO)
     s.start()
     assert s.digit("2") == [StopPlayback(), Play(("survey_ask_rating_five",))]
     assert s.digit("5") == [StopPlayback(), Play(("survey_thanks",))]
@@ -41,14 +41,14 @@ def test_a_key_during_the_intro_barges_in_and_answers():
 
 
 def test_type_ahead_keys_answer_the_next_questions_at_once():
-    s = SurveyScript(FIVE, ())
+    s = SurveyScript(FIVE_LEVEL, ())
     s.pending.extend(["1", "3"])
     assert s.start() == [Play(("survey_thanks",))]
     assert s.answers.resolved is True and s.answers.level.label == "基本满意"
 
 
 def test_invalid_key_repeats_once_then_no_valid_answer():
-    s = SurveyScript(FIVE, (), questions=(Question.RATING,))
+    s = SurveyScript(FIVE_LEVEL, (), questions=(Question.RATING,))
     assert s.start() == [Play(("survey_ask_rating_five",))]
     s.prompt_done()
     assert s.digit("9") == [Play(("survey_invalid", "survey_ask_rating_five"))]
@@ -59,7 +59,7 @@ def test_invalid_key_repeats_once_then_no_valid_answer():
 
 
 def test_silence_repeats_and_a_stale_timer_is_ignored():
-    s = SurveyScript(THREE, (), questions=(Question.RATING,), input_timeout_s=3)
+    s = SurveyScript(THREE_LEVEL, (), questions=(Question.RATING,), input_timeout_s=3)
     s.start()
     assert s.prompt_done() == [StartTimer(1, 3)]
     assert s.timeout(1) == [Play(("survey_no_input", "survey_ask_rating_three"))]
@@ -71,7 +71,7 @@ def test_silence_repeats_and_a_stale_timer_is_ignored():
 
 
 def test_no_valid_answer_to_the_first_question_still_asks_the_rating():
-    s = SurveyScript(FIVE, ())
+    s = SurveyScript(FIVE_LEVEL, ())
     s.start()
     s.prompt_done()
     s.timeout(1)
@@ -81,7 +81,7 @@ def test_no_valid_answer_to_the_first_question_still_asks_the_rating():
 
 
 def test_hangup_ends_and_ignores_later_events():
-    s = SurveyScript(FIVE, INTRO)
+    s = SurveyScript(FIVE_LEVEL, INTRO)
     s.start()
     s.hangup()
     assert s.prompt_done() == [] and s.digit("1") == []
@@ -93,14 +93,14 @@ def test_ticket_number_read_digit_by_digit():
 
 
 def test_a_message_without_questions_plays_and_hangs_up():
-    s = SurveyScript(FIVE, ("missed_intro",), questions=(), closing=())
+    s = SurveyScript(FIVE_LEVEL, ("missed_intro",), questions=(), closing=())
     assert s.start() == [Play(("missed_intro",))]
     assert s.prompt_done() == [Hangup()]
     assert s.finished
 
 
 def test_a_bad_review_may_leave_a_recorded_comment():
-    s = SurveyScript(FIVE, (), comment_s=20)
+    s = SurveyScript(FIVE_LEVEL, (), comment_s=20)
     s.start()
     s.digit("1")
     assert s.digit("4") == [StopPlayback(), Play(("survey_comment",))]
@@ -112,7 +112,7 @@ def test_a_bad_review_may_leave_a_recorded_comment():
 
 
 def test_a_good_review_is_not_asked_for_a_comment():
-    s = SurveyScript(FIVE, (), comment_s=20)
+    s = SurveyScript(FIVE_LEVEL, (), comment_s=20)
     s.start()
     s.digit("1")
     assert s.digit("2") == [StopPlayback(), Play(("survey_thanks",))]

@@ -9,6 +9,7 @@ from callcenter.tickets.model import (
     THREE_LEVEL,
     District,
     Kind,
+    SatisfactionLevel,
     SatisfactionScale,
     format_ticket_number,
     parse_ticket_number,
@@ -51,14 +52,17 @@ def test_district_parse():
 
 
 def test_satisfaction_scales():
-    assert FIVE_LEVEL.levels[0] == "非常满意"
-    assert [FIVE_LEVEL.is_bad(r) for r in FIVE_LEVEL.levels] == [False, False, False, True, True]
-    assert [THREE_LEVEL.is_bad(r) for r in THREE_LEVEL.levels] == [False, False, True]
+    assert FIVE_LEVEL.labels[0] == "非常满意"
+    assert [FIVE_LEVEL.is_bad(r) for r in FIVE_LEVEL.labels] == [False, False, False, True, True]
+    assert [THREE_LEVEL.is_bad(r) for r in THREE_LEVEL.labels] == [False, False, True]
     with pytest.raises(TicketError, match="unknown rating"):
         THREE_LEVEL.is_bad("非常不满意")
-    custom = SatisfactionScale.from_dict({"name": "two", "levels": ["好评", "差评"], "bad": ["差评"]})
-    assert custom.is_bad("差评")
-    with pytest.raises(TicketError, match="not in levels"):
-        SatisfactionScale.from_dict({"name": "x", "levels": ["好"], "bad": ["坏"]})
-    with pytest.raises(TicketError, match="missing field 'bad'"):
-        SatisfactionScale.from_dict({"name": "x", "levels": ["好"]})
+    good, bad = SatisfactionLevel("1", "好评", True, True, False), SatisfactionLevel("2", "差评", False, False, True)
+    custom = SatisfactionScale("two", (good, bad))
+    assert custom.is_bad("差评") and not custom.is_bad("好评")
+    with pytest.raises(TicketError, match="levels must be unique"):
+        SatisfactionScale("x", (good, SatisfactionLevel("2", "好评", False, False, True)))
+    with pytest.raises(TicketError, match="one distinct digit"):
+        SatisfactionScale("x", (good, SatisfactionLevel("1", "差评", False, False, True)))
+    with pytest.raises(TicketError, match="one distinct digit"):
+        SatisfactionScale("x", ())

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from callcenter.acd.board.ratings import agent_ratings, missed_callbacks, team_ratings
-from callcenter.surveys.figures import Record
-from callcenter.surveys.model import FIVE, THREE
+from callcenter.surveys.api import Record
+from callcenter.tickets.api import FIVE_LEVEL, THREE_LEVEL
 
 DAY = "2026-11-28"
 
@@ -22,7 +22,7 @@ RECORDS = [rated("1001", "A", "非常满意"), rated("1001", "A", "不满意"), 
 
 
 def test_today_by_team_with_the_total_last_to_show() -> None:
-    doc = team_ratings(RECORDS, FIVE, DAY)
+    doc = team_ratings(RECORDS, FIVE_LEVEL, DAY)
     assert (doc["day"], doc["offered"], doc["rated"], doc["satisfaction"]) == (DAY, 6, 5, 0.6)
     assert doc["teams"] == [
         {"team": "A", "offered": 4, "rated": 3, "satisfaction": round(2 / 3, 4)},
@@ -32,20 +32,20 @@ def test_today_by_team_with_the_total_last_to_show() -> None:
 
 
 def test_an_agent_sees_only_their_own_ratings() -> None:
-    assert agent_ratings(RECORDS, FIVE, "1001", DAY) == {"day": DAY, "offered": 3, "rated": 2, "satisfaction": 0.5}
-    assert agent_ratings(RECORDS, FIVE, "1009", DAY) == {"day": DAY, "offered": 0, "rated": 0, "satisfaction": None}
+    assert agent_ratings(RECORDS, FIVE_LEVEL, "1001", DAY) == {"day": DAY, "offered": 3, "rated": 2, "satisfaction": 0.5}
+    assert agent_ratings(RECORDS, FIVE_LEVEL, "1009", DAY) == {"day": DAY, "offered": 0, "rated": 0, "satisfaction": None}
 
 
 def test_no_ratings_today_gives_none_not_zero() -> None:
-    doc = team_ratings([], FIVE, DAY)
+    doc = team_ratings([], FIVE_LEVEL, DAY)
     assert doc["teams"] == [] and doc["satisfaction"] is None
 
 
 def test_a_three_level_hall_counts_its_own_satisfied_levels() -> None:
-    labels = [lv.label for lv in THREE.levels]
+    labels = [lv.label for lv in THREE_LEVEL.levels]
     records = [rated("1001", "A", label) for label in labels]
-    satisfied = sum(lv.satisfied for lv in THREE.levels)
-    assert team_ratings(records, THREE, DAY)["satisfaction"] == round(satisfied / len(labels), 4)
+    satisfied = sum(lv.satisfied for lv in THREE_LEVEL.levels)
+    assert team_ratings(records, THREE_LEVEL, DAY)["satisfaction"] == round(satisfied / len(labels), 4)
 
 
 def test_missed_call_callback_rate_counts_reached_over_eligible_whoever_called() -> None:
@@ -57,6 +57,6 @@ def test_missed_call_callback_rate_counts_reached_over_eligible_whoever_called()
 
     records = [missed("done"), missed("done"), missed("closed", "无法联系"), missed("cancelled", "已再次来电"),
                missed("pending"), Record("ticket", "done", rating="满意"), *RECORDS]
-    assert missed_callbacks(records, FIVE, DAY) == {"day": DAY, "rate": round(2 / 3, 4), "eligible": 3,
+    assert missed_callbacks(records, FIVE_LEVEL, DAY) == {"day": DAY, "rate": round(2 / 3, 4), "eligible": 3,
                                                     "reached": 2, "already_served": 1}
-    assert missed_callbacks(RECORDS, FIVE, DAY)["rate"] is None  # none eligible: no figure, not 0 %
+    assert missed_callbacks(RECORDS, FIVE_LEVEL, DAY)["rate"] is None  # none eligible: no figure, not 0 %

@@ -1,4 +1,4 @@
-"""IVR flow validator: parse a flow file (YAML, with line numbers), validate it against the
+"""The IVR flow loader (the flow validator): parse a flow file (YAML, with line numbers), validate it against the
 schema and the graph checks, and load the flow and prompt files of a directory.
 
 ``validate_flow_text`` and ``load_flow`` raise :class:`FlowError` listing every
@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .checks import graph_issues
+from .graph_checks import graph_issues
 from .issues import FlowError, Issue, LineMap
 from .schema import NODE_TYPES, Flow
 

@@ -1,4 +1,4 @@
-"""Result figures (pure): 满意率 (and strict), 回访率, 解决率, agent service rating, 漏话回拨率.
+"""The rates of the survey results (pure): 满意率 (and strict), 回访率, 解决率, agent service rating, 漏话回拨率.
 
 Definitions (one place, used by the API, the board and the daily report):
 - 满意率 = satisfied ratings / valid ratings (非常满意 + 满意 + 基本满意 on the five-level scale);
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from callcenter.surveys.model import Reason, Scale
+from callcenter.surveys.model import Reason
+from callcenter.tickets.api import SatisfactionScale
 
 NOT_DUE = frozenset({Reason.ANONYMOUS.value, Reason.DECLINED.value, Reason.OPTED_OUT.value,
                      Reason.BLACKLISTED.value})
@@ -46,7 +47,7 @@ def _rate(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def figures(records: Iterable[Record], scale: Scale) -> dict[str, Any]:
+def figures(records: Iterable[Record], scale: SatisfactionScale) -> dict[str, Any]:
     sat = {lv.label for lv in scale.levels if lv.satisfied}
     strict = {lv.label for lv in scale.levels if lv.strict}
     bad = {lv.label for lv in scale.levels if lv.bad}
@@ -100,7 +101,7 @@ GROUPS: dict[str, Callable[[Record], Any]] = {
 }
 
 
-def grouped(records: Iterable[Record], by: str, scale: Scale) -> dict[str, dict[str, Any]]:
+def grouped(records: Iterable[Record], by: str, scale: SatisfactionScale) -> dict[str, dict[str, Any]]:
     """Figures per department / district / team / agent / day (records without the key left out)."""
     try:
         key = GROUPS[by]

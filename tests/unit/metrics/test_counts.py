@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callcenter.infra.latency import Latency
-from callcenter.metrics.figures import CallCounts, agents_by_state, queue_figures
+from callcenter.metrics.counts import CallCounts, agents_by_state, queue_figures
 from callcenter.metrics.plugin import MetricsPlugin
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from callcenter.surveys.figures import Record, figures, grouped
-from callcenter.surveys.model import FIVE, Reason
+from callcenter.surveys.model import Reason
+from callcenter.surveys.rates import Record, figures, grouped
+from callcenter.tickets.api import FIVE_LEVEL
 
 
 def rec(**kw) -> Record:
@@ -31,7 +32,7 @@ RECORDS = [
 
 
 def test_figures():
-    f = figures(RECORDS, FIVE)
+    f = figures(RECORDS, FIVE_LEVEL)
     assert f["satisfaction_rate"] == 0.75  # 3 of 4 valid ratings
     assert f["satisfaction_rate_strict"] == 0.5
     assert f["bad_reviews"] == 1
@@ -43,14 +44,14 @@ def test_figures():
 
 
 def test_grouped_by_department_and_agent():
-    by_dept = grouped(RECORDS, "department", FIVE)
+    by_dept = grouped(RECORDS, "department", FIVE_LEVEL)
     assert by_dept["market"]["satisfaction_rate"] == 1.0
     assert by_dept["housing"]["revisit_rate"] == round(2 / 3, 4)
-    assert grouped(RECORDS, "agent", FIVE)["1001"]["agent_rating"] == 0.5
+    assert grouped(RECORDS, "agent", FIVE_LEVEL)["1001"]["agent_rating"] == 0.5
     with pytest.raises(ValueError):
-        grouped(RECORDS, "colour", FIVE)
+        grouped(RECORDS, "colour", FIVE_LEVEL)
 
 
 def test_no_data_gives_none_not_zero():
-    f = figures([], FIVE)
+    f = figures([], FIVE_LEVEL)
     assert f["satisfaction_rate"] is None and f["revisit_rate"] is None

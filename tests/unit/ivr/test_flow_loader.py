@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from callcenter.ivr.issues import FlowError, Issue
+from callcenter.ivr.loader import load_flow, load_flows, load_prompts, validate_flow_text
 from callcenter.ivr.schema import HoursNode, MenuNode
-from callcenter.ivr.validator import load_flow, load_flows, load_prompts, validate_flow_text
 
 ROOT = Path(__file__).resolve().parents[3]
 FLOWS = ROOT / "ivr_flows"

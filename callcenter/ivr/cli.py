@@ -22,8 +22,8 @@ from callcenter.infra.settings import Settings
 from .issues import FlowError
 from .limits import IvrLimits, check_flow
 from .lines import load_merged_lines
+from .loader import load_flow
 from .schema import Flow
-from .validator import load_flow
 
 Say = Callable[[str], None]
 
