@@ -389,6 +389,5 @@ class Call:
         return self._step()
 
     def play_failed(self, playback_id: str) -> Step:
-        if playback_id == self.playback_id:
-            self.playback_id = None
-        return self._step()
+        """Nothing was played: as if it had finished (music back on, announced again later)."""
+        return self.playback_finished(playback_id)

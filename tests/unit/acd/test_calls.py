@@ -353,7 +353,8 @@ def test_waiting_callers_hear_the_offer_once_then_their_position() -> None:
     [play] = [e for e in w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts)).effects
               if isinstance(e, fx.Play)]
     assert play.prompts == ("queue_position_1", "wait_minutes_3")
-    assert w.run(c, c.play_failed(play.playback_id)).effects == () and c.playback_id is None
+    # a refused playback: the caller is back on music (not left in silence), announced again later
+    assert w.run(c, c.play_failed(play.playback_id)).effects == (fx.Moh("c1", True),) and c.playback_id is None
 
 
 # ------------------------------------------------------------------ random sequences
