@@ -391,6 +391,21 @@ def test_a_dead_agent_phone_puts_the_caller_first_in_line_with_an_apology() -> N
     assert ended.fields["disposition"] == fx.Disposition.ANSWERED
 
 
+def test_a_requeued_answered_call_that_hangs_up_while_offered_again_stays_answered() -> None:
+    """After a dead phone the call was answered already: hanging up while the next agent's
+    phone rings is no abandonment (its record keeps ANSWERED, as when it hangs up in line)."""
+    w = World()
+    c = build(w, "bridged")
+    w.run(c, c.agent_lost(w.tick(20)))
+    agent_id, seat = w.free_agent()
+    w.run(c, c.offer(agent_id, seat, w.tick()))
+    assert c.state is S.OFFERING and c.answered_at is not None
+    step = w.run(c, c.caller_gone(w.tick()))
+    [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
+    assert ended.fields["disposition"] == fx.Disposition.ANSWERED
+    assert w.agents[agent_id].state is AgentState.AVAILABLE
+
+
 # ------------------------------------------------------------------ callbacks requested by the dialler
 # (`callcenter.acd.requested`): born in CALLBACK_WAIT with no channel; every state against every
 # event (and `cancel`), with what the requester is told
