@@ -216,6 +216,13 @@ class SurveyStore:
         await self.pool.execute("UPDATE survey_attempts SET answered_at = coalesce(answered_at, $2)"
                                 " WHERE channel_id = $1", channel_id, now)
 
+    async def release(self, channel_ids: list[str], now: datetime) -> None:
+        """Claimed attempts not originated (Asterisk unreachable): their lease ends now, so that
+        `recover` dials them under the same attempt number (nothing spent)."""
+        if channel_ids:
+            await self.pool.execute("UPDATE survey_attempts SET lease_until = $2 WHERE channel_id = ANY($1)"
+                                    " AND outcome IS NULL AND dialled_at IS NULL", channel_ids, now)
+
     async def renew(self, channel_ids: list[str], until: datetime) -> None:
         if channel_ids:
             await self.pool.execute("UPDATE survey_attempts SET lease_until = $2 WHERE channel_id = ANY($1)"
