@@ -83,6 +83,7 @@ class Dialler:
             await self.agents.tick(now, self.inflight)
         if reachable:  # Asterisk away: no new claims until the released attempts have gone out
             await self.start_due(now)
+        await self.results.retry(now)  # results a failure left owed to their tickets
 
     async def start_due(self, now: datetime) -> int:
         started = 0

@@ -62,6 +62,8 @@ class Results:
     async def attempt_done(self, c, outcome, step, answers, now) -> None:
         self.done.append((c.job_id, outcome))
 
+    async def retry(self, now: datetime) -> None: ...
+
 
 async def jobs(pool, n: int) -> list[int]:
     await distinct_job_ids(pool)
