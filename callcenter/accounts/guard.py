@@ -49,10 +49,16 @@ def _is_websocket(request: web.Request) -> bool:
 
 
 async def _end_with_session(service: AccountsService, token: str, request: web.Request) -> None:
-    """Close the socket's connection once its session ends (log out, disabled user, expiry)."""
+    """Close the socket's connection once its session ends (log out, disabled user, expiry), or
+    once it cannot be checked (Redis or PostgreSQL failing): closed by default, never left open."""
     while True:
         await asyncio.sleep(service.ws_recheck_s)
-        if await service.current(token) is None:
+        try:
+            ended = await service.current(token) is None
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the socket must not outlive its session
+            log.warning("websocket_session_check_failed", path=request.path, error=repr(exc))
+            ended = True
+        if ended:
             log.info("websocket_session_ended", path=request.path)
             if request.transport is not None:
                 request.transport.close()

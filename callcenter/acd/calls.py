@@ -233,16 +233,18 @@ class Call:
         self._do(fx.ForgetLeg(self.call_id))
         if self.callback:
             return self._step()  # a callback goes on without the first call's channel
-        if self.state is CallState.QUEUED:  # (answered already if its agent's phone died)
+        # in line or ringing again after its agent's phone died: answered already, not abandoned
+        left = Disposition.ANSWERED if self.answered_at else Disposition.ABANDONED
+        if self.state is CallState.QUEUED:
             self._do(fx.Dequeue(self.call_id))
-            self._finish(Disposition.ANSWERED if self.answered_at else Disposition.ABANDONED, now)
+            self._finish(left, now)
         elif self.state is CallState.OFFERING:
             leg, self.agent_leg = self.agent_leg, None
             self._hangup(leg)
             if leg:
                 self._do(fx.RecordLegUpdate(leg, ended_at=now, cause="caller hung up"))
             self._do(fx.AgentTransition(self.agent_id or "", AgentAction.OFFER_CANCELLED, self.call_id))
-            self._finish(Disposition.ABANDONED, now)
+            self._finish(left, now)
         elif self.state is CallState.BRIDGED:
             self._end_with_agent(self.agent_leg, now)
             self._finish(Disposition.ANSWERED, now)
@@ -389,6 +391,5 @@ class Call:
         return self._step()
 
     def play_failed(self, playback_id: str) -> Step:
-        if playback_id == self.playback_id:
-            self.playback_id = None
-        return self._step()
+        """Nothing was played: as if it had finished (music back on, announced again later)."""
+        return self.playback_finished(playback_id)

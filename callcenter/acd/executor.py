@@ -270,18 +270,26 @@ class Executor:
     async def _hangup(self, _call: Call, e: fx.Hangup) -> None:
         await self.svc.hangup(e.channel)
 
-    async def _moh(self, _call: Call, e: fx.Moh) -> None:
+    async def _moh(self, call: Call, e: fx.Moh) -> None:
+        """Music is never a reason to drop the rest of a step (the announcement after it, routing)."""
         ari = self.svc.ari
-        if e.on:
-            await ari.safe(ari.post(f"/channels/{e.channel}/moh", mohClass="default"))
-        else:
-            await ari.safe(ari.delete(f"/channels/{e.channel}/moh"))
+        try:
+            if e.on:
+                await ari.safe(ari.post(f"/channels/{e.channel}/moh", mohClass="default"))
+            else:
+                await ari.safe(ari.delete(f"/channels/{e.channel}/moh"))
+        except AriError as exc:
+            log.warning("moh_failed", call_id=call.call_id, on=e.on, status=exc.status, error=exc.message)
 
     async def _play(self, call: Call, e: fx.Play) -> None:
         ari = self.svc.ari
         media = ",".join(f"sound:callcenter/{p}" for p in e.prompts)
-        if await ari.safe(ari.post(f"/channels/{e.channel}/play", media=media, playbackId=e.playback_id)) is None:
-            await self.run(call, call.play_failed(e.playback_id))
+        try:
+            if await ari.safe(ari.post(f"/channels/{e.channel}/play", media=media, playbackId=e.playback_id)):
+                return
+        except AriError as exc:  # a 412, a time-out, Asterisk away: nothing plays, the caller must not sit in silence
+            log.warning("playback_failed", call_id=call.call_id, status=exc.status, error=exc.message)
+        await self.run(call, call.play_failed(e.playback_id))
 
     async def _stop_playback(self, _call: Call, e: fx.StopPlayback) -> None:
         await self.svc.ari.safe(self.svc.ari.delete(f"/playbacks/{e.playback_id}"))

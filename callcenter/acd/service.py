@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from callcenter.acd.agents import Agent, AgentEvent, AgentSlot, AgentState, IllegalAgentTransition
-from callcenter.acd.calls import Call, CallbackPolicy, CallState, LineFacts
+from callcenter.acd.calls import Call, CallbackPolicy, CallState, LineFacts, Step
 from callcenter.acd.effects import Disposition, RecordEvent, ReportCallback
 from callcenter.acd.executor import Executor
 from callcenter.acd.journal import Journal
@@ -96,6 +96,8 @@ class AcdService:
     # fallback put through while no controller held the app (never offered until it ends)
     busy_elsewhere: set[str] = field(default_factory=set)
     fallback_calls: set[str] = field(default_factory=set)  # the fallback's callers the app follows
+    # seats that went offline while their agent was on a call: unreachable once it leaves the call
+    seats_lost: set[str] = field(default_factory=set)
     resyncs: int = 0  # resyncs done (on each ARI (re)connect)
     # live transcription of bridged calls, if that feature runs (returns None when it does not)
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
@@ -137,7 +139,10 @@ class AcdService:
     def transition(self, slot: AgentSlot, name: str, *args) -> AgentEvent:
         event = getattr(slot.agent, name)(*args, self.clock()) if args else getattr(slot.agent, name)(self.clock())
         self.record_agent(slot, event)
-        if slot.agent.state is AgentState.WRAP_UP:
+        if slot.agent.state is AgentState.WRAP_UP and slot.agent.seat_id in self.seats_lost:
+            self.seats_lost.discard(slot.agent.seat_id)
+            self.record_agent(slot, slot.agent.unreachable(self.clock()))
+        elif slot.agent.state is AgentState.WRAP_UP:
             self.end_wrap_up_on_time(slot)
         return event
 
@@ -195,6 +200,7 @@ class AcdService:
         slot = AgentSlot(agent, interface or f"PJSIP/{seat.id}")
         event = agent.login(now, self.roster.is_on_shift(agent, now), override_by)  # may raise NotOnShift
         self.slots[agent_id] = slot
+        self.seats_lost.discard(seat.id)
         self.record_agent(slot, event)
         if slot.interface.startswith("PJSIP/") and not await self.endpoint_online(seat.id):
             self.transition(slot, "unreachable")
@@ -239,7 +245,10 @@ class AcdService:
         return slot.agent
 
     async def set_reachable(self, seat_id: str, online: bool) -> None:
-        """SIP registration of a seat changed: never offer a call to a seat that cannot ring."""
+        """SIP registration of a seat changed: never offer a call to a seat that cannot ring. A seat
+        lost mid-call is marked unreachable when its agent leaves the call (`transition`)."""
+        if online:
+            self.seats_lost.discard(seat_id)
         for slot in self.slots.values():
             a = slot.agent
             if a.seat_id != seat_id or not slot.interface.startswith("PJSIP/") or not a.logged_in:
@@ -250,18 +259,19 @@ class AcdService:
                 elif not online and a.state in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.WRAP_UP):
                     self.transition(slot, "unreachable")
                 elif not online and a.state is AgentState.ON_CALL and a.current_call_id in self.calls:
-                    self._agent_lost(self.calls[a.current_call_id], seat_id)
+                    self.seats_lost.add(seat_id)
+                    self._agent_lost(self.calls[a.current_call_id])
             except IllegalAgentTransition as exc:
                 log.warning("reachability_ignored", seat=seat_id, error=str(exc))
         if online:
             await self.assign()
 
-    def _agent_lost(self, call: Call, seat_id: str) -> None:
-        """The phone died mid-call: the call decides (in order with its own events), then the
-        agent, in wrap-up now, is marked unreachable."""
+    def _agent_lost(self, call: Call) -> None:
+        """The phone died mid-call: the call decides (in order with its own events). An inbound
+        caller goes back to the line, its agent to wrap-up and so unreachable (`seats_lost`); a
+        callback runs to its end first. Never queued again from here: nothing spins."""
         async def job() -> None:
             await self.executor.run(call, call.agent_lost(self.clock()))
-            await self.set_reachable(seat_id, False)
 
         if self.order is not None:
             self.order.in_order(call.call_id, job, "agent lost")
@@ -319,10 +329,17 @@ class AcdService:
                 return LineFacts(self.book.position_of(qc.call_id), self.recent_aht_s(),
                                  self.agents_serving(qc.skill))
 
-            await self.executor.run(call, call.waiting_tick(now, qc, qdef, facts))
+            await self._tick_run(call, call.waiting_tick(now, qc, qdef, facts))
         for call in list(self.calls.values()):
-            await self.executor.run(call, call.retry_due(now))
+            await self._tick_run(call, call.retry_due(now))
         await self.assign()
+
+    async def _tick_run(self, call: Call, step: Step) -> None:
+        """One call's refused request does not cost the other calls their tick, nor the routing."""
+        try:
+            await self.executor.run(call, step)
+        except AriError as exc:
+            log.warning("tick_request_failed", call_id=call.call_id, status=exc.status, error=exc.message)
 
     async def hangup(self, channel_id: str | None) -> None:
         if channel_id:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from callcenter.infra.ari import TRUNK_FORMATS, AriClient, AriError
+from callcenter.infra.ari import TRUNK_FORMATS, AriClient, AriError, AriUnavailable
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 from callcenter.surveys.agentcalls import AgentCallbacks, AgentCallOptions, AgentDialling
@@ -77,11 +77,13 @@ class Dialler:
     async def tick(self) -> None:
         now = self.clock()
         await self.scheduler.run(now)
-        await self.recover(now)
+        reachable = await self.recover(now)
         await self.store.renew(list(self.inflight), lease_until(now, self.lease_s))
         if self.agents is not None:
             await self.agents.tick(now, self.inflight)
-        await self.start_due(now)
+        if reachable:  # Asterisk away: no new claims until the released attempts have gone out
+            await self.start_due(now)
+        await self.results.retry(now)  # results a failure left owed to their tickets
 
     async def start_due(self, now: datetime) -> int:
         started = 0
@@ -97,8 +99,10 @@ class Dialler:
             # tick's awaits were stamped later, and the stored spans would overlap past the limit
             at = self.clock()
             batch = await self.store.claim_many(at, self.worker, self.open_kinds(at), free, self.lease_s)
-            for claimed in batch:
-                await self.dial(claimed)
+            for i, claimed in enumerate(batch):
+                if not await self.dial(claimed):  # Asterisk unreachable: no more claims this round
+                    await self.store.release([c.channel_id for c in batch[i + 1:]], self.clock())
+                    return started + i
             started += len(batch)
             if len(batch) < free:
                 break
@@ -110,10 +114,12 @@ class Dialler:
             kinds.append("missed")
         return kinds
 
-    async def dial(self, c: Claimed) -> None:
+    async def dial(self, c: Claimed) -> bool:
+        """False when Asterisk could not be reached: our outage, not the citizen's failed attempt.
+        The attempt is released unspent; `recover` dials it again under the same number."""
         if c.by_agent and self.agents is not None:
             await self.dial_agent(c, self.agents)
-            return
+            return True
         self.inflight[c.channel_id] = c
         self.calls.expect(c.channel_id, self.intro(c), {"job_id": c.job_id, "kind": c.kind}, on_end=self.ended)
         try:
@@ -125,15 +131,21 @@ class Dialler:
             if exc.status == 409 and c.dialled is False:  # resumed: the dead worker's originate did leave
                 log.warning("survey_attempt_was_dialled", job_id=c.job_id, attempt=c.attempt)
                 await self.store.dialled(c.channel_id, self.clock())
-                return
+                return True
+            self.calls.forget(c.channel_id)
+            if isinstance(exc, AriUnavailable):
+                log.warning("survey_dial_deferred", job_id=c.job_id, attempt=c.attempt, error=exc.message)
+                self.inflight.pop(c.channel_id, None)
+                await self.store.release([c.channel_id], self.clock())
+                return False
             log.warning("survey_dial_failed", job_id=c.job_id, attempt=c.attempt, status=exc.status,
                         error=exc.message)
-            self.calls.forget(c.channel_id)
             await self.ended(c.channel_id, Outcome.FAILED, {})
-            return
+            return True
         self.dialled += 1
         await self.store.dialled(c.channel_id, self.clock())
         log.info("survey_dialled", job_id=c.job_id, kind=c.kind, attempt=c.attempt, phone=c.phone)
+        return True
 
     async def dial_agent(self, c: Claimed, agents: AgentDialling) -> None:
         """An agent talks: the ACD reserves one, then dials the citizen (`agentcalls`)."""
@@ -174,22 +186,25 @@ class Dialler:
 
     # ------------------------------------------------------------------ crash recovery
 
-    async def recover(self, now: datetime) -> None:
+    async def recover(self, now: datetime) -> bool:
         """Attempts of a dead worker (lease passed, no outcome): never dialled -> dial now under the
-        same number; dialled -> hang up what is left and end it as interrupted."""
+        same number (within `max_concurrent`: the rest wait, stale, for a later round; none while
+        Asterisk cannot be reached); dialled -> hang up what is left and end it as interrupted."""
         for c in await self.store.stale_attempts(now):
-            if c.channel_id in self.inflight:
+            if c.channel_id in self.inflight or (not c.dialled and len(self.inflight) >= self.max_concurrent):
                 continue
             if not await self.store.adopt(c.channel_id, self.worker, lease_until(now, self.lease_s), now):
                 continue
             if not c.dialled:
                 log.warning("survey_attempt_resumed", job_id=c.job_id, attempt=c.attempt)
-                await self.dial(c)
+                if not await self.dial(c):
+                    return False
                 continue
             await self.ari.safe(self.ari.delete(f"/channels/{c.channel_id}"))
             self.inflight[c.channel_id] = c
             log.warning("survey_attempt_interrupted", job_id=c.job_id, attempt=c.attempt)
             await self.ended(c.channel_id, Outcome.INTERRUPTED, {})
+        return True
 
     async def run(self, interval: float, active: Callable[[], bool]) -> None:
         while True:

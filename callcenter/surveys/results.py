@@ -12,16 +12,17 @@ Every result is also in `survey_jobs` and published as `surveys/tickets/<number>
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
 
 from callcenter.infra.logging import get_logger
 from callcenter.infra.outbox import write_with_event
-from callcenter.surveys.model import Done, GiveUp, Outcome, Retry, is_bad_review
+from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry, is_bad_review
 from callcenter.surveys.store import Claimed
-from callcenter.tickets.api import SatisfactionScale
+from callcenter.tickets.api import SatisfactionScale, TicketError
 
 log = get_logger("surveys.results")
 
@@ -49,6 +50,19 @@ def comment(answers: dict[str, Any]) -> str | None:
     return f"回访留言录音: {name}" if name else None
 
 
+# what is left of a result is kept in survey_jobs.result_step (migrations/0019): set to 0 with the
+# job's end (`SurveyStore.finish`), 1 once the event is written, 2 once the ticket's first action is
+# done, NULL when all is; `retry` takes up what a failure left, from where it stopped
+STEP = "UPDATE survey_jobs SET result_step = $2 WHERE id = $1"
+OWED = """
+UPDATE survey_jobs SET updated_at = $1 WHERE id IN (
+    SELECT id FROM survey_jobs WHERE result_step IS NOT NULL AND updated_at < $2 ORDER BY id LIMIT 50
+    FOR UPDATE SKIP LOCKED)
+RETURNING id, ticket_number, department, state, reason, result, result_step
+"""
+RETRY_AFTER = timedelta(seconds=30)  # an attempt's own application is done well before
+
+
 class ResultSink:
     def __init__(self, pool: asyncpg.Pool, scale: SatisfactionScale, tickets: Tickets | None = None) -> None:
         self.pool, self.scale, self.tickets = pool, scale, tickets
@@ -57,31 +71,63 @@ class ResultSink:
                            answers: dict[str, Any], now: datetime) -> None:
         if c.kind != "ticket" or not c.ticket_number or isinstance(step, Retry):
             return
-        if isinstance(step, GiveUp):
-            await self.closed(c.ticket_number, step.reason.value, now)
+        await self._apply(c.job_id, c.ticket_number, c.department, step, answers, now, 0)
+
+    async def retry(self, now: datetime) -> None:
+        """Apply the results a failure left owed (a database or ticket-service blip), from where
+        each stopped; a row is taken by one worker at a time (its `updated_at` moves on)."""
+        for r in await self.pool.fetch(OWED, now, now - RETRY_AFTER):
+            step = Done() if r["state"] == "done" else GiveUp(Reason(r["reason"]))
+            log.info("survey_result_retried", job_id=r["id"], ticket_id=r["ticket_number"], step=r["result_step"])
+            await self._apply(r["id"], r["ticket_number"], r["department"], step, r["result"] or {}, now,
+                              r["result_step"])
+
+    async def _apply(self, job_id: int, number: str, department: str | None, step: Done | GiveUp,
+                     answers: dict[str, Any], now: datetime, done: int) -> None:
+        """The event, then the ticket's actions, each recorded as done; a refusal by the ticket
+        service (it moved on meanwhile) ends it, any other failure leaves the rest for `retry`."""
+        topic, payload, actions = self._plan(job_id, number, department, step, answers, now)
+        try:
+            if done == 0:
+                await write_with_event(self.pool, [STEP], [job_id, 1], topic, payload)
+                done = 1
+            for i, action in enumerate(actions[done - 1:] if self.tickets is not None else [], start=done):
+                await action()
+                await self.pool.execute(STEP, job_id, i + 1)
+        except TicketError as exc:  # the ticket moved on meanwhile: the result stays in survey_jobs
+            log.warning("survey_ticket_update_failed", ticket_id=number, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - kept owed in survey_jobs; `retry` goes on from here
+            log.warning("survey_result_owed", ticket_id=number, job_id=job_id, error=repr(exc))
             return
+        await self.pool.execute(STEP, job_id, None)
+
+    def _plan(self, job_id: int, number: str, department: str | None, step: Done | GiveUp,
+              answers: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any], list[Callable[[], Awaitable[Any]]]]:
+        """The event and the ticket actions a result comes to, in order."""
+        t = self.tickets
+
+        def act(action: str, reason: str) -> Callable[[], Awaitable[Any]]:
+            return lambda: t.act(number, action, actor=ACTOR, at=now, reason=reason)  # type: ignore[union-attr]
+
+        if isinstance(step, GiveUp):
+            return (f"surveys/tickets/{number}/closed", {"ticket": number, "reason": step.reason.value,
+                                                         "at": now.isoformat()}, [act("close", step.reason.value)])
         level = self.scale.by_label(answers["rating"]) if answers.get("rating") else None
         resolved = answers.get("resolved")
-        bad = is_bad_review(level, resolved)
-        result = "bad_review" if bad else ("rated" if level else "no_valid_answer")
-        await write_with_event(self.pool, [], [], f"surveys/tickets/{c.ticket_number}/{result}", {
-            "ticket": c.ticket_number, "job_id": c.job_id, "rating": level.label if level else None,
-            "resolved": resolved, "department": c.department, "comment_recording": answers.get("comment_recording"),
-            "at": now.isoformat()})
-        if self.tickets is None:
-            return
-        try:
-            if level is not None:
-                await self.tickets.record_survey(c.ticket_number, level.label, ACTOR, now, comment(answers))
-                if resolved is False and not level.bad:
-                    await self.tickets.act(c.ticket_number, "reopen", actor=ACTOR, at=now, reason=NOT_RESOLVED)
-            else:
-                await self.tickets.act(c.ticket_number, "close", actor=ACTOR, at=now,
-                                       reason=NOT_RESOLVED if resolved is False else NO_VALID)
-                if resolved is False:
-                    await self.tickets.act(c.ticket_number, "reopen", actor=ACTOR, at=now, reason=NOT_RESOLVED)
-        except Exception as exc:  # the ticket moved on meanwhile: the result stays in survey_jobs
-            log.warning("survey_ticket_update_failed", ticket_id=c.ticket_number, error=str(exc))
+        result = "bad_review" if is_bad_review(level, resolved) else ("rated" if level else "no_valid_answer")
+        payload = {"ticket": number, "job_id": job_id, "rating": level.label if level else None,
+                   "resolved": resolved, "department": department,
+                   "comment_recording": answers.get("comment_recording"), "at": now.isoformat()}
+        if level is not None:
+            label = level.label
+            actions = [lambda: t.record_survey(number, label, ACTOR, now, comment(answers))]  # type: ignore[union-attr]
+            if resolved is False and not level.bad:
+                actions.append(act("reopen", NOT_RESOLVED))
+        else:
+            actions = [act("close", NOT_RESOLVED if resolved is False else NO_VALID)]
+            if resolved is False:
+                actions.append(act("reopen", NOT_RESOLVED))
+        return f"surveys/tickets/{number}/{result}", payload, actions
 
     async def closed(self, number: str, reason: str, now: datetime) -> None:
         """No survey result: close the ticket (归档) with the reason."""

@@ -216,6 +216,13 @@ class SurveyStore:
         await self.pool.execute("UPDATE survey_attempts SET answered_at = coalesce(answered_at, $2)"
                                 " WHERE channel_id = $1", channel_id, now)
 
+    async def release(self, channel_ids: list[str], now: datetime) -> None:
+        """Claimed attempts not originated (Asterisk unreachable): their lease ends now, so that
+        `recover` dials them under the same attempt number (nothing spent)."""
+        if channel_ids:
+            await self.pool.execute("UPDATE survey_attempts SET lease_until = $2 WHERE channel_id = ANY($1)"
+                                    " AND outcome IS NULL AND dialled_at IS NULL", channel_ids, now)
+
     async def renew(self, channel_ids: list[str], until: datetime) -> None:
         if channel_ids:
             await self.pool.execute("UPDATE survey_attempts SET lease_until = $2 WHERE channel_id = ANY($1)"
@@ -232,12 +239,13 @@ class SurveyStore:
                 claimed.channel_id, outcome.value, now, a or None)
             if ended is None:
                 return False
+            owed = 0 if claimed.kind == "ticket" and claimed.ticket_number else None  # results.py applies it
             if isinstance(step, Done):
                 state, extra = "done", {"resolved": a.get("resolved"), "rating": a.get("rating")}
                 await conn.execute(
                     "UPDATE survey_jobs SET state = 'done', resolved = $2, rating = $3, result = $4,"
-                    " updated_at = $5, finished_at = $5 WHERE id = $1",
-                    claimed.job_id, a.get("resolved"), a.get("rating"), a, now)
+                    " updated_at = $5, finished_at = $5, result_step = $6 WHERE id = $1",
+                    claimed.job_id, a.get("resolved"), a.get("rating"), a, now, owed)
             elif isinstance(step, Retry):
                 state, extra = "pending", {"due_at": step.due.isoformat()}
                 await conn.execute("UPDATE survey_jobs SET state = 'pending', due_at = $2, updated_at = $3"
@@ -245,7 +253,8 @@ class SurveyStore:
             else:
                 state, extra = "closed", {"reason": step.reason.value}
                 await conn.execute("UPDATE survey_jobs SET state = 'closed', reason = $2, updated_at = $3,"
-                                   " finished_at = $3 WHERE id = $1", claimed.job_id, step.reason.value, now)
+                                   " finished_at = $3, result_step = $4 WHERE id = $1",
+                                   claimed.job_id, step.reason.value, now, owed)
             await self._event(conn, claimed.job_id, state, {
                 "kind": claimed.kind, "ticket": claimed.ticket_number, "attempt": claimed.attempt,
                 "outcome": outcome.value, **extra}, now)

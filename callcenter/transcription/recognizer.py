@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from callcenter.infra.logging import get_logger
 from callcenter.transcription.model import (
     UNTRANSCRIBED,
     Leg,
@@ -29,6 +30,8 @@ from callcenter.transcription.model import (
     words_from_vosk,
 )
 from callcenter.transcription.text import mask_sensitive, mask_words
+
+log = get_logger("transcription")
 
 try:  # webrtcvad-wheels; the energy gate is the fallback
     import webrtcvad
@@ -330,8 +333,14 @@ class Lane:
         return []
 
 
+def untranscribed(item: Deferred) -> Utterance:
+    """What the desk gets for a deferred segment that could not be decoded (未转写)."""
+    return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, "", deferred=True, status=UNTRANSCRIBED)
+
+
 def decode_file(decoders: DecoderPool, item: Deferred, spool: Spool) -> Utterance:
-    """Decode a spooled segment (worker thread), delete it and give its bytes back."""
+    """Decode a spooled segment (worker thread), delete it and give its bytes back. Any error
+    (an unreadable file, a decoder failing) gives the segment untranscribed, never an exception."""
     try:
         dec = decoders.acquire()
         dec.begin()
@@ -342,9 +351,9 @@ def decode_file(decoders: DecoderPool, item: Deferred, spool: Spool) -> Utteranc
         decoders.release(dec)
         return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, text, words,
                          deferred=True)
-    except OSError:
-        return Utterance(item.call_id, item.leg, item.seq, item.start, item.end, "", deferred=True,
-                         status=UNTRANSCRIBED)
+    except Exception as exc:  # noqa: BLE001 - the segment is lost, the deferred decoding goes on
+        log.warning("deferred_segment_failed", call_id=item.call_id, seq=item.seq, error=repr(exc))
+        return untranscribed(item)
     finally:
         try:
             os.unlink(item.path)

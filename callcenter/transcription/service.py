@@ -31,6 +31,7 @@ from callcenter.transcription.recognizer import (
     Spool,
     decode_file,
     load_model,
+    untranscribed,
 )
 from callcenter.transcription.rtp import Addr, RtpReceiver
 from callcenter.transcription.tap import MediaTap, parse_tap_id
@@ -128,7 +129,11 @@ class LaneRunner:
                 svc.counters.partials_skipped += 1
             for u in utts:
                 await svc.emit(u)
-        utts = await svc.run(self._priority(True), self.lane.close)
+        try:  # the final flush: its failure must not stop the call's other lanes from closing
+            utts = await svc.run(self._priority(True), self.lane.close)
+        except Exception:
+            log.exception("lane_close_failed", call_id=self.lane.call_id, leg=self.lane.leg.value)
+            utts = []
         for u in utts:
             await svc.emit(u)
 
@@ -368,8 +373,11 @@ class TranscriptionService:
                 self.policy.update(self.backlog_s())
                 continue
             item = self.deferred.popleft()
-            assert self.decoders is not None
-            u = await self.run(BACKLOG, decode_file, self.decoders, item, self.spool)
+            try:  # whatever fails, the drainer goes on (and `drained` is set once the line is empty)
+                u = await self.run(BACKLOG, decode_file, self.decoders, item, self.spool)
+            except Exception:
+                log.exception("deferred_decode_failed", call_id=item.call_id, seq=item.seq)
+                u = untranscribed(item)
             await self.emit(u)
 
     def _requeue_spool(self) -> None:

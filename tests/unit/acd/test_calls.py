@@ -353,7 +353,8 @@ def test_waiting_callers_hear_the_offer_once_then_their_position() -> None:
     [play] = [e for e in w.run(c, c.waiting_tick(w.tick(), w.book.get("c1"), QDEF, facts)).effects
               if isinstance(e, fx.Play)]
     assert play.prompts == ("queue_position_1", "wait_minutes_3")
-    assert w.run(c, c.play_failed(play.playback_id)).effects == () and c.playback_id is None
+    # a refused playback: the caller is back on music (not left in silence), announced again later
+    assert w.run(c, c.play_failed(play.playback_id)).effects == (fx.Moh("c1", True),) and c.playback_id is None
 
 
 # ------------------------------------------------------------------ random sequences
@@ -388,6 +389,21 @@ def test_a_dead_agent_phone_puts_the_caller_first_in_line_with_an_apology() -> N
     step = w.run(c, c.caller_gone(w.tick()))  # hangs up while waiting again: it was answered
     [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
     assert ended.fields["disposition"] == fx.Disposition.ANSWERED
+
+
+def test_a_requeued_answered_call_that_hangs_up_while_offered_again_stays_answered() -> None:
+    """After a dead phone the call was answered already: hanging up while the next agent's
+    phone rings is no abandonment (its record keeps ANSWERED, as when it hangs up in line)."""
+    w = World()
+    c = build(w, "bridged")
+    w.run(c, c.agent_lost(w.tick(20)))
+    agent_id, seat = w.free_agent()
+    w.run(c, c.offer(agent_id, seat, w.tick()))
+    assert c.state is S.OFFERING and c.answered_at is not None
+    step = w.run(c, c.caller_gone(w.tick()))
+    [ended] = [e for e in step.effects if isinstance(e, fx.RecordCall)]
+    assert ended.fields["disposition"] == fx.Disposition.ANSWERED
+    assert w.agents[agent_id].state is AgentState.AVAILABLE
 
 
 # ------------------------------------------------------------------ callbacks requested by the dialler

@@ -3,6 +3,7 @@ effect executor together, against a fake ARI that records what it is asked (no A
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from callcenter.acd import effects as fx
@@ -12,21 +13,40 @@ from callcenter.acd.service import AcdService
 from callcenter.acd.shifts import Roster
 from callcenter.acd.stasis import AcdStasis
 from callcenter.calls.stasis import StasisRouter
-from callcenter.infra.ari import AriError, AriEvent
+from callcenter.infra.ari import GONE, AriError, AriEvent, AriUnavailable
 
 
 class RecordingAri:
     """Answers every request; `refuse` makes the next originates fail; the channels in `gone` are
-    not found (adding one to a bridge is refused as Asterisk does: 400, none added)."""
+    not found (adding one to a bridge is refused as Asterisk does: 400, none added); `fail_play`
+    is what the next playbacks raise (a 412, a time-out), `fail_moh` the next music requests. `safe()` tolerates what
+    `infra/ari.py` tolerates (404, 409, 422) and raises the rest, as the real client does."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict]] = []
         self.refuse = 0
         self.gone: set[str] = set()  # channels that answer 404
-        self.tolerated = 0
+        self.fail_play: list[AriError] = []
+        self.fail_moh: list[AriError] = []
+        self.failures = self.tolerated = 0
+
+    @property
+    def errors(self) -> int:
+        return self.failures - self.tolerated
 
     async def post(self, path: str, **params):
+        try:
+            return await self._post(path, **params)
+        except AriError:
+            self.failures += 1
+            raise
+
+    async def _post(self, path: str, **params):
         self.requests.append(("POST", path, params))
+        if path.endswith("/play") and self.fail_play:
+            raise self.fail_play.pop(0)
+        if path.endswith("/moh") and self.fail_moh:
+            raise self.fail_moh.pop(0)
         parts = path.split("/")
         if len(parts) > 2 and parts[1] == "channels" and parts[2] in self.gone:
             raise AriError(404, "Channel not found", "POST", path)
@@ -39,18 +59,25 @@ class RecordingAri:
 
     async def delete(self, path: str, **params):
         self.requests.append(("DELETE", path, params))
+        if path.endswith("/moh") and self.fail_moh:
+            self.failures += 1
+            raise self.fail_moh.pop(0)
 
     async def get(self, path: str, **params):
         self.requests.append(("GET", path, params))
         if path.startswith("/channels/") and path.split("/")[2] in self.gone:
+            self.failures += 1
             raise AriError(404, "Channel not found", "GET", path)
-        return {}
+        return {"state": "online"} if path.startswith("/endpoints/") else {}
 
     async def safe(self, coro):
         try:
             return await coro
-        except AriError:
-            return None
+        except AriError as exc:
+            if exc.status in GONE:
+                self.tolerated += 1
+                return None
+            raise
 
 
 def event(kind: str, **raw) -> AriEvent:
@@ -109,7 +136,7 @@ async def test_a_caller_gone_as_the_agent_answers_ends_the_call_cleanly() -> Non
         ("GET", "/channels/a1-c1"), ("DELETE", "/bridges/c1-b"), ("DELETE", "/channels/a1-c1")]
     writes = [w for w in journal(svc) if not w.startswith(("agent", "live"))]
     assert writes == ["call start", "call queued", "leg", "leg update", "call ended"]  # no "call answered"
-    assert ari.tolerated == 1  # expected, not counted as an ARI error
+    assert ari.failures == 2 and ari.errors == 0  # the add and the look at c1: expected, not ARI errors
     before = len(ari.requests)
     await stasis.on_event(event("StasisEnd", channel={"id": "c1"}))
     assert len(ari.requests) == before
@@ -257,3 +284,89 @@ async def test_the_ordering_given_at_construction_keys_every_leg_by_its_call() -
     assert await svc.cancel_callback("c1") is False  # queued behind the job above, in order
     assert ran == ["cancel"]
     await router.drain()
+
+
+async def test_a_seat_lost_during_a_callback_neither_spins_nor_hangs_the_stop() -> None:
+    """The seat goes offline while its agent talks to a citizen called back: the call keeps
+    going (`agent_lost` is for inbound callers), nothing is rescheduled, the router drains, and
+    the agent is marked unreachable once the call ends instead of being offered calls again."""
+    router, ari = StasisRouter(), RecordingAri()
+    svc = AcdService(ari, None, None, None, Roster.default(), "test", order=router)  # type: ignore[arg-type]
+    stasis = AcdStasis(svc)
+    await svc.login("1001", "seat01", interface="PJSIP/seat01", override_by="test")
+    assert await svc.request_callback("r1", "13800000002", origin="test")
+    await stasis.on_event(event("StasisStart", args=["cbagent", "r1"], channel={"id": "a1-r1"}))
+    await stasis.on_event(event("StasisStart", args=["citizen", "r1"], channel={"id": "cb1-r1"}))
+    agent = svc.slots["1001"].agent
+    assert svc.calls["r1"].state is CallState.BRIDGED and agent.state is AgentState.ON_CALL
+    ran = 0
+    in_order = router.in_order
+
+    def counting(key, job, what="job"):
+        nonlocal ran
+        ran += 1
+        assert ran < 10, "agent-lost job rescheduling itself"
+        in_order(key, job, what)
+
+    router.in_order = counting  # type: ignore[method-assign]
+    await svc.set_reachable("seat01", False)
+    await asyncio.wait_for(router.drain(), 30)  # a guard against a hang, not a timing assertion
+    assert ran == 1  # the agent-lost job ran once and did not queue itself again
+    assert agent.state is AgentState.ON_CALL and svc.calls["r1"].state is CallState.BRIDGED
+    await stasis.on_event(event("ChannelDestroyed", channel={"id": "cb1-r1"}))  # the citizen hangs up
+    await asyncio.wait_for(router.drain(), 30)
+    assert "r1" not in svc.calls and agent.state is AgentState.UNREACHABLE
+    await svc.set_reachable("seat01", True)
+    assert agent.state is AgentState.AVAILABLE
+    await svc.close()
+
+
+async def waiting_caller() -> tuple[AcdService, AcdStasis, RecordingAri, list[datetime]]:
+    """c1 waits with music (its agent paused); the clock is the test's."""
+    svc, stasis, ari = await service()
+    now = [datetime.now(UTC)]
+    svc.clock = lambda: now[0]
+    await svc.pause("1001", "break")
+    await stasis.on_event(inbound("c1"))
+    assert svc.calls["c1"].moh and svc.calls["c1"].state is CallState.QUEUED
+    ari.requests.clear()
+    now[0] += timedelta(seconds=61)  # the position announcement is due
+    return svc, stasis, ari, now
+
+
+async def test_a_refused_announcement_restores_the_music_and_the_tick_goes_on() -> None:
+    """A 412 (or a time-out) on the playback: the caller is back on music, the call is announced
+    again later, and the same tick still routes (the agent back from the break takes the call)."""
+    for failure in (AriError(412, "Channel in invalid state"), AriUnavailable(0, "TimeoutError")):
+        svc, stasis, ari, now = await waiting_caller()
+        ari.fail_play.append(failure)
+        svc.slots["1001"].agent.unpause(now[0])  # free for this tick's routing round
+        await svc.tick()
+        call = svc.calls["c1"]
+        assert call.playback_id is None
+        assert [(m, p) for m, p, _ in ari.requests[:3]] == [
+            ("DELETE", "/channels/c1/moh"), ("POST", "/channels/c1/play"), ("POST", "/channels/c1/moh")]
+        assert call.state is CallState.OFFERING  # the assignment of that tick was not aborted
+        await svc.close()
+
+
+async def test_after_a_failed_announcement_the_next_one_is_played() -> None:
+    svc, stasis, ari, now = await waiting_caller()
+    ari.fail_play.append(AriError(412, "Channel in invalid state"))
+    await svc.tick()
+    call = svc.calls["c1"]
+    assert call.moh and call.playback_id is None
+    now[0] += timedelta(seconds=61)
+    await svc.tick()
+    assert call.playback_id is not None and ari.requests[-1][:2] == ("POST", "/channels/c1/play")
+    await svc.close()
+
+
+async def test_music_refused_neither_stops_the_announcement_nor_the_tick() -> None:
+    svc, stasis, ari, now = await waiting_caller()
+    ari.fail_moh.append(AriError(412, "Channel in invalid state"))
+    svc.slots["1001"].agent.unpause(now[0])
+    await svc.tick()
+    assert [(m, p) for m, p, _ in ari.requests[:2]] == [("DELETE", "/channels/c1/moh"), ("POST", "/channels/c1/play")]
+    assert svc.calls["c1"].state is CallState.OFFERING
+    await svc.close()
