@@ -217,7 +217,7 @@ _BY_ROUTE = _index(POLICY)
 
 
 def rule_for(method: str, path: str) -> Rule | None:
-    """The rule of an aiohttp route (HEAD follows GET; each ticket action shares one rule)."""
+    """The rule of an aiohttp route (HEAD follows GET; a ticket action not listed takes the generic rule)."""
     method = "GET" if method == "HEAD" else method
     if method == "POST" and _ACTION_PATH.match(path) and (method, path) not in _BY_ROUTE:
         path = "/api/tickets/{number}/{action}"

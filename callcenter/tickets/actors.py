@@ -1,9 +1,9 @@
 """Who may do what to a ticket (pure).
 
 An actor is ``role:id[:name]``: ``agent:1001``, ``dept:market:zhang``, ``supervisor:li``,
-``collector:c07``, ``admin:root``, ``system:sla``. Department actions are open to the lead
-department's actors and to supervisors; hall decisions (dispatch, approve, escalate, ...) to
-supervisors.
+``collector:c07``, ``admin:root``, ``system:sla``. Which roles may call a route (an action
+included) is the accounts policy table's; here are the rules that depend on the data: a
+department works the tickets it leads, an agent attaches its own calls, views by department.
 """
 
 from __future__ import annotations
@@ -62,11 +62,6 @@ def check_action(actor: Actor, action: Action, lead_department: str | None) -> N
     if actor.role is Role.DEPT and actor.ident != lead_department:
         raise Forbidden(f"only the lead department ({lead_department or 'none'}) or a supervisor may "
                         f"{action.value} this ticket")
-
-
-def check_roles(actor: Actor, what: str, *roles: Role) -> None:
-    if actor.role not in roles:
-        raise Forbidden(f"{what} needs one of the roles: {', '.join(r.value for r in roles)}")
 
 
 def check_calls(actor: Actor, call_ids: list[str] | tuple[str, ...], bridged: set[str]) -> None:
