@@ -156,7 +156,15 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/tickets/{number}", *TICKET_USERS),
     _r("PATCH", "/api/tickets/{number}", A, S),
     _r("GET", "/api/tickets/{number}/events", *TICKET_USERS),
-    _r("POST", "/api/tickets/{number}/{action}", A, S, D, SY),
+    _r("POST", "/api/tickets/{number}/{action}", A, S, D, SY),  # an action not listed below (404)
+    # the actions: a department's own work (the service checks it is the lead department), the
+    # hall's decisions, and what the desk does with the citizen on the line
+    *(_r("POST", f"/api/tickets/{{number}}/{name}", D, S, SY) for name in (
+        "acknowledge", "start", "reply", "resolve", "return", "object", "extension-request")),
+    *(_r("POST", f"/api/tickets/{{number}}/{name}", S, SY) for name in (
+        "extension-approve", "extension-deny", "escalate")),
+    *(_r("POST", f"/api/tickets/{{number}}/{name}", A, S, SY) for name in (
+        "survey", "reopen", "close", "merge", "answer")),
     _r("POST", "/api/tickets/{number}/dispatch", S, SY, audit="ticket_dispatched"),
     _r("POST", "/api/tickets/{number}/redispatch", S, SY, audit="ticket_reassigned"),  # 改派
     _r("GET", "/api/departments", *TICKET_USERS),
@@ -209,7 +217,7 @@ _BY_ROUTE = _index(POLICY)
 
 
 def rule_for(method: str, path: str) -> Rule | None:
-    """The rule of an aiohttp route (HEAD follows GET; each ticket action shares one rule)."""
+    """The rule of an aiohttp route (HEAD follows GET; a ticket action not listed takes the generic rule)."""
     method = "GET" if method == "HEAD" else method
     if method == "POST" and _ACTION_PATH.match(path) and (method, path) not in _BY_ROUTE:
         path = "/api/tickets/{number}/{action}"

@@ -1,6 +1,7 @@
 """The OpenAPI document completed from the policy table: every API route of the policy appears,
-each operation says which roles may call it (``x-roles``), with the cookie session and the CSRF
-header as its security. Operations the tickets feature describes in full keep their schemas;
+each operation says which roles may call it (``x-roles``, and in words at the head of its
+description: no summary names roles by hand), with the cookie session and the CSRF header as its
+security. Operations the tickets feature describes in full keep their schemas;
 the others get a minimal entry, so that no route is missing from the document."""
 
 from __future__ import annotations
@@ -51,8 +52,17 @@ def with_roles(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def who_may(rule: Rule) -> str:
+    """The roles of a route in words, from the policy table (the only place that says them)."""
+    if rule.roles is None:
+        return "Open: no session needed."
+    own = f"; an agent or a department only its own `{rule.own}`" if rule.own else ""
+    return f"Roles: {', '.join(sorted(r.value for r in rule.roles))}{own}."
+
+
 def _secure(op: dict[str, Any], rule: Rule) -> None:
     op["x-roles"] = sorted(rule.roles) if rule.roles is not None else []
+    op["description"] = who_may(rule) + (f"\n\n{op['description']}" if op.get("description") else "")
     responses = op.setdefault("responses", {})
     responses.setdefault("422", _ERROR)  # a NUL character in the path or query (infra/hardening)
     if rule.method not in SAFE_METHODS:  # the body checks of infra/hardening

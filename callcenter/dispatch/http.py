@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from callcenter.accounts.api import actor_of
 from callcenter.dispatch.model import KINDS
 from callcenter.dispatch.service import DispatchError, DispatchService
+from callcenter.infra.bounds import INT32_MAX, path_id
 from callcenter.infra.web import HttpError, Provided, read_json, reply
 
 
@@ -72,7 +73,7 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
 
     async def activate(request: web.Request) -> web.Response:
         try:
-            ver = await service.get().activate(int(request.match_info["version"]))
+            ver = await service.get().activate(path_id(request, "version", INT32_MAX))
         except (DispatchError, ValueError) as exc:
             raise HttpError(404, "not_found", str(exc)) from None
         return reply(ver.doc())
@@ -84,7 +85,7 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
     async def link(request: web.Request) -> web.Response:
         body = await read_json(request, LinkBody)
         try:
-            await service.get().confirm_link(int(request.match_info["id"]), body.ref, body.via)
+            await service.get().confirm_link(path_id(request, "id"), body.ref, body.via)
         except DispatchError as exc:
             raise HttpError(404, "not_found", str(exc)) from None
         return reply({"linked": True})
@@ -92,7 +93,7 @@ def routes(app: web.Application, service: Provided[DispatchService]) -> None:
     async def announce(request: web.Request) -> web.Response:
         body = await read_json(request, AnnounceBody)
         try:
-            doc = await service.get().announce(int(request.match_info["id"]), on=body.on, text=body.text)
+            doc = await service.get().announce(path_id(request, "id"), on=body.on, text=body.text)
         except DispatchError as exc:
             raise HttpError(422 if "announcement" in str(exc) else 404,
                             "invalid" if "announcement" in str(exc) else "not_found", str(exc)) from None

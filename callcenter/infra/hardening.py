@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from aiohttp import web
 
 from callcenter.infra.logging import get_logger
-from callcenter.infra.masking import mask_phone
+from callcenter.infra.masking import mask_phone_shapes
 from callcenter.infra.web import json_error
 
 log = get_logger("web")
@@ -97,16 +96,10 @@ async def clean_input(request: web.Request, handler: Any) -> web.StreamResponse:
     return await handler(request)
 
 
-_LOOSE_PHONE = re.compile(r"(?<![\w-])\+?\d[\d\-()% ]{5,}\d(?![\w])")
-
-
 def mask_loose(text: str) -> str:
-    """Phone numbers as they appear in URLs (138-1234-5678, 138%2012345678) -> 138****5678."""
-    def one(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m.group(0).replace("%20", ""))
-        return mask_phone(digits) if len(digits) >= 7 else m.group(0)  # the project's one masking rule
-
-    return _LOOSE_PHONE.sub(one, text)
+    """Phone numbers as they appear in URLs (138-1234-5678, 138%2012345678, ?phone=3334444) ->
+    138****5678; statuses, sizes, dates and ids keep their digits (:func:`.masking.mask_phone_shapes`)."""
+    return mask_phone_shapes(text)
 
 
 class MaskingFilter(logging.Filter):

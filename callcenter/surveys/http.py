@@ -21,6 +21,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from callcenter.accounts.api import USER
+from callcenter.infra.bounds import moment, path_id
 from callcenter.infra.masking import mask_phone
 from callcenter.infra.phones import canonical_phone, is_phone
 from callcenter.infra.web import HttpError, Provided, read_json, reply
@@ -33,21 +34,20 @@ if TYPE_CHECKING:
 KEY = web.AppKey("surveys", Provided)
 
 
-def _period(request: web.Request) -> tuple[datetime, datetime]:
+def _moment(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
     try:
-        since = request.query.get("since")
-        until = request.query.get("until")
-        start = datetime.fromisoformat(since) if since else datetime.combine(
-            datetime.now(SHANGHAI).date(), time(0), tzinfo=SHANGHAI)
-        end = datetime.fromisoformat(until) if until else start + timedelta(days=1)
+        value = datetime.fromisoformat(raw)
     except ValueError:
-        raise HttpError(422, "invalid", "since/until must be ISO dates or times",
-                        {"since": "ISO date"}) from None
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=SHANGHAI)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=SHANGHAI)
-    return start, end
+        raise HttpError(422, "invalid", "since/until must be ISO dates or times", {name: "ISO date"}) from None
+    return moment(name, value if value.tzinfo else value.replace(tzinfo=SHANGHAI))
+
+
+def _period(request: web.Request) -> tuple[datetime, datetime]:
+    start = _moment(request, "since") or datetime.combine(datetime.now(SHANGHAI).date(), time(0), tzinfo=SHANGHAI)
+    return start, _moment(request, "until") or start + timedelta(days=1)
 
 
 async def get_figures(request: web.Request) -> web.Response:
@@ -68,10 +68,7 @@ async def get_figures(request: web.Request) -> web.Response:
 
 async def get_job(request: web.Request) -> web.Response:
     s: Surveys = request.app[KEY].get()
-    try:
-        job_id = int(request.match_info["id"])
-    except ValueError:
-        raise HttpError(404, "not_found", "no such survey job") from None
+    job_id = path_id(request, "id")
     job = await s.store.job(job_id)
     if job is None:
         raise HttpError(404, "not_found", "no such survey job")

@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.infra.outbox import write_with_event
+from callcenter.infra.outbox import Message, write, write_with_event
 from callcenter.infra.phones import canonical_phone
 from callcenter.surveys.model import Done, GiveUp, Outcome, Reason, Retry
 from callcenter.surveys.rates import Record
@@ -143,6 +143,11 @@ class Claimed:
                    bool(row["by_agent"]))
 
 
+def job_message(job_id: int, state: str, payload: dict[str, Any], now: datetime) -> Message:
+    """The outbox event of a job's new state."""
+    return f"surveys/{job_id}/{state}", {"job_id": job_id, "state": state, "at": now.isoformat(), **payload}
+
+
 class SurveyStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -180,10 +185,11 @@ class SurveyStore:
         return {r["phone"] for r in rows}
 
     async def cancel_served(self, now: datetime) -> list[asyncpg.Record]:
-        rows = await self.pool.fetch(CANCEL_SERVED, now, Reason.SERVED.value)
-        for r in rows:
-            await self._event(self.pool, r["id"], "cancelled", {"reason": Reason.SERVED.value,
-                                                                "call_id": r["call_id"]}, now)
+        """Cancel the missed-call callbacks whose caller called in since, with their events, at once."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(CANCEL_SERVED, now, Reason.SERVED.value)
+            await write(conn, [job_message(r["id"], "cancelled", {"reason": Reason.SERVED.value,
+                                                                   "call_id": r["call_id"]}, now) for r in rows])
         return rows
 
     async def cancel_stale_tickets(self, now: datetime) -> int:
@@ -286,8 +292,18 @@ class SurveyStore:
 
     async def desk_result(self, channel_id: str, agent_id: str, answers: dict[str, Any]) -> str | None:
         """The result of an agent-driven ticket callback, entered by the agent who talked: kept on
-        the attempt until the dialler ends it. None when it was done; else why not."""
-        row = await self.pool.fetchrow(
+        the attempt until the dialler ends it. None when it was done; else why not. The attempt row
+        is locked first (as by :meth:`finish`): a result racing the attempt's end waits, then is refused."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT 1 FROM survey_attempts WHERE channel_id = $1 FOR UPDATE", channel_id)
+            why = await self._desk_refusal(conn, channel_id, agent_id)
+            if why is None:
+                await conn.execute("UPDATE survey_attempts SET answers = $2 WHERE channel_id = $1", channel_id, answers)
+        return why
+
+    @staticmethod
+    async def _desk_refusal(conn: asyncpg.Connection, channel_id: str, agent_id: str) -> str | None:
+        row = await conn.fetchrow(
             "SELECT a.agent_id, a.outcome, a.answers, j.kind, j.by_agent, j.state FROM survey_attempts a"
             " JOIN survey_jobs j ON j.id = a.job_id WHERE a.channel_id = $1", channel_id)
         if row is None or row["agent_id"] != agent_id:
@@ -298,7 +314,6 @@ class SurveyStore:
             return "already_entered"
         if row["outcome"] is not None and row["state"] != "dialling":
             return "already_ended"
-        await self.pool.execute("UPDATE survey_attempts SET answers = $2 WHERE channel_id = $1", channel_id, answers)
         return None
 
     async def desk_answers(self, channel_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -345,8 +360,7 @@ class SurveyStore:
         return row is not None
 
     async def _event(self, db: Any, job_id: int, state: str, payload: dict[str, Any], now: datetime) -> None:
-        await write_with_event(db, [], [], f"surveys/{job_id}/{state}",
-                               {"job_id": job_id, "state": state, "at": now.isoformat(), **payload})
+        await write(db, [job_message(job_id, state, payload, now)])
 
     # ------------------------------------------------------------------ ratings, opt-outs, reads
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from callcenter.infra.bounds import INT64_MAX, in_years
 from callcenter.tickets.errors import BadCursor
 from callcenter.tickets.repository import OPEN, Stored, bind, stored
 
@@ -32,8 +33,14 @@ def decode_cursor(cursor: str, *types: type) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError
-        return [datetime.fromisoformat(v) if t is datetime else t(v) for v, t in zip(values, types, strict=True)]
-    except (ValueError, TypeError, UnicodeDecodeError):
+        out = [datetime.fromisoformat(v) if t is datetime else t(v) for v, t in zip(values, types, strict=True)]
+        for v in out:  # a forged cursor's value PostgreSQL would refuse (an id over bigint, year 1)
+            if isinstance(v, datetime):
+                in_years(v)
+            elif isinstance(v, int) and not -INT64_MAX <= v <= INT64_MAX:
+                raise ValueError
+        return out
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
         raise BadCursor("cursor is not one this API returned") from None
 
 

@@ -231,6 +231,22 @@ class TicketRepository:
             raise ConcurrentUpdate(f"ticket {number} is at version {s.ticket.version}, not {version}")
         return s
 
+    async def lock_with(self, number: str, version: int | None, other: Any) -> tuple[Stored, Stored | None]:
+        """:meth:`lock` ``number`` and lock the ticket ``other`` too (None: there is none), the two
+        rows in number order, so two transactions that lock the same pair cannot deadlock."""
+        full = self.config.normalise_number(number)
+        if not isinstance(other, str) or not full or other == full:
+            s = await self.lock(number, version)
+            return s, s if other == full else None
+        first = await self.get(other, for_update=True) if other < full else None
+        s = await self.lock(number, version)
+        return s, first if other < full else await self.get(other, for_update=True)
+
+    async def open_to_merge(self, number: str) -> bool:
+        """Lock ``number`` for this transaction; whether it is still open and not merged itself."""
+        s = await self.get(number, for_update=True)
+        return s is not None and s.ticket.is_open and not s.ticket.merged_into
+
     async def apply(self, s: Stored, action: Action, actor: str, at: datetime, reason: str | None = None,
                     data: dict[str, Any] | None = None) -> None:
         """Apply an action to a locked ticket and write row, audit event and outbox message."""

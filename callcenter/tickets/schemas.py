@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from callcenter.infra.bounds import INT64_MAX, Moment
 from callcenter.infra.phones import canonical_phone
 from callcenter.tickets.errors import TicketError
 from callcenter.tickets.model import Channel, District, Kind, TicketStatus, Urgency
@@ -33,7 +34,7 @@ class AttachmentIn(_In):
     kind: Literal["photo", "audio", "video", "document"] = "photo"
     ref: str = Field(min_length=1, max_length=512, description="object-storage key or URL of the file")
     content_type: str | None = Field(default=None, max_length=100)
-    size_bytes: int | None = Field(default=None, ge=0)
+    size_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
@@ -253,8 +254,8 @@ class SearchQuery(PageQuery):
     category: str | None = Field(default=None, max_length=64)
     district: District | None = None
     topic: str | None = Field(default=None, pattern=_CODE)
-    created_from: AwareDatetime | None = Field(default=None, description="ISO-8601 with offset (inclusive)")
-    created_to: AwareDatetime | None = Field(default=None, description="ISO-8601 with offset (exclusive)")
+    created_from: Moment | None = Field(default=None, description="ISO-8601 with offset (inclusive)")
+    created_to: Moment | None = Field(default=None, description="ISO-8601 with offset (exclusive)")
     overdue: bool | None = Field(default=None, description="open and past the resolve deadline now")
     escalated: bool | None = None
     sort: Literal["created", "due"] = Field(default="created", description="newest first, or deadline first")

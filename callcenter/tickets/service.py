@@ -30,15 +30,15 @@ from callcenter.calls.api import bridged_to
 from callcenter.infra.logging import get_logger
 from callcenter.infra.words import Cuts
 from callcenter.tickets import filing, hall, lists, notifier
-from callcenter.tickets.actors import Actor, Role, check_action, check_calls, check_department, check_roles
+from callcenter.tickets.actors import Actor, Role, check_action, check_calls, check_department
 from callcenter.tickets.config import ROUTER, TicketConfig
-from callcenter.tickets.dedup import find_duplicate
+from callcenter.tickets.dedup import TicketSummary, find_duplicate
 from callcenter.tickets.errors import FieldError, IdempotencyConflict, IllegalTransition, NotFound
 from callcenter.tickets.model import Action, Channel, GeoPoint, Ticket, TicketStatus
 from callcenter.tickets.ports import Decision, Dispatch, Transcripts
 from callcenter.tickets.repository import Stored, search_tokens, stored
 from callcenter.tickets.responses import ivr_status_of
-from callcenter.tickets.schemas import FieldReportCreate, TicketCreate, TicketUpdate
+from callcenter.tickets.schemas import TicketCreate, TicketUpdate
 from callcenter.tickets.sla import compute_deadlines, local_date
 from callcenter.tickets.sweeper import SlaSweeper
 from callcenter.tickets.unit_of_work import UnitOfWork
@@ -94,12 +94,15 @@ class TicketService:
             async with self.uow() as uow:
                 if action in (Action.DISPATCH, Action.REDISPATCH):
                     uow.check_departments(data.get("lead"), data.get("assisting"))
-                s = await uow.tickets.lock(number, version)
+                if action is Action.MERGE:  # both rows locked, in one order, before the target is checked
+                    s, target = await uow.tickets.lock_with(number, version, data.get("merged_into"))
+                else:
+                    s = await uow.tickets.lock(number, version)
                 check_action(who, action, s.ticket.lead_department)
                 if action is Action.DISPATCH and s.ticket.channel is Channel.FIELD_REPORT and not s["verified_at"]:
                     raise IllegalTransition(f"field report {number} must be verified (立案) before dispatch")
                 if action is Action.MERGE:
-                    await self._check_merge_target(uow, number, data.get("merged_into"))
+                    self._check_merge_target(s, target, data.get("merged_into"))
                 source = teaches(action, s.ticket.objection) if str(who) != ROUTER else None
                 await uow.tickets.apply(s, action, str(who), at, reason, data)
                 if action is Action.MERGE:
@@ -114,11 +117,12 @@ class TicketService:
         return s
 
     @staticmethod
-    async def _check_merge_target(uow: UnitOfWork, number: str, target: Any) -> None:
-        other = await uow.tickets.get(target) if isinstance(target, str) else None
+    def _check_merge_target(s: Stored, other: Stored | None, target: Any) -> None:
+        """The target, as locked by this transaction: open and not merged itself (checked after
+        the lock, so a ticket closed or merged meanwhile is seen as it is now)."""
         if other is None:
             raise FieldError("into", f"no ticket {target}")
-        if other.ticket.merged_into or not other.ticket.is_open or target == number:
+        if other.ticket.merged_into or not other.ticket.is_open or other.id == s.id:
             raise FieldError("into", f"ticket {target} is not an open ticket to merge into")
 
     async def record_survey(self, number: str, rating: str, actor: str, at: datetime | None = None,
@@ -138,10 +142,6 @@ class TicketService:
         """An agent's ticket (``POST /api/tickets``) or a field collector's report (``POST /api/field-reports``):
         validated, numbered, deadlines set, duplicates merged (并单), routed."""
         who, at, key = Actor.parse(actor), at or utcnow(), body.idempotency_key
-        if isinstance(body, FieldReportCreate):
-            check_roles(who, "filing a field report", Role.COLLECTOR, Role.SUPERVISOR, Role.SYSTEM)
-        else:
-            check_roles(who, "creating a ticket", Role.AGENT, Role.SUPERVISOR, Role.SYSTEM)
         async with self.uow(atomic=False) as uow:  # one connection for the whole filing
             uow.check_refs(body)
             if isinstance(body, TicketCreate):
@@ -193,21 +193,19 @@ class TicketService:
                                 key: str | None, digest: str | None) -> Created:
         # outside any transaction: the day counter row stays locked for one statement only
         number, candidates = await uow.tickets.number_and_candidates(local_date(at), filing.probe(body, at))
-        t, actor, cfg = filing.ticket_of(body, number, at, self.config), str(who), self.config
+        cfg, row = self.config, None
         duplicate = None if getattr(body, "answer_on_spot", None) else find_duplicate(
-            t, candidates, window=cfg.dedup_window, radius_m=cfg.radius_m)
-        cuts: Cuts = {}  # jieba's cuts, shared by the routing and the search words
-        decision = self.dispatch.route(t, cuts) if filing.needs_routing(body, duplicate) else None
-        events = filing.first_actions(t, body, actor, at, cfg, duplicate, decision)
-        write = filing.write_of(t, body, actor, at, events, decision)
-        write |= dict(tokens=search_tokens(t, cuts), idempotency_key=key, idempotency_hash=digest)
+            filing.ticket_of(body, number, at, cfg), candidates, window=cfg.dedup_window, radius_m=cfg.radius_m)
+        if duplicate is not None:
+            async with uow.transaction():  # the earlier ticket locked first: it may have closed since the probe
+                if await uow.tickets.open_to_merge(duplicate.number):
+                    t, decision, row = await self._write(uow, who, body, number, at, duplicate, key, digest)
+                    if row is not None:
+                        await uow.tickets.link(duplicate.number, t.number, str(who), at)
+                else:
+                    duplicate = None
         if duplicate is None:  # one statement, atomic on its own
-            row = await uow.tickets.insert_created(t, **write)
-        else:
-            async with uow.transaction():
-                row = await uow.tickets.insert_created(t, **write)
-                if row is not None:
-                    await uow.tickets.link(duplicate.number, t.number, actor, at)
+            t, decision, row = await self._write(uow, who, body, number, at, None, key, digest)
         if row is None:  # the same key written outside the lock (cannot happen through here)
             replayed = await self._replay(uow, key or "", digest)
             assert replayed is not None
@@ -216,12 +214,23 @@ class TicketService:
                  merged_into=t.merged_into, channel=t.channel.value)
         return Created(Stored(row["id"], t, row), created=True, routing=decision)
 
+    async def _write(self, uow: UnitOfWork, who: Actor, body: filing.Body, number: str, at: datetime,
+                     duplicate: TicketSummary | None, key: str | None, digest: str | None
+                     ) -> tuple[Ticket, Decision | None, asyncpg.Record | None]:
+        """Insert the new ticket (merged into ``duplicate``, else routed) with its first actions."""
+        t, actor = filing.ticket_of(body, number, at, self.config), str(who)
+        cuts: Cuts = {}  # jieba's cuts, shared by the routing and the search words
+        decision = self.dispatch.route(t, cuts) if filing.needs_routing(body, duplicate) else None
+        events = filing.first_actions(t, body, actor, at, self.config, duplicate, decision)
+        write = filing.write_of(t, body, actor, at, events, decision)
+        write |= dict(tokens=search_tokens(t, cuts), idempotency_key=key, idempotency_hash=digest)
+        return t, decision, await uow.tickets.insert_created(t, **write)
+
     # ------------------------------------------------------------------ in the hall
 
     async def update(self, number: str, patch: TicketUpdate, *, actor: str, at: datetime | None = None) -> Stored:
         """Correct a ticket still in the hall (accepted or returned); one audit event."""
         who, at = Actor.parse(actor), at or utcnow()
-        check_roles(who, "updating a ticket", Role.AGENT, Role.SUPERVISOR)
         changes = patch.changes()
         if not changes:
             raise FieldError("body", "nothing to change")
@@ -256,7 +265,6 @@ class TicketService:
         """立案: the hall accepts a collector's report, then it is dispatched like any ticket
         (to ``lead`` if given, else by the dispatch rules; stays in the hall when unsure)."""
         who, at = Actor.parse(actor), at or utcnow()
-        check_roles(who, "verifying a field report", Role.SUPERVISOR, Role.AGENT)
         async with self.uow() as uow:
             uow.check_departments(lead, assisting)
             s = await uow.tickets.lock(number, version)
@@ -325,7 +333,6 @@ class TicketService:
                          ) -> tuple[list[tuple[Stored, hall.HallEntry]], int]:
         """The dispatch desk (派单台): the tickets waiting for the hall's dispatcher, each with why it
         is there and its stored candidates, in the desk's order (:mod:`.hall`); and how many wait."""
-        check_roles(Actor.parse(actor), "the dispatch desk", Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
         async with self.uow(atomic=False) as uow:
             rows, total = await lists.hall_queue(uow.conn, limit=limit)
         items = []
