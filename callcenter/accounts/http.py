@@ -69,7 +69,8 @@ async def login(request: web.Request) -> web.Response:
         return json_error(415, "unsupported_media_type", "send the login as application/json")
     body = await read_json(request, LoginIn)
     try:
-        user, session = await _svc(request).login(body.username, body.password, _address(request))
+        user, session = await _svc(request).login(body.username, body.password, _address(request),
+                                                  replacing=request.cookies.get(COOKIE))
     except LoginRefused as exc:
         resp = json_error(exc.status, exc.code, str(exc))
         if exc.retry_after is not None:

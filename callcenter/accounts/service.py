@@ -25,7 +25,10 @@ class AccountsService:
         self.users, self.sessions, self.audit, self.passwords = users, sessions, audit, passwords
         self.ws_recheck_s = 5.0  # an open WebSocket re-checks its session this often
 
-    async def login(self, username: str, password: str, address: str) -> tuple[User, Session]:
+    async def login(self, username: str, password: str, address: str,
+                    replacing: str | None = None) -> tuple[User, Session]:
+        """Open a session; ``replacing``: the browser's session so far (another user's, or the
+        same one's), which a successful login ends."""
         if wait := self.sessions.throttle.refuse_for(await self.sessions.standing(username, address)):
             await self.audit.write(username, "login_throttled", address=address, retry_after_s=wait)
             raise LoginRefused(429, "throttled", f"too many failed logins; try again in {wait} s", retry_after=wait)
@@ -37,6 +40,9 @@ class AccountsService:
             raise LoginRefused(401, "bad_credentials", "wrong user name or password")
         user = found[0]
         await self.sessions.succeeded(username)
+        if (old := await self.sessions.get(replacing)) is not None:
+            await self.sessions.close(old)
+            await self.audit.write(old.username, "logout", address=address, reason="replaced by a new login")
         session = await self.sessions.open(username)
         await self.audit.write(username, "login", address=address, role=user.role.value)
         log.info("login", user=username, role=user.role.value)
