@@ -5,8 +5,9 @@
 - the session cookie names the user (server-side session in Redis, idle timeout);
 - anonymous on a page -> 302 to ``/login``; anonymous elsewhere -> 401; wrong role -> 403;
 - every state-changing request needs the session's CSRF token in ``X-CSRF-Token`` and, when the
-  browser sends an ``Origin``, our own origin; a WebSocket upgrade needs our own ``Origin``, and
-  the socket is closed once its session ends (checked every ``ws_recheck_s``).
+  browser sends an ``Origin`` (or, without one, a ``Referer``), our own origin; a WebSocket
+  upgrade needs a session (else 401, as every route) and our own ``Origin`` (else 403), and the
+  socket is closed once its session ends (checked every ``ws_recheck_s``).
 
 The security headers are not the guard's: every response gets them, refused or not
 (:func:`callcenter.web.headers.harden_responses`).
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
@@ -38,7 +39,13 @@ def own_origin(request: web.Request) -> str:
 
 
 def _same_origin(request: web.Request, *, required: bool) -> bool:
+    """The request comes from our own pages: its ``Origin``, or without one its ``Referer``'s
+    origin, is ours. With neither (``required`` false): a client that is not a browser (scripts,
+    the CLI), still held to the session's CSRF token."""
     origin = request.headers.get("Origin")
+    if origin is None and (referer := request.headers.get("Referer")) is not None:
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "null"
     if origin is None:
         return not required
     return origin == own_origin(request)
@@ -74,8 +81,6 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     unsafe = request.method not in SAFE_METHODS
     if unsafe and not _same_origin(request, required=False):
         return json_error(403, "bad_origin", "cross-site requests are refused")
-    if _is_websocket(request) and not _same_origin(request, required=True):
-        return json_error(403, "bad_origin", "a WebSocket must come from this site's own pages")
     if rule is not None and rule.roles is None:
         return await handler(request)
     service: AccountsService | None = request.app[ACCOUNTS].maybe()
@@ -89,6 +94,8 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
             raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
         return json_error(decision.status, decision.code, decision.message)
     assert session is not None and user is not None
+    if _is_websocket(request) and not _same_origin(request, required=True):  # after the session: 401 first
+        return json_error(403, "bad_origin", "a WebSocket must come from this site's own pages")
     if unsafe and not hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), session.csrf.encode()):
         return json_error(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
     request[USER] = user

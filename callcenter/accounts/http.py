@@ -6,6 +6,7 @@
 - ``DELETE /api/session``             log out
 - ``GET|POST /api/users``, ``PATCH /api/users/{username}``   user administration (admin)
 - ``GET /api/audit``                  the audit log (admin, supervisor)
+- ``GET /api/login-locks``, ``DELETE /api/login-locks/{kind}/{key}``   failed-login back-offs, lifted (admin, audited)
 - ``POST /api/calls/{call_id}/show-number``  a supervisor sees a caller's full number (audited)
 """
 
@@ -68,9 +69,13 @@ async def login(request: web.Request) -> web.Response:
         return json_error(415, "unsupported_media_type", "send the login as application/json")
     body = await read_json(request, LoginIn)
     try:
-        user, session = await _svc(request).login(body.username, body.password, _address(request))
+        user, session = await _svc(request).login(body.username, body.password, _address(request),
+                                                  replacing=request.cookies.get(COOKIE))
     except LoginRefused as exc:
-        return json_error(exc.status, exc.code, str(exc))
+        resp = json_error(exc.status, exc.code, str(exc))
+        if exc.retry_after is not None:
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
     resp = _me(request, user, session.csrf)
     resp.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", secure=request.secure, path="/")
     return resp
@@ -126,6 +131,19 @@ async def audit_log(request: web.Request) -> web.Response:
     return reply({"entries": await _svc(request).audit.recent(limit, request.query.get("action") or None)})
 
 
+async def login_locks(request: web.Request) -> web.Response:
+    return reply({"locks": await _svc(request).sessions.locks()})
+
+
+async def lift_login_lock(request: web.Request) -> web.Response:
+    kind, key = request.match_info["kind"], request.match_info["key"]
+    if kind not in ("account", "address"):
+        raise HttpError(422, "invalid", "kind: account or address", {"kind": "account | address"})
+    if not await _svc(request).lift_lock(kind, key, by=request[USER].username):
+        raise HttpError(404, "not_found", f"no login lock on {kind} {key!r}")
+    return web.Response(status=204)
+
+
 async def show_number(request: web.Request) -> web.Response:
     call_id = request.match_info["call_id"]
     svc = _svc(request)
@@ -145,6 +163,8 @@ def routes(app: web.Application, accounts: Provided[AccountsService]) -> None:
     app.router.add_post("/api/users", add_user)
     app.router.add_patch("/api/users/{username}", change_user)
     app.router.add_get("/api/audit", audit_log)
+    app.router.add_get("/api/login-locks", login_locks)
+    app.router.add_delete("/api/login-locks/{kind}/{key}", lift_login_lock)
     app.router.add_post("/api/calls/{call_id}/show-number", show_number)
 
 

@@ -1,4 +1,5 @@
-"""Who may do what (pure): roles, users, the policy table of route -> roles, login throttling.
+"""Who may do what (pure): roles, users, the policy table of route -> roles (login throttling:
+:mod:`callcenter.accounts.throttle`).
 
 The policy table is the ONE place that says who may call which route. The guard middleware
 (:mod:`callcenter.accounts.guard`) looks every request up in it by the aiohttp route's method and
@@ -110,6 +111,8 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/users", AD),
     _r("PATCH", "/api/users/{username}", AD),
     _r("GET", "/api/audit", AD, S),
+    _r("GET", "/api/login-locks", AD),                  # failed-login back-offs (accounts/throttle.py)
+    _r("DELETE", "/api/login-locks/{kind}/{key}", AD),  # lift one (audited)
     _r("POST", "/api/calls/{call_id}/show-number", S),
     # what the parties said: the call's own agent, the hall, a department through its ticket of the
     # call (callcenter/transcription/access.py); the prefill: the desk filing the ticket
@@ -270,15 +273,3 @@ def sees_full_number(user: User | None, handling_agent: str | None) -> bool:
 def off_shift_approver(user: User) -> str | None:
     """An off-shift sign-in is approved by the supervisor who makes it, never self-claimed."""
     return user.actor if user.role is Role.SUPERVISOR else None
-
-
-# --------------------------------------------------------------------------- login throttling
-
-@dataclass(frozen=True)
-class Throttle:
-    per_account: int = 5     # failed logins per account per window
-    per_address: int = 20    # failed logins per client address per window
-    window_s: int = 900
-
-    def blocked(self, account_failures: int, address_failures: int) -> bool:
-        return account_failures >= self.per_account or address_failures >= self.per_address

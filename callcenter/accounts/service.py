@@ -15,9 +15,9 @@ log = get_logger("accounts")
 
 
 class LoginRefused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status, self.code = status, code
+        self.status, self.code, self.retry_after = status, code, retry_after
 
 
 class AccountsService:
@@ -25,10 +25,13 @@ class AccountsService:
         self.users, self.sessions, self.audit, self.passwords = users, sessions, audit, passwords
         self.ws_recheck_s = 5.0  # an open WebSocket re-checks its session this often
 
-    async def login(self, username: str, password: str, address: str) -> tuple[User, Session]:
-        if await self.sessions.blocked(username, address):
-            await self.audit.write(username, "login_throttled", address=address)
-            raise LoginRefused(429, "throttled", "too many failed logins; wait and try again")
+    async def login(self, username: str, password: str, address: str,
+                    replacing: str | None = None) -> tuple[User, Session]:
+        """Open a session; ``replacing``: the browser's session so far (another user's, or the
+        same one's), which a successful login ends."""
+        if wait := self.sessions.throttle.refuse_for(await self.sessions.standing(username, address)):
+            await self.audit.write(username, "login_throttled", address=address, retry_after_s=wait)
+            raise LoginRefused(429, "throttled", f"too many failed logins; try again in {wait} s", retry_after=wait)
         found = await self.users.get(username)
         ok = await self.passwords.verify(found[1] if found else None, password)
         if not ok or found is None or found[0].disabled:
@@ -37,6 +40,9 @@ class AccountsService:
             raise LoginRefused(401, "bad_credentials", "wrong user name or password")
         user = found[0]
         await self.sessions.succeeded(username)
+        if (old := await self.sessions.get(replacing)) is not None:
+            await self.sessions.close(old)
+            await self.audit.write(old.username, "logout", address=address, reason="replaced by a new login")
         session = await self.sessions.open(username)
         await self.audit.write(username, "login", address=address, role=user.role.value)
         log.info("login", user=username, role=user.role.value)
@@ -51,6 +57,13 @@ class AccountsService:
             await self.sessions.close(session)
             return None
         return user, session
+
+    async def lift_lock(self, kind: str, key: str, by: str) -> bool:
+        """An admin lifts the login back-off of an account or an address (audited)."""
+        lifted = await self.sessions.lift(kind, key)
+        if lifted:
+            await self.audit.write(by, "login_lock_lifted", target=f"{kind}:{key}")
+        return lifted
 
     async def logout(self, session: Session) -> None:
         await self.sessions.close(session)

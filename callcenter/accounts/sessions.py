@@ -2,18 +2,19 @@
 
 A session is a random token (the HttpOnly cookie) mapped to the username and a CSRF token; it
 lives ``idle_s`` seconds after its last use (sliding). Failed logins are counted per account and
-per client address within the throttle window.
+per client address, each with its back-off (the rules: :mod:`callcenter.accounts.throttle`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from callcenter.accounts.model import Throttle
+from callcenter.accounts.throttle import Standing, Throttle
 
 COOKIE = "cc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -72,17 +73,49 @@ class Sessions:
         await self.redis.delete(self._key("u", username))
         return len(tokens)
 
-    # ------------------------------------------------------------------ throttling
-    async def blocked(self, username: str, address: str) -> bool:
-        acct, addr = await self.redis.mget(self._key("f", "u", username), self._key("f", "a", address))
-        return self.throttle.blocked(int(acct or 0), int(addr or 0))
+    # ------------------------------------------------------------------ throttling (throttle.py)
+    async def standing(self, username: str, address: str) -> Standing:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(self._key("f", "u", username))
+        pipe.pttl(self._key("b", "u", username))
+        pipe.pttl(self._key("b", "a", address))
+        failures, account_ms, address_ms = await pipe.execute()
+        return Standing(int(failures or 0), max(account_ms, 0) / 1000, max(address_ms, 0) / 1000)
 
     async def failed(self, username: str, address: str) -> None:
+        """Count a failure on the account and the address; past the free ones, start their back-off."""
+        kinds = (("u", username, self.throttle.account), ("a", address, self.throttle.address))
         pipe = self.redis.pipeline(transaction=False)
-        for key in (self._key("f", "u", username), self._key("f", "a", address)):
-            pipe.incr(key)
-            pipe.expire(key, self.throttle.window_s, nx=True)
+        for kind, name, _ in kinds:
+            pipe.incr(self._key("f", kind, name))
+            pipe.expire(self._key("f", kind, name), self.throttle.window_s)
+        counts = (await pipe.execute())[::2]
+        for (kind, name, backoff), count in zip(kinds, counts, strict=True):
+            if wait := backoff.after(int(count)):
+                pipe.set(self._key("b", kind, name), "1", px=max(1, int(wait * 1000)))
         await pipe.execute()
 
     async def succeeded(self, username: str) -> None:
-        await self.redis.delete(self._key("f", "u", username))
+        await self.redis.delete(self._key("f", "u", username), self._key("b", "u", username))
+
+    async def locks(self) -> list[dict[str, object]]:
+        """Every account and address with failures in the window, and the back-off left on it."""
+        out: list[dict[str, object]] = []
+        for kind, code in (("account", "u"), ("address", "a")):
+            head = self._key("f", code, "")
+            keys = [k async for k in self.redis.scan_iter(match=f"{head}*", count=500)]
+            for key in sorted(k.decode() if isinstance(k, bytes) else k for k in keys):
+                name = key[len(head):]
+                pipe = self.redis.pipeline(transaction=False)
+                pipe.get(key)
+                pipe.pttl(self._key("b", code, name))
+                failures, wait_ms = await pipe.execute()
+                if failures is not None:
+                    out.append({"kind": kind, "key": name, "failures": int(failures),
+                                "retry_after_s": math.ceil(max(wait_ms, 0) / 1000)})
+        return out
+
+    async def lift(self, kind: str, name: str) -> bool:
+        """Forget an account's or an address's failures and back-off; False when it had none."""
+        code = {"account": "u", "address": "a"}[kind]
+        return bool(await self.redis.delete(self._key("f", code, name), self._key("b", code, name)))

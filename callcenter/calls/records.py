@@ -76,3 +76,11 @@ async def bridged_to(db: asyncpg.Pool | asyncpg.Connection, agent_id: str, call_
         " OR EXISTS (SELECT 1 FROM agent_states s WHERE s.agent_id = $2 AND s.at >= c.entered_at"
         "            AND s.to_state = 'on_call' AND s.reason = 'answer ' || c.call_id))", list(call_ids), agent_id)
     return {r["call_id"] for r in rows}
+
+
+async def live_calls_of(db: asyncpg.Pool | asyncpg.Connection, agent_id: str) -> frozenset[str]:
+    """The call ``agent_id`` is bridged to right now, or wrapping up after (the agent's stored
+    state, one key lookup); empty when they are on no call."""
+    call_id = await db.fetchval("SELECT call_id FROM agents WHERE agent_id = $1 AND state IN ('on_call', 'wrap_up')",
+                                agent_id)
+    return frozenset({call_id}) if call_id else frozenset()

@@ -1,7 +1,7 @@
 """Render `asterisk_conf/` for one Asterisk instance from settings and the seat roster.
 
 One source of truth: the seat ids are given by the caller (they come from the ACD roster;
-infra knows no feature), seat passwords are derived from `CALLCENTER_SIP_SECRET`, ports and
+infra knows no feature), seat passwords and the FastAGI key are derived from `CALLCENTER_SIP_SECRET`, ports and
 ARI credentials from settings.
 """
 
@@ -64,6 +64,7 @@ def render_values(settings: Settings, inst_dir: str, seats: Sequence[str], *,
         "http_port": str(settings.http_port),
         "agi_port": str(settings.agi_port),
         "agi_host": settings.agi_dial_host,
+        "agi_secret": settings.agi_secret,
         "agi_url2": f"agi://{settings.agi_dial_host}:{settings.agi_standby_port}" if settings.agi_standby_port else "",
         "ari_bind": settings.ari_bind,
         "sip_bind": settings.sip_bind,

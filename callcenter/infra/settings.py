@@ -6,6 +6,8 @@ with a separate database, Redis index, MQTT prefix and ports.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 from pathlib import Path
 from typing import Literal
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     agi_host: str = "127.0.0.1"
     agi_port: int = Field(4573, ge=1, le=65535)
     agi_max_sessions: int = Field(64, ge=1)
+    # FastAGI's door (callcenter/ivr/fastagi_gate.py): seconds a connection has to send its AGI
+    # environment; connections still sending theirs, per source address and in all
+    agi_header_timeout_s: float = Field(5.0, gt=0, le=60)
+    agi_pending_per_source: int = Field(8, ge=1)
+    agi_max_pending: int = Field(64, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     sip_port: int = Field(5060, ge=1, le=65535)
@@ -210,6 +217,13 @@ class Settings(BaseSettings):
         if self.agi_connect_host:
             return self.agi_connect_host
         return "127.0.0.1" if self.agi_host in ("0.0.0.0", "::", "") else self.agi_host
+
+    @property
+    def agi_secret(self) -> str:
+        """The shared secret the dialplan hands the FastAGI server (``AGI_KEY``, rendered into
+        extensions.conf): derived from ``sip_secret``, so the controller and the Asterisk it
+        renders for agree without another setting, and a production secret makes a private key."""
+        return hmac.new(self.sip_secret.encode(), b"fastagi", hashlib.sha256).hexdigest()[:32]
 
     @property
     def ari_ws_url(self) -> str:

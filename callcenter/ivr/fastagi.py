@@ -2,7 +2,7 @@
 
 Dialplan (``asterisk_conf/extensions.conf``, context ``from-trunk``)::
 
-    AGI(agi://127.0.0.1:4573/ivr,${EXTEN})   ; /<flow> instead of /ivr forces that flow
+    AGI(agi://127.0.0.1:4573/ivr,${EXTEN},${AGI_KEY})   ; /<flow> instead of /ivr forces that flow
     ; IVR_OUTCOME = transfer -> Dial(TRANSFER_NUMBER); hangup | ended -> Hangup()
     Stasis(callcenter,inbound)                ; anything else, an empty IVR_OUTCOME included
 
@@ -31,13 +31,16 @@ IVR_FLOW           flow that ran (``main``, ``merged_line``, ``business_line``)
 IVR_TICKET         ticket number keyed in for a progress enquiry, else ""
 =================  ==========================================================================
 
-Lifecycle: the asyncio side accepts the socket, refuses calls beyond ``max_sessions``
-(closing at once sends them to Stasis), hands the socket, wrapped in text files, to a
-worker thread which reads the AGI environment; the service builds the session plan on
-the loop (flow, blacklist, repeat caller); the worker runs the flow
-(``fastagi_session.run_session``); the service records the path; the socket is closed.
-On hang-up Asterisk sends ``HANGUP``/``511`` and the worker ends at once. ``stop()``
-shuts every socket down, which wakes each worker with EOF.
+Lifecycle: the asyncio side accepts the socket and reads the AGI environment on the loop
+(``header_timeout``; at most a few waiting connections per source address, the oldest dropped:
+``fastagi_gate.py``); an environment without the dialplan's secret (``AGI_KEY``, the second
+argument) is closed without a word and never becomes a call; calls beyond ``max_sessions`` are
+refused (closing at once sends them to Stasis). The service builds the session plan on the
+loop (flow, blacklist, repeat caller); a worker thread runs the flow over the socket, wrapped in
+text files (``fastagi_session.run_session``); the service records the path; the socket is
+closed. On hang-up Asterisk sends ``HANGUP``/``511`` and the worker ends at once. ``stop()``
+drops the waiting connections and shuts every session's socket down, which wakes each worker
+with EOF.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from typing import Any, Protocol
 from callcenter.infra.errors import StartupError
 from callcenter.infra.logging import get_logger
 
+from .fastagi_gate import SECRET_ARG, Pending, Prefixed, authentic, read_header
 from .fastagi_session import PystAGI, SessionPlan, SessionResult, run_session
 
 log = get_logger("ivr.fastagi")
@@ -84,16 +88,22 @@ class SessionHandler(Protocol):
 
 
 class FastAgiServer:
-    def __init__(self, handler: SessionHandler, host: str = "127.0.0.1", port: int = 4573, *,
-                 max_sessions: int = 64, reply_timeout: float = 300.0, lookup_timeout: float = 5.0):
+    def __init__(self, handler: SessionHandler, host: str = "127.0.0.1", port: int = 4573, *, secret: str,
+                 max_sessions: int = 64, reply_timeout: float = 300.0, lookup_timeout: float = 5.0,
+                 header_timeout: float = 5.0, pending_per_source: int = 8, max_pending: int = 64):
         self.handler = handler
         self.host = host
         self._port = port
+        self.secret = secret  # the dialplan's AGI_KEY (fastagi_gate.py)
         self.max_sessions = max_sessions
         self.reply_timeout = reply_timeout  # longest wait for one AGI reply (prompt + input)
         self.lookup_timeout = lookup_timeout
+        self.header_timeout = header_timeout  # longest wait for the AGI environment
         self.rejected = 0
         self.not_agi = 0  # connections that sent no AGI environment (never recorded as calls)
+        self.refused = 0  # environments without the dialplan's secret (never answered)
+        self.timed_out = 0  # connections that sent no complete environment in time
+        self._pending = Pending(pending_per_source, max_pending)
         self._listener: socket.socket | None = None
         self._accept_task: asyncio.Task | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -107,6 +117,11 @@ class FastAgiServer:
     @property
     def active(self) -> int:
         return len(self._sessions)
+
+    @property
+    def dropped(self) -> int:
+        """Connections dropped while their environment was coming, to make room for newer ones."""
+        return self._pending.dropped
 
     @property
     def running(self) -> bool:
@@ -137,6 +152,9 @@ class FastAgiServer:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        waiting = self._pending.cancel_all()
+        if waiting:
+            await asyncio.wait(waiting, timeout=timeout)
         for conn in list(self._sessions.values()):
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -151,37 +169,69 @@ class FastAgiServer:
         assert self._listener is not None
         while True:
             try:
-                conn, _addr = await loop.sock_accept(self._listener)
+                conn, addr = await loop.sock_accept(self._listener)
             except OSError as exc:  # e.g. out of file descriptors: back off, keep serving
                 log.warning("agi_accept_failed", error=str(exc))
                 await asyncio.sleep(0.2)
                 continue
-            if len(self._sessions) >= self.max_sessions:
-                self.rejected += 1
-                log.warning("agi_busy_refused", active=len(self._sessions))
-                conn.close()  # AGI() fails, the dialplan goes on to Stasis: an agent, not silence
-                continue
-            task = asyncio.create_task(self._session(conn), name="fastagi-session")
-            self._sessions[task] = conn
-            task.add_done_callback(lambda t: self._sessions.pop(t, None))
+            task = asyncio.create_task(self._connection(conn), name="fastagi-connection")
+            self._pending.admit(task, str(addr[0]) if isinstance(addr, tuple) else "?")
 
-    async def _session(self, conn: socket.socket) -> None:
+    async def _connection(self, conn: socket.socket) -> None:
+        """Read the environment on the loop (no thread, ``header_timeout``), check the secret,
+        then run the session; the socket is closed whatever happens."""
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            conn.setblocking(False)
+            try:
+                async with asyncio.timeout(self.header_timeout):
+                    env, rest = await read_header(conn)
+            except TimeoutError:
+                self.timed_out += 1
+                log.info("agi_header_timeout", peer=_peer(conn))
+                return
+            finally:
+                self._pending.done(task)
+            if self._admitted(conn, env):
+                self._sessions[task] = conn
+                await self._session(conn, env, rest)
+        except asyncio.CancelledError:
+            if not self._stopping:  # dropped to make room for a newer connection
+                log.debug("agi_pending_dropped", peer=_peer(conn))
+        finally:
+            self._sessions.pop(task, None)
+            conn.close()
+
+    def _admitted(self, conn: socket.socket, env: dict[str, str]) -> bool:
+        if self._stopping:
+            return False
+        if not is_agi_session(env):  # a port scan, a health probe, a stray client: no call
+            self.not_agi += 1
+            log.info("agi_not_a_session", peer=_peer(conn), keys=sorted(env)[:5])
+            return False
+        if not authentic(env, self.secret):  # not our dialplan: not a word, no call record
+            self.refused += 1
+            log.warning("agi_refused_without_secret", peer=_peer(conn))
+            return False
+        if len(self._sessions) >= self.max_sessions:
+            self.rejected += 1
+            log.warning("agi_busy_refused", active=len(self._sessions))
+            return False  # AGI() fails, the dialplan goes on to Stasis: an agent, not silence
+        return True
+
+    async def _session(self, conn: socket.socket, env: dict[str, str], rest: bytes) -> None:
         loop = asyncio.get_running_loop()
         files: list[Any] = []
         plan: SessionPlan | None = None
+        env = {k: v for k, v in env.items() if k != SECRET_ARG}  # the secret goes no further
         try:
             conn.setblocking(True)
             conn.settimeout(self.reply_timeout)
             rfile = conn.makefile("r", encoding="utf-8", errors="replace", newline="\n")
             wfile = conn.makefile("w", encoding="utf-8", errors="replace", newline="\n")
             files = [rfile, wfile]
-            agi = await loop.run_in_executor(self._pool, PystAGI, rfile, wfile)
-            if self._stopping:
-                return
-            if not is_agi_session(agi.env):  # a port scan, a health probe, a stray client: no call
-                self.not_agi += 1
-                log.info("agi_not_a_session", peer=_peer(conn), keys=sorted(agi.env)[:5])
-                return
+            agi = PystAGI(Prefixed(rest, rfile) if rest else rfile, wfile, env=env)
             plan = await self.handler.prepare(agi.env)
             if plan is None or self._stopping:
                 return
@@ -197,7 +247,6 @@ class FastAgiServer:
             for f in files:
                 with contextlib.suppress(OSError, ValueError):
                     f.close()
-            conn.close()
 
     def _lookup(self, loop: asyncio.AbstractEventLoop, number: str) -> str:
         """Ticket status from the worker thread, computed on the loop; "" on any failure."""

@@ -42,6 +42,7 @@ from .actions import (
     Queue,
     Transfer,
 )
+from .fastagi_gate import MAX_ENV_LINES, parse_env
 from .runner import FlowRunner
 from .schema import Flow
 
@@ -52,7 +53,6 @@ BLOCKED_PROMPTS = ("caller_blocked", "goodbye")  # first one that plays (see rep
 _REPLY = re.compile(r"^(\d{3})(?:[ -](.*))?$")
 _SAFE_SOUND = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,80}$")
 _MAX_LINE = 8192
-_MAX_ENV_LINES = 200
 
 
 class AGIChannelGone(AGIHangup):
@@ -70,25 +70,27 @@ class _NullWriter:
 class PystAGI(AGI):
     """pyst2's AGI over any text files, safe in a worker thread."""
 
-    def __init__(self, stdin: Any, stdout: Any, stderr: Any = None):
-        # not AGI.__init__: it calls signal.signal (main thread only) and prints sys.argv
+    def __init__(self, stdin: Any, stdout: Any, stderr: Any = None, env: dict[str, str] | None = None):
+        # not AGI.__init__: it calls signal.signal (main thread only) and prints sys.argv;
+        # ``env``: the environment when the server has already read it (fastagi_gate.py)
         self.stdin, self.stdout = stdin, stdout
         self.stderr = stderr if stderr is not None else _NullWriter()
         self._got_sighup = False
-        self.env: dict[str, str] = {}
-        self._get_agi_env()
+        self.env: dict[str, str] = dict(env) if env is not None else {}
+        if env is None:
+            self._get_agi_env()
 
     def _get_agi_env(self) -> None:
-        for _ in range(_MAX_ENV_LINES):
+        lines: list[str] = []
+        for _ in range(MAX_ENV_LINES):
             try:
                 line = self.stdin.readline(_MAX_LINE).strip()
             except (OSError, ValueError):  # timeout, reset, closed file
-                return
+                break
             if not line:
-                return  # blank line ends the environment (EOF too)
-            key, _, value = line.partition(":")
-            if key.strip():
-                self.env[key.strip()] = value.strip()
+                break  # blank line ends the environment (EOF too)
+            lines.append(line)
+        self.env = parse_env(lines)
 
     def _readline(self) -> str:
         line = self.stdin.readline(_MAX_LINE)

@@ -39,8 +39,10 @@ class IvrPlugin:
         registry.load()
         service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets,
                              incidents=self.incidents, recorded=settings.transcribes)
-        server = FastAgiServer(service, settings.agi_host, settings.agi_port,
-                               max_sessions=settings.agi_max_sessions)
+        server = FastAgiServer(service, settings.agi_host, settings.agi_port, secret=settings.agi_secret,
+                               max_sessions=settings.agi_max_sessions, header_timeout=settings.agi_header_timeout_s,
+                               pending_per_source=settings.agi_pending_per_source,
+                               max_pending=settings.agi_max_pending)
         await server.start()
         self.service.set(service)
         self.server.set(server)

@@ -9,7 +9,8 @@ department works the tickets it leads, an agent attaches its own calls, views by
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from callcenter.tickets.errors import Forbidden, NotFound, TicketError
@@ -33,6 +34,8 @@ class Actor:
     role: Role
     ident: str
     name: str | None = None
+    #: an agent's call right now: bridged to them, or in their wrap-up after it (`on_calls`)
+    live_calls: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, text: str | None) -> Actor:
@@ -48,10 +51,17 @@ class Actor:
     def department(self) -> str | None:
         return self.ident if self.role is Role.DEPT else None
 
-    @property
-    def sees_full_phone(self) -> bool:
-        # the desk that talks to the citizen; supervisors use the audited "show number" (accounts)
-        return self.role in (Role.AGENT, Role.SYSTEM)
+    def on_calls(self, call_ids: Iterable[str]) -> Actor:
+        """This actor, knowing the calls they are on (or wrapping up) right now."""
+        return replace(self, live_calls=frozenset(call_ids))
+
+    def sees_full_phone(self, call_ids: Iterable[str]) -> bool:
+        """The full number of a ticket filed from ``call_ids``: the agent bridged to one of them,
+        while the call lasts and through their wrap-up; every other agent, the hall and the
+        departments read it masked (supervisors use the audited "show number", accounts)."""
+        if self.role is Role.SYSTEM:
+            return True
+        return self.role is Role.AGENT and not self.live_calls.isdisjoint(call_ids)
 
 
 _HALL = frozenset({Role.SUPERVISOR, Role.SYSTEM})

@@ -21,6 +21,7 @@ import asyncpg
 from aiohttp import web
 
 from callcenter.accounts.api import actor_of, with_roles
+from callcenter.calls.api import live_calls_of
 from callcenter.infra.web import (
     Endpoint,
     HttpError,
@@ -131,6 +132,11 @@ def _created(result: Created, viewer: Actor) -> web.Response:
     return reply(doc, 201 if result.created else 200)
 
 
+async def seen_by(svc: TicketService, who: Actor) -> Actor:
+    """The viewer a document is rendered for: an agent with the call they are on (the full number)."""
+    return who.on_calls(await live_calls_of(svc.pool, who.ident)) if who.role is Role.AGENT else who
+
+
 def _idempotency(request: web.Request) -> dict[str, Any]:
     key = request.headers.get("Idempotency-Key")
     return {"idempotency_key": key} if key else {}
@@ -184,7 +190,8 @@ class TicketRoutes:
     async def create_ticket(self, request: web.Request) -> web.Response:
         who = actor(request)
         data = await read_json(request, s.TicketCreate, extra=_idempotency(request))
-        return _created(await self.tickets.get().create(str(who), data), who)
+        svc = self.tickets.get()
+        return _created(await svc.create(str(who), data), await seen_by(svc, who))
 
     async def search_tickets(self, request: web.Request) -> web.Response:
         who, svc = actor(request), self.tickets.get()
@@ -203,7 +210,7 @@ class TicketRoutes:
         if q.q and not f.tokens:
             raise HttpError(422, "invalid", "no searchable words in q", {"q": "no searchable words"})
         result = await svc.search(f, limit=q.limit, cursor=q.cursor, sort=q.sort)
-        return _tickets(result.items, result.next_cursor, who)
+        return _tickets(result.items, result.next_cursor, await seen_by(self.tickets.get(), who))
 
     async def stats(self, request: web.Request) -> web.Response:
         return reply(await self.tickets.get().board())
@@ -213,13 +220,13 @@ class TicketRoutes:
         st = await svc.get(request.match_info["number"])
         check_view(who, st.ticket.lead_department, st.ticket.assisting_departments, st["created_by"])
         files = await svc.attachments(st.ticket.number)
-        return reply(out.TicketDetail.of(st, who, attachments=files, routing=st["routing"]).doc())
+        return reply(out.TicketDetail.of(st, await seen_by(svc, who), attachments=files, routing=st["routing"]).doc())
 
     async def update_ticket(self, request: web.Request) -> web.Response:
         who = actor(request)
         patch = await read_json(request, s.TicketUpdate)
         st = await self.tickets.get().update(request.match_info["number"], patch, actor=str(who))
-        return reply(out.TicketOut.of(st, who).doc())
+        return reply(out.TicketOut.of(st, await seen_by(self.tickets.get(), who)).doc())
 
     async def ticket_events(self, request: web.Request) -> web.Response:
         who, svc = actor(request), self.tickets.get()
@@ -238,7 +245,7 @@ class TicketRoutes:
                 check_view(who, seen.ticket.lead_department, seen.ticket.assisting_departments, seen["created_by"])
             st = await self.tickets.get().act(request.match_info["number"], action, actor=str(who),
                                               reason=data.reason, version=data.version, **data.data())
-            return reply(out.TicketOut.of(st, who).doc())
+            return reply(out.TicketOut.of(st, await seen_by(self.tickets.get(), who)).doc())
 
         return handle
 
@@ -250,7 +257,7 @@ class TicketRoutes:
         result = await self.tickets.get().queue(request.match_info["code"], actor=str(who), role=q.role,
                                                 statuses=[x.value for x in q.status], limit=q.limit,
                                                 cursor=q.cursor)
-        return _tickets(result.items, result.next_cursor, who)
+        return _tickets(result.items, result.next_cursor, await seen_by(self.tickets.get(), who))
 
     async def hall_queue(self, request: web.Request) -> web.Response:
         who, now = actor(request), utcnow()
@@ -264,13 +271,14 @@ class TicketRoutes:
     async def file_field_report(self, request: web.Request) -> web.Response:
         who = actor(request)
         data = await read_json(request, s.FieldReportCreate, extra=_idempotency(request))
-        return _created(await self.tickets.get().create(str(who), data), who)
+        svc = self.tickets.get()
+        return _created(await svc.create(str(who), data), await seen_by(svc, who))
 
     async def unverified_reports(self, request: web.Request) -> web.Response:
         who = actor(request)
         q = query(request, s.PageQuery)
         result = await self.tickets.get().unverified_field_reports(limit=q.limit, cursor=q.cursor)
-        return _tickets(result.items, result.next_cursor, who)
+        return _tickets(result.items, result.next_cursor, await seen_by(self.tickets.get(), who))
 
     async def verify_report(self, request: web.Request) -> web.Response:
         who = actor(request)
@@ -278,4 +286,4 @@ class TicketRoutes:
         st = await self.tickets.get().verify_field_report(request.match_info["number"], actor=str(who),
                                                           lead=data.lead, assisting=data.assisting,
                                                           version=data.version)
-        return reply(out.TicketOut.of(st, who).doc())
+        return reply(out.TicketOut.of(st, await seen_by(self.tickets.get(), who)).doc())

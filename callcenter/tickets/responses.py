@@ -2,7 +2,7 @@
 and render the JSON documents (``TicketOut.of(stored, viewer).doc()``), and the IVR's status word.
 
 Times are ISO-8601 as Python writes them (``2026-11-27T02:00:00+00:00``). Phone numbers are
-masked for viewers who may not see them (departments, collectors).
+masked for viewers who may not see them: all but the agent on the ticket's call (`Actor.sees_full_phone`).
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ class TicketOut(Doc):
         loc = t.location
         return cls.model_validate(same | {
             "ivr_status": ivr_status_of(t), "kind_label": t.kind.label,
-            "caller_phone": t.caller_phone if viewer is None or viewer.sees_full_phone else mask_phone(t.caller_phone),
+            "caller_phone": t.caller_phone if viewer is None or viewer.sees_full_phone(t.call_ids)
+            else mask_phone(t.caller_phone),
             "district": t.district.value if t.district else None,
             "location": {"lat": loc.lat, "lon": loc.lon} if loc else None,
             **dataclasses.asdict(t.deadlines),

@@ -1,5 +1,5 @@
 /* Admin: hall users and their roles (add, disable, re-enable), the dispatch rules (stored and
-   versioned in PostgreSQL by PUT /api/routing-rules), the departments, and the audit log. */
+   versioned in PostgreSQL by PUT /api/routing-rules), the departments, the login locks (failed-login back-offs, lifted here) and the audit log. */
 "use strict";
 
 const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号" };
@@ -15,6 +15,23 @@ async function load() {
   $("audit").querySelector("tbody").innerHTML = entries.map((e) => `<tr><td>${esc(fmtTime(e.at))}</td><td>${esc(e.actor)}</td>
     <td>${esc(e.action)}</td><td>${esc(e.target || "")}</td><td>${esc(e.address || "")}</td></tr>`).join("");
 }
+
+const LOCK_KIND = { account: "账号", address: "地址" };
+
+async function loadLocks() {
+  const { locks } = await apiCall("GET", "/api/login-locks");
+  $("locks").querySelector("tbody").innerHTML = locks.map((l) => `<tr data-lock="${esc(l.kind)}:${esc(l.key)}">
+    <td>${esc(LOCK_KIND[l.kind] || l.kind)}</td><td>${esc(l.key)}</td><td>${esc(l.failures)}</td>
+    <td>${l.retry_after_s > 0 ? `${esc(l.retry_after_s)} 秒` : "—"}</td>
+    <td><button data-lift="${esc(l.kind)}" data-key="${esc(l.key)}">解除</button></td></tr>`).join("");
+}
+
+$("locks").addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-lift]");
+  if (!b) return;
+  await apiCall("DELETE", `/api/login-locks/${encodeURIComponent(b.dataset.lift)}/${encodeURIComponent(b.dataset.key)}`);
+  await loadLocks();
+});
 
 $("users").addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-toggle]");
@@ -64,4 +81,4 @@ $("rules-save").addEventListener("click", async () => {
   }
 });
 
-loadSession().then((me) => { if (me) { load(); loadCatalogue(); } });
+loadSession().then((me) => { if (me) { load(); loadCatalogue(); loadLocks(); } });

@@ -8,7 +8,6 @@ from callcenter.accounts.model import (
     POLICY,
     AccountError,
     Role,
-    Throttle,
     User,
     decide,
     off_shift_approver,
@@ -113,12 +112,6 @@ def test_full_number_only_for_the_agent_handling_the_call():
 def test_off_shift_approval_is_the_supervisor_making_it():
     assert off_shift_approver(SUPERVISOR) == "supervisor:li"
     assert off_shift_approver(AGENT) is None
-
-
-def test_throttle_per_account_and_per_address():
-    t = Throttle(per_account=5, per_address=20)
-    assert not t.blocked(4, 19)
-    assert t.blocked(5, 0) and t.blocked(0, 20)
 
 
 async def test_the_openapi_document_lists_every_api_route_with_its_roles():

@@ -19,8 +19,9 @@ from callcenter.ivr.loader import load_flows
 FLOWS_DIR = Path(__file__).resolve().parents[3] / "ivr_flows"
 FLOWS = load_flows(FLOWS_DIR)
 LINES = load_merged_lines(FLOWS_DIR / "merged_lines.yaml")
+SECRET = "the-dialplans-key"
 ENV = ("agi_network: yes\nagi_network_script: ivr\nagi_channel: Local/12345@from-trunk-00000001;2\n"
-       "agi_uniqueid: u-1\nagi_callerid: 13800000000\nagi_arg_1: 12345\n\n")
+       f"agi_uniqueid: u-1\nagi_callerid: 13800000000\nagi_arg_1: 12345\nagi_arg_2: {SECRET}\n\n")
 
 
 class Handler:
@@ -77,7 +78,7 @@ async def fake_asterisk(port: int, reply: Callable[[str], str | None], env: str 
 
 
 async def started(handler: Handler, **kw) -> FastAgiServer:
-    server = FastAgiServer(handler, "127.0.0.1", 0, **kw)
+    server = FastAgiServer(handler, "127.0.0.1", 0, secret=SECRET, **kw)
     await server.start()
     return server
 
@@ -172,6 +173,7 @@ async def test_garbage_and_foreign_protocols_are_never_calls():
     finally:
         await server.stop()
     assert [env["agi_channel"] for env in prepared] == ["Local/12345@from-trunk-00000001;2"]
+    assert "agi_arg_2" not in prepared[0]  # the secret goes no further than the door
     assert commands[0] == "ANSWER" and handler.results[0].outcome == "queue"
 
 
@@ -184,7 +186,7 @@ async def test_a_taken_port_names_the_agi_port_setting():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        server = FastAgiServer(Handler(), "127.0.0.1", port)
+        server = FastAgiServer(Handler(), "127.0.0.1", port, secret=SECRET)
         try:
             await server.start()
         except StartupError as exc:
@@ -194,3 +196,33 @@ async def test_a_taken_port_names_the_agi_port_setting():
             raise AssertionError("the server started on a taken port")
     assert f"FastAGI port {port}" in message and "CALLCENTER_AGI_PORT" in message
     assert "HTTP" not in message and not server.running
+
+
+async def test_an_environment_without_the_secret_is_never_answered():
+    handler = Handler()
+    server = await started(handler)
+    try:
+        for env in (ENV.replace(f"agi_arg_2: {SECRET}\n", ""), ENV.replace(SECRET, "guessed")):
+            assert await asyncio.wait_for(fake_asterisk(server.port, answers(["0"]), env), 5) == []
+        await until(lambda: server.refused == 2 and server.active == 0, what="both refused")
+    finally:
+        await server.stop()
+    assert handler.results == []
+
+
+async def test_silent_connections_time_out_and_the_oldest_make_room_for_asterisk():
+    handler = Handler()
+    server = await started(handler, header_timeout=0.5, pending_per_source=4, max_pending=6)
+    try:
+        idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(10)]
+        # ten silent connections from one address: the oldest six were dropped for newer ones
+        await until(lambda: server.dropped == 6, what="the oldest silent connections dropped")
+        assert await asyncio.wait_for(idle[0][0].read(), 5) == b""
+        commands = await asyncio.wait_for(fake_asterisk(server.port, answers(["0"])), 10)
+        assert commands[0] == "ANSWER"  # a real call still gets its session
+        await until(lambda: server.timed_out == 3, what="the rest timed out")  # 4 kept, minus the call's room
+        for _, writer in idle:
+            writer.close()
+    finally:
+        await server.stop()
+    assert handler.results[0].outcome == "queue"

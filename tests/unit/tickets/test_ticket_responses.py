@@ -20,7 +20,7 @@ def stored(**fields):
 
 
 def test_the_document_has_every_field_of_the_model_in_its_order():
-    doc = TicketOut.of(stored(), Actor.parse("agent:1001")).doc()
+    doc = TicketOut.of(stored(), None).doc()
     assert list(doc) == list(TicketOut.model_fields)
     assert doc["caller_phone"] == "13812345678" and doc["district"] == "东区"
     assert (doc["status"], doc["ivr_status"], doc["kind_label"]) == ("dispatched", "dispatched", "投诉")
@@ -40,6 +40,16 @@ def test_a_ticket_filed_from_calls_names_them_for_whoever_reads_it():
 def test_departments_collectors_and_supervisors_see_a_masked_phone():
     for viewer in ("dept:market:zhang", "collector:c07", "supervisor:li", "admin:root"):
         assert TicketOut.of(stored(), Actor.parse(viewer)).doc()["caller_phone"] == "138****5678"
+
+
+def test_only_the_agent_on_the_tickets_call_sees_the_full_phone():
+    ticket = stored(call_ids=("c-1", "c-2"))
+    on_it = Actor.parse("agent:1001").on_calls({"c-2"})
+    assert TicketOut.of(ticket, on_it).doc()["caller_phone"] == "13812345678"
+    for viewer in (Actor.parse("agent:1012"), Actor.parse("agent:1012").on_calls({"c-9"}),
+                   Actor.parse("supervisor:li").on_calls({"c-1"})):
+        assert TicketOut.of(ticket, viewer).doc()["caller_phone"] == "138****5678"
+    assert TicketOut.of(stored(), on_it).doc()["caller_phone"] == "138****5678"  # filed from no call
 
 
 def test_a_subclass_adds_its_own_fields():
