@@ -12,9 +12,15 @@ run: setup
 	@$(PY) -m callcenter.cli seed
 	@$(PY) -m callcenter.cli run --sandbox
 
+# The suite on parallel workers (pytest-xdist): most of its time is real-time waiting (calls,
+# timers), so more workers than cores pay; each worker has its own database, Redis prefix, MQTT
+# prefix, ports and Asterisk (tests/conftest.py). A file stays on one worker (its module fixtures
+# are built once). TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 4
+
 test: setup
 	@.venv/bin/ruff check .
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 unit:
 	@$(PY) -m pytest -q tests/unit

@@ -15,7 +15,7 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import free_port  # noqa: E402
+from helpers import free_port, xdist_worker  # noqa: E402
 
 from callcenter.infra import db  # noqa: E402
 from callcenter.infra.logging import mask_event  # noqa: E402
@@ -43,7 +43,13 @@ TEST_DB = f"callcenter_test_{RUN_ID}"
 
 
 def _free_udp_pair_base() -> int:
-    for base in range(21000, 29000, 200):
+    """The first free block of 200 RTP ports, searched from this xdist worker's own share of
+    21000-28999 (Asterisk binds them only call by call, so a free block proves little when
+    parallel workers start together: they begin their search in different places)."""
+    blocks = list(range(21000, 29000, 200))
+    index, count = xdist_worker()
+    start = index * (len(blocks) // count) % len(blocks)
+    for base in blocks[start:] + blocks[:start]:
         try:
             for port in (base, base + 1):
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -205,3 +211,10 @@ async def no_leftover_tasks():
     if pending:
         stacks = "; ".join(f"{t.get_name()}: {t.get_coro()!r}" for t in pending)
         pytest.fail(f"tasks still running after the test and deaf to cancel: {stacks}")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The compose test (image build and a deployment: minutes in one test) runs first, so under
+    `pytest -n` it overlaps the rest instead of starting last on one worker. Stable otherwise:
+    every xdist worker must collect the same order."""
+    items.sort(key=lambda item: item.get_closest_marker("docker") is None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -31,9 +33,32 @@ async def until(check: Callable[[], Any | Awaitable[Any]], timeout: float = 10.0
         await asyncio.sleep(interval)
 
 
+def xdist_worker() -> tuple[int, int]:
+    """(this worker's index, number of workers) under pytest-xdist; (0, 1) in a plain run."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    return (int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0), max(count, 1)
+
+
+class _WorkerShare(random.SystemRandom):
+    """Draws from this worker's own share of a range: parallel workers pick ports from disjoint
+    slices of the band, so two of them never settle on the same port between picking and binding."""
+
+    def randrange(self, start, stop=None, step=1):  # type: ignore[override]
+        if stop is None:
+            start, stop = 0, start
+        index, count = xdist_worker()
+        width = (stop - start) // count
+        if width < 1:
+            return super().randrange(start, stop, step)
+        low = start + index * width
+        return super().randrange(low, low + width, step)
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A free loopback port outside the ephemeral range (`callcenter.infra.ports`)."""
-    return ports.free_port(kind)
+    """A free loopback port outside the ephemeral range (`callcenter.infra.ports`), from this
+    xdist worker's share of the band."""
+    return ports.free_port(kind, rng=_WorkerShare())
 
 
 async def subscribe_collect(settings: Any, received: list, ready: asyncio.Event, pattern: str = "#") -> None:
