@@ -38,7 +38,7 @@ from callcenter.surveys.store_sql import (
 JOB_COLUMNS = (("kind", "text"), ("ticket_number", "text"), ("round", "int"), ("call_id", "text"),
                ("phone", "text"), ("department", "text"), ("district", "text"), ("state", "text"),
                ("max_attempts", "int"), ("due_at", "timestamptz"), ("deadline", "timestamptz"), ("reason", "text"),
-               ("by_agent", "bool"))
+               ("by_agent", "bool"), ("result_step", "smallint"))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from surveys_support import distinct_job_ids, survey_config
 
 from callcenter.surveys.dialler import Dialler
 from callcenter.surveys.results import ResultSink
+from callcenter.surveys.scheduler import Scheduler
 from callcenter.surveys.store import SurveyStore
 from callcenter.tickets.api import default_calendar
-
 
 
 class RacingStore(SurveyStore):
@@ -60,3 +60,29 @@ async def test_a_desk_result_committed_between_the_read_and_the_end_is_kept(pool
     assert tickets.done == [("T-D1", "survey")]  # recorded as rated, not closed as 回访无有效回答
     topics = [r["topic"] for r in await pool.fetch("SELECT topic FROM outbox")]
     assert "surveys/tickets/T-D1/rated" in topics, topics
+
+
+async def test_a_ticket_closed_without_a_call_is_owed_until_the_close_is_applied(pool):
+    """No callback due (an anonymous caller): the scheduler closes the job at once and the ticket
+    is closed with the reason; a ticket service that fails once leaves it owed, retried later."""
+    await distinct_job_ids(pool)
+    config = survey_config()
+    now = datetime.now(UTC)
+    await pool.execute(
+        "INSERT INTO tickets (number, kind, channel, status, urgency, description, caller_phone, created_by,"
+        " created_at, updated_at) VALUES ('T-C1', 'complaint', 'call', 'resolved', 'normal', '路灯不亮', '',"
+        " 'test', $1, $1)", now - timedelta(hours=1))
+    tickets = Tickets({"close": ConnectionError("connection reset")})
+    results = ResultSink(pool, config.scale_(), tickets)  # type: ignore[arg-type]
+    scheduler = Scheduler(SurveyStore(pool), config.survey_policy(), None, default_calendar(), results)
+    assert await scheduler.tickets(now) == 1
+    job = await pool.fetchrow("SELECT * FROM survey_jobs WHERE ticket_number = 'T-C1'")
+    assert (job["state"], job["reason"]) == ("closed", "匿名来电")
+    assert tickets.done == [] and job["result_step"] == 1  # the event written, the close owed
+    await results.retry(now + timedelta(minutes=1))
+    assert tickets.done == [("T-C1", "close")]
+    assert await pool.fetchval("SELECT result_step FROM survey_jobs WHERE id = $1", job["id"]) is None
+    await results.retry(now + timedelta(minutes=2))
+    assert tickets.done == [("T-C1", "close")]  # applied once
+    topics = [r["topic"] for r in await pool.fetch("SELECT topic FROM outbox")]
+    assert topics.count("surveys/tickets/T-C1/closed") == 1, topics
