@@ -104,3 +104,21 @@ async def job_state(pool, job_id: int, *states: str, timeout: float = 30):
         row = await pool.fetchrow("SELECT * FROM survey_jobs WHERE id = $1", job_id)
         return row if row and row["state"] in states else None
     return await until(check, timeout=timeout, what=f"job {job_id} in {states}")
+
+
+class FlakyTickets:
+    """A ticket service that records every action; `fail` maps an action to what it raises the first time."""
+
+    def __init__(self, fail: dict[str, Exception]) -> None:
+        self.fail, self.done = dict(fail), []
+
+    async def record_survey(self, number, rating, actor, at=None, comment=None):
+        await self._do(number, "survey")
+
+    async def act(self, number, action, *, actor, at=None, reason=None, **data):
+        await self._do(number, action)
+
+    async def _do(self, number: str, action: str) -> None:
+        if action in self.fail:
+            raise self.fail.pop(action)
+        self.done.append((number, action))

@@ -179,10 +179,11 @@ class Dialler:
             answers = {}  # a missed-call callback: reaching the caller is the result
         policy = self.survey if c.kind in ("ticket", "incident") else (self.missed or self.survey)
         step = policy.after_attempt(outcome, c.attempt, c.deadline or now, now, self.calendar, c.max_attempts)
-        if await self.store.finish(c, outcome, step, now, answers):
+        stored = await self.store.finish(c, outcome, step, now, answers)
+        if stored is not None:  # the answers it ended with (perhaps entered on the desk meanwhile)
             log.info("survey_attempt_ended", job_id=c.job_id, attempt=c.attempt, outcome=outcome.value,
                      next=type(step).__name__)
-            await self.results.attempt_done(c, outcome, step, answers, now)
+            await self.results.attempt_done(c, outcome, step, stored, now)
 
     # ------------------------------------------------------------------ crash recovery
 

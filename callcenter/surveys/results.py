@@ -129,13 +129,7 @@ class ResultSink:
                 actions.append(act("reopen", NOT_RESOLVED))
         return f"surveys/tickets/{number}/{result}", payload, actions
 
-    async def closed(self, number: str, reason: str, now: datetime) -> None:
-        """No survey result: close the ticket (归档) with the reason."""
-        await write_with_event(self.pool, [], [], f"surveys/tickets/{number}/closed",
-                               {"ticket": number, "reason": reason, "at": now.isoformat()})
-        if self.tickets is None:
-            return
-        try:
-            await self.tickets.act(number, "close", actor=ACTOR, at=now, reason=reason)
-        except Exception as exc:
-            log.warning("survey_ticket_close_failed", ticket_id=number, error=str(exc))
+    async def closed(self, job_id: int, number: str, reason: str, now: datetime) -> None:
+        """No survey result (no callback due): close the ticket (归档) with the reason, owed in
+        survey_jobs like an attempt's result until it is applied (`retry` takes up a failure)."""
+        await self._apply(job_id, number, None, GiveUp(Reason(reason)), {}, now, 0)

@@ -58,12 +58,14 @@ class Scheduler:
         added = 0
         while rows := await self.store.ticket_candidates(now):
             jobs = [self._ticket_job(r, covered=Reason.INCIDENT_CALLBACK if r["covered"] else None) for r in rows]
+            for j in jobs:  # no callback due: the close is owed to the ticket with the job (results.py)
+                j["result_step"] = 0 if j["state"] == "closed" and self.results is not None else None
             new = await self.store.add_jobs(jobs, now)
             added += len(new)
             if self.results is not None:
                 for j in new:
-                    if j["state"] == "closed":  # no callback due: the ticket closes with the reason
-                        await self.results.closed(j["ticket_number"], j["reason"], now)
+                    if j["state"] == "closed":  # the ticket closes with the reason
+                        await self.results.closed(j["id"], j["ticket_number"], j["reason"], now)
             if not new:
                 break
         return added

@@ -38,7 +38,7 @@ from callcenter.surveys.store_sql import (
 JOB_COLUMNS = (("kind", "text"), ("ticket_number", "text"), ("round", "int"), ("call_id", "text"),
                ("phone", "text"), ("department", "text"), ("district", "text"), ("state", "text"),
                ("max_attempts", "int"), ("due_at", "timestamptz"), ("deadline", "timestamptz"), ("reason", "text"),
-               ("by_agent", "bool"))
+               ("by_agent", "bool"), ("result_step", "smallint"))
 
 
 @dataclass(frozen=True)
@@ -154,16 +154,18 @@ class SurveyStore:
                                     " AND outcome IS NULL", channel_ids, until)
 
     async def finish(self, claimed: Claimed, outcome: Outcome, step: Done | Retry | GiveUp, now: datetime,
-                     answers: dict[str, Any] | None = None) -> bool:
-        """End the attempt and move its job on, once: False when the attempt already had an end."""
-        a = answers or {}
+                     answers: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """End the attempt and move its job on, once: None when the attempt already had an end, else
+        the answers it ended with. No answers given: those the desk stored on the attempt (a result
+        committed after the dialler last read it is seen under the row's lock, not overwritten)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            ended = await conn.fetchval(
-                "UPDATE survey_attempts SET outcome = $2, ended_at = $3, answers = $4"
-                " WHERE channel_id = $1 AND outcome IS NULL RETURNING job_id",
-                claimed.channel_id, outcome.value, now, a or None)
+            ended = await conn.fetchrow(
+                "UPDATE survey_attempts SET outcome = $2, ended_at = $3, answers = coalesce($4, answers)"
+                " WHERE channel_id = $1 AND outcome IS NULL RETURNING job_id, answers",
+                claimed.channel_id, outcome.value, now, answers or None)
             if ended is None:
-                return False
+                return None
+            a = dict(ended["answers"] or {})
             owed = 0 if claimed.kind == "ticket" and claimed.ticket_number else None  # results.py applies it
             if isinstance(step, Done):
                 state, extra = "done", {"resolved": a.get("resolved"), "rating": a.get("rating")}
@@ -183,7 +185,7 @@ class SurveyStore:
             await self._event(conn, claimed.job_id, state, {
                 "kind": claimed.kind, "ticket": claimed.ticket_number, "attempt": claimed.attempt,
                 "outcome": outcome.value, **extra}, now)
-        return True
+        return a
 
     async def cancel_attempt(self, claimed: Claimed, outcome: Outcome, reason: str, now: datetime) -> bool:
         """The attempt was withdrawn before the citizen was dialled (they called in meanwhile):

@@ -6,30 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from surveys_support import FlakyTickets as Tickets
 from surveys_support import distinct_job_ids, survey_config
 
 from callcenter.surveys.model import Done, GiveUp, Outcome, Reason
 from callcenter.surveys.results import ResultSink
 from callcenter.surveys.store import SurveyStore
 from callcenter.tickets.api import TicketError
-
-
-class Tickets:
-    """Records every action; `fail` maps an action to what it raises the first time."""
-
-    def __init__(self, fail: dict[str, Exception]) -> None:
-        self.fail, self.done = dict(fail), []
-
-    async def record_survey(self, number, rating, actor, at=None, comment=None):
-        await self._do(number, "survey")
-
-    async def act(self, number, action, *, actor, at=None, reason=None, **data):
-        await self._do(number, action)
-
-    async def _do(self, number: str, action: str) -> None:
-        if action in self.fail:
-            raise self.fail.pop(action)
-        self.done.append((number, action))
 
 
 async def ended_job(pool, step, answers) -> tuple[SurveyStore, object]:
@@ -41,7 +24,7 @@ async def ended_job(pool, step, answers) -> tuple[SurveyStore, object]:
         now, now + timedelta(days=3))
     store = SurveyStore(pool)
     [c] = await store.claim_many(now, "w", ["ticket"], 1)
-    assert await store.finish(c, Outcome.COMPLETED, step, datetime.now(UTC), answers)
+    assert await store.finish(c, Outcome.COMPLETED, step, datetime.now(UTC), answers) is not None
     return store, c
 
 
