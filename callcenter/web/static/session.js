@@ -48,3 +48,18 @@ async function apiCall(method, path, body, headers) {
   }
   return data;
 }
+
+/* The departments' (承办单位) names by code, from the catalogue (GET /api/departments), read once:
+   people read 市场监管局, not `market`. Before it is read, or for an unknown code, the code shows. */
+const UNITS = { names: null };
+async function unitNames() {
+  if (UNITS.names) return UNITS.names;
+  UNITS.names = {};
+  try {
+    const page = await apiCall("GET", "/api/departments");
+    for (const d of page.items || []) UNITS.names[d.code] = d.name;
+  } catch (e) { /* codes are shown instead */ }
+  return UNITS.names;
+}
+
+function unitName(code) { return (UNITS.names && UNITS.names[code]) || code || "—"; }
