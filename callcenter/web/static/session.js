@@ -44,6 +44,7 @@ async function apiCall(method, path, body, headers) {
     const err = new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
     err.status = res.status;  // e.g. 409: someone else changed the ticket first
     err.code = data && data.error;
+    err.data = data;  // the whole error document (context keys, e.g. not_on_shift's team and time)
     throw err;
   }
   return data;
