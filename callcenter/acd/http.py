@@ -34,8 +34,6 @@ async def _guarded(fn):
         return exc.response()
     except ValidationError as exc:
         return json_error(422, "invalid", "request body is invalid", validation_fields(exc))
-    except NotOnShift as exc:
-        return json_error(409, "not_on_shift", f"{exc}; a supervisor must sign the agent in")
     except IllegalAgentTransition as exc:
         return json_error(409, "illegal_transition", str(exc))
     except AcdError as exc:
@@ -59,8 +57,13 @@ class AcdRoutes:
         async def go():
             svc = self.acd.get()
             body = await read_json(request, LoginBody)
-            await svc.login(agent_id, body.seat, interface=request.app[SETTINGS].seat_interface.format(seat=body.seat),
-                            override_by=off_shift_approver(request[USER]))
+            try:
+                await svc.login(agent_id, body.seat, override_by=off_shift_approver(request[USER]),
+                                interface=request.app[SETTINGS].seat_interface.format(seat=body.seat))
+            except NotOnShift as exc:  # the desk says it in Chinese from these keys, at Beijing time
+                return json_error(409, "not_on_shift", f"{exc}; a supervisor must sign the agent in",
+                                  agent_id=exc.agent_id, team=exc.team, at=exc.at.isoformat(),
+                                  on_shift_teams=sorted(svc.roster.on_shift_teams(exc.at)))
             return _agent_json(svc, agent_id)
 
         return await _guarded(go)

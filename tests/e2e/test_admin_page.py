@@ -45,8 +45,8 @@ async def test_admin_adds_and_disables_a_user(stack, settings, pool, browser_pag
     await expect(page.locator("#rules-msg")).to_have_text("已保存")
     assert await pool.fetchval("SELECT count(*) FROM ticket_routing_rules") == versions + 1
     await page.reload()
-    await expect(page.locator("#audit")).to_contain_text("user_disabled")
-    await expect(page.locator("#audit")).to_contain_text("user_added")
+    await expect(page.locator("#audit")).to_contain_text("停用用户")
+    await expect(page.locator("#audit")).to_contain_text("新增用户")
     await page.screenshot(path=SCREENSHOT, full_page=True)
 
 

@@ -49,7 +49,7 @@ async def test_agent_department_and_supervisor_pages(stack, settings, pool):
         await browser_login(agent, base, pool, "agent:1001", f"/agent?seat={seat}")
         await browser_login(dept, base, pool, "dept:market:zhang", "/dept")
         await browser_login(sup, base, pool, "supervisor:li", "/board")
-        await expect(dept.locator("#dept-name")).to_have_text("market")
+        await expect(dept.locator("#dept-name")).to_have_text("市场监管局")
         await expect(sup.locator("#live")).to_have_text("实时")
 
         # the agent signs in; the supervisor sees the seat become available

@@ -6,14 +6,15 @@ const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admi
 const $ = (id) => document.getElementById(id);
 
 async function load() {
+  await unitNames();  // the users' departments by name
   const { users } = await apiCall("GET", "/api/users");
   $("users").querySelector("tbody").innerHTML = users.map((u) => `<tr data-user="${esc(u.username)}">
-    <td>${esc(u.username)}</td><td>${esc(ROLE[u.role] || u.role)}</td><td>${esc(u.department || u.agent_id || "—")}</td>
+    <td>${esc(u.username)}</td><td>${esc(ROLE[u.role] || u.role)}</td><td>${esc(u.department ? unitName(u.department) : u.agent_id || "—")}</td>
     <td>${esc(u.name || "")}</td><td>${u.disabled ? "已停用" : "正常"}</td>
     <td><button data-toggle="${u.disabled ? "enable" : "disable"}">${u.disabled ? "启用" : "停用"}</button></td></tr>`).join("");
   const { entries } = await apiCall("GET", "/api/audit?limit=50");
   $("audit").querySelector("tbody").innerHTML = entries.map((e) => `<tr><td>${esc(fmtTime(e.at))}</td><td>${esc(e.actor)}</td>
-    <td>${esc(e.action)}</td><td>${esc(e.target || "")}</td><td>${esc(e.address || "")}</td></tr>`).join("");
+    <td title="${esc(e.action)}">${esc(label("audit", e.action))}</td><td>${esc(e.target || "")}</td><td>${esc(e.address || "")}</td></tr>`).join("");
 }
 
 const LOCK_KIND = { account: "账号", address: "地址" };
@@ -64,7 +65,7 @@ async function loadCatalogue() {
   $("rules").value = JSON.stringify(await apiCall("GET", "/api/routing-rules"), null, 2);
   const deps = await apiCall("GET", "/api/departments");
   $("departments").querySelector("tbody").innerHTML = deps.items.map((d) => `<tr data-department="${esc(d.code)}">
-    <td>${esc(d.code)}</td><td>${esc(d.name)}</td><td>${esc(d.open ?? d.open_tickets ?? "—")}</td></tr>`).join("");
+    <td>${esc(d.name)}</td><td><code>${esc(d.code)}</code></td><td>${esc(d.open ?? d.open_tickets ?? "—")}</td></tr>`).join("");
 }
 
 $("rules-save").addEventListener("click", async () => {

@@ -4,20 +4,8 @@
    the request that drove each). Needs common.js (esc, apiCall). */
 "use strict";
 
-const ROUTING = { names: null, timer: null, seq: 0 };
+const ROUTING = { timer: null, seq: 0 };  /* unitNames, unitName: session.js */
 const DECIDED_BY = { rules: "派单规则", model: "模型自动派单", hall: "待人工派单" };
-
-async function unitNames() {
-  if (ROUTING.names) return ROUTING.names;
-  ROUTING.names = {};
-  try {
-    const page = await apiCall("GET", "/api/departments");
-    for (const d of page.items || []) ROUTING.names[d.code] = d.name;
-  } catch (e) { /* codes are shown instead */ }
-  return ROUTING.names;
-}
-
-function unitName(code) { return (ROUTING.names && ROUTING.names[code]) || code || "—"; }
 
 /* The words are shown for candidates worth a look (>= 5 %): below that they are noise. */
 function candidateRows(cands) {

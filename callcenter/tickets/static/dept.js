@@ -128,7 +128,8 @@ async function init() {
   const me = await loadSession();
   if (!me) return;
   department = me.department || new URLSearchParams(location.search).get("department") || "";
-  $("dept-name").textContent = department || "（未指定部门）";
+  $("dept-name").textContent = department ? unitName(department) : "（未指定部门）";
+  if (department) unitNames().then(() => { $("dept-name").textContent = unitName(department); });
   $("queue").addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-open]");
     if (b) open(b.dataset.open);

@@ -23,6 +23,15 @@ const LABELS = {
     dnis: "拨入号码" },
   disposition: { answered: "已接通", abandoned: "放弃", lost: "中断", selftest_ok: "自检" },
   kind: { enquiry: "咨询", help: "求助", complaint: "投诉", report: "举报", suggestion: "建议", praise: "表扬" },
+  audit: {
+    login: "登录", login_failed: "登录失败", login_throttled: "登录受限", login_lock_lifted: "解除登录限制",
+    logout: "退出登录", user_added: "新增用户", user_disabled: "停用用户", role_changed: "变更角色",
+    password_changed: "修改密码", show_number: "查看完整号码", supervise: "监听/耳语/强插",
+    supervise_end: "结束监听", sign_in_by_supervisor: "班长代签入", force_logout: "强制签出",
+    force_pause: "强制小休", call_moved: "调整排队", ticket_dispatched: "派单", ticket_reassigned: "改派",
+    dispatch_model_trained: "训练派单模型", dispatch_model_activated: "启用派单模型",
+    incident_announcement: "热点播报", survey_optout: "拒绝回访登记", survey_person_callback: "人工回访登记",
+  },
   status: {
     accepted: "已受理", dispatched: "已派单", acknowledged: "已签收", in_progress: "办理中", resolved: "已办结",
     surveyed: "已回访", closed: "已归档", returned: "已退单", merged: "已并单",

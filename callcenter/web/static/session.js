@@ -44,7 +44,23 @@ async function apiCall(method, path, body, headers) {
     const err = new Error(`${(data && data.message) || res.statusText}${fields ? `（${fields}）` : ""}`);
     err.status = res.status;  // e.g. 409: someone else changed the ticket first
     err.code = data && data.error;
+    err.data = data;  // the whole error document (context keys, e.g. not_on_shift's team and time)
     throw err;
   }
   return data;
 }
+
+/* The departments' (承办单位) names by code, from the catalogue (GET /api/departments), read once:
+   people read 市场监管局, not `market`. Before it is read, or for an unknown code, the code shows. */
+const UNITS = { names: null };
+async function unitNames() {
+  if (UNITS.names) return UNITS.names;
+  UNITS.names = {};
+  try {
+    const page = await apiCall("GET", "/api/departments");
+    for (const d of page.items || []) UNITS.names[d.code] = d.name;
+  } catch (e) { /* codes are shown instead */ }
+  return UNITS.names;
+}
+
+function unitName(code) { return (UNITS.names && UNITS.names[code]) || code || "—"; }

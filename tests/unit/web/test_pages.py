@@ -54,3 +54,20 @@ async def test_static_files_are_served_and_nothing_else(tmp_path: Path) -> None:
                 assert r.status == status, url
         async with client.get("/page") as r:
             assert r.headers["Cache-Control"] == "no-cache"
+
+
+ICON = re.compile(r'<link rel="icon"[^>]*href="(/static/web/[^"]+)"')
+
+
+async def test_each_page_links_a_served_public_favicon() -> None:
+    """No favicon 404 on every page (#25 item 6): each page names an icon the app serves."""
+    from callcenter.accounts.model import rule_for
+    icons = {url: ICON.findall((PKG / file).read_text(encoding="utf-8")) for url, file in PAGES.items()}
+    assert all(len(found) == 1 for found in icons.values()), icons
+    (icon,) = {found[0] for found in icons.values()}
+    rule = rule_for("GET", STATIC_ROUTE)
+    assert rule is not None and rule.roles is None  # public, like the other static files
+    app = web.Application()
+    add_static(app, "feat", PKG / "web" / "static")
+    async with TestClient(TestServer(app)) as client, client.get(icon) as r:
+        assert r.status == 200 and r.content_type.startswith("image/"), (icon, r.status, r.content_type)

@@ -22,12 +22,22 @@ async function action(name, body) {
     const agent = await api("POST", `/api/agents/${encodeURIComponent(agentId)}/${name}`, body);
     say($("msg"), `${{ login: "已签入", logout: "已签出", pause: "已小休", unpause: "已恢复接听" }[name]}：${label("state", agent.state)}`, true);
   } catch (e) {
-    const text = String(e.message || e);
-    say($("msg"), text.includes("not on shift") ? `不在本班次，需班长在监控台为您签入（${text}）` : `操作失败：${text}`, false);
+    say($("msg"), e.code === "not_on_shift" ? offShiftText(e.data || {}) : `操作失败：${e.message || e}`, false);
   } finally {
     busy = false;
     updateButtons();
   }
+}
+
+/* The off-shift refusal for a person: the team, Beijing time, who is on shift, how to get in
+   (a supervisor signs the agent in by opening this desk with the agent and the seat). */
+function offShiftText(d) {
+  const teams = (d.on_shift_teams || []).map((t) => `${t} 班`).join("、") || "无";
+  const at = d.at ? new Date(d.at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false,
+    month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+  const url = `/agent?agent=${encodeURIComponent(d.agent_id || agentId)}&seat=${encodeURIComponent(seatId)}`;
+  return `不在本班次：您属 ${d.team || "—"} 班，现在是北京时间 ${at}，当前在班：${teams}。` +
+    `如需班外签入，请班长登录后打开 ${url} 为您签入。`;
 }
 
 function login() {

@@ -1,0 +1,87 @@
+"""Each page a person works in, in headless Chromium (#25 item 6): /board, /agent, /dept,
+/dispatch and /admin show no raw department code (``market``) and no English status word
+(``available``, ``dispatched``…) where a person reads, and load no resource that answers 404
+(the favicon among them). Visible text only: ``<code>`` cells (the admin's department codes) and
+form fields (the dispatch rules' JSON) are for the one editing them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from accounts_support import browser_login
+from acd_support import Phone
+from playwright.async_api import expect
+
+pytestmark = pytest.mark.asterisk
+
+PKG = Path(__file__).resolve().parents[2] / "callcenter"
+STATUS_GROUPS = ("state", "pause", "callState", "disposition", "status")
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest("code, textarea, script, style, option") || !el.checkVisibility()) continue;
+    if (n.textContent.trim()) out.push(n.textContent.trim());
+  }
+  return out.join(" | ");
+}"""
+
+
+def _codes() -> set[str]:
+    doc = yaml.safe_load((PKG / "dispatch" / "data" / "catalogue.yaml").read_text(encoding="utf-8"))
+    return {d["code"] for d in doc["departments"]}
+
+
+def _status_words() -> set[str]:
+    js = (PKG / "web" / "static" / "common.js").read_text(encoding="utf-8")
+    words: set[str] = set()
+    for group in STATUS_GROUPS:
+        body = re.search(rf"\b{group}: \{{(.*?)\}}", js, re.S)
+        assert body, group
+        words |= set(re.findall(r"(\w+): \"", body.group(1)))
+    return words
+
+
+FORBIDDEN = re.compile(r"(?<![\w/?=&.-])(" + "|".join(sorted(_codes() | _status_words(), key=len, reverse=True))
+                       + r")(?![\w/-]|\.\w)")  # market.zhang: an account name
+
+
+async def _filed_ticket(logins) -> str:
+    async with await logins.client("agent:1009") as http:
+        async with http.post("/api/tickets", json={
+                "kind": "投诉", "description": "超市出售过期食品，要求市场监管部门查处", "caller_phone": "13812340000",
+                "category": "食品安全"}) as resp:
+            assert resp.status == 201, await resp.text()
+            return (await resp.json())["number"]
+
+
+async def test_pages_show_names_and_load_no_missing_resource(stack, settings, pool, browser_page, logins):
+    page, phone = browser_page, Phone(stack)
+    base = f"http://127.0.0.1:{settings.http_port}"
+    await _filed_ticket(logins)
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    seat = next(s.id for s in phone.acd.roster.seats if phone.acd.roster.is_on_shift(s, datetime.now(UTC)))
+    walks = [("supervisor:li", "/board", "#live"), ("supervisor:li", f"/agent?agent=1001&seat={seat}", "#state"),
+             ("supervisor:li", "/dispatch", "body"), ("dept:market:zhang", "/dept", "#dept-name"),
+             ("admin:root", "/admin", "#audit tbody tr")]
+    found: dict[str, list[str]] = {}
+    for actor, url, ready in walks:
+        await page.context.clear_cookies()
+        await browser_login(page, base, pool, actor, url)
+        await expect(page.locator(ready).first).to_be_visible()
+        await page.wait_for_load_state("networkidle")
+        # headless Chromium fetches no favicon; a windowed one does: the page's icon, else /favicon.ico
+        icon = await page.evaluate("() => (document.querySelector('link[rel~=icon]') || {}).href || '/favicon.ico'")
+        if (await page.request.get(icon if icon.startswith("http") else base + icon)).status == 404:
+            missing.append(f"{url}: {icon}")
+        text = await page.evaluate(VISIBLE_TEXT)
+        if hits := sorted({text[max(0, m.start() - 30):m.end() + 30] for m in FORBIDDEN.finditer(text)}):
+            found[url] = hits
+    assert not missing, f"404 for a resource the page loads: {missing}"
+    assert not found, f"raw codes / English status words where a person reads: {found}"
