@@ -80,7 +80,7 @@ async def test_a_softphone_dying_mid_call_puts_the_caller_back_first_in_line(sta
         await until(lambda: acd.endpoint_online("seat07"), timeout=15, what="seat07 registered")
         await acd.login("1007", "seat07", override_by="pytest")
         call = await phone.call()
-        await until(lambda: acd.calls[call].state == "bridged", timeout=15, what="bridged on the softphone")
+        await until(lambda: acd.calls[call].state == "bridged", timeout=45, what="bridged on the softphone")
         sp.kill()  # no BYE, no unregister
         # the state turns 'queued' at once, the book gets the call when the executor has run the
         # effects before it (ARI requests): on a busy machine (parallel workers) that is later
