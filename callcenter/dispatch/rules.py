@@ -21,7 +21,7 @@ from callcenter.tickets.api import Decision, District, Kind, Ticket
 
 DATA_DIR = Path(__file__).parent / "data"
 RULES_FILE = DATA_DIR / "routing_rules.yaml"
-_CODE = r"^[a-z][a-z0-9_]*$"
+CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class RuleError(ValueError):
@@ -95,7 +95,7 @@ class KeywordRule(_Strict):
 
 
 class Topic(_Strict):
-    code: str = Field(pattern=_CODE)
+    code: str = Field(pattern=CODE_PATTERN)
     name: str = Field(min_length=1)
     department: str
     keywords: tuple[str, ...] = ()

@@ -4,15 +4,15 @@ and the dispatch rules document; endpoints of the app's one OpenAPI document
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.accounts.api import actor_of
-from callcenter.dispatch.rules import RuleError, TopicExists
+from callcenter.dispatch.rules import CODE_PATTERN, RuleError, TopicExists
 from callcenter.dispatch.rules_admin import FieldError, RulesAdmin
+from callcenter.infra.documents import Time
 from callcenter.infra.web import (
     Endpoint,
     HttpError,
@@ -25,16 +25,13 @@ from callcenter.infra.web import (
 )
 
 DEPARTMENTS, TOPICS = "departments", "topics"
-_CODE = r"^[a-z][a-z0-9_]*$"
-Time = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str),
-                 WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 class TopicCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    code: str = Field(pattern=_CODE, max_length=64)
+    code: str = Field(pattern=CODE_PATTERN, max_length=64)
     name: str = Field(min_length=1, max_length=64)
-    department: str = Field(pattern=_CODE)
+    department: str = Field(pattern=CODE_PATTERN)
     keywords: list[str] = Field(default_factory=list, max_length=100)
 
 

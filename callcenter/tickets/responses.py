@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, Field
 
+from callcenter.infra.documents import Time
 from callcenter.infra.masking import mask_phone
 from callcenter.tickets.actors import Actor
 from callcenter.tickets.hall import HallEntry, excerpt
 from callcenter.tickets.model import Channel, Kind, Ticket, TicketStatus, Urgency
 from callcenter.tickets.repository import Stored
 from callcenter.tickets.schemas import Location
-
-Time = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str),
-                 WithJsonSchema({"type": "string", "format": "date-time"})]
 
 _S = TicketStatus
 _WORKING = (_S.ACKNOWLEDGED, _S.IN_PROGRESS)
