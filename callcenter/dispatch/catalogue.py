@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime, time
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -38,12 +38,20 @@ class MergeMode(StrEnum):
     BUSINESS = "business"  # 业务并入 (hand-over)
 
 
+def _period(text: str) -> tuple[int, int] | None:
+    """'HH:MM-HH:MM' as (start, end) minutes of the day, None when it is not one period within a day."""
+    m = WORKING_PERIOD.match(text.strip())
+    if not m:
+        return None
+    start, end = int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4])
+    return (start, end) if 0 <= start < end <= 24 * 60 else None
+
+
 def check_working_hours(value: str) -> str:
     """A unit's working hours: '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]' within one day."""
     if value != "24h":
         for period in value.split(","):
-            m = WORKING_PERIOD.match(period.strip())
-            if not m or not (0 <= int(m[1]) * 60 + int(m[2]) < int(m[3]) * 60 + int(m[4]) <= 24 * 60):
+            if _period(period) is None:
                 raise ValueError(f"bad period {period!r}: use '24h' or 'HH:MM-HH:MM[,HH:MM-HH:MM]'")
     return value
 
@@ -84,14 +92,10 @@ class Unit(BaseModel):
             return True
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError(f"time must be a timezone-aware datetime, got {at!r}")
-        now = at.astimezone(SHANGHAI).time()
-        for period in self.working_hours.split(","):
-            m = WORKING_PERIOD.match(period.strip())
-            assert m
-            start, end = time(int(m[1]), int(m[2])), (int(m[3]), int(m[4]))
-            if start <= now and (end == (24, 0) or now < time(*end)):
-                return True
-        return False
+        local = at.astimezone(SHANGHAI)
+        now = local.hour * 60 + local.minute
+        periods = [p for p in map(_period, self.working_hours.split(",")) if p]  # all valid: checked at load
+        return any(start <= now < end for start, end in periods)
 
 
 class _File(BaseModel):
