@@ -16,7 +16,7 @@ run: setup
 # timers), so more workers than cores pay; each worker has its own database, Redis prefix, MQTT
 # prefix, ports and Asterisk (tests/conftest.py). A file stays on one worker (its module fixtures
 # are built once). TEST_WORKERS=0 runs it in this one process.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 2
 
 test: setup
 	@.venv/bin/ruff check .

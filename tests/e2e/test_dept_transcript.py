@@ -103,7 +103,7 @@ async def test_a_department_reads_the_call_of_its_own_ticket_only(stack, setting
     # the water department's handler reads it through the ticket now theirs
     await page.context.clear_cookies()
     await browser_login(page, base, pool, "dept:water:wang", "/dept")
-    await expect(page.locator("#dept-name")).to_have_text("water")
+    await expect(page.locator("#dept-name")).to_have_text("水务公司")  # the catalogue name, once the page has read it
     await page.locator(f"tr[data-ticket='{from_call['number']}'] button[data-open]").click()
     await section.locator("summary").click()
     await expect(lines).to_have_text(LINES)
