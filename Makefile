@@ -13,7 +13,7 @@ run: setup
 	@$(PY) -m callcenter.cli run --sandbox
 
 # The suite on parallel workers (pytest-xdist): most of its time is real-time waiting (calls,
-# timers), so more workers than cores pay; each worker has its own database, Redis prefix, MQTT
+# timers), so workers overlap their waits (4 on 2 cores made real-time bounds flaky); each worker has its own database, Redis prefix, MQTT
 # prefix, ports and Asterisk (tests/conftest.py). A file stays on one worker (its module fixtures
 # are built once). TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 2
