@@ -12,11 +12,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from callcenter.acd.agents import AgentState
 from callcenter.acd.calls import CallState
 from callcenter.acd.effects import AgentAction, CallbackRecord, Disposition, RecordEvent
 from callcenter.acd.repository import restore_agent
 from callcenter.acd.requested import OUTBOUND_LINE
-from callcenter.acd.restart import FALLBACK_CONTEXT, StoredCall, fallback_callers, restore, settle_agents
+from callcenter.acd.restart import (
+    FALLBACK_CONTEXT,
+    StoredCall,
+    fallback_callers,
+    restore,
+    settle_agents,
+    stale_feature_channels,
+)
 from callcenter.acd.service import AcdService, AgentSlot
 from callcenter.infra.ari import AriEvent
 from callcenter.infra.logging import get_logger
@@ -53,6 +61,9 @@ async def resync(svc: AcdService, stasis) -> None:
     if not svc.calls:
         await _restore_calls(svc, live)
     await _record_fallback_calls(svc, channels)
+    for channel_id in stale_feature_channels(channels, svc.app):
+        log.warning("stale_feature_call_ended", channel=channel_id)
+        await svc.hangup(channel_id)
     _settle_agents(svc)
     # reachability may have changed while disconnected
     for slot in list(svc.slots.values()):
@@ -174,6 +185,10 @@ class LegAudit:
         busy = set(svc.busy_elsewhere)
         for seat in busy:  # a fallback call on the seat ended without an endpoint event
             await svc.endpoint_online(seat)
+        for seat in _unreachable_seats(svc):  # a phone registered again without an endpoint event
+            if await svc.endpoint_online(seat):
+                log.warning("seat_online_missed", seat=seat)
+                await svc.set_reachable(seat, True)
         freed = _settle_agents(svc)
         if freed:
             log.warning("stuck_agents_freed", agents=freed)
@@ -185,6 +200,11 @@ class LegAudit:
     async def run(self, interval: float = 15.0) -> None:
         # a failure here is Asterisk away: the resync on reconnect covers it
         await every(interval, self.run_once, log=log, failed="leg_audit_failed", traceback=False)
+
+
+def _unreachable_seats(svc: AcdService) -> list[str]:
+    return sorted({s.agent.seat_id for s in svc.slots.values() if s.agent.logged_in
+                   and s.agent.state is AgentState.UNREACHABLE and s.interface.startswith("PJSIP/")})
 
 
 def _destroyed(channel_id: str, app: str) -> AriEvent:

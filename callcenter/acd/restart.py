@@ -114,6 +114,18 @@ def settle_agents(agents: Iterable[tuple[str, AgentState]], calls: Iterable[Call
 FALLBACK_CONTEXT = "fallback"  # the dialplan context of the app_queue fallback
 
 
+def stale_feature_channels(channels: Iterable[Mapping[str, Any]], app: str) -> list[str]:
+    """Seat phones still in a feature code's confirmation (*21..*24) when the controller that
+    answered them went away: the prompt's end, which would have hung them up, was never seen, and
+    the seat would look busy on another call for as long as the phone stays off the hook. The
+    code's action was applied (or refused) before the prompt; the new controller hangs them up."""
+    prefix = f"{app},feature"
+    return [str(ch["id"]) for ch in channels
+            if (ch.get("dialplan") or {}).get("app_name") == "Stasis"
+            and str((ch.get("dialplan") or {}).get("app_data", "")).replace(" ", "").startswith(prefix)
+            and ch.get("id")]
+
+
 def fallback_callers(channels: Iterable[Mapping[str, Any]], known: Collection[str]) -> list[Mapping[str, Any]]:
     """Callers the app_queue fallback holds (waiting or talking) that the record does not know
     yet: to be recorded when the controller comes back, and closed when they hang up. (A seat's

@@ -3,6 +3,8 @@ and an agent follows the phone's registration (unreachable within seconds, back 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from acd_support import Phone
 from helpers import until
@@ -54,7 +56,7 @@ async def test_call_rings_a_registered_softphone_and_agent_follows_registration(
 
     sp.start()
     await until(lambda: phone.agent("1005").state is not AgentState.UNREACHABLE, timeout=20,
-                what="agent back after re-register")
+                what=f"agent back after re-register ({sp.output()[-1500:]})")
     await phone.hangup(waiting)
 
 
@@ -77,6 +79,66 @@ async def test_feature_codes_from_the_softphone(phone, softphones, settings):
                 what=f"paused by *23 ({sp.output()[-400:]})")
     sp.dial("*24")
     await until(lambda: phone.agent("1007").state is AgentState.AVAILABLE, timeout=15, what="available by *24")
+
+
+async def test_a_feature_code_in_flight_when_the_controller_changes_is_ended_by_the_next(phone, softphones):
+    """Seen in CI: the controller stopped while a seat heard *23's confirmation, the prompt's end
+    (which hangs the phone up) went to nobody, and the seat's channel stayed in the app: the next
+    controller saw the seat busy on another call for ever and never offered it a caller."""
+    acd, ari = phone.acd, phone.ari
+    sp = softphones("seat09")
+    sp.start()
+    await until(lambda: acd.endpoint_online("seat09"), timeout=15, what="seat09 registered")
+    await acd.login("1009", "seat09", override_by="pytest")
+
+    async def seat_channels() -> list[str]:
+        return list((await ari.get("/endpoints/PJSIP/seat09")).get("channel_ids") or [])
+
+    sp.dial("*23")
+    await until(lambda: phone.agent("1009").state is AgentState.PAUSED, timeout=15,
+                what=f"paused by *23 ({sp.output()[-400:]})")
+    assert await seat_channels()  # the confirmation is playing (2.3 s)
+    ari.stop_events()  # the controller goes away before the prompt ends
+    await asyncio.sleep(3)  # the prompt ends while nobody holds the app
+    assert await seat_channels()  # nobody hung the phone up
+    ari.start_events()
+    await asyncio.wait_for(ari.connected.wait(), 10)
+
+    async def ended() -> bool:
+        return not await seat_channels()
+
+    await until(ended, timeout=15, what="the stale confirmation hung up by the new controller")
+    await acd.unpause("1009")
+    await until(lambda: "seat09" not in acd.busy_elsewhere, timeout=15, what="seat09 not busy elsewhere")
+    call = await phone.call()
+    await until(lambda: acd.calls[call].state == "bridged", timeout=30,
+                what=f"a caller put through to seat09 ({sp.output()[-800:]})")
+    await phone.hangup(call)
+
+
+async def test_an_agent_whose_phone_registers_again_unseen_is_brought_back_by_the_audit(phone, softphones):
+    """Seen in CI: a softphone registered again and its agent stayed unreachable (no endpoint
+    event reached the controller). The leg audit asks Asterisk about unreachable agents' seats."""
+    from callcenter.app import PLUGINS
+
+    acd, ari = phone.acd, phone.ari
+    agent = await acd.login("1010", "seat10", override_by="pytest")
+    assert agent.state is AgentState.UNREACHABLE
+    app = f"/applications/{acd.app}/subscription"
+    await ari.delete(app, eventSource="endpoint:PJSIP")  # the endpoint's event gets lost
+    try:
+        sp = softphones("seat10")
+        sp.start()
+
+        async def registered() -> bool:
+            return (await ari.get("/endpoints/PJSIP/seat10")).get("state") == "online"
+
+        await until(registered, timeout=15, what=f"seat10 registered ({sp.output()[-400:]})")
+        # nobody told the controller (the audit's own 15 s round may have run meanwhile)
+        await phone.app[PLUGINS].acd.audit.get().run_once()
+        assert phone.agent("1010").state is AgentState.AVAILABLE
+    finally:
+        await ari.post(app, eventSource="endpoint:PJSIP")
 
 
 class Played:

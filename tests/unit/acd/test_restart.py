@@ -10,7 +10,14 @@ from call_world import T0
 from callcenter.acd import effects as fx
 from callcenter.acd.agents import AgentState
 from callcenter.acd.calls import Call, CallState
-from callcenter.acd.restart import StoredCall, fallback_callers, leg_number, restore, settle_agents
+from callcenter.acd.restart import (
+    StoredCall,
+    fallback_callers,
+    leg_number,
+    restore,
+    settle_agents,
+    stale_feature_channels,
+)
 
 NOW = T0 + timedelta(minutes=10)
 
@@ -116,3 +123,13 @@ def test_the_fallbacks_callers_are_the_ones_to_record() -> None:
     channels = [ch("f1", "fallback", "Queue"), ch("f2", "fallback", "Playback"), ch("s1", "fallback", "AppQueue"),
                 ch("c1", "queue-direct", "Stasis"), ch("f0", "fallback", "Queue"), {"id": "x"}]
     assert [c["id"] for c in fallback_callers(channels, {"f0"})] == ["f1", "f2"]
+
+
+def test_a_seat_left_in_a_feature_codes_confirmation_is_found_for_hanging_up() -> None:
+    def ch(cid: str, app_name: str, app_data: str) -> dict:
+        return {"id": cid, "dialplan": {"context": "seats", "app_name": app_name, "app_data": app_data}}
+
+    channels = [ch("p1", "Stasis", "cc,feature,pause"), ch("p2", "Stasis", "cc, feature, unpause"),
+                ch("x1", "Stasis", "cc-other,feature,pause"), ch("c1", "Stasis", "cc,queue"),
+                ch("q1", "Queue", "cc,feature"), {"id": "bare"}, {"dialplan": {"app_name": "Stasis"}}]
+    assert stale_feature_channels(channels, "cc") == ["p1", "p2"]
