@@ -80,6 +80,11 @@ async def test_feature_codes_from_the_softphone(phone, softphones, settings):
     sp.dial("*24")
     await until(lambda: phone.agent("1007").state is AgentState.AVAILABLE, timeout=15, what="available by *24")
 
+    async def hung_up() -> bool:  # the confirmation's end hangs the phone up
+        return not (await phone.ari.get("/endpoints/PJSIP/seat07")).get("channel_ids")
+
+    await until(hung_up, timeout=15, what="the *24 confirmation over")
+
 
 async def test_a_feature_code_in_flight_when_the_controller_changes_is_ended_by_the_next(phone, softphones):
     """Seen in CI: the controller stopped while a seat heard *23's confirmation, the prompt's end
