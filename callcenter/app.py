@@ -129,7 +129,8 @@ async def _services(app: web.Application):
         await ari.open()
         stack.push_async_callback(ari.close)
         await _check_ari(ari, settings)  # before anything else connects: fail fast, cleanly
-        relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix)
+        relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix,
+                            **settings.mqtt_login("controller"))
         await relay.start()
         stack.push_async_callback(relay.stop)
         records = CallRecords(pool)

@@ -31,8 +31,9 @@ DRAIN_LOCK = 0x12345_0B0C  # pg advisory lock key: one relay drains the outbox a
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, host: str, port: int, prefix: str, *, batch: int = 200,
-                 coalesce_s: float = 0.02):
+                 coalesce_s: float = 0.02, username: str | None = None, password: str | None = None):
         self.pool = pool
+        self.login = {"username": username, "password": password}  # the controller's broker user
         self.coalesce_s = coalesce_s
         self.host, self.port, self.prefix = host, port, prefix
         self.batch = batch
@@ -116,7 +117,7 @@ class OutboxRelay:
         backoff = 0.2
         while not self._stopping:
             try:
-                async with aiomqtt.Client(self.host, self.port, identifier=None, timeout=5) as client:
+                async with aiomqtt.Client(self.host, self.port, identifier=None, timeout=5, **self.login) as client:
                     self.connected.set()
                     backoff = 0.2
                     log.info("mqtt_connected", host=self.host, port=self.port)
