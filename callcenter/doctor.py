@@ -56,12 +56,16 @@ async def _migrations(s: Settings) -> str:
 
 
 async def _redis(s: Settings) -> str:
-    from callcenter.infra.redis import LiveState
+    import redis.exceptions
+
+    from callcenter.infra.redis import LiveState, login_refused
 
     live = LiveState(s.redis_url)
     try:
         await live.ping()
         return "PONG"
+    except redis.exceptions.AuthenticationError as exc:
+        raise RuntimeError(login_refused(s.redis_url, exc)) from None
     finally:
         await live.close()
 

@@ -36,6 +36,7 @@ import aiomqtt
 from aiohttp import WSMsgType, web
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.mqtt import log_failure
 from callcenter.web.relay import RelayTable
 
 SEND_TIMEOUT_S = 2.0
@@ -138,7 +139,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except (aiomqtt.MqttError, OSError) as exc:
-                self.log.warning("hub_mqtt_unavailable", error=str(exc), retry_in=backoff)
+                log_failure(self.log, exc, user=self.settings.mqtt_login("web")["username"], retry_in=backoff,
+                            settings="CALLCENTER_MQTT_WEB_USERNAME / CALLCENTER_MQTT_WEB_PASSWORD")
             self.connected.clear()
             self.touch("*")  # clients learn that the page is not live
             await self.live(False)
