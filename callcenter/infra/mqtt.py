@@ -21,6 +21,7 @@ import json
 
 import aiomqtt
 import asyncpg
+from aiomqtt.exceptions import MqttConnectError
 
 from callcenter.infra.logging import get_logger
 
@@ -33,7 +34,7 @@ _REFUSED = {4, 5, 0x86, 0x87}  # CONNACK: bad user name or password, not authori
 def login_refused(exc: BaseException) -> bool:
     """The broker refused this client's user or password (not a broker that is away)."""
     rc = getattr(exc, "rc", None)
-    return isinstance(exc, aiomqtt.MqttConnectError) and getattr(rc, "value", rc) in _REFUSED
+    return isinstance(exc, MqttConnectError) and getattr(rc, "value", rc) in _REFUSED
 
 
 def describe(exc: BaseException) -> str:

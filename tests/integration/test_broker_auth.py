@@ -139,6 +139,29 @@ async def test_only_the_controller_publishes_and_the_desk_gets_what_it_published
         await runner.cleanup()
 
 
+async def test_a_refused_login_is_an_error_naming_the_settings(broker, settings):
+    """A hub with the web tier's name and a wrong password is refused; it says so, naming the
+    settings to check, keeps retrying and tells its pages they are not live."""
+    from structlog.testing import capture_logs
+
+    from callcenter.tickets.deptfeed import DeptFeed
+
+    server, users = broker
+    wrong = settings.model_copy(update={"mqtt_port": server.port, "mqtt_web_username": users.web,
+                                        "mqtt_web_password": "guess"})
+    feed = DeptFeed()
+    with capture_logs() as logs:
+        await feed.start(wrong)
+        try:
+            await until(lambda: [e for e in logs if e["event"] == "mqtt_login_refused"], what="the refusal logged")
+        finally:
+            await feed.stop()
+    refused = next(e for e in logs if e["event"] == "mqtt_login_refused")
+    assert refused["log_level"] == "error" and refused["user"] == users.web
+    assert refused["check"] == "CALLCENTER_MQTT_WEB_USERNAME / CALLCENTER_MQTT_WEB_PASSWORD"
+    assert "guess" not in str(logs) and not feed.connected.is_set()
+
+
 async def test_forged_and_odd_shaped_events_on_the_test_broker_never_reach_a_desk(stack, settings, pool):
     base = f"http://127.0.0.1:{settings.http_port}"
     prefix, port = settings.mqtt_prefix, settings.mqtt_port
