@@ -108,7 +108,21 @@ def _hand_to_mosquitto(directory: Path) -> None:
         os.chown(path, who.pw_uid, who.pw_gid)
 
 
-def redis_user_args(user: str, password: str) -> list[str]:
-    """redis-server arguments: ``default`` off, ``user`` with ``password`` allowed everything."""
-    return ["--user", "default", "off", "--user", _name(user), "on", f">{_secret(password)}", "~*", "&*", "+@all",
-            "--protected-mode", "yes"]
+def redis_conf(port: int, bind: str, directory: Path, user: str, password: str, *, daemon: bool = False) -> str:
+    """A redis.conf: no persistence (live state only), protected mode, ``default`` off and ``user``
+    with ``password`` allowed everything (in a file, so the password is not on a command line)."""
+    lines = [f"port {port}", f"bind {bind}", "protected-mode yes", 'save ""', "appendonly no", f"dir {directory}",
+             "user default off", f"user {_name(user)} on >{_secret(password)} ~* &* +@all"]
+    if daemon:
+        lines += ["daemonize yes", f"pidfile {directory / 'redis.pid'}", f"logfile {directory / 'redis.log'}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_redis(directory: Path, port: int, user: str, password: str, bind: str = "127.0.0.1", *,
+                daemon: bool = False) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    conf = directory / "redis.conf"
+    conf.write_text(redis_conf(port, bind, directory, user, password, daemon=daemon))
+    conf.chmod(0o600)
+    return conf

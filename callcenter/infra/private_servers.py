@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from callcenter.infra.broker_auth import MqttUsers, redis_user_args, write_mosquitto
+from callcenter.infra.broker_auth import MqttUsers, write_mosquitto, write_redis
 from callcenter.infra.ports import free_port
 
 KINDS = ("redis", "mosquitto")
@@ -41,10 +41,12 @@ class PrivateServer:
         return f"redis://{login}127.0.0.1:{self.port}/0"
 
     def _command(self) -> list[str]:
+        if self.kind == "redis" and self.redis_login:
+            return [shutil.which("redis-server") or "redis-server",
+                    str(write_redis(Path(self.dir), self.port, *self.redis_login))]
         if self.kind == "redis":
             return [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", self.dir,
-                    *(redis_user_args(*self.redis_login) if self.redis_login else [])]
+                    "--save", "", "--appendonly", "no", "--dir", self.dir]
         if self.mqtt_users is not None:
             conf = write_mosquitto(Path(self.dir), self.mqtt_users, self.port)
             return [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)]
