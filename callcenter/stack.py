@@ -4,6 +4,7 @@ print where to look, and stop everything on Ctrl-C."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from urllib.parse import urlsplit
 
@@ -37,6 +38,12 @@ def _redis_where(settings: Settings) -> str:
     return f"{url.hostname}:{url.port or 6379}  {who}"
 
 
+def _cli_env() -> str:
+    """How a shell's CLI reaches this stack's brokers (make run loads their settings from a file)."""
+    path = os.environ.get("CALLCENTER_LOCAL_ENV_FILE")
+    return f"\n   (CLI commands on this stack, first: set -a; . {path}; set +a)" if path else ""
+
+
 def banner(settings: Settings) -> str:
     web_url = f"http://{settings.http_host}:{settings.http_port}"
     creds = seat_credentials(settings, roster_seat_ids())
@@ -65,7 +72,7 @@ def banner(settings: Settings) -> str:
  a softphone:  baresip with an accounts line
    <sip:seat01@127.0.0.1:{settings.sip_port}>;auth_pass={creds[0].password};answermode=auto
  a test call:  .venv/bin/callcenter call 12345 --dtmf 1     (a simulated citizen)
- health check: .venv/bin/callcenter doctor --call
+ health check: .venv/bin/callcenter doctor --call{_cli_env()}
  Ctrl-C stops everything this command started.
 =============================================================
 """
