@@ -7,10 +7,12 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup.sh
 
+# the stack logs in to its own Mosquitto and Redis (users, passwords, the ACL) started by setup:
+# their settings are in the env file `python -m callcenter.infra.local_services env` names
 run: setup
-	@$(PY) -m callcenter.cli migrate
-	@$(PY) -m callcenter.cli seed
-	@$(PY) -m callcenter.cli run --sandbox
+	@env_file="$$($(PY) -m callcenter.infra.local_services env)" && set -a && . "$$env_file" && set +a && \
+	  export CALLCENTER_LOCAL_ENV_FILE="$$env_file" && \
+	  $(PY) -m callcenter.cli migrate && $(PY) -m callcenter.cli seed && exec $(PY) -m callcenter.cli run --sandbox
 
 # The suite on parallel workers (pytest-xdist): most of its time is real-time waiting (calls,
 # timers), so workers overlap their waits (4 on 2 cores made real-time bounds flaky); each worker has its own database, Redis prefix, MQTT

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import asyncpg
+import redis.exceptions
 from aiohttp import web
 
 from callcenter.accounts.guard import guard
@@ -38,7 +39,7 @@ from callcenter.infra.hardening import clean_input, errors_as_json, mask_access_
 from callcenter.infra.lease import ControllerLease
 from callcenter.infra.logging import get_logger
 from callcenter.infra.mqtt import OutboxRelay
-from callcenter.infra.redis import LiveState
+from callcenter.infra.redis import LiveState, login_refused
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
@@ -124,12 +125,16 @@ async def _services(app: web.Application):
             await db.migrate(conn)
         live = LiveState(settings.redis_url, prefix=settings.mqtt_prefix)
         stack.push_async_callback(live.close)
-        await live.ping()
+        try:
+            await live.ping()
+        except redis.exceptions.AuthenticationError as exc:
+            raise StartupError(login_refused(settings.redis_url, exc)) from None
         ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
         await ari.open()
         stack.push_async_callback(ari.close)
         await _check_ari(ari, settings)  # before anything else connects: fail fast, cleanly
-        relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix)
+        relay = OutboxRelay(pool, settings.mqtt_host, settings.mqtt_port, settings.mqtt_prefix,
+                            **settings.mqtt_login("controller"))
         await relay.start()
         stack.push_async_callback(relay.stop)
         records = CallRecords(pool)

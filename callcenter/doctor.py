@@ -14,8 +14,10 @@ from callcenter.infra.settings import Settings
 FIX = {
     "postgres": "start it: pg_ctlcluster --skip-systemctl-redirect 15 main start; or `make setup`",
     "migrations": "run: .venv/bin/callcenter migrate",
-    "redis": "start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379; or `make setup`",
-    "mqtt": "start it: mosquitto -d; or `make setup`",
+    "redis": "start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379; or `make setup`; "
+             "an authentication error: check the user and password in CALLCENTER_REDIS_URL",
+    "mqtt": "start it: mosquitto -d; or `make setup`; 'not authorised': check CALLCENTER_MQTT_USERNAME / "
+            "_PASSWORD / _WEB_USERNAME / _WEB_PASSWORD against the broker's password file",
     "ari": "start the stack (`make run`) or check CALLCENTER_ARI_URL / _USER / _PASSWORD",
     "controller": "start the controller: `make run` (or .venv/bin/callcenter run)",
     "tools": "apt-get install espeak-ng sox debootstrap baresip sip-tester (or `make setup`)",
@@ -54,12 +56,16 @@ async def _migrations(s: Settings) -> str:
 
 
 async def _redis(s: Settings) -> str:
-    from callcenter.infra.redis import LiveState
+    import redis.exceptions
+
+    from callcenter.infra.redis import LiveState, login_refused
 
     live = LiveState(s.redis_url)
     try:
         await live.ping()
         return "PONG"
+    except redis.exceptions.AuthenticationError as exc:
+        raise RuntimeError(login_refused(s.redis_url, exc)) from None
     finally:
         await live.close()
 
@@ -67,8 +73,12 @@ async def _redis(s: Settings) -> str:
 async def _mqtt(s: Settings) -> str:
     import aiomqtt
 
-    async with aiomqtt.Client(s.mqtt_host, s.mqtt_port, timeout=3):
-        return f"{s.mqtt_host}:{s.mqtt_port}"
+    for role in ("controller", "web"):  # each user the processes log in as
+        async with aiomqtt.Client(s.mqtt_host, s.mqtt_port, timeout=3, **s.mqtt_login(role)):
+            pass
+    who = f" as {s.mqtt_username}" + (f" and {s.mqtt_web_username}" if s.mqtt_web_username else "") \
+        if s.mqtt_username else " (anonymous)"
+    return f"{s.mqtt_host}:{s.mqtt_port}{who}"
 
 
 async def _ari(s: Settings) -> str:

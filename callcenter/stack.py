@@ -4,7 +4,9 @@ print where to look, and stop everything on Ctrl-C."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -21,6 +23,25 @@ log = get_logger("run")
 def roster_seat_ids() -> list[str]:
     """The seat ids of the ACD roster: what Asterisk's PJSIP config is rendered for."""
     return [seat.id for seat in Roster.default().seats]
+
+
+def _mqtt_users(settings: Settings) -> str:
+    if not settings.mqtt_username:
+        return "anonymous (set CALLCENTER_MQTT_USERNAME/_PASSWORD, see docker/README.md)"
+    web = settings.mqtt_web_username or settings.mqtt_username
+    return f"users {settings.mqtt_username} (publishes), {web} (the pages read)"
+
+
+def _redis_where(settings: Settings) -> str:
+    url = urlsplit(settings.redis_url)
+    who = f"user {url.username}" if url.username else "with a password" if url.password else "no password"
+    return f"{url.hostname}:{url.port or 6379}  {who}"
+
+
+def _cli_env() -> str:
+    """How a shell's CLI reaches this stack's brokers (make run loads their settings from a file)."""
+    path = os.environ.get("CALLCENTER_LOCAL_ENV_FILE")
+    return f"\n   (CLI commands on this stack, first: set -a; . {path}; set +a)" if path else ""
 
 
 def banner(settings: Settings) -> str:
@@ -43,13 +64,15 @@ def banner(settings: Settings) -> str:
  REST API (OpenAPI) {web_url}/api/openapi.json
  health             {web_url}/health
  Asterisk ARI       {settings.ari_url}/ari  (user {settings.ari_user})
+ MQTT               {settings.mqtt_host}:{settings.mqtt_port}  {_mqtt_users(settings)}
+ Redis              {_redis_where(settings)}
  FastAGI IVR        agi://{settings.agi_host}:{settings.agi_port}/ivr
  SIP registrar      udp 127.0.0.1:{settings.sip_port}  seats seat01..seat{len(creds):02d}
    e.g. {seats} ...   (all: .venv/bin/callcenter seats)
  a softphone:  baresip with an accounts line
    <sip:seat01@127.0.0.1:{settings.sip_port}>;auth_pass={creds[0].password};answermode=auto
  a test call:  .venv/bin/callcenter call 12345 --dtmf 1     (a simulated citizen)
- health check: .venv/bin/callcenter doctor --call
+ health check: .venv/bin/callcenter doctor --call{_cli_env()}
  Ctrl-C stops everything this command started.
 =============================================================
 """

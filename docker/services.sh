@@ -41,19 +41,50 @@ SQL
   ;;
 redis)
   port=$(url_part "$CALLCENTER_REDIS_URL" port)
-  # no persistence on purpose: Redis holds only live state that is rebuilt from PostgreSQL and
+  user=$(url_part "$CALLCENTER_REDIS_URL" user)
+  password=$(url_part "$CALLCENTER_REDIS_URL" password)
+  [ -n "$password" ] || { echo "svc: CALLCENTER_REDIS_URL has no password (redis://USER:PASSWORD@host:port/db)" >&2; exit 2; }
+  # one ACL user with the URL's password (the default user off; without a user name in the URL the
+  # password is the default user's); the conf file keeps the password off the command line.
+  # No persistence on purpose: Redis holds only live state that is rebuilt from PostgreSQL and
   # Asterisk after a restart (docker/README.md, "What Redis loses")
-  exec redis-server --bind "$LISTEN" --port "$port" --save "" --appendonly no --protected-mode no
+  conf=$(mktemp -d)/redis.conf
+  umask 077
+  {
+    printf 'bind %s\nport %s\nprotected-mode yes\nsave ""\nappendonly no\n' "$LISTEN" "$port"
+    if [ -n "$user" ] && [ "$user" != default ]; then
+      printf 'user default off\nuser %s on >%s ~* &* +@all\n' "$user" "$password"
+    else
+      printf 'requirepass %s\n' "$password"
+    fi
+  } > "$conf"
+  exec redis-server "$conf"
   ;;
 mosquitto)
-  conf=/tmp/mosquitto.conf
-  printf 'listener %s %s\nallow_anonymous true\npersistence false\n' "${CALLCENTER_MQTT_PORT:-1883}" "$LISTEN" > "$conf"
-  exec mosquitto -c "$conf"
+  # per-service users (docker/README.md, "MQTT and Redis users"): the controller publishes under
+  # the prefix, the web tier reads it, nobody anonymous; the same ACL as callcenter/infra/broker_auth.py
+  prefix="${CALLCENTER_MQTT_PREFIX:-callcenter}"
+  for v in CALLCENTER_MQTT_USERNAME CALLCENTER_MQTT_PASSWORD CALLCENTER_MQTT_WEB_USERNAME CALLCENTER_MQTT_WEB_PASSWORD; do
+    eval "[ -n \"\${$v:-}\" ]" || { echo "svc: $v is not set: the broker takes no anonymous clients" >&2; exit 2; }
+  done
+  dir=$(mktemp -d) && chown mosquitto: "$dir" 2>/dev/null; chmod 700 "$dir"
+  mosquitto_passwd -b -c "$dir/passwd" "$CALLCENTER_MQTT_USERNAME" "$CALLCENTER_MQTT_PASSWORD"
+  mosquitto_passwd -b "$dir/passwd" "$CALLCENTER_MQTT_WEB_USERNAME" "$CALLCENTER_MQTT_WEB_PASSWORD"
+  printf 'user %s\ntopic write %s/#\n\nuser %s\ntopic read %s/#\n' \
+    "$CALLCENTER_MQTT_USERNAME" "$prefix" "$CALLCENTER_MQTT_WEB_USERNAME" "$prefix" > "$dir/acl"
+  printf 'listener %s %s\nallow_anonymous false\npassword_file %s\nacl_file %s\npersistence false\n' \
+    "${CALLCENTER_MQTT_PORT:-1883}" "$LISTEN" "$dir/passwd" "$dir/acl" > "$dir/mosquitto.conf"
+  chmod 600 "$dir"/*
+  chown -R mosquitto: "$dir" 2>/dev/null || true
+  exec mosquitto -c "$dir/mosquitto.conf"
   ;;
 health)
   case "$2" in
   postgres) exec "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$(url_part "$CALLCENTER_DATABASE_URL" port)" ;;
-  redis) exec redis-cli -p "$(url_part "$CALLCENTER_REDIS_URL" port)" ping ;;
+  redis) user=$(url_part "$CALLCENTER_REDIS_URL" user)  # healthy: PONG to the URL's user and password
+         pong=$(REDISCLI_AUTH=$(url_part "$CALLCENTER_REDIS_URL" password) redis-cli --no-auth-warning \
+           -p "$(url_part "$CALLCENTER_REDIS_URL" port)" ${user:+--user "$user"} ping 2>&1)
+         [ "$pong" = PONG ] && exit 0; echo "$pong" >&2; exit 1 ;;
   mosquitto) exec python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 3)' \
                "${CALLCENTER_MQTT_PORT:-1883}" ;;
   esac

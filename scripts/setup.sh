@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bring a fresh Debian 12 machine (as root) to where `make test` and `make run` work:
 # Debian packages, PostgreSQL/Redis/Mosquitto answering on loopback, the database role,
-# the virtualenv, the Asterisk sandbox and the rendered prompts. Safe to run again: each
+# the virtualenv, make run's own authenticated Mosquitto and Redis, the Asterisk sandbox and
+# the rendered prompts. Safe to run again: each
 # step checks first and does nothing when it is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +93,12 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# make run's own brokers, authenticated as in production (MQTT users + ACL, a Redis ACL user), on
+# 127.0.0.1:1884 and :6380; the shared ones on 1883/6379 above stay as they are (the tests use them)
+say "make run's Mosquitto and Redis (users, passwords, ACL)"
+.venv/bin/python -m callcenter.infra.local_services up \
+  || echo "note: make run's brokers did not start (said above); make test does not need them, make run does"
 
 say "Asterisk sandbox and prompts"
 .venv/bin/callcenter sandbox

@@ -21,18 +21,40 @@ import json
 
 import aiomqtt
 import asyncpg
+from aiomqtt.exceptions import MqttConnectError
 
 from callcenter.infra.logging import get_logger
 
 log = get_logger("mqtt")
 
 DRAIN_LOCK = 0x12345_0B0C  # pg advisory lock key: one relay drains the outbox at a time
+_REFUSED = {4, 5, 0x86, 0x87}  # CONNACK: bad user name or password, not authorised (3.1.1 and 5)
+
+
+def login_refused(exc: BaseException) -> bool:
+    """The broker refused this client's user or password (not a broker that is away)."""
+    rc = getattr(exc, "rc", None)
+    return isinstance(exc, MqttConnectError) and getattr(rc, "value", rc) in _REFUSED
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a log (aiomqtt's connect errors have an empty str())."""
+    return str(exc) or f"{type(exc).__name__}: {getattr(exc, 'rc', '')}"
+
+
+def log_failure(logger, exc: BaseException, *, user: str | None, settings: str, retry_in: float) -> None:
+    """A refused login is an error naming the settings to check; anything else a warning."""
+    if login_refused(exc):
+        logger.error("mqtt_login_refused", user=user or "(anonymous)", check=settings, retry_in=retry_in)
+    else:
+        logger.warning("mqtt_unavailable", error=describe(exc), retry_in=retry_in)
 
 
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, host: str, port: int, prefix: str, *, batch: int = 200,
-                 coalesce_s: float = 0.02):
+                 coalesce_s: float = 0.02, username: str | None = None, password: str | None = None):
         self.pool = pool
+        self.login = {"username": username, "password": password}  # the controller's broker user
         self.coalesce_s = coalesce_s
         self.host, self.port, self.prefix = host, port, prefix
         self.batch = batch
@@ -116,7 +138,7 @@ class OutboxRelay:
         backoff = 0.2
         while not self._stopping:
             try:
-                async with aiomqtt.Client(self.host, self.port, identifier=None, timeout=5) as client:
+                async with aiomqtt.Client(self.host, self.port, identifier=None, timeout=5, **self.login) as client:
                     self.connected.set()
                     backoff = 0.2
                     log.info("mqtt_connected", host=self.host, port=self.port)
@@ -138,7 +160,8 @@ class OutboxRelay:
                 raise
             except (aiomqtt.MqttError, OSError) as exc:
                 self.connected.clear()
-                log.warning("mqtt_unavailable", error=str(exc), retry_in=backoff)
+                log_failure(log, exc, user=self.login["username"], retry_in=backoff,
+                            settings="CALLCENTER_MQTT_USERNAME / CALLCENTER_MQTT_PASSWORD")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 

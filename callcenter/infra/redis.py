@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 
@@ -22,6 +23,14 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+def login_refused(url: str, exc: Exception) -> str:
+    """What to say when Redis refuses the login of ``url`` (no password in the message)."""
+    u = urlsplit(url)
+    who = f"user {u.username!r}" if u.username else "the default user" if u.password else "a client without a password"
+    return (f"Redis at {u.hostname}:{u.port or 6379} refused {who}: check the user and password in "
+            f"CALLCENTER_REDIS_URL (redis://USER:PASSWORD@host:port/db) ({exc})")
 
 
 class LiveState:

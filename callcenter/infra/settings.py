@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(1883, ge=1, le=65535)
     mqtt_prefix: str = "callcenter"
+    # the broker's users (docker/README.md, "MQTT and Redis users"): the controller publishes the
+    # outbox, the web tier (the pages' hubs) only reads; empty = anonymous (dev and tests only).
+    # The web tier falls back to the controller's user when its own is not set.
+    mqtt_username: str = ""
+    mqtt_password: str = ""
+    mqtt_web_username: str = ""
+    mqtt_web_password: str = ""
 
     ari_url: str = "http://127.0.0.1:8088"
     ari_user: str = "callcenter"
@@ -211,6 +218,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a plain topic prefix without wildcards or edge slashes")
         return v
 
+    def mqtt_login(self, role: Literal["controller", "web"]) -> dict[str, str | None]:
+        """``username``/``password`` keyword arguments of an MQTT client of this ``role`` (None:
+        anonymous)."""
+        user, password = self.mqtt_username, self.mqtt_password
+        if role == "web" and self.mqtt_web_username:
+            user, password = self.mqtt_web_username, self.mqtt_web_password
+        return {"username": user or None, "password": (password or None) if user else None}
+
     @property
     def agi_dial_host(self) -> str:
         """The address the dialplan's AGI() connects to."""
@@ -248,8 +263,29 @@ def unsafe_defaults(s: Settings) -> list[str]:
     if password in (None, "", DEV_DB_PASSWORD):
         out.append("CALLCENTER_DATABASE_URL: the database password is the public default or empty; "
                    "not allowed with CALLCENTER_ENV=prod")
+    out += unsafe_brokers(s)
     if not s.metrics_token:
         out.append("CALLCENTER_METRICS_TOKEN: required with CALLCENTER_ENV=prod (bearer token for /metrics)")
+    return out
+
+
+def unsafe_brokers(s: Settings) -> list[str]:
+    """Production talks to Redis and MQTT as users with passwords, the web tier as its own MQTT user."""
+    out = []
+    url = urlsplit(s.redis_url)
+    if not (url.password or "password=" in url.query):
+        out.append("CALLCENTER_REDIS_URL: Redis without a password is not allowed with CALLCENTER_ENV=prod "
+                   "(redis://USER:PASSWORD@host:port/db, an ACL user)")
+    for role, user, password in (("", s.mqtt_username, s.mqtt_password),
+                                 ("WEB_", s.mqtt_web_username, s.mqtt_web_password)):
+        if not user:
+            out.append(f"CALLCENTER_MQTT_{role}USERNAME: anonymous MQTT is not allowed with CALLCENTER_ENV=prod")
+        if not password:
+            out.append(f"CALLCENTER_MQTT_{role}PASSWORD: an MQTT user without a password is not allowed "
+                       "with CALLCENTER_ENV=prod")
+    if s.mqtt_web_username and s.mqtt_web_username == s.mqtt_username:
+        out.append("CALLCENTER_MQTT_WEB_USERNAME: the web tier must be its own MQTT user (read-only), "
+                   "not the controller's, with CALLCENTER_ENV=prod")
     return out
 
 

@@ -5,7 +5,8 @@ One MQTT subscription to ``<prefix>/tickets/#`` (the ticket events of every depa
 published through the outbox), opened with the first socket; each socket is in the group of its
 department and gets ``{"type": "hello", "department"}`` first, then ``{"type": "live", "live"}``
 (at once when the subscription is up; then whenever it comes up or is lost), and every event of its department as
-``{"type": "ticket", "topic", "payload"}``. The page then re-reads its queue through the REST
+``{"type": "ticket", "topic", "payload"}`` (only events of the shape :mod:`.feed_events` expects,
+validated; the rest is dropped and logged). The page then re-reads its queue through the REST
 API, which stays the only source of truth. The payloads never hold a phone number. Who may open
 which department's feed is the accounts policy (a handler: its own department only).
 """
@@ -20,12 +21,15 @@ from aiohttp import web
 
 from callcenter.context import SETTINGS
 from callcenter.infra.web import HttpError
+from callcenter.tickets.feed_events import TICKET_FEED
 from callcenter.web.hub import Hub, dumps
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 class DeptFeed(Hub):
+    relay = TICKET_FEED
+
     def __init__(self) -> None:
         super().__init__(name="tickets.dept_feed", topics="tickets/#", push=False)
 
@@ -34,8 +38,8 @@ class DeptFeed(Hub):
 
     async def event(self, topic: str, payload: Any) -> None:
         clients = self.groups.get(topic.split("/")[1])
-        if clients:
-            await self.send(clients, dumps({"type": "ticket", "topic": topic, "payload": payload}))
+        if clients and (doc := self.relay.shape(topic, payload)) is not None:
+            await self.send(clients, dumps({"type": "ticket", "topic": topic, "payload": doc}))
 
     async def opened(self, ws: web.WebSocketResponse, key: Hashable) -> None:
         await self.send({ws}, dumps({"type": "hello", "department": key}))

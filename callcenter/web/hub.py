@@ -12,7 +12,9 @@ the department feed: one per department). A feature's hub fills in the hooks:
   ``refresh_s`` calls ``refreshed()`` and pushes too. A hub without documents (``push=False``)
   runs no pusher;
 - ``listens(topic)`` and ``event(topic, payload)``: raw events forwarded to the clients they
-  concern (the payload is the decoded JSON; an event that is not JSON is not forwarded);
+  concern (the payload is the decoded JSON; an event that is not JSON is not forwarded). What a
+  hub forwards raw goes through its ``relay`` table first (:mod:`callcenter.web.relay`): only
+  expected topics, in the expected shape; the rest is dropped and logged;
 - ``opened(ws, key)``: what a new client gets first (its group's document by default); a text
   ``{"type":"refresh"}`` from a client sends it the document again;
 - ``live(up)``: the subscription came up or went down.
@@ -34,6 +36,8 @@ import aiomqtt
 from aiohttp import WSMsgType, web
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.mqtt import log_failure
+from callcenter.web.relay import RelayTable
 
 SEND_TIMEOUT_S = 2.0
 HEARTBEAT_S = 25.0
@@ -45,6 +49,8 @@ def dumps(doc: Any) -> str:
 
 
 class Hub:
+    relay: RelayTable | None = None  # what the hub forwards raw (its subclass's table)
+
     def __init__(self, settings: Any = None, *, name: str, topics: str = "#", push: bool = True,
                  debounce_s: float = 0.1, refresh_s: float = 15.0) -> None:
         self.settings, self.name, self.topics, self.push = settings, name, topics, push
@@ -117,8 +123,11 @@ class Hub:
         prefix, backoff = self.settings.mqtt_prefix, 0.2
         while not self._stopping:
             try:
-                async with aiomqtt.Client(self.settings.mqtt_host, self.settings.mqtt_port, timeout=5) as client:
-                    await client.subscribe(f"{prefix}/{self.topics}", qos=1)
+                async with aiomqtt.Client(self.settings.mqtt_host, self.settings.mqtt_port, timeout=5,
+                                          **self.settings.mqtt_login("web")) as client:
+                    granted = await client.subscribe(f"{prefix}/{self.topics}", qos=1)
+                    if any(getattr(code, "value", code) >= 0x80 for code in granted):  # the ACL said no
+                        raise aiomqtt.MqttError(f"subscription to {prefix}/{self.topics} refused by the broker")
                     self.connected.set()
                     backoff = 0.2
                     self.touch("*")  # events may have been missed while we were away
@@ -130,7 +139,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except (aiomqtt.MqttError, OSError) as exc:
-                self.log.warning("hub_mqtt_unavailable", error=str(exc), retry_in=backoff)
+                log_failure(self.log, exc, user=self.settings.mqtt_login("web")["username"], retry_in=backoff,
+                            settings="CALLCENTER_MQTT_WEB_USERNAME / CALLCENTER_MQTT_WEB_PASSWORD")
             self.connected.clear()
             self.touch("*")  # clients learn that the page is not live
             await self.live(False)
@@ -144,8 +154,10 @@ class Hub:
             return
         try:
             payload = json.loads(raw) if isinstance(raw, bytes | str) else raw
-        except ValueError:
-            return  # not ours: documents are refreshed anyway
+        except ValueError:  # not ours: documents are refreshed anyway
+            if self.relay is not None:
+                self.relay.drop(topic, "not JSON")
+            return
         await self.event(topic, payload)
 
     def touch(self, topic: str) -> None:

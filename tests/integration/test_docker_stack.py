@@ -84,7 +84,7 @@ class Stack:
         self.project = f"cctest{os.getpid()}"
         ports = iter(_port_block())
         self.http, self.standby_http, self.sip, self.carrier_port, self.carrier_media, self.pg, self.redis, \
-            mqtt, ari, agi, standby_agi = (next(ports) for _ in range(11))
+            self.mqtt, ari, agi, standby_agi = (next(ports) for _ in range(11))
         rtp = next(ports)  # and the next 99
         self.carrier2, self.carrier2_media = rtp + 100, rtp + 101
         self.env_file = tmp / "callcenter.env"
@@ -93,8 +93,10 @@ class Stack:
             f"CALLCENTER_SIP_SECRET=seat-{os.getpid()}", f"CALLCENTER_ARI_PASSWORD=ari-{os.getpid()}",
             f"CALLCENTER_SESSION_SECRET=sess-{os.getpid()}", f"CALLCENTER_METRICS_TOKEN=m-{os.getpid()}",
             f"CALLCENTER_DATABASE_URL=postgresql://callcenter:db-{os.getpid()}@127.0.0.1:{self.pg}/callcenter",
-            f"CALLCENTER_REDIS_URL=redis://127.0.0.1:{self.redis}/0",
-            "CALLCENTER_MQTT_HOST=127.0.0.1", f"CALLCENTER_MQTT_PORT={mqtt}",
+            f"CALLCENTER_REDIS_URL=redis://callcenter:redis-{os.getpid()}@127.0.0.1:{self.redis}/0",
+            "CALLCENTER_MQTT_HOST=127.0.0.1", f"CALLCENTER_MQTT_PORT={self.mqtt}",
+            "CALLCENTER_MQTT_USERNAME=callcenter-controller", f"CALLCENTER_MQTT_PASSWORD=mqtt-{os.getpid()}",
+            "CALLCENTER_MQTT_WEB_USERNAME=callcenter-web", f"CALLCENTER_MQTT_WEB_PASSWORD=web-{os.getpid()}",
             f"CALLCENTER_ARI_URL=http://127.0.0.1:{ari}",
             f"CALLCENTER_HTTP_PORT={self.http}", f"CALLCENTER_AGI_PORT={agi}",
             f"CALLCENTER_SIP_PORT={self.sip}", f"CALLCENTER_RTP_START={rtp}", f"CALLCENTER_RTP_END={rtp + 99}",
@@ -219,10 +221,17 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
         # Redis came back empty (no persistence, on purpose): a controller holds the lease again
         # and the ACD's live view is written again; the ticket above was never in Redis
         def redis_keys():
-            out = stack.compose("exec", "-T", "redis", "redis-cli", "-p", str(stack.redis), "--scan",
+            out = stack.compose("exec", "-T", "redis", "redis-cli", "-p", str(stack.redis), "--user", "callcenter",
+                                "--pass", f"redis-{os.getpid()}", "--no-auth-warning", "--scan",
                                 "--pattern", "callcenter:*")
             return out if "callcenter:lease:" in out else None
         poll(redis_keys, 60, "the controller lease in the emptied Redis")
+        # the stack's Redis and Mosquitto take only their users (#25 item 3)
+        anonymous = stack.compose("exec", "-T", "redis", "redis-cli", "-p", str(stack.redis), "ping")
+        assert "NOAUTH" in anonymous
+        with socket.create_connection(("127.0.0.1", stack.mqtt), timeout=5) as mq:  # MQTT 3.1.1 CONNECT, no user
+            mq.sendall(bytes([0x10, 12, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 0]))
+            assert mq.recv(4) == bytes([0x20, 2, 0, 5])  # CONNACK: not authorised
 
         # the controller goes away: the standby takes the lease, and a new call goes through the
         # IVR (the dialplan's second FastAGI address) into the standby's queue

@@ -5,7 +5,8 @@ Every client first gets a full snapshot; any MQTT event marks snapshots stale (t
 which caches: :meth:`Snapshots.invalidate`) and the hub pushes fresh ones, debounced, and every
 ``refresh_s`` of quiet. The board is the group ``BOARD``; each agent desk is the group of its
 agent id. Agent desktops also get the raw events about themselves and their current call
-(``{"type": "event", "topic", "payload"}``), for features such as the live transcript.
+(``{"type": "event", "topic", "payload"}``), for features such as the live transcript: only
+those of :data:`callcenter.acd.board.relayed.DESK`, validated (the rest is dropped and logged).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from callcenter.acd.board.relayed import DESK
 from callcenter.acd.board.snapshot import Snapshots
 from callcenter.web.hub import Hub, dumps
 
@@ -20,6 +22,8 @@ BOARD = None  # the group key of the supervisors' board; an agent desk's is its 
 
 
 class BoardHub(Hub):
+    relay = DESK
+
     def __init__(self, settings: Any, snapshots: Snapshots, *, debounce_s: float = 0.1,
                  refresh_s: float = 15.0) -> None:
         super().__init__(settings, name="board", debounce_s=debounce_s, refresh_s=refresh_s)
@@ -40,10 +44,16 @@ class BoardHub(Hub):
 
     async def event(self, topic: str, payload: Any) -> None:
         parts = topic.split("/")
+        text = None
         for agent_id, clients in list(self.groups.items()):
             if agent_id is BOARD:
                 continue
             mine = (parts[0] == "agents" and len(parts) > 1 and parts[1] == agent_id) or (
                 parts[0] == "calls" and len(parts) > 1 and parts[1] == self.snapshots.current_call_id(agent_id))
             if mine:
-                await self.send(clients, dumps({"type": "event", "topic": topic, "payload": payload}))
+                if text is None:  # shaped once, for the first desk it concerns
+                    doc = self.relay.shape(topic, payload)
+                    if doc is None:
+                        return
+                    text = dumps({"type": "event", "topic": topic, "payload": doc})
+                await self.send(clients, text)
