@@ -133,7 +133,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
     _r("GET", "/api/callers/{phone}/history", S),  # agents get their caller's history on the desk socket
     _r("GET", "/ws/board", S, AD),
-    _r("GET", "/ws/agent/{agent_id}", A, own="agent_id"),
+    _r("GET", "/ws/agent/{agent_id}", A, S, own="agent_id"),  # a supervisor watches a desk (number masked)
     _r("GET", "/ws/dept/{code}", D, S, own="code"),
     # ACD
     _r("GET", "/api/agents", S, AD),

@@ -89,7 +89,7 @@ class Snapshots:
         now = self.clock()
         acd = self.acd
         if acd is not None:
-            live = views.acd_view(acd, now)
+            live = views.acd_view(acd, now) | {"on_shift": views.shift_now(acd.roster, now)}
         else:
             live = views.live_view(await self.live.all("agents"), await self.live.all("queue"), now)
         kpis = await self._cached("kpi", lambda: service_level.today_kpis(self.pool, now, self.tz))
@@ -157,7 +157,7 @@ class Snapshots:
         rated = await self._ratings()
         mine = ratings.agent_ratings(rated[0], rated[1], agent_id, rated[2]) if rated is not None else None
         return {"type": "agent", "at": now.isoformat(), "live": self.live_connected(), "agent": entry,
-                "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS, "ratings": mine}
+                "on_shift": views.shift_now(acd.roster, now) if acd is not None else None, "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS, "ratings": mine}
 
     async def _call_facts(self, call_id: str) -> dict[str, Any] | None:
         if call_id in self._facts:

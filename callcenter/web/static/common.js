@@ -43,6 +43,13 @@ function label(group, key) {
   return (LABELS[group] && LABELS[group][key]) || key;
 }
 
+/* Who is on shift now (4班3倒), from a snapshot's `on_shift`: "当前在班：A 班组（早班 08:00–16:00）". */
+function onShiftText(on) {
+  if (!on) return "";
+  const teams = (on.teams || []).map((t) => `${t.team} 班组（${t.shift} ${t.start}–${t.end}）`).join("、");
+  return `当前在班：${teams || "无"}`;
+}
+
 /* Server clock offset: durations tick on the client but are measured against server time. */
 const clock = { offset: 0 };
 function syncClock(serverIso) {

@@ -20,7 +20,8 @@ async function action(name, body) {
   busy = true;
   try {
     const agent = await api("POST", `/api/agents/${encodeURIComponent(agentId)}/${name}`, body);
-    say($("msg"), `${{ login: "已签入", logout: "已签出", pause: "已小休", unpause: "已恢复接听" }[name]}：${label("state", agent.state)}`, true);
+    say($("msg"), { login: "签入成功", logout: "签出成功", pause: "小休已生效", unpause: "已恢复接听" }[name], true);
+    $("msg").dataset.state = agent.state;  /* cleared once the state moves on (renderState) */
   } catch (e) {
     say($("msg"), e.code === "not_on_shift" ? offShiftText(e.data || {}) : `操作失败：${e.message || e}`, false);
   } finally {
@@ -61,6 +62,20 @@ function renderState(a) {
   $("state").dataset.state = st;
   if (a && a.since && st !== "logged_out") $("state-time").dataset.since = a.since;
   else { delete $("state-time").dataset.since; $("state-time").textContent = ""; }
+  /* the sign-in line follows the state; an action's confirmation goes once the state moves on */
+  $("signin").textContent = st === "logged_out" ? "未签入" : `已签入${a.seat_id ? `（席位 ${a.seat_id}${
+    a.override_by ? "，班外签入" : ""}）` : ""}：${label("state", st)}${reason}`;
+  $("signin").dataset.state = st;
+  const msg = $("msg");
+  if (msg.classList.contains("ok") && msg.dataset.state && msg.dataset.state !== st) {
+    msg.textContent = ""; msg.className = "msg"; delete msg.dataset.state;
+  }
+}
+
+function renderShift(on, a) {
+  const mine = a && a.team && a.state !== "logged_out"
+    ? ` · 本人 ${a.team} 班组${a.on_shift === false ? "（不在班）" : ""}` : "";
+  $("on-shift").textContent = on ? onShiftText(on) + mine : "";
 }
 
 function renderCall(call, current) {
@@ -109,6 +124,7 @@ function renderRatings(r) {
 function render(msg) {
   snap = msg;
   renderState(msg.agent);
+  renderShift(msg.on_shift, msg.agent);
   renderRatings(msg.ratings);
   if (msg.call) {
     transcriptFor(msg.call.call_id);
