@@ -148,8 +148,8 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/ivr/flows", S, AD),
     _r("POST", "/api/ivr/reload", AD),
     _r("GET", "/api/ivr/blacklist", AD),
-    _r("POST", "/api/ivr/blacklist", AD),
-    _r("DELETE", "/api/ivr/blacklist/{number}", AD),
+    _r("POST", "/api/ivr/blacklist", AD, audit="ivr_blacklist_added"),  # target: the number, masked
+    _r("DELETE", "/api/ivr/blacklist/{number}", AD, audit="ivr_blacklist_removed"),
     _r("GET", "/api/ivr/report/abandonment", S, AD),
     # tickets: the ticket service checks the finer rules (lead department, hall decisions)
     _r("GET", "/api/openapi.json", *ANY),
@@ -259,7 +259,8 @@ def decide(rule: Rule | None, user: User | None, match_info: dict[str, str]) -> 
 
 
 def audited(rule: Rule | None, user: User) -> str | None:
-    """The audit action of a privileged call (a supervisor acting on an agent's desk), or None."""
+    """The audit action of a privileged call (a supervisor acting on an agent's desk, an admin
+    changing the IVR blacklist), or None."""
     return rule.audit if rule is not None and rule.audit and user.role is not Role.AGENT else None
 
 
