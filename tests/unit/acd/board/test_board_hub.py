@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from helpers import free_port, until
 
-from callcenter.acd.board.hub import BOARD, BoardHub
+from callcenter.acd.board.hub import BOARD, BoardHub, Watch
 from callcenter.acd.board.snapshot import Snapshots
 from callcenter.infra.web import Provided
 
@@ -109,3 +109,20 @@ async def test_broker_down_keeps_retrying_and_tells_clients_the_board_is_not_liv
     finally:
         await hub.stop()
     assert client.closed and all(t.done() for t in hub._tasks) and hub._tasks == []
+
+
+async def test_a_supervisor_watching_a_desk_gets_it_masked_and_its_call_events() -> None:
+    class Desk(FakeSnapshots):
+        async def agent(self, agent_id: str) -> dict:
+            return {"type": "agent", "call": {"caller": "13812345678", "caller_masked": "138****5678"}}
+
+    hub = BoardHub(SimpleNamespace(), Desk(), debounce_s=0.05, refresh_s=60)
+    own, watcher = FakeSocket(), FakeSocket()
+    hub.groups["1001"] = {own}
+    hub.groups[Watch("1001")] = {watcher}
+    await hub.push_all()
+    assert own.sent[0]["call"]["caller"] == "13812345678"
+    assert watcher.sent[0]["call"]["caller"] == "138****5678"
+    assert hub.listens("calls/c7/transcript")
+    await hub.event("calls/c7/transcript", {"text": "你好"})
+    assert watcher.sent[-1] == {"type": "event", "topic": "calls/c7/transcript", "payload": {"text": "你好"}}
