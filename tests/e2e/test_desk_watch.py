@@ -44,6 +44,7 @@ async def test_supervisor_watches_a_desk_live_with_the_number_masked(stack, sett
 
     await page.goto(f"{base}/agent?agent=1001&seat={seat}")
     await expect(page.locator("#live")).to_have_text("实时")
+    await expect(page.locator("#agent-id")).to_have_text("1001（班长查看）")
     await expect(page.locator("#state")).to_have_attribute("data-state", "available")
     await expect(page.locator("#on-shift")).to_contain_text(f"当前在班：{team} 班组（{shift}")
     await expect(page.locator("#signin")).to_contain_text("空闲")

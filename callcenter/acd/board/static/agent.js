@@ -368,7 +368,7 @@ async function init() {
   if (!me) return;
   await unitNames();  /* the IVR's department by name (common.js), before the first call shows */
   agentId = me.role === "agent" ? me.agent_id : (params.get("agent") || "");
-  $("agent-id").textContent = agentId || "（未指定）";
+  $("agent-id").textContent = agentId ? (me.role === "agent" ? agentId : `${agentId}（班长查看）`) : "（未指定）";
   $("seat-id").textContent = seatId || "（未指定）";
   if (!seatId) await chooseSeat();
   $("pause-reason").innerHTML = PAUSE_CHOICES.map((r) => `<option value="${r}">${label("pause", r)}</option>`).join("");
