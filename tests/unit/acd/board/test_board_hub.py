@@ -11,6 +11,7 @@ from helpers import free_port, until
 
 from callcenter.acd.board.hub import BOARD, BoardHub, Watch
 from callcenter.acd.board.snapshot import Snapshots
+from callcenter.acd.shifts import Roster
 from callcenter.infra.web import Provided
 
 
@@ -126,3 +127,9 @@ async def test_a_supervisor_watching_a_desk_gets_it_masked_and_its_call_events()
     assert hub.listens("calls/c7/transcript")
     await hub.event("calls/c7/transcript", {"text": "你好"})
     assert watcher.sent[-1] == {"type": "event", "topic": "calls/c7/transcript", "payload": {"text": "你好"}}
+
+
+
+def test_without_an_acd_in_this_process_the_board_reads_the_shifts_from_the_bundled_roster() -> None:
+    snaps = Snapshots(None, None, None, Provided("ACD"), Provided("tickets"))
+    assert snaps.roster == Roster.default() and snaps.roster is snaps.roster  # loaded once
