@@ -326,7 +326,7 @@ async function chooseSeat() {
 async function init() {
   const me = await loadSession();
   if (!me) return;
-  await unitNames();  /* the IVR's department by name (common.js), before the first call shows */
+  await unitNames();  /* the IVR's department by name (session.js), before the first call shows */
   agentId = me.role === "agent" ? me.agent_id : (params.get("agent") || "");
   $("agent-id").textContent = agentId ? (me.role === "agent" ? agentId : `${agentId}（班长查看）`) : "（未指定）";
   $("seat-id").textContent = seatId || "（未指定）";
