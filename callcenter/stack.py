@@ -71,7 +71,7 @@ def banner(settings: Settings) -> str:
    e.g. {seats} ...   (all: .venv/bin/callcenter seats)
  a softphone:  baresip with an accounts line
    <sip:seat01@127.0.0.1:{settings.sip_port}>;auth_pass={creds[0].password};answermode=auto
- a test call:  .venv/bin/callcenter call 12345 --dtmf 1     (a simulated citizen)
+ a test call:  .venv/bin/callcenter call 12345 --dtmf 0     (a simulated citizen pressing 0, 转人工: to an agent at once)
  health check: .venv/bin/callcenter doctor --call{_cli_env()}
  Ctrl-C stops everything this command started.
 =============================================================

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from callcenter.accounts.identity import USER
+from callcenter.accounts.identity import AUDIT_TARGET, USER
 from callcenter.accounts.model import SAFE_METHODS, audited, decide, rule_for
 from callcenter.accounts.service import AccountsService
 from callcenter.accounts.sessions import COOKIE, CSRF_HEADER, Session
@@ -109,6 +109,7 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
             await asyncio.gather(watcher, return_exceptions=True)
     response = await handler(request)
     if (action := audited(rule, user)) and response.status < 400:
-        await service.audit.write(user.username, action, target=request.path, address=request.remote)
+        await service.audit.write(user.username, action, target=request.get(AUDIT_TARGET) or request.path,
+                                  address=request.remote)
     return response
 

@@ -133,7 +133,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
     _r("GET", "/api/callers/{phone}/history", S),  # agents get their caller's history on the desk socket
     _r("GET", "/ws/board", S, AD),
-    _r("GET", "/ws/agent/{agent_id}", A, own="agent_id"),
+    _r("GET", "/ws/agent/{agent_id}", A, S, own="agent_id"),  # a supervisor watches a desk (number masked)
     _r("GET", "/ws/dept/{code}", D, S, own="code"),
     # ACD
     _r("GET", "/api/agents", S, AD),
@@ -148,8 +148,8 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/ivr/flows", S, AD),
     _r("POST", "/api/ivr/reload", AD),
     _r("GET", "/api/ivr/blacklist", AD),
-    _r("POST", "/api/ivr/blacklist", AD),
-    _r("DELETE", "/api/ivr/blacklist/{number}", AD),
+    _r("POST", "/api/ivr/blacklist", AD, audit="ivr_blacklist_added"),  # target: the number, masked
+    _r("DELETE", "/api/ivr/blacklist/{number}", AD, audit="ivr_blacklist_removed"),
     _r("GET", "/api/ivr/report/abandonment", S, AD),
     # tickets: the ticket service checks the finer rules (lead department, hall decisions)
     _r("GET", "/api/openapi.json", *ANY),
@@ -259,7 +259,8 @@ def decide(rule: Rule | None, user: User | None, match_info: dict[str, str]) -> 
 
 
 def audited(rule: Rule | None, user: User) -> str | None:
-    """The audit action of a privileged call (a supervisor acting on an agent's desk), or None."""
+    """The audit action of a privileged call (a supervisor acting on an agent's desk, an admin
+    changing the IVR blacklist), or None."""
     return rule.audit if rule is not None and rule.audit and user.role is not Role.AGENT else None
 
 

@@ -45,8 +45,8 @@ async def call_facts(pool: asyncpg.Pool, call_id: str) -> dict[str, Any] | None:
     ivr = {_IVR_LABELS.get(k, k.lower()): str(v) for k, v in raw.items() if v not in (None, "")}
     steps = []
     if path is not None and isinstance(path["path"], list):
-        steps = [{"node": str(s.get("node", "")), "input": s.get("input")} for s in path["path"]
-                 if isinstance(s, dict)]
+        steps = [{"node": str(s.get("node", "")), "input": s.get("input"), "label": s.get("label")}
+                 for s in path["path"] if isinstance(s, dict)]
     return {"call_id": row["call_id"], "caller": row["caller"], "dnis": row["dnis"], "line": row["line"],
             "queue": row["queue"], "skill": row["skill"], "priority": row["priority"],
             "entered_at": _iso(row["entered_at"]), "answered_at": _iso(row["answered_at"]), "ivr": ivr,

@@ -50,6 +50,7 @@ log = get_logger("ivr.agi")
 
 SOUND_DIR = "callcenter"
 BLOCKED_PROMPTS = ("caller_blocked", "goodbye")  # first one that plays (see report)
+BLOCKED_LABEL = "黑名单拦截"  # the blocked caller's one-step path, as the desk shows it
 _REPLY = re.compile(r"^(\d{3})(?:[ -](.*))?$")
 _SAFE_SOUND = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,80}$")
 _MAX_LINE = 8192
@@ -302,6 +303,12 @@ def _sound(prompt: str) -> str:
     return name
 
 
+def _label(flow: Flow, node_id: str) -> str | None:
+    """The node's name for people (its ``label`` in the flow file), recorded with the path."""
+    node = flow.nodes.get(node_id)
+    return node.label if node is not None else None
+
+
 def run_session(agi: AGI, plan: SessionPlan, lookup: Callable[[str], str] = lambda _n: "",
                 attach: Callable[[str], str] = lambda _i: "") -> SessionResult:
     """Run one call's flow over AGI (worker thread). Never raises for anything the peer sends."""
@@ -312,11 +319,12 @@ def run_session(agi: AGI, plan: SessionPlan, lookup: Callable[[str], str] = lamb
             if ex.perform(Play(prompt, "")) is None or not ex.last_failed:
                 break
         outcome, values = ex.finish(Hangup(None), plan, dict(plan.context.vars))
-        return SessionResult(outcome, [{"node": "blacklist", "input": None}], "blacklist", values)
+        return SessionResult(outcome, [{"node": "blacklist", "input": None, "label": BLOCKED_LABEL}], "blacklist",
+                             values)
     runner = FlowRunner(plan.flow, plan.context)
     action = runner.start()
     while not action.terminal:
         action = runner.feed(ex.perform(action))
     outcome, values = ex.finish(action, plan, runner.vars)
-    path = [{"node": node, "input": value} for node, value in runner.path]
+    path = [{"node": node, "input": value, "label": _label(plan.flow, node)} for node, value in runner.path]
     return SessionResult(outcome, path, runner.node_id, values)

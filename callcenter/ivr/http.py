@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from callcenter.accounts.api import actor_of
+from callcenter.accounts.api import AUDIT_TARGET, actor_of
 from callcenter.context import SETTINGS
 from callcenter.infra.logging import get_logger
+from callcenter.infra.masking import mask_phone
 from callcenter.infra.web import HttpError, Provided, json_error, read_json
 
 from .issues import FlowError
@@ -113,6 +114,7 @@ async def add_blacklist(request: web.Request) -> web.Response:
                                              expires_at=expires, now=now)
     log.info("ivr_blacklist_added", number=entry.number, expires_at=entry.expires_at.isoformat(),
              created_by=entry.created_by)
+    request[AUDIT_TARGET] = mask_phone(entry.number)  # audited by the guard (the policy table)
     return web.json_response(entry.as_json(now), status=201)
 
 
@@ -122,6 +124,7 @@ async def remove_blacklist(request: web.Request) -> web.Response:
     if not await service.repo.remove_blacklist(number):
         return json_error(404, "not_found", "number is not on the blacklist")
     log.info("ivr_blacklist_removed", number=normalize_number(number))
+    request[AUDIT_TARGET] = mask_phone(normalize_number(number))
     return web.Response(status=204)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from callcenter.infra.masking import mask_phone
 from callcenter.infra.phones import canonical_phone
 
 OUTCOMES = ("queue", "transfer", "hangup", "ended", "error", "shutdown")
@@ -40,6 +41,7 @@ class BlacklistEntry:
     def as_json(self, now: datetime) -> dict[str, Any]:
         return {
             "number": self.number,
+            "number_masked": mask_phone(self.number),  # what the admin page shows
             "reason": self.reason,
             "created_by": self.created_by,
             "created_at": self.created_at.isoformat(),

@@ -12,7 +12,9 @@ A flow file is YAML::
       ...
 
 Node types: play, menu, collect, set, hours, lookup_ticket, say_var, incident (input-free
-nodes and input nodes) and the terminal nodes transfer, hangup, queue.
+nodes and input nodes) and the terminal nodes transfer, hangup, queue. Every node may carry a
+``label``: its name for people (主菜单, 转综合坐席), recorded with the call's IVR path and shown on
+the agent desk; the shipped flows label every node (a unit test checks it).
 
 String fields ``queue``, ``skill`` and ``number`` may use ``${var}`` or
 ``${var:-default}`` templates, rendered by the runner from the call variables.
@@ -82,6 +84,10 @@ def _check_template(value: str) -> str:
 
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # what a person reads for this node (the agent desk's IVR path: 主菜单, 转综合坐席), kept
+    # with the flow; the node id is for the flow's author
+    label: str | None = Field(default=None, min_length=1, max_length=32)
 
     def targets(self) -> list[tuple[str, str]]:
         """(field label, target node id) for every outgoing edge."""

@@ -70,7 +70,7 @@ async def test_agent_desktop_login_pause_call_and_ticket(stack, settings, pool, 
     await expect(page.locator("#call")).to_contain_text("综合咨询")
     await expect(state).to_have_attribute("data-state", "on_call")
     await expect(page.locator(f"#history-tickets [data-ticket='{previous}']")).to_contain_text("公积金提取")
-    await expect(page.locator("#t-call")).to_contain_text(call)
+    await expect(page.locator("#t-call")).to_have_attribute("data-call-id", call)
 
     # file a ticket from the form, prefilled with the call
     await page.select_option("#t-kind", "complaint")

@@ -1,7 +1,8 @@
 """Each page a person works in, in headless Chromium (#25 item 6): /board, /agent, /dept,
 /dispatch and /admin show no raw department code (``market``) and no English status word
 (``available``, ``dispatched``…) where a person reads, and load no resource that answers 404
-(the favicon among them). Visible text only: ``<code>`` cells (the admin's department codes) and
+(the favicon among them); a page with a live feed gets it (the supervisor's view of a desk once
+stayed on 连接中… for ever); the admin's dispatch rules and IVR blacklist are walked too. Visible text only: ``<code>`` cells (the admin's department codes) and
 form fields (the dispatch rules' JSON) are for the one editing them."""
 
 from __future__ import annotations
@@ -64,17 +65,23 @@ async def test_pages_show_names_and_load_no_missing_resource(stack, settings, po
     page, phone = browser_page, Phone(stack)
     base = f"http://127.0.0.1:{settings.http_port}"
     await _filed_ticket(logins)
+    async with await logins.client("admin:root") as http:  # the admin's blacklist panel has a row
+        async with http.post("/api/ivr/blacklist", json={"number": "13955556666", "reason": "恶意骚扰"}) as resp:
+            assert resp.status == 201, await resp.text()
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     seat = next(s.id for s in phone.acd.roster.seats if phone.acd.roster.is_on_shift(s, datetime.now(UTC)))
     walks = [("supervisor:li", "/board", "#live"), ("supervisor:li", f"/agent?agent=1001&seat={seat}", "#state"),
              ("supervisor:li", "/dispatch", "body"), ("dept:market:zhang", "/dept", "#dept-name"),
-             ("admin:root", "/admin", "#audit tbody tr")]
+             ("admin:root", "/admin", "#audit tbody tr"), ("admin:root", "/admin", "#blacklist tr[data-blocked]"),
+             ("admin:root", "/admin", "#rules-table tbody tr")]
     found: dict[str, list[str]] = {}
     for actor, url, ready in walks:
         await page.context.clear_cookies()
         await browser_login(page, base, pool, actor, url)
         await expect(page.locator(ready).first).to_be_visible()
+        if await page.locator("#live").count():
+            await expect(page.locator("#live")).to_have_text("实时")
         await page.wait_for_load_state("networkidle")
         # headless Chromium fetches no favicon; a windowed one does: the page's icon, else /favicon.ico
         icon = await page.evaluate("() => (document.querySelector('link[rel~=icon]') || {}).href || '/favicon.ico'")

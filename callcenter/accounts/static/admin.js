@@ -1,5 +1,6 @@
-/* Admin: hall users and their roles (add, disable, re-enable), the dispatch rules (stored and
-   versioned in PostgreSQL by PUT /api/routing-rules), the departments, the login locks (failed-login back-offs, lifted here) and the audit log. */
+/* Admin: hall users and their roles (add, disable, re-enable), the departments, the login locks
+   (failed-login back-offs, lifted here) and the audit log; the dispatch rules in admin_rules.js,
+   the IVR blacklist in admin_blacklist.js. */
 "use strict";
 
 const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号" };
@@ -62,24 +63,11 @@ $("add-form").addEventListener("submit", async (ev) => {
 });
 
 async function loadCatalogue() {
-  $("rules").value = JSON.stringify(await apiCall("GET", "/api/routing-rules"), null, 2);
+  await unitNames();
+  renderRules(await apiCall("GET", "/api/routing-rules"));  /* admin_rules.js */
   const deps = await apiCall("GET", "/api/departments");
   $("departments").querySelector("tbody").innerHTML = deps.items.map((d) => `<tr data-department="${esc(d.code)}">
     <td>${esc(d.name)}</td><td><code>${esc(d.code)}</code></td><td>${esc(d.open ?? d.open_tickets ?? "—")}</td></tr>`).join("");
 }
 
-$("rules-save").addEventListener("click", async () => {
-  const msg = $("rules-msg");
-  let spec;
-  try { spec = JSON.parse($("rules").value); } catch (e) { msg.className = "msg err"; msg.textContent = "不是有效的 JSON"; return; }
-  try {
-    await apiCall("PUT", "/api/routing-rules", spec);
-    msg.className = "msg ok";
-    msg.textContent = "已保存";
-  } catch (e) {
-    msg.className = "msg err";
-    msg.textContent = `保存失败：${e.message || e}`;
-  }
-});
-
-loadSession().then((me) => { if (me) { load(); loadCatalogue(); loadLocks(); } });
+loadSession().then((me) => { if (me) { load(); loadCatalogue(); loadLocks(); loadBlacklist(); } });

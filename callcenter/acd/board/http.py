@@ -7,7 +7,8 @@ history and the two WebSocket endpoints (served by :class:`callcenter.acd.board.
 - ``GET /api/board/snapshot``         the board snapshot as JSON
 - ``GET /api/board/agents/{agent_id}`` one agent desktop snapshot as JSON
 - ``GET /api/callers/{phone}/history`` previous calls and tickets of a number
-- ``GET /ws/board``, ``GET /ws/agent/{agent_id}`` live updates (snapshot first, then on change)
+- ``GET /ws/board``, ``GET /ws/agent/{agent_id}`` live updates (snapshot first, then on change);
+  a supervisor's ``/ws/agent/{agent_id}`` watches that desk with the caller's number masked
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from aiohttp import web
 
 from callcenter.accounts.api import current_user, sees_full_number
 from callcenter.acd.board.hub import BOARD as BOARD_GROUP
-from callcenter.acd.board.hub import BoardHub
+from callcenter.acd.board.hub import BoardHub, Watch
 from callcenter.acd.board.reads import HISTORY_LIMIT, caller_history, normalise_phone
+from callcenter.acd.board.views import masked_desk
 from callcenter.infra.web import HttpError, Provided, json_error, reply
 from callcenter.web.pages import NO_CACHE, add_page, add_static
 
@@ -54,9 +56,7 @@ async def board_snapshot(request: web.Request) -> web.Response:
 async def agent_snapshot(request: web.Request) -> web.Response:
     agent_id = _agent_id(request)
     doc = await hub(request).snapshots.agent(agent_id)
-    if doc.get("call") and not sees_full_number(current_user(request), agent_id):  # a supervisor looking on
-        doc = doc | {"call": doc["call"] | {"caller": doc["call"]["caller_masked"]}}
-    return _reply(doc)
+    return _reply(doc if sees_full_number(current_user(request), agent_id) else masked_desk(doc))
 
 
 async def history(request: web.Request) -> web.Response:
@@ -76,8 +76,10 @@ async def ws_board(request: web.Request) -> web.WebSocketResponse:
 
 
 async def ws_agent(request: web.Request) -> web.WebSocketResponse:
+    """The agent's own desk, or a supervisor watching it (:class:`Watch`: the number masked)."""
     agent_id = _agent_id(request)
-    return await hub(request).serve(request, agent_id)
+    mine = sees_full_number(current_user(request), agent_id)
+    return await hub(request).serve(request, agent_id if mine else Watch(agent_id))
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -19,6 +19,7 @@ import asyncpg
 from callcenter.acd import service_level
 from callcenter.acd.board import ratings, views
 from callcenter.acd.board.reads import Records, SurveyRatings, TicketFigures, caller_history, normalise_phone
+from callcenter.acd.shifts import Roster
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
 from callcenter.infra.web import Provided
@@ -45,6 +46,7 @@ class Snapshots:
         self._facts: dict[str, dict[str, Any]] = {}
         self._history: dict[str, dict[str, Any]] = {}
         self.live_connected: Callable[[], bool] = lambda: True
+        self._roster: Roster | None = None
 
     # ------------------------------------------------------------------ caches
     def invalidate(self, topic: str) -> None:
@@ -85,6 +87,16 @@ class Snapshots:
         """The ACD in this process, or None (then the Redis mirror is read)."""
         return self._acd.maybe()
 
+    @property
+    def roster(self) -> Roster:
+        """The ACD's roster, or without an ACD in this process the bundled one it loads too."""
+        acd = self.acd
+        if acd is not None:
+            return acd.roster
+        if self._roster is None:
+            self._roster = Roster.default()
+        return self._roster
+
     async def board(self) -> dict[str, Any]:
         now = self.clock()
         acd = self.acd
@@ -92,6 +104,7 @@ class Snapshots:
             live = views.acd_view(acd, now)
         else:
             live = views.live_view(await self.live.all("agents"), await self.live.all("queue"), now)
+        live["on_shift"] = views.shift_now(self.roster, now)
         kpis = await self._cached("kpi", lambda: service_level.today_kpis(self.pool, now, self.tz))
         tickets = await self._cached("tickets", self._tickets)
         incidents = await self._cached("incidents", lambda: self.records.open_incidents(self.pool))
@@ -157,7 +170,7 @@ class Snapshots:
         rated = await self._ratings()
         mine = ratings.agent_ratings(rated[0], rated[1], agent_id, rated[2]) if rated is not None else None
         return {"type": "agent", "at": now.isoformat(), "live": self.live_connected(), "agent": entry,
-                "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS, "ratings": mine}
+                "on_shift": views.shift_now(self.roster, now), "call": call, "history": hist, "pause_reasons": views.PAUSE_REASONS, "ratings": mine}
 
     async def _call_facts(self, call_id: str) -> dict[str, Any] | None:
         if call_id in self._facts:

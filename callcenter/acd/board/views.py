@@ -39,6 +39,26 @@ def _shift_name(roster: Roster, team: str, now: datetime) -> str | None:
     return sd.name if sd is not None else None
 
 
+def shift_now(roster: Roster, now: datetime) -> dict[str, Any]:
+    """Who is on shift now by the 4班3倒 rotation (the board's banner, the desk): each team at
+    work with its shift's name and local start and end (``08:00``..``16:00``)."""
+    teams = []
+    for team in roster.teams:
+        sd, window = roster.rotation.shift_of(team, now), roster.rotation.shift_window(team, now)
+        if sd is not None and window is not None:
+            teams.append({"team": team, "shift": sd.name, "start": window[0].strftime("%H:%M"),
+                          "end": window[1].strftime("%H:%M")})
+    return {"teams": teams}
+
+
+def masked_desk(doc: dict[str, Any]) -> dict[str, Any]:
+    """An agent desk as someone other than the agent on the call sees it (a supervisor looking
+    on): the caller's number masked."""
+    if not doc.get("call"):
+        return doc
+    return doc | {"call": doc["call"] | {"caller": doc["call"]["caller_masked"]}}
+
+
 def waiting_entry(qc: QueuedCall, position: int | None, now: datetime) -> dict[str, Any]:
     return {"call_id": qc.call_id, "position": position, "priority": qc.priority, "callback": qc.callback,
             "callback_offered": qc.callback_offered, "entered_at": _iso(qc.entered_at),

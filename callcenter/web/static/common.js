@@ -31,6 +31,7 @@ const LABELS = {
     force_pause: "强制小休", call_moved: "调整排队", ticket_dispatched: "派单", ticket_reassigned: "改派",
     dispatch_model_trained: "训练派单模型", dispatch_model_activated: "启用派单模型",
     incident_announcement: "热点播报", survey_optout: "拒绝回访登记", survey_person_callback: "人工回访登记",
+    ivr_blacklist_added: "加入IVR黑名单", ivr_blacklist_removed: "移出IVR黑名单",
   },
   status: {
     accepted: "已受理", dispatched: "已派单", acknowledged: "已签收", in_progress: "办理中", resolved: "已办结",
@@ -41,6 +42,13 @@ const LABELS = {
 function label(group, key) {
   if (key === null || key === undefined || key === "") return "—";
   return (LABELS[group] && LABELS[group][key]) || key;
+}
+
+/* Who is on shift now (4班3倒), from a snapshot's `on_shift`: "当前在班：A 班组（早班 08:00–16:00）". */
+function onShiftText(on) {
+  if (!on) return "";
+  const teams = (on.teams || []).map((t) => `${t.team} 班组（${t.shift} ${t.start}–${t.end}）`).join("、");
+  return `当前在班：${teams || "无"}`;
 }
 
 /* Server clock offset: durations tick on the client but are measured against server time. */

@@ -52,15 +52,20 @@ async function apiCall(method, path, body, headers) {
 
 /* The departments' (承办单位) names by code, from the catalogue (GET /api/departments), read once:
    people read 市场监管局, not `market`. Before it is read, or for an unknown code, the code shows. */
-const UNITS = { names: null };
-async function unitNames() {
-  if (UNITS.names) return UNITS.names;
-  UNITS.names = {};
-  try {
-    const page = await apiCall("GET", "/api/departments");
-    for (const d of page.items || []) UNITS.names[d.code] = d.name;
-  } catch (e) { /* codes are shown instead */ }
-  return UNITS.names;
+const UNITS = { names: null, loading: null };
+function unitNames() {  /* one read, however many callers wait for it */
+  if (!UNITS.loading) {
+    UNITS.loading = (async () => {
+      const names = {};
+      try {
+        const page = await apiCall("GET", "/api/departments");
+        for (const d of page.items || []) names[d.code] = d.name;
+      } catch (e) { /* codes are shown instead */ }
+      UNITS.names = names;
+      return names;
+    })();
+  }
+  return UNITS.loading;
 }
 
 function unitName(code) { return (UNITS.names && UNITS.names[code]) || code || "—"; }

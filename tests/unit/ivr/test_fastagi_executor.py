@@ -252,3 +252,10 @@ def test_a_failing_lookup_reads_as_not_found_and_a_bad_reply_to_set_variable_is_
     assert result.outcome == "queue"
     ast = ScriptedAsterisk(digits=["2", "1"], reply=lambda c: "500 what" if "IVR_PRIORITY" in c else None)
     assert run(ast).outcome == "error" and "IVR_OUTCOME" not in ast.variables
+
+
+def test_the_recorded_path_names_each_step_by_its_label():
+    result = run(ScriptedAsterisk(digits=["2", "1"]))  # the desk shows 欢迎语 → 主菜单 → 专席菜单 …
+    assert [(p["node"], p["label"]) for p in result.path][:3] == [
+        ("greeting", "欢迎语"), ("main_menu", "主菜单"), ("specialist_menu", "专席菜单")]
+    assert result.path[-1]["label"] == "转市场监管专席"

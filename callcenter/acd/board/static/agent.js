@@ -20,7 +20,8 @@ async function action(name, body) {
   busy = true;
   try {
     const agent = await api("POST", `/api/agents/${encodeURIComponent(agentId)}/${name}`, body);
-    say($("msg"), `${{ login: "已签入", logout: "已签出", pause: "已小休", unpause: "已恢复接听" }[name]}：${label("state", agent.state)}`, true);
+    say($("msg"), { login: "签入成功", logout: "签出成功", pause: "小休已生效", unpause: "已恢复接听" }[name], true);
+    $("msg").dataset.state = agent.state;  /* cleared once the state moves on (renderState) */
   } catch (e) {
     say($("msg"), e.code === "not_on_shift" ? offShiftText(e.data || {}) : `操作失败：${e.message || e}`, false);
   } finally {
@@ -61,27 +62,20 @@ function renderState(a) {
   $("state").dataset.state = st;
   if (a && a.since && st !== "logged_out") $("state-time").dataset.since = a.since;
   else { delete $("state-time").dataset.since; $("state-time").textContent = ""; }
+  /* the sign-in line follows the state; an action's confirmation goes once the state moves on */
+  $("signin").textContent = st === "logged_out" ? "未签入" : `已签入${a.seat_id ? `（席位 ${a.seat_id}${
+    a.override_by ? "，班外签入" : ""}）` : ""}：${label("state", st)}${reason}`;
+  $("signin").dataset.state = st;
+  const msg = $("msg");
+  if (msg.classList.contains("ok") && msg.dataset.state && msg.dataset.state !== st) {
+    msg.textContent = ""; msg.className = "msg"; delete msg.dataset.state;
+  }
 }
 
-function renderCall(call, current) {
-  const box = $("call");
-  if (!call) { box.innerHTML = '<div class="empty">暂无来电</div>'; return; }
-  const ivr = Object.entries(call.ivr || {}).map(([k, v]) => `${esc(label("ivr", k))}：${esc(k === "queue" ? label("queue", v) : v)}`).join("；") || "—";
-  const path = (call.ivr_path || []).map((s) => `${esc(s.node)}${s.input ? `（${esc(s.input)}）` : ""}`).join(" → ");
-  const state = current ? label("callState", call.state) : "已结束（可继续建单）";
-  const since = call.answered_at || call.entered_at;
-  box.innerHTML = `<div class="call-number" id="caller" data-call-id="${esc(call.call_id)}">${esc(call.caller_masked || "未知号码")}</div>
-    <dl class="kv">
-      <dt>状态</dt><dd id="call-state">${esc(state)}</dd>
-      <dt>队列</dt><dd>${esc(label("queue", call.queue))}${call.priority ? ` · 优先 ${call.priority}` : ""}${call.callback ? " · 回拨" : ""}</dd>
-      <dt>拨入号码</dt><dd>${esc(call.dnis || "—")}${call.line ? `（${esc(call.line)}）` : ""}</dd>
-      <dt>IVR 选择</dt><dd>${ivr}</dd>
-      ${path ? `<dt>IVR 路径</dt><dd>${path}</dd>` : ""}
-      <dt>时长</dt><dd class="num" ${current && since ? `data-since="${esc(since)}"` : ""}>${current ? fmtDuration(secondsSince(since)) : "—"}</dd>
-      <dt>来电编号</dt><dd class="muted num">${esc(call.call_id)}</dd>
-      <dt>通话转写</dt><dd id="call-transcription">—</dd>
-    </dl>`;
-  renderTranscriptionBadge();
+function renderShift(on, a) {
+  const mine = a && a.team && a.state !== "logged_out"
+    ? ` · 本人 ${a.team} 班组${a.on_shift === false ? "（不在班）" : ""}` : "";
+  $("on-shift").textContent = on ? onShiftText(on) + mine : "";
 }
 
 function renderHistory(h) {
@@ -109,6 +103,7 @@ function renderRatings(r) {
 function render(msg) {
   snap = msg;
   renderState(msg.agent);
+  renderShift(msg.on_shift, msg.agent);
   renderRatings(msg.ratings);
   if (msg.call) {
     transcriptFor(msg.call.call_id);
@@ -120,7 +115,8 @@ function render(msg) {
   const call = msg.call || (lastCall && lastCall.call);
   renderCall(call, Boolean(msg.call) && msg.call.state !== "ended");
   renderHistory(msg.history || (lastCall && lastCall.history));
-  $("t-call").textContent = call ? `${call.caller_masked || "未知号码"}（${call.call_id}）` : "无（不关联来电）";
+  $("t-call").textContent = call ? `${call.caller_masked || "未知号码"}（${fmtTime(call.entered_at)} 来电）` : "无（不关联来电）";
+  $("t-call").dataset.callId = call ? call.call_id : "";
   updateButtons();
   setLive($("live"), socketUp, msg.live);
 }
@@ -330,8 +326,9 @@ async function chooseSeat() {
 async function init() {
   const me = await loadSession();
   if (!me) return;
+  await unitNames();  /* the IVR's department by name (session.js), before the first call shows */
   agentId = me.role === "agent" ? me.agent_id : (params.get("agent") || "");
-  $("agent-id").textContent = agentId || "（未指定）";
+  $("agent-id").textContent = agentId ? (me.role === "agent" ? agentId : `${agentId}（班长查看）`) : "（未指定）";
   $("seat-id").textContent = seatId || "（未指定）";
   if (!seatId) await chooseSeat();
   $("pause-reason").innerHTML = PAUSE_CHOICES.map((r) => `<option value="${r}">${label("pause", r)}</option>`).join("");

@@ -235,6 +235,7 @@ function render(snap) {
   renderIncidents(snap.incidents);
   renderRatings(snap.ratings);
   document.getElementById("summary").textContent = `排队 ${waiting} · 在线坐席 ${staffed}`;
+  document.getElementById("on-shift").textContent = onShiftText(snap.on_shift);
   setLive(document.getElementById("live"), socketUp, snap.live);
 }
 

@@ -9,9 +9,10 @@ from types import SimpleNamespace
 
 from helpers import free_port, until
 
-from callcenter.acd.board.hub import BOARD, BoardHub
+from callcenter.acd.board.hub import BOARD, BoardHub, Watch
 from callcenter.acd.board.relayed import DESK
 from callcenter.acd.board.snapshot import Snapshots
+from callcenter.acd.shifts import Roster
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import Provided
 
@@ -169,3 +170,29 @@ def test_what_the_controller_publishes_is_what_the_desk_takes() -> None:
     status = {"type": "status", "call_id": "1733570000.42", "available": False, "text": "转写不可用",
               "reason": "tap failed"}
     assert DESK.shape("calls/1733570000.42/transcript", status) == {**status, "outbox_id": None}
+
+
+async def test_a_supervisor_watching_a_desk_gets_it_masked_and_its_call_events() -> None:
+    class Desk(FakeSnapshots):
+        async def agent(self, agent_id: str) -> dict:
+            return {"type": "agent", "call": {"caller": "13812345678", "caller_masked": "138****5678"}}
+
+    hub = BoardHub(SimpleNamespace(), Desk(), debounce_s=0.05, refresh_s=60)
+    own, watcher = FakeSocket(), FakeSocket()
+    hub.groups["1001"] = {own}
+    hub.groups[Watch("1001")] = {watcher}
+    await hub.push_all()
+    assert own.sent[0]["call"]["caller"] == "13812345678"
+    assert watcher.sent[0]["call"]["caller"] == "138****5678"
+    assert hub.listens("calls/c7/transcript")
+    from callcenter.transcription.model import Leg, Utterance
+
+    final = Utterance("c7", Leg.CITIZEN, 1, 0.5, 1.5, "你好", (), final=True, provisional=False).document()
+    await hub.event("calls/c7/transcript", final)
+    assert watcher.sent[-1]["type"] == "event" and watcher.sent[-1]["payload"]["text"] == "你好"
+
+
+
+def test_without_an_acd_in_this_process_the_board_reads_the_shifts_from_the_bundled_roster() -> None:
+    snaps = Snapshots(None, None, None, Provided("ACD"), Provided("tickets"))
+    assert snaps.roster == Roster.default() and snaps.roster is snaps.roster  # loaded once

@@ -133,3 +133,18 @@ def test_calls_with_an_agent_count_as_ringing_or_talking_in_their_queue() -> Non
         acd.calls[f"c{i}"] = call(f"c{i}", "13800000001", "general", state)
     general = {q["name"]: q for q in view_of(acd, T0)["queues"]}["general"]
     assert (general["offering"], general["talking"], general["waiting"]) == (3, 1, [])
+
+
+def test_shift_now_names_the_team_at_work_with_its_shift() -> None:
+    roster = Roster.default()
+    assert views.shift_now(roster, T0) == {"teams": [{"team": "A", "shift": "早班", "start": "08:00", "end": "16:00"}]}
+    night = views.shift_now(roster, T0.replace(hour=2))["teams"]  # 夜班 of the day before
+    assert [t["shift"] for t in night] == ["夜班"] and (night[0]["start"], night[0]["end"]) == ("00:00", "08:00")
+    evening = views.shift_now(roster, T0.replace(hour=23, minute=59))["teams"]
+    assert [t["shift"] for t in evening] == ["中班"] and evening[0]["team"] != "A"
+
+
+def test_a_desk_seen_by_someone_else_has_the_number_masked() -> None:
+    doc = {"type": "agent", "call": {"caller": "13812345678", "caller_masked": "138****5678"}}
+    assert views.masked_desk(doc)["call"] == {"caller": "138****5678", "caller_masked": "138****5678"}
+    assert views.masked_desk({"type": "agent", "call": None}) == {"type": "agent", "call": None}
