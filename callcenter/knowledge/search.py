@@ -1,0 +1,165 @@
+"""The knowledge search, pure and in memory: a ranked index (BM25) over jieba words and Han
+character bigrams, with the synonym and dialect table of ``data/synonyms.yaml`` applied to the
+articles and to every query alike.
+
+Words carry the meaning; the bigrams catch what speech recognition splits or misspells (a
+transcript's "公积金取" still shares 公积/积金 with "公积金提取"). Only articles the desk may
+offer are returned (published, inside their validity window), filtered by district and unit.
+The index is updated article by article (:meth:`Index.put`, :meth:`Index.drop`); scoring reads
+document frequencies at query time, so an update never needs a rebuild.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from callcenter.infra.words import segment, teach
+from callcenter.knowledge.model import Article, Suggestion
+
+SYNONYMS = Path(__file__).parent / "data" / "synonyms.yaml"
+K1, B = 1.2, 0.75
+BIGRAM_WEIGHT = 0.35   # a bigram counts for about a third of a word
+COMMON = 0.25          # a term in more than this share of the articles is not scored (no meaning, much work)
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+STOP = frozenset("""我 你 他 她 们 的 了 吗 呢 吧 啊 呀 嘛 哦 噢 嗯 喂 是 有 在 就 都 也 还 要 想 能 会 可以 一下 这个
+那个 这样 那样 怎么 什么 哪里 知道 问 一个 没有 现在 那么 然后 就是 如果 因为 所以 还是 或者 以及 并且 您 好 谢谢 请
+麻烦 一些 这些 那些 给 对 和 与 及 把 被 让 从 到 去 来 说 办 做 用 下 上 里 中 个 些 多 少 很 太 更 最 已经 需要
+可能 应该 时候 情况 问题 关于 方面 市民 同志 喂喂""".split())
+
+
+@functools.cache
+def table() -> tuple[tuple[str, str], ...]:
+    """(variant, standard) pairs, longest variant first."""
+    raw = yaml.safe_load(SYNONYMS.read_text(encoding="utf-8")) or {}
+    pairs = {str(k): str(v) for group in raw.values() for k, v in (group or {}).items() if str(k) != str(v)}
+    teach({v for v in pairs.values() if len(v) > 1} | {"公积金", "公积金提取", "居住证", "社保卡"})
+    return tuple(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case, and every variant of the table to its standard word
+    (one pass, longest first, so a replaced word is not replaced again)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    pairs = table()
+    out, i = [], 0
+    firsts = {v[0] for v, _ in pairs}
+    while i < len(text):
+        ch = text[i]
+        if ch in firsts:
+            for variant, standard in pairs:
+                if text.startswith(variant, i):
+                    out.append(standard)
+                    i += len(variant)
+                    break
+            else:
+                out.append(ch)
+                i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text: words (no stop words, no single characters) and ``#``-marked
+    Han bigrams of the normalised text."""
+    norm = normalise(text)
+    words = [w for w in segment(norm) if w.isalnum() and len(w) > 1 and w not in STOP]
+    grams = [f"#{run[i:i + 2]}" for run in _HAN_RUN.findall(norm) for i in range(len(run) - 1)]
+    return words + grams
+
+
+def article_terms(a: Article) -> list[str]:
+    """Title and questions count twice: they are what the citizen's words should meet."""
+    lead = " ".join((a.title, *a.questions))
+    return terms(lead) * 2 + terms(f"{a.category} {a.answer}")
+
+
+class Index:
+    def __init__(self, articles: Iterable[Article] = ()) -> None:
+        self.articles: dict[str, Article] = {}
+        self.postings: dict[str, dict[str, int]] = {}
+        self.length: dict[str, int] = {}
+        self.total = 0
+        for a in articles:
+            self.put(a)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def put(self, a: Article, tokens: list[str] | None = None) -> None:
+        """Add or replace an article (``tokens``: its `article_terms`, when already cut)."""
+        self.drop(a.id)
+        counts = Counter(tokens if tokens is not None else article_terms(a))
+        for term, tf in counts.items():
+            self.postings.setdefault(term, {})[a.id] = tf
+        self.articles[a.id] = a
+        self.length[a.id] = n = sum(counts.values())
+        self.total += n
+
+    def drop(self, article_id: str) -> None:
+        if article_id not in self.articles:
+            return
+        a = self.articles.pop(article_id)
+        for term in set(article_terms(a)):
+            posting = self.postings.get(term)
+            if posting is not None:
+                posting.pop(article_id, None)
+                if not posting:
+                    del self.postings[term]
+        self.total -= self.length.pop(article_id)
+
+    def search(self, query: str, *, today: date, district: str | None = None, unit: str | None = None,
+               limit: int = 3) -> list[Suggestion]:
+        n = len(self.articles)
+        if not n or not query.strip():
+            return []
+        avg = self.total / n
+        scores: dict[str, float] = {}
+        wanted = Counter(terms(query))
+        for term, qtf in wanted.items():
+            posting = self.postings.get(term)
+            if not posting or len(posting) > max(COMMON * n, 50):
+                continue
+            df = len(posting)
+            weight = math.log(1 + (n - df + 0.5) / (df + 0.5)) * (BIGRAM_WEIGHT if term[0] == "#" else 1.0)
+            weight *= 1 + 0.2 * (qtf - 1)
+            length = self.length
+            for doc, tf in posting.items():
+                scores[doc] = scores.get(doc, 0.0) + weight * tf * (K1 + 1) / (
+                    tf + K1 * (1 - B + B * length[doc] / avg))
+        hits: list[Suggestion] = []
+        for doc, score in sorted(scores.items(), key=lambda kv: -kv[1]) if len(scores) < 64 else \
+                _descending(scores):
+            a = self.articles[doc]
+            if not a.offered(today) or not a.applies_to(district) or (unit and a.unit != unit):
+                continue
+            hits.append(Suggestion(a, score, self._matched(doc, wanted)))
+            if len(hits) >= limit:
+                break
+        return hits
+
+    def _matched(self, doc: str, wanted: Counter[str]) -> list[str]:
+        words = [t for t in wanted if t[0] != "#" and doc in self.postings.get(t, ())]
+        if words:
+            return words
+        return [t[1:] for t in wanted if t[0] == "#" and doc in self.postings.get(t, ())][:6]
+
+
+def _descending(scores: dict[str, float]) -> Iterable[tuple[str, float]]:
+    """The scores best first, without sorting them all when the first few are enough."""
+    top = heapq.nlargest(32, scores.items(), key=lambda kv: kv[1])
+    yield from top
+    if len(top) < len(scores):
+        seen = {doc for doc, _ in top}
+        yield from sorted(((d, s) for d, s in scores.items() if d not in seen), key=lambda kv: -kv[1])
