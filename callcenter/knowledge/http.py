@@ -14,9 +14,26 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from callcenter.accounts.api import current_user
-from callcenter.infra.web import Endpoint, HttpError, Provided, add_endpoints, json_error, query, read_json, reply
+from callcenter.infra.web import (
+    Endpoint,
+    HttpError,
+    Provided,
+    add_endpoints,
+    json_error,
+    query,
+    read_json,
+    reply,
+)
 from callcenter.knowledge import exchange
-from callcenter.knowledge.model import DISTRICTS, Editor, FieldProblem, IllegalMove, KnowledgeError, Move, NotAllowed
+from callcenter.knowledge.model import (
+    DISTRICTS,
+    Editor,
+    FieldProblem,
+    IllegalMove,
+    KnowledgeError,
+    Move,
+    NotAllowed,
+)
 from callcenter.knowledge.service import Conflict, KnowledgeService, NotFound, today
 
 TAG = "knowledge"

@@ -12,6 +12,7 @@ expires the articles past their last valid day.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -54,8 +55,11 @@ READERS = frozenset({"agent", "supervisor", "kb", "dept", "admin"})
 
 
 class KnowledgeService:
-    def __init__(self, pool: asyncpg.Pool, filing: Filing | None = None, units: frozenset[str] = frozenset()) -> None:
-        self.pool, self.filing, self.units = pool, filing, units
+    def __init__(self, pool: asyncpg.Pool, filing: Filing | None = None,
+                 knows_unit: Callable[[str], bool] | None = None) -> None:
+        """``filing``: the tickets feature's filing (直接答复); ``knows_unit``: the dispatch catalogue."""
+        self.pool, self.filing = pool, filing
+        self.knows_unit = knows_unit or (lambda _code: True)
         self.index = Index()
         self.seen: dict[str, int] = {}  # article id -> version in the index
 
@@ -99,7 +103,7 @@ class KnowledgeService:
     # ------------------------------------------------------------------ writing
 
     def _check_unit(self, unit: str) -> None:
-        if self.units and unit not in self.units:
+        if not self.knows_unit(unit):
             raise model.FieldProblem("unit", f"{unit!r} is not a unit of the dispatch catalogue")
 
     async def create(self, who: Editor, fields: dict[str, Any]) -> Article:

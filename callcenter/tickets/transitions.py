@@ -100,7 +100,8 @@ def _plain(to: TicketStatus | None = None, **changes: Any) -> Any:
 def _answer_on_spot(c: Call) -> _Outcome:
     if c.t.kind not in ON_SPOT_KINDS:
         raise c.fail(f"kind '{c.t.kind.value}' ({c.t.kind.label}) cannot be answered on the spot")
-    return _S.RESOLVED, {"lead_department": HALL}, c.event()
+    article = {"article": c.data["article"]} if c.data.get("article") else {}
+    return _S.RESOLVED, {"lead_department": HALL}, c.event(**article)
 
 
 def _return(c: Call) -> _Outcome:
