@@ -73,7 +73,7 @@ class ArticleContent(_In):
         return v
 
     def fields(self, only: set[str] | None = None) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in (only if only is not None else self.model_fields)}
+        out = {k: getattr(self, k) for k in (only if only is not None else type(self).model_fields)}
         for k in ("questions", "districts"):
             if k in out:
                 out[k] = tuple(out[k])
