@@ -48,7 +48,9 @@ def _article(n: int, s: dict[str, Any], facet: str, at: datetime) -> Article:
     full = (f"{s['name']}（{s['cat']}）。所需材料：{s['materials']}。办理地点：{s['place']}。办理时限：{s['time']}。"
             f"收费：{s['fee']}。办理条件：{s['who']}。网上办理：{s.get('online', '')}。依据：{s['src']}。"
             "本条为样例内容，以承办单位最新规定为准。")
-    return Article(id=article_id(n), title=title.format(**fill), questions=tuple(q.format(**fill) for q in questions),
+    asked = [q.format(**fill) for q in questions]
+    asked += [questions[0].format(**(fill | {"n": other})) for other in (s.get("aka") or [])[1:]]
+    return Article(id=article_id(n), title=title.format(**fill), questions=tuple(asked),
                    answer=answer.format(**fill), unit=s["unit"], category=s["cat"], full_text=full,
                    districts=tuple(s.get("districts") or ()), source=s["src"], source_date=since, valid_from=since,
                    valid_until=None, review_on=since + timedelta(days=365), status=Status.PUBLISHED, version=1,
