@@ -31,6 +31,9 @@ K1 = 1.2
 B_LEAD, B_BODY = 0.75, 0.75  # length normalisation of each field
 W_LEAD, W_BODY = 1.0, 0.2  # the title and questions weigh more than the answer
 BIGRAM_WEIGHT = 0.6    # a bigram counts for a little over half a word (chosen on the dev set)
+FREQUENT = 0.04        # a term in more than this share only adds to the articles other terms found
+CANDIDATES = 3000      # past this many articles found, later (more frequent) terms only rank them
+DRIFT = 0.1            # re-weigh every posting when an average field length moved this much
 COMMON = 0.25          # a term in more than this share of the articles is not scored (no meaning, much work)
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 STOP = frozenset("""我 你 他 她 们 的 了 吗 呢 吧 啊 呀 嘛 哦 噢 嗯 喂 是 有 在 就 都 也 还 要 想 能 会 可以 一下 这个
@@ -93,65 +96,86 @@ def article_terms(a: Article, analyse: Analyser = terms) -> Terms:
 
 
 class Index:
-    """BM25F over two fields, the lead and the body, each with its own length normalisation."""
+    """BM25F over two fields, the lead and the body, each with its own length normalisation.
+
+    Each posting holds the article's saturated term weight, computed with the average field
+    lengths of the last rebuild (`reweigh`): a query only adds them up. The averages are taken
+    again when they have drifted by more than `DRIFT` since (an update never waits for more)."""
 
     def __init__(self, articles: Iterable[Article] = (), analyse: Analyser = terms) -> None:
         """``analyse``: text -> terms (another one only for comparisons, e.g. the benchmark's baseline)."""
         self.analyse = analyse
         self.articles: dict[str, Article] = {}
-        self.postings: dict[str, dict[str, tuple[int, int]]] = {}
-        self.length: dict[str, tuple[int, int]] = {}
-        self.terms_of: dict[str, tuple[str, ...]] = {}
+        self.postings: dict[str, dict[str, float]] = {}
+        self.counts: dict[str, tuple[int, int, dict[str, tuple[int, int]]]] = {}  # id -> lengths, tfs
         self.totals = [0, 0]
-        self._norms: dict[str, tuple[float, float]] | None = None
+        self.averages = (0.0, 0.0)
         for a in articles:
-            self.put(a)
+            self.put(a, reweigh=False)
+        self.reweigh()
 
     def __len__(self) -> int:
         return len(self.articles)
 
-    def put(self, a: Article, tokens: Terms | None = None) -> None:
+    def put(self, a: Article, tokens: Terms | None = None, *, reweigh: bool = True) -> None:
         """Add or replace an article (``tokens``: its `article_terms`, when already cut)."""
         self.drop(a.id)
         lead, body = tokens if tokens is not None else article_terms(a, self.analyse)
         tl, tb = Counter(lead), Counter(body)
-        self.terms_of[a.id] = tuple(tl.keys() | tb.keys())
-        for term in self.terms_of[a.id]:
-            self.postings.setdefault(term, {})[a.id] = (tl.get(term, 0), tb.get(term, 0))
+        tfs = {term: (tl.get(term, 0), tb.get(term, 0)) for term in tl.keys() | tb.keys()}
         self.articles[a.id] = a
-        self.length[a.id] = (len(lead), len(body))
+        self.counts[a.id] = (len(lead), len(body), tfs)
         self.totals[0] += len(lead)
         self.totals[1] += len(body)
-        self._norms = None
+        if reweigh and not self._drifted():
+            self._weigh(a.id)
+        elif reweigh:
+            self.reweigh()
 
     def drop(self, article_id: str) -> None:
         if article_id not in self.articles:
             return
         del self.articles[article_id]
-        lead, body = self.length.pop(article_id)
-        for term in self.terms_of.pop(article_id):
-            posting = self.postings[term]
-            del posting[article_id]
-            if not posting:
-                del self.postings[term]
+        lead, body, tfs = self.counts.pop(article_id)
+        for term in tfs:
+            posting = self.postings.get(term)
+            if posting is not None:
+                posting.pop(article_id, None)
+                if not posting:
+                    del self.postings[term]
         self.totals[0] -= lead
         self.totals[1] -= body
-        self._norms = None
 
-    def _norm(self) -> dict[str, tuple[float, float]]:
-        if self._norms is None:
-            n = max(len(self.articles), 1)
-            avg_l, avg_b = max(self.totals[0] / n, 1e-9), max(self.totals[1] / n, 1e-9)
-            self._norms = {doc: (W_LEAD / (1 - B_LEAD + B_LEAD * ll / avg_l), W_BODY / (1 - B_BODY + B_BODY * lb / avg_b))
-                           for doc, (ll, lb) in self.length.items()}
-        return self._norms
+    def _current(self) -> tuple[float, float]:
+        n = max(len(self.articles), 1)
+        return max(self.totals[0] / n, 1e-9), max(self.totals[1] / n, 1e-9)
+
+    def _drifted(self) -> bool:
+        now, then = self._current(), self.averages
+        return any(t <= 0 or abs(c - t) > DRIFT * t for c, t in zip(now, then, strict=True))
+
+    def reweigh(self) -> None:
+        """Take the average field lengths again and weigh every posting with them."""
+        self.averages = self._current()
+        self.postings = {}
+        for doc in self.counts:
+            self._weigh(doc)
+
+    def _weigh(self, doc: str) -> None:
+        ll, lb, tfs = self.counts[doc]
+        avg_l, avg_b = self.averages
+        nl = W_LEAD / (1 - B_LEAD + B_LEAD * ll / avg_l)
+        nb = W_BODY / (1 - B_BODY + B_BODY * lb / avg_b)
+        postings = self.postings
+        for term, (tl, tb) in tfs.items():
+            x = tl * nl + tb * nb
+            postings.setdefault(term, {})[doc] = x * (K1 + 1) / (x + K1)
 
     def search(self, query: str, *, today: date, district: str | None = None, unit: str | None = None,
                limit: int = 3) -> list[Suggestion]:
         n = len(self.articles)
         if not n or not query.strip():
             return []
-        norms = self._norm()
         wanted = Counter(self.analyse(query))
         scores: dict[str, float] = {}
         # rarest first; a term far more frequent than the candidates so far only adds to them
@@ -162,15 +186,18 @@ class Index:
                 continue
             weight = math.log(1 + (n - df + 0.5) / (df + 0.5)) * (BIGRAM_WEIGHT if term[0] == "#" else 1.0)
             weight *= 1 + 0.2 * (wanted[term] - 1)
-            if scores and df > 4 * len(scores) and df > 200:
-                pairs: Iterable[tuple[str, tuple[int, int]]] = (
-                    (doc, tfs) for doc in list(scores) if (tfs := posting.get(doc)) is not None)
+            get = scores.get
+            if not scores or (df <= max(FREQUENT * n, 200) and len(scores) < CANDIDATES):
+                for doc, w in posting.items():  # may add articles
+                    scores[doc] = get(doc, 0.0) + weight * w
+            elif df <= len(scores):
+                for doc, w in posting.items():
+                    if doc in scores:
+                        scores[doc] += weight * w
             else:
-                pairs = posting.items()
-            for doc, (tl, tb) in pairs:
-                nl, nb = norms[doc]
-                x = tl * nl + tb * nb
-                scores[doc] = scores.get(doc, 0.0) + weight * x * (K1 + 1) / (x + K1)
+                for doc in scores:
+                    if (w := posting.get(doc)) is not None:
+                        scores[doc] += weight * w
         hits: list[Suggestion] = []
         for doc, score in _descending(scores):
             a = self.articles[doc]

@@ -23,7 +23,7 @@ import asyncpg
 from callcenter.infra.logging import get_logger
 from callcenter.knowledge import model, store
 from callcenter.knowledge.model import Article, Editor, Move, NotAllowed, Status, Suggestion
-from callcenter.knowledge.search import Index, article_terms
+from callcenter.knowledge.search import Index, Terms, article_terms
 
 log = get_logger("knowledge")
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -75,13 +75,15 @@ class KnowledgeService:
         changed = [a for a in articles if self.seen.get(a.id) != a.version]
         cut = await asyncio.to_thread(lambda: [(a, article_terms(a)) for a in changed])
         for a, tokens in cut:
-            self._index(a, tokens)
+            self._index(a, tokens, reweigh=False)
+        if changed:
+            self.index.reweigh()
         return len(changed)
 
-    def _index(self, a: Article, tokens: list[str] | None = None) -> None:
+    def _index(self, a: Article, tokens: Terms | None = None, *, reweigh: bool = True) -> None:
         self.seen[a.id] = a.version
         if a.status is Status.PUBLISHED:
-            self.index.put(a, tokens)
+            self.index.put(a, tokens, reweigh=reweigh)
         else:
             self.index.drop(a.id)
 
