@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -19,6 +19,7 @@ import asyncpg
 from callcenter.infra.bounds import INT64_MAX, in_years
 from callcenter.tickets.errors import BadCursor
 from callcenter.tickets.repository import OPEN, Stored, bind, stored
+from callcenter.tickets.sla import SHANGHAI, local_date
 
 MAX_LIMIT = 200
 
@@ -213,7 +214,18 @@ async def board_stats(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]
         dep = r["lead_department"] or "hall"
         by_department[dep] = by_department.get(dep, 0) + r["n"]
     return {"open": sum(by_status.values()), "by_status": by_status, "by_department": by_department,
-            "overdue": overdue, "escalated": sum(r["esc"] for r in rows), "at": now.isoformat()}
+            "overdue": overdue, "escalated": sum(r["esc"] for r in rows), "at": now.isoformat(),
+            "direct_answers": await direct_answers(conn, now)}
+
+
+async def direct_answers(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
+    """Today's (Asia/Shanghai) enquiries and those answered directly from a knowledge article
+    (直接答复率: answered / enquiries; None before the first enquiry)."""
+    start = datetime.combine(local_date(now), time(0), tzinfo=SHANGHAI)
+    r = await conn.fetchrow("SELECT count(*) AS enquiries, count(kb_article) AS answered FROM tickets"
+                            " WHERE kind = 'enquiry' AND created_at >= $1", start)
+    n, answered = r["enquiries"], r["answered"]
+    return {"enquiries": n, "answered": answered, "rate": answered / n if n else None}
 
 
 async def events(conn: asyncpg.Connection, ticket_id: int, *, limit: int = 50,

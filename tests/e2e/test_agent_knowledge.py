@@ -94,3 +94,15 @@ async def test_a_citizens_final_suggests_the_article_and_one_click_answers_direc
     await expect(page.locator("#kb-suggestions")).to_have_attribute("data-source", "manual")
     await expect(items.first).to_contain_text("电费缴纳在哪里办理")
     await phone.hangup(call)
+
+    # the supervisor's board: today's direct-answer rate (直接答复率) counts it
+    board = await page.context.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                                   timezone_id="Asia/Shanghai")
+    try:
+        sup = await board.new_page()
+        await browser_login(sup, base, pool, "supervisor:li", "/board")
+        await expect(sup.locator("[data-figure='direct-answers']")).to_have_text("1")
+        await expect(sup.locator("[data-figure='enquiries']")).to_have_text("1")
+        await expect(sup.locator("[data-figure='direct-answer-rate']")).to_have_text("100.0%")
+    finally:
+        await board.close()

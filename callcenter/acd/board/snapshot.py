@@ -131,7 +131,7 @@ class Snapshots:
         if svc is None:
             return None
         stats = await svc.board()
-        return {k: stats.get(k) for k in ("open", "overdue", "escalated", "by_status")}
+        return {k: stats.get(k) for k in ("open", "overdue", "escalated", "by_status", "direct_answers")}
 
     # ------------------------------------------------------------------ agent desktop
     def current_call_id(self, agent_id: str) -> str | None:
