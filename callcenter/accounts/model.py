@@ -129,6 +129,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/dept", D, S, page=True),
     _r("GET", "/admin", AD, page=True),
     _r("GET", "/dispatch", S, page=True),  # 派单台: the hall's dispatcher
+    _r("GET", "/knowledge", S, D, KB, page=True),  # 知识库: write (dept), review and publish (S, kb)
     # board and agent desktop
     _r("GET", "/api/board/snapshot", S, AD),
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
