@@ -172,7 +172,7 @@ POLICY: tuple[Rule, ...] = (
         "survey", "reopen", "close", "merge", "answer")),
     _r("POST", "/api/tickets/{number}/dispatch", S, SY, audit="ticket_dispatched"),
     _r("POST", "/api/tickets/{number}/redispatch", S, SY, audit="ticket_reassigned"),  # 改派
-    _r("GET", "/api/departments", *TICKET_USERS),
+    _r("GET", "/api/departments", *TICKET_USERS, KB),  # kb: the units by name on /knowledge
     _r("GET", "/api/departments/{code}/queue", S, D, AD, own="code"),
     _r("GET", "/api/hall/queue", S, AD),  # 派单台 (masked numbers); dispatching is the supervisor's
     _r("POST", "/api/field-reports", C, S, SY),

@@ -53,7 +53,7 @@ def _article(n: int, s: dict[str, Any], facet: str, at: datetime) -> Article:
     return Article(id=article_id(n), title=title.format(**fill), questions=tuple(asked),
                    answer=answer.format(**fill), unit=s["unit"], category=s["cat"], full_text=full,
                    districts=tuple(s.get("districts") or ()), source=s["src"], source_date=since, valid_from=since,
-                   valid_until=None, review_on=since + timedelta(days=365), status=Status.PUBLISHED, version=1,
+                   valid_until=None, review_on=since + timedelta(days=730), status=Status.PUBLISHED, version=1,
                    updated_by=SEEDED_BY, updated_at=at)
 
 

@@ -1,5 +1,5 @@
 """Each page a person works in, in headless Chromium (#25 item 6): /board, /agent, /dept,
-/dispatch and /admin show no raw department code (``market``) and no English status word
+/dispatch, /admin and /knowledge show no raw department code (``market``) and no English status word
 (``available``, ``dispatched``…) where a person reads, and load no resource that answers 404
 (the favicon among them). Visible text only: ``<code>`` cells (the admin's department codes) and
 form fields (the dispatch rules' JSON) are for the one editing them."""
@@ -15,6 +15,8 @@ import yaml
 from accounts_support import browser_login
 from acd_support import Phone
 from playwright.async_api import expect
+
+from callcenter.app import PLUGINS
 
 pytestmark = pytest.mark.asterisk
 
@@ -64,12 +66,15 @@ async def test_pages_show_names_and_load_no_missing_resource(stack, settings, po
     page, phone = browser_page, Phone(stack)
     base = f"http://127.0.0.1:{settings.http_port}"
     await _filed_ticket(logins)
+    knowledge = stack[PLUGINS].knowledge  # the sample articles on /knowledge: units by name, statuses in Chinese
+    async with pool.acquire() as conn:
+        await knowledge.seed(conn, None)
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     seat = next(s.id for s in phone.acd.roster.seats if phone.acd.roster.is_on_shift(s, datetime.now(UTC)))
     walks = [("supervisor:li", "/board", "#live"), ("supervisor:li", f"/agent?agent=1001&seat={seat}", "#state"),
              ("supervisor:li", "/dispatch", "body"), ("dept:market:zhang", "/dept", "#dept-name"),
-             ("admin:root", "/admin", "#audit tbody tr")]
+             ("admin:root", "/admin", "#audit tbody tr"), ("kb:wang", "/knowledge", "#articles tbody tr")]
     found: dict[str, list[str]] = {}
     for actor, url, ready in walks:
         await page.context.clear_cookies()
