@@ -101,7 +101,7 @@ class MoveBody(_In):
 
 
 class ListQuery(_In):
-    unit: str | None = Field(default=None, pattern=_CODE)
+    unit: str | None = Field(default=None, pattern=_CODE, max_length=64)
     status: Literal["draft", "under_review", "published", "expired"] | None = None
     needs_review: bool = Field(default=False, description="past the review date (复核), not expired")
     limit: int = Field(default=100, ge=1, le=500)
@@ -109,9 +109,9 @@ class ListQuery(_In):
 
 
 class SearchQuery(_In):
-    q: str = Field(min_length=1, max_length=2000, description="the citizen's words or the agent's search")
-    district: str | None = None
-    unit: str | None = Field(default=None, pattern=_CODE)
+    q: str = Field(min_length=1, max_length=500, description="the citizen's words or the agent's search")
+    district: str | None = Field(default=None, max_length=16)
+    unit: str | None = Field(default=None, pattern=_CODE, max_length=64)
     limit: int = Field(default=3, ge=1, le=20)
 
     v_district = field_validator("district")(classmethod(lambda cls, v: _district(v or None)))
@@ -251,9 +251,8 @@ class KnowledgeRoutes:
     async def export(self, request: web.Request) -> web.Response:
         q: ExportQuery = query(request, ExportQuery)
         articles = await self.svc.get().export(editor(request))
-        if q.format == "csv":
-            return web.Response(text=exchange.to_csv(articles), content_type="text/csv", charset="utf-8",
-                                headers={"Content-Disposition": 'attachment; filename="knowledge.csv"'})
+        if q.format == "csv":  # the CSV text in JSON, as the import takes it
+            return reply({"csv": exchange.to_csv(articles)})
         return web.Response(text=exchange.to_json(articles), content_type="application/json", charset="utf-8")
 
     async def import_(self, request: web.Request) -> web.Response:

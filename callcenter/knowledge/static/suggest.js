@@ -39,7 +39,7 @@
   }
 
   async function ask(text, how) {
-    const q = text.slice(-600).trim();
+    const q = text.slice(-400).trim();  // the latest words (the search takes at most 500 characters)
     if (!q) { renderList([], how); return; }
     const seq = ++state.seq;
     const district = ($("t-district") && $("t-district").value) || "";
