@@ -54,7 +54,8 @@ async def knowledge_app(settings: Any, pool: Any, *, seed: bool = True):
     routing = DispatchPlugin(learned=False)
     accounts, tickets = AccountsPlugin(), TicketsPlugin(dispatch=routing.router)
     knowledge = KnowledgePlugin(filing=lambda **f: tickets.service.get().create_ticket(**f),
-                                knows_unit=routing.router.knows_unit)
+                                knows_unit=routing.router.knows_unit,
+                                gaps=lambda since: tickets.service.get().enquiry_gaps(since))
     for plugin in (accounts, tickets, routing, knowledge):
         plugin.routes(app)
     if seed:

@@ -132,6 +132,10 @@ class ImportBody(_In):
     csv: str | None = Field(default=None, max_length=10_000_000)
 
 
+class GapsQuery(_In):
+    days: int = Field(default=7, ge=1, le=90, description="today and the days before")
+
+
 class ExportQuery(_In):
     format: Literal["json", "csv"] = "json"
 
@@ -185,6 +189,8 @@ class KnowledgeRoutes:
             Endpoint("POST", f"{base}/{{id}}/answer", self.answer, "直接答复: file the call's ticket answered from "
                      "this article (no dispatch)", TAG, body=AnswerBody, status=201),
             Endpoint("GET", "/api/knowledge/search", self.search, "Search what the desk may offer", TAG, query=SearchQuery),
+            Endpoint("GET", "/api/knowledge/gaps", self.gaps, "知识缺口: enquiries answered without an article, "
+                     "grouped by category and unit", TAG, query=GapsQuery),
             Endpoint("GET", "/api/knowledge/export", self.export, "All articles as JSON or CSV", TAG, query=ExportQuery),
             Endpoint("POST", "/api/knowledge/import", self.import_, "Import articles (JSON rows or CSV text)", TAG,
                      body=ImportBody),
@@ -247,6 +253,10 @@ class KnowledgeRoutes:
         t = created.ticket
         return reply({"number": t.number, "status": t.status.value, "lead_department": t.lead_department,
                       "article": t.article, "created": created.created}, 201 if created.created else 200)
+
+    async def gaps(self, request: web.Request) -> web.Response:
+        q: GapsQuery = query(request, GapsQuery)
+        return reply({"days": q.days, "items": await self.svc.get().gaps(q.days)})
 
     async def export(self, request: web.Request) -> web.Response:
         q: ExportQuery = query(request, ExportQuery)

@@ -22,7 +22,7 @@ from callcenter.infra.web import Provided
 from callcenter.knowledge import model, pages, store
 from callcenter.knowledge.http import KnowledgeRoutes
 from callcenter.knowledge.seeding import sample_articles
-from callcenter.knowledge.service import Filing, KnowledgeService
+from callcenter.knowledge.service import Filing, Gaps, KnowledgeService
 
 log = get_logger("knowledge")
 TICK = 60.0
@@ -31,9 +31,10 @@ TICK = 60.0
 class KnowledgePlugin:
     name = "knowledge"
 
-    def __init__(self, filing: Filing | None = None, knows_unit: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, filing: Filing | None = None, knows_unit: Callable[[str], bool] | None = None,
+                 gaps: Gaps | None = None) -> None:
         self.service: Provided[KnowledgeService] = Provided("knowledge service")
-        self.filing, self.knows_unit = filing, knows_unit
+        self.filing, self.knows_unit, self.gaps = filing, knows_unit, gaps
 
     def routes(self, app: web.Application) -> None:
         KnowledgeRoutes(self.service).add(app)
@@ -49,7 +50,7 @@ class KnowledgePlugin:
         return f"{written} sample knowledge articles written ({len(sample_articles()) - written} kept as stored)"
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = KnowledgeService(ctx.pool, self.filing, self.knows_unit)
+        svc = KnowledgeService(ctx.pool, self.filing, self.knows_unit, self.gaps)
         loaded = await svc.refresh()
         self.service.set(svc)
         log.info("knowledge_started", articles=loaded, offered=len(svc.index))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,12 @@ class Filing(Protocol):
     async def __call__(self, *, actor: str, **fields: Any) -> Any: ...
 
 
+class Gaps(Protocol):
+    """The tickets feature's enquiries not answered from an article since a moment, grouped."""
+
+    async def __call__(self, since: datetime) -> list[dict[str, Any]]: ...
+
+
 def today() -> date:
     return datetime.now(LOCAL).date()
 
@@ -56,9 +62,10 @@ READERS = frozenset({"agent", "supervisor", "kb", "dept", "admin"})
 
 class KnowledgeService:
     def __init__(self, pool: asyncpg.Pool, filing: Filing | None = None,
-                 knows_unit: Callable[[str], bool] | None = None) -> None:
-        """``filing``: the tickets feature's filing (直接答复); ``knows_unit``: the dispatch catalogue."""
-        self.pool, self.filing = pool, filing
+                 knows_unit: Callable[[str], bool] | None = None, gaps: Gaps | None = None) -> None:
+        """``filing``: the tickets feature's filing (直接答复); ``knows_unit``: the dispatch catalogue;
+        ``gaps``: the tickets feature's enquiries that found no article."""
+        self.pool, self.filing, self.gaps_of = pool, filing, gaps
         self.knows_unit = knows_unit or (lambda _code: True)
         self.index = Index()
         self.seen: dict[str, int] = {}  # article id -> version in the index
@@ -199,6 +206,13 @@ class KnowledgeService:
         if key:
             fields["idempotency_key"] = key
         return await self.filing(actor=who.actor, **fields)
+
+    async def gaps(self, days: int) -> list[dict[str, Any]]:
+        """知识缺口: the enquiries of the last ``days`` days answered without an article, grouped."""
+        if self.gaps_of is None:
+            raise model.KnowledgeError("the tickets' enquiries are not available")
+        start = datetime.combine(today(), datetime.min.time(), tzinfo=LOCAL) - timedelta(days=days - 1)
+        return await self.gaps_of(start)
 
     # ------------------------------------------------------------------ import / export
 

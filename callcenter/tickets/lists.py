@@ -228,6 +228,20 @@ async def direct_answers(conn: asyncpg.Connection, now: datetime) -> dict[str, A
     return {"enquiries": n, "answered": answered, "rate": answered / n if n else None}
 
 
+async def enquiry_gaps(conn: asyncpg.Connection, since: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """Enquiries filed since ``since`` that were not answered from a knowledge article (the gaps
+    the hall should write articles for), grouped by category and the unit that took them: how many,
+    the latest, and three of their descriptions."""
+    rows = await conn.fetch(
+        "SELECT category, coalesce(lead_department, 'hall') AS unit, count(*) AS n, max(created_at) AS latest,"
+        " (array_agg(left(description, 120) ORDER BY created_at DESC))[1:3] AS examples FROM tickets"
+        " WHERE kind = 'enquiry' AND kb_article IS NULL AND merged_into IS NULL AND created_at >= $1"
+        " GROUP BY category, coalesce(lead_department, 'hall') ORDER BY count(*) DESC, max(created_at) DESC LIMIT $2",
+        since, limit)
+    return [{"category": r["category"], "unit": r["unit"], "count": r["n"], "latest": r["latest"].isoformat(),
+             "examples": list(r["examples"])} for r in rows]
+
+
 async def events(conn: asyncpg.Connection, ticket_id: int, *, limit: int = 50,
                  cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     after = decode_cursor(cursor, int)[0] if cursor else 0

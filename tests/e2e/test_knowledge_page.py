@@ -26,11 +26,13 @@ async def test_a_department_writes_and_a_reviewer_publishes_on_the_page(stack, s
     row = page.locator("#articles tbody tr").first
     ident = await row.get_attribute("data-article")
     await expect(page.locator("#a-publish")).to_be_hidden()  # not a reviewer
+    await expect(page.locator("#gaps-panel")).to_be_hidden()
     await page.click("#a-submit")
     await expect(page.locator("#a-msg")).to_contain_text("待审核")
 
     await page.context.clear_cookies()
     await browser_login(page, base, pool, "kb:wang", "/knowledge")
+    await expect(page.locator("#gaps-panel")).to_be_visible()  # 知识缺口, for reviewers
     await page.select_option("#f-status", "under_review")
     await page.click(f"#articles button[data-open='{ident}']")
     await page.click("#a-publish")

@@ -130,3 +130,19 @@ async def test_import_and_export_name_the_bad_row_and_field(api):
     assert status == 403
     status, doc = await api.post("/api/knowledge/import", {"articles": rows}, actor=KB)
     assert status == 200 and doc == {"created": 0, "updated": 2}
+
+
+async def test_the_enquiries_that_found_no_article_are_the_gaps_grouped(api):
+    for text in ("市民咨询小区电梯年检周期", "电梯多久检测一次"):
+        status, doc = await api.post("/api/tickets", {"kind": "enquiry", "description": text, "category": "特种设备",
+                                                      "answer_on_spot": "已告知一年一次"}, actor=AGENT)
+        assert status == 201, doc
+    await api.post(f"{BASE}/KB00001/answer", {}, actor=AGENT)  # answered from an article: no gap
+    await api.post("/api/tickets", {"kind": "complaint", "description": "电梯坏了没人修", "category": "特种设备"},
+                   actor=AGENT)  # not an enquiry
+    status, doc = await api.get("/api/knowledge/gaps?days=1", actor=KB)
+    assert status == 200, doc
+    assert [(g["category"], g["unit"], g["count"]) for g in doc["items"]] == [("特种设备", "hall", 2)]
+    assert doc["items"][0]["examples"] == ["电梯多久检测一次", "市民咨询小区电梯年检周期"]
+    assert (await api.get("/api/knowledge/gaps", actor=AGENT))[0] == 403
+    assert (await api.get("/api/knowledge/gaps?days=0", actor=KB))[0] == 422

@@ -93,6 +93,16 @@ async function move(name) {
   } catch (e) { say(`操作失败：${e.message || e}`, false); }
 }
 
+/* 知识缺口 (reviewers): the enquiries answered without an article, so the hall knows what to write. */
+async function gaps() {
+  const doc = await apiCall("GET", "/api/knowledge/gaps?days=7");
+  $("gaps-panel").hidden = false;
+  $("gaps").querySelector("tbody").innerHTML = doc.items.map((g) => `<tr><td>${esc(g.category || "（未分类）")}</td>
+      <td>${esc(unitName(g.unit))}</td><td class="num">${g.count}</td><td>${esc(fmtTime(g.latest))}</td>
+      <td>${g.examples.map(esc).join("；")}</td></tr>`).join("");
+  $("gaps-empty").hidden = doc.items.length > 0;
+}
+
 async function init() {
   me = await loadSession();
   if (!me) return;
@@ -116,6 +126,7 @@ async function init() {
     catch (e) { say(`打开失败：${e.message || e}`, false); }
   });
   await load();
+  if (reviewer()) await gaps();
 }
 
 init();
