@@ -90,7 +90,8 @@ def build_plugins() -> Plugins:
     # 直接答复 files the call's ticket through the ticket service; articles name catalogue units
     knowledge = KnowledgePlugin(filing=lambda **fields: tickets.service.get().create_ticket(**fields),
                                 knows_unit=dispatch.router.knows_unit,
-                                gaps=lambda since: tickets.service.get().enquiry_gaps(since))
+                                gaps=lambda since: tickets.service.get().enquiry_gaps(since),
+                                replies=lambda number: tickets.service.get().answered_enquiry(number))
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    acd=acd, surveys=surveys, knowledge=knowledge,

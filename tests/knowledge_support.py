@@ -55,7 +55,8 @@ async def knowledge_app(settings: Any, pool: Any, *, seed: bool = True):
     accounts, tickets = AccountsPlugin(), TicketsPlugin(dispatch=routing.router)
     knowledge = KnowledgePlugin(filing=lambda **f: tickets.service.get().create_ticket(**f),
                                 knows_unit=routing.router.knows_unit,
-                                gaps=lambda since: tickets.service.get().enquiry_gaps(since))
+                                gaps=lambda since: tickets.service.get().enquiry_gaps(since),
+                                replies=lambda number: tickets.service.get().answered_enquiry(number))
     for plugin in (accounts, tickets, routing, knowledge):
         plugin.routes(app)
     if seed:

@@ -212,6 +212,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/knowledge/articles/{id}/versions", S, D, AD, KB),
     _r("POST", "/api/knowledge/articles/{id}/answer", A, S),  # 直接答复: files the call's ticket
     _r("GET", "/api/knowledge/search", A, S, D, KB),
+    _r("POST", "/api/knowledge/proposals", S, D, KB, audit="kb_article_proposed"),  # from a department's reply
     _r("GET", "/api/knowledge/gaps", S, AD, KB),  # enquiries that found no article: what to write next
     _r("GET", "/api/knowledge/export", S, AD, KB),
     _r("POST", "/api/knowledge/import", S, D, KB, audit="kb_import"),

@@ -132,6 +132,10 @@ class ImportBody(_In):
     csv: str | None = Field(default=None, max_length=10_000_000)
 
 
+class ProposalBody(_In):
+    ticket: str = Field(pattern=r"^[A-Z]{2,8}-\d{8}-\d{6}$", description="an enquiry the unit replied to (办结)")
+
+
 class GapsQuery(_In):
     days: int = Field(default=7, ge=1, le=90, description="today and the days before")
 
@@ -189,6 +193,8 @@ class KnowledgeRoutes:
             Endpoint("POST", f"{base}/{{id}}/answer", self.answer, "直接答复: file the call's ticket answered from "
                      "this article (no dispatch)", TAG, body=AnswerBody, status=201),
             Endpoint("GET", "/api/knowledge/search", self.search, "Search what the desk may offer", TAG, query=SearchQuery),
+            Endpoint("POST", "/api/knowledge/proposals", self.propose, "A department's reply to an enquiry as a new "
+                     "draft article of its unit", TAG, body=ProposalBody, status=201),
             Endpoint("GET", "/api/knowledge/gaps", self.gaps, "知识缺口: enquiries answered without an article, "
                      "grouped by category and unit", TAG, query=GapsQuery),
             Endpoint("GET", "/api/knowledge/export", self.export, "All articles as JSON or CSV", TAG, query=ExportQuery),
@@ -253,6 +259,10 @@ class KnowledgeRoutes:
         t = created.ticket
         return reply({"number": t.number, "status": t.status.value, "lead_department": t.lead_department,
                       "article": t.article, "created": created.created}, 201 if created.created else 200)
+
+    async def propose(self, request: web.Request) -> web.Response:
+        body = await read_json(request, ProposalBody)
+        return reply((await self.svc.get().propose(editor(request), body.ticket)).doc(), 201)
 
     async def gaps(self, request: web.Request) -> web.Response:
         q: GapsQuery = query(request, GapsQuery)

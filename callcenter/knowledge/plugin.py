@@ -22,7 +22,7 @@ from callcenter.infra.web import Provided
 from callcenter.knowledge import model, pages, store
 from callcenter.knowledge.http import KnowledgeRoutes
 from callcenter.knowledge.seeding import sample_articles
-from callcenter.knowledge.service import Filing, Gaps, KnowledgeService
+from callcenter.knowledge.service import Filing, Gaps, KnowledgeService, Replies
 
 log = get_logger("knowledge")
 TICK = 60.0
@@ -32,9 +32,9 @@ class KnowledgePlugin:
     name = "knowledge"
 
     def __init__(self, filing: Filing | None = None, knows_unit: Callable[[str], bool] | None = None,
-                 gaps: Gaps | None = None) -> None:
+                 gaps: Gaps | None = None, replies: Replies | None = None) -> None:
         self.service: Provided[KnowledgeService] = Provided("knowledge service")
-        self.filing, self.knows_unit, self.gaps = filing, knows_unit, gaps
+        self.filing, self.knows_unit, self.gaps, self.replies = filing, knows_unit, gaps, replies
 
     def routes(self, app: web.Application) -> None:
         KnowledgeRoutes(self.service).add(app)
@@ -50,7 +50,7 @@ class KnowledgePlugin:
         return f"{written} sample knowledge articles written ({len(sample_articles()) - written} kept as stored)"
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        svc = KnowledgeService(ctx.pool, self.filing, self.knows_unit, self.gaps)
+        svc = KnowledgeService(ctx.pool, self.filing, self.knows_unit, self.gaps, self.replies)
         loaded = await svc.refresh()
         self.service.set(svc)
         log.info("knowledge_started", articles=loaded, offered=len(svc.index))

@@ -49,6 +49,12 @@ class Gaps(Protocol):
     async def __call__(self, since: datetime) -> list[dict[str, Any]]: ...
 
 
+class Replies(Protocol):
+    """The tickets feature's enquiry with its department's reply, by ticket number (None: none)."""
+
+    async def __call__(self, number: str) -> dict[str, Any] | None: ...
+
+
 def today() -> date:
     return datetime.now(LOCAL).date()
 
@@ -62,10 +68,11 @@ READERS = frozenset({"agent", "supervisor", "kb", "dept", "admin"})
 
 class KnowledgeService:
     def __init__(self, pool: asyncpg.Pool, filing: Filing | None = None,
-                 knows_unit: Callable[[str], bool] | None = None, gaps: Gaps | None = None) -> None:
+                 knows_unit: Callable[[str], bool] | None = None, gaps: Gaps | None = None,
+                 replies: Replies | None = None) -> None:
         """``filing``: the tickets feature's filing (直接答复); ``knows_unit``: the dispatch catalogue;
         ``gaps``: the tickets feature's enquiries that found no article."""
-        self.pool, self.filing, self.gaps_of = pool, filing, gaps
+        self.pool, self.filing, self.gaps_of, self.replies = pool, filing, gaps, replies
         self.knows_unit = knows_unit or (lambda _code: True)
         self.index = Index()
         self.seen: dict[str, int] = {}  # article id -> version in the index
@@ -213,6 +220,18 @@ class KnowledgeService:
             raise model.KnowledgeError("the tickets' enquiries are not available")
         start = datetime.combine(today(), datetime.min.time(), tzinfo=LOCAL) - timedelta(days=days - 1)
         return await self.gaps_of(start)
+
+    async def propose(self, who: Editor, number: str) -> Article:
+        """A department's reply to a dispatched enquiry, proposed as a draft article of its unit."""
+        found = await self.replies(number) if self.replies is not None else None
+        if found is None or not found.get("reply") or found.get("lead_department") in (None, "hall"):
+            raise NotFound(f"no enquiry {number} answered by a department")
+        unit, asked = found["lead_department"], " ".join(found["description"].split())
+        if who.role == "dept" and who.unit != unit:
+            raise NotFound(f"no enquiry {number} answered by a department")  # another unit's: not even seen
+        return await self.create(who, {
+            "title": asked[:60], "questions": (asked[:200],), "answer": found["reply"][:1000], "unit": unit,
+            "category": found.get("category") or "", "source": f"工单 {number} 的办结回复"[:200]})
 
     # ------------------------------------------------------------------ import / export
 

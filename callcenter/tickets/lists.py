@@ -242,6 +242,15 @@ async def enquiry_gaps(conn: asyncpg.Connection, since: datetime, limit: int = 5
              "examples": list(r["examples"])} for r in rows]
 
 
+async def answered_enquiry(conn: asyncpg.Connection, number: str) -> dict[str, Any] | None:
+    """An enquiry and its department's last reply (办结回复), None when it is no enquiry replied to."""
+    r = await conn.fetchrow(
+        "SELECT t.number, t.lead_department, t.category, t.description, e.data->>'reply' AS reply FROM tickets t"
+        " JOIN ticket_events e ON e.ticket_id = t.id WHERE t.number = $1 AND t.kind = 'enquiry'"
+        " AND e.action = 'resolve' AND e.data ? 'reply' ORDER BY e.id DESC LIMIT 1", number)
+    return dict(r) if r else None
+
+
 async def events(conn: asyncpg.Connection, ticket_id: int, *, limit: int = 50,
                  cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     after = decode_cursor(cursor, int)[0] if cursor else 0

@@ -360,6 +360,11 @@ class TicketService:
         async with self.uow(atomic=False) as uow:
             return await lists.enquiry_gaps(uow.conn, since)
 
+    async def answered_enquiry(self, number: str) -> dict[str, Any] | None:
+        """An enquiry a department replied to, with its reply (proposed as a knowledge article draft)."""
+        async with self.uow(atomic=False) as uow:
+            return await lists.answered_enquiry(uow.conn, number)
+
     async def open_counts_by_department(self) -> dict[str, int]:
         """Open tickets by lead department ('hall' for none)."""
         async with self.uow(atomic=False) as uow:

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.asterisk
 async def test_a_department_writes_and_a_reviewer_publishes_on_the_page(stack, settings, pool, browser_page, logins):
     page, base = browser_page, f"http://127.0.0.1:{settings.http_port}"
     await browser_login(page, base, pool, "dept:water:li", "/knowledge")
+    await expect(page.locator("#replies-empty")).to_be_visible()  # no enquiry replied to yet
     await expect(page.locator("#scope")).to_contain_text("水务公司")
     await page.click("#btn-new")
     await expect(page.locator("#a-unit option")).to_have_count(1)  # its own unit only
@@ -40,6 +41,20 @@ async def test_a_department_writes_and_a_reviewer_publishes_on_the_page(stack, s
     await expect(page.locator("#versions tbody tr")).to_have_count(3)
     await expect(page.locator("#versions tbody tr").last).to_contain_text("审核发布")
     await expect(page.locator("#versions tbody tr").last).to_contain_text("kb:wang")
+
+    # a department's reply to a dispatched enquiry, proposed as a draft of its unit
+    async with await logins.client("supervisor:li") as boss, await logins.client("dept:water:li") as water:
+        async with boss.post("/api/tickets", json={"kind": "enquiry", "description": "市民咨询水费发票怎么开",
+                                                   "category": "水费", "lead": "water"}) as r:
+            number = (await r.json())["number"]
+        for action, body in (("acknowledge", {}), ("reply", {"reply": "可以在攀枝花水务公众号上开具电子发票。"})):
+            async with water.post(f"/api/tickets/{number}/{action}", json=body) as r:
+                assert r.status == 200, await r.text()
+    await page.context.clear_cookies()
+    await browser_login(page, base, pool, "dept:water:li", "/knowledge")
+    await page.click(f"#replies button[data-propose='{number}']")
+    await expect(page.locator("#a-msg")).to_contain_text(f"已根据工单 {number} 的办结回复生成草稿")
+    await expect(page.locator("#a-answer")).to_have_value("可以在攀枝花水务公众号上开具电子发票。")
 
     agent = await logins.client("agent:1001")
     async with agent:

@@ -146,3 +146,21 @@ async def test_the_enquiries_that_found_no_article_are_the_gaps_grouped(api):
     assert doc["items"][0]["examples"] == ["电梯多久检测一次", "市民咨询小区电梯年检周期"]
     assert (await api.get("/api/knowledge/gaps", actor=AGENT))[0] == 403
     assert (await api.get("/api/knowledge/gaps?days=0", actor=KB))[0] == 422
+
+
+async def test_a_departments_reply_to_an_enquiry_becomes_a_draft_of_its_unit(api):
+    status, t = await api.post("/api/tickets", {"kind": "enquiry", "description": "市民咨询小区二次供水水箱多久清洗一次",
+                                                "category": "二次供水", "lead": "water"}, actor=SUPERVISOR)
+    assert status == 201, t
+    number = t["number"]
+    status, doc = await api.post("/api/knowledge/proposals", {"ticket": number}, actor=dept("water"))
+    assert status == 404  # not replied to yet
+    await api.act(number, "acknowledge", dept("water"))
+    await api.act(number, "reply", dept("water"), reply="二次供水水箱每半年清洗消毒一次，物业提前公告。")
+    status, doc = await api.post("/api/knowledge/proposals", {"ticket": number}, actor=dept("gas"))
+    assert status == 404  # another unit's
+    status, a = await api.post("/api/knowledge/proposals", {"ticket": number}, actor=dept("water"))
+    assert status == 201, a
+    assert (a["status"], a["unit"], a["answer"], a["category"]) == (
+        "draft", "water", "二次供水水箱每半年清洗消毒一次，物业提前公告。", "二次供水")
+    assert a["questions"] == ["市民咨询小区二次供水水箱多久清洗一次"] and number in a["source"]

@@ -103,6 +103,18 @@ async function gaps() {
   $("gaps-empty").hidden = doc.items.length > 0;
 }
 
+/* A department's replied enquiries: one click proposes the reply as a draft of its unit. */
+async function replies() {
+  const params = new URLSearchParams({ kind: "enquiry", status: "resolved,surveyed,closed", limit: "20" });
+  const doc = await apiCall("GET", `/api/tickets?${params}`);
+  $("replies-panel").hidden = false;
+  $("replies").querySelector("tbody").innerHTML = doc.items.map((t) => `<tr data-ticket="${esc(t.number)}">
+      <td class="num">${esc(t.number)}</td><td>${esc(t.category || "—")}</td><td>${esc(t.description)}</td>
+      <td>${esc(label("status", t.status))}</td>
+      <td><button type="button" data-propose="${esc(t.number)}">提议为知识条目</button></td></tr>`).join("");
+  $("replies-empty").hidden = doc.items.length > 0;
+}
+
 async function init() {
   me = await loadSession();
   if (!me) return;
@@ -125,8 +137,20 @@ async function init() {
     try { fill(await apiCall("GET", `/api/knowledge/articles/${encodeURIComponent(b.dataset.open)}`)); }
     catch (e) { say(`打开失败：${e.message || e}`, false); }
   });
+  $("replies").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-propose]");
+    if (!b) return;
+    b.disabled = true;
+    try {
+      const a = await apiCall("POST", "/api/knowledge/proposals", { ticket: b.dataset.propose });
+      await load();
+      fill(a);
+      say(`已根据工单 ${b.dataset.propose} 的办结回复生成草稿 ${a.id}，请修改后提交审核`, true);
+    } catch (e) { say(`提议失败：${e.message || e}`, false); b.disabled = false; }
+  });
   await load();
   if (reviewer()) await gaps();
+  if (me.role === "dept") await replies();
 }
 
 init();
