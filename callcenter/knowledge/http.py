@@ -111,7 +111,9 @@ class ListQuery(_In):
 class SearchQuery(_In):
     q: str = Field(min_length=1, max_length=500, description="the citizen's words or the agent's search")
     district: str | None = Field(default=None, max_length=16)
-    unit: str | None = Field(default=None, pattern=_CODE, max_length=64)
+    unit: str | None = Field(default=None, pattern=_CODE, max_length=64, description="that unit's articles only")
+    prefer: str | None = Field(default=None, pattern=_CODE, max_length=64,
+                               description="rank this unit's articles higher (the IVR choice)")
     limit: int = Field(default=3, ge=1, le=20)
 
     v_district = field_validator("district")(classmethod(lambda cls, v: _district(v or None)))
@@ -246,7 +248,7 @@ class KnowledgeRoutes:
 
     async def search(self, request: web.Request) -> web.Response:
         q: SearchQuery = query(request, SearchQuery)
-        hits = self.svc.get().search(q.q, district=q.district, unit=q.unit, limit=q.limit)
+        hits = self.svc.get().search(q.q, district=q.district, unit=q.unit, prefer=q.prefer, limit=q.limit)
         return reply({"items": [h.doc() for h in hits]})
 
     async def answer(self, request: web.Request) -> web.Response:

@@ -33,6 +33,7 @@ W_LEAD, W_BODY = 1.0, 0.2  # the title and questions weigh more than the answer
 BIGRAM_WEIGHT = 0.6    # a bigram counts for a little over half a word (chosen on the dev set)
 FREQUENT = 0.04        # a term in more than this share only adds to the articles other terms found
 CANDIDATES = 3000      # past this many articles found, later (more frequent) terms only rank them
+PREFER = 1.5           # the IVR's unit: a boost, never a filter (the citizen may ask about something else)
 DRIFT = 0.1            # re-weigh every posting when an average field length moved this much
 COMMON = 0.25          # a term in more than this share of the articles is not scored (no meaning, much work)
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -172,7 +173,9 @@ class Index:
             postings.setdefault(term, {})[doc] = x * (K1 + 1) / (x + K1)
 
     def search(self, query: str, *, today: date, district: str | None = None, unit: str | None = None,
-               limit: int = 3) -> list[Suggestion]:
+               prefer: str | None = None, limit: int = 3) -> list[Suggestion]:
+        """``unit`` keeps that unit's articles only; ``prefer`` (the unit the caller chose in the IVR,
+        or a merged line's department) ranks that unit's articles `PREFER` times higher."""
         n = len(self.articles)
         if not n or not query.strip():
             return []
@@ -198,6 +201,11 @@ class Index:
                 for doc in scores:
                     if (w := posting.get(doc)) is not None:
                         scores[doc] += weight * w
+        if prefer:
+            articles = self.articles
+            for doc in scores:
+                if articles[doc].unit == prefer:
+                    scores[doc] *= PREFER
         hits: list[Suggestion] = []
         for doc, score in _descending(scores):
             a = self.articles[doc]

@@ -113,8 +113,8 @@ class KnowledgeService:
         self._index(after)
 
     def search(self, query: str, *, district: str | None = None, unit: str | None = None,
-               limit: int = 3) -> list[Suggestion]:
-        return self.index.search(query, today=today(), district=district, unit=unit, limit=limit)
+               prefer: str | None = None, limit: int = 3) -> list[Suggestion]:
+        return self.index.search(query, today=today(), district=district, unit=unit, prefer=prefer, limit=limit)
 
     # ------------------------------------------------------------------ writing
 

@@ -43,7 +43,9 @@
     if (!q) { renderList([], how); return; }
     const seq = ++state.seq;
     const district = ($("t-district") && $("t-district").value) || "";
-    const params = new URLSearchParams({ q, limit: "3", ...(district ? { district } : {}) });
+    const call = currentCall();
+    const prefer = (call && call.ivr && call.ivr.department) || "";  // the unit chosen in the IVR (or the merged line's)
+    const params = new URLSearchParams({ q, limit: "3", ...(district ? { district } : {}), ...(prefer ? { prefer } : {}) });
     try {
       const doc = await apiCall("GET", `/api/knowledge/search?${params}`);
       if (seq !== state.seq) return;  // a newer question went out meanwhile

@@ -66,3 +66,11 @@ def test_an_update_replaces_and_a_drop_removes():
 def test_an_empty_or_meaningless_query_returns_nothing():
     assert top("") == [] and top("   ") == []
     assert top("嗯嗯") == []
+
+
+def test_the_ivr_choice_ranks_its_units_articles_higher_but_filters_nothing():
+    asked = "要带什么材料"  # says nothing of the service: every unit's materials article fits
+    plain = INDEX.search(asked, today=DAY, limit=10)
+    preferred = INDEX.search(asked, today=DAY, prefer="gas", limit=10)
+    assert preferred[0].article.unit == "gas" and plain[0].article.unit != "gas"
+    assert [h.article.unit for h in INDEX.search("公积金提取要带啥子材料", today=DAY, prefer="gas")][0] == "housing_fund"
