@@ -220,12 +220,15 @@ async def board_stats(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]
 
 async def direct_answers(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
     """Today's (Asia/Shanghai) enquiries and those answered directly from a knowledge article
-    (直接答复率: answered / enquiries; None before the first enquiry)."""
+    (直接答复率: answered / enquiries; None before the first enquiry), in total and by the agent
+    who filed them (``by_agent``: id -> [enquiries, answered]; the board sums them by team)."""
     start = datetime.combine(local_date(now), time(0), tzinfo=SHANGHAI)
-    r = await conn.fetchrow("SELECT count(*) AS enquiries, count(kb_article) AS answered FROM tickets"
-                            " WHERE kind = 'enquiry' AND created_at >= $1", start)
-    n, answered = r["enquiries"], r["answered"]
-    return {"enquiries": n, "answered": answered, "rate": answered / n if n else None}
+    rows = await conn.fetch("SELECT created_by, count(*) AS enquiries, count(kb_article) AS answered FROM tickets"
+                            " WHERE kind = 'enquiry' AND created_at >= $1 GROUP BY created_by", start)
+    n, answered = sum(r["enquiries"] for r in rows), sum(r["answered"] for r in rows)
+    agents = {r["created_by"].removeprefix("agent:"): [r["enquiries"], r["answered"]]
+              for r in rows if r["created_by"].startswith("agent:")}
+    return {"enquiries": n, "answered": answered, "rate": answered / n if n else None, "by_agent": agents}
 
 
 async def enquiry_gaps(conn: asyncpg.Connection, since: datetime, limit: int = 50) -> list[dict[str, Any]]:

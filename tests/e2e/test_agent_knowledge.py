@@ -53,6 +53,13 @@ async def test_a_citizens_final_suggests_the_article_and_one_click_answers_direc
     await page.click("#btn-login")
     await expect(page.locator("#state")).to_have_attribute("data-state", "available")
 
+    # the supervisor's board, open from the start: today's direct-answer rate (直接答复率) moves live
+    board = await page.context.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                                   timezone_id="Asia/Shanghai")
+    sup = await board.new_page()
+    await browser_login(sup, base, pool, "supervisor:li", "/board")
+    await expect(sup.locator("[data-figure='direct-answer-rate']")).to_have_text("—")
+
     call = await phone.call(caller="13812345678", queue="general")
     await until(lambda: phone.acd.calls.get(call) and phone.acd.calls[call].state == "bridged", what="bridged")
     await expect(page.locator("#caller")).to_have_attribute("data-call-id", call)
@@ -95,14 +102,11 @@ async def test_a_citizens_final_suggests_the_article_and_one_click_answers_direc
     await expect(items.first).to_contain_text("电费缴纳在哪里办理")
     await phone.hangup(call)
 
-    # the supervisor's board: today's direct-answer rate (直接答复率) counts it
-    board = await page.context.browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
-                                                   timezone_id="Asia/Shanghai")
-    try:
-        sup = await board.new_page()
-        await browser_login(sup, base, pool, "supervisor:li", "/board")
+    try:  # the board moved without a reload: 1 of 1, counted for the agent's team
         await expect(sup.locator("[data-figure='direct-answers']")).to_have_text("1")
         await expect(sup.locator("[data-figure='enquiries']")).to_have_text("1")
         await expect(sup.locator("[data-figure='direct-answer-rate']")).to_have_text("100.0%")
+        team = next(s.team for s in phone.acd.roster.seats if s.id == seat)
+        await expect(sup.locator(f"[data-direct-team='{team}']")).to_contain_text("100.0%（1/1）")
     finally:
         await board.close()

@@ -182,7 +182,9 @@ function directAnswers(d) {
   if (!d) return "";
   return `<div>直接答复率 <span class="big num" data-figure="direct-answer-rate">${d.rate == null ? "—" : fmtPct(d.rate)}</span>
     <span class="muted">（今日咨询 <span class="num" data-figure="enquiries">${d.enquiries}</span> 件，
-    知识库直接答复 <span class="num" data-figure="direct-answers">${d.answered}</span> 件）</span></div>`;
+    知识库直接答复 <span class="num" data-figure="direct-answers">${d.answered}</span> 件）</span>
+    ${(d.teams || []).map((t) => `<span class="muted" data-direct-team="${esc(t.team)}">${esc(t.team)} 班组
+      ${fmtPct(t.rate)}（${t.answered}/${t.enquiries}）</span>`).join(" ")}</div>`;
 }
 
 /* An incident's IVR announcement: spoken (it can be stopped), or rendered and waiting for the
