@@ -5,9 +5,14 @@ its article, is not dispatched, and on a bad review goes to the article's unit."
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from knowledge_support import KB, knowledge_app
 from tickets_support import AGENT, SUPERVISOR, dept
+
+from callcenter.surveys.report import knowledge_figures
 
 BASE = "/api/knowledge/articles"
 NEW = {"title": "二次供水水箱多久清洗一次", "questions": ["我们小区水箱好久洗一次", "二次供水水箱清洗"],
@@ -132,7 +137,7 @@ async def test_import_and_export_name_the_bad_row_and_field(api):
     assert status == 200 and doc == {"created": 0, "updated": 2}
 
 
-async def test_the_enquiries_that_found_no_article_are_the_gaps_grouped(api):
+async def test_the_enquiries_that_found_no_article_are_the_gaps_grouped(api, pool):
     for text in ("市民咨询小区电梯年检周期", "电梯多久检测一次"):
         status, doc = await api.post("/api/tickets", {"kind": "enquiry", "description": text, "category": "特种设备",
                                                       "answer_on_spot": "已告知一年一次"}, actor=AGENT)
@@ -146,6 +151,11 @@ async def test_the_enquiries_that_found_no_article_are_the_gaps_grouped(api):
     assert doc["items"][0]["examples"] == ["电梯多久检测一次", "市民咨询小区电梯年检周期"]
     assert (await api.get("/api/knowledge/gaps", actor=AGENT))[0] == 403
     assert (await api.get("/api/knowledge/gaps?days=0", actor=KB))[0] == 422
+    # the daily report (日报) carries the day's 直接答复率 and its largest gaps
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    kb = await knowledge_figures(pool, day, {"hall": "12345热线中心"})
+    assert (kb["enquiries"], kb["answered"], kb["gaps"]) == (3, 1, [("特种设备", "12345热线中心", 2)])
+    assert kb["rate"] == 1 / 3
 
 
 async def test_a_departments_reply_to_an_enquiry_becomes_a_draft_of_its_unit(api):
