@@ -125,7 +125,10 @@ class KnowledgeService:
     async def create(self, who: Editor, fields: dict[str, Any]) -> Article:
         self._check_unit(fields.get("unit", ""))
         async with self.pool.acquire() as conn, conn.transaction():
-            draft = Article(id=await store.next_id(conn), **fields)
+            ident = await store.next_id(conn)
+            while await store.get(conn, ident) is not None:  # an imported article took this id
+                ident = await store.next_id(conn)
+            draft = Article(id=ident, **fields)
             a = model.create(who, draft, utcnow())
             await store.save(conn, a, "create", ["created"])
         self._index(a)

@@ -135,6 +135,12 @@ async def test_import_and_export_name_the_bad_row_and_field(api):
     assert status == 403
     status, doc = await api.post("/api/knowledge/import", {"articles": rows}, actor=KB)
     assert status == 200 and doc == {"created": 0, "updated": 2}
+    # an imported id the numbering would give next is never overwritten by a new article
+    status, doc = await api.post("/api/knowledge/import", {"articles": [rows[0] | {"id": "KB50000"}]}, actor=KB)
+    assert status == 200 and doc == {"created": 1, "updated": 0}
+    status, a = await api.post(BASE, NEW, actor=KB)
+    assert status == 201 and a["id"] == "KB50001"
+    assert (await api.get(f"{BASE}/KB50000", actor=KB))[1]["title"] == rows[0]["title"]
 
 
 async def test_the_enquiries_that_found_no_article_are_the_gaps_grouped(api, pool):
