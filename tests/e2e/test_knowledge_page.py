@@ -40,7 +40,8 @@ async def test_a_department_writes_and_a_reviewer_publishes_on_the_page(stack, s
     await expect(page.locator("#a-msg")).to_contain_text("已发布")
     await expect(page.locator("#versions tbody tr")).to_have_count(3)
     await expect(page.locator("#versions tbody tr").last).to_contain_text("审核发布")
-    await expect(page.locator("#versions tbody tr").last).to_contain_text("kb:wang")
+    await expect(page.locator("#versions tbody tr").last).to_contain_text("知识库编辑 wang")
+    await expect(page.locator("#versions tbody tr").first).to_contain_text("水务公司 li")  # not dept:water:li
 
     # a department's reply to a dispatched enquiry, proposed as a draft of its unit
     async with await logins.client("supervisor:li") as boss, await logins.client("dept:water:li") as water:

@@ -55,10 +55,18 @@ function fill(a) {
   if (a) versions(a.id); else $("versions").querySelector("tbody").innerHTML = "";
 }
 
+/* Who acted, as a person reads it: 水务公司 li, 知识库编辑 wang, 班长 li, 系统 (not dept:water:li). */
+function actorName(actor) {
+  const [role, a, b] = String(actor || "").split(":");
+  if (role === "dept") return `${unitName(a)} ${b || ""}`.trim();
+  const ROLE = { agent: "坐席", supervisor: "班长", kb: "知识库编辑", admin: "管理员", system: "系统" };
+  return role === "seed" ? "样例导入" : `${ROLE[role] || role} ${a || ""}`.trim();
+}
+
 async function versions(id) {
   const doc = await apiCall("GET", `/api/knowledge/articles/${encodeURIComponent(id)}/versions`);
   $("versions").querySelector("tbody").innerHTML = doc.items.map((v) => `<tr><td class="num">${v.version}</td>
-      <td>${esc(ACTIONS[v.action] || v.action)}</td><td>${esc(v.actor)}</td><td>${esc(fmtTime(v.at))}</td>
+      <td>${esc(ACTIONS[v.action] || v.action)}</td><td data-actor="${esc(v.actor)}">${esc(actorName(v.actor))}</td><td>${esc(fmtTime(v.at))}</td>
       <td>${esc(v.changed.map((c) => FIELDS[c] || c).join("、"))}</td></tr>`).join("");
 }
 
