@@ -63,9 +63,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-READERS = frozenset({"agent", "supervisor", "kb", "dept", "admin"})
-
-
 class KnowledgeService:
     def __init__(self, pool: asyncpg.Pool, filing: Filing | None = None,
                  knows_unit: Callable[[str], bool] | None = None, gaps: Gaps | None = None,
@@ -89,6 +86,8 @@ class KnowledgeService:
         changed = [a for a in articles if self.seen.get(a.id) != a.version]
         cut = await asyncio.to_thread(lambda: [(a, article_terms(a)) for a in changed])
         for a, tokens in cut:
+            if self.seen.get(a.id, 0) > a.version:
+                continue  # changed here while the words were cut: the newer version stays
             self._index(a, tokens, reweigh=False)
         if changed:
             self.index.reweigh()
