@@ -5,7 +5,7 @@ its article, is not dispatched, and on a bad review goes to the article's unit."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from knowledge_support import KB, knowledge_app
 from tickets_support import AGENT, SUPERVISOR, dept
 
 from callcenter.surveys.report import knowledge_figures
+from callcenter.surveys.store import SurveyStore
 
 BASE = "/api/knowledge/articles"
 NEW = {"title": "二次供水水箱多久清洗一次", "questions": ["我们小区水箱好久洗一次", "二次供水水箱清洗"],
@@ -108,7 +109,8 @@ async def test_an_expired_article_is_never_suggested(api):
 
 
 async def test_direct_answer_files_the_ticket_with_its_article_and_a_bad_review_goes_to_its_unit(api, pool):
-    status, doc = await api.post(f"{BASE}/KB00001/answer", {"description": "市民咨询公积金提取所需材料"}, actor=AGENT)
+    status, doc = await api.post(f"{BASE}/KB00001/answer", {"description": "市民咨询公积金提取所需材料",
+                                                             "caller_phone": "13812345678"}, actor=AGENT)
     assert status == 201, doc
     assert doc["status"] == "resolved" and doc["article"] == "KB00001" and doc["lead_department"] == "hall"
     number = doc["number"]
@@ -117,6 +119,9 @@ async def test_direct_answer_files_the_ticket_with_its_article_and_a_bad_review_
     events = (await api.get(f"/api/tickets/{number}/events", actor=SUPERVISOR))[1]["items"]
     assert [e["action"] for e in events] == ["created", "answer_on_spot"]  # no dispatch
     assert events[1]["data"]["article"]["id"] == "KB00001" and "本人身份证" in events[1]["data"]["reply"]
+    # it is owed its 回访 like any resolved ticket: the survey scheduler's candidates include it
+    candidates = await SurveyStore(pool).ticket_candidates(datetime.now(UTC))
+    assert [(r["number"], r["caller_phone"]) for r in candidates] == [(number, "13812345678")]
     await api.svc.record_survey(number, "不满意", actor="system:survey")
     status, t = await api.get(f"/api/tickets/{number}", actor=SUPERVISOR)
     assert t["status"] == "dispatched" and t["lead_department"] == "housing_fund"
