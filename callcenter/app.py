@@ -43,6 +43,7 @@ from callcenter.infra.redis import LiveState, login_refused
 from callcenter.infra.settings import Settings
 from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
+from callcenter.knowledge.plugin import KnowledgePlugin
 from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
@@ -65,13 +66,14 @@ class Plugins:
     transcription: TranscriptionPlugin
     acd: AcdPlugin
     surveys: SurveysPlugin
+    knowledge: KnowledgePlugin
     board: BoardPlugin
     metrics: MetricsPlugin
 
     def ordered(self) -> list[Plugin]:
         # dispatch before tickets: its router (where a ticket goes) is loaded before tickets are filed
         return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.acd, self.surveys,
-                self.board, self.metrics]
+                self.knowledge, self.board, self.metrics]
 
 
 # what the board and the agent desk read of the record, each from the feature owning the table
@@ -86,9 +88,14 @@ def build_plugins() -> Plugins:
     transcription = TranscriptionPlugin(on_final=dispatch.heard)  # live transcripts into the incident detector
     acd = AcdPlugin(transcriber=transcription.service)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
+    # 直接答复 files the call's ticket through the ticket service; articles name catalogue units
+    knowledge = KnowledgePlugin(filing=lambda **fields: tickets.service.get().create_ticket(**fields),
+                                knows_unit=dispatch.router.knows_unit,
+                                gaps=lambda since: tickets.service.get().enquiry_gaps(since),
+                                replies=lambda number: tickets.service.get().answered_enquiry(number))
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
-                   acd=acd, surveys=surveys,
+                   acd=acd, surveys=surveys, knowledge=knowledge,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))

@@ -25,6 +25,7 @@ class Role(StrEnum):
     ADMIN = "admin"            # users, blacklist, dispatch rules
     COLLECTOR = "collector"    # 城管通 field collector
     SYSTEM = "system"          # service accounts (dialler, survey, IVR tools)
+    KB = "kb"                  # 知识库 editor: reviews and publishes knowledge articles
 
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -72,7 +73,7 @@ class User:
 
 # --------------------------------------------------------------------------- the policy table
 
-A, S, D, AD, C, SY = Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM
+A, S, D, AD, C, SY, KB = Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM, Role.KB
 HALL = frozenset({S, AD})
 ANY = frozenset(Role)
 TICKET_USERS = frozenset({A, S, D, AD, C, SY})
@@ -128,6 +129,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/dept", D, S, page=True),
     _r("GET", "/admin", AD, page=True),
     _r("GET", "/dispatch", S, page=True),  # 派单台: the hall's dispatcher
+    _r("GET", "/knowledge", S, D, KB, page=True),  # 知识库: write (dept), review and publish (S, kb)
     # board and agent desktop
     _r("GET", "/api/board/snapshot", S, AD),
     _r("GET", "/api/board/agents/{agent_id}", A, S, own="agent_id"),
@@ -170,7 +172,7 @@ POLICY: tuple[Rule, ...] = (
         "survey", "reopen", "close", "merge", "answer")),
     _r("POST", "/api/tickets/{number}/dispatch", S, SY, audit="ticket_dispatched"),
     _r("POST", "/api/tickets/{number}/redispatch", S, SY, audit="ticket_reassigned"),  # 改派
-    _r("GET", "/api/departments", *TICKET_USERS),
+    _r("GET", "/api/departments", *TICKET_USERS, KB),  # kb: the units by name on /knowledge
     _r("GET", "/api/departments/{code}/queue", S, D, AD, own="code"),
     _r("GET", "/api/hall/queue", S, AD),  # 派单台 (masked numbers); dispatching is the supervisor's
     _r("POST", "/api/field-reports", C, S, SY),
@@ -198,6 +200,22 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/surveys/person-callbacks", A, S, audit="survey_person_callback"),
     _r("GET", "/api/agents/{agent_id}/callbacks", A, S, own="agent_id"),
     _r("POST", "/api/agents/{agent_id}/callbacks/{callback_id}/result", A, own="agent_id"),
+    # knowledge base (知识库): departments write their own unit's articles (the service checks the
+    # unit), the hall's reviewers (supervisor, kb) publish; the desk searches and answers from them
+    _r("GET", "/api/knowledge/articles", A, S, D, AD, KB),
+    _r("POST", "/api/knowledge/articles", S, D, KB, audit="kb_article_created"),
+    _r("GET", "/api/knowledge/articles/{id}", A, S, D, AD, KB),
+    _r("PATCH", "/api/knowledge/articles/{id}", S, D, KB, audit="kb_article_changed"),
+    _r("POST", "/api/knowledge/articles/{id}/submit", S, D, KB, audit="kb_article_submitted"),
+    *(_r("POST", f"/api/knowledge/articles/{{id}}/{name}", S, KB, audit=f"kb_article_{done}")
+      for name, done in (("publish", "published"), ("reject", "rejected"), ("expire", "expired"))),
+    _r("GET", "/api/knowledge/articles/{id}/versions", S, D, AD, KB),
+    _r("POST", "/api/knowledge/articles/{id}/answer", A, S),  # 直接答复: files the call's ticket
+    _r("GET", "/api/knowledge/search", A, S, D, KB),
+    _r("POST", "/api/knowledge/proposals", S, D, KB, audit="kb_article_proposed"),  # from a department's reply
+    _r("GET", "/api/knowledge/gaps", S, AD, KB),  # enquiries that found no article: what to write next
+    _r("GET", "/api/knowledge/export", S, AD, KB),
+    _r("POST", "/api/knowledge/import", S, D, KB, audit="kb_import"),
     _r("GET", "/api/routing-rules", S, AD),
     _r("PUT", "/api/routing-rules", AD),  # where new tickets go: admin only
 )

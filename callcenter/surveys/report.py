@@ -29,9 +29,27 @@ async def gather(pool: asyncpg.Pool, day: date, scale: SatisfactionScale, days: 
     names = {r["code"]: r["name"] for r in await pool.fetch("SELECT code, name FROM departments")}
     by_dept = grouped(today, "department", scale)
     return {"day": day, "scale": scale.name, "total": figures(today, scale),
+            "knowledge": await knowledge_figures(pool, day, names),
             "trend": grouped(records, "day", scale),
             "departments": {names.get(k, k): v for k, v in by_dept.items()},
             "teams": grouped(today, "team", scale)}
+
+
+async def knowledge_figures(pool: asyncpg.Pool, day: date, names: dict[str, str]) -> dict[str, Any]:
+    """The day's 直接答复率 (enquiries answered from a knowledge article ÷ enquiries) and its three
+    largest gaps (enquiries answered without an article, by category and unit). Read from the
+    ticket rows as the departments above are: the report is one query per figure."""
+    start = datetime.combine(day, time(0), tzinfo=SHANGHAI)
+    end = start + timedelta(days=1)
+    r = await pool.fetchrow("SELECT count(*) AS enquiries, count(kb_article) AS answered FROM tickets"
+                            " WHERE kind = 'enquiry' AND created_at >= $1 AND created_at < $2", start, end)
+    gaps = await pool.fetch(
+        "SELECT category, coalesce(lead_department, 'hall') AS unit, count(*) AS n FROM tickets WHERE kind = 'enquiry'"
+        " AND kb_article IS NULL AND merged_into IS NULL AND created_at >= $1 AND created_at < $2"
+        " GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 3", start, end)
+    n = r["enquiries"]
+    return {"enquiries": n, "answered": r["answered"], "rate": r["answered"] / n if n else None,
+            "gaps": [(g["category"] or "未分类", names.get(g["unit"], g["unit"]), g["n"]) for g in gaps]}
 
 
 def _pct(v: float | None) -> str:
@@ -47,6 +65,7 @@ def render(data: dict[str, Any], out: Path) -> Path:
     plt.rcParams["font.sans-serif"] = FONTS
     plt.rcParams["axes.unicode_minus"] = False
     t = data["total"]
+    kb = data.get("knowledge") or {"rate": None, "answered": 0, "enquiries": 0, "gaps": []}
     fig = plt.figure(figsize=(12, 8.5), dpi=110)
     fig.suptitle(f"攀枝花12345政务服务便民热线 回访日报  {data['day']:%Y-%m-%d}", fontsize=16)
     grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.25], hspace=0.45, wspace=0.25)
@@ -61,6 +80,7 @@ def render(data: dict[str, Any], out: Path) -> Path:
             ("漏话回拨率", _pct(t["missed_callback_rate"]),
              f"{t['missed_reached']}/{t['missed_eligible']}，已再次来电 {t['missed_already_served']}"),
             ("差评（重办）", str(t["bad_reviews"]), f"有效评价 {t['valid_ratings']}"),
+            ("直接答复率", _pct(kb["rate"]), f"知识库答复 {kb['answered']}/{kb['enquiries']} 件咨询"),
             ("无需回访", str(t["no_callback"]), "匿名/拒绝/退订/黑名单")]
     table = ax.table(cellText=[list(r) for r in rows], colLabels=["指标", "当日", "说明"], loc="center",
                      cellLoc="left", colWidths=[0.42, 0.18, 0.40])
@@ -108,6 +128,9 @@ def render(data: dict[str, Any], out: Path) -> Path:
     ax.set_title("各承办单位当日回访结果（柱上数字：应回访件数）", fontsize=12)
     ax.legend(fontsize=9, loc="upper right", ncols=3)
     ax.grid(axis="y", alpha=0.3)
+    if kb["gaps"]:
+        fig.text(0.01, 0.035, "知识缺口（未用知识库答复的咨询）：" + "；".join(f"{c}（{u}）{n} 件" for c, u, n in kb["gaps"]),
+                 fontsize=9, color="#444")
     fig.text(0.01, 0.01, f"满意率 = (非常满意+满意+基本满意)/有效评价；严格满意率 = (非常满意+满意)/有效评价；回访率 = 回访成功/应回访；量表: {data['scale']}；"
              "生成于 " + datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M"), fontsize=8, color="#666")
     out.parent.mkdir(parents=True, exist_ok=True)

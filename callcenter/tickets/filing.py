@@ -35,6 +35,8 @@ def ticket_of(body: Body, number: str, at: datetime, config: TicketConfig) -> Ti
                                   location=loc, policy=config.policy)
     if isinstance(body, FieldReportCreate):
         return new_ticket(kind=Kind.REPORT, channel=Channel.FIELD_REPORT, **common)
+    if body.article is not None:
+        common |= {"article": body.article.id, "article_unit": body.article.unit}
     return new_ticket(kind=body.kind, channel=body.channel, caller_phone=body.caller_phone,
                       caller_name=body.caller_name, topics=tuple(body.topics), call_ids=tuple(body.call_ids),
                       transcript=body.transcript, urgency=body.urgency, **common)
@@ -64,7 +66,9 @@ def first_actions(t: Ticket, body: Body, actor: str, at: datetime, config: Ticke
     if duplicate is not None:  # 并单: linked to the earlier ticket, never dispatched again
         return [apply(t, Action.MERGE, actor=actor, reason="duplicate (并单)", merged_into=duplicate.number, **opts)]
     if answer:
-        return [apply(t, Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts)]
+        article = body.article.model_dump() if isinstance(body, TicketCreate) and body.article else None
+        return [apply(t, Action.ANSWER_ON_SPOT, actor=actor, reply=answer, **opts,
+                      **({"article": article} if article else {}))]
     if isinstance(body, TicketCreate) and body.lead:
         return [apply(t, Action.DISPATCH, actor=actor, lead=body.lead, assisting=body.assisting, **opts)]
     if decision is not None and isinstance(body, TicketCreate) and body.auto_dispatch and not decision.needs_human:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -19,6 +19,7 @@ import asyncpg
 from callcenter.infra.bounds import INT64_MAX, in_years
 from callcenter.tickets.errors import BadCursor
 from callcenter.tickets.repository import OPEN, Stored, bind, stored
+from callcenter.tickets.sla import SHANGHAI, local_date
 
 MAX_LIMIT = 200
 
@@ -213,7 +214,44 @@ async def board_stats(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]
         dep = r["lead_department"] or "hall"
         by_department[dep] = by_department.get(dep, 0) + r["n"]
     return {"open": sum(by_status.values()), "by_status": by_status, "by_department": by_department,
-            "overdue": overdue, "escalated": sum(r["esc"] for r in rows), "at": now.isoformat()}
+            "overdue": overdue, "escalated": sum(r["esc"] for r in rows), "at": now.isoformat(),
+            "direct_answers": await direct_answers(conn, now)}
+
+
+async def direct_answers(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
+    """Today's (Asia/Shanghai) enquiries and those answered directly from a knowledge article
+    (直接答复率: answered / enquiries; None before the first enquiry), in total and by the agent
+    who filed them (``by_agent``: id -> [enquiries, answered]; the board sums them by team)."""
+    start = datetime.combine(local_date(now), time(0), tzinfo=SHANGHAI)
+    rows = await conn.fetch("SELECT created_by, count(*) AS enquiries, count(kb_article) AS answered FROM tickets"
+                            " WHERE kind = 'enquiry' AND created_at >= $1 GROUP BY created_by", start)
+    n, answered = sum(r["enquiries"] for r in rows), sum(r["answered"] for r in rows)
+    agents = {r["created_by"].removeprefix("agent:"): [r["enquiries"], r["answered"]]
+              for r in rows if r["created_by"].startswith("agent:")}
+    return {"enquiries": n, "answered": answered, "rate": answered / n if n else None, "by_agent": agents}
+
+
+async def enquiry_gaps(conn: asyncpg.Connection, since: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """Enquiries filed since ``since`` that were not answered from a knowledge article (the gaps
+    the hall should write articles for), grouped by category and the unit that took them: how many,
+    the latest, and three of their descriptions."""
+    rows = await conn.fetch(
+        "SELECT category, coalesce(lead_department, 'hall') AS unit, count(*) AS n, max(created_at) AS latest,"
+        " (array_agg(left(description, 120) ORDER BY created_at DESC))[1:3] AS examples FROM tickets"
+        " WHERE kind = 'enquiry' AND kb_article IS NULL AND merged_into IS NULL AND created_at >= $1"
+        " GROUP BY category, coalesce(lead_department, 'hall') ORDER BY count(*) DESC, max(created_at) DESC LIMIT $2",
+        since, limit)
+    return [{"category": r["category"], "unit": r["unit"], "count": r["n"], "latest": r["latest"].isoformat(),
+             "examples": list(r["examples"])} for r in rows]
+
+
+async def answered_enquiry(conn: asyncpg.Connection, number: str) -> dict[str, Any] | None:
+    """An enquiry and its department's last reply (办结回复), None when it is no enquiry replied to."""
+    r = await conn.fetchrow(
+        "SELECT t.number, t.lead_department, t.category, t.description, e.data->>'reply' AS reply FROM tickets t"
+        " JOIN ticket_events e ON e.ticket_id = t.id WHERE t.number = $1 AND t.kind = 'enquiry'"
+        " AND e.action = 'resolve' AND e.data ? 'reply' ORDER BY e.id DESC LIMIT 1", number)
+    return dict(r) if r else None
 
 
 async def events(conn: asyncpg.Connection, ticket_id: int, *, limit: int = 50,

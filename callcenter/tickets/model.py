@@ -314,6 +314,8 @@ class Ticket:
     objection: bool = False  # set by 派单异议 until the hall re-dispatches
     satisfaction: str | None = None
     merged_into: str | None = None
+    article: str | None = None       # 直接答复 from this knowledge article
+    article_unit: str | None = None  # its owning unit: a bad review reopens the ticket to it
     version: int = 0
     updated_at: datetime | None = None
 
@@ -349,7 +351,7 @@ ACTION_DATA: dict[Action, frozenset[str]] = {a: frozenset() for a in Action} | {
     Action.DISPATCH: frozenset({"lead", "assisting"}),
     Action.REDISPATCH: frozenset({"lead", "assisting"}),
     Action.RESOLVE: frozenset({"reply"}),
-    Action.ANSWER_ON_SPOT: frozenset({"reply"}),
+    Action.ANSWER_ON_SPOT: frozenset({"reply", "article"}),
     Action.OBJECT: frozenset({"suggested"}),
     Action.REQUEST_EXTENSION: frozenset({"days"}),
     Action.APPROVE_EXTENSION: frozenset({"days"}),

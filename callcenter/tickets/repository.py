@@ -42,7 +42,7 @@ AWAITING_TAKE_UP = ["accepted", "dispatched", "returned"]
 _DEG_PER_M = 1 / 111_000  # latitude degrees per metre (bounding box pre-filter)
 
 #: columns written from a Ticket (the ones that can change after creation come after `created_at`)
-_STATIC = ["number", "kind", "channel", "created_at"]
+_STATIC = ["number", "kind", "channel", "created_at", "kb_article", "kb_unit"]
 _MUTABLE = ["status", "urgency", "caller_phone", "caller_name", "category", "topics", "district", "address",
             "address_key", "lat", "lon", "description", "transcript", "call_ids", "lead_department",
             "assisting_departments", "take_up_due", "resolve_due", "remind_at", "extension_days_granted",
@@ -86,7 +86,7 @@ def ticket_columns(t: Ticket) -> dict[str, Any]:
         "extension_days_granted": t.extension_days_granted, "pending_extension": t.pending_extension,
         "escalation_level": t.escalation_level, "reopen_count": t.reopen_count, "objection": t.objection,
         "satisfaction": t.satisfaction, "merged_into": t.merged_into, "updated_at": t.updated_at or t.created_at,
-        "version": t.version,
+        "version": t.version, "kb_article": t.article, "kb_unit": t.article_unit,
     }
 
 
@@ -103,7 +103,7 @@ def to_ticket(r: asyncpg.Record) -> Ticket:
         extension_days_granted=r["extension_days_granted"], pending_extension=r["pending_extension"],
         escalation_level=r["escalation_level"], reopen_count=r["reopen_count"], objection=r["objection"],
         satisfaction=r["satisfaction"], merged_into=r["merged_into"], version=r["version"],
-        updated_at=r["updated_at"],
+        updated_at=r["updated_at"], article=r["kb_article"], article_unit=r["kb_unit"],
     )
 
 

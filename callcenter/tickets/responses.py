@@ -85,6 +85,8 @@ class TicketOut(Doc):
     objection: bool
     satisfaction: str | None
     merged_into: str | None
+    article: str | None = Field(default=None, description="直接答复: the knowledge article it was answered from")
+    article_unit: str | None = Field(default=None, description="that article's unit (a bad review reopens to it)")
     duplicate_count: int
     field_kind: str | None
     verified_at: Time | None

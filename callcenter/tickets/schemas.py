@@ -88,6 +88,15 @@ def _kind(value: Any) -> Any:
     return value
 
 
+class ArticleRef(_In):
+    """The knowledge article a ticket is answered from (直接答复), as the knowledge feature found it."""
+
+    id: str = Field(pattern=r"^KB\d{5,8}$")
+    version: int = Field(ge=1)
+    unit: str = Field(pattern=_CODE, description="its owning unit: a bad review reopens the ticket to it")
+    title: str = Field(default="", max_length=120)
+
+
 class TicketCreate(_Describe):
     kind: Kind
     description: str = Field(min_length=2, max_length=4000)
@@ -101,6 +110,7 @@ class TicketCreate(_Describe):
     answer_on_spot: str | None = Field(default=None, min_length=1, max_length=4000,
                                        description="reply given during the call (enquiry, help, ...)")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    article: ArticleRef | None = Field(default=None, description="with answer_on_spot: the knowledge article used")
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=128,
                                         description="client key: a retried request returns the same ticket")
 
@@ -113,6 +123,8 @@ class TicketCreate(_Describe):
             raise ValueError("give either 'answer_on_spot' or 'lead', not both")
         if self.assisting and not self.lead:
             raise ValueError("'assisting' needs 'lead'")
+        if self.article and not self.answer_on_spot:
+            raise ValueError("'article' goes with 'answer_on_spot' (直接答复)")
         return self
 
 

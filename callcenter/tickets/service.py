@@ -355,6 +355,16 @@ class TicketService:
         async with self.uow(atomic=False) as uow:
             return await lists.board_stats(uow.conn, at or utcnow())
 
+    async def enquiry_gaps(self, since: datetime) -> list[dict[str, Any]]:
+        """Enquiries not answered from a knowledge article since ``since``, grouped (the knowledge base's gaps)."""
+        async with self.uow(atomic=False) as uow:
+            return await lists.enquiry_gaps(uow.conn, since)
+
+    async def answered_enquiry(self, number: str) -> dict[str, Any] | None:
+        """An enquiry a department replied to, with its reply (proposed as a knowledge article draft)."""
+        async with self.uow(atomic=False) as uow:
+            return await lists.answered_enquiry(uow.conn, number)
+
     async def open_counts_by_department(self) -> dict[str, int]:
         """Open tickets by lead department ('hall' for none)."""
         async with self.uow(atomic=False) as uow:

@@ -100,7 +100,8 @@ def _plain(to: TicketStatus | None = None, **changes: Any) -> Any:
 def _answer_on_spot(c: Call) -> _Outcome:
     if c.t.kind not in ON_SPOT_KINDS:
         raise c.fail(f"kind '{c.t.kind.value}' ({c.t.kind.label}) cannot be answered on the spot")
-    return _S.RESOLVED, {"lead_department": HALL}, c.event()
+    article = {"article": c.data["article"]} if c.data.get("article") else {}
+    return _S.RESOLVED, {"lead_department": HALL}, c.event(**article)
 
 
 def _return(c: Call) -> _Outcome:
@@ -142,13 +143,19 @@ def _escalate(c: Call) -> _Outcome:
 
 
 def _redo(c: Call, **values: Any) -> _Outcome:
-    """重办: back to the same lead department (or to the hall when there is none)."""
+    """重办: back to the same lead department; a ticket the hall answered from a knowledge
+    article (直接答复) goes to the article's owning unit; else back to the hall."""
     deadlines = redo_deadlines(c.t.kind, c.t.urgency, c.at, policy=c.policy)
-    to = _S.DISPATCHED if c.t.lead_department not in (None, HALL) else _S.RETURNED
+    lead = c.t.lead_department
+    if lead in (None, HALL) and c.t.article_unit:
+        lead = c.t.article_unit
+    to = _S.DISPATCHED if lead not in (None, HALL) else _S.RETURNED
     changes = {"reopen_count": c.t.reopen_count + 1, "deadlines": deadlines, "pending_extension": None}
     if to is _S.RETURNED:
         changes["lead_department"] = None
-    return to, changes, c.event(redo="重办", lead=c.t.lead_department, resolve_due=_iso(deadlines.resolve_due),
+    elif lead != c.t.lead_department:
+        changes["lead_department"] = lead
+    return to, changes, c.event(redo="重办", lead=lead, resolve_due=_iso(deadlines.resolve_due),
                                 **values)
 
 

@@ -80,3 +80,5 @@ class UnitOfWork:
             if not self.dispatch.knows_topic(code):
                 raise FieldError("topics", f"unknown topic {code!r}")
         self.check_departments(getattr(body, "lead", None), getattr(body, "assisting", ()))
+        if (article := getattr(body, "article", None)) is not None:
+            self.check_department("article.unit", article.unit)

@@ -1,5 +1,5 @@
 """Each page a person works in, in headless Chromium (#25 item 6): /board, /agent, /dept,
-/dispatch and /admin show no raw department code (``market``) and no English status word
+/dispatch, /admin and /knowledge show no raw department code (``market``) and no English status word
 (``available``, ``dispatched``…) where a person reads, and load no resource that answers 404
 (the favicon among them); a page with a live feed gets it (the supervisor's view of a desk once
 stayed on 连接中… for ever); the admin's dispatch rules and IVR blacklist are walked too. Visible text only: ``<code>`` cells (the admin's department codes) and
@@ -16,6 +16,8 @@ import yaml
 from accounts_support import browser_login
 from acd_support import Phone
 from playwright.async_api import expect
+
+from callcenter.app import PLUGINS
 
 pytestmark = pytest.mark.asterisk
 
@@ -68,13 +70,16 @@ async def test_pages_show_names_and_load_no_missing_resource(stack, settings, po
     async with await logins.client("admin:root") as http:  # the admin's blacklist panel has a row
         async with http.post("/api/ivr/blacklist", json={"number": "13955556666", "reason": "恶意骚扰"}) as resp:
             assert resp.status == 201, await resp.text()
+    knowledge = stack[PLUGINS].knowledge  # the sample articles on /knowledge: units by name, statuses in Chinese
+    async with pool.acquire() as conn:
+        await knowledge.seed(conn, None)
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     seat = next(s.id for s in phone.acd.roster.seats if phone.acd.roster.is_on_shift(s, datetime.now(UTC)))
     walks = [("supervisor:li", "/board", "#live"), ("supervisor:li", f"/agent?agent=1001&seat={seat}", "#state"),
              ("supervisor:li", "/dispatch", "body"), ("dept:market:zhang", "/dept", "#dept-name"),
              ("admin:root", "/admin", "#audit tbody tr"), ("admin:root", "/admin", "#blacklist tr[data-blocked]"),
-             ("admin:root", "/admin", "#rules-table tbody tr")]
+             ("admin:root", "/admin", "#rules-table tbody tr"), ("kb:wang", "/knowledge", "#articles tbody tr")]
     found: dict[str, list[str]] = {}
     for actor, url, ready in walks:
         await page.context.clear_cookies()

@@ -22,7 +22,7 @@ EXPENSIVE = {("post", "/api/dispatch/models")}
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
-@pytest.mark.parametrize("actor", ["supervisor:li", "admin:root", "agent:1001", "dept:market:zhang"])
+@pytest.mark.parametrize("actor", ["supervisor:li", "admin:root", "agent:1001", "dept:market:zhang", "kb:wang"])
 async def test_openapi_fuzz_finds_no_5xx_and_no_schema_violation(stack, settings, logins, tmp_path, actor):
     st = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
     base = f"http://127.0.0.1:{settings.http_port}"
@@ -55,7 +55,7 @@ EDGE_DATES = ("0001-01-01", "0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59", 
 DATE_PARAMS = ("since", "until", "created_from", "created_to", "from", "to", "day")
 
 
-@pytest.mark.parametrize("actor", ["supervisor:li", "admin:root", "agent:1001", "dept:market:zhang"])
+@pytest.mark.parametrize("actor", ["supervisor:li", "admin:root", "agent:1001", "dept:market:zhang", "kb:wang"])
 async def test_every_route_answers_edge_ids_and_dates_without_a_5xx(stack, logins, actor):
     """Every operation of the document the role may call (surveys, dispatch, tickets, IVR, ACD...):
     each path parameter at the edge ids, each read with the edge dates in its date parameters."""

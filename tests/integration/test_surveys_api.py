@@ -61,5 +61,6 @@ async def test_daily_report_renders_a_png(pool, tmp_path):
     await load(pool)
     data = await gather(pool, AT.date(), FIVE_LEVEL, days=7)
     assert data["total"]["agent_ratings"] == 3
+    assert data["knowledge"]["rate"] is None or 0 <= data["knowledge"]["rate"] <= 1
     out = render(data, tmp_path / "日报.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000

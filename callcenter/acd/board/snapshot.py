@@ -32,6 +32,21 @@ if TYPE_CHECKING:
 log = get_logger("board")
 
 
+def direct_by_team(d: dict[str, Any], teams: list[dict[str, Any]]) -> dict[str, Any]:
+    """Today's 直接答复率 by team: each agent's enquiries summed into the team the board shows it in
+    (an agent not on the board now: "—")."""
+    team_of = {a["agent_id"]: t["team"] for t in teams for a in t.get("agents", [])}
+    sums: dict[str, list[int]] = {}
+    for agent, (enquiries, answered) in (d.get("by_agent") or {}).items():
+        row = sums.setdefault(team_of.get(agent, "—"), [0, 0])
+        row[0] += enquiries
+        row[1] += answered
+    out = {k: v for k, v in d.items() if k != "by_agent"}
+    out["teams"] = [{"team": t, "enquiries": e, "answered": a, "rate": a / e if e else None}
+                    for t, (e, a) in sorted(sums.items())]
+    return out
+
+
 class Snapshots:
     def __init__(self, pool: asyncpg.Pool, live: LiveState, records: Records, acd: Provided[AcdView],
                  tickets: Provided[TicketFigures], *, timezone: str = "Asia/Shanghai",
@@ -107,6 +122,8 @@ class Snapshots:
         live["on_shift"] = views.shift_now(self.roster, now)
         kpis = await self._cached("kpi", lambda: service_level.today_kpis(self.pool, now, self.tz))
         tickets = await self._cached("tickets", self._tickets)
+        if tickets and tickets.get("direct_answers"):
+            tickets = {**tickets, "direct_answers": direct_by_team(tickets["direct_answers"], live.get("teams", []))}
         incidents = await self._cached("incidents", lambda: self.records.open_incidents(self.pool))
         rated = await self._ratings()
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
@@ -144,7 +161,7 @@ class Snapshots:
         if svc is None:
             return None
         stats = await svc.board()
-        return {k: stats.get(k) for k in ("open", "overdue", "escalated", "by_status")}
+        return {k: stats.get(k) for k in ("open", "overdue", "escalated", "by_status", "direct_answers")}
 
     # ------------------------------------------------------------------ agent desktop
     def current_call_id(self, agent_id: str) -> str | None:

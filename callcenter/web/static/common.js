@@ -32,6 +32,9 @@ const LABELS = {
     dispatch_model_trained: "训练派单模型", dispatch_model_activated: "启用派单模型",
     incident_announcement: "热点播报", survey_optout: "拒绝回访登记", survey_person_callback: "人工回访登记",
     ivr_blacklist_added: "加入IVR黑名单", ivr_blacklist_removed: "移出IVR黑名单",
+    kb_article_created: "新建知识条目", kb_article_changed: "修改知识条目", kb_article_submitted: "知识条目提交审核",
+    kb_article_published: "发布知识条目", kb_article_rejected: "退回知识条目", kb_article_expired: "下线知识条目",
+    kb_import: "导入知识库", kb_article_proposed: "办结回复提议为知识条目",
   },
   status: {
     accepted: "已受理", dispatched: "已派单", acknowledged: "已签收", in_progress: "办理中", resolved: "已办结",

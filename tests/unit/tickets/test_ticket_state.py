@@ -201,6 +201,22 @@ def test_bad_survey_of_on_spot_answer_goes_back_to_hall():
     assert t.status is S.RETURNED and t.lead_department is None and t.reopen_count == 1
 
 
+def test_bad_survey_of_an_answer_from_a_knowledge_article_reopens_it_to_the_articles_unit():
+    t = make(kind=Kind.ENQUIRY, article="KB00001", article_unit="housing_fund")
+    ev = step(t, Action.ANSWER_ON_SPOT, reply="需要身份证和银行卡", article={"id": "KB00001"})
+    assert t.status is S.RESOLVED and t.lead_department == "hall" and ev.data["article"] == {"id": "KB00001"}
+    ev = step(t, Action.SURVEY, rating="不满意")
+    assert t.status is S.DISPATCHED and t.lead_department == "housing_fund" and t.reopen_count == 1
+    assert ev.data["lead"] == "housing_fund"
+
+
+def test_a_good_survey_of_an_answer_from_an_article_keeps_it_with_the_hall():
+    t = make(kind=Kind.ENQUIRY, article="KB00001", article_unit="housing_fund")
+    step(t, Action.ANSWER_ON_SPOT, reply="需要身份证和银行卡")
+    step(t, Action.SURVEY, rating="满意")
+    assert t.status is S.SURVEYED and t.lead_department == "hall"
+
+
 def test_reopen_and_close_rules():
     t = resolved()
     with pytest.raises(TicketError, match="reason"):

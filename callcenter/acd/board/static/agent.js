@@ -323,6 +323,9 @@ async function chooseSeat() {
   if (free.length === 1) { seatId = free[0].seat_id; $("seat-choice").value = seatId; }
 }
 
+/* The call this desk is on (or just had): the knowledge widget files its 直接答复 for it. */
+window.deskCall = () => (snap && snap.call) || (lastCall && lastCall.call) || null;
+
 async function init() {
   const me = await loadSession();
   if (!me) return;

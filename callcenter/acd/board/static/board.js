@@ -173,7 +173,18 @@ function renderTickets(t) {
   if (!t) { box.innerHTML = '<div class="empty">工单服务未启用</div>'; return; }
   box.innerHTML = `<div>在办工单 <span class="big num" data-figure="open">${t.open ?? 0}</span></div>
     <div>超期工单 <span class="big num ${t.overdue ? "bad" : ""}" data-figure="overdue">${t.overdue ?? 0}</span></div>
-    <div>督办中 <span class="big num" data-figure="escalated">${t.escalated ?? 0}</span></div>`;
+    <div>督办中 <span class="big num" data-figure="escalated">${t.escalated ?? 0}</span></div>
+    ${directAnswers(t.direct_answers)}`;
+}
+
+/* 直接答复率: today's enquiries answered on the call from a knowledge article. */
+function directAnswers(d) {
+  if (!d) return "";
+  return `<div>直接答复率 <span class="big num" data-figure="direct-answer-rate">${d.rate == null ? "—" : fmtPct(d.rate)}</span>
+    <span class="muted">（今日咨询 <span class="num" data-figure="enquiries">${d.enquiries}</span> 件，
+    知识库直接答复 <span class="num" data-figure="direct-answers">${d.answered}</span> 件）</span>
+    ${(d.teams || []).map((t) => `<span class="muted" data-direct-team="${esc(t.team)}">${esc(t.team)} 班组
+      ${fmtPct(t.rate)}（${t.answered}/${t.enquiries}）</span>`).join(" ")}</div>`;
 }
 
 /* An incident's IVR announcement: spoken (it can be stopped), or rendered and waiting for the
