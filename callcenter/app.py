@@ -43,8 +43,10 @@ from callcenter.infra.settings import Settings
 from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.metrics.plugin import MetricsPlugin
+from callcenter.recordings.plugin import RecordingsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
+from callcenter.tickets.api import tickets_of_calls
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
 from callcenter.transcription.publisher import calls_dialogue
@@ -62,6 +64,7 @@ class Plugins:
     dispatch: DispatchPlugin
     ivr: IvrPlugin
     transcription: TranscriptionPlugin
+    recordings: RecordingsPlugin
     acd: AcdPlugin
     surveys: SurveysPlugin
     board: BoardPlugin
@@ -69,8 +72,8 @@ class Plugins:
 
     def ordered(self) -> list[Plugin]:
         # dispatch before tickets: its router (where a ticket goes) is loaded before tickets are filed
-        return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.acd, self.surveys,
-                self.board, self.metrics]
+        return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.recordings,
+                self.acd, self.surveys, self.board, self.metrics]
 
 
 # what the board and the agent desk read of the record, each from the feature owning the table
@@ -83,11 +86,12 @@ def build_plugins() -> Plugins:
     dispatch = DispatchPlugin(open_tickets=lambda: tickets.open_counts_by_department())
     tickets = TicketsPlugin(dispatch=dispatch.router, transcripts=calls_dialogue)  # dispatch routes its tickets
     transcription = TranscriptionPlugin(on_final=dispatch.heard)  # live transcripts into the incident detector
-    acd = AcdPlugin(transcriber=transcription.service)
+    recordings = RecordingsPlugin(tickets=tickets_of_calls)  # legal hold and a department's access by ticket
+    acd = AcdPlugin(transcriber=transcription.service, recorder=recordings.service)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
-                   acd=acd, surveys=surveys,
+                   recordings=recordings, acd=acd, surveys=surveys,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))

@@ -25,6 +25,7 @@ class Role(StrEnum):
     ADMIN = "admin"            # users, blacklist, dispatch rules
     COLLECTOR = "collector"    # 城管通 field collector
     SYSTEM = "system"          # service accounts (dialler, survey, IVR tools)
+    QA = "qa"                  # 质检员: hears recordings, scores calls
 
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -72,7 +73,7 @@ class User:
 
 # --------------------------------------------------------------------------- the policy table
 
-A, S, D, AD, C, SY = Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM
+A, S, D, AD, C, SY, Q = Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM, Role.QA
 HALL = frozenset({S, AD})
 ANY = frozenset(Role)
 TICKET_USERS = frozenset({A, S, D, AD, C, SY})
@@ -116,9 +117,14 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/calls/{call_id}/show-number", S),
     # what the parties said: the call's own agent, the hall, a department through its ticket of the
     # call (callcenter/transcription/access.py); the prefill: the desk filing the ticket
-    _r("GET", "/api/calls/{call_id}/transcript", A, S, D),
+    _r("GET", "/api/calls/{call_id}/transcript", A, S, D, Q),
     _r("GET", "/api/calls/{call_id}/ticket-prefill", A, S),
     _r("GET", "/api/transcription", S, AD),
+    # a call's recording: the hall, quality inspectors, the call's own agent, a department through its
+    # ticket of the call (callcenter/recordings/model.py `refusal`; every playback audited there)
+    _r("GET", "/api/calls/{call_id}/recording", A, S, D, Q),
+    _r("GET", "/api/calls/{call_id}/recordings", A, S, D, Q),
+    _r("GET", "/calls/{call_id}", A, S, D, Q, page=True),  # the call's page: player and transcript
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),
     _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),

@@ -2,7 +2,7 @@
    versioned in PostgreSQL by PUT /api/routing-rules), the departments, the login locks (failed-login back-offs, lifted here) and the audit log. */
 "use strict";
 
-const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号" };
+const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号", qa: "质检员" };
 const $ = (id) => document.getElementById(id);
 
 async function load() {
