@@ -93,8 +93,8 @@ def build_plugins() -> Plugins:
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    recordings=recordings, acd=acd, surveys=surveys,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
-                                     records=BOARD_RECORDS),
-                   metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
+                                     records=BOARD_RECORDS, recording=recordings.service),
+                   metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))
 
 
 PLUGINS = web.AppKey("plugins", Plugins)

@@ -9,7 +9,7 @@ not recorded and its line's IVR does not say it is (`Settings.records`, the one 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -39,6 +39,17 @@ class RecordingsPlugin:
         self.service: Provided[Recorder] = Provided("recorder")
         self.playback: Provided[http.Playback] = Provided("recordings")
         self.retention: Provided[Retention] = Provided("recording retention")
+
+    def counted(self, what: str) -> float:
+        """A recorder counter for /metrics (0 while it is not running)."""
+        rec = self.service.maybe()
+        return float(getattr(rec, what)) if rec is not None else 0.0
+
+    def metrics(self) -> dict[str, tuple[str, Callable[[], float]]]:
+        return {"recording_failures": ("Recordings that could not be made or stored (logged; the call went on)",
+                                       lambda: self.counted("failures")),
+                "recordings_stored": ("Recorded call parts stored", lambda: self.counted("stored")),
+                "recordings_started": ("Call parts Asterisk was asked to record", lambda: self.counted("started"))}
 
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.playback)

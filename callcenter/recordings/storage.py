@@ -9,6 +9,7 @@ an object store with None (the HTTP layer then streams `open_range` instead: not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -46,15 +47,16 @@ class DirectoryStore:
         target = self._file(key)
 
         def copy() -> int:
-            target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(target.name + ".part")
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, partial)
                 with open(partial, "rb+") as f:
                     os.fsync(f.fileno())
                 os.replace(partial, target)  # never a half file under the key
             except OSError as exc:
-                partial.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
                 raise StoreError(f"cannot store {key}: {exc.strerror or exc}") from exc
             return target.stat().st_size
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 from acd_support import Phone
 from helpers import free_port, until
@@ -136,3 +137,34 @@ async def test_kill_9_of_the_controller_during_a_recorded_call_loses_none_of_it(
     toned = windows_with_tone(agent, AGENT_HZ)
     assert len(toned) >= int((talked - 1.5) * 2)
     assert all(toned[1:-1]), f"a gap in the agent's audio: {toned}"
+
+
+async def test_a_full_disk_fails_the_recording_not_the_call_and_shows_on_the_board_and_metrics(
+        settings, database, asterisk, pool, live, tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("the recordings directory cannot be made under a file, as on a full or broken disk")
+    app, runner = await start_stack(settings, recordings_dir=blocked / "recordings")
+    try:
+        phone = Phone(app)
+        await phone.login("1003", "seat03")
+        call = await phone.call()
+        await until(lambda: phone.acd.calls[call].state == "bridged", what="bridged")
+        recorder = app[PLUGINS].recordings.service.get()
+        await until(lambda: call in recorder.parts, what="recording")
+        await asyncio.sleep(1)
+        assert phone.acd.calls[call].state == "bridged"  # recording never touches the call
+        await phone.hangup(call)
+        row, = await stored(pool, call)
+        assert row["state"] == "failed" and "cannot store" in row["reason"]
+        assert recorder.failures == 1
+        await until(lambda: phone.agent("1003").state.value in ("wrap_up", "available"), what="the agent freed")
+        # nothing lost: Asterisk keeps its two files for a later retry by hand
+        for leg in ("caller", "agent"):
+            assert await phone.ari.get(f"/recordings/stored/rec-{leg}-1-{call}")
+        board = await app[PLUGINS].board.hub.get().snapshots.board()
+        assert board["recording"]["failures"] == 1 and board["recording"]["recent_failures"][0]["call_id"] == call
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{settings.http_port}/metrics") as r:
+            text = await r.text()
+        assert "callcenter_recording_failures_total 1.0" in text
+    finally:
+        await runner.cleanup()
