@@ -227,7 +227,7 @@ class Recorder:
             if not any(got):
                 raise RecordingLost("Asterisk has no audio of either party")
             out = work / f"mix.{FORMAT}"
-            duration = await _mix(legs, got, out)
+            duration = await mix_stereo(legs, got, out)
             digest = await asyncio.to_thread(_sha256, out)
             key = storage_key(rec.call_id, rec.part, rec.started_at)
             size = await self.files.put(key, out)
@@ -290,7 +290,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-async def _mix(legs: list[Path], got: list[bool], out: Path) -> float:
+async def mix_stereo(legs: list[Path], got: list[bool], out: Path) -> float:
     """The caller's file (left) and the agent's (right) as one stereo Ogg Vorbis file; a party
     Asterisk has nothing of is silence. Returns the length in seconds."""
     present = [p for p, ok in zip(legs, got, strict=True) if ok]
