@@ -11,6 +11,7 @@ It prints per run and as median / spread (max-min) over the runs:
   (goal <= 1.15x); the CPU that storing took afterwards (sox: wav -> stereo Ogg Vorbis, in this
   process's children) per call, apart;
 - stored bytes per call-minute;
+- for comparison, the same calls recorded by MixMonitor(D) started in the citizen's dialplan;
 - time to first byte of playback (GET /api/calls/{id}/recording as a supervisor, loopback);
 - automatic QA (the default scorecard's checks) per 5-minute, 100-line transcript, in ms.
 
@@ -83,7 +84,7 @@ async def session(http: aiohttp.ClientSession, base: str, pool) -> dict[str, str
         return {"Cookie": f"cc_session={r.cookies['cc_session'].value}", "X-CSRF-Token": (await r.json())["csrf"]}
 
 
-async def talk_round(app, inst, n: int, talk: float) -> tuple[float, list[str]]:
+async def talk_round(app, inst, n: int, talk: float, mixmonitor: bool = False) -> tuple[float, list[str]]:
     """n calls talking at once for `talk` s; Asterisk's CPU seconds from all bridged to all hung up."""
     ctx = app[STATE]["ctx"]
     acd = app[PLUGINS].acd.service.get()
@@ -95,7 +96,8 @@ async def talk_round(app, inst, n: int, talk: float) -> tuple[float, list[str]]:
         await ari.post("/channels", endpoint="Local/12345@queue-direct/n", context="citizen-sim", extension="s",
                        priority=1, formats=TRUNK_FORMATS, channelId=f"x-{call_id}", otherChannelId=call_id,
                        callerId="13800000001", body={"variables": {
-                           "__IVR_QUEUE": "general", "WAIT_BEFORE": "0.1", "HOLD_FOR": "600", "TONE": "1000"}})
+                           "__IVR_QUEUE": "general", "WAIT_BEFORE": "0.1", "HOLD_FOR": "600", "TONE": "1000",
+                           "MIXMON": f"mixmon-{call_id}" if mixmonitor else ""}})
     await until(lambda: all((c := acd.calls.get(i)) is not None and c.state == "bridged" for i in calls),
                 60, "all bridged")
     await asyncio.sleep(1.0)  # the recordings (when on) have started
@@ -167,7 +169,8 @@ async def run(args) -> None:
     inst = await asyncio.to_thread(start_instance, settings, roster_seat_ids(), echo=lambda *_: None)
     app = build_app(settings)
     runner = web.AppRunner(app)
-    results: dict[str, list[float]] = {k: [] for k in ("off", "on", "ratio", "store", "bytes_min", "ttfb_ms")}
+    results: dict[str, list[float]] = {k: [] for k in ("off", "on", "ratio", "store", "bytes_min", "ttfb_ms",
+                                                       "mixmon", "mixmon_ratio")}
     try:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
@@ -187,6 +190,9 @@ async def run(args) -> None:
             for n in range(args.runs):
                 recorder.records = lambda _line: False
                 off, _ = await talk_round(app, inst, args.calls, args.talk)
+                mixmon, _ = await talk_round(app, inst, args.calls, args.talk, mixmonitor=True)
+                results["mixmon"].append(mixmon)
+                results["mixmon_ratio"].append(mixmon / off)
                 recorder.records = lambda _line: True
                 kids0 = children_cpu()
                 on, calls = await talk_round(app, inst, args.calls, args.talk)
@@ -210,7 +216,8 @@ async def run(args) -> None:
                 results["ttfb_ms"].append(statistics.median(firsts) * 1000)
                 print(f"run {n + 1}: Asterisk CPU s/call off {off:.3f} on {on:.3f} ratio {on / off:.2f}x;"
                       f" storing {store_cpu:.3f} CPU s/call; {per_min / 1024:.1f} KiB per call-minute;"
-                      f" first byte {statistics.median(firsts) * 1000:.1f} ms; {len(ok)}/{len(rows)} stored",
+                      f" first byte {statistics.median(firsts) * 1000:.1f} ms; {len(ok)}/{len(rows)} stored;"
+                      f" MixMonitor(D) for comparison {mixmon:.3f} ({mixmon / off:.2f}x)",
                       flush=True)
         qa = [qa_ms() for _ in range(args.runs)]
         speech = await speech_bytes_per_minute(settings.asterisk_cache, work)
@@ -218,6 +225,8 @@ async def run(args) -> None:
         print(f"Asterisk CPU s per call, recording off: {spread(results['off'])}")
         print(f"Asterisk CPU s per call, recording on:  {spread(results['on'])}")
         print(f"ratio on/off (goal <= 1.15):            {spread(results['ratio'])}")
+        print(f"for comparison, MixMonitor(D) from the dialplan (not used: ARI cannot start it), CPU s per call: "
+              f"{spread(results['mixmon'])}; ratio {spread(results['mixmon_ratio'])}")
         print(f"storing (sox) CPU s per call:           {spread(results['store'])}")
         print(f"KiB per call-minute (stereo Ogg):       {spread([b / 1024 for b in results['bytes_min']])}")
         if speech is not None:
