@@ -43,13 +43,15 @@ from callcenter.infra.settings import Settings
 from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.metrics.plugin import MetricsPlugin
+from callcenter.quality.plugin import QualityPlugin
+from callcenter.recordings.api import call_lengths
 from callcenter.recordings.plugin import RecordingsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
 from callcenter.tickets.api import tickets_of_calls
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
-from callcenter.transcription.publisher import calls_dialogue
+from callcenter.transcription.publisher import calls_dialogue, segments
 from callcenter.web.headers import harden_responses
 
 log = get_logger("app")
@@ -65,6 +67,7 @@ class Plugins:
     ivr: IvrPlugin
     transcription: TranscriptionPlugin
     recordings: RecordingsPlugin
+    quality: QualityPlugin
     acd: AcdPlugin
     surveys: SurveysPlugin
     board: BoardPlugin
@@ -73,7 +76,7 @@ class Plugins:
     def ordered(self) -> list[Plugin]:
         # dispatch before tickets: its router (where a ticket goes) is loaded before tickets are filed
         return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.recordings,
-                self.acd, self.surveys, self.board, self.metrics]
+                self.quality, self.acd, self.surveys, self.board, self.metrics]
 
 
 # what the board and the agent desk read of the record, each from the feature owning the table
@@ -92,6 +95,7 @@ def build_plugins() -> Plugins:
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    recordings=recordings, acd=acd, surveys=surveys,
+                   quality=QualityPlugin(segments=segments, lengths=call_lengths),  # transcripts and lengths
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS, recording=recordings.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))

@@ -125,6 +125,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/calls/{call_id}/recording", A, S, D, Q),
     _r("GET", "/api/calls/{call_id}/recordings", A, S, D, Q),
     _r("GET", "/calls/{call_id}", A, S, D, Q, page=True),  # the call's page: player and transcript
+    _r("GET", "/api/calls/{call_id}/quality", S, Q),  # the automatic quality checks of a call (质检)
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),
     _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),

@@ -94,3 +94,16 @@ class RecordingStore:
         rows = await self.pool.fetch("SELECT call_id, part, reason, ended_at FROM recordings WHERE state='failed'"
                                      " AND started_at >= $1 ORDER BY id DESC LIMIT 20", since)
         return [dict(r) for r in rows]
+
+
+async def call_lengths(pool: asyncpg.Pool, call_id: str, sample: int = 200) -> tuple[float | None, list[float]]:
+    """A call's recorded length (its parts added) and the lengths of the recent calls of the same
+    agent (the quality checks' "usual"), from the stored rows."""
+    row = await pool.fetchrow("SELECT sum(duration_s) AS length, max(agent_id) AS agent_id FROM recordings"
+                              " WHERE call_id=$1 AND state IN ('stored', 'deleted')", call_id)
+    if row is None or row["length"] is None:
+        return None, []
+    rows = await pool.fetch("SELECT duration_s FROM recordings WHERE agent_id=$1 AND call_id <> $2 AND state='stored'"
+                            " AND duration_s IS NOT NULL ORDER BY started_at DESC LIMIT $3",
+                            row["agent_id"], call_id, sample)
+    return float(row["length"]), [float(r["duration_s"]) for r in rows]

@@ -5,6 +5,7 @@ An agent opening another agent's call sees the server's reason instead of a play
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import UTC, datetime
 
@@ -56,6 +57,14 @@ async def test_an_inspector_plays_a_call_and_seeks_by_clicking_a_line(stack, set
     assert 7.0 <= at < 11.0, at
     await expect(lines.nth(2)).to_have_class("current", timeout=5000)
     await expect(lines.nth(0)).not_to_have_class("current")
+    # the automatic checks beside it: the opening and the restatement found, a click on the evidence seeks
+    quality = page.get_by_test_id("quality")
+    await expect(quality.locator("tr[data-item='opening'] [data-result]")).to_have_text(re.compile("^通过"))
+    await expect(quality.locator("tr[data-item='restatement'] [data-result]")).to_have_text(re.compile("^通过"))
+    await expect(quality.locator("tr[data-item='closing'] [data-result]")).to_have_text(re.compile("^未通过"))
+    await expect(quality.locator("tr[data-item='attitude'] [data-result]")).to_have_text("待质检员评分")
+    await quality.locator("tr[data-item='opening'] button").first.click()
+    await page.wait_for_function("document.getElementById('player').currentTime < 3")
     played = await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='recording_played' AND target='c-page'"
                                  " AND actor='qa:wang'")
     assert played >= 1

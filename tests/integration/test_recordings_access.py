@@ -108,6 +108,12 @@ async def test_who_hears_a_recording_ranges_and_the_audit(stack, settings, pool)
     async with aiohttp.ClientSession() as anon, anon.get(f"http://127.0.0.1:{settings.http_port}{path}") as r:
         assert r.status == 401
 
+    # the automatic quality checks of the call: inspectors and the hall only
+    status, body, _ = await _get(sessions, "qa:wang", "/api/calls/c-heard/quality")
+    assert status == 200 and body["duration_s"] == 3 and body["score"] is None
+    assert {i["id"] for i in body["items"]} >= {"opening", "forbidden", "attitude"}
+    assert (await _get(sessions, "agent:1001", "/api/calls/c-heard/quality"))[0] == 403
+
 
 async def test_retention_deletes_the_expired_and_keeps_what_a_ticket_holds(pool, tmp_path):
     store, files = RecordingStore(pool), DirectoryStore(tmp_path)

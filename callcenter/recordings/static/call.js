@@ -64,10 +64,7 @@ function renderLines(segments) {
     li.dataset.index = String(i);
     li.dataset.start = String(line.start);
     li.innerHTML = `<span class="at">${fmtAt(line.start)}</span><span class="who">${WHO[line.leg] || esc(line.leg)}</span>${esc(line.text)}`;
-    li.onclick = () => {
-      player.currentTime = line.start;
-      player.play().catch(() => {});
-    };
+    li.onclick = () => seek(line.start);
     line.el = li;
     box.appendChild(li);
   });
@@ -82,6 +79,36 @@ player.addEventListener("timeupdate", () => {
   state.dataset.time = t.toFixed(1);
   for (const line of lines) line.el.classList.toggle("current", t >= line.start && t < Math.max(line.end, line.start + 0.5));
 });
+
+function seek(at) {
+  player.currentTime = Math.max(0, at);
+  player.play().catch(() => {});
+}
+
+function renderQuality(q) {
+  document.getElementById("quality-panel").hidden = false;
+  document.getElementById("quality-card").textContent =
+    `（${q.scorecard} · 合格 ${q.pass_mark} 分${q.fatal_hits.length ? " · 一票否决" : ""}）`;
+  const body = document.getElementById("quality-items");
+  body.innerHTML = "";
+  for (const item of q.items) {
+    const tr = document.createElement("tr");
+    tr.dataset.item = item.id;
+    const result = item.passed === null ? "待质检员评分" : item.passed ? "通过" : "未通过";
+    const f = item.finding;
+    tr.innerHTML = `<td>${esc(item.name)}${item.fatal ? "（一票否决）" : ""}</td><td class="num">${item.weight}</td>
+      <td class="${item.passed === false ? "alert" : ""}" data-result="${item.passed}">${result}${f ? `<div class="muted">${esc(f.detail)}</div>` : ""}</td><td></td>`;
+    const cell = tr.lastElementChild;
+    for (const ev of (f && f.evidence) || []) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = `${fmtAt(ev.at_s)} ${ev.text}`.slice(0, 40);
+      b.onclick = () => seek(ev.at_s);
+      cell.appendChild(b);
+    }
+    body.appendChild(tr);
+  }
+}
 
 async function main() {
   document.getElementById("call-id").textContent = callId;
@@ -98,6 +125,13 @@ async function main() {
     renderLines(t.segments || []);
   } catch (e) {
     document.getElementById("no-lines").hidden = false;
+  }
+  if (["supervisor", "qa"].includes(SESSION.user.role)) {
+    try {
+      renderQuality(await apiCall("GET", `/api/calls/${encodeURIComponent(callId)}/quality`));
+    } catch (e) {
+      showError(`自动质检不可用：${e.message}`);
+    }
   }
 }
 
