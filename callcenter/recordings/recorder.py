@@ -155,11 +155,12 @@ class Recorder:
 
     async def _record(self, ident: str) -> None:
         """A new snoop enters the app just after its creation returns: until then the record
-        request is refused as 'not in Stasis'; retry briefly."""
+        request is refused as 'not in Stasis'; retry briefly. A part started again after a
+        takeover (its snoops were gone) appends to what Asterisk already has of it."""
         for attempt in range(40):
             try:
                 await self.ari.post(f"/channels/{ident}/record", name=ident, format=RECORD_FORMAT,
-                                    ifExists="overwrite", beep=False, terminateOn="none", maxDurationSeconds=0,
+                                    ifExists="append", beep=False, terminateOn="none", maxDurationSeconds=0,
                                     quiet=(409, 422))
                 return
             except AriError as exc:
