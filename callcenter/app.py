@@ -44,7 +44,7 @@ from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.quality.plugin import QualityPlugin
-from callcenter.recordings.api import call_lengths
+from callcenter.recordings.api import call_agent, call_lengths, recent_calls
 from callcenter.recordings.plugin import RecordingsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
@@ -95,7 +95,8 @@ def build_plugins() -> Plugins:
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    recordings=recordings, acd=acd, surveys=surveys,
-                   quality=QualityPlugin(segments=segments, lengths=call_lengths),  # transcripts and lengths
+                   quality=QualityPlugin(segments=segments, lengths=call_lengths, agent_of=call_agent,
+                                         recent=recent_calls, tickets=tickets_of_calls),
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS, recording=recordings.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))

@@ -126,6 +126,14 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/calls/{call_id}/recordings", A, S, D, Q),
     _r("GET", "/calls/{call_id}", A, S, D, Q, page=True),  # the call's page: player and transcript
     _r("GET", "/api/calls/{call_id}/quality", S, Q),  # the automatic quality checks of a call (质检)
+    # quality reviews (callcenter/quality/reviews_http.py): inspectors score, the agent appeals once,
+    # a supervisor decides the appeal
+    _r("GET", "/api/qa/queue", Q, S),
+    _r("POST", "/api/calls/{call_id}/qa-reviews", Q),
+    _r("GET", "/api/calls/{call_id}/qa-reviews", Q, S, A),
+    _r("POST", "/api/calls/{call_id}/qa-appeal", A),
+    _r("POST", "/api/qa-appeals/{appeal_id}/decision", S, audit="qa_appeal_decided"),
+    _r("GET", "/api/agents/{agent_id}/qa-reviews", A, S, Q, own="agent_id"),
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),
     _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),

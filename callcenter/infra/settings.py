@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     recording_off_lines: list[str] = []  # dialled numbers (lines) never recorded (nor told so), JSON list
     recordings_dir: Path = Path("/var/lib/callcenter/recordings")  # the directory store of the files
     recording_retention_days: int = Field(180, ge=1)
+    qa_sample_share: float = Field(0.05, ge=0, le=1)  # of each agent's recorded calls a week, to the QA queue
 
     # --- live transcription (callcenter/transcription); the model path is `vosk_model` above ---
     transcription_enabled: bool = True

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from callcenter.infra.web import HttpError, Provided, reply
-from callcenter.quality.checks import Line
+from callcenter.quality.checks import Finding, Line
 from callcenter.quality.scorecard import Scorecard, auto_findings, score
 
 Segments = Callable[[Any, str], Awaitable[list[dict[str, Any]]]]  # a call's transcript (transcription's)
@@ -25,11 +25,19 @@ class Inspection:
     def __init__(self, pool: Any, card: Scorecard, segments: Segments, lengths: Lengths) -> None:
         self.pool, self.card, self.segments, self.lengths = pool, card, segments, lengths
 
-    async def of_call(self, call_id: str) -> dict[str, Any]:
+    async def _facts(self, call_id: str) -> tuple[list[Line], float, list[float]]:
         rows = await self.segments(self.pool, call_id)
         lines = [Line(r["leg"], float(r["start_s"]), float(r["end_s"]), r["text"] or "") for r in rows]
         length, typical = await self.lengths(self.pool, call_id)
         duration = length if length is not None else max((ln.end_s for ln in lines), default=0.0)
+        return lines, duration, typical
+
+    async def findings(self, call_id: str) -> dict[str, Finding]:
+        lines, duration, typical = await self._facts(call_id)
+        return auto_findings(self.card, lines, duration, typical)
+
+    async def of_call(self, call_id: str) -> dict[str, Any]:
+        lines, duration, typical = await self._facts(call_id)
         found = auto_findings(self.card, lines, duration, typical)
         result = score(self.card, found)
         return {"call_id": call_id, "scorecard": self.card.name, "pass_mark": self.card.pass_mark,

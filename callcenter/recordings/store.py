@@ -107,3 +107,16 @@ async def call_lengths(pool: asyncpg.Pool, call_id: str, sample: int = 200) -> t
                             " AND duration_s IS NOT NULL ORDER BY started_at DESC LIMIT $3",
                             row["agent_id"], call_id, sample)
     return float(row["length"]), [float(r["duration_s"]) for r in rows]
+
+
+async def recent_calls(pool: asyncpg.Pool, since: datetime) -> list[dict[str, Any]]:
+    """Calls with a stored recording since ``since``: call, agent, start (the QA sample's pool)."""
+    rows = await pool.fetch("SELECT call_id, max(agent_id) AS agent_id, min(started_at) AS started_at FROM recordings"
+                            " WHERE state='stored' AND started_at >= $1 GROUP BY call_id ORDER BY 3", since)
+    return [dict(r) for r in rows]
+
+
+async def call_agent(pool: asyncpg.Pool, call_id: str) -> str | None:
+    """The agent of a recorded call (of its last part)."""
+    return await pool.fetchval("SELECT agent_id FROM recordings WHERE call_id=$1 AND agent_id IS NOT NULL"
+                               " ORDER BY part DESC LIMIT 1", call_id)

@@ -32,7 +32,7 @@ const LABELS = {
     dispatch_model_trained: "训练派单模型", dispatch_model_activated: "启用派单模型",
     incident_announcement: "热点播报", survey_optout: "拒绝回访登记", survey_person_callback: "人工回访登记",
     recording_played: "收听录音", recording_downloaded: "下载录音", recording_held: "录音法律保全",
-    recording_deleted: "录音到期删除",
+    recording_deleted: "录音到期删除", qa_appeal_decided: "质检申诉裁决",
   },
   status: {
     accepted: "已受理", dispatched: "已派单", acknowledged: "已签收", in_progress: "办理中", resolved: "已办结",
