@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from callcenter.quality.model import Candidate, appeal_refusal, decision_refusal, revision_refusal, sample, week_of
+from callcenter.quality.model import (
+    Candidate,
+    appeal_refusal,
+    decision_refusal,
+    revision_refusal,
+    sample,
+    week_of,
+)
 
 
 def test_every_call_with_a_reason_and_a_share_of_each_agents_others():
