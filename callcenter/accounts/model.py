@@ -129,6 +129,8 @@ POLICY: tuple[Rule, ...] = (
     # quality reviews (callcenter/quality/reviews_http.py): inspectors score, the agent appeals once,
     # a supervisor decides the appeal
     _r("GET", "/api/qa/queue", Q, S),
+    _r("GET", "/api/qa/appeals", Q, S),
+    _r("GET", "/qa", Q, S, page=True),  # 质检台: the sample and the appeals waiting
     _r("POST", "/api/calls/{call_id}/qa-reviews", Q),
     _r("GET", "/api/calls/{call_id}/qa-reviews", Q, S, A),
     _r("POST", "/api/calls/{call_id}/qa-appeal", A),

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from callcenter.context import Context
 from callcenter.infra.web import Provided
-from callcenter.quality import http, reviews_http
+from callcenter.quality import http, pages, reviews_http
 from callcenter.quality.reviews import AgentOf, Recent, Reviews, Tickets
 from callcenter.quality.scorecard import load
 
@@ -30,6 +30,7 @@ class QualityPlugin:
     def routes(self, app: web.Application) -> None:
         http.routes(app, self.service)
         reviews_http.routes(app, self.reviews)
+        pages.routes(app)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         inspection = http.Inspection(ctx.pool, load(), self.segments, self.lengths)

@@ -124,6 +124,12 @@ class Reviews:
                                       " WHERE id=$1 RETURNING *", appeal_id, decision, supervisor, note)
         return _doc(row)
 
+    async def open_appeals(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch("SELECT a.*, r.score, r.passed, r.revision FROM qa_appeals a JOIN qa_reviews r"
+                                     " ON r.id = a.review_id WHERE a.decision IS NULL ORDER BY a.filed_at LIMIT $1",
+                                     limit)
+        return [_doc(r) for r in rows]
+
     async def queue(self, now: datetime, days: int = 7) -> list[dict[str, Any]]:
         calls = await self.recent(self.pool, now - timedelta(days=days))
         ids = [c["call_id"] for c in calls]

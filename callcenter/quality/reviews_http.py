@@ -2,6 +2,7 @@
 reviews.py):
 
 - ``GET  /api/qa/queue``                          the week's sample for the inspectors (qa, supervisor)
+- ``GET  /api/qa/appeals``                        appeals waiting for a supervisor's decision
 - ``POST /api/calls/{call_id}/qa-reviews``        an inspector submits a review (a later one is a
   new revision and needs its `reason`)
 - ``GET  /api/calls/{call_id}/qa-reviews``        its revisions and appeal (qa, supervisor, the call's agent)
@@ -95,7 +96,11 @@ def routes(app: web.Application, service: Provided[Reviews]) -> None:
         return reply({"agent_id": request.match_info["agent_id"],
                       "reviews": await service.get().of_agent(request.match_info["agent_id"])})
 
+    async def appeals(_request: web.Request) -> web.Response:
+        return reply({"appeals": await service.get().open_appeals()})
+
     app.router.add_get("/api/qa/queue", queue)
+    app.router.add_get("/api/qa/appeals", appeals)
     app.router.add_post("/api/calls/{call_id}/qa-reviews", submit)
     app.router.add_get("/api/calls/{call_id}/qa-reviews", of_call)
     app.router.add_post("/api/calls/{call_id}/qa-appeal", appeal)

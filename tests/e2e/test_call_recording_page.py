@@ -77,3 +77,40 @@ async def test_another_agent_sees_why_not(stack, settings, pool, browser_page):
     await expect(page.get_by_test_id("error")).to_contain_text("不能收听本通话")
     await expect(page.get_by_test_id("error")).to_contain_text("own calls")
     assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='recording_played'") == 0
+
+
+async def test_inspector_reviews_the_agent_appeals_the_supervisor_decides(stack, settings, pool, browser_page):
+    await _recorded_call(pool, settings.recordings_dir, "c-flow")
+    page = browser_page
+    base = f"http://127.0.0.1:{settings.http_port}"
+    # the inspector: the queue on /qa, the call from there, play, score, submit
+    await browser_login(page, base, pool, "qa:wang", "/qa")
+    row = page.locator("[data-call-row='c-flow']")
+    await expect(row).to_contain_text("抽检")
+    await row.locator("a").click()
+    await page.wait_for_url(f"{base}/calls/c-flow")
+    await page.locator("#lines li").nth(1).click()
+    await expect(page.get_by_test_id("player-state")).to_have_attribute("data-state", "playing", timeout=15000)
+    await page.select_option("[data-mark='attitude']", "true")
+    await page.fill("#review-comment", "开头规范，结束语缺失")
+    await page.click("#btn-review")
+    await expect(page.get_by_test_id("review-list")).to_contain_text("第 1 版")
+    await expect(page.get_by_test_id("review-list")).to_contain_text("开头规范")
+    # the agent sees the result and appeals, once
+    await page.context.clear_cookies()
+    await browser_login(page, base, pool, "agent:1001", "/calls/c-flow")
+    await expect(page.get_by_test_id("review-list")).to_contain_text("第 1 版")
+    await page.fill("#appeal-reason", "结束时说了感谢您的来电")
+    await page.click("#btn-appeal")
+    await expect(page.get_by_test_id("appeal-state")).to_contain_text("待班长裁决")
+    await expect(page.locator("#appeal-form")).to_be_hidden()
+    # the supervisor decides from /qa
+    await page.context.clear_cookies()
+    await browser_login(page, base, pool, "supervisor:li", "/qa")
+    await page.locator("[data-appeal] a").click()
+    await page.wait_for_url(f"{base}/calls/c-flow")
+    await page.fill("#decide-note", "复听属实")
+    await page.click("#btn-upheld")
+    await expect(page.get_by_test_id("appeal-state")).to_contain_text("申诉成立")
+    row = await pool.fetchrow("SELECT decision, decided_by FROM qa_appeals WHERE call_id='c-flow'")
+    assert (row["decision"], row["decided_by"]) == ("upheld", "supervisor:li")
