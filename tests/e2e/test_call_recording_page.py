@@ -96,9 +96,11 @@ async def test_inspector_reviews_the_agent_appeals_the_supervisor_decides(stack,
     await page.click("#btn-review")
     await expect(page.get_by_test_id("review-list")).to_contain_text("第 1 版")
     await expect(page.get_by_test_id("review-list")).to_contain_text("开头规范")
-    # the agent sees the result and appeals, once
+    # the agent sees the result on the desk and on the call's page, and appeals, once
     await page.context.clear_cookies()
-    await browser_login(page, base, pool, "agent:1001", "/calls/c-flow")
+    await browser_login(page, base, pool, "agent:1001", "/agent?seat=seat01")
+    await expect(page.locator("[data-qa-call='c-flow']")).to_contain_text("85合格")  # 结束语 missing: -10, 通话时长 too short: -5
+    await page.goto(f"{base}/calls/c-flow")
     await expect(page.get_by_test_id("review-list")).to_contain_text("第 1 版")
     await page.fill("#appeal-reason", "结束时说了感谢您的来电")
     await page.click("#btn-appeal")
