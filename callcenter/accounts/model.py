@@ -130,6 +130,7 @@ POLICY: tuple[Rule, ...] = (
     # a supervisor decides the appeal
     _r("GET", "/api/qa/queue", Q, S),
     _r("GET", "/api/qa/appeals", Q, S),
+    _r("GET", "/api/qa/figures", Q, S),
     _r("GET", "/qa", Q, S, page=True),  # 质检台: the sample and the appeals waiting
     _r("POST", "/api/calls/{call_id}/qa-reviews", Q),
     _r("GET", "/api/calls/{call_id}/qa-reviews", Q, S, A),

@@ -124,6 +124,21 @@ class Reviews:
                                       " WHERE id=$1 RETURNING *", appeal_id, decision, supervisor, note)
         return _doc(row)
 
+    async def figures(self, since: datetime) -> list[dict[str, Any]]:
+        """Per agent and ISO week since ``since``: reviewed calls, average score (latest revisions),
+        fatal hits, appeals filed / upheld / rejected."""
+        rows = await self.pool.fetch(
+            "WITH latest AS (SELECT DISTINCT ON (call_id) * FROM qa_reviews WHERE submitted_at >= $1"
+            " ORDER BY call_id, revision DESC)"
+            " SELECT l.agent_id, to_char(l.submitted_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-\"W\"IW') AS week,"
+            " count(*) AS reviewed, round(avg(l.score)::numeric, 1)::float AS average,"
+            " count(*) FILTER (WHERE cardinality(l.fatal_hits) > 0) AS fatal,"
+            " count(a.id) AS appeals, count(*) FILTER (WHERE a.decision = 'upheld') AS upheld,"
+            " count(*) FILTER (WHERE a.decision = 'rejected') AS rejected"
+            " FROM latest l LEFT JOIN qa_appeals a ON a.call_id = l.call_id"
+            " GROUP BY 1, 2 ORDER BY 2 DESC, 1", since)
+        return [dict(r) for r in rows]
+
     async def open_appeals(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.pool.fetch("SELECT a.*, r.score, r.passed, r.revision FROM qa_appeals a JOIN qa_reviews r"
                                      " ON r.id = a.review_id WHERE a.decision IS NULL ORDER BY a.filed_at LIMIT $1",

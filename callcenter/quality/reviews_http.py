@@ -3,6 +3,8 @@ reviews.py):
 
 - ``GET  /api/qa/queue``                          the week's sample for the inspectors (qa, supervisor)
 - ``GET  /api/qa/appeals``                        appeals waiting for a supervisor's decision
+- ``GET  /api/qa/figures?weeks=8``                per agent and week: reviewed, average score, fatal
+  hits, appeals filed / upheld / rejected (qa, supervisor)
 - ``POST /api/calls/{call_id}/qa-reviews``        an inspector submits a review (a later one is a
   new revision and needs its `reason`)
 - ``GET  /api/calls/{call_id}/qa-reviews``        its revisions and appeal (qa, supervisor, the call's agent)
@@ -13,7 +15,7 @@ reviews.py):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from aiohttp import web
@@ -96,11 +98,19 @@ def routes(app: web.Application, service: Provided[Reviews]) -> None:
         return reply({"agent_id": request.match_info["agent_id"],
                       "reviews": await service.get().of_agent(request.match_info["agent_id"])})
 
+    async def figures(request: web.Request) -> web.Response:
+        raw = request.query.get("weeks", "8")
+        if not raw.isdigit() or not 1 <= int(raw) <= 104:
+            raise HttpError(422, "invalid", "weeks: 1 to 104", {"weeks": "1 to 104"})
+        since = datetime.now(UTC) - timedelta(weeks=int(raw))
+        return reply({"figures": await service.get().figures(since)})
+
     async def appeals(_request: web.Request) -> web.Response:
         return reply({"appeals": await service.get().open_appeals()})
 
     app.router.add_get("/api/qa/queue", queue)
     app.router.add_get("/api/qa/appeals", appeals)
+    app.router.add_get("/api/qa/figures", figures)
     app.router.add_post("/api/calls/{call_id}/qa-reviews", submit)
     app.router.add_get("/api/calls/{call_id}/qa-reviews", of_call)
     app.router.add_post("/api/calls/{call_id}/qa-appeal", appeal)

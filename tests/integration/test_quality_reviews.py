@@ -101,6 +101,11 @@ async def test_sample_review_revision_appeal_and_decision(stack, settings, pool)
     status, whole = await _call(s, "qa:wang", "GET", path)
     assert [r["revision"] for r in whole["reviews"]] == [1, 2] and whole["appeal"]["decision"] == "upheld"
     assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='qa_appeal_decided'") == 1
+    # the figures: one reviewed call of agent 1001 this week, the latest revision counted
+    status, body = await _call(s, "supervisor:li", "GET", "/api/qa/figures?weeks=2")
+    mine, = [f for f in body["figures"] if f["agent_id"] == "1001"]
+    assert (mine["reviewed"], mine["average"], mine["fatal"], mine["appeals"], mine["upheld"]) == (1, second["score"], 0, 1, 1)
+    assert (await _call(s, "supervisor:li", "GET", "/api/qa/figures?weeks=x"))[0] == 422
     # the reviewed call leaves the queue
     status, body = await _call(s, "qa:wang", "GET", "/api/qa/queue")
     assert "c-q0" not in {c["call_id"] for c in body["calls"]}

@@ -18,6 +18,10 @@ async function main() {
     <td>${esc(fmtTime(x.filed_at))}</td><td>${esc(x.agent_id)}</td><td class="num">${x.score}</td><td>${esc(x.reason)}</td>
     <td>${callLink(x.call_id, "裁决")}</td></tr>`).join("");
   document.getElementById("appeals-empty").hidden = a.appeals.length > 0;
+  const f = await apiCall("GET", "/api/qa/figures?weeks=8");
+  document.getElementById("figures").innerHTML = f.figures.map((x) => `<tr data-figure-agent="${esc(x.agent_id || "")}">
+    <td>${esc(x.week)}</td><td>${esc(x.agent_id || "—")}</td><td class="num">${x.reviewed}</td><td class="num">${x.average}</td>
+    <td class="num">${x.fatal}</td><td class="num">${x.appeals}</td><td class="num">${x.upheld}</td><td class="num">${x.rejected}</td></tr>`).join("");
 }
 
 main();
