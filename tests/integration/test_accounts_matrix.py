@@ -22,7 +22,7 @@ ACTORS = {Role.AGENT: "agent:1001", Role.SUPERVISOR: "supervisor:li", Role.DEPT:
           Role.ADMIN: "admin:root", Role.COLLECTOR: "collector:c07", Role.SYSTEM: "system:survey", Role.QA: "qa:wang"}
 SAMPLE = {"agent_id": "1001", "callback_id": "sv-1-1", "number": "PZH-20260101-000001", "phone": "13800000001", "username": "nobody",
           "call_id": "c-none", "code": "market", "sid": "none", "version": "1", "id": "1",
-          "feature": "web", "name": "common.js", "kind": "account", "key": "nobody"}
+          "feature": "web", "name": "common.js", "kind": "account", "key": "nobody", "appeal_id": "1"}
 
 
 def concrete(path: str) -> str:
