@@ -70,7 +70,12 @@ async def test_a_bridged_call_is_recorded_with_each_party_on_its_own_channel(rec
         assert await ari.safe(ari.get(f"/recordings/stored/rec-{leg}-1-{call}")) is None
 
 
-async def test_a_line_that_does_not_record_is_not_recorded(recording_app, pool):
+async def test_a_line_that_does_not_record_is_not_recorded_nor_told_so(recording_app, pool):
+    # one setting decides both: the IVR's notice (the `recording` variable its greeting says) and the recorder
+    ivr = recording_app[PLUGINS].ivr.service.get()
+    env = {"agi_uniqueid": "u-notice", "agi_callerid": "13800000000"}
+    assert (await ivr.prepare(env | {"agi_arg_1": "12345"})).context.vars.get("recording") == "on"
+    assert "recording" not in (await ivr.prepare(env | {"agi_arg_1": "12329"})).context.vars
     phone = Phone(recording_app)
     await phone.login("1001", "seat01")
     call = await phone.call(dnis="12329")  # a line in recording_off_lines
