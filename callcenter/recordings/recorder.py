@@ -48,6 +48,8 @@ class Part:
 
 
 class Recorder:
+    EVENTS = frozenset({"RecordingFailed"})  # for the app's event filter (calls/stasis.py event_types)
+
     def __init__(self, ari: AriClient, store: RecordingStore, files: Store, *,
                  records: Callable[[str], bool], work_dir: Path | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
