@@ -45,11 +45,15 @@ from callcenter.infra.web import http_errors
 from callcenter.ivr.plugin import IvrPlugin
 from callcenter.knowledge.plugin import KnowledgePlugin
 from callcenter.metrics.plugin import MetricsPlugin
+from callcenter.quality.plugin import QualityPlugin
+from callcenter.recordings.api import call_agent, call_lengths, recent_calls
+from callcenter.recordings.plugin import RecordingsPlugin
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
+from callcenter.tickets.api import tickets_of_calls
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
-from callcenter.transcription.publisher import calls_dialogue
+from callcenter.transcription.publisher import calls_dialogue, segments
 from callcenter.web.headers import harden_responses
 
 log = get_logger("app")
@@ -64,6 +68,8 @@ class Plugins:
     dispatch: DispatchPlugin
     ivr: IvrPlugin
     transcription: TranscriptionPlugin
+    recordings: RecordingsPlugin
+    quality: QualityPlugin
     acd: AcdPlugin
     surveys: SurveysPlugin
     knowledge: KnowledgePlugin
@@ -72,8 +78,8 @@ class Plugins:
 
     def ordered(self) -> list[Plugin]:
         # dispatch before tickets: its router (where a ticket goes) is loaded before tickets are filed
-        return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.acd, self.surveys,
-                self.knowledge, self.board, self.metrics]
+        return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.recordings,
+                self.quality, self.acd, self.surveys, self.knowledge, self.board, self.metrics]
 
 
 # what the board and the agent desk read of the record, each from the feature owning the table
@@ -86,7 +92,8 @@ def build_plugins() -> Plugins:
     dispatch = DispatchPlugin(open_tickets=lambda: tickets.open_counts_by_department())
     tickets = TicketsPlugin(dispatch=dispatch.router, transcripts=calls_dialogue)  # dispatch routes its tickets
     transcription = TranscriptionPlugin(on_final=dispatch.heard)  # live transcripts into the incident detector
-    acd = AcdPlugin(transcriber=transcription.service)
+    recordings = RecordingsPlugin(tickets=tickets_of_calls)  # legal hold and a department's access by ticket
+    acd = AcdPlugin(transcriber=transcription.service, recorder=recordings.service)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
     # 直接答复 files the call's ticket through the ticket service; articles name catalogue units
     knowledge = KnowledgePlugin(filing=lambda **fields: tickets.service.get().create_ticket(**fields),
@@ -95,10 +102,12 @@ def build_plugins() -> Plugins:
                                 replies=lambda number: tickets.service.get().answered_enquiry(number))
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
-                   acd=acd, surveys=surveys, knowledge=knowledge,
+                   recordings=recordings, acd=acd, surveys=surveys, knowledge=knowledge,
+                   quality=QualityPlugin(segments=segments, lengths=call_lengths, agent_of=call_agent,
+                                         recent=recent_calls, tickets=tickets_of_calls),
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
-                                     records=BOARD_RECORDS),
-                   metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}))
+                                     records=BOARD_RECORDS, recording=recordings.service),
+                   metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))
 
 
 PLUGINS = web.AppKey("plugins", Plugins)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # PostgreSQL backup and restore for the 12345 hall (pg_dump custom format).
-#   backup.sh dump              write $BACKUP_DIR/callcenter-<UTC time>.dump, keep the last $BACKUP_KEEP
+#   backup.sh dump              write $BACKUP_DIR/callcenter-<UTC time>.dump, keep the last $BACKUP_KEEP;
+#                               with $RECORDINGS_DIR (the call recordings' directory store) also
+#                               recordings-<UTC time>.tar of it (the rows are in the dump)
 #   backup.sh restore FILE      restore FILE into the database (replaces its tables), one transaction
 #   backup.sh list              the dumps there are
 # The database comes from CALLCENTER_DATABASE_URL (the same env file as the controller). Runs
@@ -17,6 +19,13 @@ dump)
   mv "$out.partial" "$out"
   echo "backup: wrote $out ($(wc -c < "$out") bytes)"
   ls -1 "$DIR"/callcenter-*.dump | sort | head -n "-$KEEP" | while read -r old; do rm -f "$old"; echo "backup: removed $old"; done
+  if [ -n "${RECORDINGS_DIR:-}" ] && [ -d "$RECORDINGS_DIR" ]; then
+    rec="$DIR/recordings-$(date -u +%Y%m%dT%H%M%SZ).tar"
+    tar -cf "$rec.partial" -C "$RECORDINGS_DIR" .
+    mv "$rec.partial" "$rec"
+    echo "backup: wrote $rec ($(wc -c < "$rec") bytes)"
+    ls -1 "$DIR"/recordings-*.tar | sort | head -n "-$KEEP" | while read -r old; do rm -f "$old"; echo "backup: removed $old"; done
+  fi
   ;;
 restore)
   file="${2:?backup.sh restore FILE}"

@@ -36,7 +36,7 @@ CONTEXT = REPO / "docker" / ".build"
 
 # what each base needs; the Dockerfiles apt-get install the same lists when the base lacks them
 BASES = {
-    "bookworm": ("python3", "python3-venv", "ca-certificates", "espeak-ng", "sox",
+    "bookworm": ("python3", "python3-venv", "ca-certificates", "espeak-ng", "sox", "libsox-fmt-base",
                  "postgresql", "redis-server", "mosquitto", "sip-tester"),
     # the same package list as callcenter/infra/sandbox.py: the sandbox root is reused as is
     "sid": ("asterisk", "asterisk-core-sounds-en-gsm", "asterisk-moh-opsound-gsm"),

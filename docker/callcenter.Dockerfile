@@ -7,7 +7,7 @@ ARG BASE=debian:bookworm
 FROM ${BASE}
 ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 RUN set -e; need=""; \
-    for p in python3 python3-venv ca-certificates espeak-ng sox; do \
+    for p in python3 python3-venv ca-certificates espeak-ng sox libsox-fmt-base; do \
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"; done; \
     if [ -n "$need" ]; then apt-get update && apt-get install -y --no-install-recommends $need \
       && rm -rf /var/lib/apt/lists/*; fi

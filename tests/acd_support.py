@@ -19,9 +19,10 @@ class Phone:
         self.ari = self.ctx.ari
         self.acd = app[PLUGINS].acd.service.get()
 
-    async def agent_mode(self, seat: str, mode: str = "answer", ring: float = 0.2, talk: float = 3600) -> None:
+    async def agent_mode(self, seat: str, mode: str = "answer", ring: float = 0.2, talk: float = 3600,
+                         tone: str = "") -> None:
         for name, value in ((f"AGENT_MODE_{seat}", mode), (f"AGENT_RING_{seat}", str(ring)),
-                            (f"AGENT_TALK_{seat}", str(talk))):
+                            (f"AGENT_TALK_{seat}", str(talk)), (f"AGENT_TONE_{seat}", tone)):
             await self.ari.post("/asterisk/variable", variable=name, value=value)
 
     async def login(self, agent_id: str, seat: str, *, override: bool = True, mode: str = "answer",
@@ -32,11 +33,12 @@ class Phone:
 
     async def call(self, *, queue: str = "general", skill: str = "", priority: int = 0, dtmf: str = "",
                    wait_before: float = 1, hold_for: float = 120, caller: str = "13800000001",
-                   dnis: str = "12345") -> str:
+                   dnis: str = "12345", tone: str = "") -> str:
         """Returns the id of the channel that enters Stasis (the call id)."""
         call_id = f"c-{uuid.uuid4().hex[:10]}"
         variables = {"__IVR_QUEUE": queue, "__IVR_SKILL": skill, "__IVR_PRIORITY": str(priority),
-                     "DTMF": dtmf, "WAIT_BEFORE": str(wait_before), "HOLD_FOR": str(hold_for)}
+                     "DTMF": dtmf, "WAIT_BEFORE": str(wait_before), "HOLD_FOR": str(hold_for),
+                     "TONE": tone}
         await self.ari.post("/channels", endpoint=f"Local/{dnis}@queue-direct/n", context="citizen-sim",
                             extension="s", priority=1, formats=TRUNK_FORMATS, channelId=f"x-{call_id}", otherChannelId=call_id,
                             callerId=caller, body={"variables": variables})

@@ -89,6 +89,10 @@ def settings() -> Settings:
         rating_enabled=False,
         transcription_rtp_port=0,
         transcription_spool_dir=Path(f"/tmp/callcenter-test-spool-{RUN_ID}"),
+        # recording snoops on every bridged call; the tests that want it turn it on (a line that does
+        # not record is not transcribed either: those tests turn both on)
+        recording_enabled=False,
+        recordings_dir=Path(f"/tmp/callcenter-test-recordings-{RUN_ID}"),
     )
 
 

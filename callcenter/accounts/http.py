@@ -35,7 +35,7 @@ class LoginIn(BaseModel):
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=USERNAME.pattern)
-    role: Literal["agent", "supervisor", "dept", "admin", "collector", "system", "kb"]
+    role: Literal["agent", "supervisor", "dept", "admin", "collector", "system", "kb", "qa"]
     password: str = Field(min_length=1, max_length=256)
     department: str | None = Field(None, max_length=64)
     agent_id: str | None = Field(None, max_length=64)
@@ -44,7 +44,7 @@ class UserIn(BaseModel):
 
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["agent", "supervisor", "dept", "admin", "collector", "system", "kb"] | None = None
+    role: Literal["agent", "supervisor", "dept", "admin", "collector", "system", "kb", "qa"] | None = None
     department: str | None = Field(None, max_length=64)
     agent_id: str | None = Field(None, max_length=64)
     name: str | None = Field(None, max_length=64)

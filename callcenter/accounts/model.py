@@ -26,6 +26,7 @@ class Role(StrEnum):
     COLLECTOR = "collector"    # 城管通 field collector
     SYSTEM = "system"          # service accounts (dialler, survey, IVR tools)
     KB = "kb"                  # 知识库 editor: reviews and publishes knowledge articles
+    QA = "qa"                  # 质检员: hears recordings, scores calls
 
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -73,7 +74,8 @@ class User:
 
 # --------------------------------------------------------------------------- the policy table
 
-A, S, D, AD, C, SY, KB = Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM, Role.KB
+A, S, D, AD, C, SY, KB, Q = (Role.AGENT, Role.SUPERVISOR, Role.DEPT, Role.ADMIN, Role.COLLECTOR, Role.SYSTEM,
+                              Role.KB, Role.QA)
 HALL = frozenset({S, AD})
 ANY = frozenset(Role)
 TICKET_USERS = frozenset({A, S, D, AD, C, SY})
@@ -117,9 +119,26 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/calls/{call_id}/show-number", S),
     # what the parties said: the call's own agent, the hall, a department through its ticket of the
     # call (callcenter/transcription/access.py); the prefill: the desk filing the ticket
-    _r("GET", "/api/calls/{call_id}/transcript", A, S, D),
+    _r("GET", "/api/calls/{call_id}/transcript", A, S, D, Q),
     _r("GET", "/api/calls/{call_id}/ticket-prefill", A, S),
     _r("GET", "/api/transcription", S, AD),
+    # a call's recording: the hall, quality inspectors, the call's own agent, a department through its
+    # ticket of the call (callcenter/recordings/model.py `refusal`; every playback audited there)
+    _r("GET", "/api/calls/{call_id}/recording", A, S, D, Q),
+    _r("GET", "/api/calls/{call_id}/recordings", A, S, D, Q),
+    _r("GET", "/calls/{call_id}", A, S, D, Q, page=True),  # the call's page: player and transcript
+    _r("GET", "/api/calls/{call_id}/quality", S, Q),  # the automatic quality checks of a call (质检)
+    # quality reviews (callcenter/quality/reviews_http.py): inspectors score, the agent appeals once,
+    # a supervisor decides the appeal
+    _r("GET", "/api/qa/queue", Q, S),
+    _r("GET", "/api/qa/appeals", Q, S),
+    _r("GET", "/api/qa/figures", Q, S),
+    _r("GET", "/qa", Q, S, page=True),  # 质检台: the sample and the appeals waiting
+    _r("POST", "/api/calls/{call_id}/qa-reviews", Q),
+    _r("GET", "/api/calls/{call_id}/qa-reviews", Q, S, A),
+    _r("POST", "/api/calls/{call_id}/qa-appeal", A),
+    _r("POST", "/api/qa-appeals/{appeal_id}/decision", S, audit="qa_appeal_decided"),
+    _r("GET", "/api/agents/{agent_id}/qa-reviews", A, S, Q, own="agent_id"),
     _r("POST", "/api/calls/{call_id}/supervise", S, audit="supervise"),  # listen / whisper / barge
     _r("GET", "/api/supervisions", S),
     _r("DELETE", "/api/supervisions/{sid}", S, audit="supervise_end"),

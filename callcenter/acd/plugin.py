@@ -25,6 +25,7 @@ from callcenter.acd.stasis import AcdStasis
 from callcenter.acd.supervise import KIND as SUPERVISE
 from callcenter.acd.supervise import Supervision
 from callcenter.acd.supervise import routes as supervise_routes
+from callcenter.acd.taps import CallTaps
 from callcenter.acd.view import AcdView
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
@@ -37,8 +38,10 @@ log = get_logger("acd")
 class AcdPlugin:
     name = "acd"
 
-    def __init__(self, *, transcriber: Provided[Transcriber] | None = None) -> None:
+    def __init__(self, *, transcriber: Provided[Transcriber] | None = None,
+                 recorder: Provided[Transcriber] | None = None) -> None:
         self.transcriber = transcriber
+        self.recorder = recorder  # call recording follows the same bridged calls (callcenter/recordings)
         self.service: Provided[AcdService] = Provided("ACD")
         self.view: Provided[AcdView] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
@@ -61,8 +64,12 @@ class AcdPlugin:
         if ctx.settings.wrap_up_s is not None:
             roster = roster.model_copy(update={"agents": roster.agents.model_copy(
                 update={"wrap_up_s": ctx.settings.wrap_up_s})})
-        # switched off, transcription taps nothing and the desk is told so
-        transcriber = self.transcriber.maybe if self.transcriber is not None else (lambda: None)
+        # switched off, transcription taps nothing and the desk is told so; recording and
+        # transcription are told of the same bridged calls (acd/taps.py)
+        taps = CallTaps([p.maybe for p in (self.transcriber, self.recorder) if p is not None])
+
+        def transcriber() -> CallTaps:
+            return taps
 
         def rating_on() -> bool:  # only while a feature takes `rating` legs (surveys)
             return ctx.settings.rating_enabled and "rating" in ctx.router.starters

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -162,6 +163,22 @@ class AriClient:
 
     async def get(self, path: str, **params) -> Any:
         return await self.request("GET", path, params=params)
+
+    async def download(self, path: str, target: Path) -> int:
+        """A binary resource (a stored recording's file) written to ``target``; returns its bytes."""
+        assert self._session is not None, "AriClient.open() first"
+        self.requests += 1
+        try:
+            async with self._session.get(f"{self.url}/ari{path}", timeout=aiohttp.ClientTimeout(total=120)) as resp:
+                if resp.status >= 400:
+                    self.failures += 1
+                    raise AriError(resp.status, _message(await resp.text()), "GET", path)
+                data = await resp.read()
+            await asyncio.to_thread(target.write_bytes, data)
+            return len(data)
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+            self.failures += 1
+            raise AriUnavailable(0, str(exc) or type(exc).__name__, "GET", path) from None
 
     async def post(self, path: str, *, body: Any = None, idempotent: bool | None = None,
                    quiet: tuple[int, ...] = (), **params) -> Any:

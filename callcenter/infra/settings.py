@@ -147,6 +147,14 @@ class Settings(BaseSettings):
             raise ValueError("; ".join(problems))
         return self
 
+    # --- call recording (callcenter/recordings): Asterisk records every bridged call of a line that
+    # records (the one switch for the IVR's notice too), kept for the retention period unless held
+    recording_enabled: bool = True
+    recording_off_lines: list[str] = []  # dialled numbers (lines) never recorded (nor told so), JSON list
+    recordings_dir: Path = Path("/var/lib/callcenter/recordings")  # the directory store of the files
+    recording_retention_days: int = Field(180, ge=1)
+    qa_sample_share: float = Field(0.05, ge=0, le=1)  # of each agent's recorded calls a week, to the QA queue
+
     # --- live transcription (callcenter/transcription); the model path is `vosk_model` above ---
     transcription_enabled: bool = True
     transcription_sample_rate: int = 16000  # 16000 (slin16) or 8000 (slin)
@@ -248,11 +256,16 @@ class Settings(BaseSettings):
     def ari_port(self) -> int:
         return urlsplit(self.ari_url).port or 8088
 
+    def records(self, line: str) -> bool:
+        """Calls on ``line`` (the dialled number; "" when unknown) are recorded: recording is on and
+        the line is not one that forbids it. The one answer for the IVR's recording notice
+        ("您的通话可能会被录音") and for the recorder: a line that is told is recorded, and only it."""
+        return self.recording_enabled and line not in self.recording_off_lines
+
     def transcribes(self, line: str) -> bool:
-        """Calls on ``line`` (the dialled number; "" when unknown) are transcribed live: transcription
-        is on and the line is not one that forbids it. The one answer for the IVR's recording notice
-        and for the transcription service's taps."""
-        return self.transcription_enabled and line not in self.transcription_off_lines
+        """Calls on ``line`` are transcribed live: transcription is on, the line does not forbid it,
+        and the line records (a caller never told of recording is not transcribed either)."""
+        return self.transcription_enabled and line not in self.transcription_off_lines and self.records(line)
 
 
 def unsafe_defaults(s: Settings) -> list[str]:

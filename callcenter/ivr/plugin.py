@@ -38,7 +38,7 @@ class IvrPlugin:
         registry = FlowRegistry(settings.flows_dir)
         registry.load()
         service = IvrService(registry, IvrRepository(ctx.pool), ctx.records, self.tickets,
-                             incidents=self.incidents, recorded=settings.transcribes)
+                             incidents=self.incidents, recorded=settings.records)
         server = FastAgiServer(service, settings.agi_host, settings.agi_port, secret=settings.agi_secret,
                                max_sessions=settings.agi_max_sessions, header_timeout=settings.agi_header_timeout_s,
                                pending_per_source=settings.agi_pending_per_source,

@@ -39,7 +39,7 @@ log = get_logger("ivr")
 REQUIRED_FLOWS = (MAIN_FLOW, MERGED_LINE_FLOW, BUSINESS_LINE_FLOW)
 REPEAT_WINDOW = timedelta(hours=24)
 DISPATCH_SCRIPT = "ivr"  # agi://host:port/ivr picks the flow from the dialled number
-RECORDING_VAR = "recording"  # "on" when the line's calls are transcribed (flows' greetings say so)
+RECORDING_VAR = "recording"  # "on" when the line's calls are recorded (flows' greetings say so)
 _ANONYMOUS = {"", "unknown", "anonymous", "restricted", "private", "withheld"}
 
 
@@ -142,7 +142,7 @@ class IvrService:
                  recorded: Callable[[str], bool] = lambda _line: False):
         self.registry = registry
         self.incidents = incidents
-        self.recorded = recorded  # is this line's call transcribed? then the greeting says so
+        self.recorded = recorded  # is this line's call recorded (Settings.records)? then the greeting says so
         self.repo = repo
         self.records = records
         self.tickets = tickets

@@ -50,6 +50,8 @@ class Sources:
     backlogs: Mapping[str, Callable[[], int]] = field(default_factory=dict)
     transcription_lag_s: Callable[[], float | None] | None = None
     timezone: str = "Asia/Shanghai"
+    # counters other features keep in process, by name: callcenter_<name>_total (e.g. recording_failures)
+    counters: Mapping[str, tuple[str, Callable[[], float]]] = field(default_factory=dict)
 
 
 def _local_midnight_utc(tz: str, now: datetime) -> datetime:
@@ -114,6 +116,10 @@ async def scrape(src: Sources) -> bytes:
                              ("callcenter_ari_events", "ARI events received", src.ari.events)):
         c = CounterMetricFamily(name, doc)
         c.add_metric([], float(value))
+        families.append(c)
+    for name, (doc, read) in sorted(src.counters.items()):
+        c = CounterMetricFamily(f"callcenter_{name}", doc)
+        c.add_metric([], float(read()))
         families.append(c)
     lat = src.ari.latency
     h = HistogramMetricFamily("callcenter_ari_request_seconds", "ARI REST call latency")

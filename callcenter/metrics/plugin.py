@@ -1,7 +1,7 @@
 """The metrics feature: `GET /metrics` for Prometheus, behind a bearer token.
 
 Wired by the composition root as one plugin among the others:
-    MetricsPlugin()                       # or MetricsPlugin(backlogs={"acd_journal": ...})
+    MetricsPlugin()                       # or MetricsPlugin(backlogs={"acd_journal": ...}, counters={...})
 `CALLCENTER_METRICS_TOKEN` is the bearer token (required with CALLCENTER_ENV=prod; empty in
 dev leaves /metrics open on the loopback address).
 """
@@ -24,8 +24,10 @@ class MetricsPlugin:
     name = "metrics"
 
     def __init__(self, *, backlogs: Mapping[str, Callable[[], int]] | None = None,
-                 transcription_lag_s: Callable[[], float | None] | None = None) -> None:
+                 transcription_lag_s: Callable[[], float | None] | None = None,
+                 counters: Mapping[str, tuple[str, Callable[[], float]]] | None = None) -> None:
         self.backlogs = dict(backlogs or {})
+        self.counters = dict(counters or {})  # name -> (help, read): another feature's in-process counters
         self.transcription_lag_s = transcription_lag_s
         self.sources: Provided[Sources] = Provided("metrics sources")
         self.token = ""
@@ -38,7 +40,7 @@ class MetricsPlugin:
         self.sources.set(Sources(
             pool=ctx.pool, live=ctx.live, ari=ctx.ari, mqtt_connected=ctx.relay.connected.is_set,
             active=ctx.lease.held.is_set, backlogs=self.backlogs,
-            transcription_lag_s=self.transcription_lag_s, timezone=ctx.settings.timezone))
+            transcription_lag_s=self.transcription_lag_s, timezone=ctx.settings.timezone, counters=self.counters))
         try:
             yield
         finally:

@@ -3,7 +3,7 @@
 -- (直接答复) was answered from: a bad review of it reopens the ticket to the article's unit.
 ALTER TABLE users DROP CONSTRAINT IF EXISTS users_role_check;
 ALTER TABLE users ADD CONSTRAINT users_role_check
-    CHECK (role IN ('agent','supervisor','dept','admin','collector','system','kb'));
+    CHECK (role IN ('agent','supervisor','dept','admin','collector','system','qa','kb'));
 
 CREATE SEQUENCE knowledge_article_seq START 50000;
 

@@ -4,7 +4,7 @@ The route table (callcenter/accounts/model.py `POLICY`) lets agents, supervisors
 handlers ask for a transcript at all; this is the finer rule, per call:
 
 - an agent reads the transcript of the calls bridged to them (their own calls), nobody else's;
-- a supervisor reads any (the hall, listen-in, quality checks);
+- a supervisor or a quality inspector (质检员) reads any (the hall, listen-in, quality checks);
 - a department handler reads it only through a ticket filed from the call that their
   department leads or assists (as they see tickets: never another department's);
 - nobody else (admins manage accounts, not conversations).
@@ -32,7 +32,7 @@ def refusal(user: User, parties: CallParties) -> str | None:
     """Why ``user`` may not read this call's transcript (None: they may)."""
     if user.disabled:
         return "this account is disabled"
-    if user.role is Role.SUPERVISOR:
+    if user.role in (Role.SUPERVISOR, Role.QA):
         return None
     if user.role is Role.AGENT:
         return None if user.agent_id in parties.agents else "an agent reads the transcripts of their own calls only"

@@ -1,5 +1,5 @@
 """Each page a person works in, in headless Chromium (#25 item 6): /board, /agent, /dept,
-/dispatch, /admin and /knowledge show no raw department code (``market``) and no English status word
+/dispatch, /admin, /knowledge, /qa and a call's page /calls/{id} show no raw department code (``market``) and no English status word
 (``available``, ``dispatched``…) where a person reads, and load no resource that answers 404
 (the favicon among them); a page with a live feed gets it (the supervisor's view of a desk once
 stayed on 连接中… for ever); the admin's dispatch rules and IVR blacklist are walked too. Visible text only: ``<code>`` cells (the admin's department codes) and
@@ -7,7 +7,9 @@ form fields (the dispatch rules' JSON) are for the one editing them."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,6 +65,23 @@ async def _filed_ticket(logins) -> str:
             return (await resp.json())["number"]
 
 
+async def _recorded_call(pool, root: Path, call_id: str) -> None:
+    """A stored recording of a call with a transcript line (the call page and the QA queue show it)."""
+    now = datetime.now(UTC)
+    key = f"{now:%Y/%m/%d}/{call_id}-1.ogg"
+    (root / key).parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(subprocess.run, ["sox", "-n", "-r", "8000", "-c", "2", str(root / key), "synth", "2",
+                                             "sine", "440"], check=True)
+    await pool.execute("INSERT INTO calls (call_id, caller, entered_at, agent_id) VALUES ($1, '13800000001', $2, '1001')",
+                       call_id, now)
+    await pool.execute(
+        "INSERT INTO recordings (call_id, part, caller_leg, agent_leg, agent_id, seat_id, state, started_at, ended_at,"
+        " duration_s, bytes, sha256, format, storage_key) VALUES ($1, 1, $1, $1 || '-a', '1001', 'seat01', 'stored',"
+        " $2::timestamptz, $2::timestamptz + interval '2 s', 2, 1, repeat('0', 64), 'ogg', $3)", call_id, now, key)
+    await pool.execute("INSERT INTO transcript_segments(call_id, leg, seq, start_s, end_s, text, status)"
+                       " VALUES ($1, 'agent', 1, 0.2, 1.5, '您好，12345 热线', 'ok')", call_id)
+
+
 async def test_pages_show_names_and_load_no_missing_resource(stack, settings, pool, browser_page, logins):
     page, phone = browser_page, Phone(stack)
     base = f"http://127.0.0.1:{settings.http_port}"
@@ -76,10 +95,12 @@ async def test_pages_show_names_and_load_no_missing_resource(stack, settings, po
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     seat = next(s.id for s in phone.acd.roster.seats if phone.acd.roster.is_on_shift(s, datetime.now(UTC)))
+    await _recorded_call(pool, settings.recordings_dir, "c-walk")
     walks = [("supervisor:li", "/board", "#live"), ("supervisor:li", f"/agent?agent=1001&seat={seat}", "#state"),
              ("supervisor:li", "/dispatch", "body"), ("dept:market:zhang", "/dept", "#dept-name"),
              ("admin:root", "/admin", "#audit tbody tr"), ("admin:root", "/admin", "#blacklist tr[data-blocked]"),
-             ("admin:root", "/admin", "#rules-table tbody tr"), ("kb:wang", "/knowledge", "#articles tbody tr")]
+             ("admin:root", "/admin", "#rules-table tbody tr"), ("kb:wang", "/knowledge", "#articles tbody tr"),
+             ("qa:zhou", "/qa", "#queue tr"), ("qa:zhou", "/calls/c-walk", "#quality-items tr")]
     found: dict[str, list[str]] = {}
     for actor, url, ready in walks:
         await page.context.clear_cookies()

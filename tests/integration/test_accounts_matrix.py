@@ -20,10 +20,10 @@ pytestmark = pytest.mark.asterisk
 
 ACTORS = {Role.AGENT: "agent:1001", Role.SUPERVISOR: "supervisor:li", Role.DEPT: "dept:market:zhang",
           Role.ADMIN: "admin:root", Role.COLLECTOR: "collector:c07", Role.SYSTEM: "system:survey",
-          Role.KB: "kb:wang"}
+          Role.KB: "kb:wang", Role.QA: "qa:zhou"}
 SAMPLE = {"agent_id": "1001", "callback_id": "sv-1-1", "number": "PZH-20260101-000001", "phone": "13800000001", "username": "nobody",
           "call_id": "c-none", "code": "market", "sid": "none", "version": "1", "id": "1",
-          "feature": "web", "name": "common.js", "kind": "account", "key": "nobody"}
+          "feature": "web", "name": "common.js", "kind": "account", "key": "nobody", "appeal_id": "1"}
 
 
 def concrete(path: str) -> str:

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(120)]
 
 @pytest.fixture
 async def transcribing_stack(settings, database, asterisk, pool, live, tmp_path):
-    s = settings.model_copy(update={"transcription_enabled": True, "transcription_spool_dir": tmp_path})
+    s = settings.model_copy(update={"transcription_enabled": True, "recording_enabled": True, "transcription_spool_dir": tmp_path})
     app = build_app(s)
     runner = web.AppRunner(app)
     await runner.setup()

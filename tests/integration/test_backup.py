@@ -22,8 +22,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "docker" / "backup.sh"
 pytestmark = pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is missing")
 
 
-def backup(dsn: str, directory: Path, *args: str) -> str:
-    env = {**os.environ, "CALLCENTER_DATABASE_URL": dsn, "BACKUP_DIR": str(directory), "BACKUP_KEEP": "2"}
+def backup(dsn: str, directory: Path, *args: str, **extra: str) -> str:
+    env = {**os.environ, "CALLCENTER_DATABASE_URL": dsn, "BACKUP_DIR": str(directory), "BACKUP_KEEP": "2", **extra}
     res = subprocess.run(["sh", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return res.stdout
@@ -66,3 +66,18 @@ def test_a_missing_file_or_command_is_a_clear_error(tmp_path):
     assert res.returncode == 2 and "no such file" in res.stderr
     res = subprocess.run(["sh", str(SCRIPT), "frobnicate"], env=env, capture_output=True, text=True, timeout=30)
     assert res.returncode == 2 and "usage" in res.stderr
+
+
+async def test_the_dump_takes_the_recordings_directory_along(scratch_db, tmp_path):
+    import tarfile
+
+    recordings = tmp_path / "recordings"
+    (recordings / "2026" / "12" / "07").mkdir(parents=True)
+    (recordings / "2026" / "12" / "07" / "c-1-1.ogg").write_bytes(b"OggS recorded call")
+    backups = tmp_path / "backups"
+    backup(scratch_db, backups, "dump", RECORDINGS_DIR=str(recordings))
+    tar, = backups.glob("recordings-*.tar")
+    with tarfile.open(tar) as t:
+        member = t.extractfile("./2026/12/07/c-1-1.ogg")
+        assert member is not None and member.read() == b"OggS recorded call"
+    assert not list(backups.glob("*.partial"))

@@ -20,7 +20,7 @@ from callcenter.transcription.tap import SNOOP_ARG
 
 async def test_wrong_model_path_makes_transcription_unavailable_and_the_app_runs(settings, pool, live, tmp_path):
     s = settings.model_copy(update={"vosk_model": tmp_path / "missing", "transcription_rtp_port": 0,
-                                    "transcription_enabled": True,
+                                    "transcription_enabled": True, "recording_enabled": True,
                                     "transcription_off_lines": ["12329"],
                                     "transcription_spool_dir": tmp_path / "spool"})
     ari = AriClient(s.ari_url, s.ari_user, s.ari_password, s.ari_app)

@@ -3,7 +3,7 @@
    the IVR blacklist in admin_blacklist.js. */
 "use strict";
 
-const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号", kb: "知识库编辑" };
+const ROLE = { agent: "坐席", supervisor: "班长", dept: "承办单位", admin: "管理员", collector: "信息采集员", system: "服务账号", kb: "知识库编辑", qa: "质检员" };
 const $ = (id) => document.getElementById(id);
 
 async function load() {

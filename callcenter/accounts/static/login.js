@@ -1,7 +1,7 @@
 /* Login: POST /api/session, then to the page asked for, or the role's own page. */
 "use strict";
 
-const HOME = { agent: "/agent", supervisor: "/board", admin: "/admin", dept: "/dept", kb: "/knowledge" };
+const HOME = { agent: "/agent", supervisor: "/board", admin: "/admin", dept: "/dept", kb: "/knowledge", qa: "/qa" };
 
 function safeNext(role) {
   const next = new URLSearchParams(location.search).get("next") || "";

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from callcenter.acd.board import http
 from callcenter.acd.board.hub import BoardHub
-from callcenter.acd.board.reads import Records, SurveyRatings, TicketFigures
+from callcenter.acd.board.reads import RecordingStatus, Records, SurveyRatings, TicketFigures
 from callcenter.acd.board.snapshot import Snapshots
 from callcenter.context import Context
 from callcenter.infra.web import Provided
@@ -29,8 +29,10 @@ class BoardPlugin:
     name = "board"
 
     def __init__(self, *, acd: Provided[AcdView], tickets: Provided[TicketFigures], records: Records,
-                 surveys: Provided[SurveyRatings] | None = None) -> None:
+                 surveys: Provided[SurveyRatings] | None = None,
+                 recording: Provided[RecordingStatus] | None = None) -> None:
         self.acd, self.tickets, self.records, self.surveys = acd, tickets, records, surveys
+        self.recording = recording  # the recorder's figures: a failed recording shows on the board
         self.hub: Provided[BoardHub] = Provided("board")
 
     def routes(self, app: web.Application) -> None:
@@ -38,7 +40,8 @@ class BoardPlugin:
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         hub = BoardHub(ctx.settings, Snapshots(ctx.pool, ctx.live, self.records, self.acd, self.tickets,
-                                               timezone=ctx.settings.timezone, surveys=self.surveys))
+                                               timezone=ctx.settings.timezone, surveys=self.surveys,
+                                               recording=self.recording))
         await hub.start()
         self.hub.set(hub)
         try:

@@ -6,7 +6,8 @@ handed in by the composition root (``app.py``); the board queries no other featu
   (``callcenter.tickets.history``), the open mass incidents
   (``callcenter.dispatch.incident_store.open_incidents``);
 - :class:`TicketFigures`: the ticket service's board figures (open, overdue, ...);
-- :class:`SurveyRatings`: today's post-call ratings and callbacks of the surveys feature.
+- :class:`SurveyRatings`: today's post-call ratings and callbacks of the surveys feature;
+- :class:`RecordingStatus`: the call recorder's figures (a recording that failed shows on the board).
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ class SurveyRatings(Protocol):
 
     @property
     def config(self) -> RatingScale: ...
+
+
+class RecordingStatus(Protocol):
+    """The recorder's figures (callcenter/recordings): parts live, stored, failures, the last ones."""
+
+    def stats(self) -> Doc: ...
 
 
 def normalise_phone(text: str) -> str | None:

@@ -18,7 +18,14 @@ import asyncpg
 
 from callcenter.acd import service_level
 from callcenter.acd.board import ratings, views
-from callcenter.acd.board.reads import Records, SurveyRatings, TicketFigures, caller_history, normalise_phone
+from callcenter.acd.board.reads import (
+    RecordingStatus,
+    Records,
+    SurveyRatings,
+    TicketFigures,
+    caller_history,
+    normalise_phone,
+)
 from callcenter.acd.shifts import Roster
 from callcenter.infra.logging import get_logger
 from callcenter.infra.redis import LiveState
@@ -51,9 +58,11 @@ class Snapshots:
     def __init__(self, pool: asyncpg.Pool, live: LiveState, records: Records, acd: Provided[AcdView],
                  tickets: Provided[TicketFigures], *, timezone: str = "Asia/Shanghai",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0,
-                 surveys: Provided[SurveyRatings] | None = None) -> None:
+                 surveys: Provided[SurveyRatings] | None = None,
+                 recording: Provided[RecordingStatus] | None = None) -> None:
         self.pool, self.live, self.records, self._acd, self._tickets_svc = pool, live, records, acd, tickets
         self._surveys = surveys
+        self._recording = recording
         self.clock = clock
         self.max_age_s = max_age_s
         self.tz = ZoneInfo(timezone)
@@ -129,7 +138,11 @@ class Snapshots:
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
                 "kpi": kpis, "tickets": tickets, "incidents": incidents,
                 "ratings": ratings.team_ratings(*rated) if rated is not None else None,
-                "callbacks": await self._callbacks()}
+                "callbacks": await self._callbacks(), "recording": self._recording_status()}
+
+    def _recording_status(self) -> dict[str, Any] | None:
+        rec = self._recording.maybe() if self._recording is not None else None
+        return rec.stats() if rec is not None else None
 
     async def _callbacks(self) -> dict[str, Any] | None:
         """Today's 漏话回拨率 (cached until a survey job moves), or None without the surveys feature."""

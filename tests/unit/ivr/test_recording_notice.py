@@ -1,7 +1,7 @@
-"""The recording notice: while live transcription runs for a line, the greeting of its flow says
-"您的通话可能会被录音" (a variant of the welcome, chosen by the `recording` call variable that
-`IvrService.prepare` sets); a line that forbids transcription, or transcription switched off,
-keeps the plain welcome."""
+"""The recording notice: on a line that records (`Settings.records`, the setting the recorder
+reads too), the greeting of its flow says "您的通话可能会被录音" (a variant of the welcome, chosen by
+the `recording` call variable that `IvrService.prepare` sets); a line that forbids recording, or
+recording switched off, keeps the plain welcome."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ async def test_prepare_sets_the_recording_variable_by_line():
     registry = FlowRegistry(FLOWS_DIR)
     registry.load()
     service = IvrService(registry, _Repo(), _Records(), Provided("tickets"),  # type: ignore[arg-type]
-                         recorded=Settings(env="test", transcription_off_lines=["12329"]).transcribes)
+                         recorded=Settings(env="test", recording_off_lines=["12329"]).records)
     env = {"agi_uniqueid": "u-1", "agi_callerid": "13800000000"}
     main = await service.prepare(env | {"agi_arg_1": "12345"})
     assert main.flow_name == "main" and main.context.vars[RECORDING_VAR] == "on"

@@ -18,7 +18,8 @@ ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
 PAGES = {"/board": "acd/board/static/board.html", "/agent": "acd/board/static/agent.html",
          "/dept": "tickets/static/dept.html", "/dispatch": "dispatch/static/dispatch.html",
          "/admin": "accounts/static/admin.html", "/login": "accounts/static/login.html",
-         "/knowledge": "knowledge/static/knowledge.html"}
+         "/knowledge": "knowledge/static/knowledge.html",
+         "/qa": "quality/static/qa.html", "/calls/{call_id}": "recordings/static/call.html"}
 
 
 def _app_routes() -> set[str]:

@@ -81,14 +81,18 @@ function renderShift(on, a) {
 function renderHistory(h) {
   const box = $("history");
   if (!h) { box.innerHTML = '<div class="empty">接通来电后显示该号码的历史来电与工单</div>'; return; }
+  // the call's page (recording and transcript): an agent hears their own calls, the hall any
+  const me = SESSION.user || {};
+  const hears = (c) => c.answered_at && c.ended_at && (me.role === "supervisor" || (c.agent_id && c.agent_id === me.agent_id));
   const calls = h.calls.map((c) => `<tr><td>${esc(fmtTime(c.entered_at))}</td><td>${esc(label("queue", c.queue))}</td>
-      <td>${c.disposition ? esc(label("disposition", c.disposition)) : "进行中"}</td><td>${esc(c.agent_id || "—")}</td></tr>`).join("");
+      <td>${c.disposition ? esc(label("disposition", c.disposition)) : "进行中"}</td><td>${esc(c.agent_id || "—")}</td>
+      <td>${hears(c) ? `<a href="/calls/${encodeURIComponent(c.call_id)}" target="_blank" data-recording="${esc(c.call_id)}">录音</a>` : ""}</td></tr>`).join("");
   const tickets = h.tickets.map((t) => `<tr data-ticket="${esc(t.number)}"><td class="num">${esc(t.number)}</td>
       <td>${esc(label("kind", t.kind))}</td><td>${esc(label("status", t.status))}</td><td>${esc(t.category || "—")}</td>
       <td>${esc(fmtTime(t.created_at))}</td><td>${esc(t.description)}</td>
       <td>${t.status === "closed" ? "" : `<button type="button" data-person="${esc(t.number)}" title="办结后由坐席回访，不用自动语音">需人工回访</button>`}</td></tr>`).join("");
   box.innerHTML = `<div class="muted">号码 ${esc(h.phone_masked)} · 来电 ${h.calls.length} 次 · 工单 ${h.tickets.length} 件</div>
-    <h3>历史来电</h3>${calls ? `<table><thead><tr><th>时间</th><th>队列</th><th>结果</th><th>坐席</th></tr></thead><tbody>${calls}</tbody></table>` : '<div class="empty">无</div>'}
+    <h3>历史来电</h3>${calls ? `<table><thead><tr><th>时间</th><th>队列</th><th>结果</th><th>坐席</th><th></th></tr></thead><tbody>${calls}</tbody></table>` : '<div class="empty">无</div>'}
     <h3>历史工单</h3>${tickets ? `<table id="history-tickets"><thead><tr><th>工单号</th><th>类型</th><th>状态</th><th>分类</th><th>受理时间</th><th>描述</th><th></th></tr></thead><tbody>${tickets}</tbody></table>` : '<div class="empty">无</div>'}`;
 }
 

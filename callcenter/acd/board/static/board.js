@@ -237,8 +237,19 @@ function renderRatings(r) {
     <tbody>${r.teams.map((t) => row(`${esc(t.team)} 班组`, t, t.team)).join("")}${row("合计", r, "*")}</tbody></table>`;
 }
 
+function renderRecording(r) {
+  const box = document.getElementById("recording");
+  if (!r) { box.innerHTML = '<div class="empty">录音未启用</div>'; return; }
+  const recent = (r.recent_failures || []).slice(0, 3).map((f) =>
+    `<li data-testid="recording-failure"><a href="/calls/${encodeURIComponent(f.call_id)}">${esc(f.call_id)}</a> ${esc(f.reason)}</li>`).join("");
+  box.innerHTML = `<div class="${r.failures ? "alert" : ""}">录音中 <b data-figure="recording-live">${r.live}</b> ·
+    已保存 <b data-figure="recording-stored">${r.stored}</b> ·
+    录音失败 <b data-figure="recording-failures">${r.failures}</b>（通话不受影响）</div>${recent ? `<ul>${recent}</ul>` : ""}`;
+}
+
 function render(snap) {
   last = snap;
+  renderRecording(snap.recording);
   renderKpis(snap.kpi, snap.callbacks);
   const waiting = renderQueues(snap.queues || []);
   const staffed = renderTeams(snap.teams || []);

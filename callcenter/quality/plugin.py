@@ -1,0 +1,44 @@
+"""Wiring of quality inspection (质检): the scorecard (`callcenter/quality/data/scorecard.yaml`,
+validated at start: a bad file stops the start with the item and field) and the automatic checks
+of a call on its transcript, for the inspector's page; the reviews, appeals and the weekly sample
+(`CALLCENTER_QA_SAMPLE_SHARE` of each agent's recorded calls, plus every complaint, 效能 or reopened
+ticket's call)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from callcenter.context import Context
+from callcenter.infra.web import Provided
+from callcenter.quality import http, pages, reviews_http
+from callcenter.quality.reviews import AgentOf, Recent, Reviews, Tickets
+from callcenter.quality.scorecard import load
+
+
+class QualityPlugin:
+    name = "quality"
+
+    def __init__(self, *, segments: http.Segments, lengths: http.Lengths, agent_of: AgentOf, recent: Recent,
+                 tickets: Tickets) -> None:
+        self.segments, self.lengths = segments, lengths  # the call's transcript, its recorded length
+        self.agent_of, self.recent, self.tickets = agent_of, recent, tickets  # reviews and the sample
+        self.service: Provided[http.Inspection] = Provided("quality inspection")
+        self.reviews: Provided[Reviews] = Provided("quality reviews")
+
+    def routes(self, app: web.Application) -> None:
+        http.routes(app, self.service)
+        reviews_http.routes(app, self.reviews)
+        pages.routes(app)
+
+    async def start(self, ctx: Context) -> AsyncIterator[None]:
+        inspection = http.Inspection(ctx.pool, load(), self.segments, self.lengths)
+        self.service.set(inspection)
+        self.reviews.set(Reviews(inspection, self.agent_of, self.recent, self.tickets,
+                                 share=ctx.settings.qa_sample_share))
+        try:
+            yield
+        finally:
+            self.service.set(None)
+            self.reviews.set(None)

@@ -1,0 +1,119 @@
+"""The recordings' REST API and the call's page. Who may hear which call is `model.refusal`; the
+facts it needs come from the call record (was it bridged to this agent: calls' api) and the
+tickets of the call (tickets' api).
+
+- ``GET /api/calls/{call_id}/recordings``        the call's parts (state, length, agent, seat)
+- ``GET /api/calls/{call_id}/recording?part=N``  the stereo file (Ogg Vorbis), HTTP ranges;
+  ``&download=1`` as an attachment. Each playback (a request from byte 0) and each download is in
+  the audit log; the range requests of seeking within it are not counted again.
+- ``GET /calls/{call_id}``                       the page: player and transcript side by side
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from callcenter.accounts.api import Audit, Role, User, current_user
+from callcenter.calls.api import bridged_to
+from callcenter.infra.web import HttpError, Provided, reply
+from callcenter.recordings.model import CallParties, Recording, State, refusal
+from callcenter.recordings.retention import CallTickets
+from callcenter.recordings.storage import Store
+from callcenter.recordings.store import RecordingStore
+from callcenter.web.pages import add_page, add_static
+
+STATIC = Path(__file__).parent / "static"
+STATE_LABELS = {"recording": "录音中", "finalizing": "保存中", "stored": "已保存", "failed": "录音失败",
+                "deleted": "已过保存期删除"}
+
+
+class Playback:
+    """What the routes need, filled by the plugin when it starts."""
+
+    def __init__(self, store: RecordingStore, files: Store, audit: Audit, tickets: CallTickets) -> None:
+        self.store, self.files, self.audit, self.tickets = store, files, audit, tickets
+
+    async def parties(self, call_id: str, user: User) -> CallParties:
+        pool = self.store.pool
+        if user.role is Role.AGENT and user.agent_id:
+            mine = call_id in await bridged_to(pool, user.agent_id, [call_id])
+            return CallParties(agents=frozenset({user.agent_id}) if mine else frozenset())
+        if user.role is Role.DEPT and user.department:
+            ours = any(t["lead_department"] == user.department or user.department in t["assisting"]
+                       for t in await self.tickets(pool, [call_id]))
+            return CallParties(departments=frozenset({user.department}) if ours else frozenset())
+        return CallParties()
+
+
+def _doc(r: Recording) -> dict[str, Any]:
+    return {"part": r.part, "state": r.state.value, "state_label": STATE_LABELS[r.state.value],
+            "started_at": r.started_at.isoformat(), "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+            "duration_s": r.duration_s, "bytes": r.bytes, "sha256": r.sha256, "agent_id": r.agent_id,
+            "seat_id": r.seat_id, "held": r.held, "reason": r.reason,
+            "channels": {"left": "caller", "right": "agent"}}
+
+
+async def _allowed(request: web.Request, pb: Playback) -> tuple[str, User]:
+    call_id = request.match_info["call_id"]
+    if not call_id or len(call_id) > 128:
+        raise HttpError(422, "invalid", "call id: 1 to 128 characters", {"call_id": "a call id"})
+    user = current_user(request)
+    if user is None:
+        raise HttpError(401, "login_required", "log in first")
+    why = refusal(user, await pb.parties(call_id, user))
+    if why is not None:
+        raise HttpError(403, "forbidden", why)
+    return call_id, user
+
+
+def _part(request: web.Request) -> int | None:
+    raw = request.query.get("part")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise HttpError(422, "invalid", "part: a number from 1", {"part": "1, 2, ..."})
+    return int(raw)
+
+
+def _from_start(request: web.Request) -> bool:
+    rng = request.headers.get("Range", "").replace(" ", "")
+    return not rng or rng.startswith("bytes=0-")
+
+
+def routes(app: web.Application, service: Provided[Playback]) -> None:
+    async def parts(request: web.Request) -> web.Response:
+        pb = service.get()
+        call_id, _user = await _allowed(request, pb)
+        rows = await pb.store.for_call(call_id)
+        return reply({"call_id": call_id, "recordings": [_doc(r) for r in rows]})
+
+    async def recording(request: web.Request) -> web.StreamResponse:
+        pb = service.get()
+        call_id, user = await _allowed(request, pb)
+        wanted = _part(request)
+        rows = [r for r in await pb.store.for_call(call_id) if wanted is None or r.part == wanted]
+        stored = [r for r in rows if r.state is State.STORED and r.storage_key]
+        if not stored:
+            why = rows[-1].state.value if rows else "none"
+            raise HttpError(404, "no_recording", f"no stored recording of this call (state: {why})")
+        rec = stored[0]  # the part asked for, else the first
+        assert rec.storage_key is not None
+        path = pb.files.path(rec.storage_key)
+        if path is None:
+            raise HttpError(404, "no_recording", "the recording's file is not in the store")
+        download = request.query.get("download") == "1"
+        if download or _from_start(request):
+            await pb.audit.write(user.actor, "recording_downloaded" if download else "recording_played", call_id,
+                                 request.remote, part=rec.part, username=user.username)
+        headers = {"Cache-Control": "private, no-store", "Content-Type": "audio/ogg"}
+        if download:
+            headers["Content-Disposition"] = f'attachment; filename="call-{rec.part}.ogg"'
+        return web.FileResponse(path, headers=headers)
+
+    app.router.add_get("/api/calls/{call_id}/recordings", parts)
+    app.router.add_get("/api/calls/{call_id}/recording", recording)
+    add_page(app, "/calls/{call_id}", STATIC / "call.html")
+    add_static(app, "recordings", STATIC)

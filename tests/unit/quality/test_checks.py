@@ -1,0 +1,113 @@
+"""The automatic quality checks on crafted transcripts: each check, its evidence (line and
+time) and its edges."""
+
+from __future__ import annotations
+
+from callcenter.quality.checks import (
+    Line,
+    anger,
+    closing,
+    forbidden_words,
+    length_outlier,
+    long_silence,
+    opening,
+    restatement,
+    talk_over,
+)
+
+
+def A(start: float, text: str, end: float | None = None) -> Line:  # noqa: N802 - the agent says
+    return Line("agent", start, start + 2 if end is None else end, text)
+
+
+def C(start: float, text: str, end: float | None = None) -> Line:  # noqa: N802 - the citizen says
+    return Line("citizen", start, start + 3 if end is None else end, text)
+
+
+GOOD = [A(1.0, "您好，12345 热线，很高兴为您服务"), C(4.0, "我家楼下的路灯坏了三天了，晚上很黑"),
+        A(8.0, "您反映的是您家楼下路灯坏了三天，对吗"), C(11.0, "对的"),
+        A(13.0, "好的，我们会转给住建部门处理"), A(17.0, "请问还有其他可以帮您的吗？感谢您的来电，再见")]
+
+
+def test_opening_said_in_time_with_the_line_as_evidence():
+    f = opening(GOOD, ["您好", "12345"], within_s=10)
+    assert f.passed and f.evidence[0].line == 0 and f.evidence[0].at_s == 1.0
+
+
+def test_opening_missing_or_late_fails_with_what_was_said():
+    late = [C(0.5, "喂？"), A(12.0, "您好，12345")]
+    f = opening(late, ["您好"], within_s=10)
+    assert not f.passed and "晚于 10 秒" in f.detail and f.evidence[0].line == 1
+    rude = [A(1.0, "喂，说"), C(3.0, "你好")]
+    f = opening(rude, ["您好"], within_s=10)
+    assert not f.passed and f.evidence[0].text == "喂，说"
+    assert not opening([], ["您好"]).passed  # an agent who said nothing
+
+
+def test_opening_ignores_spacing_and_punctuation_of_the_recognizer():
+    assert opening([A(2.0, "您 好 ， 一二三四五")], ["您好"]).passed
+
+
+def test_closing_among_the_agents_last_lines():
+    assert closing(GOOD, ["感谢您的来电"]).passed
+    f = closing(GOOD[:5], ["感谢您的来电", "再见"], last_lines=2)
+    assert not f.passed and [e.line for e in f.evidence] == [2, 4]
+    early_only = [A(1.0, "再见"), A(5.0, "嗯"), A(9.0, "好"), A(12.0, "挂了")]
+    assert not closing(early_only, ["再见"], last_lines=3).passed  # said, but not at the end
+
+
+def test_forbidden_words_each_hit_is_evidence_the_citizen_is_not_judged():
+    lines = [A(1.0, "您好"), C(3.0, "你们是不是不知道啊"), A(6.0, "这个我不知道，不归我们管"), A(9.0, "你自己去查")]
+    f = forbidden_words(lines, ["不知道", "不归我们管", "你自己去查"])
+    assert not f.passed and [e.line for e in f.evidence] == [2, 3]
+    assert f.detail == "服务禁语：不知道、不归我们管、你自己去查"
+    assert forbidden_words(GOOD, ["不知道"]).passed
+    assert forbidden_words(GOOD, ["", "  "]).passed  # an empty word in the list matches nothing
+
+
+def test_restatement_by_phrase_or_by_repeating_the_matter():
+    f = restatement(GOOD, ["您反映的是"])
+    assert f.passed and f.evidence[0].line == 2
+    repeated = [C(1.0, "我家楼下的路灯坏了三天了"), A(5.0, "楼下的路灯坏了三天是吧，好的")]
+    f = restatement(repeated, [])
+    assert f.passed and [e.line for e in f.evidence] == [0, 1]
+    not_heard = [C(1.0, "我家楼下的路灯坏了三天了"), A(5.0, "好的，稍等")]
+    f = restatement(not_heard, ["您反映的是"])
+    assert not f.passed and f.evidence[0].line == 0
+    before = [A(0.5, "您反映的是"), C(2.0, "路灯坏了")]  # a phrase before the citizen spoke is no restatement
+    assert not restatement(before, ["您反映的是"]).passed
+
+
+def test_long_silence_between_lines_and_at_the_end():
+    lines = [A(1.0, "您好", 2.0), C(3.0, "嗯", 4.0), A(30.0, "让您久等了", 32.0)]
+    f = long_silence(lines, max_gap_s=20, duration_s=60)
+    assert not f.passed and [round(e.at_s) for e in f.evidence] == [4, 32]
+    assert f.evidence[0].text == "静音 26 秒"
+    assert long_silence(GOOD, max_gap_s=20, duration_s=25).passed
+    empty_text = [A(1.0, "您好", 2.0), C(3.0, "", 40.0), A(41.0, "好", 42.0)]  # an unrecognised segment is silence
+    assert not long_silence(empty_text, max_gap_s=20).passed
+
+
+def test_talk_over_share_of_the_agents_speech():
+    lines = [C(0.0, "我要说一件事情", 10.0), A(2.0, "您好您好", 8.0), A(12.0, "请讲", 14.0)]
+    f = talk_over(lines, max_share=0.15)
+    assert not f.passed and "75%" in f.detail and f.evidence[0].line == 1
+    assert talk_over(GOOD).passed
+    assert talk_over([]).passed
+
+
+def test_anger_words_of_the_citizen():
+    lines = [C(1.0, "你们什么态度！我要投诉你"), A(4.0, "非常抱歉"), A(6.0, "什么态度")]
+    f = anger(lines, ["什么态度", "投诉你"])
+    assert not f.passed and [e.line for e in f.evidence] == [0]  # the agent's words are not the citizen's anger
+    assert anger(GOOD, ["气死"]).passed
+
+
+def test_length_outliers():
+    usual = [120, 150, 180, 130, 160, 140, 170]
+    assert length_outlier(150, usual).passed
+    f = length_outlier(900, usual)
+    assert not f.passed and "常见范围" in f.detail
+    assert not length_outlier(8, usual).passed  # cut short
+    assert length_outlier(900, usual[:3]).passed  # too few to judge
+    assert length_outlier(150, [150] * 6).passed  # no spread: a tenth of the median
