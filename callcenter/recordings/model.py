@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from callcenter.accounts.api import Role, User
+from callcenter.accounts.api import User
+from callcenter.calls.api import CallParties, Wording
+from callcenter.calls.api import refusal as call_refusal
 
 PREFIX = "rec-"
 SNOOP_ARG = "recording-snoop"  # the snoops' StasisStart argument (routed to the recorder, not the ACD)
@@ -142,25 +144,12 @@ def sweep(expired_rows: list[Recording], facts: dict[str, list[TicketFact]]) -> 
 
 # --------------------------------------------------------------------------- who may hear it
 
-@dataclass(frozen=True)
-class CallParties:
-    """What the record says about one call, for one asking user."""
-
-    agents: frozenset[str] = frozenset()       # agents the call was bridged to
-    departments: frozenset[str] = frozenset()  # departments leading or assisting a ticket of the call
+RECORDING = Wording(agent="an agent hears the recordings of their own calls only",
+                    department="a department hears a recording only through a ticket of the call that it leads or assists",
+                    other="the {role} role does not hear call recordings")
 
 
 def refusal(user: User, parties: CallParties) -> str | None:
-    """Why ``user`` may not hear this call's recording (None: they may). The hall (supervisors) and
-    quality inspectors hear any; an agent their own calls; a department only through a ticket of
-    the call that it leads or assists; nobody else (admins manage accounts, not conversations)."""
-    if user.disabled:
-        return "this account is disabled"
-    if user.role in (Role.SUPERVISOR, Role.QA):
-        return None
-    if user.role is Role.AGENT:
-        return None if user.agent_id in parties.agents else "an agent hears the recordings of their own calls only"
-    if user.role is Role.DEPT:
-        return None if user.department in parties.departments else \
-            "a department hears a recording only through a ticket of the call that it leads or assists"
-    return f"the {user.role.value} role does not hear call recordings"
+    """Why ``user`` may not hear this call's recording (None: they may): the rule of
+    `callcenter/calls/access.py`, the transcripts' too."""
+    return call_refusal(user, parties, RECORDING)

@@ -1,13 +1,8 @@
-"""Who may read what a call's parties said (pure).
+"""Who may read a call's transcript (pure).
 
-The route table (callcenter/accounts/model.py `POLICY`) lets agents, supervisors and department
-handlers ask for a transcript at all; this is the finer rule, per call:
-
-- an agent reads the transcript of the calls bridged to them (their own calls), nobody else's;
-- a supervisor or a quality inspector (质检员) reads any (the hall, listen-in, quality checks);
-- a department handler reads it only through a ticket filed from the call that their
-  department leads or assists (as they see tickets: never another department's);
-- nobody else (admins manage accounts, not conversations).
+The route table (callcenter/accounts/model.py `POLICY`) lets agents, supervisors, quality
+inspectors and department handlers ask for a transcript at all; the finer rule, per call, is the
+calls feature's (`callcenter/calls/access.py`), shared with the recordings.
 
 The ticket-form prefill (the citizen's own words as the ticket description) is for the desk that
 files the ticket: the agent of the call, or a supervisor filing for it.
@@ -15,31 +10,20 @@ files the ticket: the agent of the call, or a supervisor filing for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from callcenter.accounts.api import Role, User
+from callcenter.calls.api import CallParties, Wording
+from callcenter.calls.api import refusal as call_refusal
 
+__all__ = ["CallParties", "prefill_refusal", "refusal"]
 
-@dataclass(frozen=True)
-class CallParties:
-    """What the store says about one call, for one asking user."""
-
-    agents: frozenset[str] = frozenset()       # agents the call was bridged to
-    departments: frozenset[str] = frozenset()  # departments leading or assisting a ticket of the call
+TRANSCRIPT = Wording(agent="an agent reads the transcripts of their own calls only",
+                     department="a department reads a transcript only through a ticket of the call that it handles",
+                     other="the {role} role does not read call transcripts")
 
 
 def refusal(user: User, parties: CallParties) -> str | None:
     """Why ``user`` may not read this call's transcript (None: they may)."""
-    if user.disabled:
-        return "this account is disabled"
-    if user.role in (Role.SUPERVISOR, Role.QA):
-        return None
-    if user.role is Role.AGENT:
-        return None if user.agent_id in parties.agents else "an agent reads the transcripts of their own calls only"
-    if user.role is Role.DEPT:
-        return None if user.department in parties.departments else \
-            "a department reads a transcript only through a ticket of the call that it handles"
-    return f"the {user.role.value} role does not read call transcripts"
+    return call_refusal(user, parties, TRANSCRIPT)
 
 
 def prefill_refusal(user: User, parties: CallParties) -> str | None:
