@@ -91,7 +91,8 @@ def build_plugins() -> Plugins:
     # the department list shows open tickets (read when asked, once both have started)
     dispatch = DispatchPlugin(open_tickets=lambda: tickets.open_counts_by_department())
     tickets = TicketsPlugin(dispatch=dispatch.router, transcripts=calls_dialogue)  # dispatch routes its tickets
-    transcription = TranscriptionPlugin(on_final=dispatch.heard)  # live transcripts into the incident detector
+    transcription = TranscriptionPlugin(tickets=tickets_of_calls,  # a department reads a call through its ticket
+                                        on_final=dispatch.heard)  # live transcripts into the incident detector
     recordings = RecordingsPlugin(tickets=tickets_of_calls)  # legal hold and a department's access by ticket
     acd = AcdPlugin(transcriber=transcription.service, recorder=recordings.service)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)

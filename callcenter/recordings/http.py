@@ -16,11 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from callcenter.accounts.api import Audit, Role, User, current_user
-from callcenter.calls.api import bridged_to
+from callcenter.accounts.api import Audit, User, current_user
+from callcenter.calls.api import CallTickets, call_parties
 from callcenter.infra.web import HttpError, Provided, reply
 from callcenter.recordings.model import CallParties, Recording, State, refusal
-from callcenter.recordings.retention import CallTickets
 from callcenter.recordings.storage import Store
 from callcenter.recordings.store import RecordingStore
 from callcenter.web.pages import add_page, add_static
@@ -37,15 +36,7 @@ class Playback:
         self.store, self.files, self.audit, self.tickets = store, files, audit, tickets
 
     async def parties(self, call_id: str, user: User) -> CallParties:
-        pool = self.store.pool
-        if user.role is Role.AGENT and user.agent_id:
-            mine = call_id in await bridged_to(pool, user.agent_id, [call_id])
-            return CallParties(agents=frozenset({user.agent_id}) if mine else frozenset())
-        if user.role is Role.DEPT and user.department:
-            ours = any(t["lead_department"] == user.department or user.department in t["assisting"]
-                       for t in await self.tickets(pool, [call_id]))
-            return CallParties(departments=frozenset({user.department}) if ours else frozenset())
-        return CallParties()
+        return await call_parties(self.store.pool, call_id, user, self.tickets)
 
 
 def _doc(r: Recording) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from callcenter.accounts.api import Audit
+from callcenter.calls.api import CallTickets
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
@@ -21,7 +22,7 @@ from callcenter.infra.web import Provided
 from callcenter.recordings import http
 from callcenter.recordings.model import SNOOP_ARG
 from callcenter.recordings.recorder import Recorder
-from callcenter.recordings.retention import CallTickets, Retention
+from callcenter.recordings.retention import Retention
 from callcenter.recordings.storage import DirectoryStore
 from callcenter.recordings.store import RecordingStore
 

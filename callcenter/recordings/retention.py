@@ -5,11 +5,12 @@ each new hold is in the audit log, the row stays (state `deleted`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from callcenter.accounts.api import Audit
+from callcenter.calls.api import CallTickets
 from callcenter.infra.logging import get_logger
 from callcenter.recordings.model import TicketFact, sweep
 from callcenter.recordings.storage import Store, StoreError
@@ -18,8 +19,6 @@ from callcenter.recordings.store import RecordingStore
 log = get_logger("recordings.retention")
 
 ACTOR = "system:recording-retention"
-# the tickets of given calls (callcenter.tickets.api.tickets_of_calls fits)
-CallTickets = Callable[[Any, list[str]], Awaitable[list[dict[str, Any]]]]
 
 
 def facts_by_call(rows: list[dict[str, Any]]) -> dict[str, list[TicketFact]]:

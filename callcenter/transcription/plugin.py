@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from callcenter.calls.api import CallTickets
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
 from callcenter.infra.settings import Settings
@@ -67,12 +68,13 @@ def config(settings: Settings) -> Config:
 class TranscriptionPlugin:
     name = "transcription"
 
-    def __init__(self, *, on_final: FinalListener | None = None) -> None:
+    def __init__(self, *, tickets: CallTickets, on_final: FinalListener | None = None) -> None:
         self.service: Provided[TranscriptionService] = Provided("transcription service")
+        self.tickets = tickets  # the tickets of given calls: a department reads a call through its ticket
         self.on_final = on_final  # told each final (call_id, leg, text); app.py wires the incident detector
 
     def routes(self, app: web.Application) -> None:
-        http.routes(app, self.service)
+        http.routes(app, self.service, self.tickets)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         svc = TranscriptionService(config(ctx.settings), ctx.ari, OutboxPublisher(ctx.pool), pool=ctx.pool,

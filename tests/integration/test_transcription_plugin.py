@@ -14,6 +14,7 @@ from callcenter.infra.ari import AriClient
 from callcenter.infra.lease import ControllerLease
 from callcenter.infra.mqtt import OutboxRelay
 from callcenter.infra.web import http_errors
+from callcenter.tickets.api import tickets_of_calls
 from callcenter.transcription.plugin import TranscriptionPlugin
 from callcenter.transcription.tap import SNOOP_ARG
 
@@ -27,7 +28,7 @@ async def test_wrong_model_path_makes_transcription_unavailable_and_the_app_runs
     router = StasisRouter()
     ctx = Context(s, pool, live, OutboxRelay(pool, s.mqtt_host, s.mqtt_port, s.mqtt_prefix), ari,
                   CallRecords(pool), router, ControllerLease(live, "test"))
-    plugin: Plugin = TranscriptionPlugin()
+    plugin: Plugin = TranscriptionPlugin(tickets=tickets_of_calls)
     app = web.Application(middlewares=[http_errors])
     plugin.routes(app)
     runner = web.AppRunner(app)
