@@ -138,11 +138,14 @@ def from_csv(text: str) -> list[Article]:
     if missing:
         raise ImportRejected([Problem(0, f, "column missing from the header") for f in missing])
     rows: list[Any] = []
-    for r in reader:
-        if None in r:  # more cells than the header names
-            rows.append({"__extra__": ""})
-            continue
-        rows.append({k: v for k, v in r.items() if k})
+    try:
+        for r in reader:
+            if None in r:  # more cells than the header names
+                rows.append({"__extra__": ""})
+                continue
+            rows.append({k: v for k, v in r.items() if k})
+    except csv.Error as exc:  # e.g. a cell over the reader's field limit (128 KiB), an unclosed quote
+        raise ImportRejected([Problem(reader.line_num, "row", f"not readable as CSV: {exc}")]) from None
     problems = [Problem(n, "row", "more cells than the header") for n, r in enumerate(rows, 1) if "__extra__" in r]
     if problems:
         raise ImportRejected(problems)

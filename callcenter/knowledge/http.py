@@ -35,6 +35,7 @@ from callcenter.knowledge.model import (
     NotAllowed,
 )
 from callcenter.knowledge.service import Conflict, KnowledgeService, NotFound, today
+from callcenter.tickets.api import TicketError, ticket_error_status
 
 TAG = "knowledge"
 _CODE = r"^[a-z][a-z0-9_]*$"
@@ -171,6 +172,10 @@ def errors(exc: Exception) -> web.Response:
             return json_error(409, "conflict", str(exc))
         case KnowledgeError():
             return json_error(422, "rejected", str(exc))
+        case TicketError():  # 直接答复 files a ticket: the tickets' refusal (403, 409, 422), as theirs says
+            status, code = ticket_error_status(exc)
+            field = getattr(exc, "field", None)
+            return json_error(status, code, str(exc), {field: str(exc)} if field else {})
     raise exc
 
 

@@ -174,11 +174,14 @@ def check(a: Article) -> None:
 
 # --------------------------------------------------------------------------- who may do what
 
+def writes(who: Editor, unit: str) -> bool:
+    """May ``who`` write an article of ``unit`` (see :func:`may_write`)."""
+    return who.reviewer or (who.role == "dept" and who.unit == unit)
+
+
 def may_write(who: Editor, unit: str) -> None:
     """A reviewer writes any unit's article, a department handler its own unit's only."""
-    if who.reviewer:
-        return
-    if who.role == "dept" and who.unit == unit:
+    if writes(who, unit):
         return
     if who.role == "dept":
         raise NotAllowed(f"a department handler writes the articles of its own unit ({who.unit}) only")

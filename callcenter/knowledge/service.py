@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from callcenter.infra.logging import get_logger
+from callcenter.infra.masking import mask_phones_in
 from callcenter.knowledge import model, store
 from callcenter.knowledge.model import Article, Editor, Move, NotAllowed, Status, Suggestion
 from callcenter.knowledge.search import Index, Terms, article_terms
@@ -228,7 +229,8 @@ class KnowledgeService:
         found = await self.replies(number) if self.replies is not None else None
         if found is None or not found.get("reply") or found.get("lead_department") in (None, "hall"):
             raise NotFound(f"no enquiry {number} answered by a department")
-        unit, asked = found["lead_department"], " ".join(found["description"].split())
+        # the citizen's words may carry their number; an article is shown on every desk
+        unit, asked = found["lead_department"], mask_phones_in(" ".join(found["description"].split()))
         if who.role == "dept" and who.unit != unit:
             raise NotFound(f"no enquiry {number} answered by a department")  # another unit's: not even seen
         return await self.create(who, {
@@ -248,6 +250,10 @@ class KnowledgeService:
         async with self.pool.acquire() as conn, conn.transaction():
             for a in articles:
                 current = await store.get(conn, a.id, lock=True)
+                if current is not None and not model.writes(who, current.unit):
+                    # the stored article's unit, not the row's, says who may replace it
+                    raise NotAllowed(f"{a.id} is an article of {current.unit}: a department handler "
+                                     f"replaces the articles of its own unit ({who.unit}) only")
                 status = a.status if who.reviewer else Status.DRAFT
                 row = replace(a, status=status, version=(current.version + 1) if current else 1,
                               updated_by=who.actor, updated_at=at)

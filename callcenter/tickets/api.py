@@ -10,6 +10,7 @@ The ticket service itself is read through a Protocol that the reading feature de
 
 from callcenter.tickets.call_tickets import tickets_of_calls
 from callcenter.tickets.errors import TicketError
+from callcenter.tickets.errors import status_of as ticket_error_status
 from callcenter.tickets.model import (
     FIVE_LEVEL,
     SATISFACTION_SCALES,
@@ -25,4 +26,4 @@ from callcenter.tickets.sla import WorkingCalendar, default_calendar
 
 __all__ = ["FIVE_LEVEL", "SATISFACTION_SCALES", "THREE_LEVEL", "Decision", "Dispatch", "District", "Kind",
            "SatisfactionLevel", "SatisfactionScale", "Ticket", "TicketError", "Transcripts", "WorkingCalendar",
-           "default_calendar", "tickets_of_calls"]
+           "default_calendar", "ticket_error_status", "tickets_of_calls"]

@@ -38,6 +38,23 @@ class Forbidden(TicketError):
     """The actor may not do this (HTTP 403)."""
 
 
+def status_of(exc: TicketError) -> tuple[int, str]:
+    """The HTTP status and error code the REST layer answers ``exc`` with (another feature that
+    files tickets, e.g. the knowledge base's 直接答复, answers the same)."""
+    match exc:
+        case FieldError():
+            return 422, "invalid"
+        case NotFound():
+            return 404, "not_found"
+        case Forbidden():
+            return 403, "forbidden"
+        case IllegalTransition():
+            return 409, "illegal_transition"
+        case IdempotencyConflict():
+            return 409, "idempotency_conflict"
+    return 422, "rejected"
+
+
 class ConcurrentUpdate(Exception):
     """The ticket changed since it was read (version mismatch): HTTP 409."""
 

@@ -42,11 +42,9 @@ from callcenter.tickets.errors import (
     BadCursor,
     ConcurrentUpdate,
     FieldError,
-    Forbidden,
     IdempotencyConflict,
-    IllegalTransition,
-    NotFound,
     TicketError,
+    status_of,
 )
 from callcenter.tickets.lists import SearchFilter
 from callcenter.tickets.model import Action
@@ -101,20 +99,14 @@ def error_response(exc: Exception) -> web.Response:
     match exc:
         case BadCursor():
             return json_error(400, "bad_cursor", str(exc), {"cursor": str(exc)})
-        case FieldError():
-            return json_error(422, "invalid", str(exc), {exc.field: str(exc)})
-        case NotFound():
-            return json_error(404, "not_found", str(exc))
-        case Forbidden():
-            return json_error(403, "forbidden", str(exc))
-        case IllegalTransition():
-            return json_error(409, "illegal_transition", str(exc))
         case ConcurrentUpdate() | asyncpg.DeadlockDetectedError() | asyncpg.SerializationError():
             return json_error(409, "conflict", str(exc))
-        case IdempotencyConflict():
-            return json_error(409, "idempotency_conflict", str(exc), {"idempotency_key": str(exc)})
         case TicketError():
-            return json_error(422, "rejected", str(exc), _field_of(str(exc)))
+            status, code = status_of(exc)
+            fields = ({exc.field: str(exc)} if isinstance(exc, FieldError)
+                      else {"idempotency_key": str(exc)} if isinstance(exc, IdempotencyConflict)
+                      else _field_of(str(exc)) if code == "rejected" else {})
+            return json_error(status, code, str(exc), fields)
     raise exc
 
 

@@ -110,3 +110,16 @@ async def test_a_citizens_final_suggests_the_article_and_one_click_answers_direc
         await expect(sup.locator(f"[data-direct-team='{team}']")).to_contain_text("100.0%（1/1）")
     finally:
         await board.close()
+
+    # with no call on the desk (after a reload too), each 直接答复 is its own enquiry's ticket: an
+    # earlier one is never replayed in its place
+    numbers = {number}
+    for _ in range(2):
+        await page.reload()
+        await page.fill("#kb-q", "公积金提取要带什么材料")
+        await page.click("#kb-search")
+        await items.first.locator("button.kb-open").click()
+        await page.click("#kb-direct")
+        await expect(note).to_contain_text("已直接答复")
+        numbers.add(await note.get_attribute("data-ticket"))
+    assert len(numbers) == 3, numbers

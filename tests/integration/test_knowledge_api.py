@@ -187,3 +187,45 @@ async def test_a_departments_reply_to_an_enquiry_becomes_a_draft_of_its_unit(api
     assert (a["status"], a["unit"], a["answer"], a["category"]) == (
         "draft", "water", "二次供水水箱每半年清洗消毒一次，物业提前公告。", "二次供水")
     assert a["questions"] == ["市民咨询小区二次供水水箱多久清洗一次"] and number in a["source"]
+
+
+async def test_an_import_cannot_take_over_another_units_article(api):
+    """The unit a row names is not enough: the stored article's unit decides who may replace it."""
+    status, before = await api.get(f"{BASE}/KB00001", actor=KB)
+    assert status == 200 and before["unit"] == "housing_fund"
+    row = {"id": "KB00001", "title": "改掉", "questions": ["改掉"], "answer": "改掉", "unit": "gas"}
+    status, doc = await api.post("/api/knowledge/import", {"articles": [row]}, actor=dept("gas"))
+    assert status == 403 and "housing_fund" in doc["message"], doc
+    status, after = await api.get(f"{BASE}/KB00001", actor=KB)
+    assert (after["version"], after["status"], after["answer"]) == (before["version"], before["status"],
+                                                                    before["answer"])
+
+
+async def test_a_csv_cell_larger_than_the_csv_reader_takes_is_a_row_problem(api):
+    text = "id,title,questions,answer,unit\nKB09999,t,q," + "x" * 140_000 + ",gas\n"
+    status, doc = await api.post("/api/knowledge/import", {"csv": text}, actor=KB)
+    assert status == 422 and doc["problems"][0]["field"] == "row", doc
+
+
+async def test_a_direct_answer_refused_by_the_tickets_is_their_refusal_not_a_500(api):
+    status, doc = await api.post(f"{BASE}/KB00001/answer", {"call_id": "C-not-this-agents"}, actor=AGENT)
+    assert status == 403 and doc["error"] == "forbidden", doc
+    body = {"description": "市民咨询公积金提取所需材料"}
+    status, doc = await api.call("POST", f"{BASE}/KB00001/answer", body, actor=AGENT,
+                                 headers={"Idempotency-Key": "kb-shared-key"})
+    assert status == 201, doc
+    status, doc = await api.call("POST", f"{BASE}/KB00001/answer", body, actor="agent:1002",
+                                 headers={"Idempotency-Key": "kb-shared-key"})
+    assert status == 409 and doc["error"] == "idempotency_conflict", doc
+
+
+async def test_a_proposed_article_carries_no_citizens_number_from_the_enquiry(api):
+    status, t = await api.post("/api/tickets", {"kind": "enquiry", "description": "市民13812345678咨询水箱清洗周期",
+                                                "category": "二次供水", "lead": "water"}, actor=SUPERVISOR)
+    assert status == 201, t
+    await api.act(t["number"], "acknowledge", dept("water"))
+    await api.act(t["number"], "reply", dept("water"), reply="每半年清洗一次，可回电 02887654321 咨询物业。")
+    status, a = await api.post("/api/knowledge/proposals", {"ticket": t["number"]}, actor=dept("water"))
+    assert status == 201, a
+    assert "13812345678" not in a["title"] + "".join(a["questions"]) and "138****5678" in a["title"], a
+    assert "02887654321" in a["answer"]  # the unit's own reply (a public number) is the reviewer's to judge

@@ -12,10 +12,14 @@
   const panel = $("kb-panel"), list = $("kb-suggestions"), reader = $("kb-article"), msg = $("kb-msg");
   const transcriptBox = $("transcript");
   if (!panel || !transcriptBox) return;
-  const state = { heard: "", seq: 0, callId: null, items: [], open: null, manual: false, answered: {} };
+  const state = { heard: "", seq: 0, callId: null, items: [], open: null, manual: false, answered: {}, pending: {} };
 
   function say(text, ok) { msg.textContent = text; msg.className = `msg ${ok ? "ok" : "err"}`; }
 
+  function attemptId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  }
   function currentCall() { return typeof window.deskCall === "function" ? window.deskCall() : null; }
 
   /* The citizen's finals, in order (partials and provisional lines are not final yet). */
@@ -77,12 +81,15 @@
     if (call) { body.call_id = call.call_id; if (call.caller) body.caller_phone = call.caller; }
     const district = $("t-district") && $("t-district").value;
     if (district) body.district = district;
-    const key = `kb-${a.id}-${call ? call.call_id : "nocall"}`;  // one click, one ticket (a retry replays)
+    // One click, one ticket: the key is this attempt's own (a retry of a failed click sends it again;
+    // a fixed key without a call would replay an earlier enquiry's ticket instead of filing this one).
+    const key = state.pending[a.id] || (state.pending[a.id] = `kb-${a.id}-${attemptId()}`);
     $("kb-direct").disabled = true;
     try {
       const t = await apiCall("POST", `/api/knowledge/articles/${encodeURIComponent(a.id)}/answer`, body,
         { "Idempotency-Key": key });
       state.answered[a.id] = t.number;
+      delete state.pending[a.id];
       say(`已直接答复，工单号 ${t.number}（知识库 ${t.article}，未派单）`, true);
       msg.dataset.ticket = t.number;
       msg.dataset.article = t.article;
@@ -97,7 +104,7 @@
     const call = currentCall();
     const callId = call ? call.call_id : null;
     if (callId !== state.callId) {
-      Object.assign(state, { callId, heard: "", items: [], open: null, manual: false, answered: {} });
+      Object.assign(state, { callId, heard: "", items: [], open: null, manual: false, answered: {}, pending: {} });
       reader.hidden = true;
       msg.textContent = "";
       delete msg.dataset.ticket;
