@@ -67,6 +67,13 @@ class Audit:
             "INSERT INTO audit_log(actor, action, target, address, details) VALUES ($1, $2, $3, $4, $5)",
             actor, action, target, address, details)
 
+    async def written_within(self, seconds: float, actor: str, action: str, target: str, **details: Any) -> bool:
+        """Is there a line like this (its details containing ``details``) of the last ``seconds``?"""
+        return await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE at > now() - make_interval(secs => $1)"
+            " AND actor = $2 AND action = $3 AND target = $4 AND details @> $5)",
+            seconds, actor, action, target, details)
+
     async def recent(self, limit: int = 100, action: str | None = None) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
             "SELECT * FROM audit_log WHERE ($2::text IS NULL OR action = $2) ORDER BY id DESC LIMIT $1",

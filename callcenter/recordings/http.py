@@ -4,13 +4,14 @@ tickets of the call (tickets' api).
 
 - ``GET /api/calls/{call_id}/recordings``        the call's parts (state, length, agent, seat)
 - ``GET /api/calls/{call_id}/recording?part=N``  the stereo file (Ogg Vorbis), HTTP ranges;
-  ``&download=1`` as an attachment. Each playback (a request from byte 0) and each download is in
-  the audit log; the range requests of seeking within it are not counted again.
+  ``&download=1`` as an attachment. Each download is in the audit log, and each playback: a
+  request of any range, unless the same user played the same part in the last 10 minutes.
 - ``GET /calls/{call_id}``                       the page: player and transcript side by side
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from callcenter.recordings.store import RecordingStore
 from callcenter.web.pages import add_page, add_static
 
 STATIC = Path(__file__).parent / "static"
+PLAYED_WITHIN_S = 600.0  # one playback's seeks are one audit line
 STATE_LABELS = {"recording": "录音中", "finalizing": "保存中", "stored": "已保存", "failed": "录音失败",
                 "deleted": "已过保存期删除"}
 
@@ -64,14 +66,22 @@ def _part(request: web.Request) -> int | None:
     raw = request.query.get("part")
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= 1000:  # not str.isdigit: "²" is one
         raise HttpError(422, "invalid", "part: a number from 1", {"part": "1, 2, ..."})
     return int(raw)
 
 
-def _from_start(request: web.Request) -> bool:
-    rng = request.headers.get("Range", "").replace(" ", "")
-    return not rng or rng.startswith("bytes=0-")
+async def _audit(request: web.Request, pb: Playback, user: User, call_id: str, part: int) -> None:
+    """Every download, and every playback: a request of any range counts unless this user played
+    this part within the last PLAYED_WITHIN_S (the range requests of seeking within one playback).
+    The Range header's text decides nothing ("bytes=-N", "bytes=1-" fetch the whole file too)."""
+    if request.query.get("download") == "1":
+        action = "recording_downloaded"
+    elif await pb.audit.written_within(PLAYED_WITHIN_S, user.actor, "recording_played", call_id, part=part):
+        return
+    else:
+        action = "recording_played"
+    await pb.audit.write(user.actor, action, call_id, request.remote, part=part, username=user.username)
 
 
 def routes(app: web.Application, service: Provided[Playback]) -> None:
@@ -95,10 +105,8 @@ def routes(app: web.Application, service: Provided[Playback]) -> None:
         path = pb.files.path(rec.storage_key)
         if path is None:
             raise HttpError(404, "no_recording", "the recording's file is not in the store")
+        await _audit(request, pb, user, call_id, rec.part)
         download = request.query.get("download") == "1"
-        if download or _from_start(request):
-            await pb.audit.write(user.actor, "recording_downloaded" if download else "recording_played", call_id,
-                                 request.remote, part=rec.part, username=user.username)
         headers = {"Cache-Control": "private, no-store", "Content-Type": "audio/ogg"}
         if download:
             headers["Content-Disposition"] = f'attachment; filename="call-{rec.part}.ogg"'

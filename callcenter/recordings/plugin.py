@@ -66,12 +66,16 @@ class RecordingsPlugin:
             if ctx.lease.held.is_set():  # the active controller stores what Asterisk finished
                 await recorder.settle()
 
+        async def retain() -> None:
+            if ctx.lease.held.is_set():  # one sweeper: the standby shares the store
+                await retention.run_once()
+
         self.service.set(recorder)
         self.playback.set(http.Playback(store, files, audit, self.tickets))
         self.retention.set(retention)
         tasks = [asyncio.create_task(every(SETTLE_EVERY_S, settle, log=log, failed="recording_settle_failed",
                                            traceback=False), name="recordings-settle"),
-                 asyncio.create_task(every(RETENTION_EVERY_S, retention.run_once, log=log,
+                 asyncio.create_task(every(RETENTION_EVERY_S, retain, log=log,
                                            failed="recording_retention_failed", at_once=True),
                                      name="recordings-retention")]
         try:

@@ -12,7 +12,7 @@ from typing import Any
 from callcenter.accounts.api import Audit
 from callcenter.calls.api import CallTickets
 from callcenter.infra.logging import get_logger
-from callcenter.recordings.model import TicketFact, sweep
+from callcenter.recordings.model import Recording, TicketFact, sweep
 from callcenter.recordings.storage import Store, StoreError
 from callcenter.recordings.store import RecordingStore
 
@@ -35,12 +35,24 @@ class Retention:
                  days: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.files, self.audit, self.tickets = store, files, audit, tickets
         self.days, self.clock = days, clock
+        self.page = 500  # parts read per query
         self.deleted = self.held = 0
 
     async def run_once(self) -> dict[str, int]:
-        rows = await self.store.expired(self.clock() - timedelta(days=self.days))
-        if not rows:
-            return {"deleted": 0, "held": 0}
+        """Sweep every expired part, page by page (a page of parts still held does not stop the
+        sweep of the ones after it)."""
+        before, after = self.clock() - timedelta(days=self.days), None
+        deleted = held = 0
+        while rows := await self.store.expired(before, after, limit=self.page):
+            d, h = await self._sweep(rows)
+            deleted, held = deleted + d, held + h
+            after = (rows[-1].started_at, rows[-1].id)
+        self.deleted += deleted
+        if deleted or held:
+            log.info("recording_retention", deleted=deleted, held=held)
+        return {"deleted": deleted, "held": held}
+
+    async def _sweep(self, rows: list[Recording]) -> tuple[int, int]:
         facts = facts_by_call(await self.tickets(self.store.pool, sorted({r.call_id for r in rows})))
         plan = sweep(rows, facts)
         by_id = {r.id: r for r in rows}
@@ -52,17 +64,16 @@ class Retention:
         deleted = 0
         for rec_id in plan.delete:
             rec = by_id[rec_id]
-            try:
+            try:  # the file first: a row marked deleted is never swept again
                 if rec.storage_key:
                     await self.files.delete(rec.storage_key)
             except StoreError as exc:
                 log.error("recording_delete_failed", call_id=rec.call_id, part=rec.part, error=str(exc))
                 continue
             why = f"retention {self.days} days"
-            await self.store.deleted(rec_id, why)
+            if not await self.store.deleted(rec_id, why):
+                continue  # another sweep marked it (and audited it) first
             await self.audit.write(ACTOR, "recording_deleted", rec.call_id, part=rec.part, key=rec.storage_key,
                                    reason=why, started_at=rec.started_at.isoformat())
             deleted += 1
-        self.deleted += deleted
-        log.info("recording_retention", deleted=deleted, held=len(plan.hold))
-        return {"deleted": deleted, "held": len(plan.hold)}
+        return deleted, len(plan.hold)

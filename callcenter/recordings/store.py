@@ -71,9 +71,14 @@ class RecordingStore:
         rows = await self.pool.fetch("SELECT * FROM recordings WHERE call_id=$1 ORDER BY part", call_id)
         return [_row(r) for r in rows]
 
-    async def expired(self, before: datetime, limit: int = 500) -> list[Recording]:
+    async def expired(self, before: datetime, after: tuple[datetime, int] | None = None,
+                      limit: int = 500) -> list[Recording]:
+        """A page of the stored parts started by ``before``, oldest first, after the page that
+        ended at ``after`` (its last started_at and id)."""
+        start = after or (datetime.min.replace(tzinfo=before.tzinfo), 0)
         rows = await self.pool.fetch("SELECT * FROM recordings WHERE state='stored' AND started_at <= $1"
-                                     " ORDER BY started_at LIMIT $2", before, limit)
+                                     " AND (started_at, id) > ($2, $3) ORDER BY started_at, id LIMIT $4",
+                                     before, start[0], start[1], limit)
         return [_row(r) for r in rows]
 
     async def hold(self, rec_id: int, why: str) -> bool:
@@ -82,9 +87,11 @@ class RecordingStore:
                                        rec_id, why[:500])
         return done.endswith(" 1")
 
-    async def deleted(self, rec_id: int, reason: str) -> None:
-        await self.pool.execute("UPDATE recordings SET state='deleted', deleted_at=now(), held=false, reason=$2"
-                                " WHERE id=$1", rec_id, reason[:500])
+    async def deleted(self, rec_id: int, reason: str) -> bool:
+        """Mark a stored part deleted; False when it was not stored any more (another sweep's)."""
+        done = await self.pool.execute("UPDATE recordings SET state='deleted', deleted_at=now(), held=false,"
+                                       " reason=$2 WHERE id=$1 AND state='stored'", rec_id, reason[:500])
+        return done.endswith(" 1")
 
     async def counts(self) -> dict[str, int]:
         rows = await self.pool.fetch("SELECT state, count(*) AS n FROM recordings GROUP BY state")

@@ -115,6 +115,28 @@ async def test_who_hears_a_recording_ranges_and_the_audit(stack, settings, pool)
     assert (await _get(sessions, "agent:1001", "/api/calls/c-heard/quality"))[0] == 403
 
 
+async def test_no_form_of_range_fetches_a_recording_unaudited(stack, settings, pool):
+    """A suffix range, a range from byte 1 or a range spelt otherwise returns (nearly) the whole
+    file: each is a playback in the audit log; only the same user's seeks of the same part within
+    a few minutes are one line."""
+    root = settings.recordings_dir
+    key = await _recording(pool, root, "c-ranges")
+    whole = (root / key).read_bytes()
+    sessions = Sessions(pool, f"http://127.0.0.1:{settings.http_port}")
+    path = "/api/calls/c-ranges/recording"
+    for actor, rng in (("agent:1001", "bytes=-999999999"), ("qa:zhou", "bytes=1-"), ("supervisor:li", "BYTES=00-")):
+        status, body, _ = await _get(sessions, actor, path, Range=rng)
+        assert status in (200, 206) and len(body) >= len(whole) - 1, (actor, rng, status)
+    status, body, _ = await _get(sessions, "qa:zhou", path, Range="bytes=100-199")
+    assert status == 206 and body == whole[100:200]  # a seek of the same playback: not another line
+    rows = await pool.fetch("SELECT actor, action FROM audit_log WHERE target='c-ranges' ORDER BY id")
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        ("agent:1001", "recording_played"), ("qa:zhou", "recording_played"), ("supervisor:li", "recording_played")]
+    for part in ("%C2%B2", "1" * 5000, "0"):  # a superscript digit, a number past int()'s limit, out of range
+        status, body, _ = await _get(sessions, "supervisor:li", f"{path}?part={part}")
+        assert status == 422 and "part" in body["fields"], (part, status)
+
+
 async def test_retention_deletes_the_expired_and_keeps_what_a_ticket_holds(pool, tmp_path):
     store, files = RecordingStore(pool), DirectoryStore(tmp_path)
     old = await _recording(pool, tmp_path, "c-old", days_old=200)
@@ -144,3 +166,16 @@ async def test_retention_deletes_the_expired_and_keeps_what_a_ticket_holds(pool,
     assert not (tmp_path / held).exists()
     held_lines = await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='recording_held'")
     assert held_lines == 2
+
+
+async def test_a_page_of_held_recordings_does_not_stop_the_sweep_of_the_ones_after(pool, tmp_path):
+    held = [await _recording(pool, tmp_path, f"c-held-{i}", days_old=300 - i) for i in range(3)]
+    for i in range(3):
+        await _ticket(pool, f"PZH-H{i}", f"c-held-{i}", kind="complaint")
+    old = await _recording(pool, tmp_path, "c-old-after", days_old=200)  # younger than every held one
+    retention = Retention(RecordingStore(pool), DirectoryStore(tmp_path), Audit(pool), tickets_of_calls, days=180)
+    retention.page = 2  # the held ones fill the first page and a half
+    assert await retention.run_once() == {"deleted": 1, "held": 3}
+    assert not (tmp_path / old).exists() and all((tmp_path / k).exists() for k in held)
+    assert await retention.run_once() == {"deleted": 0, "held": 3}  # a second sweeper's turn: nothing twice
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='recording_deleted'") == 1
