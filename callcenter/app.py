@@ -48,6 +48,7 @@ from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.quality.plugin import QualityPlugin
 from callcenter.recordings.api import call_agent, call_lengths, recent_calls
 from callcenter.recordings.plugin import RecordingsPlugin
+from callcenter.surveys.api import call_ratings
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
 from callcenter.tickets.api import tickets_of_calls
@@ -104,7 +105,8 @@ def build_plugins() -> Plugins:
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    recordings=recordings, acd=acd, surveys=surveys, knowledge=knowledge,
                    quality=QualityPlugin(segments=segments, lengths=call_lengths, agent_of=call_agent,
-                                         recent=recent_calls, tickets=tickets_of_calls),
+                                         recent=recent_calls, tickets=tickets_of_calls, ratings=call_ratings,
+                                         seat_of=call_history.call_seat),
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS, recording=recordings.service),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))
