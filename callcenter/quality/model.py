@@ -127,6 +127,7 @@ class Reviewed:
     score: float
     fatal_hits: tuple[str, ...] = ()  # the fatal items failed (ids)
     appeal: str | None = None  # None (not appealed), 'pending', 'upheld' (the agent was right), 'rejected'
+    day: date | None = None  # the review's day (Asia/Shanghai), for the daily report
 
 
 def _tally(rows: list[Reviewed]) -> dict[str, object]:

@@ -36,6 +36,19 @@ Ratings = Callable[[Any, list[str]], Awaitable[dict[str, dict[str, Any]]]]  # su
 TeamOf = Callable[[Any, str], Awaitable[str | None]]  # the team of the call's seat
 
 
+async def reviewed(pool: Any, since: datetime, until: datetime | None = None) -> list[Reviewed]:
+    """The latest revision of each call reviewed in [since, until), with its appeal's state."""
+    rows = await pool.fetch(
+        "WITH latest AS (SELECT DISTINCT ON (call_id) * FROM qa_reviews WHERE submitted_at >= $1"
+        " AND ($2::timestamptz IS NULL OR submitted_at < $2) ORDER BY call_id, revision DESC)"
+        " SELECT to_char(l.submitted_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-\"W\"IW') AS week,"
+        " (l.submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS day, l.agent_id, l.team, l.score, l.fatal_hits,"
+        " CASE WHEN a.id IS NULL THEN NULL ELSE coalesce(a.decision, 'pending') END AS appeal"
+        " FROM latest l LEFT JOIN qa_appeals a ON a.call_id = l.call_id", since, until)
+    return [Reviewed(r["week"], r["agent_id"], r["team"], float(r["score"]), tuple(r["fatal_hits"]), r["appeal"],
+                     r["day"]) for r in rows]
+
+
 class Refused(ValueError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -134,15 +147,7 @@ class Reviews:
 
     async def figures(self, since: datetime, until: datetime | None = None) -> dict[str, Any]:
         """The figures (model.figures) of the calls reviewed in [since, until), their latest revisions."""
-        rows = await self.pool.fetch(
-            "WITH latest AS (SELECT DISTINCT ON (call_id) * FROM qa_reviews WHERE submitted_at >= $1"
-            " AND ($2::timestamptz IS NULL OR submitted_at < $2) ORDER BY call_id, revision DESC)"
-            " SELECT to_char(l.submitted_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-\"W\"IW') AS week, l.agent_id, l.team,"
-            " l.score, l.fatal_hits, CASE WHEN a.id IS NULL THEN NULL ELSE coalesce(a.decision, 'pending') END AS appeal"
-            " FROM latest l LEFT JOIN qa_appeals a ON a.call_id = l.call_id", since, until)
-        reviewed = [Reviewed(r["week"], r["agent_id"], r["team"], float(r["score"]), tuple(r["fatal_hits"]),
-                             r["appeal"]) for r in rows]
-        return figures(reviewed, {i.id: i.name for i in self.inspection.card.items})
+        return figures(await reviewed(self.pool, since, until), {i.id: i.name for i in self.inspection.card.items})
 
     async def open_appeals(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.pool.fetch("SELECT a.*, r.score, r.passed, r.revision FROM qa_appeals a JOIN qa_reviews r"
