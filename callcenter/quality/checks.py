@@ -8,6 +8,7 @@ Texts are compared without spaces and punctuation (the recognizer's spacing is n
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -72,7 +73,8 @@ def closing(lines: Sequence[Line], phrases: Iterable[str], last_lines: int = 3) 
     wanted = [plain(p) for p in phrases]
     tail = _of(lines, AGENT)[-last_lines:]
     for i in reversed(tail):
-        if any(p and p in plain(lines[i].text) for p in wanted):
+        said = plain(lines[i].text)
+        if any(p and p in said for p in wanted):
             return Finding("closing", True, "有规范结束语", (_ev(lines, i),))
     return Finding("closing", False, "结束时没有规范结束语", tuple(_ev(lines, i) for i in tail))
 
@@ -141,7 +143,13 @@ def _spans(lines: Sequence[Line], leg: str) -> list[tuple[float, float]]:
 
 
 def _covered(spans: Sequence[tuple[float, float]], start: float, end: float) -> float:
-    return sum(max(0.0, min(e, end) - max(s, start)) for s, e in spans)
+    """The time of [start, end) the sorted, merged `spans` cover (from the first that may reach it)."""
+    total = 0.0
+    for s, e in spans[max(0, bisect.bisect_right(spans, (start, start)) - 1):]:
+        if s >= end:
+            break
+        total += max(0.0, min(e, end) - max(s, start))
+    return total
 
 
 def _longest_quiet(spans: Sequence[tuple[float, float]], start: float, end: float) -> tuple[float, float]:
@@ -203,7 +211,8 @@ def anger(lines: Sequence[Line], words: Iterable[str]) -> Finding:
     listed = [(w, plain(w)) for w in words if plain(w)]
     hits, said = [], []
     for i in _of(lines, CITIZEN):
-        found = [w for w, p in listed if p in plain(lines[i].text)]
+        said_plain = plain(lines[i].text)
+        found = [w for w, p in listed if p in said_plain]
         if found:
             hits.append(_ev(lines, i))
             said += found
