@@ -149,3 +149,39 @@ def test_length_outliers():
     assert not length_outlier(8, usual).passed  # cut short
     assert length_outlier(900, usual[:3]).passed  # too few to judge
     assert length_outlier(150, [150] * 6).passed  # no spread: a tenth of the median
+
+
+def test_opening_edges_the_limit_counts_and_a_wordless_first_segment_is_skipped():
+    assert opening([A(10.0, "您好")], ["您好"], within_s=10).passed  # a line starting at N s is within N s
+    assert not opening([A(10.1, "您好")], ["您好"], within_s=10).passed
+    f = opening([A(0.5, "", 1.0), A(3.0, "12345 热线")], ["12345"], within_s=10)
+    assert f.passed and f.evidence[0].line == 1  # the noise segment is not the agent's first words
+    assert not opening([C(1.0, "您好")], ["您好"]).passed  # the citizen's greeting is not the agent's
+
+
+def test_closing_edges_no_agent_lines_and_the_citizen_saying_goodbye():
+    assert not closing([], ["再见"]).passed
+    f = closing([A(1.0, "您好"), C(5.0, "谢谢，再见")], ["再见"])
+    assert not f.passed and [e.line for e in f.evidence] == [0]  # only the agent's lines are evidence
+
+
+def test_restatement_edges_a_short_answer_is_not_the_matter_and_repeating_it_counts_once_said():
+    short = [C(1.0, "对"), A(2.0, "对")]  # too few character pairs to compare
+    assert not restatement(short, []).passed
+    later = [C(1.0, "路灯坏了"), A(3.0, "好"), C(5.0, "我家楼下的路灯坏了三天了"), A(9.0, "您反映的是路灯问题")]
+    f = restatement(later, ["您反映的是"])
+    assert f.passed and f.evidence[0].line == 3
+
+
+def test_forbidden_words_edges_spacing_inside_a_word_and_every_hit_in_one_line():
+    f = forbidden_words([A(1.0, "不 归 我们管，你自己去查吧")], ["不归我们管", "你自己去查"])
+    assert not f.passed and f.detail == "服务禁语：不归我们管、你自己去查" and len(f.evidence) == 1
+    assert forbidden_words([], ["不知道"]).passed
+
+
+def test_length_outlier_edges_the_bounds_and_the_short_floor():
+    usual = [100, 110, 120, 130, 140]  # median 120, MAD 10: 85..155 at 3.5
+    assert length_outlier(155, usual).passed and length_outlier(85, usual).passed
+    assert not length_outlier(156, usual).passed
+    assert length_outlier(20, [20] * 5, min_s=20).passed  # exactly the floor is not cut short
+    assert not length_outlier(19.9, usual).passed
