@@ -42,11 +42,11 @@ class Inspection:
         """The scorecard with the word lists in force now."""
         return with_words(self.card, await self.lists.current())
 
-    async def _facts(self, call_id: str) -> tuple[list[Line], float, list[float]]:
+    async def _facts(self, call_id: str, lengths: bool = True) -> tuple[list[Line], float, list[float]]:
         rows = await self.segments(self.pool, call_id)
         lines = [Line(r["leg"], float(r["start_s"]), float(r["end_s"]), r["text"] or "", r.get("status") or "ok")
                  for r in rows]
-        length, typical = await self.lengths(self.pool, call_id)
+        length, typical = await self.lengths(self.pool, call_id) if lengths else (None, [])
         duration = length if length is not None else max((ln.end_s for ln in lines), default=0.0)
         return lines, duration, typical
 
@@ -57,10 +57,13 @@ class Inspection:
     async def fatal(self, call_ids: list[str], parallel: int = 4) -> dict[str, tuple[str, ...]]:
         """Call id -> the fatal items its automatic checks fail (calls without one left out)."""
         card, gate = await self.card_now(), asyncio.Semaphore(parallel)
+        # the recorded length is read only when a fatal check needs it (one query a call fewer)
+        timed = any(i.fatal and i.check is not None and i.check.kind in ("length_outlier", "long_silence")
+                    for i in card.items)
 
         async def one(call_id: str) -> tuple[str, tuple[str, ...]]:
             async with gate:
-                return call_id, fatal_hits(card, *await self._facts(call_id))
+                return call_id, fatal_hits(card, *await self._facts(call_id, lengths=timed))
 
         return {c: hits for c, hits in await asyncio.gather(*(one(c) for c in call_ids)) if hits}
 
