@@ -48,6 +48,7 @@ from callcenter.metrics.plugin import MetricsPlugin
 from callcenter.quality.plugin import QualityPlugin
 from callcenter.recordings.api import call_agent, call_lengths, recent_calls
 from callcenter.recordings.plugin import RecordingsPlugin
+from callcenter.surveys.api import call_ratings
 from callcenter.surveys.plugin import SurveysPlugin
 from callcenter.tickets import history as ticket_history
 from callcenter.tickets.api import tickets_of_calls
@@ -101,13 +102,14 @@ def build_plugins() -> Plugins:
                                 knows_unit=dispatch.router.knows_unit,
                                 gaps=lambda since: tickets.service.get().enquiry_gaps(since),
                                 replies=lambda number: tickets.service.get().answered_enquiry(number))
+    quality = QualityPlugin(segments=segments, lengths=call_lengths, agent_of=call_agent, recent=recent_calls,
+                            tickets=tickets_of_calls, ratings=call_ratings, seat_of=call_history.call_seat)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
                    recordings=recordings, acd=acd, surveys=surveys, knowledge=knowledge,
-                   quality=QualityPlugin(segments=segments, lengths=call_lengths, agent_of=call_agent,
-                                         recent=recent_calls, tickets=tickets_of_calls),
+                   quality=quality,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
-                                     records=BOARD_RECORDS, recording=recordings.service),
+                                     records=BOARD_RECORDS, recording=recordings.service, quality=quality.reviews),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))
 
 

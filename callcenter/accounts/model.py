@@ -133,6 +133,8 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/api/qa/queue", Q, S),
     _r("GET", "/api/qa/appeals", Q, S),
     _r("GET", "/api/qa/figures", Q, S),
+    _r("GET", "/api/qa/word-lists", Q, S),  # 服务禁语 and anger words in force
+    _r("PUT", "/api/qa/word-lists/{name}", S),  # the hall edits them (audited with the words changed)
     _r("GET", "/qa", Q, S, page=True),  # 质检台: the sample and the appeals waiting
     _r("POST", "/api/calls/{call_id}/qa-reviews", Q),
     _r("GET", "/api/calls/{call_id}/qa-reviews", Q, S, A),

@@ -52,3 +52,11 @@ async def call_facts(pool: asyncpg.Pool, call_id: str) -> dict[str, Any] | None:
             "entered_at": _iso(row["entered_at"]), "answered_at": _iso(row["answered_at"]), "ivr": ivr,
             "ivr_flow": path["flow"] if path is not None else None,
             "ivr_outcome": path["outcome"] if path is not None else None, "ivr_path": steps}
+
+
+async def call_seat(pool: asyncpg.Pool, call_id: str) -> str | None:
+    """The seat that answered a call: the call row's, else its last agent leg's."""
+    return await pool.fetchval(
+        "SELECT coalesce(c.seat_id, (SELECT l.seat_id FROM call_legs l WHERE l.call_id = c.call_id"
+        " AND l.seat_id IS NOT NULL ORDER BY l.started_at DESC, l.id DESC LIMIT 1)) FROM calls c WHERE c.call_id = $1",
+        call_id)

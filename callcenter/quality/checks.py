@@ -8,6 +8,7 @@ Texts are compared without spaces and punctuation (the recognizer's spacing is n
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ class Line:
     start_s: float
     end_s: float
     text: str
+    status: str = "ok"  # the segment's: 'ok', or '未转写' (voice the recognizer could not decode)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def closing(lines: Sequence[Line], phrases: Iterable[str], last_lines: int = 3) 
     wanted = [plain(p) for p in phrases]
     tail = _of(lines, AGENT)[-last_lines:]
     for i in reversed(tail):
-        if any(p and p in plain(lines[i].text) for p in wanted):
+        said = plain(lines[i].text)
+        if any(p and p in said for p in wanted):
             return Finding("closing", True, "有规范结束语", (_ev(lines, i),))
     return Finding("closing", False, "结束时没有规范结束语", tuple(_ev(lines, i) for i in tail))
 
@@ -122,31 +125,78 @@ def restatement(lines: Sequence[Line], phrases: Iterable[str], min_overlap: floa
                    tuple(_ev(lines, i) for i in citizen_said[:1]))
 
 
-def long_silence(lines: Sequence[Line], max_gap_s: float = 20.0, duration_s: float | None = None) -> Finding:
-    """Silence or hold: no one says anything for longer than `max_gap_s` (between lines, or at
-    the end up to `duration_s`); each gap is evidence with its time."""
-    spoken = sorted((ln.start_s, ln.end_s) for ln in lines if plain(ln.text))
+def _voiced(ln: Line) -> bool:
+    """Voice activity of a leg: a segment the recognizer put words on, or one it could not decode
+    (status 未转写: voice, no text). A segment with no words and status ok is noise, not speech."""
+    return ln.end_s > ln.start_s and (bool(plain(ln.text)) or ln.status != "ok")
+
+
+def _spans(lines: Sequence[Line], leg: str) -> list[tuple[float, float]]:
+    """The leg's voiced time as merged, sorted intervals."""
+    out: list[tuple[float, float]] = []
+    for s, e in sorted((ln.start_s, ln.end_s) for ln in lines if ln.leg == leg and _voiced(ln)):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _covered(spans: Sequence[tuple[float, float]], start: float, end: float) -> float:
+    """The time of [start, end) the sorted, merged `spans` cover (from the first that may reach it)."""
+    total = 0.0
+    for s, e in spans[max(0, bisect.bisect_right(spans, (start, start)) - 1):]:
+        if s >= end:
+            break
+        total += max(0.0, min(e, end) - max(s, start))
+    return total
+
+
+def _longest_quiet(spans: Sequence[tuple[float, float]], start: float, end: float) -> tuple[float, float]:
+    """Where the longest stretch of [start, end) with no voice of `spans` begins, and its length."""
+    best, cursor = (start, 0.0), start
+    for s, e in [*spans, (end, end)]:
+        if e <= cursor:
+            continue
+        stop = min(max(s, cursor), end)
+        if stop - cursor > best[1]:
+            best = (cursor, stop - cursor)
+        cursor = max(cursor, e)
+    return best
+
+
+def long_silence(lines: Sequence[Line], max_gap_s: float = 20.0, duration_s: float | None = None,
+                 citizen_share: float = 0.5) -> Finding:
+    """静音与等待 (dead air, a hold): from the legs' voice activity, the agent says nothing for longer
+    than `max_gap_s` while the citizen is not the one talking (their voice covers less than
+    `citizen_share` of that time: silence, or a citizen on hold calling "喂？"), between the agent's
+    words, before the first or after the last (up to `duration_s`). A citizen telling a long story
+    is not a hold. Each gap is evidence, at the start of its longest stretch with no voice."""
+    agent, citizen = _spans(lines, AGENT), _spans(lines, CITIZEN)
+    end = duration_s if duration_s is not None else max([e for _, e in agent + citizen], default=0.0)
+    edges = [0.0, *[x for span in agent for x in span], max(end, agent[-1][1] if agent else 0.0)]
     gaps: list[Evidence] = []
-    heard_until = 0.0
-    for start, end in spoken:
-        if start - heard_until > max_gap_s:
-            gaps.append(Evidence(None, heard_until, f"静音 {start - heard_until:.0f} 秒"))
-        heard_until = max(heard_until, end)
-    if duration_s is not None and duration_s - heard_until > max_gap_s:
-        gaps.append(Evidence(None, heard_until, f"静音 {duration_s - heard_until:.0f} 秒"))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        talked = _covered(citizen, start, stop)
+        if stop - start <= max_gap_s or talked >= citizen_share * (stop - start):
+            continue
+        at, longest = _longest_quiet(citizen, start, stop)
+        text = f"静音 {stop - start:.0f} 秒" if talked == 0 else \
+            f"坐席 {stop - start:.0f} 秒未说话（市民说话 {talked:.0f} 秒，最长静音 {longest:.0f} 秒）"
+        gaps.append(Evidence(None, at, text))
     if not gaps:
-        return Finding("long_silence", True, f"没有超过 {max_gap_s:.0f} 秒的静音")
-    return Finding("long_silence", False, f"{len(gaps)} 处静音超过 {max_gap_s:.0f} 秒", tuple(gaps))
+        return Finding("long_silence", True, f"没有超过 {max_gap_s:.0f} 秒的静音或等待")
+    return Finding("long_silence", False, f"{len(gaps)} 处静音或等待超过 {max_gap_s:.0f} 秒", tuple(gaps))
 
 
 def talk_over(lines: Sequence[Line], max_share: float = 0.15) -> Finding:
-    """抢话: the share of the agent's speaking time spoken over the citizen."""
-    agent = [(ln.start_s, ln.end_s, i) for i, ln in enumerate(lines) if ln.leg == AGENT and plain(ln.text)]
-    citizen = [(ln.start_s, ln.end_s) for ln in lines if ln.leg == CITIZEN and plain(ln.text)]
+    """抢话: the share of the agent's speaking time (voice activity) spoken over the citizen's."""
+    agent = [(ln.start_s, ln.end_s, i) for i, ln in enumerate(lines) if ln.leg == AGENT and _voiced(ln)]
+    citizen = _spans(lines, CITIZEN)
     total = sum(max(0.0, e - s) for s, e, _ in agent)
     over, worst = 0.0, []
     for s, e, i in agent:
-        mine = sum(max(0.0, min(e, ce) - max(s, cs)) for cs, ce in citizen)
+        mine = _covered(citizen, s, e)
         if mine > 0:
             over += mine
             worst.append((mine, i))
@@ -161,7 +211,8 @@ def anger(lines: Sequence[Line], words: Iterable[str]) -> Finding:
     listed = [(w, plain(w)) for w in words if plain(w)]
     hits, said = [], []
     for i in _of(lines, CITIZEN):
-        found = [w for w, p in listed if p in plain(lines[i].text)]
+        said_plain = plain(lines[i].text)
+        found = [w for w, p in listed if p in said_plain]
         if found:
             hits.append(_ev(lines, i))
             said += found

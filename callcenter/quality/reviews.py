@@ -2,8 +2,8 @@
 (the automatic findings, confirmed or overridden item by item, and a comment); a review is never
 edited, a change is a new revision with its reason; the call's agent sees their results and
 appeals a call once; a supervisor decides. The inspectors' queue samples the week's recorded calls
-(model.sample): every call with a complaint, 效能 or reopened ticket, and a share of each agent's
-others."""
+(model.sample): every call with a complaint, 效能 or reopened ticket, a bad post-call rating (差评)
+or a fatal automatic hit (一票否决), and a share of each agent's others; each says why it is there."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ import asyncpg
 from callcenter.quality.http import Inspection
 from callcenter.quality.model import (
     Candidate,
+    Reviewed,
     appeal_refusal,
     decision_refusal,
+    figures,
+    reasons,
     revision_refusal,
     sample,
     week_of,
@@ -29,6 +32,21 @@ from callcenter.quality.scorecard import score
 AgentOf = Callable[[Any, str], Awaitable[str | None]]  # recordings' call_agent
 Recent = Callable[[Any, datetime], Awaitable[list[dict[str, Any]]]]  # recordings' recent_calls
 Tickets = Callable[[Any, list[str]], Awaitable[list[dict[str, Any]]]]  # tickets' tickets_of_calls
+Ratings = Callable[[Any, list[str]], Awaitable[dict[str, dict[str, Any]]]]  # surveys' call_ratings
+TeamOf = Callable[[Any, str], Awaitable[str | None]]  # the team of the call's seat
+
+
+async def reviewed(pool: Any, since: datetime, until: datetime | None = None) -> list[Reviewed]:
+    """The latest revision of each call reviewed in [since, until), with its appeal's state."""
+    rows = await pool.fetch(
+        "WITH latest AS (SELECT DISTINCT ON (call_id) * FROM qa_reviews WHERE submitted_at >= $1"
+        " AND ($2::timestamptz IS NULL OR submitted_at < $2) ORDER BY call_id, revision DESC)"
+        " SELECT to_char(l.submitted_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-\"W\"IW') AS week,"
+        " (l.submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS day, l.agent_id, l.team, l.score, l.fatal_hits,"
+        " CASE WHEN a.id IS NULL THEN NULL ELSE coalesce(a.decision, 'pending') END AS appeal"
+        " FROM latest l LEFT JOIN qa_appeals a ON a.call_id = l.call_id", since, until)
+    return [Reviewed(r["week"], r["agent_id"], r["team"], float(r["score"]), tuple(r["fatal_hits"]), r["appeal"],
+                     r["day"]) for r in rows]
 
 
 class Refused(ValueError):
@@ -50,8 +68,9 @@ def _doc(r: asyncpg.Record) -> dict[str, Any]:
 
 class Reviews:
     def __init__(self, inspection: Inspection, agent_of: AgentOf, recent: Recent, tickets: Tickets,
-                 *, share: float = 0.05) -> None:
+                 *, share: float = 0.05, ratings: Ratings | None = None, team_of: TeamOf | None = None) -> None:
         self.inspection, self.agent_of, self.recent, self.tickets = inspection, agent_of, recent, tickets
+        self.ratings, self.team_of = ratings, team_of
         self.pool = inspection.pool
         self.share = share
 
@@ -70,6 +89,7 @@ class Reviews:
         items = [{"id": r.item, "name": r.name, "passed": r.passed, "by": r.by, "fatal": r.fatal,
                   "finding": asdict(r.finding) if r.finding else None} for r in result.items]
         agent = await self.agent_of(self.pool, call_id)
+        team = await self.team_of(self.pool, call_id) if self.team_of is not None else None
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('qa ' || $1))", call_id)
             n = await conn.fetchval("SELECT count(*) FROM qa_reviews WHERE call_id=$1", call_id)
@@ -78,9 +98,10 @@ class Reviews:
                 raise Refused(409, why)
             row = await conn.fetchrow(
                 "INSERT INTO qa_reviews(call_id, revision, agent_id, inspector, scorecard, marks, items, score, passed,"
-                " fatal_hits, comment, reason) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11, $12)"
-                " RETURNING *", call_id, n + 1, agent, inspector, card.name, json.dumps(marks), json.dumps(items),
-                result.score, result.passed, list(result.fatal_hits), comment, reason if n else None)
+                " fatal_hits, comment, reason, team) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11,"
+                " $12, $13) RETURNING *", call_id, n + 1, agent, inspector, card.name, json.dumps(marks),
+                json.dumps(items), result.score, result.passed, list(result.fatal_hits), comment, reason if n else None,
+                team)
         return _doc(row)
 
     async def of_call(self, call_id: str) -> dict[str, Any]:
@@ -124,20 +145,9 @@ class Reviews:
                                       " WHERE id=$1 RETURNING *", appeal_id, decision, supervisor, note)
         return _doc(row)
 
-    async def figures(self, since: datetime) -> list[dict[str, Any]]:
-        """Per agent and ISO week since ``since``: reviewed calls, average score (latest revisions),
-        fatal hits, appeals filed / upheld / rejected."""
-        rows = await self.pool.fetch(
-            "WITH latest AS (SELECT DISTINCT ON (call_id) * FROM qa_reviews WHERE submitted_at >= $1"
-            " ORDER BY call_id, revision DESC)"
-            " SELECT l.agent_id, to_char(l.submitted_at AT TIME ZONE 'Asia/Shanghai', 'IYYY-\"W\"IW') AS week,"
-            " count(*) AS reviewed, round(avg(l.score)::numeric, 1)::float AS average,"
-            " count(*) FILTER (WHERE cardinality(l.fatal_hits) > 0) AS fatal,"
-            " count(a.id) AS appeals, count(*) FILTER (WHERE a.decision = 'upheld') AS upheld,"
-            " count(*) FILTER (WHERE a.decision = 'rejected') AS rejected"
-            " FROM latest l LEFT JOIN qa_appeals a ON a.call_id = l.call_id"
-            " GROUP BY 1, 2 ORDER BY 2 DESC, 1", since)
-        return [dict(r) for r in rows]
+    async def figures(self, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+        """The figures (model.figures) of the calls reviewed in [since, until), their latest revisions."""
+        return figures(await reviewed(self.pool, since, until), {i.id: i.name for i in self.inspection.card.items})
 
     async def open_appeals(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = await self.pool.fetch("SELECT a.*, r.score, r.passed, r.revision FROM qa_appeals a JOIN qa_reviews r"
@@ -146,21 +156,21 @@ class Reviews:
         return [_doc(r) for r in rows]
 
     async def queue(self, now: datetime, days: int = 7) -> list[dict[str, Any]]:
+        """The week's recorded calls not yet reviewed that the sample takes, each with why."""
         calls = await self.recent(self.pool, now - timedelta(days=days))
-        ids = [c["call_id"] for c in calls]
-        reasons: dict[str, set[str]] = {}
-        for t in await self.tickets(self.pool, ids):
-            why = reasons.setdefault(t["call_id"], set())
-            if t["kind"] == "complaint":
-                why.add("投诉工单")
-            if t.get("lead_department") == "efficiency" or "efficiency" in (t.get("assisting") or ()):
-                why.add("效能工单")
-            if t.get("reopen_count"):
-                why.add("重办工单")
         reviewed = {r["call_id"] for r in await self.pool.fetch(
-            "SELECT DISTINCT call_id FROM qa_reviews WHERE call_id = ANY($1)", ids)}
-        picked = sample([Candidate(c["call_id"], c["agent_id"], tuple(sorted(reasons.get(c["call_id"], ()))))
-                         for c in calls if c["call_id"] not in reviewed], self.share, week_of(now.date()))
+            "SELECT DISTINCT call_id FROM qa_reviews WHERE call_id = ANY($1)", [c["call_id"] for c in calls])}
+        calls = [c for c in calls if c["call_id"] not in reviewed]
+        ids = [c["call_id"] for c in calls]
+        tickets: dict[str, list[dict[str, Any]]] = {}
+        for t in await self.tickets(self.pool, ids):
+            tickets.setdefault(t["call_id"], []).append(t)
+        rated = await self.ratings(self.pool, ids) if self.ratings is not None else {}
+        fatal = await self.inspection.fatal(ids)
+        why = {c: reasons(tickets.get(c, []), (rated.get(c) or {}).get("rating"), bool((rated.get(c) or {}).get("bad")),
+                          fatal.get(c, ())) for c in ids}
+        picked = sample([Candidate(c["call_id"], c["agent_id"], why[c["call_id"]]) for c in calls],
+                        self.share, week_of(now.date()))
         started = {c["call_id"]: c["started_at"].isoformat() for c in calls}
         return [{"call_id": s.call_id, "agent_id": s.agent_id, "why": list(s.why), "started_at": started[s.call_id]}
                 for s in picked]

@@ -3,8 +3,9 @@ reviews.py):
 
 - ``GET  /api/qa/queue``                          the week's sample for the inspectors (qa, supervisor)
 - ``GET  /api/qa/appeals``                        appeals waiting for a supervisor's decision
-- ``GET  /api/qa/figures?weeks=8``                per agent and week: reviewed, average score, fatal
-  hits, appeals filed / upheld / rejected (qa, supervisor)
+- ``GET  /api/qa/figures?weeks=8``                per agent / team / hall and week: reviewed, average
+  score, calls with a fatal hit, appeals filed / upheld / rejected / pending; the fatal items' hits;
+  the appeals in total (qa, supervisor)
 - ``POST /api/calls/{call_id}/qa-reviews``        an inspector submits a review (a later one is a
   new revision and needs its `reason`)
 - ``GET  /api/calls/{call_id}/qa-reviews``        its revisions and appeal (qa, supervisor, the call's agent)
@@ -103,7 +104,8 @@ def routes(app: web.Application, service: Provided[Reviews]) -> None:
         if not raw.isdigit() or not 1 <= int(raw) <= 104:
             raise HttpError(422, "invalid", "weeks: 1 to 104", {"weeks": "1 to 104"})
         since = datetime.now(UTC) - timedelta(weeks=int(raw))
-        return reply({"figures": await service.get().figures(since)})
+        figs = await service.get().figures(since)
+        return reply({"figures": figs["agents"], **figs})
 
     async def appeals(_request: web.Request) -> web.Response:
         return reply({"appeals": await service.get().open_appeals()})

@@ -59,6 +59,7 @@ class Restatement(_Strict):
 class Silence(_Strict):
     kind: Literal["long_silence"]
     max_gap_s: float = Field(20.0, gt=0, le=600)
+    citizen_share: float = Field(0.5, gt=0, le=1)  # a gap the citizen talks through this much is no hold
 
 
 class TalkOver(_Strict):
@@ -145,7 +146,7 @@ def run_check(check: Check, lines: Sequence[Line], duration_s: float, typical: S
         case Restatement():
             return checks.restatement(lines, check.phrases, check.min_overlap)
         case Silence():
-            return checks.long_silence(lines, check.max_gap_s, duration_s)
+            return checks.long_silence(lines, check.max_gap_s, duration_s, check.citizen_share)
         case TalkOver():
             return checks.talk_over(lines, check.max_share)
         case Anger():
@@ -172,6 +173,31 @@ class Score:
     score: float | None  # None until every item is scored
     passed: bool | None
     fatal_hits: tuple[str, ...]
+
+
+LISTED = ("forbidden_words", "anger")  # the checks whose word list the hall edits (/qa)
+
+
+def with_words(card: Scorecard, lists: Mapping[str, Sequence[str]]) -> Scorecard:
+    """The card with the hall's word lists (check kind -> words) in place of the file's; a kind
+    without a list keeps the file's words."""
+    items = [i.model_copy(update={"check": i.check.model_copy(update={"words": list(lists[i.check.kind])})})
+             if i.check is not None and i.check.kind in LISTED and i.check.kind in lists else i for i in card.items]
+    return card.model_copy(update={"items": items})
+
+
+def file_words(card: Scorecard) -> dict[str, list[str]]:
+    """The scorecard file's word list of each listed check kind (the default the hall edits)."""
+    return {i.check.kind: list(i.check.words) for i in card.items
+            if i.check is not None and i.check.kind in LISTED}
+
+
+def fatal_hits(card: Scorecard, lines: Sequence[Line], duration_s: float,
+               typical: Sequence[float] = ()) -> tuple[str, ...]:
+    """The names of the fatal items (一票否决) an automatic check fails on this call (only the
+    fatal items' checks run: the queue asks it of every call of the week)."""
+    return tuple(i.name for i in card.items if i.fatal and i.check is not None
+                 and not run_check(i.check, lines, duration_s, typical).passed)
 
 
 def auto_findings(card: Scorecard, lines: Sequence[Line], duration_s: float,

@@ -1,5 +1,6 @@
 """The daily report (日报) a hall sends to the city: one PNG (or PDF) with the day's figures
-against the targets, the satisfaction trend of the last `days` days, and per-department bars.
+against the targets, the satisfaction trend of the last `days` days, per-department bars, and
+quality inspection's part (质检: the day's figures, the weekly average score; callcenter.quality.api).
 
     callcenter report [--day 2026-11-27] [--days 14] [--out 12345-日报-2026-11-27.png]
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from callcenter.quality.api import draw_report, report_figures
 from callcenter.surveys.model import SHANGHAI
 from callcenter.surveys.rates import figures, grouped
 from callcenter.surveys.store import SurveyStore
@@ -32,7 +34,7 @@ async def gather(pool: asyncpg.Pool, day: date, scale: SatisfactionScale, days: 
             "knowledge": await knowledge_figures(pool, day, names),
             "trend": grouped(records, "day", scale),
             "departments": {names.get(k, k): v for k, v in by_dept.items()},
-            "teams": grouped(today, "team", scale)}
+            "teams": grouped(today, "team", scale), "quality": await report_figures(pool, day)}
 
 
 async def knowledge_figures(pool: asyncpg.Pool, day: date, names: dict[str, str]) -> dict[str, Any]:
@@ -66,9 +68,11 @@ def render(data: dict[str, Any], out: Path) -> Path:
     plt.rcParams["axes.unicode_minus"] = False
     t = data["total"]
     kb = data.get("knowledge") or {"rate": None, "answered": 0, "enquiries": 0, "gaps": []}
-    fig = plt.figure(figsize=(12, 8.5), dpi=110)
+    quality = data.get("quality")
+    fig = plt.figure(figsize=(12, 12 if quality else 8.5), dpi=110)
     fig.suptitle(f"攀枝花12345政务服务便民热线 回访日报  {data['day']:%Y-%m-%d}", fontsize=16)
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.25], hspace=0.45, wspace=0.25)
+    grid = fig.add_gridspec(3 if quality else 2, 2, height_ratios=[1, 1.25, 1] if quality else [1, 1.25],
+                            hspace=0.45, wspace=0.25)
 
     ax = fig.add_subplot(grid[0, 0])
     ax.axis("off")
@@ -128,6 +132,8 @@ def render(data: dict[str, Any], out: Path) -> Path:
     ax.set_title("各承办单位当日回访结果（柱上数字：应回访件数）", fontsize=12)
     ax.legend(fontsize=9, loc="upper right", ncols=3)
     ax.grid(axis="y", alpha=0.3)
+    if quality:
+        draw_report(fig.add_subplot(grid[2, 0]), fig.add_subplot(grid[2, 1]), quality)
     if kb["gaps"]:
         fig.text(0.01, 0.035, "知识缺口（未用知识库答复的咨询）：" + "；".join(f"{c}（{u}）{n} 件" for c, u, n in kb["gaps"]),
                  fontsize=9, color="#444")

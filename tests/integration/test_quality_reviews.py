@@ -5,49 +5,20 @@ needs its reason; the call's agent sees the result and appeals once; a superviso
 
 from __future__ import annotations
 
-import subprocess
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from accounts_support import Sessions
+from quality_support import CLEAN, recorded
+from quality_support import call as _call
 
 pytestmark = [pytest.mark.timeout(90)]
 
 
-def _ogg(path) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "2", str(path), "synth", "3", "sine", "440"], check=True)
-    return path.stat().st_size
-
-
-async def _recorded(pool, root, call_id: str, agent: str) -> None:
-    started = datetime.now(UTC) - timedelta(hours=2)
-    key = f"{started:%Y/%m/%d}/{call_id}-1.ogg"
-    size = _ogg(root / key)
-    await pool.execute("INSERT INTO calls (call_id, caller, entered_at, agent_id) VALUES ($1, '13800000001', $2, $3)",
-                       call_id, started, agent)
-    await pool.execute(
-        "INSERT INTO recordings (call_id, part, caller_leg, agent_leg, agent_id, seat_id, state, started_at, ended_at,"
-        " duration_s, bytes, sha256, format, storage_key) VALUES ($1, 1, $1, $1 || '-a', $2, 'seat01', 'stored',"
-        " $3::timestamptz, $3::timestamptz + interval '60 s', 60, $4, repeat('0', 64), 'ogg', $5)",
-        call_id, agent, started, size, key)
-    for leg, seq, start, end, text in (("agent", 1, 0.5, 2.5, "您好，12345 热线"),
-                                       ("citizen", 1, 3.0, 6.0, "你们这个不归我管吗"),
-                                       ("agent", 2, 7.0, 9.0, "这个不归我们管")):
-        await pool.execute("INSERT INTO transcript_segments(call_id, leg, seq, start_s, end_s, text, status)"
-                           " VALUES ($1, $2, $3, $4, $5, $6, 'ok')", call_id, leg, seq, start, end, text)
-
-
-async def _call(sessions: Sessions, actor: str, method: str, path: str, body=None) -> tuple[int, dict]:
-    async with await sessions.client(actor) as http, http.request(method, path, json=body) as r:
-        return r.status, await r.json()
-
-
 async def test_sample_review_revision_appeal_and_decision(stack, settings, pool):
     root = settings.recordings_dir
-    for i in range(6):
-        await _recorded(pool, root, f"c-q{i}", "1001")
-    await _recorded(pool, root, "c-complained", "1002")
+    await recorded(pool, root, "c-q0", "1001")  # said 不归我们管: a fatal automatic hit
+    for i in range(1, 6):
+        await recorded(pool, root, f"c-q{i}", "1001", CLEAN)
+    await recorded(pool, root, "c-complained", "1002", CLEAN)
     await pool.execute(
         "INSERT INTO tickets (number, kind, channel, status, urgency, description, caller_phone, created_by,"
         " created_at, updated_at, call_ids, lead_department) VALUES ('PZH-Q1', 'complaint', 'call', 'dispatched',"
@@ -58,7 +29,8 @@ async def test_sample_review_revision_appeal_and_decision(stack, settings, pool)
     assert status == 200
     queued = {c["call_id"]: c["why"] for c in body["calls"]}
     assert queued["c-complained"] == ["投诉工单"]
-    assert len([c for c in queued if c.startswith("c-q")]) == 1  # 5 % of 6 calls: at least one a week
+    assert queued["c-q0"] == ["一票否决：服务禁语"]
+    assert len([c for c in queued if c.startswith("c-q") and c != "c-q0"]) == 1  # 5 % of 5 calls: one a week
     assert (await _call(s, "agent:1001", "GET", "/api/qa/queue"))[0] == 403
 
     path = "/api/calls/c-q0/qa-reviews"

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from callcenter.acd.board import http
 from callcenter.acd.board.hub import BoardHub
-from callcenter.acd.board.reads import RecordingStatus, Records, SurveyRatings, TicketFigures
+from callcenter.acd.board.reads import QualityFigures, RecordingStatus, Records, SurveyRatings, TicketFigures
 from callcenter.acd.board.snapshot import Snapshots
 from callcenter.context import Context
 from callcenter.infra.web import Provided
@@ -30,8 +30,10 @@ class BoardPlugin:
 
     def __init__(self, *, acd: Provided[AcdView], tickets: Provided[TicketFigures], records: Records,
                  surveys: Provided[SurveyRatings] | None = None,
-                 recording: Provided[RecordingStatus] | None = None) -> None:
+                 recording: Provided[RecordingStatus] | None = None,
+                 quality: Provided[QualityFigures] | None = None) -> None:
         self.acd, self.tickets, self.records, self.surveys = acd, tickets, records, surveys
+        self.quality = quality  # the week's quality figures (质检) on the board
         self.recording = recording  # the recorder's figures: a failed recording shows on the board
         self.hub: Provided[BoardHub] = Provided("board")
 
@@ -41,7 +43,7 @@ class BoardPlugin:
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         hub = BoardHub(ctx.settings, Snapshots(ctx.pool, ctx.live, self.records, self.acd, self.tickets,
                                                timezone=ctx.settings.timezone, surveys=self.surveys,
-                                               recording=self.recording))
+                                               recording=self.recording, quality=self.quality))
         await hub.start()
         self.hub.set(hub)
         try:

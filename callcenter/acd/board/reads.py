@@ -77,6 +77,13 @@ class SurveyRatings(Protocol):
     def config(self) -> RatingScale: ...
 
 
+class QualityFigures(Protocol):
+    """The quality reviews' figures (callcenter/quality, model.figures): per agent / team / week,
+    the fatal items' hits, the appeals' outcomes, of the calls reviewed since ``since``."""
+
+    async def figures(self, since: datetime, until: datetime | None = None) -> Doc: ...
+
+
 class RecordingStatus(Protocol):
     """The recorder's figures (callcenter/recordings): parts live, stored, failures, the last ones."""
 

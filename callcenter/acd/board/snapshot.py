@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ import asyncpg
 from callcenter.acd import service_level
 from callcenter.acd.board import ratings, views
 from callcenter.acd.board.reads import (
+    QualityFigures,
     RecordingStatus,
     Records,
     SurveyRatings,
@@ -37,6 +39,16 @@ if TYPE_CHECKING:
     from callcenter.tickets.api import SatisfactionScale
 
 log = get_logger("board")
+
+
+def quality_week(figs: dict[str, Any]) -> dict[str, Any]:
+    """The board's quality panel from the week's figures: the hall's reviewed calls, average score
+    and fatal hits, the teams', the fatal items and the appeals' outcomes."""
+    hall = (figs.get("weeks") or [{}])[0]
+    return {"week": hall.get("week"), "reviewed": hall.get("reviewed", 0), "average": hall.get("average"),
+            "fatal": hall.get("fatal", 0),
+            "teams": [{k: t[k] for k in ("team", "reviewed", "average", "fatal")} for t in figs.get("teams", [])],
+            "fatal_items": figs.get("fatal_items", []), "appeals": figs.get("appeals", {})}
 
 
 def direct_by_team(d: dict[str, Any], teams: list[dict[str, Any]]) -> dict[str, Any]:
@@ -59,9 +71,11 @@ class Snapshots:
                  tickets: Provided[TicketFigures], *, timezone: str = "Asia/Shanghai",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), max_age_s: float = 30.0,
                  surveys: Provided[SurveyRatings] | None = None,
-                 recording: Provided[RecordingStatus] | None = None) -> None:
+                 recording: Provided[RecordingStatus] | None = None,
+                 quality: Provided[QualityFigures] | None = None) -> None:
         self.pool, self.live, self.records, self._acd, self._tickets_svc = pool, live, records, acd, tickets
         self._surveys = surveys
+        self._quality = quality
         self._recording = recording
         self.clock = clock
         self.max_age_s = max_age_s
@@ -138,7 +152,22 @@ class Snapshots:
         return {"type": "board", "at": now.isoformat(), "live": self.live_connected(), **live,
                 "kpi": kpis, "tickets": tickets, "incidents": incidents,
                 "ratings": ratings.team_ratings(*rated) if rated is not None else None,
-                "callbacks": await self._callbacks(), "recording": self._recording_status()}
+                "callbacks": await self._callbacks(), "recording": self._recording_status(),
+                "quality": await self._quality_week()}
+
+    async def _quality_week(self) -> dict[str, Any] | None:
+        """This week's quality figures (the hall, by team, fatal items, appeals), or None without
+        the quality feature; cached like the other figures (a review moves them little)."""
+        svc = self._quality.maybe() if self._quality is not None else None
+        if svc is None:
+            return None
+
+        async def load() -> dict[str, Any]:
+            local = self.clock().astimezone(self.tz)
+            monday = datetime.combine(local.date() - timedelta(days=local.weekday()), dt_time(0), tzinfo=self.tz)
+            return quality_week(await svc.figures(monday))
+
+        return await self._cached("quality", load)
 
     def _recording_status(self) -> dict[str, Any] | None:
         rec = self._recording.maybe() if self._recording is not None else None

@@ -36,7 +36,7 @@ const LABELS = {
     kb_article_published: "发布知识条目", kb_article_rejected: "退回知识条目", kb_article_expired: "下线知识条目",
     kb_import: "导入知识库", kb_article_proposed: "办结回复提议为知识条目",
     recording_played: "收听录音", recording_downloaded: "下载录音", recording_held: "录音法律保全",
-    recording_deleted: "录音到期删除", qa_appeal_decided: "质检申诉裁决",
+    recording_deleted: "录音到期删除", qa_appeal_decided: "质检申诉裁决", qa_word_list_changed: "修改质检词表",
   },
   status: {
     accepted: "已受理", dispatched: "已派单", acknowledged: "已签收", in_progress: "办理中", resolved: "已办结",

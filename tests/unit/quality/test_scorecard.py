@@ -8,7 +8,16 @@ import time
 import pytest
 
 from callcenter.quality.checks import Line
-from callcenter.quality.scorecard import ScorecardError, auto_findings, load, parse, score
+from callcenter.quality.scorecard import (
+    ScorecardError,
+    auto_findings,
+    fatal_hits,
+    file_words,
+    load,
+    parse,
+    score,
+    with_words,
+)
 
 CARD = load()
 
@@ -66,3 +75,15 @@ def test_checking_a_five_minute_call_is_fast():
     t0 = time.perf_counter()
     auto_findings(CARD, lines, 300.0, typical=[200.0] * 20)
     assert time.perf_counter() - t0 < 1.0  # a bound, not a timing: the benchmark measures it
+
+
+def test_the_halls_word_lists_replace_the_files():
+    said = [Line("agent", 1.0, 3.0, "您好，12345，这事你去找居委会"), Line("citizen", 4.0, 6.0, "你们真是气人")]
+    assert fatal_hits(CARD, said, 60.0) == ()  # not in the file's list
+    edited = with_words(CARD, {"forbidden_words": ["你去找居委会"], "anger": ["气人"]})
+    assert fatal_hits(edited, said, 60.0) == ("服务禁语",)
+    found = auto_findings(edited, said, 60.0)
+    assert not found["citizen_anger"].passed and found["forbidden"].evidence[0].line == 0
+    assert file_words(edited)["forbidden_words"] == ["你去找居委会"]
+    assert file_words(CARD)["forbidden_words"][0] == "不知道"  # the file's card is left as it was
+    assert with_words(CARD, {}) == CARD  # no list edited: the file's words

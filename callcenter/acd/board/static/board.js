@@ -237,6 +237,22 @@ function renderRatings(r) {
     <tbody>${r.teams.map((t) => row(`${esc(t.team)} 班组`, t, t.team)).join("")}${row("合计", r, "*")}</tbody></table>`;
 }
 
+/* This week's quality reviews (质检): the hall's and each team's average score and calls with a
+   fatal hit (一票否决), the fatal items, the appeals' outcomes. */
+function renderQuality(q) {
+  const box = document.getElementById("quality");
+  if (!q) { box.innerHTML = '<div class="empty">质检未启用</div>'; return; }
+  if (!q.reviewed) { box.innerHTML = '<div class="empty">本周暂无质检结果</div>'; return; }
+  const row = (name, x, team) => `<tr data-quality-team="${esc(team)}"><td>${name}</td>
+    <td class="num" data-figure="qa-average">${x.average}</td><td class="num" data-figure="qa-reviewed">${x.reviewed}</td>
+    <td class="num" data-figure="qa-fatal">${x.fatal}</td></tr>`;
+  const a = q.appeals || {};
+  const items = (q.fatal_items || []).map((x) => `${esc(x.name)} ${x.hits}`).join("、") || "无";
+  box.innerHTML = `<table><thead><tr><th>班组</th><th>平均分</th><th>质检通话</th><th>一票否决</th></tr></thead>
+    <tbody>${q.teams.map((t) => row(`${esc(t.team || "—")} 班组`, t, t.team || "")).join("")}${row("合计", q, "*")}</tbody></table>
+    <div class="muted" data-testid="qa-appeals">一票否决项：${items} · 申诉 ${a.filed || 0}：成立 ${a.upheld || 0}，驳回 ${a.rejected || 0}，待裁决 ${a.pending || 0}</div>`;
+}
+
 function renderRecording(r) {
   const box = document.getElementById("recording");
   if (!r) { box.innerHTML = '<div class="empty">录音未启用</div>'; return; }
@@ -256,6 +272,7 @@ function render(snap) {
   renderTickets(snap.tickets);
   renderIncidents(snap.incidents);
   renderRatings(snap.ratings);
+  renderQuality(snap.quality);
   document.getElementById("summary").textContent = `排队 ${waiting} · 在线坐席 ${staffed}`;
   document.getElementById("on-shift").textContent = onShiftText(snap.on_shift);
   setLive(document.getElementById("live"), socketUp, snap.live);
