@@ -76,8 +76,12 @@ def sample(candidates: list[Candidate], share: float, week: str) -> list[Sampled
     return out
 
 
-def revision_refusal(revisions: int, reason: str | None) -> str | None:
-    """Why a review of a call that already has `revisions` may not be submitted (None: it may)."""
+def revision_refusal(revisions: int, reason: str | None, appeal_pending: bool = False) -> str | None:
+    """Why a review of a call that already has `revisions` may not be submitted (None: it may).
+    While the agent's appeal waits for a supervisor the review stands as appealed: a revision
+    would leave the supervisor deciding on a score that is no longer the call's."""
+    if appeal_pending:
+        return "the agent's appeal of this review waits for a supervisor's decision: revise it after that"
     if revisions and len((reason or "").strip()) < MIN_REASON:
         return "a submitted review is never edited: a new revision needs its reason (at least 4 characters)"
     return None

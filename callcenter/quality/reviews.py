@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -28,6 +29,8 @@ from callcenter.quality.model import (
     week_of,
 )
 from callcenter.quality.scorecard import score
+
+LOCAL = ZoneInfo("Asia/Shanghai")  # the hall's weeks
 
 AgentOf = Callable[[Any, str], Awaitable[str | None]]  # recordings' call_agent
 Recent = Callable[[Any, datetime], Awaitable[list[dict[str, Any]]]]  # recordings' recent_calls
@@ -93,7 +96,9 @@ class Reviews:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('qa ' || $1))", call_id)
             n = await conn.fetchval("SELECT count(*) FROM qa_reviews WHERE call_id=$1", call_id)
-            why = revision_refusal(n, reason)
+            pending = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM qa_appeals WHERE call_id=$1"
+                                          " AND decision IS NULL)", call_id)
+            why = revision_refusal(n, reason, pending)
             if why:
                 raise Refused(409, why)
             row = await conn.fetchrow(
@@ -170,7 +175,7 @@ class Reviews:
         why = {c: reasons(tickets.get(c, []), (rated.get(c) or {}).get("rating"), bool((rated.get(c) or {}).get("bad")),
                           fatal.get(c, ())) for c in ids}
         picked = sample([Candidate(c["call_id"], c["agent_id"], why[c["call_id"]]) for c in calls],
-                        self.share, week_of(now.date()))
+                        self.share, week_of(now.astimezone(LOCAL).date()))  # the hall's week, as figures
         started = {c["call_id"]: c["started_at"].isoformat() for c in calls}
         return [{"call_id": s.call_id, "agent_id": s.agent_id, "why": list(s.why), "started_at": started[s.call_id]}
                 for s in picked]

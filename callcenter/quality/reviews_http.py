@@ -16,6 +16,7 @@ reviews.py):
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -90,7 +91,7 @@ def routes(app: web.Application, service: Provided[Reviews]) -> None:
 
     async def decide(request: web.Request) -> web.Response:
         raw = request.match_info["appeal_id"]
-        if not raw.isdigit() or len(raw) > 18:
+        if not re.fullmatch(r"[0-9]{1,18}", raw):  # not str.isdigit: "²" is a digit to it
             raise HttpError(422, "invalid", "appeal id: a number", {"appeal_id": "a number"})
         body = await read_json(request, DecisionBody)
         return reply(await run(service.get().decide(int(raw), _user(request).actor, body.decision, body.note)))
@@ -101,7 +102,7 @@ def routes(app: web.Application, service: Provided[Reviews]) -> None:
 
     async def figures(request: web.Request) -> web.Response:
         raw = request.query.get("weeks", "8")
-        if not raw.isdigit() or not 1 <= int(raw) <= 104:
+        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= 104:
             raise HttpError(422, "invalid", "weeks: 1 to 104", {"weeks": "1 to 104"})
         since = datetime.now(UTC) - timedelta(weeks=int(raw))
         figs = await service.get().figures(since)

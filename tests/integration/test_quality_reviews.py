@@ -63,8 +63,16 @@ async def test_sample_review_revision_appeal_and_decision(stack, settings, pool)
     status, body = await _call(s, "agent:1001", "POST", "/api/calls/c-q0/qa-appeal", {"reason": "再申诉一次"})
     assert status == 409 and "once" in body["message"]
 
+    # while the appeal waits, the review stands as appealed: no revision under the supervisor's feet
+    status, body = await _call(s, "qa:zhou", "POST", path, {"marks": {"attitude": False, "forbidden": True},
+                                                            "reason": "再听一遍，态度一般"})
+    assert status == 409 and "appeal" in body["message"], body
+
     # a supervisor decides, once
     decision = f"/api/qa-appeals/{appeal['id']}/decision"
+    for bad in ("%C2%B2", "1" * 19):  # a superscript digit, a number past the ids
+        assert (await _call(s, "supervisor:li", "POST", f"/api/qa-appeals/{bad}/decision",
+                            {"decision": "upheld"}))[0] == 422
     assert (await _call(s, "qa:zhou", "POST", decision, {"decision": "upheld"}))[0] == 403
     assert (await _call(s, "supervisor:li", "POST", decision, {"decision": "maybe"}))[0] == 422
     status, decided = await _call(s, "supervisor:li", "POST", decision, {"decision": "upheld", "note": "复核属实"})
@@ -78,6 +86,7 @@ async def test_sample_review_revision_appeal_and_decision(stack, settings, pool)
     mine, = [f for f in body["figures"] if f["agent_id"] == "1001"]
     assert (mine["reviewed"], mine["average"], mine["fatal"], mine["appeals"], mine["upheld"]) == (1, second["score"], 0, 1, 1)
     assert (await _call(s, "supervisor:li", "GET", "/api/qa/figures?weeks=x"))[0] == 422
+    assert (await _call(s, "supervisor:li", "GET", "/api/qa/figures?weeks=%C2%B2"))[0] == 422
     # the reviewed call leaves the queue
     status, body = await _call(s, "qa:zhou", "GET", "/api/qa/queue")
     assert "c-q0" not in {c["call_id"] for c in body["calls"]}

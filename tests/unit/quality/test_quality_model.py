@@ -109,3 +109,10 @@ def test_figures_per_agent_team_and_week_with_the_appeals_outcomes():
     assert f["appeals"] == {"filed": 3, "pending": 1, "upheld": 1, "rejected": 1}
     assert figures([]) == {"agents": [], "teams": [], "weeks": [], "fatal_items": [],
                            "appeals": {"filed": 0, "pending": 0, "upheld": 0, "rejected": 0}}
+
+
+def test_no_revision_while_the_agents_appeal_waits():
+    from callcenter.quality.model import revision_refusal
+    assert "appeal" in (revision_refusal(1, "复听后改分", appeal_pending=True) or "")
+    assert revision_refusal(1, "复听后改分", appeal_pending=False) is None
+    assert revision_refusal(0, None) is None
