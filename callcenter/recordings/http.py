@@ -53,7 +53,9 @@ def _doc(r: Recording) -> dict[str, Any]:
             "started_at": r.started_at.isoformat(), "ended_at": r.ended_at.isoformat() if r.ended_at else None,
             "duration_s": r.duration_s, "bytes": r.bytes, "sha256": r.sha256, "agent_id": r.agent_id,
             "seat_id": r.seat_id, "held": r.held, "reason": r.reason,
-            "channels": {"left": "caller", "right": "agent"}}
+            "channels": {"left": "caller", "right": "agent"},
+            # supervisors heard in the part, mixed into the right (hall's) channel from offset_s on
+            "voices": [{"mode": v.mode, "seat": v.seat, "offset_s": round(v.offset_s, 2)} for v in r.voices]}
 
 
 async def _allowed(request: web.Request, pb: Playback) -> tuple[str, User]:

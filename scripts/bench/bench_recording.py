@@ -45,7 +45,7 @@ from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 from callcenter.quality.checks import Line  # noqa: E402
 from callcenter.quality.scorecard import auto_findings, load  # noqa: E402
-from callcenter.recordings.recorder import mix_stereo  # noqa: E402
+from callcenter.recordings.mixing import mix_stereo  # noqa: E402
 from callcenter.stack import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres"

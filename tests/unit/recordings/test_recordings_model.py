@@ -14,6 +14,7 @@ from callcenter.recordings.model import (
     Recording,
     State,
     TicketFact,
+    Voice,
     expired,
     hold_reason,
     name,
@@ -21,6 +22,7 @@ from callcenter.recordings.model import (
     refusal,
     storage_key,
     sweep,
+    voice_name,
 )
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -38,6 +40,18 @@ def test_names_round_trip_and_other_ids_are_not_ours():
         assert parse_name(other) is None
     with pytest.raises(ValueError):
         name("supervisor", 1, "c1")
+
+
+def test_a_supervisors_voice_is_named_for_its_supervision_and_part_and_found_again():
+    ident = voice_name("a1b2c3", 2, "c-9")
+    assert ident == "rec-sva1b2c3-2-c-9"
+    assert parse_name(ident) == ("sva1b2c3", 2, "c-9")
+    for other in ("rec-sv-1-c1", "rec-sv.x-1-c1", "rec-své-1-c1"):
+        assert parse_name(other) is None
+    rec = Recording(1, "c-9", 2, "c-9", "a", State.RECORDING, NOW,
+                    voices=(Voice.of({"name": ident, "mode": "barge", "offset_s": -0.2}),))
+    assert rec.names() == ("rec-caller-2-c-9", "rec-agent-2-c-9", ident)
+    assert rec.voices[0].offset_s == 0.0  # never before the part's start
 
 
 def test_the_storage_key_is_by_day_and_never_leaves_the_directory():
