@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+NICE = ("nice", "-n", "10")
 VORBIS_QUALITY = "0"  # sox -C for Vorbis (-1..10): about 20 kbit/s for 8 kHz stereo speech
 
 
@@ -44,7 +45,8 @@ async def mix_stereo(legs: list[Path], got: list[bool], out: Path,
 
 
 async def _run(*argv: str) -> str:
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    """sox, niced: storing happens after the hang-up and never competes with live calls."""
+    proc = await asyncio.create_subprocess_exec(*NICE, *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     if proc.returncode != 0:
         raise OSError(f"{argv[0]} failed: {err.decode(errors='replace').strip()[:300]}")
