@@ -184,6 +184,9 @@ def sweep(expired_rows: list[Recording], facts: dict[str, list[TicketFact]]) -> 
 
 # --------------------------------------------------------------------------- who may hear it
 
+# said on the board and the desk beside the recordings (the rule itself is `refusal` below)
+WHO_HEARS = "班长、质检员可听全部通话录音；坐席只可听本人接听的通话；承办、协办部门只能经本通话的工单收听；每次收听、下载均记入审计日志"
+
 RECORDING = Wording(agent="an agent hears the recordings of their own calls only",
                     department="a department hears a recording only through a ticket of the call that it leads or assists",
                     other="the {role} role does not hear call recordings")

@@ -40,6 +40,7 @@ from callcenter.recordings.model import (
     RECORD_FORMAT,
     SNOOP_ARG,
     VOICE_MODES,
+    WHO_HEARS,
     Recording,
     name,
     parse_name,
@@ -65,11 +66,12 @@ class Recorder:
     EVENTS = frozenset({"RecordingFailed"})  # for the app's event filter (calls/stasis.py event_types)
 
     def __init__(self, ari: AriClient, store: RecordingStore, files: Store, *,
-                 records: Callable[[str], bool], work_dir: Path | None = None,
+                 records: Callable[[str], bool], work_dir: Path | None = None, retention_days: int = 180,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.ari, self.store, self.files = ari, store, files
         self.records = records
         self.work_dir = work_dir
+        self.retention_days = retention_days
         self.clock = clock
         self.parts: dict[str, Part] = {}  # call id -> the part this process records now
         self._busy: set[str] = set()  # calls whose start or stop is under way here
@@ -344,7 +346,10 @@ class Recorder:
     def stats(self) -> dict[str, Any]:
         return {"live": len(self.parts), "started": self.started, "stored": self.stored,
                 "failures": self.failures, "last_failure": self.last_failure,
-                "recent_failures": [{"call_id": c, "reason": w} for c, w in self.failed_ids]}
+                "recent_failures": [{"call_id": c, "reason": w} for c, w in self.failed_ids],
+                # where they are and who may hear them, said on the board
+                "storage": self.files.kind, "where": self.files.where, "retention_days": self.retention_days,
+                "who_hears": WHO_HEARS}
 
 
 class RecordingLost(Exception):

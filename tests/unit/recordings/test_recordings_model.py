@@ -116,3 +116,16 @@ def test_one_setting_decides_the_notice_and_the_recording():
     assert not s.transcribes("12329")  # a caller never told of recording is not transcribed either
     off = Settings(env="test", recording_enabled=False, transcription_enabled=True)
     assert not off.records("12345") and not off.transcribes("12345")
+
+
+@pytest.mark.parametrize("header,span", [
+    ("", (0, 999, False)), ("bytes=0-", (0, 999, True)), ("bytes=100-199", (100, 199, True)),
+    ("bytes=900-5000", (900, 999, True)), ("bytes=-100", (900, 999, True)), ("bytes=-5000", (0, 999, True)),
+    ("bytes=1000-", None), ("bytes=200-100", None), ("bytes=-0", None),
+    ("bytes=0-1,5-6", (0, 999, False)), ("items=0-1", (0, 999, False)), ("bytes=a-b", (0, 999, False)),
+])
+def test_a_range_header_asks_for_these_bytes_of_a_stored_recording(header, span):
+    from callcenter.recordings.http import byte_range
+
+    assert byte_range(header, 1000) == span
+    assert byte_range("", 0) is None  # an empty object has no bytes to give
