@@ -58,9 +58,10 @@ class World:
         self.run(call, step)
         return call
 
-    def request(self, call_id: str = "c1", max_attempts: int = 1) -> RequestedCall:
+    def request(self, call_id: str = "c1", max_attempts: int = 1, line: str = "") -> RequestedCall:
         """A callback asked for by the outbound dialler (`callcenter.acd.requested`)."""
-        req = CallbackRequest(call_id, CALLER, "general", "general", f"missed:{call_id}", max_attempts=max_attempts)
+        req = CallbackRequest(call_id, CALLER, "general", "general", f"missed:{call_id}", max_attempts=max_attempts,
+                              line=line)
         call, step = RequestedCall.request(req, self.book.next_seq(), self.now)
         self.calls[call_id] = call
         self.run(call, step)

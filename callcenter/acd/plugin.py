@@ -25,7 +25,7 @@ from callcenter.acd.stasis import AcdStasis
 from callcenter.acd.supervise import KIND as SUPERVISE
 from callcenter.acd.supervise import Supervision
 from callcenter.acd.supervise import routes as supervise_routes
-from callcenter.acd.taps import CallTaps
+from callcenter.acd.taps import CallRecorder, CallTaps
 from callcenter.acd.view import AcdView
 from callcenter.context import Context
 from callcenter.infra.logging import get_logger
@@ -39,7 +39,7 @@ class AcdPlugin:
     name = "acd"
 
     def __init__(self, *, transcriber: Provided[Transcriber] | None = None,
-                 recorder: Provided[Transcriber] | None = None) -> None:
+                 recorder: Provided[CallRecorder] | None = None) -> None:
         self.transcriber = transcriber
         self.recorder = recorder  # call recording follows the same bridged calls (callcenter/recordings)
         self.service: Provided[AcdService] = Provided("ACD")
@@ -82,7 +82,8 @@ class AcdPlugin:
         for kind in ("inbound", "agent", "cbagent", "citizen"):
             ctx.router.register(kind, stasis)
         ctx.router.register("feature", SeatFeatures(svc))
-        supervision = Supervision(svc, ctx.settings.seat_interface)
+        recorder = self.recorder.maybe if self.recorder is not None else lambda: None
+        supervision = Supervision(svc, ctx.settings.seat_interface, recorder)  # a barge is recorded too
         ctx.router.register(SUPERVISE, supervision)
         self.supervision.set(supervision)
         ctx.ari.on_connect(lambda: resync(svc, stasis))

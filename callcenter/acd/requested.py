@@ -19,7 +19,10 @@ usually asks for one and keeps its own retry policy), and `cancel` withdraws it 
 agent talks for it yet (the citizen called in meanwhile).
 
 Its row in `calls` has `line = 'outbound'` and no `queue`: it is not an inbound call, so the
-inbound figures, the missed-call scan and the restart's restore (queued calls only) skip it.
+inbound figures, the missed-call scan and the restart's restore (queued calls only) skip it. The
+call itself carries the line of the call it is about (`CallbackRequest.line`: the missed call's, or
+the one the ticket was filed from): an outbound call is recorded and transcribed exactly when a call
+on that line is (`Settings.records(line)`), and "" (not known) is the main line's rule.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class CallbackRequest:
     origin: str  # whom to tell the outcome, e.g. 'missed:12'
     priority: int = -1  # below inbound (0..9)
     max_attempts: int = 1  # citizen dials before it ends as not reached
+    line: str = ""  # the line of the call it is about: decides recording and transcription
 
     def __post_init__(self) -> None:
         if not self.call_id or not self.origin or not self.queue or not self.skill:
@@ -71,7 +75,8 @@ class RequestedCall(Call):
         """Into the book as an accepted callback (no channel yet), recorded, offered if an
         agent is free."""
         call = cls(r.call_id, r.number, r.queue, r.skill, now, seq, priority=r.priority,
-                   state=CallState.CALLBACK_WAIT, callback=True, origin=r.origin, max_attempts=r.max_attempts)
+                   state=CallState.CALLBACK_WAIT, callback=True, origin=r.origin, max_attempts=r.max_attempts,
+                   line=r.line)
         call._do(fx.Enqueue(call.entry(), first=True),
                  fx.RecordStart(r.call_id, r.number, "", OUTBOUND_LINE, now, {"origin": r.origin}),
                  fx.RecordCall(r.call_id, RecordEvent.CALLBACK_ACCEPTED, now, {

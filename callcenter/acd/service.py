@@ -353,16 +353,18 @@ class AcdService:
         return lambda: self.callback_listeners.remove(listener) if listener in self.callback_listeners else None
 
     async def request_callback(self, call_id: str, number: str, *, origin: str, queue: str = "general",
-                               skill: str | None = None, priority: int = -1, max_attempts: int = 1) -> bool:
+                               skill: str | None = None, priority: int = -1, max_attempts: int = 1,
+                               line: str = "") -> bool:
         """Call a citizen back through the ACD: an agent is reserved by the normal routing
         (below every inbound call), then the citizen is dialled and bridged. The outcome goes to
-        the listeners with `origin`. False when a call with this id is already there (a repeated
+        the listeners with `origin`; `line` is the line of the call it is about (recording and
+        transcription follow that line's rule). False when a call with this id is already there (a repeated
         request); ValueError (as AcdError 422) on bad input."""
         qdef = self.roster.queue(queue)
         if qdef is None:
             raise AcdError(f"unknown queue {queue!r}", 422)
         try:
-            req = CallbackRequest(call_id, number, queue, skill or qdef.skill, origin, priority, max_attempts)
+            req = CallbackRequest(call_id, number, queue, skill or qdef.skill, origin, priority, max_attempts, line)
         except ValueError as exc:
             raise AcdError(str(exc), 422) from None
         if call_id in self.calls:

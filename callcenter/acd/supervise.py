@@ -13,6 +13,11 @@ Nothing about it reaches the agent: no agent state changes, no event on the agen
 Ending it (or the call ending, or the supervisor hanging up) tears the snoop, phone and bridge
 down.
 
+A whispering or barging supervisor speaks into the call, and the call's recording must hold it:
+once their phone is in, the call recorder (callcenter/recordings, handed in as a `VoiceRecorder`)
+is told, records what the phone says and mixes it into the hall's channel (never awaited: a
+recording never holds up the supervision).
+
 - ``POST /api/calls/{call_id}/supervise`` {mode, seat} -> 201 the supervision
 - ``GET /api/supervisions``                 the active ones
 - ``DELETE /api/supervisions/{sid}``        end one
@@ -21,8 +26,9 @@ down.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +43,15 @@ log = get_logger("acd.supervise")
 KIND = "supervise"
 #: mode -> (spy, whisper) directions of the snoop on the agent's leg
 MODES = {"listen": ("both", "none"), "whisper": ("both", "out"), "barge": ("both", "both")}
+
+
+class VoiceRecorder(Protocol):
+    """What the supervision tells the call recorder (callcenter.recordings.recorder.Recorder fits)."""
+
+    def supervisor_joined(self, call_id: str, channel: str, *, sid: str, mode: str, by: str = "",
+                          seat: str = "") -> None: ...
+
+    def supervisor_left(self, call_id: str, sid: str) -> None: ...
 
 
 @dataclass
@@ -57,8 +72,9 @@ class Watch:
 class Supervision:
     EVENTS = frozenset({"StasisStart", "StasisEnd"})
 
-    def __init__(self, svc: AcdService, seat_interface: str) -> None:
-        self.svc, self.seat_interface = svc, seat_interface
+    def __init__(self, svc: AcdService, seat_interface: str,
+                 recorder: Callable[[], VoiceRecorder | None] = lambda: None) -> None:
+        self.svc, self.seat_interface, self.recorder = svc, seat_interface, recorder
         self.active: dict[str, Watch] = {}
 
     async def start(self, call_id: str, mode: str, seat: str, by: str) -> Watch:
@@ -94,7 +110,10 @@ class Supervision:
             w = self.active.get(event.args[1] if len(event.args) > 1 else "")
             if w is not None and channel in (w.snoop, w.phone):
                 await self.svc.ari.safe(self.svc.ari.post(f"/bridges/{w.bridge}/addChannel", channel=channel))
-                w.connected = w.connected or channel == w.phone
+                if channel == w.phone and not w.connected:
+                    w.connected = True
+                    if w.mode != "listen" and (rec := self.recorder()) is not None:
+                        rec.supervisor_joined(w.call_id, w.phone, sid=w.sid, mode=w.mode, by=w.by, seat=w.seat)
             return
         if event.type == "StasisEnd":
             for w in list(self.active.values()):
@@ -106,6 +125,8 @@ class Supervision:
         if w is None:
             return False
         ari = self.svc.ari
+        if w.connected and w.mode != "listen" and (rec := self.recorder()) is not None:
+            rec.supervisor_left(w.call_id, w.sid)
         await ari.safe(ari.delete(f"/bridges/{w.bridge}"))
         # a snoop channel notices its hang-up on its next audio frame: at once on a real call,
         # but on a silent simulated line only when the spied call ends

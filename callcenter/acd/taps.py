@@ -5,11 +5,17 @@ the resync keep talking to one `Transcriber`. One follower failing never stops t
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from callcenter.acd.service import Transcriber
+from callcenter.acd.supervise import VoiceRecorder
 from callcenter.infra.logging import get_logger
 
 log = get_logger("acd")
+
+
+class CallRecorder(Transcriber, VoiceRecorder, Protocol):
+    """Call recording follows the bridged calls as transcription does, and hears supervisors too."""
 
 
 class CallTaps:

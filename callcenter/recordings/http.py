@@ -3,7 +3,8 @@ facts it needs come from the call record (was it bridged to this agent: calls' a
 tickets of the call (tickets' api).
 
 - ``GET /api/calls/{call_id}/recordings``        the call's parts (state, length, agent, seat)
-- ``GET /api/calls/{call_id}/recording?part=N``  the stereo file (Ogg Vorbis), HTTP ranges;
+- ``GET /api/calls/{call_id}/recording?part=N``  the stereo file (Ogg Vorbis), HTTP ranges (a
+  store without local files, e.g. an object store, is streamed range by range through `Store.read`);
   ``&download=1`` as an attachment. Each download is in the audit log, and each playback: a
   request of any range, unless the same user played the same part in the last 10 minutes.
 - ``GET /calls/{call_id}``                       the page: player and transcript side by side
@@ -21,7 +22,7 @@ from callcenter.accounts.api import Audit, User, current_user
 from callcenter.calls.api import CallTickets, call_parties
 from callcenter.infra.web import HttpError, Provided, reply
 from callcenter.recordings.model import CallParties, Recording, State, refusal
-from callcenter.recordings.storage import Store
+from callcenter.recordings.storage import Store, StoreError
 from callcenter.recordings.store import RecordingStore
 from callcenter.web.pages import add_page, add_static
 
@@ -46,7 +47,9 @@ def _doc(r: Recording) -> dict[str, Any]:
             "started_at": r.started_at.isoformat(), "ended_at": r.ended_at.isoformat() if r.ended_at else None,
             "duration_s": r.duration_s, "bytes": r.bytes, "sha256": r.sha256, "agent_id": r.agent_id,
             "seat_id": r.seat_id, "held": r.held, "reason": r.reason,
-            "channels": {"left": "caller", "right": "agent"}}
+            "channels": {"left": "caller", "right": "agent"},
+            # supervisors heard in the part, mixed into the right (hall's) channel from offset_s on
+            "voices": [{"mode": v.mode, "seat": v.seat, "offset_s": round(v.offset_s, 2)} for v in r.voices]}
 
 
 async def _allowed(request: web.Request, pb: Playback) -> tuple[str, User]:
@@ -84,6 +87,48 @@ async def _audit(request: web.Request, pb: Playback, user: User, call_id: str, p
     await pb.audit.write(user.actor, action, call_id, request.remote, part=part, username=user.username)
 
 
+def byte_range(header: str, size: int) -> tuple[int, int, bool] | None:
+    """(first, last, partial) of what a ``Range`` header asks of ``size`` bytes (RFC 9110, one
+    range; partial: answer 206). A header that is not one bytes range means the whole (200); None:
+    it asks for none of the bytes (416)."""
+    spec = header.replace(" ", "")
+    first, dash, last = spec[len("bytes="):].partition("-")
+    if (not spec.startswith("bytes=") or not dash or "," in spec or first == last == ""
+            or not all(x == "" or re.fullmatch(r"[0-9]{1,18}", x) for x in (first, last))):
+        return (0, size - 1, False) if size else None
+    if first == "":  # the last N bytes
+        n = int(last)
+        return (max(0, size - n), size - 1, True) if n and size else None
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    return (start, end, True) if start <= end else None
+
+
+async def _stream(request: web.Request, files: Store, key: str, headers: dict[str, str]) -> web.StreamResponse:
+    """A recording from a store with no local file, with ranges as a file response has them."""
+    size = await files.size(key)
+    if size is None:
+        raise HttpError(404, "no_recording", "the recording's file is not in the store")
+    asked = request.headers.get("Range")
+    span = byte_range(asked or "", size)
+    if span is None:
+        return web.Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+    start, end, partial = span
+    status = 206 if partial else 200
+    out = {**headers, "Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+    if status == 206:
+        out["Content-Range"] = f"bytes {start}-{end}/{size}"
+    resp = web.StreamResponse(status=status, headers=out)
+    await resp.prepare(request)
+    try:
+        async for chunk in files.read(key, start, end):
+            await resp.write(chunk)
+    except StoreError:
+        return resp  # gone meanwhile (retention): the answer ends short, the player says so
+    await resp.write_eof()
+    return resp
+
+
 def routes(app: web.Application, service: Provided[Playback]) -> None:
     async def parts(request: web.Request) -> web.Response:
         pb = service.get()
@@ -103,13 +148,13 @@ def routes(app: web.Application, service: Provided[Playback]) -> None:
         rec = stored[0]  # the part asked for, else the first
         assert rec.storage_key is not None
         path = pb.files.path(rec.storage_key)
-        if path is None:
-            raise HttpError(404, "no_recording", "the recording's file is not in the store")
         await _audit(request, pb, user, call_id, rec.part)
         download = request.query.get("download") == "1"
         headers = {"Cache-Control": "private, no-store", "Content-Type": "audio/ogg"}
         if download:
             headers["Content-Disposition"] = f'attachment; filename="call-{rec.part}.ogg"'
+        if path is None:  # an object store: streamed by ranges
+            return await _stream(request, pb.files, rec.storage_key, headers)
         return web.FileResponse(path, headers=headers)
 
     app.router.add_get("/api/calls/{call_id}/recordings", parts)

@@ -6,6 +6,13 @@ what that party says), each recorded to its own file; once the part ends the two
 one stereo file, the caller on the left channel (1), the agent on the right (2). The snoop and
 its recording share one id, ``rec-<leg>-<part>-<call_id>``, so a controller that takes over finds
 a recording in progress from ARI alone.
+
+A supervisor who whispers to the agent or barges in is heard by the agent (and, barging, by the
+caller) but neither party's snoop hears them (Asterisk's spies see a channel's audio before any
+whisper is mixed in). So their voice is a third recording, a snoop on the supervisor's own phone
+(``rec-sv<sid>-<part>-<call_id>``), noted on the part's row (`Voice`, with its offset from the
+part's start) before Asterisk records it, and mixed into the hall's (right) channel when the part
+is stored: the right channel is what the hall said into the call.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from callcenter.calls.api import refusal as call_refusal
 PREFIX = "rec-"
 SNOOP_ARG = "recording-snoop"  # the snoops' StasisStart argument (routed to the recorder, not the ACD)
 LEGS = ("caller", "agent")  # stereo channel 1, channel 2
+VOICE = "sv"  # a supervisor's voice: leg ``sv<sid>`` (whisper or barge), mixed into channel 2
+VOICE_MODES = frozenset({"whisper", "barge"})  # listen: the supervisor says nothing into the call
 FORMAT = "ogg"  # stored: Ogg Vorbis, 8 kHz stereo (the browsers' <audio> plays it)
 RECORD_FORMAT = "wav"  # what Asterisk writes while the call runs (no encoding in Asterisk)
 # complaint categories of the 效能 (administrative efficiency) department
@@ -36,11 +45,20 @@ class State(StrEnum):
     DELETED = "deleted"        # the file went at the end of its retention
 
 
+def _voice_leg(leg: str) -> bool:
+    return leg.startswith(VOICE) and len(leg) > len(VOICE) and leg[len(VOICE):].isalnum() and leg.isascii()
+
+
 def name(leg: str, part: int, call_id: str) -> str:
     """The id of a leg's snoop channel and of its recording in Asterisk."""
-    if leg not in LEGS:
-        raise ValueError(f"leg: one of {LEGS}")
+    if leg not in LEGS and not _voice_leg(leg):
+        raise ValueError(f"leg: one of {LEGS} or {VOICE}<supervision id>")
     return f"{PREFIX}{leg}-{part}-{call_id}"
+
+
+def voice_name(sid: str, part: int, call_id: str) -> str:
+    """The id of a supervisor's voice snoop and recording (supervision ``sid``) in a part."""
+    return name(f"{VOICE}{sid}", part, call_id)
 
 
 def parse_name(ident: str) -> tuple[str, int, str] | None:
@@ -48,7 +66,7 @@ def parse_name(ident: str) -> tuple[str, int, str] | None:
     if not ident.startswith(PREFIX):
         return None
     bits = ident[len(PREFIX):].split("-", 2)
-    if len(bits) != 3 or bits[0] not in LEGS or not bits[1].isdigit() or not bits[2]:
+    if len(bits) != 3 or (bits[0] not in LEGS and not _voice_leg(bits[0])) or not bits[1].isdigit() or not bits[2]:
         return None
     return bits[0], int(bits[1]), bits[2]
 
@@ -57,6 +75,23 @@ def storage_key(call_id: str, part: int, started_at: datetime) -> str:
     """Where a stored recording goes: by day, then the call and the part."""
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in call_id)
     return f"{started_at:%Y/%m/%d}/{safe}-{part}.{FORMAT}"
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A supervisor's whisper or barge in a part: Asterisk's recording ``name``, from ``offset_s``
+    after the part's start."""
+
+    name: str
+    mode: str
+    by: str
+    seat: str
+    offset_s: float
+
+    @classmethod
+    def of(cls, doc: dict) -> Voice:
+        return cls(str(doc["name"]), str(doc.get("mode", "")), str(doc.get("by", "")), str(doc.get("seat", "")),
+                   max(0.0, float(doc.get("offset_s") or 0.0)))
 
 
 @dataclass(frozen=True)
@@ -80,6 +115,11 @@ class Recording:
     storage_key: str | None = None
     reason: str | None = None
     held: bool = False
+    voices: tuple[Voice, ...] = ()  # supervisors heard in it (mixed into the hall's channel)
+
+    def names(self) -> tuple[str, ...]:
+        """Every Asterisk recording of this part: the caller's, the agent's, then the voices'."""
+        return (*(name(leg, self.part, self.call_id) for leg in LEGS), *(v.name for v in self.voices))
 
 
 # --------------------------------------------------------------------------- retention
@@ -143,6 +183,9 @@ def sweep(expired_rows: list[Recording], facts: dict[str, list[TicketFact]]) -> 
 
 
 # --------------------------------------------------------------------------- who may hear it
+
+# said on the board and the desk beside the recordings (the rule itself is `refusal` below)
+WHO_HEARS = "班长、质检员可听全部通话录音；坐席只可听本人接听的通话；承办、协办部门只能经本通话的工单收听；每次收听、下载均记入审计日志"
 
 RECORDING = Wording(agent="an agent hears the recordings of their own calls only",
                     department="a department hears a recording only through a ticket of the call that it leads or assists",

@@ -58,7 +58,7 @@ class RecordingsPlugin:
     async def start(self, ctx: Context) -> AsyncIterator[None]:
         s = ctx.settings
         store, files, audit = RecordingStore(ctx.pool), DirectoryStore(s.recordings_dir), Audit(ctx.pool)
-        recorder = Recorder(ctx.ari, store, files, records=s.records)
+        recorder = Recorder(ctx.ari, store, files, records=s.records, retention_days=s.recording_retention_days)
         retention = Retention(store, files, audit, self.tickets, days=s.recording_retention_days)
         ctx.router.register(SNOOP_ARG, recorder)  # the snoops' StasisStart (and RecordingFailed) come here
 

@@ -12,7 +12,10 @@ bridged (`audit`), so the end of the call stops them as usual.
 
 The ACD calls, never awaiting (the same shape as live transcription's):
 `call_bridged(call_id, caller_channel, agent_channel, line=)` and `call_ended(call_id)`; after a
-(re)connect `await audit(bridged_call_ids)`. A failure (Asterisk refusing, disk full) is logged,
+(re)connect `await audit(bridged_call_ids)`. The supervision (acd/supervise.py) calls
+`supervisor_joined(call_id, phone_channel, sid=, mode=, by=, seat=)` once a whispering or barging
+supervisor's phone is in, and `supervisor_left(call_id, sid)`: their voice is a third recording of
+the part, mixed into the hall's channel when it is stored (model.py). A failure (Asterisk refusing, disk full) is logged,
 counted and kept on the row; the call always goes on.
 """
 
@@ -20,42 +23,55 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from callcenter.infra.ari import AriClient, AriError, AriEvent
 from callcenter.infra.logging import get_logger
-from callcenter.recordings.model import FORMAT, LEGS, RECORD_FORMAT, Recording, name, parse_name, storage_key
+from callcenter.recordings.mixing import mix_stereo, sha256_of
+from callcenter.recordings.model import (
+    FORMAT,
+    LEGS,
+    RECORD_FORMAT,
+    SNOOP_ARG,
+    VOICE_MODES,
+    WHO_HEARS,
+    Recording,
+    name,
+    parse_name,
+    storage_key,
+    voice_name,
+)
 from callcenter.recordings.storage import Store, StoreError
 from callcenter.recordings.store import RecordingStore
 
 log = get_logger("recordings")
 
 SETTLE_AFTER_S = 20  # a part no process here runs, started longer ago than this, may be settled
-VORBIS_QUALITY = "0"  # sox -C for Vorbis (-1..10): about 20 kbit/s for 8 kHz stereo speech
 
 
 @dataclass
 class Part:
     rec: Recording
     names: tuple[str, str]  # the caller's and the agent's snoop/recording
+    voices: list[str] = field(default_factory=list)  # supervisors' voice snoops/recordings in this part
 
 
 class Recorder:
     EVENTS = frozenset({"RecordingFailed"})  # for the app's event filter (calls/stasis.py event_types)
 
     def __init__(self, ari: AriClient, store: RecordingStore, files: Store, *,
-                 records: Callable[[str], bool], work_dir: Path | None = None,
+                 records: Callable[[str], bool], work_dir: Path | None = None, retention_days: int = 180,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.ari, self.store, self.files = ari, store, files
         self.records = records
         self.work_dir = work_dir
+        self.retention_days = retention_days
         self.clock = clock
         self.parts: dict[str, Part] = {}  # call id -> the part this process records now
         self._busy: set[str] = set()  # calls whose start or stop is under way here
@@ -74,6 +90,15 @@ class Recorder:
     def call_ended(self, call_id: str) -> None:
         self._then(call_id, lambda: self._stop(call_id))
 
+    def supervisor_joined(self, call_id: str, channel: str, *, sid: str, mode: str, by: str = "",
+                          seat: str = "") -> None:
+        """A supervisor's phone (``channel``) whispers to the agent or barges into a bridged call."""
+        if mode in VOICE_MODES:
+            self._then(call_id, lambda: self._voice(call_id, channel, sid, mode, by, seat))
+
+    def supervisor_left(self, call_id: str, sid: str) -> None:
+        self._then(call_id, lambda: self._voice_end(call_id, sid))
+
     async def audit(self, live_call_ids: list[str]) -> list[str]:
         """After a (re)connect: the parts Asterisk records for calls still bridged are this
         process's again; the snoops of any other call are stopped (their part is then stored)."""
@@ -89,7 +114,8 @@ class Recorder:
                 rows = [r for r in await self.store.for_call(call_id) if r.state.value == "recording"]
                 if rows:
                     rec = rows[-1]
-                    self.parts[call_id] = Part(rec, (name("caller", rec.part, call_id), name("agent", rec.part, call_id)))
+                    self.parts[call_id] = Part(rec, (name("caller", rec.part, call_id), name("agent", rec.part, call_id)),
+                                               [v.name for v in rec.voices])
                     log.info("recording_found", call_id=call_id, part=rec.part)
                     continue
             if call_id not in live:
@@ -143,8 +169,7 @@ class Recorder:
         self.parts[call_id] = Part(rec, names)
         try:
             for channel, ident in zip((caller, agent), names, strict=True):
-                await self.ari.post(f"/channels/{channel}/snoop", spy="in", whisper="none", app=self.ari.app,
-                                    appArgs="recording-snoop", snoopId=ident)
+                await self._snoop(channel, ident)
             await asyncio.gather(*(self._record(ident) for ident in names))
         except AriError as exc:
             self.parts.pop(call_id, None)
@@ -154,6 +179,43 @@ class Recorder:
             return
         self.started += 1
         log.info("recording_started", call_id=call_id, part=rec.part)
+
+    async def _snoop(self, channel: str, ident: str) -> None:
+        """A snoop on ``channel`` hearing what that party says (`spy: in`), into our app."""
+        await self.ari.post(f"/channels/{channel}/snoop", spy="in", whisper="none", app=self.ari.app,
+                            appArgs=SNOOP_ARG, snoopId=ident)
+
+    async def _voice(self, call_id: str, channel: str, sid: str, mode: str, by: str, seat: str) -> None:
+        part = self.parts.get(call_id)
+        if part is None:
+            return  # the call is not recorded (its line does not record, or its recording failed)
+        ident = voice_name(sid, part.rec.part, call_id)
+        if ident in part.voices:
+            return
+        try:
+            voice = await self.store.add_voice(part.rec.id, ident, mode=mode, by=by, seat=seat)
+        except Exception as exc:  # noqa: BLE001 - PostgreSQL away: the voice goes unrecorded, the call goes on
+            self._failed(call_id, f"no row for the supervisor's voice: {exc}")
+            return
+        if voice is None:
+            return
+        part.voices.append(ident)
+        try:
+            await self._snoop(channel, ident)
+            await self._record(ident)
+        except AriError as exc:
+            await self._halt((ident,))
+            self._failed(call_id, f"the supervisor's voice: Asterisk refused: {exc.status} {exc.message}")
+            return
+        log.info("recording_voice_started", call_id=call_id, part=part.rec.part, mode=mode, offset_s=voice.offset_s)
+
+    async def _voice_end(self, call_id: str, sid: str) -> None:
+        part = self.parts.get(call_id)
+        if part is None:
+            return  # the part ended: its stop ended the voice too
+        ident = voice_name(sid, part.rec.part, call_id)
+        if ident in part.voices:
+            await self._halt((ident,))  # Asterisk's file stays until the part is stored
 
     async def _record(self, ident: str) -> None:
         """A new snoop enters the app just after its creation returns: until then the record
@@ -174,7 +236,7 @@ class Recorder:
         part = self.parts.pop(call_id, None)
         if part is None:
             return
-        await self._halt(part.names)
+        await self._halt((*part.names, *part.voices))
         task = asyncio.create_task(self.finish(part.rec), name=f"recording-store-{call_id}")
         self._finishing.add(task)  # the next part (a transfer) starts at once, not after the storing
         task.add_done_callback(self._finishing.discard)
@@ -209,29 +271,35 @@ class Recorder:
         return done
 
     async def _still_recording(self, rec: Recording) -> bool:
-        for leg in LEGS:
-            live = await self.ari.safe(self.ari.get(f"/recordings/live/{name(leg, rec.part, rec.call_id)}"))
+        for ident in rec.names():
+            live = await self.ari.safe(self.ari.get(f"/recordings/live/{ident}"))
             if live and live.get("state") in ("queued", "recording", "paused"):
                 return True
         return False
 
     async def finish(self, rec: Recording) -> int:
-        """Fetch the part's two files from Asterisk, store them as one stereo file, drop
-        Asterisk's copies. Returns 1 when stored."""
+        """Fetch the part's files from Asterisk (each party's, each supervisor's voice), store them
+        as one stereo file, drop Asterisk's copies. Returns 1 when stored."""
         claimed = await self.store.claim(rec.id)
         if claimed is None:
             return 0
+        rec = claimed  # the row as it is now: with the voices noted while it was recorded
         work = Path(tempfile.mkdtemp(prefix=f"rec-{rec.id}-", dir=self.work_dir))
-        names = [name(leg, rec.part, rec.call_id) for leg in LEGS]
+        names = list(rec.names())
         try:
             await self._until_done(names)
             legs = [work / f"{leg}.wav" for leg in LEGS]
-            got = [await self._fetch(n, p) for n, p in zip(names, legs, strict=True)]
+            got = [await self._fetch(n, p) for n, p in zip(names[:2], legs, strict=True)]
             if not any(got):
                 raise RecordingLost("Asterisk has no audio of either party")
+            voices = []
+            for i, v in enumerate(rec.voices):
+                path = work / f"voice-{i}.wav"
+                if await self._fetch(v.name, path):  # a voice Asterisk could not record: the parties still are
+                    voices.append((path, v.offset_s))
             out = work / f"mix.{FORMAT}"
-            duration = await mix_stereo(legs, got, out)
-            digest = await asyncio.to_thread(_sha256, out)
+            duration = await mix_stereo(legs, got, out, voices=voices)
+            digest = await asyncio.to_thread(sha256_of, out)
             key = storage_key(rec.call_id, rec.part, rec.started_at)
             size = await self.files.put(key, out)
             await self.store.stored(rec.id, ended_at=rec.started_at + timedelta(seconds=duration),
@@ -278,37 +346,11 @@ class Recorder:
     def stats(self) -> dict[str, Any]:
         return {"live": len(self.parts), "started": self.started, "stored": self.stored,
                 "failures": self.failures, "last_failure": self.last_failure,
-                "recent_failures": [{"call_id": c, "reason": w} for c, w in self.failed_ids]}
+                "recent_failures": [{"call_id": c, "reason": w} for c, w in self.failed_ids],
+                # where they are and who may hear them, said on the board
+                "storage": self.files.kind, "where": self.files.where, "retention_days": self.retention_days,
+                "who_hears": WHO_HEARS}
 
 
 class RecordingLost(Exception):
     """Asterisk has nothing to store for a part."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-async def mix_stereo(legs: list[Path], got: list[bool], out: Path) -> float:
-    """The caller's file (left) and the agent's (right) as one stereo Ogg Vorbis file; a party
-    Asterisk has nothing of is silence. Returns the length in seconds."""
-    present = [p for p, ok in zip(legs, got, strict=True) if ok]
-    longest = max(present, key=lambda p: p.stat().st_size)
-    for p, ok in zip(legs, got, strict=True):
-        if not ok:  # silence as long as the other party
-            await _run("sox", str(longest), str(p), "vol", "0")
-    await _run("sox", "-M", str(legs[0]), str(legs[1]), "-C", VORBIS_QUALITY, str(out))
-    seconds = await _run("soxi", "-D", str(out))
-    return float(seconds.strip() or 0)
-
-
-async def _run(*argv: str) -> str:
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    if proc.returncode != 0:
-        raise OSError(f"{argv[0]} failed: {err.decode(errors='replace').strip()[:300]}")
-    return out.decode()

@@ -1,9 +1,19 @@
 """Where stored recordings live: a `Store` interface and its directory backend.
 
-The interface is the one an S3-compatible store also fits (put an object from a local file,
-fetch it, delete it, its size), plus `path`, which a directory store answers with the file and
-an object store with None (the HTTP layer then streams `open_range` instead: not written yet).
-`CALLCENTER_RECORDINGS_DIR` is the directory; keys are relative paths (`2026/12/07/<call>-1.ogg`).
+The interface is what an S3-compatible object store offers, so one can be added without touching
+the recorder, the retention sweeper or playback (no S3 code here):
+
+- `put(key, file)`  PutObject from the local stereo file (the whole object at once, never a half
+  one under the key), returns the bytes stored;
+- `read(key, start, end)`  GetObject with `Range: bytes=start-end`: chunks of the object, which
+  playback streams for the browser's range requests (seeking);
+- `size(key)`  HeadObject (None: not there); `delete(key)`  DeleteObject (retention);
+- `path(key)`  a local file when the store has one (the directory store: playback lets aiohttp
+  serve it, ranges and all), None for an object store (playback then streams `read`);
+- `kind` (the rows' `storage` column: "dir", later "s3") and `where` (said on the board).
+
+`CALLCENTER_RECORDINGS_DIR` is the directory; keys are relative paths (`2026/12/07/<call>-1.ogg`),
+valid S3 object keys as they are.
 """
 
 from __future__ import annotations
@@ -12,8 +22,11 @@ import asyncio
 import contextlib
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
+
+CHUNK = 64 * 1024
 
 
 class StoreError(Exception):
@@ -23,11 +36,16 @@ class StoreError(Exception):
 class Store(Protocol):
     kind: str  # the `storage` column: "dir", later "s3"
 
+    @property
+    def where(self) -> str: ...  # for people: the directory, or the bucket and prefix
+
     async def put(self, key: str, source: Path) -> int: ...  # bytes stored
 
     async def delete(self, key: str) -> bool: ...  # False: it was not there
 
     async def size(self, key: str) -> int | None: ...
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]: ...  # end inclusive
 
     def path(self, key: str) -> Path | None: ...  # a local file to serve (ranges), or None
 
@@ -37,6 +55,10 @@ class DirectoryStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    @property
+    def where(self) -> str:
+        return str(self.root)
 
     def _file(self, key: str) -> Path:
         if not key or key.startswith("/") or ".." in Path(key).parts:
@@ -77,6 +99,26 @@ class DirectoryStore:
             return self._file(key).stat().st_size
         except FileNotFoundError:
             return None
+
+    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Bytes start..end (inclusive; None: to the end) of the stored file, in chunks."""
+        target = self._file(key)
+        try:
+            f = await asyncio.to_thread(open, target, "rb")
+        except FileNotFoundError:
+            raise StoreError(f"no recording under {key}") from None
+        try:
+            await asyncio.to_thread(f.seek, start)
+            left = None if end is None else end - start + 1
+            while left is None or left > 0:
+                chunk = await asyncio.to_thread(f.read, CHUNK if left is None else min(CHUNK, left))
+                if not chunk:
+                    return
+                if left is not None:
+                    left -= len(chunk)
+                yield chunk
+        finally:
+            f.close()
 
     def path(self, key: str) -> Path | None:
         target = self._file(key)

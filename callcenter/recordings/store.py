@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from callcenter.recordings.model import Recording, State
+from callcenter.recordings.model import Recording, State, Voice
 
 STALE_CLAIM_S = 300  # a controller that claimed a part to store it and died: another takes it after this
 
@@ -17,7 +17,8 @@ def _row(r: asyncpg.Record) -> Recording:
                      agent_leg=r["agent_leg"], state=State(r["state"]), started_at=r["started_at"],
                      agent_id=r["agent_id"], seat_id=r["seat_id"], line=r["line"], ended_at=r["ended_at"],
                      duration_s=r["duration_s"], bytes=r["bytes"], sha256=r["sha256"],
-                     storage_key=r["storage_key"], reason=r["reason"], held=r["held"])
+                     storage_key=r["storage_key"], reason=r["reason"], held=r["held"],
+                     voices=tuple(Voice.of(v) for v in (r["voices"] or [])))
 
 
 class RecordingStore:
@@ -36,6 +37,19 @@ class RecordingStore:
                     " (SELECT coalesce(max(part), 0) + 1 FROM recordings WHERE call_id=$1), $2, $3, $4) RETURNING *",
                     call_id, caller_leg, agent_leg, line)
             return _row(row)
+
+    async def add_voice(self, rec_id: int, ident: str, *, mode: str, by: str, seat: str) -> Voice | None:
+        """Note a supervisor's voice recording on a part still being recorded, its offset from the
+        part's start by the database's clock (the part's start is too); None: the part is over."""
+        row = await self.pool.fetchrow(
+            "UPDATE recordings SET voices = voices || jsonb_build_array(jsonb_build_object('name', $2::text,"
+            " 'mode', $3::text, 'by', $4::text, 'seat', $5::text,"
+            " 'offset_s', extract(epoch FROM clock_timestamp() - started_at)))"
+            " WHERE id=$1 AND state='recording' AND NOT voices @> jsonb_build_array(jsonb_build_object('name', $2::text))"
+            " RETURNING voices", rec_id, ident, mode, by, seat)
+        if row is None:
+            return None
+        return next(Voice.of(v) for v in row["voices"] if v["name"] == ident)
 
     async def open_rows(self) -> list[Recording]:
         """Parts not stored yet (being recorded, or waiting to be stored), oldest first."""

@@ -50,7 +50,8 @@ class AgentCallbacks(Protocol):
     """What the surveys need of the ACD (callcenter.acd.service.AcdService)."""
 
     async def request_callback(self, call_id: str, number: str, *, origin: str, queue: str = "general",
-                               skill: str | None = None, priority: int = -1, max_attempts: int = 1) -> bool: ...
+                               skill: str | None = None, priority: int = -1, max_attempts: int = 1,
+                               line: str = "") -> bool: ...
 
     async def cancel_callback(self, call_id: str) -> bool: ...
 
@@ -91,9 +92,10 @@ class AgentDialling:
         if acd is None:
             log.warning("agent_callback_no_acd", job_id=c.job_id)
             return False
-        try:
+        try:  # on the line of the call it is about: recorded (and told so) as that line's calls are
+            line = await self.store.line_about(c.job_id)
             await acd.request_callback(c.channel_id, c.phone, origin=origin_of(c), queue=self.queue,
-                                       priority=self.priority, max_attempts=1)
+                                       priority=self.priority, max_attempts=1, line=line)
         except ValueError as exc:  # AcdError: unknown queue, bad number
             log.warning("agent_callback_refused", job_id=c.job_id, error=str(exc))
             return False

@@ -71,6 +71,14 @@ class SurveyStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
+    async def line_about(self, job_id: int) -> str:
+        """The line of the call a callback is about: the missed call's, or the call the ticket was
+        filed from ("" when there is none, e.g. a ticket filed on the web)."""
+        line = await self.pool.fetchval(
+            "SELECT coalesce(nullif(c.line, ''), c.dnis) FROM survey_jobs j LEFT JOIN tickets t ON t.number = j.ticket_number"
+            " JOIN calls c ON c.call_id = coalesce(j.call_id, t.call_ids[1]) WHERE j.id = $1", job_id)
+        return line or ""
+
     # ------------------------------------------------------------------ scheduling
 
     async def ticket_candidates(self, now: datetime, limit: int = 500) -> list[asyncpg.Record]:

@@ -45,7 +45,8 @@ from callcenter.infra.sandbox import start_instance  # noqa: E402
 from callcenter.infra.settings import Settings  # noqa: E402
 from callcenter.quality.checks import Line  # noqa: E402
 from callcenter.quality.scorecard import auto_findings, load  # noqa: E402
-from callcenter.recordings.recorder import mix_stereo  # noqa: E402
+from callcenter.recordings.mixing import mix_stereo  # noqa: E402
+from callcenter.recordings.model import SNOOP_ARG  # noqa: E402
 from callcenter.stack import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres"
@@ -84,8 +85,11 @@ async def session(http: aiohttp.ClientSession, base: str, pool) -> dict[str, str
         return {"Cookie": f"cc_session={r.cookies['cc_session'].value}", "X-CSRF-Token": (await r.json())["csrf"]}
 
 
-async def talk_round(app, inst, n: int, talk: float, mixmonitor: bool = False) -> tuple[float, list[str]]:
-    """n calls talking at once for `talk` s; Asterisk's CPU seconds from all bridged to all hung up."""
+async def talk_round(app, inst, n: int, talk: float, mixmonitor: bool = False,
+                     snoops: bool = False) -> tuple[float, list[str]]:
+    """n calls talking at once for `talk` s; Asterisk's CPU seconds from all bridged to all hung up.
+    `snoops`: the recorder's two snoops per call (`spy: in` on each party) made here and not
+    recorded: what the snoop channels cost by themselves."""
     ctx = app[STATE]["ctx"]
     acd = app[PLUGINS].acd.service.get()
     ari = ctx.ari
@@ -100,10 +104,19 @@ async def talk_round(app, inst, n: int, talk: float, mixmonitor: bool = False) -
                            "MIXMON": f"mixmon-{call_id}" if mixmonitor else ""}})
     await until(lambda: all((c := acd.calls.get(i)) is not None and c.state == "bridged" for i in calls),
                 60, "all bridged")
+    made = []
+    if snoops:
+        for c in calls:
+            for leg, channel in (("caller", c), ("agent", acd.calls[c].agent_leg)):
+                made.append(f"bench-snoop-{leg}-{c}")
+                await ari.post(f"/channels/{channel}/snoop", spy="in", whisper="none", app=ari.app,
+                               appArgs=SNOOP_ARG, snoopId=made[-1])
     await asyncio.sleep(1.0)  # the recordings (when on) have started
     cpu0 = cpu_seconds(inst.proc.pid)
     await asyncio.sleep(talk)
     cpu1 = cpu_seconds(inst.proc.pid)
+    for ident in made:
+        await ari.safe(ari.delete(f"/channels/{ident}"))
     for c in calls:
         await ari.safe(ari.delete(f"/channels/{c}"))
     await until(lambda: not any(c in acd.calls for c in calls), 60, "all ended")
@@ -170,7 +183,7 @@ async def run(args) -> None:
     app = build_app(settings)
     runner = web.AppRunner(app)
     results: dict[str, list[float]] = {k: [] for k in ("off", "on", "ratio", "store", "bytes_min", "ttfb_ms",
-                                                       "mixmon", "mixmon_ratio")}
+                                                       "mixmon", "mixmon_ratio", "snoops", "snoops_ratio")}
     try:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
@@ -193,6 +206,9 @@ async def run(args) -> None:
                 mixmon, _ = await talk_round(app, inst, args.calls, args.talk, mixmonitor=True)
                 results["mixmon"].append(mixmon)
                 results["mixmon_ratio"].append(mixmon / off)
+                snooped, _ = await talk_round(app, inst, args.calls, args.talk, snoops=True)
+                results["snoops"].append(snooped)
+                results["snoops_ratio"].append(snooped / off)
                 recorder.records = lambda _line: True
                 kids0 = children_cpu()
                 on, calls = await talk_round(app, inst, args.calls, args.talk)
@@ -217,7 +233,8 @@ async def run(args) -> None:
                 print(f"run {n + 1}: Asterisk CPU s/call off {off:.3f} on {on:.3f} ratio {on / off:.2f}x;"
                       f" storing {store_cpu:.3f} CPU s/call; {per_min / 1024:.1f} KiB per call-minute;"
                       f" first byte {statistics.median(firsts) * 1000:.1f} ms; {len(ok)}/{len(rows)} stored;"
-                      f" MixMonitor(D) for comparison {mixmon:.3f} ({mixmon / off:.2f}x)",
+                      f" MixMonitor(D) for comparison {mixmon:.3f} ({mixmon / off:.2f}x);"
+                      f" the two snoops alone, not recorded {snooped:.3f} ({snooped / off:.2f}x)",
                       flush=True)
         qa = [qa_ms() for _ in range(args.runs)]
         speech = await speech_bytes_per_minute(settings.asterisk_cache, work)
@@ -227,7 +244,9 @@ async def run(args) -> None:
         print(f"ratio on/off (goal <= 1.15):            {spread(results['ratio'])}")
         print(f"for comparison, MixMonitor(D) from the dialplan (not used: ARI cannot start it), CPU s per call: "
               f"{spread(results['mixmon'])}; ratio {spread(results['mixmon_ratio'])}")
-        print(f"storing (sox) CPU s per call:           {spread(results['store'])}")
+        print(f"where it goes: the recorder's two snoops per call alone (no file), CPU s per call: "
+              f"{spread(results['snoops'])}; ratio {spread(results['snoops_ratio'])}")
+        print(f"storing (nice sox, after hang-up, controller's children) CPU s per call: {spread(results['store'])}")
         print(f"KiB per call-minute (stereo Ogg):       {spread([b / 1024 for b in results['bytes_min']])}")
         if speech is not None:
             print(f"KiB per call-minute of speech (prompts): {speech / 1024:.1f}")

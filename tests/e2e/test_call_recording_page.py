@@ -116,3 +116,21 @@ async def test_inspector_reviews_the_agent_appeals_the_supervisor_decides(stack,
     await expect(page.get_by_test_id("appeal-state")).to_contain_text("申诉成立")
     row = await pool.fetchrow("SELECT decision, decided_by FROM qa_appeals WHERE call_id='c-flow'")
     assert (row["decision"], row["decided_by"]) == ("upheld", "supervisor:li")
+
+
+async def test_the_board_says_where_recordings_are_and_who_hears_them_and_the_page_lists_a_barge(
+        stack, settings, pool, browser_page):
+    await _recorded_call(pool, settings.recordings_dir, "c-barged")
+    await pool.execute("UPDATE recordings SET voices = $2 WHERE call_id = $1", "c-barged",
+                       [{"name": "rec-svab12-1-c-barged", "mode": "barge", "by": "supervisor:li", "seat": "seat20",
+                         "offset_s": 4.2}])
+    page = browser_page
+    base = f"http://127.0.0.1:{settings.http_port}"
+    await browser_login(page, base, pool, "supervisor:li", "/board")
+    where = page.get_by_test_id("recording-where")
+    await expect(where).to_contain_text(str(settings.recordings_dir))
+    await expect(where).to_contain_text("保存 180 天")
+    await expect(page.get_by_test_id("recording").get_by_test_id("recording-who")).to_contain_text(
+        "坐席只可听本人接听的通话")
+    await page.goto(f"{base}/calls/c-barged")
+    await expect(page.get_by_test_id("parts")).to_contain_text("班长强插 00:04起")

@@ -81,3 +81,8 @@ async def test_the_dump_takes_the_recordings_directory_along(scratch_db, tmp_pat
         member = t.extractfile("./2026/12/07/c-1-1.ogg")
         assert member is not None and member.read() == b"OggS recorded call"
     assert not list(backups.glob("*.partial"))
+    # the disk is lost: the tar puts the recordings back
+    shutil.rmtree(recordings)
+    out = backup(scratch_db, backups, "restore-recordings", str(tar), RECORDINGS_DIR=str(recordings))
+    assert "restored the recordings" in out
+    assert (recordings / "2026" / "12" / "07" / "c-1-1.ogg").read_bytes() == b"OggS recorded call"

@@ -179,3 +179,36 @@ async def test_a_page_of_held_recordings_does_not_stop_the_sweep_of_the_ones_aft
     assert not (tmp_path / old).exists() and all((tmp_path / k).exists() for k in held)
     assert await retention.run_once() == {"deleted": 0, "held": 3}  # a second sweeper's turn: nothing twice
     assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='recording_deleted'") == 1
+
+
+class ObjectStoreShaped(DirectoryStore):
+    """The directory store answering as an object store does: no local file to hand over, only
+    ranged reads (what an S3-compatible store gives through the same `Store` interface)."""
+
+    kind = "s3"
+
+    def path(self, key: str):
+        return None
+
+
+async def test_a_store_without_local_files_is_streamed_with_ranges(stack, settings, pool):
+    from callcenter.app import PLUGINS
+
+    root = settings.recordings_dir
+    key = await _recording(pool, root, "c-object", days_old=0)
+    whole = (root / key).read_bytes()
+    stack[PLUGINS].recordings.playback.get().files = ObjectStoreShaped(root)
+    sessions = Sessions(pool, f"http://127.0.0.1:{settings.http_port}")
+    path = "/api/calls/c-object/recording"
+    status, body, headers = await _get(sessions, "qa:zhou", path)
+    assert status == 200 and body == whole and headers["Accept-Ranges"] == "bytes"
+    status, body, headers = await _get(sessions, "qa:zhou", path, Range="bytes=100-199")
+    assert status == 206 and body == whole[100:200] and headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    status, body, headers = await _get(sessions, "qa:zhou", path, Range="bytes=-50")
+    assert status == 206 and body == whole[-50:]
+    status, _, headers = await _get(sessions, "qa:zhou", path, Range=f"bytes={len(whole)}-")
+    assert status == 416 and headers["Content-Range"] == f"bytes */{len(whole)}"
+    status, body, _ = await _get(sessions, "agent:1002", path)
+    assert status == 403  # the same rule whatever the store
+    played = await pool.fetchval("SELECT count(*) FROM audit_log WHERE action='recording_played' AND target='c-object'")
+    assert played == 1  # the ranges of seeking are not more playbacks

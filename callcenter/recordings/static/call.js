@@ -48,7 +48,9 @@ function renderParts(parts) {
     } else {
       row.textContent = `第 ${p.part} 段`;
     }
-    row.insertAdjacentHTML("beforeend", ` <span class="muted">${esc(p.state_label)}${len}${agent}${seat}${p.held ? " · 法律保全" : ""}</span>`);
+    // a supervisor who barged (强插: both heard them) or whispered (耳语: the agent only) is mixed into the 坐席 channel
+    const voices = (p.voices || []).map((v) => ` · 班长${v.mode === "barge" ? "强插" : "耳语（市民未听到）"} ${fmtAt(v.offset_s)}起`).join("");
+    row.insertAdjacentHTML("beforeend", ` <span class="muted">${esc(p.state_label)}${len}${agent}${seat}${p.held ? " · 法律保全" : ""}${esc(voices)}</span>`);
     box.appendChild(row);
   }
   if (first) choose(first[0], first[1]);

@@ -486,6 +486,21 @@ def test_a_requested_callback_waits_below_inbound_and_reserves_the_agent_before_
     w.check(c)
 
 
+def test_a_requested_callback_is_recorded_and_transcribed_on_the_rule_of_the_line_it_is_about() -> None:
+    """Its row's line is 'outbound' (the inbound figures skip it), but the taps are told the line
+    of the call it is about, so an outbound call on a line that does not record is not recorded."""
+    w = World()
+    c = w.request("cb", line="12329")
+    [start] = [e for e in w.records if isinstance(e, fx.RecordStart)]
+    assert start.line == "outbound"
+    w.run(c, c.offer("1001", "seat01", w.tick()))
+    w.run(c, c.agent_leg_created("a1-cb", "seat01", w.tick()))
+    w.run(c, c.agent_answered("a1-cb", w.tick()))
+    step = w.run(c, c.citizen_answered("cb1-cb", w.tick()))
+    [tap] = [e for e in step.effects if isinstance(e, fx.Transcribe)]
+    assert (tap.party, tap.agent_leg, tap.line) == ("cb1-cb", "a1-cb", "12329")
+
+
 def test_a_requested_callback_not_answered_ends_after_its_own_attempts_not_the_queues() -> None:
     w = World()
     c = build_requested(w, "not reached")  # one citizen dial asked for; the queue's policy allows 3

@@ -14,6 +14,7 @@ from callcenter.recordings.model import (
     Recording,
     State,
     TicketFact,
+    Voice,
     expired,
     hold_reason,
     name,
@@ -21,6 +22,7 @@ from callcenter.recordings.model import (
     refusal,
     storage_key,
     sweep,
+    voice_name,
 )
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -38,6 +40,18 @@ def test_names_round_trip_and_other_ids_are_not_ours():
         assert parse_name(other) is None
     with pytest.raises(ValueError):
         name("supervisor", 1, "c1")
+
+
+def test_a_supervisors_voice_is_named_for_its_supervision_and_part_and_found_again():
+    ident = voice_name("a1b2c3", 2, "c-9")
+    assert ident == "rec-sva1b2c3-2-c-9"
+    assert parse_name(ident) == ("sva1b2c3", 2, "c-9")
+    for other in ("rec-sv-1-c1", "rec-sv.x-1-c1", "rec-své-1-c1"):
+        assert parse_name(other) is None
+    rec = Recording(1, "c-9", 2, "c-9", "a", State.RECORDING, NOW,
+                    voices=(Voice.of({"name": ident, "mode": "barge", "offset_s": -0.2}),))
+    assert rec.names() == ("rec-caller-2-c-9", "rec-agent-2-c-9", ident)
+    assert rec.voices[0].offset_s == 0.0  # never before the part's start
 
 
 def test_the_storage_key_is_by_day_and_never_leaves_the_directory():
@@ -102,3 +116,16 @@ def test_one_setting_decides_the_notice_and_the_recording():
     assert not s.transcribes("12329")  # a caller never told of recording is not transcribed either
     off = Settings(env="test", recording_enabled=False, transcription_enabled=True)
     assert not off.records("12345") and not off.transcribes("12345")
+
+
+@pytest.mark.parametrize("header,span", [
+    ("", (0, 999, False)), ("bytes=0-", (0, 999, True)), ("bytes=100-199", (100, 199, True)),
+    ("bytes=900-5000", (900, 999, True)), ("bytes=-100", (900, 999, True)), ("bytes=-5000", (0, 999, True)),
+    ("bytes=1000-", None), ("bytes=200-100", None), ("bytes=-0", None),
+    ("bytes=0-1,5-6", (0, 999, False)), ("items=0-1", (0, 999, False)), ("bytes=a-b", (0, 999, False)),
+])
+def test_a_range_header_asks_for_these_bytes_of_a_stored_recording(header, span):
+    from callcenter.recordings.http import byte_range
+
+    assert byte_range(header, 1000) == span
+    assert byte_range("", 0) is None  # an empty object has no bytes to give

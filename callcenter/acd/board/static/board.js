@@ -260,7 +260,9 @@ function renderRecording(r) {
     `<li data-testid="recording-failure"><a href="/calls/${encodeURIComponent(f.call_id)}">${esc(f.call_id)}</a> ${esc(f.reason)}</li>`).join("");
   box.innerHTML = `<div class="${r.failures ? "alert" : ""}">录音中 <b data-figure="recording-live">${r.live}</b> ·
     已保存 <b data-figure="recording-stored">${r.stored}</b> ·
-    录音失败 <b data-figure="recording-failures">${r.failures}</b>（通话不受影响）</div>${recent ? `<ul>${recent}</ul>` : ""}`;
+    录音失败 <b data-figure="recording-failures">${r.failures}</b>（通话不受影响）</div>${recent ? `<ul>${recent}</ul>` : ""}
+    <div class="muted" data-testid="recording-where">存放：${r.storage === "dir" ? "目录" : esc(r.storage || "")} ${esc(r.where || "")}（保存 ${esc(r.retention_days)} 天，法律保全的除外；市民左声道、坐席右声道）</div>
+    <div class="muted" data-testid="recording-who">${esc(r.who_hears || "")}</div>`;
 }
 
 function render(snap) {
