@@ -286,6 +286,7 @@ class Recorder:
         rec = claimed  # the row as it is now: with the voices noted while it was recorded
         work = Path(tempfile.mkdtemp(prefix=f"rec-{rec.id}-", dir=self.work_dir))
         names = list(rec.names())
+        key, put = storage_key(rec.call_id, rec.part, rec.started_at), False
         try:
             await self._until_done(names)
             legs = [work / f"{leg}.wav" for leg in LEGS]
@@ -300,16 +301,19 @@ class Recorder:
             out = work / f"mix.{FORMAT}"
             duration = await mix_stereo(legs, got, out, voices=voices)
             digest = await asyncio.to_thread(sha256_of, out)
-            key = storage_key(rec.call_id, rec.part, rec.started_at)
             size = await self.files.put(key, out)
+            put = True
             await self.store.stored(rec.id, ended_at=rec.started_at + timedelta(seconds=duration),
                                     duration_s=duration, size=size, sha256=digest, key=key,
                                     storage=self.files.kind, fmt=FORMAT)
         except Exception as exc:  # noqa: BLE001 - StoreError (disk full), sox, ARI, PostgreSQL: logged, counted, kept
             why = str(exc) if isinstance(exc, RecordingLost | StoreError | AriError | OSError) else repr(exc)
             self._failed(rec.call_id, why)
-            with contextlib.suppress(Exception):
-                await self.store.failed(rec.id, why)  # Asterisk's files stay: nothing is lost
+            if put:  # stored but not noted: no row names the file, so no retention would ever delete it
+                with contextlib.suppress(Exception):
+                    await self.files.delete(key)
+            with contextlib.suppress(Exception):  # Asterisk's files stay: nothing is lost, storing is retried
+                await self.store.failed(rec.id, why, retry=not isinstance(exc, RecordingLost))
             return 0
         finally:
             shutil.rmtree(work, ignore_errors=True)

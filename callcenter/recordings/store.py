@@ -10,6 +10,12 @@ import asyncpg
 from callcenter.recordings.model import Recording, State, Voice
 
 STALE_CLAIM_S = 300  # a controller that claimed a part to store it and died: another takes it after this
+# A part whose storing failed for a reason that passes (a full disk, the database away, sox) is
+# 'failed' with its attempt's time in claimed_at and is tried again after RETRY_AFTER_S, for
+# RETRY_FOR_H hours after it started; a part lost for good (Asterisk has no audio) has no claimed_at.
+RETRY_AFTER_S, RETRY_FOR_H = 300, 24
+_RETRYABLE = (f"(state='failed' AND claimed_at IS NOT NULL AND claimed_at < now() - make_interval(secs => {RETRY_AFTER_S})"
+              f" AND started_at > now() - make_interval(hours => {RETRY_FOR_H}))")
 
 
 def _row(r: asyncpg.Record) -> Recording:
@@ -54,14 +60,15 @@ class RecordingStore:
     async def open_rows(self) -> list[Recording]:
         """Parts not stored yet (being recorded, or waiting to be stored), oldest first."""
         rows = await self.pool.fetch("SELECT * FROM recordings WHERE state IN ('recording', 'finalizing')"
-                                     " ORDER BY started_at, id")
+                                     f" OR {_RETRYABLE} ORDER BY started_at, id")
         return [_row(r) for r in rows]
 
     async def claim(self, rec_id: int) -> Recording | None:
         """Take a part to store it (None: another controller has it)."""
         row = await self.pool.fetchrow(
             "UPDATE recordings SET state='finalizing', claimed_at=now() WHERE id=$1 AND (state='recording'"
-            " OR (state='finalizing' AND claimed_at < now() - make_interval(secs => $2))) RETURNING *",
+            f" OR (state='finalizing' AND claimed_at < now() - make_interval(secs => $2)) OR {_RETRYABLE})"
+            " RETURNING *",
             rec_id, STALE_CLAIM_S)
         return _row(row) if row else None
 
@@ -77,9 +84,11 @@ class RecordingStore:
             " (SELECT agent_leg FROM recordings WHERE id=$1) WHERE r.id = k.id",
             rec_id, ended_at, duration_s, size, sha256, key, storage, fmt)
 
-    async def failed(self, rec_id: int, reason: str) -> None:
-        await self.pool.execute("UPDATE recordings SET state='failed', reason=$2, claimed_at=NULL,"
-                                " ended_at=coalesce(ended_at, now()) WHERE id=$1", rec_id, reason[:500])
+    async def failed(self, rec_id: int, reason: str, *, retry: bool = False) -> None:
+        """Mark a part failed; ``retry``: its storing is tried again later (see RETRY_AFTER_S)."""
+        await self.pool.execute("UPDATE recordings SET state='failed', reason=$2,"
+                                " claimed_at=CASE WHEN $3 THEN now() END, ended_at=coalesce(ended_at, now())"
+                                " WHERE id=$1", rec_id, reason[:500], retry)
 
     async def for_call(self, call_id: str) -> list[Recording]:
         rows = await self.pool.fetch("SELECT * FROM recordings WHERE call_id=$1 ORDER BY part", call_id)

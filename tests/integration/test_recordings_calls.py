@@ -171,6 +171,14 @@ async def test_a_full_disk_fails_the_recording_not_the_call_and_shows_on_the_boa
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{settings.http_port}/metrics") as r:
             text = await r.text()
         assert "callcenter_recording_failures_total 1.0" in text
+        # the disk is mended: the part's storing is tried again (here made due at once) and stored
+        blocked.unlink()
+        blocked.mkdir()
+        await pool.execute("UPDATE recordings SET started_at = started_at - interval '1 minute',"
+                           " claimed_at = claimed_at - interval '1 hour' WHERE call_id = $1", call)
+        assert await recorder.settle() == 1
+        row, = await stored(pool, call)
+        assert row["state"] == "stored" and (blocked / "recordings" / row["storage_key"]).exists()
     finally:
         await runner.cleanup()
 
