@@ -55,6 +55,7 @@ from callcenter.stack import roster_seat_ids  # noqa: E402
 
 ADMIN_DSN = os.environ.get("CALLCENTER_TEST_ADMIN_DSN", "postgresql://callcenter:callcenter@127.0.0.1:5432/postgres")
 SEATS = [f"seat{i:02d}" for i in range(1, 7)]
+JOURNAL_LAG_S = 15  # how long the agents' record may trail the live state before an agent counts as stuck
 
 
 class Controller:
@@ -214,8 +215,14 @@ class Run:
         wrong = [r for r in rows if r["disposition"] is None or r["ended_at"] is None]
         open_legs = await pool.fetchval("SELECT count(*) FROM call_legs WHERE ended_at IS NULL")
         channels = len([c for c in await gen.get("/channels") if c["name"].startswith("Local/")])
-        agents = await pool.fetch("SELECT state, pause_reason FROM agents")  # the record, as the journal wrote it
-        stuck = sum(1 for a in agents if a["state"] in ("ringing", "on_call"))
+        # the record, as the journal wrote it: its writes trail the live state (a loaded machine: by
+        # seconds), so an agent still ringing/on a call there is stuck only if it stays so for a while
+        for _ in range(JOURNAL_LAG_S * 10):
+            agents = await pool.fetch("SELECT state, pause_reason FROM agents")
+            stuck = sum(1 for a in agents if a["state"] in ("ringing", "on_call"))
+            if not stuck:
+                break
+            await asyncio.sleep(0.1)
         paused = sum(1 for a in agents if a["pause_reason"] == "missed_call")
         chain_breaks = 0
         for agent_id in {r["agent_id"] for r in await pool.fetch("SELECT DISTINCT agent_id FROM agent_states")}:
