@@ -166,18 +166,26 @@ def spread(xs: list[float]) -> str:
     return f"median {statistics.median(xs):.3f}  spread {max(xs) - min(xs):.3f}  (runs: {', '.join(f'{x:.3f}' for x in xs)})"
 
 
+def bench_settings(name: str, dbname: str, work: Path, *, rtp_start: int, **overrides) -> Settings:
+    """A bench's own instance: its database, Redis index, MQTT prefix, ports and Asterisk; seats
+    are Local channels into the sandbox's agent simulator; nothing but calls and recording on."""
+    pid = os.getpid()
+    fields = dict(
+        env="test", database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}",
+        redis_url="redis://127.0.0.1:6379/13", mqtt_prefix=f"bench-{name}-{pid}/callcenter",
+        ari_url=f"http://127.0.0.1:{free_port()}", ari_password=f"bench-{pid}", ari_app=f"bench-{name}-{pid}",
+        agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=rtp_start,
+        rtp_end=rtp_start + 999, asterisk_instance=f"bench-{name}-{pid}", wrap_up_s=0, log_level="WARNING",
+        log_format="json", transcription_enabled=False, rating_enabled=False, survey_enabled=False,
+        seat_interface="Local/{seat}@agent-sim/n", recordings_dir=work / "recordings")
+    return Settings(**(fields | overrides))
+
+
 async def run(args) -> None:
     pid = os.getpid()
     dbname = f"callcenter_bench_rec_{pid}"
     work = Path(tempfile.mkdtemp(prefix="bench-recording-"))
-    settings = Settings(
-        env="test", database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}",
-        redis_url="redis://127.0.0.1:6379/13", mqtt_prefix=f"bench-rec-{pid}/callcenter",
-        ari_url=f"http://127.0.0.1:{free_port()}", ari_password=f"bench-{pid}", ari_app=f"bench-rec-{pid}",
-        agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=31000, rtp_end=31999,
-        asterisk_instance=f"bench-rec-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json",
-        transcription_enabled=False, rating_enabled=False, survey_enabled=False,
-        seat_interface="Local/{seat}@agent-sim/n", recording_enabled=True, recordings_dir=work / "recordings")
+    settings = bench_settings("rec", dbname, work, rtp_start=31000, recording_enabled=True)
     await db.fresh_database(ADMIN_DSN, dbname)
     inst = await asyncio.to_thread(start_instance, settings, roster_seat_ids(), echo=lambda *_: None)
     app = build_app(settings)

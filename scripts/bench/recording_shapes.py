@@ -28,9 +28,7 @@ from aiohttp import web
 
 from callcenter.app import PLUGINS, STATE, build_app
 from callcenter.infra import db
-from callcenter.infra.ports import free_port
 from callcenter.infra.sandbox import start_instance
-from callcenter.infra.settings import Settings
 from callcenter.stack import roster_seat_ids
 
 
@@ -87,13 +85,7 @@ async def talk(app, inst, n, secs, shape, sink):
 async def main(n, secs, reps):
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); sink.bind(("127.0.0.1", 0)); port = sink.getsockname()[1]
     pid = os.getpid(); dbname = f"callcenter_bench_sh_{pid}"; work = Path(tempfile.mkdtemp())
-    s = Settings(env="test", database_url=b.ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}",
-        redis_url="redis://127.0.0.1:6379/13", mqtt_prefix=f"bench-sh-{pid}/callcenter",
-        ari_url=f"http://127.0.0.1:{free_port()}", ari_password=f"bench-{pid}", ari_app=f"bench-sh-{pid}",
-        agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=33000, rtp_end=33999,
-        asterisk_instance=f"bench-sh-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json",
-        transcription_enabled=False, rating_enabled=False, survey_enabled=False,
-        seat_interface="Local/{seat}@agent-sim/n", recording_enabled=False, recordings_dir=work / "recordings")
+    s = b.bench_settings("sh", dbname, work, rtp_start=33000, recording_enabled=False)
     await db.fresh_database(b.ADMIN_DSN, dbname)
     inst = await asyncio.to_thread(start_instance, s, roster_seat_ids(), echo=lambda *_: None)
     app = build_app(s); runner = web.AppRunner(app)
