@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     sip_tls_cert: str = ""  # certificate and key files as Asterisk sees them
     sip_tls_key: str = ""
     seat_srtp: bool = False  # seats must use SRTP (SDES keys, so only over TLS)
-    # the browser phone in the agent desk (callcenter/webphone): Asterisk serves SIP over secure
+    # the browser phone in the agent desk (callcenter/browserphone): Asterisk serves SIP over secure
     # WebSocket (WSS) on this port of its HTTP server (0: no browser phone). The certificate and key
     # (PEM, as Asterisk sees them) are the operator's in production; empty: `make run` and the
     # tests make a local CA and a certificate for 127.0.0.1 in the instance's directory
@@ -266,6 +266,11 @@ class Settings(BaseSettings):
         return self.webrtc_url or f"wss://127.0.0.1:{self.webrtc_port}/ws"
 
     @property
+    def webrtc_sip_domain(self) -> str:
+        """The SIP domain of the browser phones' addresses (the WSS host)."""
+        return urlsplit(self.webrtc_wss_url).hostname or "127.0.0.1"
+
+    @property
     def ari_ws_url(self) -> str:
         return self.ari_url.replace("http", "ws", 1) + "/ari/events"
 
@@ -295,8 +300,8 @@ def unsafe_defaults(s: Settings) -> list[str]:
                    "not allowed with CALLCENTER_ENV=prod")
     out += unsafe_brokers(s)
     if s.webrtc_port and not (s.webrtc_cert and s.webrtc_key):
-        out.append("CALLCENTER_WEBRTC_CERT / CALLCENTER_WEBRTC_KEY: the browser phone needs the operator's "
-                   "certificate with CALLCENTER_ENV=prod (or CALLCENTER_WEBRTC_PORT=0)")
+        out.append("CALLCENTER_WEBRTC_CERT and _KEY: the browser phone's WSS needs the operator's certificate "
+                   "and key with CALLCENTER_ENV=prod (WEBRTC_PORT=0 turns the browser phone off)")
     if not s.metrics_token:
         out.append("CALLCENTER_METRICS_TOKEN: required with CALLCENTER_ENV=prod (bearer token for /metrics)")
     return out

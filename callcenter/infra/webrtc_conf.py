@@ -5,7 +5,7 @@ WebSocket (`wss://host:port/ws`, res_pjsip_transport_websocket). Each seat has t
 `seatNN` for a desk phone (UDP, or TLS) and `seatNN-web` for the browser (`webrtc = yes`:
 DTLS-SRTP, ICE, AVPF, rtcp-mux; Opus and G.711). The browser endpoint's `auth` object is in
 no file: the controller pushes a short-lived random password for it over ARI when the seat's
-agent asks for one (callcenter/webphone), into the memory wizard that sorcery.conf adds for
+agent asks for one (callcenter/browserphone), into the memory wizard that sorcery.conf adds for
 res_pjsip auth objects. Until then, and once it expires, no REGISTER for `seatNN-web` passes.
 """
 
