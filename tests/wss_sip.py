@@ -4,6 +4,8 @@ it trusts the sandbox's local CA only."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import re
 import secrets
@@ -32,15 +34,40 @@ class WssSip:
         self.cseq = 0
         self.session: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.transport = None
         self.host = f"{secrets.token_hex(4)}.invalid"
 
     async def connect(self) -> None:
         self.session = aiohttp.ClientSession()
         self.ws = await self.session.ws_connect(self.url, protocols=("sip",), ssl=self.ssl)
+        conn = self.ws._response.connection  # noqa: SLF001 - to cut or close the wire ourselves
+        self.transport = conn.transport if conn is not None else None
+        self.replies: asyncio.Queue[str] = asyncio.Queue()
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        """Replies to our requests go to `replies`; Asterisk's OPTIONS (qualify) are answered 200,
+        as a live phone does (a phone that answers none is unreachable)."""
+        assert self.ws is not None
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            if msg.data.startswith("SIP/2.0"):
+                await self.replies.put(msg.data)
+            elif msg.data.startswith("OPTIONS "):
+                head = msg.data.split("\r\n\r\n", 1)[0].split("\r\n")
+                keep = [h for h in head[1:] if h.split(":", 1)[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+                await self.ws.send_str("\r\n".join(["SIP/2.0 200 OK", *keep, "Content-Length: 0", "", ""]))
 
     async def close(self) -> None:
-        if self.ws is not None:
+        if getattr(self, "reader", None) is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.reader
+        if self.ws is not None and not self.ws.closed:
             await self.ws.close()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()  # no TLS close_notify wait: nothing left open after the test
         if self.session is not None:
             await self.session.close()
 
@@ -67,12 +94,9 @@ class WssSip:
         assert self.ws is not None
         await self.ws.send_str(message)
         while True:
-            msg = await self.ws.receive(timeout=10)
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                raise ConnectionError(f"WebSocket {msg.type.name}")
-            if msg.data.startswith("SIP/2.0") and f"CSeq: {self.cseq} REGISTER" in msg.data \
-                    and status_of(msg.data) >= 200:
-                return msg.data
+            data = await asyncio.wait_for(self.replies.get(), 10)
+            if f"CSeq: {self.cseq} REGISTER" in data and status_of(data) >= 200:
+                return data
 
     async def register(self, expires: int = 300) -> int:
         """The final status of a REGISTER (answering one digest challenge)."""
@@ -95,3 +119,9 @@ class WssSip:
                 f'nonce="{fields["nonce"]}", uri="{uri}", response="{response}", algorithm=MD5'
                 f'{extra}' + (f', opaque="{fields["opaque"]}"' if "opaque" in fields else ""))
         return status_of(await self._exchange(self._register(expires, auth)))
+
+    async def drop(self) -> None:
+        """The network goes: the TCP connection is cut, no un-REGISTER, no WebSocket close frame."""
+        if self.transport is not None:
+            self.transport.abort()
+        await self.close()
