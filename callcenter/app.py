@@ -25,6 +25,7 @@ from callcenter.accounts.plugin import AccountsPlugin
 from callcenter.acd.board.plugin import BoardPlugin
 from callcenter.acd.board.reads import Records
 from callcenter.acd.plugin import AcdPlugin
+from callcenter.browserphone.plugin import WebPhonePlugin
 from callcenter.calls import history as call_history
 from callcenter.calls.records import CallRecords
 from callcenter.calls.selftest import SelfTest
@@ -55,7 +56,7 @@ from callcenter.tickets.api import tickets_of_calls
 from callcenter.tickets.plugin import TicketsPlugin
 from callcenter.transcription.plugin import TranscriptionPlugin
 from callcenter.transcription.publisher import calls_dialogue, segments
-from callcenter.web.headers import harden_responses
+from callcenter.web.headers import harden_responses, origin_of
 
 log = get_logger("app")
 
@@ -72,6 +73,7 @@ class Plugins:
     recordings: RecordingsPlugin
     quality: QualityPlugin
     acd: AcdPlugin
+    webphone: WebPhonePlugin
     surveys: SurveysPlugin
     knowledge: KnowledgePlugin
     board: BoardPlugin
@@ -80,7 +82,7 @@ class Plugins:
     def ordered(self) -> list[Plugin]:
         # dispatch before tickets: its router (where a ticket goes) is loaded before tickets are filed
         return [self.accounts, self.dispatch, self.tickets, self.ivr, self.transcription, self.recordings,
-                self.quality, self.acd, self.surveys, self.knowledge, self.board, self.metrics]
+                self.quality, self.acd, self.webphone, self.surveys, self.knowledge, self.board, self.metrics]
 
 
 # what the board and the agent desk read of the record, each from the feature owning the table
@@ -106,8 +108,8 @@ def build_plugins() -> Plugins:
                             tickets=tickets_of_calls, ratings=call_ratings, seat_of=call_history.call_seat)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
-                   recordings=recordings, acd=acd, surveys=surveys, knowledge=knowledge,
-                   quality=quality,
+                   recordings=recordings, acd=acd, webphone=WebPhonePlugin(acd=acd.view), surveys=surveys,
+                   knowledge=knowledge, quality=quality,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS, recording=recordings.service, quality=quality.reviews),
                    metrics=MetricsPlugin(backlogs={"acd_journal": acd.journal_backlog}, counters=recordings.metrics()))
@@ -210,7 +212,9 @@ def build_app(settings: Settings) -> web.Application:
     # accounts policy table); then the body/query checks (after the guard: anonymous gets a 401)
     app = web.Application(client_max_size=2 * 1024 * 1024,
                           middlewares=[errors_as_json, http_errors, guard, clean_input])
-    harden_responses(app)  # on every response, whichever middleware or handler made it
+    # on every response, whichever middleware or handler made it; the desk's browser phone may
+    # also connect to Asterisk's WSS
+    harden_responses(app, connect=[origin_of(settings.webrtc_wss_url)] if settings.webrtc_port else [])
     mask_access_log()
     app[SETTINGS] = settings
     app[STATE] = {}

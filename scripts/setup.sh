@@ -11,7 +11,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 APT_PKGS=(python3 python3-venv python3-dev gcc postgresql redis-server mosquitto debootstrap
-          espeak-ng sox baresip sip-tester chromium fonts-wqy-microhei iproute2)
+          espeak-ng sox baresip sip-tester chromium fonts-wqy-microhei iproute2 npm openssl)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -99,6 +99,9 @@ fi
 say "make run's Mosquitto and Redis (users, passwords, ACL)"
 .venv/bin/python -m callcenter.infra.local_services up \
   || echo "note: make run's brokers did not start (said above); make test does not need them, make run does"
+
+say "the browser phone's SIP library (JsSIP from the npm registry, pinned)"
+scripts/vendor_jssip.sh
 
 say "Asterisk sandbox and prompts"
 .venv/bin/callcenter sandbox

@@ -75,6 +75,7 @@ def settings() -> Settings:
         agi_port=free_port(),
         http_port=free_port(),
         sip_port=free_port(socket.SOCK_DGRAM),
+        webrtc_port=free_port(),
         rtp_start=rtp,
         rtp_end=rtp + 199,
         asterisk_instance=f"test-{RUN_ID}",

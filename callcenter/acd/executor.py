@@ -207,7 +207,8 @@ class Executor:
         # the agent leg speaks what the caller speaks (as Dial does); a callback has no caller yet
         media = {"formats": TRUNK_FORMATS} if e.callback else {"originator": call.call_id}
         try:
-            await svc.ari.post("/channels", endpoint=slot.interface, app=svc.app, **media,
+            endpoint = svc.phones.dial(slot.interface, slot.agent.seat_id)  # the browser phone if registered
+            await svc.ari.post("/channels", endpoint=endpoint, app=svc.app, **media,
                                appArgs=f"{kind},{call.call_id}", channelId=e.leg, quiet=REFUSED_AS_GONE,
                                callerId=call.caller or "12345", timeout=svc.ring_timeout_s, idempotent=False)
         except AriError as exc:

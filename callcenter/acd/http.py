@@ -13,6 +13,7 @@ from callcenter.acd.service import AcdError, AcdService
 from callcenter.context import SETTINGS
 from callcenter.infra.ari import AriError
 from callcenter.infra.web import HttpError, Provided, json_error, read_json, validation_fields
+from callcenter.infra.webrtc_conf import web_endpoint
 
 
 class LoginBody(BaseModel):
@@ -101,7 +102,8 @@ class AcdRoutes:
             except AriError:
                 online = set()
             taken = {s.agent.seat_id: s.agent.agent_id for s in svc.slots.values() if s.agent.logged_in}
-            return web.json_response([{"seat_id": seat.id, "team": seat.team, "registered": seat.id in online,
+            return web.json_response([{"seat_id": seat.id, "team": seat.team,
+                                       "registered": seat.id in online or web_endpoint(seat.id) in online,
                                        "agent_id": taken.get(seat.id)} for seat in svc.roster.seats])
 
         return await _guarded(go)

@@ -24,6 +24,7 @@ from callcenter.acd.effects import Disposition, RecordEvent, ReportCallback
 from callcenter.acd.executor import Executor
 from callcenter.acd.journal import Journal
 from callcenter.acd.liveview import LiveView
+from callcenter.acd.phones import SeatPhones
 from callcenter.acd.policy import QueueBook, QueuedCall, next_assignments
 from callcenter.acd.repository import AgentRepository, agent_doc
 from callcenter.acd.requested import CallbackRequest, RequestedCall
@@ -98,6 +99,7 @@ class AcdService:
     fallback_calls: set[str] = field(default_factory=set)  # the fallback's callers the app follows
     # seats that went offline while their agent was on a call: unreachable once it leaves the call
     seats_lost: set[str] = field(default_factory=set)
+    phones: SeatPhones = field(default_factory=SeatPhones)  # which phone of each seat is registered
     resyncs: int = 0  # resyncs done (on each ARI (re)connect)
     # live transcription of bridged calls, if that feature runs (returns None when it does not)
     transcriber: Callable[[], Transcriber | None] = field(default=lambda: None)
@@ -208,12 +210,9 @@ class AcdService:
         return agent
 
     async def endpoint_online(self, seat_id: str) -> bool:
-        try:
-            ep = await self.ari.get(f"/endpoints/PJSIP/{seat_id}")
-        except AriError:
-            return False
-        self.seat_channels(seat_id, ep.get("channel_ids") or [])
-        return ep.get("state") == "online"
+        """Either phone of the seat (desk or browser, `SeatPhones`) is registered."""
+        self.seat_channels(seat_id, await self.phones.refresh(self.ari, seat_id))
+        return self.phones.reachable(seat_id)
 
     def seat_channels(self, seat_id: str, channels: list[str]) -> bool:
         """The channels on a seat's phone (an endpoint snapshot): the seat is busy elsewhere while

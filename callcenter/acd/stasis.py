@@ -142,7 +142,11 @@ class AcdStasis:
     async def _on_EndpointStateChange(self, event: AriEvent) -> None:
         ep = event.raw.get("endpoint") or {}
         if ep.get("technology") == "PJSIP" and isinstance(ep.get("resource"), str):
-            freed = self.svc.seat_channels(ep["resource"], list(ep.get("channel_ids") or []))
-            await self.svc.set_reachable(ep["resource"], ep.get("state") == "online")
+            # the desk phone or the browser phone of a seat (`SeatPhones`): the seat is reachable
+            # while either is registered
+            phones = self.svc.phones
+            seat = phones.update(ep["resource"], ep.get("state") == "online", list(ep.get("channel_ids") or []))
+            freed = self.svc.seat_channels(seat, phones.seat_channels(seat))
+            await self.svc.set_reachable(seat, phones.reachable(seat))
             if freed:
                 await self.svc.assign()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from callcenter.infra.settings import REPO_ROOT, Settings
 from callcenter.infra.trunk import carrier_dids, pjsip_trunk, seat_media, transport_nat, transport_tls
+from callcenter.infra.webrtc_conf import http_tls, transport_wss, web_seats
 
 TEMPLATE_DIR = REPO_ROOT / "asterisk_conf"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -72,6 +73,9 @@ def render_values(settings: Settings, inst_dir: str, seats: Sequence[str], *,
         "transport_nat": transport_nat(settings),
         "transport_tls": transport_tls(settings),
         "seat_media": seat_media(settings),
+        "http_tls": http_tls(settings, inst_dir),
+        "transport_wss": transport_wss(settings),
+        "web_seats": web_seats(settings, seats),
         "pjsip_trunk": pjsip_trunk(settings),
         "carrier_dids": carrier_dids(settings),
         "outbound_cid": settings.trunk_caller_id,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.infra.asterisk_conf import render_all
+from callcenter.infra.certs import local_certificates
 from callcenter.infra.settings import REPO_ROOT, Settings
 
 PACKAGES = ("asterisk", "asterisk-core-sounds-en-gsm", "asterisk-moh-opsound-gsm")
@@ -166,6 +167,13 @@ class AsteriskInstance:
         for sub in ("etc", "run", "spool", "spool/recording", "log", "db"):  # recording: survey comments
             (self.host_dir / sub).mkdir(parents=True, exist_ok=True)
         render_all(self.settings, self.host_dir / "etc", self.inst_dir, self.seats)
+        if self.settings.webrtc_port and not self.settings.webrtc_cert:  # the browser phone's WSS
+            local_certificates(self.keys_dir)
+
+    @property
+    def keys_dir(self) -> Path:
+        """The local CA and the WSS certificate of this instance (callcenter/infra/certs.py)."""
+        return self.host_dir / "keys"
 
     def _kill_stale(self) -> None:
         pidfile = self.host_dir / "run" / "asterisk.pid"
@@ -189,7 +197,10 @@ class AsteriskInstance:
         for port, what, env in (
             (self.settings.ari_port, "ARI HTTP", "CALLCENTER_ARI_URL"),
             (self.settings.sip_port, "SIP", "CALLCENTER_SIP_PORT"),
+            (self.settings.webrtc_port, "WSS", "CALLCENTER_WEBRTC_PORT"),
         ):
+            if not port:
+                continue
             kind = socket.SOCK_DGRAM if what == "SIP" else socket.SOCK_STREAM
             if not port_free(port, kind):
                 raise SandboxError(f"port {port} ({what}) is taken by another process; stop it or set {env}")

@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     sip_tls_cert: str = ""  # certificate and key files as Asterisk sees them
     sip_tls_key: str = ""
     seat_srtp: bool = False  # seats must use SRTP (SDES keys, so only over TLS)
+    # the browser phone in the agent desk (callcenter/browserphone): Asterisk serves SIP over secure
+    # WebSocket (WSS) on this port of its HTTP server (0: no browser phone). The certificate and key
+    # (PEM, as Asterisk sees them) are the operator's in production; empty: `make run` and the
+    # tests make a local CA and a certificate for 127.0.0.1 in the instance's directory
+    webrtc_port: int = Field(8089, ge=0, le=65535)
+    webrtc_bind: str = "127.0.0.1"
+    webrtc_cert: str = ""
+    webrtc_key: str = ""
+    webrtc_url: str = ""  # the address browsers dial (default wss://127.0.0.1:<webrtc_port>/ws)
+    webrtc_credential_ttl_s: int = Field(600, ge=5, le=86400)  # a desk's SIP password lives this long
 
     # the carrier trunk (see callcenter/infra/trunk.py and docker/README.md)
     trunk_mode: Literal["none", "ip", "register"] = "none"
@@ -120,7 +130,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     ticket_prefix: str = "PZH"
 
-    @field_validator("sip_bind", "ari_bind")
+    @field_validator("sip_bind", "ari_bind", "webrtc_bind")
     @classmethod
     def _ip(cls, v: str) -> str:
         try:
@@ -249,6 +259,18 @@ class Settings(BaseSettings):
         return hmac.new(self.sip_secret.encode(), b"fastagi", hashlib.sha256).hexdigest()[:32]
 
     @property
+    def webrtc_wss_url(self) -> str:
+        """Where the desk's browser phone connects (empty when the browser phone is off)."""
+        if not self.webrtc_port:
+            return ""
+        return self.webrtc_url or f"wss://127.0.0.1:{self.webrtc_port}/ws"
+
+    @property
+    def webrtc_sip_domain(self) -> str:
+        """The SIP domain of the browser phones' addresses (the WSS host)."""
+        return urlsplit(self.webrtc_wss_url).hostname or "127.0.0.1"
+
+    @property
     def ari_ws_url(self) -> str:
         return self.ari_url.replace("http", "ws", 1) + "/ari/events"
 
@@ -277,6 +299,9 @@ def unsafe_defaults(s: Settings) -> list[str]:
         out.append("CALLCENTER_DATABASE_URL: the database password is the public default or empty; "
                    "not allowed with CALLCENTER_ENV=prod")
     out += unsafe_brokers(s)
+    if s.webrtc_port and not (s.webrtc_cert and s.webrtc_key):
+        out.append("CALLCENTER_WEBRTC_CERT and _KEY: the browser phone's WSS needs the operator's certificate "
+                   "and key with CALLCENTER_ENV=prod (WEBRTC_PORT=0 turns the browser phone off)")
     if not s.metrics_token:
         out.append("CALLCENTER_METRICS_TOKEN: required with CALLCENTER_ENV=prod (bearer token for /metrics)")
     return out

@@ -102,6 +102,9 @@ class Stack:
             f"CALLCENTER_SIP_PORT={self.sip}", f"CALLCENTER_RTP_START={rtp}", f"CALLCENTER_RTP_END={rtp + 99}",
             "CALLCENTER_TRUNK_MODE=ip", f"CALLCENTER_TRUNK_HOST=127.0.0.1:{self.carrier_port}",
             "CALLCENTER_TRUNK_MATCH=127.0.0.1", "CALLCENTER_TRUNK_DIDS=12345,12315",
+            # the browser phone's WSS needs the operator's certificate in prod: none here (its
+            # configuration is rendered and checked by tests/unit/infra/test_webrtc_conf.py)
+            "CALLCENTER_WEBRTC_PORT=0",
             "CALLCENTER_LOG_LEVEL=WARNING", "",
         ]))
         self.env = {**os.environ, "CALLCENTER_ENV_FILE": str(self.env_file),

@@ -12,7 +12,8 @@ from callcenter.infra.settings import SettingsError, load_settings
 SAFE = dict(env="prod", sip_secret="s3cret-seat", ari_password="s3cret-ari", session_secret="s3cret-sess",
             metrics_token="tok", database_url="postgresql://cc:pw-not-default@db:5432/cc",
             redis_url="redis://callcenter:redis-pw@redis:6379/0", mqtt_username="controller",
-            mqtt_password="mqtt-pw", mqtt_web_username="web", mqtt_web_password="web-pw")
+            mqtt_password="mqtt-pw", mqtt_web_username="web", mqtt_web_password="web-pw",
+            webrtc_cert="/etc/callcenter/certs/wss.crt", webrtc_key="/etc/callcenter/certs/wss.key")
 
 
 def test_prod_with_every_secret_set_starts():
@@ -34,6 +35,8 @@ def test_prod_with_every_secret_set_starts():
     ("mqtt_web_username", "", "CALLCENTER_MQTT_WEB_USERNAME"),
     ("mqtt_web_password", "", "CALLCENTER_MQTT_WEB_PASSWORD"),
     ("mqtt_web_username", "controller", "CALLCENTER_MQTT_WEB_USERNAME"),  # the controller's own user
+    ("webrtc_cert", "", "CALLCENTER_WEBRTC_CERT"),  # the browser phone's WSS: the operator's certificate
+    ("webrtc_key", "", "CALLCENTER_WEBRTC_CERT"),
 ])
 def test_prod_refuses_each_default_secret_and_names_it(field, value, named):
     with pytest.raises(SettingsError) as err:
@@ -42,6 +45,10 @@ def test_prod_refuses_each_default_secret_and_names_it(field, value, named):
     assert "\n" not in msg
     assert msg.startswith(named)
     assert msg.count("CALLCENTER_") <= 2  # only the one variable (and CALLCENTER_ENV) is named
+
+
+def test_prod_without_a_browser_phone_needs_no_certificate():
+    assert load_settings(**{**SAFE, "webrtc_cert": "", "webrtc_key": "", "webrtc_port": 0}).webrtc_wss_url == ""
 
 
 def test_dev_keeps_working_defaults():

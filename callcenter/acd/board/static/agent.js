@@ -107,6 +107,7 @@ function renderRatings(r) {
 function render(msg) {
   snap = msg;
   renderState(msg.agent);
+  if (window.deskPhone && SESSION.user && SESSION.user.role === "agent") window.deskPhone(msg.agent);
   renderShift(msg.on_shift, msg.agent);
   renderRatings(msg.ratings);
   if (msg.call) {
@@ -319,7 +320,8 @@ async function submitSurvey(ev) {
 async function chooseSeat() {
   let seats = [];
   try { seats = await apiCall("GET", "/api/seats"); } catch (e) { return; }
-  const free = seats.filter((s) => s.registered && (!s.agent_id || s.agent_id === agentId));
+  // with the browser phone (window.deskPhone) any free seat will do: the page registers it
+  const free = seats.filter((s) => (s.registered || window.deskPhone) && (!s.agent_id || s.agent_id === agentId));
   const box = $("seat-id");
   box.innerHTML = `<select id="seat-choice"><option value="">选择已注册话机…</option>${
     free.map((s) => `<option value="${esc(s.seat_id)}">${esc(s.seat_id)}（${esc(s.team)} 班组）</option>`).join("")}</select>`;

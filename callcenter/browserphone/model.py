@@ -1,0 +1,61 @@
+"""Credentials of a seat's browser phone (pure).
+
+The page never types or shows them: the server makes one for the seat its agent is signed in at,
+random and short-lived, and pushes it to Asterisk as the `auth` of that seat's browser endpoint
+(`seatNN-web`). Only one is valid per seat at a time (a new one replaces the last); the page
+asks for a fresh one halfway through its life, and an expired one is taken back from Asterisk.
+A page can therefore register only as its own agent's seat, and only while the agent is there.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from callcenter.infra.webrtc_conf import web_endpoint
+
+
+class NoSeat(Exception):
+    """The user is not signed in at a seat: no phone to register."""
+
+
+@dataclass(frozen=True)
+class WebCredential:
+    seat_id: str
+    password: str
+    issued_at: datetime
+    expires_at: datetime
+
+    @property
+    def username(self) -> str:
+        return web_endpoint(self.seat_id)
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def document(self, ws_url: str, domain: str) -> dict[str, object]:
+        """What the desk's phone needs: where to connect, who to register as, until when."""
+        life = (self.expires_at - self.issued_at).total_seconds()
+        return {"seat_id": self.seat_id, "ws_url": ws_url, "uri": f"sip:{self.username}@{domain}",
+                "username": self.username, "password": self.password,
+                "expires_at": self.expires_at.isoformat(), "ttl_s": life, "refresh_s": max(1.0, life / 2)}
+
+
+def new_credential(seat_id: str, now: datetime, ttl_s: float,
+                   token: Callable[[int], str] = secrets.token_urlsafe) -> WebCredential:
+    return WebCredential(seat_id, token(24), now, now + timedelta(seconds=ttl_s))
+
+
+def seat_of_agent(agent_id: str | None, seats_by_agent: Mapping[str, str]) -> str:
+    """The seat an agent is signed in at (ACD), the only seat its page may register as."""
+    seat = seats_by_agent.get(agent_id or "")
+    if not seat:
+        raise NoSeat("sign in at a seat first: the browser phone registers as the seat you are signed in at")
+    return seat
+
+
+def due(issued: Mapping[str, WebCredential], now: datetime) -> list[str]:
+    """Seats whose credential has expired (to be taken back from Asterisk)."""
+    return sorted(seat for seat, c in issued.items() if c.expired(now))

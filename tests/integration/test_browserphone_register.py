@@ -1,0 +1,106 @@
+"""The browser phone's credentials against the real sandbox Asterisk: a real REGISTER over WSS
+(TLS, SIP over WebSocket, digest) with what the server hands the signed-in agent. Another seat,
+a wrong password, no sign-in, an expired or taken-back credential: all refused by Asterisk. And
+a browser phone whose network drops turns its agent unreachable, as a dead desk phone does."""
+
+from __future__ import annotations
+
+import pytest
+from acd_support import Phone
+from helpers import until
+from wss_sip import WssSip
+
+from callcenter.app import PLUGINS
+from callcenter.browserphone.service import WebPhones
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(120)]
+
+
+def client(settings, asterisk, user: str, password: str) -> WssSip:
+    return WssSip(settings.webrtc_wss_url, asterisk.keys_dir / "ca.crt", user, password)
+
+
+# Asterisk refuses with 401 (wrong password) or 500 (an endpoint whose auth object is gone)
+async def register(settings, asterisk, user: str, password: str) -> int:
+    c = client(settings, asterisk, user, password)
+    await c.connect()
+    try:
+        return await c.register()
+    finally:
+        await c.close()
+
+
+async def credential(http, status: int = 201) -> dict:
+    async with http.post("/api/webphone/credentials") as resp:
+        body = await resp.json()
+        assert resp.status == status, body
+        return body
+
+
+async def test_only_the_signed_in_agents_own_seat_registers(stack, settings, asterisk, logins):
+    phone = Phone(stack)
+    a, b = await logins.client("agent:1001"), await logins.client("agent:1002")
+    sup = await logins.client("supervisor:li")
+    try:
+        assert (await credential(a, 409))["error"] == "no_seat"  # signed in nowhere
+        async with sup.post("/api/webphone/credentials") as resp:
+            assert resp.status == 403  # agents only
+        await phone.login("1001", "seat01")
+        await phone.login("1002", "seat02")
+        mine = await credential(a)
+        assert mine["username"] == "seat01-web" and mine["seat_id"] == "seat01"
+        assert mine["ws_url"] == settings.webrtc_wss_url and mine["ttl_s"] == settings.webrtc_credential_ttl_s
+        theirs = await credential(b)
+        assert theirs["username"] == "seat02-web" and theirs["password"] != mine["password"]
+
+        assert await register(settings, asterisk, "seat01-web", mine["password"]) == 200
+        assert await register(settings, asterisk, "seat01-web", "guessed-" + mine["password"][:8]) >= 400
+        assert await register(settings, asterisk, "seat02-web", mine["password"]) >= 400  # not my seat
+        assert await register(settings, asterisk, "seat03-web", mine["password"]) >= 400  # nobody's
+        assert await register(settings, asterisk, "seat01", mine["password"]) >= 400  # the desk phone's
+        # a new credential replaces the last one: the old password no longer registers
+        again = await credential(a)
+        assert await register(settings, asterisk, "seat01-web", mine["password"]) >= 400
+        assert await register(settings, asterisk, "seat01-web", again["password"]) == 200
+        # signing out of the phone takes it back
+        async with a.delete("/api/webphone/credentials") as resp:
+            assert resp.status == 204
+        assert await register(settings, asterisk, "seat01-web", again["password"]) >= 400
+    finally:
+        for c in (a, b, sup):
+            await c.close()
+
+
+async def test_an_expired_credential_is_refused(stack, settings, asterisk):
+    ctx_ari = Phone(stack).ari
+    phones = WebPhones(ctx_ari, ttl_s=2)
+    phones.start()
+    try:
+        cred = await phones.issue("seat04")
+        assert await register(settings, asterisk, "seat04-web", cred.password) == 200
+
+        async def refused() -> bool:
+            return await register(settings, asterisk, "seat04-web", cred.password) >= 400
+
+        await until(refused, timeout=15, interval=0.5, what="the expired credential refused")
+        assert "seat04" not in phones.issued
+    finally:
+        await phones.stop()
+
+
+async def test_a_dropped_websocket_makes_the_agent_unreachable(stack, settings, asterisk):
+    phone = Phone(stack)
+    acd = phone.acd
+    await acd.login("1001", "seat05", interface="PJSIP/seat05", override_by="pytest")
+    assert phone.agent("1001").state == "unreachable"  # no phone registered yet
+    phones = stack[PLUGINS].webphone.service.get()
+    cred = await phones.issue("seat05")
+    sip = client(settings, asterisk, "seat05-web", cred.password)
+    await sip.connect()
+    assert await sip.register(expires=600) == 200
+    await until(lambda: phone.agent("1001").state == "available", timeout=15, what="reachable through the browser")
+    assert acd.phones.dial("PJSIP/seat05", "seat05") == "PJSIP/seat05-web"
+    await sip.drop()
+    await until(lambda: phone.agent("1001").state == "unreachable", timeout=20, what="unreachable after the drop")
+    assert acd.phones.dial("PJSIP/seat05", "seat05") == "PJSIP/seat05"
+    await acd.logout("1001")
