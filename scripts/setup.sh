@@ -16,12 +16,15 @@ missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# python3/postgresql may come from elsewhere (pyenv, a running cluster): only install what is absent
-if command -v python3 >/dev/null; then missing=("${missing[@]/python3}"); fi
-if command -v pg_ctlcluster >/dev/null || answers 5432; then missing=("${missing[@]/postgresql}"); fi
-if command -v redis-server >/dev/null; then missing=("${missing[@]/redis-server}"); fi
-if command -v mosquitto >/dev/null; then missing=("${missing[@]/mosquitto}"); fi
-missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+# python3/postgresql/redis/mosquitto may come from elsewhere (pyenv, a running cluster), and
+# Node.js may bring its own npm (NodeSource's nodejs bundles it and conflicts with Debian's npm):
+# only install what is absent
+drop() { local keep=() p; for p in "${missing[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; missing=("${keep[@]}"); }
+if command -v python3 >/dev/null; then drop python3; fi
+if command -v pg_ctlcluster >/dev/null || answers 5432; then drop postgresql; fi
+if command -v redis-server >/dev/null; then drop redis-server; fi
+if command -v mosquitto >/dev/null; then drop mosquitto; fi
+if command -v npm >/dev/null; then drop npm; fi
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -36,8 +36,10 @@ def test_each_page_is_its_features_file_and_its_assets_exist() -> None:
         assert "/static/web/style.css" in assets, url
         for asset in assets:
             _, _, feature, name = asset.split("/")
+            # a feature's static directory: its page's, or (a feature with no page of its own, as the
+            # browser phone the desk loads) callcenter/<feature>/static
             directory = PKG / "web" / "static" if feature == "web" else next(
-                (PKG / f).parent for f in PAGES.values() if Path(f).parts[0] == feature)
+                ((PKG / f).parent for f in PAGES.values() if Path(f).parts[0] == feature), PKG / feature / "static")
             assert (directory / name).is_file(), f"{url} names {asset}"
 
 
