@@ -136,9 +136,12 @@ class AgentDialling:
         waiting = [ch for ch in self.waiting if ch in inflight and ch not in self.withdrawing]
         served = await self.store.served_since([ch for ch in waiting if inflight[ch].kind == "missed"])
         for ch in waiting:
+            since = self.waiting.get(ch)
+            if since is None or ch in self.withdrawing:  # ended (or withdrawn) while the store was asked
+                continue
             if ch in served:
                 outcome = Outcome.CANCELLED
-            elif (now - self.waiting[ch]).total_seconds() >= self.wait_s:
+            elif (now - since).total_seconds() >= self.wait_s:
                 outcome = Outcome.NO_AGENT
             else:
                 continue

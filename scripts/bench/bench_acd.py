@@ -142,7 +142,7 @@ async def run(args) -> None:
         redis_url="redis://127.0.0.1:6379/14", mqtt_prefix=f"bench-{pid}/callcenter",
         ari_url=f"http://127.0.0.1:{free_port()}", ari_password=f"bench-{pid}", ari_app=f"bench-{pid}",
         agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=30000, rtp_end=30999,
-        asterisk_instance=f"bench-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json",
+        asterisk_instance=f"bench-{pid}", wrap_up_s=0, log_level="WARNING", log_format="json", webrtc_port=0,
         # routing is measured alone (as before transcription existed); the taps' own cost is
         # in scripts/bench/bench_transcription.py
         transcription_enabled=False,

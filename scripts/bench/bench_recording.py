@@ -177,7 +177,7 @@ def bench_settings(name: str, dbname: str, work: Path, *, rtp_start: int, **over
         agi_port=free_port(), http_port=free_port(), sip_port=free_port(), rtp_start=rtp_start,
         rtp_end=rtp_start + 999, asterisk_instance=f"bench-{name}-{pid}", wrap_up_s=0, log_level="WARNING",
         log_format="json", transcription_enabled=False, rating_enabled=False, survey_enabled=False,
-        seat_interface="Local/{seat}@agent-sim/n", recordings_dir=work / "recordings")
+        seat_interface="Local/{seat}@agent-sim/n", recordings_dir=work / "recordings", webrtc_port=0)
     return Settings(**(fields | overrides))
 
 

@@ -57,7 +57,7 @@ async def run_pipeline(citizen: bytes, agent: bytes, model: Path, ncalls: int = 
     settings = Settings(env="test", ari_url=f"http://127.0.0.1:{free_port()}", ari_password=f"bench-{pid}",
                         ari_app=f"bench-tr-{pid}", agi_port=free_port(), http_port=free_port(),
                         sip_port=free_port(socket.SOCK_DGRAM), rtp_start=31000, rtp_end=31999,
-                        asterisk_instance=f"bench-{pid}", log_level="WARNING")
+                        asterisk_instance=f"bench-{pid}", log_level="WARNING", webrtc_port=0)
     inst = await asyncio.to_thread(start_instance, settings, [], echo=lambda *_: None)  # Local channels only
     sounds = inst.root / SOUNDS_SUBDIR
     names = {}

@@ -111,7 +111,7 @@ class Run:
             ari_password=f"faults-{pid}", ari_app=f"faults-{pid}", agi_port=free_port(), http_port=free_port(),
             sip_port=free_port(), rtp_start=31000, rtp_end=31999, asterisk_instance=f"faults-{pid}", wrap_up_s=1,
             lease_ttl_ms=args.lease_ttl_ms, seat_interface="Local/{seat}@agent-sim/n",
-            log_level="WARNING", log_format="json")
+            log_level="WARNING", log_format="json", webrtc_port=0)
         self.controllers = [Controller("a", self.settings), Controller("b", self.settings)]
         self.received: list[dict] = []
         self.placed: list[str] = []

@@ -29,7 +29,7 @@ async def test_ivr_on_the_standby_port_when_the_first_is_dead(stack, settings: S
     s = settings.model_copy(update=dict(
         ari_url=f"http://127.0.0.1:{free_port()}", ari_app=f"agi2-{os.getpid()}",
         sip_port=free_port(socket.SOCK_DGRAM), asterisk_instance=f"test-agi2-{os.getpid()}",
-        agi_port=free_port(), agi_standby_port=settings.agi_port))
+        agi_port=free_port(), agi_standby_port=settings.agi_port, webrtc_port=0))
     inst = AsteriskInstance(s, root, tuple(roster_seat_ids()))
     await asyncio.to_thread(inst.start)
     seen: list[AriEvent] = []

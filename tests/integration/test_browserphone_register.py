@@ -23,8 +23,8 @@ def client(settings, asterisk, user: str, password: str) -> WssSip:
 # Asterisk refuses with 401 (wrong password) or 500 (an endpoint whose auth object is gone)
 async def register(settings, asterisk, user: str, password: str) -> int:
     c = client(settings, asterisk, user, password)
-    await c.connect()
     try:
+        await c.connect()
         return await c.register()
     finally:
         await c.close()

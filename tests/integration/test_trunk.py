@@ -33,7 +33,7 @@ def trunk_asterisk(settings: Settings):
         sip_port=free_port(socket.SOCK_DGRAM), rtp_start=settings.rtp_start + 100, rtp_end=settings.rtp_end,
         asterisk_instance=f"test-trunk-{os.getpid()}", trunk_mode="ip",
         trunk_host=f"127.0.0.1:{carrier_port}", trunk_match="127.0.0.1",
-        trunk_dids="12345,08123612345=12345,12315"))
+        trunk_dids="12345,08123612345=12345,12315", webrtc_port=0))
     inst = start_instance(s, roster_seat_ids(), echo=lambda *_: None)
     yield inst, carrier_port
     inst.stop()
@@ -138,7 +138,7 @@ def test_tls_transport_and_seat_srtp_load_in_asterisk(settings: Settings, tmp_pa
     s = settings.model_copy(update=dict(
         ari_url=f"http://127.0.0.1:{free_port()}", sip_port=free_port(socket.SOCK_DGRAM),
         sip_tls_port=free_port(), sip_tls_cert=f"{inside}/hall.crt", sip_tls_key=f"{inside}/hall.key",
-        seat_srtp=True, asterisk_instance=name))
+        seat_srtp=True, asterisk_instance=name, webrtc_port=0))
     inst = AsteriskInstance(s, root, tuple(roster_seat_ids()))
     try:
         inst.start()

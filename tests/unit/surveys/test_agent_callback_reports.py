@@ -89,3 +89,18 @@ async def test_an_agent_gone_while_the_citizen_rang_is_a_failed_attempt_that_is_
     policy = (SurveyPolicy(3, always, 3, 10) if kind == "ticket" else MissedCallPolicy(1.0, 30, always, 2, 10))
     step = policy.after_attempt(Outcome.AGENT_GONE, 1, T0 + timedelta(days=1), T0, None)  # type: ignore[arg-type]
     assert step == Retry(T0 + timedelta(minutes=10))
+
+
+async def test_a_callback_that_ends_while_the_tick_asks_the_store_is_left_alone() -> None:
+    """Seen in a full run: the ACD's report ended the callback while the tick awaited the store's
+    served_since, and the tick then read the ended callback's start (KeyError, the dialler's tick failed)."""
+    dialling, store, ended, c = world()
+    dialling.waiting[c.channel_id] = T0
+
+    async def served_meanwhile(channels: list[str]) -> set[str]:
+        await dialling.report(ReportCallback(c.channel_id, "missed:7", CallbackEvent.NO_ANSWER, None, 17))
+        return set()
+
+    store.served_since = served_meanwhile  # type: ignore[method-assign]
+    await dialling.tick(T0, {c.channel_id: c})
+    assert ended.calls == [(c.channel_id, Outcome.BUSY, {})] and c.channel_id not in dialling.withdrawing
