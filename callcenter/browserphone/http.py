@@ -27,29 +27,31 @@ class Seats(Protocol):
         ...
 
 
-def _seat(request: web.Request, seats: Seats) -> str:
+def _seat(request: web.Request, seats: Seats) -> tuple[str, str]:
+    """The seat the signed-in agent is at, and the agent."""
     if not request.app[SETTINGS].webrtc_port:
         raise HttpError(404, "webphone_off", "this deployment has no browser phone (CALLCENTER_WEBRTC_PORT=0)")
     user = current_user(request)
+    agent_id = user.agent_id if user is not None else None
     try:
-        return seat_of_agent(user.agent_id if user is not None else None, seats())
+        return seat_of_agent(agent_id, seats()), str(agent_id)
     except NoSeat as exc:
         raise HttpError(409, "no_seat", str(exc)) from None
 
 
 def routes(app: web.Application, phones: Provided[WebPhones], seats: Seats) -> None:
     async def issue(request: web.Request) -> web.Response:
-        seat = _seat(request, seats)
+        seat, agent_id = _seat(request, seats)
         settings = request.app[SETTINGS]
         try:
-            cred = await phones.get().issue(seat)
+            cred = await phones.get().issue(seat, agent_id)
         except AriError as exc:
             raise HttpError(503, "asterisk_unavailable", f"Asterisk did not take the credential: {exc}") from None
         domain = settings.webrtc_sip_domain
         return reply(cred.document(settings.webrtc_wss_url, domain), 201)
 
     async def revoke(request: web.Request) -> web.Response:
-        seat = _seat(request, seats)
+        seat, _ = _seat(request, seats)
         await phones.get().revoke(seat)
         return web.Response(status=204)
 

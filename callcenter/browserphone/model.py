@@ -3,12 +3,15 @@
 The page never types or shows them: the server makes one for the seat its agent is signed in at,
 random and short-lived, and pushes it to Asterisk as the `auth` of that seat's browser endpoint
 (`seatNN-web`). Only one is valid per seat at a time (a new one replaces the last); the page
-asks for a fresh one halfway through its life, and an expired one is taken back from Asterisk.
-A page can therefore register only as its own agent's seat, and only while the agent is there.
+asks for a fresh one halfway through its life, and an expired one is taken back from Asterisk,
+as is one whose agent is no longer signed in at its seat (signed out by *22, a supervisor or a
+takeover, or moved to another seat). A page can therefore register only as its own agent's seat,
+and only while the agent is there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ class NoSeat(Exception):
 @dataclass(frozen=True)
 class WebCredential:
     seat_id: str
+    agent_id: str  # who it was handed to: valid only while this agent is signed in at the seat
     password: str
     issued_at: datetime
     expires_at: datetime
@@ -43,9 +47,9 @@ class WebCredential:
                 "expires_at": self.expires_at.isoformat(), "ttl_s": life, "refresh_s": max(1.0, life / 2)}
 
 
-def new_credential(seat_id: str, now: datetime, ttl_s: float,
+def new_credential(seat_id: str, agent_id: str, now: datetime, ttl_s: float,
                    token: Callable[[int], str] = secrets.token_urlsafe) -> WebCredential:
-    return WebCredential(seat_id, token(24), now, now + timedelta(seconds=ttl_s))
+    return WebCredential(seat_id, agent_id, token(24), now, now + timedelta(seconds=ttl_s))
 
 
 def seat_of_agent(agent_id: str | None, seats_by_agent: Mapping[str, str]) -> str:
@@ -56,6 +60,22 @@ def seat_of_agent(agent_id: str | None, seats_by_agent: Mapping[str, str]) -> st
     return seat
 
 
-def due(issued: Mapping[str, WebCredential], now: datetime) -> list[str]:
-    """Seats whose credential has expired (to be taken back from Asterisk)."""
-    return sorted(seat for seat, c in issued.items() if c.expired(now))
+def due(issued: Mapping[str, WebCredential], now: datetime, seats_by_agent: Mapping[str, str] | None = None,
+        ) -> list[str]:
+    """Seats whose credential is to be taken back from Asterisk: expired, or (when the ACD's
+    sign-ins are known) its agent no longer signed in at its seat."""
+    return sorted(seat for seat, c in issued.items()
+                  if c.expired(now) or (seats_by_agent is not None and seats_by_agent.get(c.agent_id) != seat))
+
+
+def contact_uris(aor_fields: object) -> list[str]:
+    """The registered contacts in an AOR as ARI's dynamic config shows it ([{attribute, value}])."""
+    if not isinstance(aor_fields, list):
+        return []
+    return [str(f.get("value")) for f in aor_fields
+            if isinstance(f, dict) and f.get("attribute") == "contact" and f.get("value")]
+
+
+def contact_id(aor: str, uri: str) -> str:
+    """Asterisk's name of a registered contact (res_pjsip/location.c): `<aor>;@<md5 of the uri>`."""
+    return f"{aor};@{hashlib.md5(uri.encode()).hexdigest()}"  # noqa: S324 - Asterisk's naming, not security

@@ -39,7 +39,8 @@ class WebPhonePlugin:
         add_static(app, "browserphone", STATIC)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        phones = WebPhones(ctx.ari, ctx.settings.webrtc_credential_ttl_s)
+        phones = WebPhones(ctx.ari, ctx.settings.webrtc_credential_ttl_s,
+                           seats=lambda: self.seats() if self.acd.maybe() is not None else None)
         phones.start()
         self.service.set(phones)
         try:

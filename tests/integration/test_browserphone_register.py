@@ -76,7 +76,7 @@ async def test_an_expired_credential_is_refused(stack, settings, asterisk):
     phones = WebPhones(ctx_ari, ttl_s=2)
     phones.start()
     try:
-        cred = await phones.issue("seat04")
+        cred = await phones.issue("seat04", "1004")
         assert await register(settings, asterisk, "seat04-web", cred.password) == 200
 
         async def refused() -> bool:
@@ -94,7 +94,7 @@ async def test_a_dropped_websocket_makes_the_agent_unreachable(stack, settings, 
     await acd.login("1001", "seat05", interface="PJSIP/seat05", override_by="pytest")
     assert phone.agent("1001").state == "unreachable"  # no phone registered yet
     phones = stack[PLUGINS].webphone.service.get()
-    cred = await phones.issue("seat05")
+    cred = await phones.issue("seat05", "1001")
     sip = client(settings, asterisk, "seat05-web", cred.password)
     await sip.connect()
     assert await sip.register(expires=600) == 200
@@ -104,3 +104,27 @@ async def test_a_dropped_websocket_makes_the_agent_unreachable(stack, settings, 
     await until(lambda: phone.agent("1001").state == "unreachable", timeout=20, what="unreachable after the drop")
     assert acd.phones.dial("PJSIP/seat05", "seat05") == "PJSIP/seat05"
     await acd.logout("1001")
+
+
+async def test_signing_out_takes_the_seat_from_a_registered_browser(stack, settings, asterisk):
+    """Defect found by reading: the credential outlived the agent's sign-in and a registered browser
+    kept ringing for the seat until its registration ran out (up to 10 minutes), so the seat's next
+    agent's calls rang the browser of the one who had left. Now the sweep takes the credential back
+    when the agent leaves the seat, and taking it back removes the browser's registration."""
+    phone = Phone(stack)
+    acd = phone.acd
+    await acd.login("1002", "seat06", interface="PJSIP/seat06", override_by="pytest")
+    phones = stack[PLUGINS].webphone.service.get()
+    cred = await phones.issue("seat06", "1002")
+    sip = client(settings, asterisk, "seat06-web", cred.password)
+    try:
+        await sip.connect()
+        assert await sip.register(expires=600) == 200
+        await until(lambda: acd.phones.browser("seat06"), timeout=15, what="the browser registered")
+        await acd.logout("1002")
+        await until(lambda: "seat06" not in phones.issued, timeout=10, what="the credential taken back")
+        await until(lambda: not acd.phones.browser("seat06"), timeout=10, what="the browser's registration removed")
+        assert acd.phones.dial("PJSIP/seat06", "seat06") == "PJSIP/seat06"
+        assert await sip.register(expires=600) >= 400  # and it cannot register again
+    finally:
+        await sip.close()

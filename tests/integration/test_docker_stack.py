@@ -11,6 +11,7 @@ the first run on a machine pays for the build; the figures are printed (`pytest 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -85,8 +86,13 @@ class Stack:
         ports = iter(_port_block())
         self.http, self.standby_http, self.sip, self.carrier_port, self.carrier_media, self.pg, self.redis, \
             self.mqtt, ari, agi, standby_agi = (next(ports) for _ in range(11))
+        self.wss = next(ports)
         rtp = next(ports)  # and the next 99
         self.carrier2, self.carrier2_media = rtp + 100, rtp + 101
+        from callcenter.infra.certs import local_certificates
+
+        # the hall's certificate for the browser phone's WSS, as an operator puts it in docker/certs
+        self.ca, _, _ = local_certificates(tmp / "certs")
         self.env_file = tmp / "callcenter.env"
         self.env_file.write_text("\n".join([
             "CALLCENTER_ENV=prod",
@@ -102,16 +108,17 @@ class Stack:
             f"CALLCENTER_SIP_PORT={self.sip}", f"CALLCENTER_RTP_START={rtp}", f"CALLCENTER_RTP_END={rtp + 99}",
             "CALLCENTER_TRUNK_MODE=ip", f"CALLCENTER_TRUNK_HOST=127.0.0.1:{self.carrier_port}",
             "CALLCENTER_TRUNK_MATCH=127.0.0.1", "CALLCENTER_TRUNK_DIDS=12345,12315",
-            # the browser phone's WSS needs the operator's certificate in prod: none here (its
-            # configuration is rendered and checked by tests/unit/infra/test_webrtc_conf.py)
-            "CALLCENTER_WEBRTC_PORT=0",
+            f"CALLCENTER_WEBRTC_PORT={self.wss}", f"CALLCENTER_WEBRTC_URL=wss://127.0.0.1:{self.wss}/ws",
+            "CALLCENTER_WEBRTC_CERT=/etc/callcenter/webrtc/asterisk.crt",
+            "CALLCENTER_WEBRTC_KEY=/etc/callcenter/webrtc/asterisk.key",
             "CALLCENTER_LOG_LEVEL=WARNING", "",
         ]))
         self.env = {**os.environ, "CALLCENTER_ENV_FILE": str(self.env_file),
                     "CALLCENTER_IMAGE_TAG": tags["callcenter-app"].split(":")[1],
                     "CALLCENTER_ASTERISK_TAG": tags["callcenter-asterisk"].split(":")[1],
                     "CALLCENTER_SERVICES_TAG": tags["callcenter-services"].split(":")[1],
-                    "STANDBY_HTTP_PORT": str(self.standby_http), "STANDBY_AGI_PORT": str(standby_agi)}
+                    "STANDBY_HTTP_PORT": str(self.standby_http), "STANDBY_AGI_PORT": str(standby_agi),
+                    "CALLCENTER_WEBRTC_CERTS_DIR": str(tmp / "certs")}
 
     def compose(self, *args: str, timeout: float = 300) -> str:
         res = subprocess.run([*COMPOSE, "-f", str(COMPOSE_FILE), "-p", self.project, *args], env=self.env,
@@ -183,6 +190,17 @@ def _build() -> dict[str, str]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+async def _wss_register(stack: Stack, user: str, password: str) -> int:
+    from wss_sip import WssSip
+
+    sip = WssSip(f"wss://127.0.0.1:{stack.wss}/ws", stack.ca, user, password)
+    try:
+        await sip.connect()
+        return await sip.register()
+    finally:
+        await sip.close()
+
+
 def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tmp_path):
     figures: dict[str, float] = {}
     t0 = time.monotonic()
@@ -196,6 +214,10 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
         stack.compose("up", "-d")
         stack.wait_healthy("controller", "standby")
         figures["up_to_healthy"] = time.monotonic() - t1
+
+        # the browser phone's WSS: TLS with the hall's certificate (verified against its CA), SIP
+        # over WebSocket answered by Asterisk (a digest challenge, then a refusal of a wrong password)
+        assert asyncio.run(_wss_register(stack, "seat01-web", "not-the-password")) in (401, 403)
 
         # a citizen's call from the carrier: DID 12345, "0" for an agent; nobody is signed in,
         # so the controller queues it

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callcenter.acd.phones import SeatPhones
-from callcenter.browserphone.model import NoSeat, due, new_credential, seat_of_agent
+from callcenter.browserphone.model import NoSeat, contact_id, contact_uris, due, new_credential, seat_of_agent
 from callcenter.infra.asterisk_conf import render_values
 from callcenter.infra.settings import Settings
 from callcenter.infra.webrtc_conf import seat_of_endpoint, web_endpoint
@@ -17,13 +17,35 @@ T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 
 
 def test_a_credential_is_random_short_lived_and_for_the_seats_browser_endpoint():
-    a, b = new_credential("seat03", T0, 60), new_credential("seat03", T0, 60)
+    a, b = new_credential("seat03", "1003", T0, 60), new_credential("seat03", "1003", T0, 60)
     assert a.password != b.password and len(a.password) >= 24
     assert a.username == "seat03-web"
     assert not a.expired(T0 + timedelta(seconds=59)) and a.expired(T0 + timedelta(seconds=60))
     doc = a.document("wss://127.0.0.1:8089/ws", "127.0.0.1")
     assert doc["uri"] == "sip:seat03-web@127.0.0.1" and doc["refresh_s"] == 30
-    assert due({"seat03": a, "seat04": new_credential("seat04", T0, 120)}, T0 + timedelta(seconds=90)) == ["seat03"]
+    assert due({"seat03": a, "seat04": new_credential("seat04", "1004", T0, 120)}, T0 + timedelta(seconds=90)) == ["seat03"]
+
+
+def test_a_credential_is_taken_back_when_its_agent_leaves_the_seat():
+    """Defect found by reading: a credential outlived its agent's sign-in (signed out by *22 or a
+    supervisor, or moved to another seat): the browser stayed registered for up to its whole life and
+    the seat's next agent's calls rang the browser of the one who had left."""
+    issued = {"seat03": new_credential("seat03", "1003", T0, 600), "seat04": new_credential("seat04", "1004", T0, 600)}
+    assert due(issued, T0, {"1003": "seat03", "1004": "seat04"}) == []
+    assert due(issued, T0, {"1003": "seat03"}) == ["seat04"]  # 1004 signed out
+    assert due(issued, T0, {"1003": "seat05", "1004": "seat04"}) == ["seat03"]  # 1003 moved to seat05
+    assert due(issued, T0, {"1009": "seat03", "1004": "seat04"}) == ["seat03"]  # another agent at seat03
+    assert due(issued, T0, None) == []  # sign-ins not known (no ACD yet): only the clock counts
+
+
+def test_the_registered_contacts_of_an_aor_and_their_names_in_asterisk():
+    fields = [{"attribute": "max_contacts", "value": "1"},
+              {"attribute": "contact", "value": "sip:seat06-web@127.0.0.1:60728;transport=ws"},
+              {"attribute": "contact", "value": ""}, "garbage"]
+    assert contact_uris(fields) == ["sip:seat06-web@127.0.0.1:60728;transport=ws"]
+    assert contact_uris({"error": "x"}) == []
+    name = contact_id("seat06-web", "sip:a@b")
+    assert name.startswith("seat06-web;@") and len(name.split(";@")[1]) == 32
 
 
 def test_only_the_seat_the_agent_is_signed_in_at():
