@@ -79,6 +79,12 @@ class Softphone(Baresip):
         out.close()
 
 
+def tone(path: Path, rate: int, seconds: float) -> None:
+    """The agent's voice on both phones: a 440 Hz tone."""
+    subprocess.run(["sox", "-q", "-n", "-r", str(rate), "-c", "1", "-b", "16", str(path), "synth", str(seconds),
+                    "sine", "440", "vol", "0.5"], check=True)
+
+
 def now_ms() -> float:
     return time.time() * 1000
 
@@ -110,8 +116,8 @@ async def codec(ari, channel: str) -> str:
 
 
 class Bench:
-    def __init__(self, app, inst, args, page, seats: dict[str, str]):
-        self.app, self.inst, self.args, self.page, self.seats = app, inst, args, page, seats
+    def __init__(self, app, inst, args, page):
+        self.inst, self.args, self.page = inst, args, page
         self.ari = app[STATE]["ctx"].ari
         self.acd = app[PLUGINS].acd.service.get()
         self.rings = 0
@@ -191,8 +197,7 @@ class Bench:
 
 async def start_browser(pw, base: str, pool, seat: str, keys: Path, work: Path):
     mic = work / "mic.wav"
-    await asyncio.to_thread(subprocess.run, ["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(mic), "synth",
-                                             "30", "sine", "440"], check=True)
+    await asyncio.to_thread(tone, mic, 48000, 30)  # Chromium loops its fake microphone's file
     args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -241,7 +246,10 @@ async def run(args) -> None:
     app = build_app(settings)
     runner = web.AppRunner(app)
     web_seat, udp_seat = roster_seat_ids()[:2]
-    phone = Softphone(udp_seat, seat_password(settings.sip_secret, udp_seat), settings.sip_port)
+    voice = work / "voice.wav"  # baresip's voice; its aufile does not loop: longer than any call
+    await asyncio.to_thread(tone, voice, 8000, args.talk + 60)
+    phone = Softphone(udp_seat, seat_password(settings.sip_secret, udp_seat), settings.sip_port,
+                      source_wav=str(voice))
     res: dict[str, list] = {k: [] for k in ("ring_entry", "ring_orig", "web_bridged", "udp_bridged", "idle",
                                             "web_talk", "udp_talk", "talk_ratio", "web_call", "udp_call",
                                             "call_ratio", "net_ratio")}
@@ -258,7 +266,7 @@ async def run(args) -> None:
         async with async_playwright() as pw:
             browser, page, errors = await start_browser(pw, f"http://127.0.0.1:{settings.http_port}", ctx.pool,
                                                         web_seat, inst.keys_dir, work)
-            bench = Bench(app, inst, args, page, {"webrtc": web_seat, "udp": udp_seat})
+            bench = Bench(app, inst, args, page)
             await bench.ready("webrtc")
             await bench.ready("udp")
             print(f"seats: WebRTC {web_seat}-web (agent {WEB_AGENT}), UDP {udp_seat} (agent {UDP_AGENT},"

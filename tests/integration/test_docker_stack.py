@@ -165,10 +165,12 @@ class Stack:
             from callcenter.accounts.passwords import derived_password
 
             admin = self._login("admin", derived_password(f"sess-{os.getpid()}", "admin"))
-            status, doc, _ = self._call("POST", "/api/users", {"username": "li", "role": "supervisor",
-                                                               "password": "docker-test-password"}, None, admin)
-            if status not in (201, 409):
-                raise ValueError(f"adding the supervisor: {status} {doc}")
+            for user in ({"username": "li", "role": "supervisor"},
+                         {"username": "wang", "role": "agent", "agent_id": "1001"}):
+                status, doc, _ = self._call("POST", "/api/users", {**user, "password": "docker-test-password"},
+                                            None, admin)
+                if status not in (201, 409):
+                    raise ValueError(f"adding {user['username']}: {status} {doc}")
             self._session = self._login("li", "docker-test-password")
         status, doc, _ = self._call(method, path, body, port, self._session)
         if status == 401 and again:  # sessions went with a Redis restart: log in again, once
@@ -193,7 +195,7 @@ def _build() -> dict[str, str]:
 async def _wss_register(stack: Stack, user: str, password: str) -> int:
     from wss_sip import WssSip
 
-    sip = WssSip(f"wss://127.0.0.1:{stack.wss}/ws", stack.ca, user, password)
+    sip = WssSip(f"wss://127.0.0.1:{stack.wss}/ws", stack.ca, user, password)  # as the desk's JsSIP does
     try:
         await sip.connect()
         return await sip.register()
@@ -215,9 +217,19 @@ def test_compose_stack_takes_a_trunk_call_keeps_tickets_and_restores_a_backup(tm
         stack.wait_healthy("controller", "standby")
         figures["up_to_healthy"] = time.monotonic() - t1
 
-        # the browser phone's WSS: TLS with the hall's certificate (verified against its CA), SIP
-        # over WebSocket answered by Asterisk (a digest challenge, then a refusal of a wrong password)
-        assert asyncio.run(_wss_register(stack, "seat01-web", "not-the-password")) in (401, 403)
+        # the browser phone over the compose stack's WSS: agent 1001 signed in at seat01 gets the
+        # seat's credential from the controller, and registers with it over TLS (the hall's
+        # certificate, verified against its CA) and SIP over WebSocket; a wrong password is refused
+        status, doc = stack.api("POST", "/api/agents/1001/login", {"seat": "seat01"})
+        assert status == 200, doc
+        agent = stack._login("wang", "docker-test-password")
+        status, cred, _ = stack._call("POST", "/api/webphone/credentials", None, None, agent)
+        assert status == 201 and cred["username"] == "seat01-web", cred
+        assert cred["ws_url"] == f"wss://127.0.0.1:{stack.wss}/ws"
+        assert asyncio.run(_wss_register(stack, "seat01-web", cred["password"])) == 200
+        assert asyncio.run(_wss_register(stack, "seat01-web", "not-the-password")) >= 400
+        status, doc = stack.api("POST", "/api/agents/1001/logout")  # the trunk call below must queue
+        assert status == 200, doc
 
         # a citizen's call from the carrier: DID 12345, "0" for an agent; nobody is signed in,
         # so the controller queues it
