@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 import pytest
 from accounts_support import browser_login
 from acd_support import Phone
-from aiohttp import web
+from chromium_support import chromium_page
 from helpers import until
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
+from recording_support import start_stack
 from transcription_support import decode_directly, model_dir, render_speech
 
-from callcenter.app import STATE, build_app
 from callcenter.infra.certs import spki_sha256
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(180)]
@@ -28,13 +28,8 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(180)]
 
 @pytest.fixture
 async def sip_stack(settings, database, asterisk, pool, live, tmp_path):
-    s = settings.model_copy(update={"seat_interface": "PJSIP/{seat}", "wrap_up_s": 30, "transcription_enabled": True,
-                                    "recording_enabled": True, "transcription_spool_dir": tmp_path / "spool"})
-    app = build_app(s)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", s.http_port).start()
-    await asyncio.wait_for(app[STATE]["ari"].connected.wait(), 10)
+    app, runner = await start_stack(settings, seat_interface="PJSIP/{seat}", wrap_up_s=30, transcription_enabled=True,
+                                    transcription_spool_dir=tmp_path / "spool")
     yield app
     await runner.cleanup()
 
@@ -60,18 +55,8 @@ async def phone_page(sip_stack, asterisk, tmp_path, request):
             f"--use-file-for-fake-audio-capture={wav}", "--allow-loopback-in-peer-connection",
             "--disable-features=WebRtcHideLocalIpsWithMdns", "--autoplay-policy=no-user-gesture-required",
             f"--ignore-certificate-errors-spki-list={spki}"]
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            yield page
-        finally:
-            await context.close()
-            await browser.close()
-        assert not errors, errors
+    async with chromium_page(args) as page:
+        yield page
 
 
 async def test_the_desk_rings_answers_and_hangs_up_in_the_browser(sip_stack, settings, pool, phone_page, request):
