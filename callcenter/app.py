@@ -97,7 +97,10 @@ def build_plugins() -> Plugins:
     transcription = TranscriptionPlugin(tickets=tickets_of_calls,  # a department reads a call through its ticket
                                         on_final=dispatch.heard)  # live transcripts into the incident detector
     recordings = RecordingsPlugin(tickets=tickets_of_calls)  # legal hold and a department's access by ticket
-    acd = AcdPlugin(transcriber=transcription.service, recorder=recordings.service)
+    # a supervisor may listen on the board's browser phone (webphone is made below, asked at run time)
+    acd = AcdPlugin(transcriber=transcription.service, recorder=recordings.service,
+                    browser_phone=lambda username: webphone.supervisor_phone(username))
+    webphone = WebPhonePlugin(acd=acd.view)
     surveys = SurveysPlugin(tickets=tickets.service, acd=acd.service)
     # 直接答复 files the call's ticket through the ticket service; articles name catalogue units
     knowledge = KnowledgePlugin(filing=lambda **fields: tickets.service.get().create_ticket(**fields),
@@ -108,7 +111,7 @@ def build_plugins() -> Plugins:
                             tickets=tickets_of_calls, ratings=call_ratings, seat_of=call_history.call_seat)
     return Plugins(accounts=AccountsPlugin(), tickets=tickets, dispatch=dispatch,
                    ivr=IvrPlugin(tickets=tickets.service, incidents=dispatch.service), transcription=transcription,
-                   recordings=recordings, acd=acd, webphone=WebPhonePlugin(acd=acd.view), surveys=surveys,
+                   recordings=recordings, acd=acd, webphone=webphone, surveys=surveys,
                    knowledge=knowledge, quality=quality,
                    board=BoardPlugin(acd=acd.view, tickets=tickets.service, surveys=surveys.service,
                                      records=BOARD_RECORDS, recording=recordings.service, quality=quality.reviews),

@@ -168,8 +168,8 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/api/queues/calls/{call_id}/move", S, audit="call_moved"),  # another queue or priority
     _r("GET", "/api/seats", A, S, AD),  # the agent desktop offers the registered softphones
     # the desk's browser phone: credentials for the seat the agent is signed in at (browserphone/http.py)
-    _r("POST", "/api/webphone/credentials", A),
-    _r("DELETE", "/api/webphone/credentials", A),
+    _r("POST", "/api/webphone/credentials", A, S),  # an agent's seat; a supervisor's lent phone
+    _r("DELETE", "/api/webphone/credentials", A, S),
     # IVR: cutting a citizen off the hotline is an admin decision
     _r("GET", "/api/ivr/flows", S, AD),
     _r("POST", "/api/ivr/reload", AD),

@@ -8,7 +8,7 @@ service typed as the read-only `AcdView`, for the features that only read it (th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 
 import asyncpg
@@ -39,9 +39,11 @@ class AcdPlugin:
     name = "acd"
 
     def __init__(self, *, transcriber: Provided[Transcriber] | None = None,
-                 recorder: Provided[CallRecorder] | None = None) -> None:
+                 recorder: Provided[CallRecorder] | None = None,
+                 browser_phone: Callable[[str], str | None] = lambda _username: None) -> None:
         self.transcriber = transcriber
         self.recorder = recorder  # call recording follows the same bridged calls (callcenter/recordings)
+        self.browser_phone = browser_phone  # a supervisor's browser phone (callcenter/browserphone)
         self.service: Provided[AcdService] = Provided("ACD")
         self.view: Provided[AcdView] = Provided("ACD")
         self.audit: Provided[LegAudit] = Provided("leg audit")
@@ -83,7 +85,8 @@ class AcdPlugin:
             ctx.router.register(kind, stasis)
         ctx.router.register("feature", SeatFeatures(svc))
         recorder = self.recorder.maybe if self.recorder is not None else lambda: None
-        supervision = Supervision(svc, ctx.settings.seat_interface, recorder)  # a barge is recorded too
+        supervision = Supervision(svc, ctx.settings.seat_interface, recorder,  # a barge is recorded too
+                                  browser_phone=self.browser_phone)
         ctx.router.register(SUPERVISE, supervision)
         self.supervision.set(supervision)
         ctx.ari.on_connect(lambda: resync(svc, stasis))

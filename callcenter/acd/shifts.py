@@ -280,6 +280,9 @@ class Roster(BaseModel):
         return cls.from_yaml(text, "callcenter/acd/data/seats.yaml")
 
     # lookups
+    def has_seat(self, seat_id: str) -> bool:
+        return any(s.id == seat_id for s in self.seats)
+
     def seat(self, seat_id: str) -> Seat:
         for s in self.seats:
             if s.id == seat_id:

@@ -146,6 +146,8 @@ class AcdStasis:
             # while either is registered
             phones = self.svc.phones
             seat = phones.update(ep["resource"], ep.get("state") == "online", list(ep.get("channel_ids") or []))
+            if not self.svc.roster.has_seat(seat):  # a supervisor's browser phone, the trunk: no seat's
+                return
             freed = self.svc.seat_channels(seat, phones.seat_channels(seat))
             await self.svc.set_reachable(seat, phones.reachable(seat))
             if freed:

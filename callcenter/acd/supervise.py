@@ -7,7 +7,9 @@ A supervisor picks a bridged call and a mode; the controller
    whisper direction of the mode: ``listen`` none, ``whisper`` out (only the agent hears the
    supervisor), ``barge`` both (agent and caller hear the supervisor),
 3. rings the supervisor's own seat phone (the seat's interface from the roster settings, never a
-   dial string from the request) and bridges it with the snoop channel when it answers.
+   dial string from the request), or with ``phone: browser`` the browser phone the board's page
+   holds (the supervisor phone lent to this very user, `sup01-web`..; 409 when they hold none
+   or it is not registered), and bridges it with the snoop channel when it answers.
 
 Nothing about it reaches the agent: no agent state changes, no event on the agent's topics.
 Ending it (or the call ending, or the supervisor hanging up) tears the snoop, phone and bridge
@@ -18,7 +20,7 @@ once their phone is in, the call recorder (callcenter/recordings, handed in as a
 is told, records what the phone says and mixes it into the hall's channel (never awaited: a
 recording never holds up the supervision).
 
-- ``POST /api/calls/{call_id}/supervise`` {mode, seat} -> 201 the supervision
+- ``POST /api/calls/{call_id}/supervise`` {mode, seat} or {mode, phone: browser} -> 201 the supervision
 - ``GET /api/supervisions``                 the active ones
 - ``DELETE /api/supervisions/{sid}``        end one
 """
@@ -31,9 +33,9 @@ from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from callcenter.accounts.api import actor_of
+from callcenter.accounts.api import actor_of, current_user
 from callcenter.acd.service import AcdService
 from callcenter.infra.ari import AriError, AriEvent
 from callcenter.infra.logging import get_logger
@@ -73,21 +75,40 @@ class Supervision:
     EVENTS = frozenset({"StasisStart", "StasisEnd"})
 
     def __init__(self, svc: AcdService, seat_interface: str,
-                 recorder: Callable[[], VoiceRecorder | None] = lambda: None) -> None:
+                 recorder: Callable[[], VoiceRecorder | None] = lambda: None,
+                 browser_phone: Callable[[str], str | None] = lambda _username: None) -> None:
         self.svc, self.seat_interface, self.recorder = svc, seat_interface, recorder
+        self.browser_phone = browser_phone  # username -> the browser endpoint lent to them (browserphone)
         self.active: dict[str, Watch] = {}
 
-    async def start(self, call_id: str, mode: str, seat: str, by: str) -> Watch:
+    async def _browser(self, username: str) -> str:
+        endpoint = self.browser_phone(username)
+        if endpoint is None:
+            raise HttpError(409, "no_browser_phone", "this page holds no browser phone: open the board's 网页电话 first")
+        try:
+            state = (await self.svc.ari.get(f"/endpoints/PJSIP/{endpoint}")).get("state")
+        except AriError:
+            state = None
+        if state != "online":
+            raise HttpError(409, "browser_phone_offline", "the board's browser phone is not registered")
+        return f"PJSIP/{endpoint}"
+
+    async def start(self, call_id: str, mode: str, seat: str | None, by: str, *, username: str = "") -> Watch:
+        """On `seat`'s phone, or (seat None) on the browser phone lent to `username`."""
         svc = self.svc
         session = svc.calls.get(call_id)
         if session is None or session.state != "bridged" or not session.agent_leg or not session.agent_id:
             raise HttpError(409, "not_bridged", "only a call in conversation with an agent can be supervised")
-        try:
-            svc.roster.seat(seat)
-        except (KeyError, ValueError):
-            raise HttpError(422, "invalid", f"unknown seat {seat!r}", {"seat": "unknown seat"}) from None
+        if seat is None:
+            endpoint = await self._browser(username)
+        else:
+            try:
+                svc.roster.seat(seat)
+            except (KeyError, ValueError):
+                raise HttpError(422, "invalid", f"unknown seat {seat!r}", {"seat": "unknown seat"}) from None
+            endpoint = self.seat_interface.format(seat=seat)
         sid = uuid.uuid4().hex[:12]
-        w = Watch(sid, call_id, session.agent_id, session.agent_leg, mode, seat, by, snoop=f"snoop-{sid}",
+        w = Watch(sid, call_id, session.agent_id, session.agent_leg, mode, seat or "", by, snoop=f"snoop-{sid}",
                   phone=f"sv-{sid}", bridge=f"svb-{sid}")
         spy, whisper = MODES[mode]
         self.active[sid] = w
@@ -95,8 +116,8 @@ class Supervision:
             await svc.ari.post("/bridges", type="mixing", bridgeId=w.bridge, name=f"supervise {call_id}")
             await svc.ari.post(f"/channels/{w.agent_leg}/snoop", spy=spy, whisper=whisper, app=svc.app,
                                appArgs=f"{KIND},{sid}", snoopId=w.snoop)
-            await svc.ari.post("/channels", endpoint=self.seat_interface.format(seat=seat), app=svc.app,
-                               appArgs=f"{KIND},{sid}", channelId=w.phone, callerId=f"班长 {mode} <{seat}>",
+            await svc.ari.post("/channels", endpoint=endpoint, app=svc.app,
+                               appArgs=f"{KIND},{sid}", channelId=w.phone, callerId=f"班长 {mode} <{seat or 'web'}>",
                                timeout=30)
         except AriError as exc:
             await self.stop(sid)
@@ -143,14 +164,22 @@ class Supervision:
 class SuperviseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: Literal["listen", "whisper", "barge"]
-    seat: str = Field(pattern=r"^seat\d{2}$", description="the supervisor's own seat phone")
+    seat: str | None = Field(None, pattern=r"^seat\d{2}$", description="the supervisor's own seat phone")
+    phone: Literal["seat", "browser"] = "seat"  # browser: the board's own browser phone
+
+    @model_validator(mode="after")
+    def _one_phone(self) -> SuperviseIn:
+        if (self.phone == "seat") == (self.seat is None):
+            raise ValueError("name the seat whose phone rings, or phone=browser without a seat")
+        return self
 
 
 def routes(app: web.Application, provided: Provided[Supervision]) -> None:
     async def start(request: web.Request) -> web.Response:
         body = await read_json(request, SuperviseIn)
+        user = current_user(request)
         w = await provided.get().start(request.match_info["call_id"], body.mode, body.seat,
-                                       actor_of(request) or "-")
+                                       actor_of(request) or "-", username=user.username if user is not None else "")
         return reply(asdict(w), 201)
 
     async def listing(_request: web.Request) -> web.Response:

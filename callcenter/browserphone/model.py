@@ -7,17 +7,21 @@ asks for a fresh one halfway through its life, and an expired one is taken back 
 as is one whose agent is no longer signed in at its seat (signed out by *22, a supervisor or a
 takeover, or moved to another seat). A page can therefore register only as its own agent's seat,
 and only while the agent is there.
+
+A supervisor's board has a browser phone too, for listen/whisper/barge: one of the supervisor
+phones (`sup01`.., no seat's) is lent to the supervisor, the same one again while they hold it,
+else the first free one; it lives as long as its credential.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from callcenter.infra.webrtc_conf import web_endpoint
+from callcenter.infra.webrtc_conf import SUPERVISOR_PREFIX, web_endpoint
 
 
 class NoSeat(Exception):
@@ -26,8 +30,8 @@ class NoSeat(Exception):
 
 @dataclass(frozen=True)
 class WebCredential:
-    seat_id: str
-    agent_id: str  # who it was handed to: valid only while this agent is signed in at the seat
+    seat_id: str  # the seat, or a supervisor phone (sup01..)
+    holder: str  # the agent (valid only while signed in at the seat), or the supervisor's username
     password: str
     issued_at: datetime
     expires_at: datetime
@@ -47,9 +51,14 @@ class WebCredential:
                 "expires_at": self.expires_at.isoformat(), "ttl_s": life, "refresh_s": max(1.0, life / 2)}
 
 
-def new_credential(seat_id: str, agent_id: str, now: datetime, ttl_s: float,
+    @property
+    def supervisors(self) -> bool:
+        return self.seat_id.startswith(SUPERVISOR_PREFIX)
+
+
+def new_credential(seat_id: str, holder: str, now: datetime, ttl_s: float,
                    token: Callable[[int], str] = secrets.token_urlsafe) -> WebCredential:
-    return WebCredential(seat_id, agent_id, token(24), now, now + timedelta(seconds=ttl_s))
+    return WebCredential(seat_id, holder, token(24), now, now + timedelta(seconds=ttl_s))
 
 
 def seat_of_agent(agent_id: str | None, seats_by_agent: Mapping[str, str]) -> str:
@@ -65,7 +74,27 @@ def due(issued: Mapping[str, WebCredential], now: datetime, seats_by_agent: Mapp
     """Seats whose credential is to be taken back from Asterisk: expired, or (when the ACD's
     sign-ins are known) its agent no longer signed in at its seat."""
     return sorted(seat for seat, c in issued.items()
-                  if c.expired(now) or (seats_by_agent is not None and seats_by_agent.get(c.agent_id) != seat))
+                  if c.expired(now) or (not c.supervisors and seats_by_agent is not None
+                                        and seats_by_agent.get(c.holder) != seat))
+
+
+class NoPhoneFree(Exception):
+    """Every supervisor phone is lent to another supervisor."""
+
+
+def supervisor_phone(username: str, issued: Mapping[str, WebCredential], phones: Sequence[str],
+                     now: datetime) -> str:
+    """The supervisor phone to lend `username`: the one they hold, else the first not lent (or
+    whose credential has run out)."""
+    for phone in phones:
+        c = issued.get(phone)
+        if c is not None and c.holder == username and not c.expired(now):
+            return phone
+    for phone in phones:
+        c = issued.get(phone)
+        if c is None or c.expired(now):
+            return phone
+    raise NoPhoneFree(f"all {len(phones)} supervisor browser phones are in use (CALLCENTER_WEBRTC_SUPERVISOR_PHONES)")
 
 
 def contact_uris(aor_fields: object) -> list[str]:

@@ -11,8 +11,9 @@ from aiohttp import web
 
 from callcenter.browserphone import http
 from callcenter.browserphone.service import WebPhones
-from callcenter.context import Context
+from callcenter.context import SETTINGS, Context
 from callcenter.infra.web import Provided
+from callcenter.infra.webrtc_conf import supervisor_phones, web_endpoint
 from callcenter.web.pages import add_static
 
 if TYPE_CHECKING:
@@ -34,8 +35,14 @@ class WebPhonePlugin:
             return {}
         return {s.agent.agent_id: s.agent.seat_id for s in view.slots.values() if s.agent.logged_in}
 
+    def supervisor_phone(self, username: str) -> str | None:
+        """The browser endpoint lent to this supervisor now (`sup01-web`), for listen/whisper/barge."""
+        phones = self.service.maybe()
+        phone = phones.lent_to(username) if phones is not None else None
+        return web_endpoint(phone) if phone else None
+
     def routes(self, app: web.Application) -> None:
-        http.routes(app, self.service, self.seats)
+        http.routes(app, self.service, self.seats, lambda: supervisor_phones(app[SETTINGS]))
         add_static(app, "browserphone", STATIC)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:

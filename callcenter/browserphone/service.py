@@ -11,11 +11,18 @@ takes back all it handed out.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from callcenter.browserphone.model import WebCredential, contact_id, contact_uris, due, new_credential
+from callcenter.browserphone.model import (
+    WebCredential,
+    contact_id,
+    contact_uris,
+    due,
+    new_credential,
+    supervisor_phone,
+)
 from callcenter.infra.ari import AriClient, AriError
 from callcenter.infra.logging import get_logger
 from callcenter.infra.periodic import every
@@ -35,14 +42,24 @@ class WebPhones:
         self.issued: dict[str, WebCredential] = {}
         self._sweeper: asyncio.Task | None = None
 
-    async def issue(self, seat_id: str, agent_id: str) -> WebCredential:
-        cred = new_credential(seat_id, agent_id, self.clock(), self.ttl_s)
+    async def lend(self, username: str, phones: Sequence[str]) -> WebCredential:
+        """A supervisor phone for `username` (the one they hold, else a free one), its credential new."""
+        return await self.issue(supervisor_phone(username, self.issued, phones, self.clock()), username)
+
+    def lent_to(self, username: str) -> str | None:
+        """The supervisor phone `username` holds now, if any."""
+        now = self.clock()
+        return next((p for p, c in self.issued.items() if c.supervisors and c.holder == username
+                     and not c.expired(now)), None)
+
+    async def issue(self, seat_id: str, holder: str) -> WebCredential:
+        cred = new_credential(seat_id, holder, self.clock(), self.ttl_s)
         fields = [{"attribute": "auth_type", "value": "userpass"},
                   {"attribute": "username", "value": cred.username},
                   {"attribute": "password", "value": cred.password}]
         await self.ari.put(_AUTH + web_auth_id(seat_id), body={"fields": fields})
         self.issued[seat_id] = cred
-        log.info("webphone_credential_issued", seat=seat_id, agent=agent_id, expires_at=cred.expires_at.isoformat())
+        log.info("webphone_credential_issued", seat=seat_id, holder=holder, expires_at=cred.expires_at.isoformat())
         return cred
 
     async def revoke(self, seat_id: str) -> bool:

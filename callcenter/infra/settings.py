@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     webrtc_key: str = ""
     webrtc_url: str = ""  # the address browsers dial (default wss://127.0.0.1:<webrtc_port>/ws)
     webrtc_credential_ttl_s: int = Field(600, ge=5, le=86400)  # a desk's SIP password lives this long
+    webrtc_supervisor_phones: int = Field(4, ge=0, le=20)  # browser phones for supervisors: sup01-web..
 
     # the carrier trunk (see callcenter/infra/trunk.py and docker/README.md)
     trunk_mode: Literal["none", "ip", "register"] = "none"

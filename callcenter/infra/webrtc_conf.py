@@ -6,7 +6,9 @@ WebSocket (`wss://host:port/ws`, res_pjsip_transport_websocket). Each seat has t
 DTLS-SRTP, ICE, AVPF, rtcp-mux; Opus and G.711). The browser endpoint's `auth` object is in
 no file: the controller pushes a short-lived random password for it over ARI when the seat's
 agent asks for one (callcenter/browserphone), into the memory wizard that sorcery.conf adds for
-res_pjsip auth objects. Until then, and once it expires, no REGISTER for `seatNN-web` passes.
+res_pjsip auth objects. Until then, and once it expires, no REGISTER for `seatNN-web` passes. Supervisors' browser
+phones (`sup01-web`.., `CALLCENTER_WEBRTC_SUPERVISOR_PHONES`) are endpoints of the same kind that
+no seat owns: the controller lends one to a signed-in supervisor for listen/whisper/barge.
 """
 
 from __future__ import annotations
@@ -58,14 +60,24 @@ def transport_wss(s: Settings) -> str:
     return "[transport-wss]\ntype = transport\nprotocol = wss\nbind = 0.0.0.0\n"
 
 
+SUPERVISOR_PREFIX = "sup"
+
+
+def supervisor_phones(s: Settings) -> list[str]:
+    """The supervisors' browser phones (`sup01`.. -> endpoints `sup01-web`..)."""
+    return [f"{SUPERVISOR_PREFIX}{i:02d}" for i in range(1, s.webrtc_supervisor_phones + 1)] if s.webrtc_port else []
+
+
 def web_seats(s: Settings, seats: Sequence[str]) -> str:
     if not s.webrtc_port:
         return "; no browser endpoints (CALLCENTER_WEBRTC_PORT=0)"
     blocks = []
-    for seat in seats:
+    for seat in [*seats, *supervisor_phones(s)]:
         ep = web_endpoint(seat)
+        # a supervisor's phone only takes the supervision the controller rings it with: it dials nothing
+        own = "context = supervisor-phones\n" if seat.startswith(SUPERVISOR_PREFIX) else ""
         blocks.append(
-            f"[{ep}](web-template)\nauth = {web_auth_id(seat)}\naors = {ep}\n"
+            f"[{ep}](web-template)\nauth = {web_auth_id(seat)}\naors = {ep}\n{own}"
             f"callerid = \"{seat}\" <{seat}>\n\n[{ep}](web-aor-template)\n"
         )
     return "\n".join(blocks)

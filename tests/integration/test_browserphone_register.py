@@ -43,8 +43,6 @@ async def test_only_the_signed_in_agents_own_seat_registers(stack, settings, ast
     sup = await logins.client("supervisor:li")
     try:
         assert (await credential(a, 409))["error"] == "no_seat"  # signed in nowhere
-        async with sup.post("/api/webphone/credentials") as resp:
-            assert resp.status == 403  # agents only
         await phone.login("1001", "seat01")
         await phone.login("1002", "seat02")
         mine = await credential(a)
@@ -128,3 +126,54 @@ async def test_signing_out_takes_the_seat_from_a_registered_browser(stack, setti
         assert await sip.register(expires=600) >= 400  # and it cannot register again
     finally:
         await sip.close()
+
+
+async def test_supervisors_borrow_their_own_browser_phones(stack, settings, asterisk, logins):
+    """A supervisor's board has a browser phone for listen/whisper/barge: a supervisor phone
+    (sup01-web..) is lent to them, the same one while they hold it; it is nobody's seat."""
+    phone = Phone(stack)
+    li, wang = await logins.client("supervisor:li"), await logins.client("supervisor:wang")
+    agent = await logins.client("agent:1003")
+    try:
+        mine = await credential(li)
+        assert mine["username"] == "sup01-web" and mine["seat_id"] == "sup01"
+        assert (await credential(li))["username"] == "sup01-web"  # a renewal keeps the phone
+        theirs = await credential(wang)
+        assert theirs["username"] == "sup02-web"
+        again = await credential(li)
+        assert await register(settings, asterisk, "sup01-web", again["password"]) == 200
+        assert await register(settings, asterisk, "sup02-web", again["password"]) >= 400  # not mine
+        await phone.login("1003", "seat03")
+        seat = await credential(agent)
+        assert seat["username"] == "seat03-web"
+        assert await register(settings, asterisk, "sup01-web", seat["password"]) >= 400
+        async with li.delete("/api/webphone/credentials") as resp:
+            assert resp.status == 204
+        assert await register(settings, asterisk, "sup01-web", again["password"]) >= 400
+        assert await register(settings, asterisk, "sup02-web", theirs["password"]) == 200  # wang's untouched
+    finally:
+        for c in (li, wang, agent):
+            await c.close()
+
+
+async def test_supervising_on_the_browser_phone_needs_one_registered(stack, settings, asterisk, logins):
+    phone = Phone(stack)
+    await phone.login("1004", "seat04")
+    call = await phone.call(caller="13812345678")
+    await until(lambda: phone.acd.calls[call].state == "bridged", what="bridged")
+    li = await logins.client("supervisor:li")
+    try:
+        for body in ({"mode": "listen"}, {"mode": "listen", "phone": "browser", "seat": "seat20"}):
+            async with li.post(f"/api/calls/{call}/supervise", json=body) as r:
+                assert r.status == 422, body
+        async with li.post(f"/api/calls/{call}/supervise", json={"mode": "listen", "phone": "browser"}) as r:
+            assert r.status == 409 and (await r.json())["error"] == "no_browser_phone"
+        await credential(li)  # held, but no page has registered it
+        async with li.post(f"/api/calls/{call}/supervise", json={"mode": "listen", "phone": "browser"}) as r:
+            assert r.status == 409 and (await r.json())["error"] == "browser_phone_offline"
+        assert stack[PLUGINS].acd.supervision.get().active == {}
+    finally:
+        async with li.delete("/api/webphone/credentials"):
+            pass
+        await li.close()
+        await phone.hangup(call)

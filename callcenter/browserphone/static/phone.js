@@ -4,7 +4,9 @@
    them in memory only, registers, renews them halfway through their life and re-registers by
    itself after a network drop. A call rings with the caller's masked number and queue from the
    desk's own live view (window.deskCall); answer, hang up, hold, mute, DTMF and the feature codes
-   are buttons; the microphone is asked for once and chosen from the list of devices. */
+   are buttons; the microphone is asked for once and chosen from the list of devices.
+   On the supervisors' board (data-autoanswer): the supervisor phone lent to the supervisor, which
+   answers by itself the listen/whisper/barge the supervisor has just asked for (window.boardPhone). */
 "use strict";
 
 const phone = { ua: null, session: null, cred: null, renew: null, seat: "", muted: false, held: false };
@@ -16,6 +18,8 @@ function phoneSay(text, ok) {
   el.textContent = text;
   el.className = `msg ${ok ? "ok" : "err"}`;
 }
+
+function where() { return phone.seat.startsWith("sup") ? `班长话机 ${phone.seat}` : `席位 ${phone.seat}`; }
 
 function phoneState(state, text) {
   const el = $p("phone-state");
@@ -68,9 +72,10 @@ async function renewCredential() {
 async function phoneStart(seat) {
   if (phone.ua || !window.JsSIP) return;
   phone.seat = seat;
+  $p("phone-panel").hidden = false;
   if (!(await micCheck())) return;
   let cred;
-  try { cred = await fetchCredential(); } catch (e) {
+  try { cred = await fetchCredential(); phone.seat = seat || cred.seat_id; } catch (e) {
     if (e.code !== "webphone_off") phoneSay(`网页电话不可用：${e.message || e}`, false);
     $p("phone-panel").hidden = e.code === "webphone_off";
     return;
@@ -84,7 +89,7 @@ async function phoneStart(seat) {
   phone.ua = ua;
   ua.on("connected", () => phoneState("connected", "已连接，注册中…"));
   ua.on("disconnected", () => { phoneState("offline", "网络中断"); phoneSay("与话机服务器的连接中断，正在自动重连…", false); });
-  ua.on("registered", () => { phoneState("registered", `已注册（席位 ${phone.seat}）`); phoneSay("网页电话就绪", true); });
+  ua.on("registered", () => { phoneState("registered", `已注册（${where()}）`); phoneSay("网页电话就绪", true); });
   ua.on("unregistered", () => phoneState("unregistered", "未注册"));
   ua.on("registrationFailed", async (ev) => {
     phoneState("failed", "注册失败");
@@ -110,6 +115,7 @@ function onSession(session, originator) {
   phone.session = session;
   phone.muted = phone.held = false;
   if (originator === "remote") ringLabel(); else phoneState("dialing", "呼叫中…");
+  if (originator === "remote" && $p("phone-panel").dataset.autoanswer === "yes") setTimeout(answer, 0);
   session.on("peerconnection", (e) => attachAudio(e.peerconnection));
   if (session.connection) attachAudio(session.connection);
   session.on("accepted", () => phoneState("talking", "通话中"));
@@ -118,7 +124,7 @@ function onSession(session, originator) {
   session.on("unhold", () => phoneState("talking", "通话中"));
   const end = (e) => {
     phone.session = null;
-    phoneState(phone.ua && phone.ua.isRegistered() ? "registered" : "offline", phone.ua && phone.ua.isRegistered() ? `已注册（席位 ${phone.seat}）` : "未注册");
+    phoneState(phone.ua && phone.ua.isRegistered() ? "registered" : "offline", phone.ua && phone.ua.isRegistered() ? `已注册（${where()}）` : "未注册");
     if (e && e.cause && e.cause !== JsSIP.C.causes.BYE && e.cause !== JsSIP.C.causes.CANCELED) phoneSay(`通话结束：${e.cause}`, false);
     renderPhoneButtons();
   };
@@ -160,8 +166,9 @@ function answer() {
 
 function initPhone() {
   if (!$p("phone-panel")) return;
+  const features = $p("phone-panel").dataset.features === "no" ? [] : FEATURES;  // the seat's codes: desk only
   $p("phone-keys").innerHTML = [..."123456789*0#"].map((k) => `<button type="button" data-dtmf="${k}">${k}</button>`).join("")
-    + FEATURES.map(([code, name]) => `<button type="button" data-feature="${code}" title="${code}">${name}</button>`).join("");
+    + features.map(([code, name]) => `<button type="button" data-feature="${code}" title="${code}">${name}</button>`).join("");
   $p("phone-answer").onclick = answer;
   $p("phone-hangup").onclick = () => phone.session && phone.session.terminate();
   $p("phone-hold").onclick = () => {
@@ -195,6 +202,12 @@ window.deskPhone = (agent) => {
   if (signedIn && !phone.ua) phoneStart(agent.seat_id);
   else if (!signedIn && phone.ua) phoneStop();
   ringLabel();
+};
+
+/* The board starts and stops its phone when the supervisor picks (or leaves) 本页网页电话. */
+window.boardPhone = {
+  start: () => phoneStart(null),
+  stop: () => { if (phone.ua) phoneStop(); $p("phone-panel").hidden = true; },
 };
 
 initPhone();

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callcenter.acd.phones import SeatPhones
-from callcenter.browserphone.model import NoSeat, contact_id, contact_uris, due, new_credential, seat_of_agent
+from callcenter.browserphone.model import (
+    NoPhoneFree,
+    NoSeat,
+    contact_id,
+    contact_uris,
+    due,
+    new_credential,
+    seat_of_agent,
+    supervisor_phone,
+)
 from callcenter.infra.asterisk_conf import render_values
 from callcenter.infra.settings import Settings
 from callcenter.infra.webrtc_conf import seat_of_endpoint, web_endpoint
@@ -84,3 +93,31 @@ def test_asterisk_config_of_the_browser_phone():
     off = render_values(Settings(env="test", webrtc_port=0), "/x", ["seat01"])
     assert "tlsenable" not in off["http_tls"] and "web-template" not in off["web_seats"]
     assert s.webrtc_wss_url == "wss://127.0.0.1:18089/ws"
+
+
+def test_a_supervisor_gets_the_phone_they_hold_else_the_first_free_one():
+    phones = ["sup01", "sup02"]
+    assert supervisor_phone("li", {}, phones, T0) == "sup01"
+    issued = {"sup01": new_credential("sup01", "li", T0, 600)}
+    assert supervisor_phone("li", issued, phones, T0) == "sup01"  # the same again: a renewal
+    assert supervisor_phone("wang", issued, phones, T0) == "sup02"
+    issued["sup02"] = new_credential("sup02", "wang", T0, 600)
+    with pytest.raises(NoPhoneFree):
+        supervisor_phone("zhao", issued, phones, T0)
+    assert supervisor_phone("zhao", issued, phones, T0 + timedelta(seconds=600)) == "sup01"  # li's ran out
+    # a supervisor phone is not taken back because its holder is signed in at no seat
+    assert due(issued, T0, {"1001": "seat01"}) == [] and issued["sup01"].supervisors
+
+
+def test_supervisor_phones_are_rendered_and_dial_nothing():
+    from callcenter.infra.settings import Settings
+    from callcenter.infra.webrtc_conf import supervisor_phones, web_seats
+
+    s = Settings(env="test", webrtc_port=18089, webrtc_supervisor_phones=2)
+    assert supervisor_phones(s) == ["sup01", "sup02"]
+    text = web_seats(s, ["seat01"])
+    assert "[seat01-web](web-template)" in text and "[sup02-web](web-template)" in text
+    sup = text[text.index("[sup01-web](web-template)"):]
+    assert "context = supervisor-phones" in sup.split("\n\n")[0]
+    assert "context" not in text[:text.index("[sup01-web]")]
+    assert supervisor_phones(Settings(env="test", webrtc_port=0)) == []

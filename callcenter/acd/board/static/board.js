@@ -77,17 +77,19 @@ function agentTile(a) {
       <button data-sv="barge" data-call="${esc(a.call.call_id)}" title="强插：坐席和来电人都听到班长">强插</button>` : ""}</div>` : ""}</div>`;
 }
 
-/* Listen / whisper / barge: the supervisor's own seat phone rings and joins through a snoop. */
+/* Listen / whisper / barge: the supervisor's own seat phone rings and joins through a snoop, or
+   this page's own browser phone (本页网页电话), which answers by itself. */
 const SV_LABEL = { listen: "监听", whisper: "耳语", barge: "强插" };
 async function supervise(btn) {
   const seat = document.getElementById("my-seat").value;
   const msg = document.getElementById("sv-msg");
   if (!seat) { msg.textContent = "请先选择本人席位"; return; }
   localStorage.setItem("supervisorSeat", seat);
+  const browser = seat === "browser";
   try {
     const w = await apiCall("POST", `/api/calls/${encodeURIComponent(btn.dataset.call)}/supervise`,
-      { mode: btn.dataset.sv, seat });
-    msg.innerHTML = `${SV_LABEL[w.mode]}中：坐席 ${esc(w.agent_id)}，请接听 ${esc(w.seat)} 话机
+      browser ? { mode: btn.dataset.sv, phone: "browser" } : { mode: btn.dataset.sv, seat });
+    msg.innerHTML = `${SV_LABEL[w.mode]}中：坐席 ${esc(w.agent_id)}，${browser ? "本页网页电话接入" : `请接听 ${esc(w.seat)} 话机`}
       <button id="sv-stop" data-sid="${esc(w.sid)}">结束</button>`;
     msg.dataset.sid = w.sid;
     msg.dataset.mode = w.mode;
@@ -98,14 +100,21 @@ async function supervise(btn) {
 document.getElementById("sv-msg").addEventListener("click", async (ev) => {
   const stop = ev.target.closest("#sv-stop");
   if (!stop) return;
+  const msg = ev.currentTarget;  // null once the handler has awaited
   try { await apiCall("DELETE", `/api/supervisions/${encodeURIComponent(stop.dataset.sid)}`); } catch (e) { /* ended */ }
-  ev.currentTarget.textContent = "";
+  msg.textContent = "";
 });
 (() => {
   const sel = document.getElementById("my-seat");
-  sel.innerHTML = '<option value="">本人席位…</option>' + Array.from({ length: 20 }, (_, i) =>
-    `seat${String(i + 1).padStart(2, "0")}`).map((s) => `<option>${s}</option>`).join("");
+  sel.innerHTML = '<option value="">本人席位…</option><option value="browser">本页网页电话</option>'
+    + Array.from({ length: 20 }, (_, i) => `seat${String(i + 1).padStart(2, "0")}`).map((s) => `<option>${s}</option>`).join("");
   sel.value = localStorage.getItem("supervisorSeat") || "";
+  const phoneFollows = () => {  // the browser phone registers while it is the chosen one
+    if (!window.boardPhone) return;
+    if (sel.value === "browser") window.boardPhone.start(); else window.boardPhone.stop();
+  };
+  sel.addEventListener("change", phoneFollows);
+  phoneFollows();
 })();
 
 /* Move a waiting call to another queue or priority (it keeps its arrival time). */
