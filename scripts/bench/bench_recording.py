@@ -261,20 +261,26 @@ async def run(args) -> None:
         print(f"time to first byte of playback, ms:     {spread(results['ttfb_ms'])}")
         print(f"auto-QA ms per 5-minute call (goal 50): {spread(qa)}")
     finally:
-        await runner.cleanup()
-        await asyncio.to_thread(inst.stop)
-        shutil.rmtree(inst.host_dir, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
-        await db.drop_database(ADMIN_DSN, dbname)
+        await tear_down(runner, inst, dbname, work)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+async def tear_down(runner: web.AppRunner, inst, dbname: str, *dirs: Path) -> None:
+    """A bench's own app, Asterisk instance, directories and database, gone."""
+    await runner.cleanup()
+    await asyncio.to_thread(inst.stop)
+    for d in (inst.host_dir, *dirs):
+        shutil.rmtree(d, ignore_errors=True)
+    await db.drop_database(ADMIN_DSN, dbname)
+
+
+def bench_main(run, doc: str | None, *, calls: int, talk: float) -> None:
+    """The call benches' command line: --runs, --calls, --talk (s)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--calls", type=int, default=8)
-    p.add_argument("--talk", type=float, default=20.0)
+    p.add_argument("--calls", type=int, default=calls)
+    p.add_argument("--talk", type=float, default=talk)
     asyncio.run(run(p.parse_args()))
 
 
 if __name__ == "__main__":
-    main()
+    bench_main(run, __doc__, calls=8, talk=20.0)

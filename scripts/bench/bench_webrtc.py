@@ -22,11 +22,9 @@ each agent leg (CHANNEL(audionativeformat)). Loopback only; nothing downloaded.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import shlex
-import shutil
 import socket
 import statistics
 import subprocess
@@ -44,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accounts_support import browser_login  # noqa: E402
-from bench_recording import ADMIN_DSN, bench_settings, cpu_seconds, until  # noqa: E402
+from bench_recording import ADMIN_DSN, bench_main, bench_settings, cpu_seconds, tear_down, until  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 from softphone import Baresip  # noqa: E402
 
@@ -315,21 +313,8 @@ async def run(args) -> None:
         print(f"Asterisk idle CPU s per {args.talk:.0f} s window:       {spread(res['idle'])}")
     finally:
         phone.kill()
-        await runner.cleanup()
-        await asyncio.to_thread(inst.stop)
-        shutil.rmtree(inst.host_dir, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(phone.dir, ignore_errors=True)
-        await db.drop_database(ADMIN_DSN, dbname)
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--calls", type=int, default=5)
-    p.add_argument("--talk", type=float, default=10.0)
-    asyncio.run(run(p.parse_args()))
+        await tear_down(runner, inst, dbname, work, phone.dir)
 
 
 if __name__ == "__main__":
-    main()
+    bench_main(run, __doc__, calls=5, talk=10.0)

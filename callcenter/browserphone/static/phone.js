@@ -164,8 +164,20 @@ function answer() {
   renderPhoneButtons();
 }
 
+const CONTROLS = `<div class="controls">
+    <button class="primary" id="phone-answer" type="button">接听</button>
+    <button class="danger" id="phone-hangup" type="button">挂断</button>
+    <button id="phone-hold" type="button">保持</button>
+    <button id="phone-mute" type="button">静音</button>
+    <select id="phone-mic" aria-label="麦克风"></select>
+  </div>
+  <div class="controls" id="phone-keys"></div>
+  <div class="msg" id="phone-msg"></div>
+  <audio id="phone-audio" autoplay></audio>`;
+
 function initPhone() {
   if (!$p("phone-panel")) return;
+  $p("phone-panel").insertAdjacentHTML("beforeend", CONTROLS);  // the desk's and the board's panel alike
   const features = $p("phone-panel").dataset.features === "no" ? [] : FEATURES;  // the seat's codes: desk only
   $p("phone-keys").innerHTML = [..."123456789*0#"].map((k) => `<button type="button" data-dtmf="${k}">${k}</button>`).join("")
     + features.map(([code, name]) => `<button type="button" data-feature="${code}" title="${code}">${name}</button>`).join("");
