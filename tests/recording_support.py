@@ -61,3 +61,33 @@ def windows_with_tone(samples, freq: float, window_s: float = 0.5, floor: float 
     """For each window of the channel: does it carry the tone?"""
     w = int(RATE * window_s)
     return [tone_level(samples, freq, i, w) > floor for i in range(0, len(samples) - w + 1, w)]
+
+
+async def called_back_through_an_agent(app, pool, caller: str, *, dnis: str = "12345",
+                                       on_tick=None):
+    """A citizen gives up unanswered, agent 1004 signs in at seat04 and the dialler calls the
+    citizen back through that agent (who answers, talks, hangs up): the attempt's row
+    (channel_id, agent_id). `on_tick` runs on every dialler tick while it waits."""
+    from acd_support import Phone
+    from surveys_support import citizen, survey_config, surveys_on
+
+    phone = Phone(app)
+    missed = await phone.call(caller=caller, hold_for=2, dnis=dnis)
+    await until(lambda: pool.fetchval("SELECT disposition = 'abandoned' FROM calls WHERE call_id = $1", missed),
+                timeout=20, what="abandoned")
+    await phone.login("1004", "seat04")
+    await citizen(app, caller, hold=2)
+    s = await surveys_on(app, survey_config(agent_callbacks=True), acd=True)
+
+    async def reached():
+        await s.dialler.tick()
+        if on_tick is not None:
+            await on_tick()
+        return await pool.fetchrow("SELECT a.channel_id, a.agent_id FROM survey_attempts a JOIN survey_jobs j"
+                                   " ON j.id = a.job_id WHERE j.call_id = $1 AND j.state = 'done'", missed)
+
+    try:
+        return await until(reached, timeout=40, what="the missed caller reached through an agent")
+    finally:
+        s.unsubscribe()
+        s.calls.close()

@@ -193,9 +193,7 @@ async def run(args) -> None:
     results: dict[str, list[float]] = {k: [] for k in ("off", "on", "ratio", "store", "bytes_min", "ttfb_ms",
                                                        "mixmon", "mixmon_ratio", "snoops", "snoops_ratio")}
     try:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
-        await asyncio.wait_for(app[STATE]["ari"].connected.wait(), 20)
+        await start_app(runner, settings)
         ctx = app[STATE]["ctx"]
         acd = app[PLUGINS].acd.service.get()
         recorder = app[PLUGINS].recordings.service.get()
@@ -262,6 +260,13 @@ async def run(args) -> None:
         print(f"auto-QA ms per 5-minute call (goal 50): {spread(qa)}")
     finally:
         await tear_down(runner, inst, dbname, work)
+
+
+async def start_app(runner: web.AppRunner, settings: Settings) -> None:
+    """A bench's app serving on its own port, connected to its Asterisk."""
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
+    await asyncio.wait_for(runner.app[STATE]["ari"].connected.wait(), 20)
 
 
 async def tear_down(runner: web.AppRunner, inst, dbname: str, *dirs: Path) -> None:

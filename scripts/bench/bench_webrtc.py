@@ -42,7 +42,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accounts_support import browser_login  # noqa: E402
-from bench_recording import ADMIN_DSN, bench_main, bench_settings, cpu_seconds, tear_down, until  # noqa: E402
+from bench_recording import (  # noqa: E402
+    ADMIN_DSN,
+    bench_main,
+    bench_settings,
+    cpu_seconds,
+    start_app,
+    tear_down,
+    until,
+)
 from playwright.async_api import async_playwright  # noqa: E402
 from softphone import Baresip  # noqa: E402
 
@@ -253,9 +261,7 @@ async def run(args) -> None:
                                             "web_talk", "udp_talk", "talk_ratio", "web_call", "udp_call",
                                             "call_ratio", "net_ratio")}
     try:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", settings.http_port).start()
-        await asyncio.wait_for(app[STATE]["ari"].connected.wait(), 20)
+        await start_app(runner, settings)
         ctx = app[STATE]["ctx"]
         acd = app[PLUGINS].acd.service.get()
         phone.start()

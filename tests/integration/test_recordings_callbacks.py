@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from acd_support import Phone
 from helpers import until
-from recording_support import start_stack, stored
+from recording_support import called_back_through_an_agent, start_stack, stored
 from surveys_support import citizen, survey_config, surveys_on, ticket_service
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(150)]
@@ -61,25 +61,13 @@ async def test_a_tickets_callback_by_a_person_is_recorded_on_the_rule_of_the_tic
 
 async def test_a_missed_call_on_a_line_that_does_not_record_is_called_back_unrecorded(recording_app, pool):
     phone = Phone(recording_app)
-    missed = await phone.call(caller="13900000052", dnis=OFF_LINE, hold_for=2)  # no agent: gives up
-    await until(lambda: pool.fetchval("SELECT disposition = 'abandoned' FROM calls WHERE call_id = $1", missed),
-                timeout=20, what="abandoned")
-    await phone.login("1004", "seat04")
-    await citizen(recording_app, "13900000052", hold=2)
-    s = await surveys_on(recording_app, survey_config(agent_callbacks=True), acd=True)
     seen: set[str] = set()
 
-    async def talking_unrecorded():
-        await s.dialler.tick()
+    async def recording_channels() -> None:
         seen.update(c["id"] for c in await phone.ari.get("/channels") if c["id"].startswith("rec-"))
-        return await pool.fetchrow("SELECT a.channel_id, a.agent_id FROM survey_attempts a JOIN survey_jobs j"
-                                   " ON j.id = a.job_id WHERE j.call_id = $1 AND j.state = 'done'", missed)
 
-    try:
-        attempt = await until(talking_unrecorded, timeout=40, what="the missed caller reached through an agent")
-    finally:
-        s.unsubscribe()
-        s.calls.close()
+    attempt = await called_back_through_an_agent(recording_app, pool, "13900000052", dnis=OFF_LINE,
+                                                 on_tick=recording_channels)
     assert attempt["agent_id"] == "1004"  # a person talked to the citizen
     assert await pool.fetchval("SELECT line FROM calls WHERE call_id = $1", attempt["channel_id"]) == "outbound"
     assert not seen, "the callback of a call on a line that does not record was recorded"

@@ -17,7 +17,14 @@ import aiohttp
 import pytest
 from acd_support import Phone
 from helpers import free_port, until
-from recording_support import channel_samples, start_stack, stored, tone_level, windows_with_tone
+from recording_support import (
+    called_back_through_an_agent,
+    channel_samples,
+    start_stack,
+    stored,
+    tone_level,
+    windows_with_tone,
+)
 from softphone import Baresip
 
 from callcenter.app import PLUGINS
@@ -184,26 +191,7 @@ async def test_a_full_disk_fails_the_recording_not_the_call_and_shows_on_the_boa
 
 
 async def test_a_missed_call_callback_through_an_agent_is_recorded(recording_app, pool):
-    from surveys_support import citizen, survey_config, surveys_on
-
-    phone = Phone(recording_app)
-    call_id = await phone.call(caller="13900000041", hold_for=2)  # no agent yet: gives up after 2 s
-    await until(lambda: pool.fetchval("SELECT disposition = 'abandoned' FROM calls WHERE call_id = $1", call_id),
-                timeout=20, what="abandoned")
-    await phone.login("1004", "seat04")
-    await citizen(recording_app, "13900000041", hold=2)  # answers the callback, talks, hangs up
-    s = await surveys_on(recording_app, survey_config(agent_callbacks=True), acd=True)
-
-    async def reached():
-        await s.dialler.tick()
-        return await pool.fetchrow("SELECT a.channel_id FROM survey_attempts a JOIN survey_jobs j ON j.id = a.job_id"
-                                   " WHERE j.call_id = $1 AND j.state = 'done'", call_id)
-
-    try:
-        attempt = await until(reached, timeout=40, what="the missed caller reached through an agent")
-    finally:
-        s.unsubscribe()
-        s.calls.close()
+    attempt = await called_back_through_an_agent(recording_app, pool, "13900000041")
     row, = await stored(pool, attempt["channel_id"])
     assert row["state"] == "stored", row["reason"]
     assert row["seat_id"] == "seat04" and row["duration_s"] > 1  # the hall's own line calls back: recorded
