@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def webrtc_args(spki: str, microphone: str | Path | None = None) -> list[str]:
+    """Chromium for the browser phone: a fake microphone (a file it loops, or its own beep), media
+    on loopback, and trust in the sandbox's WSS certificate by its key (tests and benches only)."""
+    mic = [f"--use-file-for-fake-audio-capture={microphone}"] if microphone else []
+    return [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", *mic,
+            "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+            "--autoplay-policy=no-user-gesture-required", f"--ignore-certificate-errors-spki-list={spki}"]
 
 
 @contextlib.asynccontextmanager

@@ -13,8 +13,10 @@ from helpers import free_port
 
 
 class Baresip:
-    def __init__(self, seat: str, password: str, registrar_port: int, *, source_wav: str | None = None):
+    def __init__(self, seat: str, password: str, registrar_port: int, *, source_wav: str | None = None,
+                 quit_after_s: int = 600):
         self.seat, self.password, self.registrar_port = seat, password, registrar_port
+        self.quit_after_s = quit_after_s  # baresip quits by itself then (a test's phone never outlives it)
         self.dir = Path(tempfile.mkdtemp(prefix=f"baresip-{seat}-"))
         self.source_wav = source_wav
         self.proc: subprocess.Popen | None = None
@@ -47,7 +49,7 @@ class Baresip:
     def start(self) -> None:
         self._write_config()
         out = open(self.log, "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(["baresip", "-f", str(self.dir), "-t", "600"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(["baresip", "-f", str(self.dir), "-t", str(self.quit_after_s)], stdin=subprocess.PIPE,
                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
 

@@ -24,8 +24,8 @@ from callcenter.infra.web import HttpError, Provided, reply
 
 
 class Seats(Protocol):
-    def __call__(self) -> Mapping[str, str]:
-        """agent id -> the seat that agent is signed in at (the ACD)."""
+    def __call__(self) -> Mapping[str, str] | None:
+        """agent id -> the seat that agent is signed in at (the ACD); None while it has not started."""
         ...
 
 
@@ -39,7 +39,7 @@ def _seat(request: web.Request, seats: Seats) -> tuple[str, str]:
     user = current_user(request)
     agent_id = user.agent_id if user is not None else None
     try:
-        return seat_of_agent(agent_id, seats()), str(agent_id)
+        return seat_of_agent(agent_id, seats() or {}), str(agent_id)
     except NoSeat as exc:
         raise HttpError(409, "no_seat", str(exc)) from None
 

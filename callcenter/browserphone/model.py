@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from callcenter.infra.webrtc_conf import SUPERVISOR_PREFIX, web_endpoint
+from callcenter.infra.webrtc_conf import is_supervisor_phone, web_endpoint
 
 
 class NoSeat(Exception):
@@ -53,7 +53,7 @@ class WebCredential:
 
     @property
     def supervisors(self) -> bool:
-        return self.seat_id.startswith(SUPERVISOR_PREFIX)
+        return is_supervisor_phone(self.seat_id)
 
 
 def new_credential(seat_id: str, holder: str, now: datetime, ttl_s: float,
@@ -82,14 +82,19 @@ class NoPhoneFree(Exception):
     """Every supervisor phone is lent to another supervisor."""
 
 
+def held_by(username: str, issued: Mapping[str, WebCredential], now: datetime) -> str | None:
+    """The supervisor phone `username` holds now, if any."""
+    return next((phone for phone, c in issued.items()
+                 if c.supervisors and c.holder == username and not c.expired(now)), None)
+
+
 def supervisor_phone(username: str, issued: Mapping[str, WebCredential], phones: Sequence[str],
                      now: datetime) -> str:
     """The supervisor phone to lend `username`: the one they hold, else the first not lent (or
     whose credential has run out)."""
-    for phone in phones:
-        c = issued.get(phone)
-        if c is not None and c.holder == username and not c.expired(now):
-            return phone
+    held = held_by(username, issued, now)
+    if held is not None:
+        return held
     for phone in phones:
         c = issued.get(phone)
         if c is None or c.expired(now):

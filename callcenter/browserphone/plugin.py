@@ -29,10 +29,11 @@ class WebPhonePlugin:
         self.acd = acd
         self.service: Provided[WebPhones] = Provided("browser phone")
 
-    def seats(self) -> Mapping[str, str]:
+    def seats(self) -> Mapping[str, str] | None:
+        """agent id -> seat of the signed-in agents; None while the ACD has not started."""
         view = self.acd.maybe()
         if view is None:
-            return {}
+            return None
         return {s.agent.agent_id: s.agent.seat_id for s in view.slots.values() if s.agent.logged_in}
 
     def supervisor_phone(self, username: str) -> str | None:
@@ -46,8 +47,7 @@ class WebPhonePlugin:
         add_static(app, "browserphone", STATIC)
 
     async def start(self, ctx: Context) -> AsyncIterator[None]:
-        phones = WebPhones(ctx.ari, ctx.settings.webrtc_credential_ttl_s,
-                           seats=lambda: self.seats() if self.acd.maybe() is not None else None)
+        phones = WebPhones(ctx.ari, ctx.settings.webrtc_credential_ttl_s, seats=self.seats)
         phones.start()
         self.service.set(phones)
         try:

@@ -20,6 +20,7 @@ from callcenter.browserphone.model import (
     contact_id,
     contact_uris,
     due,
+    held_by,
     new_credential,
     supervisor_phone,
 )
@@ -48,9 +49,7 @@ class WebPhones:
 
     def lent_to(self, username: str) -> str | None:
         """The supervisor phone `username` holds now, if any."""
-        now = self.clock()
-        return next((p for p, c in self.issued.items() if c.supervisors and c.holder == username
-                     and not c.expired(now)), None)
+        return held_by(username, self.issued, self.clock())
 
     async def issue(self, seat_id: str, holder: str) -> WebCredential:
         cred = new_credential(seat_id, holder, self.clock(), self.ttl_s)

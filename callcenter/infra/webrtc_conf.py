@@ -63,6 +63,11 @@ def transport_wss(s: Settings) -> str:
 SUPERVISOR_PREFIX = "sup"
 
 
+def is_supervisor_phone(phone: str) -> bool:
+    """`sup01` (a supervisor's browser phone), not a seat."""
+    return phone.startswith(SUPERVISOR_PREFIX)
+
+
 def supervisor_phones(s: Settings) -> list[str]:
     """The supervisors' browser phones (`sup01`.. -> endpoints `sup01-web`..)."""
     return [f"{SUPERVISOR_PREFIX}{i:02d}" for i in range(1, s.webrtc_supervisor_phones + 1)] if s.webrtc_port else []
@@ -75,7 +80,7 @@ def web_seats(s: Settings, seats: Sequence[str]) -> str:
     for seat in [*seats, *supervisor_phones(s)]:
         ep = web_endpoint(seat)
         # a supervisor's phone only takes the supervision the controller rings it with: it dials nothing
-        own = "context = supervisor-phones\n" if seat.startswith(SUPERVISOR_PREFIX) else ""
+        own = "context = supervisor-phones\n" if is_supervisor_phone(seat) else ""
         blocks.append(
             f"[{ep}](web-template)\nauth = {web_auth_id(seat)}\naors = {ep}\n{own}"
             f"callerid = \"{seat}\" <{seat}>\n\n[{ep}](web-aor-template)\n"

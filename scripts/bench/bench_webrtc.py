@@ -51,6 +51,7 @@ from bench_recording import (  # noqa: E402
     tear_down,
     until,
 )
+from chromium_support import webrtc_args  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 from softphone import Baresip  # noqa: E402
 
@@ -72,17 +73,6 @@ RING_STAMP = """() => {
     last = el.dataset.state;
   }).observe(el, { attributes: true, attributeFilter: ["data-state"] });
 }"""
-
-
-class Softphone(Baresip):
-    """tests/softphone.py's baresip, without its `-t 600` (quit after 600 s): a bench runs longer."""
-
-    def start(self) -> None:
-        self._write_config()
-        out = open(self.log, "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)], stdin=subprocess.PIPE, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        out.close()
 
 
 def tone(path: Path, rate: int, seconds: float) -> None:
@@ -205,12 +195,7 @@ class Bench:
 async def start_browser(pw, base: str, pool, seat: str, keys: Path, work: Path):
     mic = work / "mic.wav"
     await asyncio.to_thread(tone, mic, 48000, 30)  # Chromium loops its fake microphone's file
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={mic}", "--allow-loopback-in-peer-connection",
-            "--disable-features=WebRtcHideLocalIpsWithMdns", "--autoplay-policy=no-user-gesture-required",
-            f"--ignore-certificate-errors-spki-list={spki_sha256(keys / 'asterisk.crt')}"]
+    args = webrtc_args(spki_sha256(keys / "asterisk.crt"), mic)
     browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = await context.new_page()
@@ -255,8 +240,8 @@ async def run(args) -> None:
     web_seat, udp_seat = roster_seat_ids()[:2]
     voice = work / "voice.wav"  # baresip's voice; its aufile does not loop: longer than any call
     await asyncio.to_thread(tone, voice, 8000, args.talk + 60)
-    phone = Softphone(udp_seat, seat_password(settings.sip_secret, udp_seat), settings.sip_port,
-                      source_wav=str(voice))
+    phone = Baresip(udp_seat, seat_password(settings.sip_secret, udp_seat), settings.sip_port,
+                    source_wav=str(voice), quit_after_s=86400)  # a bench runs longer than a test
     res: dict[str, list] = {k: [] for k in ("ring_entry", "ring_orig", "web_bridged", "udp_bridged", "idle",
                                             "web_talk", "udp_talk", "talk_ratio", "web_call", "udp_call",
                                             "call_ratio", "net_ratio")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from accounts_support import browser_login
 from acd_support import Phone
-from chromium_support import chromium_page
+from chromium_support import chromium_page, webrtc_args
 from helpers import until
 from playwright.async_api import expect
 
@@ -30,11 +30,7 @@ INBOUND_PACKETS = """async () => {
 
 @pytest.fixture
 async def board_page(stack, asterisk):
-    spki = spki_sha256(asterisk.keys_dir / "asterisk.crt")
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
-            "--autoplay-policy=no-user-gesture-required", f"--ignore-certificate-errors-spki-list={spki}"]
+    args = webrtc_args(spki_sha256(asterisk.keys_dir / "asterisk.crt"))
     async with chromium_page(args) as page:
         yield page
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from accounts_support import browser_login
 from acd_support import Phone
-from chromium_support import chromium_page
+from chromium_support import chromium_page, webrtc_args
 from helpers import until
 from playwright.async_api import expect
 from recording_support import start_stack
@@ -49,12 +49,7 @@ def microphone(asterisk, target) -> tuple[str, str]:
 async def phone_page(sip_stack, asterisk, tmp_path, request):
     wav, heard = await asyncio.to_thread(microphone, asterisk, tmp_path / "mic.wav")
     request.node.heard = heard
-    spki = spki_sha256(asterisk.keys_dir / "asterisk.crt")
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}", "--allow-loopback-in-peer-connection",
-            "--disable-features=WebRtcHideLocalIpsWithMdns", "--autoplay-policy=no-user-gesture-required",
-            f"--ignore-certificate-errors-spki-list={spki}"]
+    args = webrtc_args(spki_sha256(asterisk.keys_dir / "asterisk.crt"), wav)
     async with chromium_page(args) as page:
         yield page
 
