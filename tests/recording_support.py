@@ -91,3 +91,12 @@ async def called_back_through_an_agent(app, pool, caller: str, *, dnis: str = "1
     finally:
         s.unsubscribe()
         s.calls.close()
+
+
+async def copy_dropped(ari, name: str) -> None:
+    """Asterisk's own copy of a recorded file is dropped once the part is stored: just after the
+    row is noted stored, never before (a test reading the row may come in between)."""
+    async def gone() -> bool:
+        return await ari.safe(ari.get(f"/recordings/stored/{name}")) is None
+
+    await until(gone, timeout=10, what=f"Asterisk's copy {name} dropped")
